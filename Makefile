@@ -1,0 +1,62 @@
+# Two commands: `make run` (set up everything and start the portal) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint sysdeps sysdeps-test install install-dev messages compilemessages \
+        migrate seed bench screenshots clean
+
+run: sysdeps install compilemessages migrate seed
+	@echo "Starting web (http://$(HOST):$(PORT)), Celery worker and Celery beat. Ctrl-C stops all."
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: sysdeps-test install-dev compilemessages lint
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+sysdeps:
+	@bash scripts/sysdeps.sh run
+
+sysdeps-test:
+	@bash scripts/sysdeps.sh test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+messages: install-dev
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=static --ignore=tests --ignore=bench
+	$(BIN)/python scripts/fill_en_po.py
+
+compilemessages: install
+	@$(MANAGE) compilemessages --ignore=.venv -v0
+
+migrate: install
+	$(MANAGE) migrate --noinput -v0
+
+seed: install
+	$(MANAGE) seed_demo
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 celery-broker.sqlite3 staticfiles .test-media

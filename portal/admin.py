@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from portal import audit
+from portal.lib import idnumbers
+from portal.models import (
+    Agency,
+    AgencyStaff,
+    AuditEvent,
+    InsuredPerson,
+    Notification,
+    Province,
+    Region,
+)
+from portal.roles import agency_region
+
+
+class RegionScopedAdmin(admin.ModelAdmin):
+    """Agency staff see the rows of their own region only; other rows do not exist (404)."""
+
+    region_field = "region"
+
+    def scope(self, request, qs):
+        if request.user.is_superuser:
+            return qs
+        region = agency_region(request.user)
+        if region is None:
+            return qs.none()
+        return qs.filter(**{self.region_field: region})
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "province", "measures"]
+    list_filter = ["province", "measures"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "region"]
+    list_select_related = ["region"]
+
+
+@admin.register(AgencyStaff)
+class AgencyStaffAdmin(admin.ModelAdmin):
+    list_display = ["user", "agency"]
+    list_select_related = ["user", "agency"]
+
+
+@admin.register(InsuredPerson)
+class InsuredPersonAdmin(RegionScopedAdmin):
+    list_display = ["masked_name_col", "masked_id_col", "region", "scheme", "retired", "active"]
+    list_filter = ["scheme", "retired", "active", "region"]
+    list_select_related = ["region"]
+    search_fields = ["name"]
+    fields = [
+        "name",
+        "masked_id_col",
+        "social_security_no",
+        "region",
+        "scheme",
+        "retired",
+        "active",
+        "user",
+        "reveal_link",
+    ]
+    readonly_fields = ["masked_id_col", "reveal_link", "user"]
+
+    @admin.display(description=_("name"))
+    def masked_name_col(self, obj):
+        return obj.masked_name
+
+    @admin.display(description=_("ID number"))
+    def masked_id_col(self, obj):
+        return obj.masked_id
+
+    @admin.display(description=_("Reveal"))
+    def reveal_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:portal_insuredperson_reveal", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Reveal the full ID number (audited)"))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = idnumbers.normalize(search_term)
+        if len(term) == 18:
+            return queryset.filter(id_hash=idnumbers.id_hash(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/reveal/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="portal_insuredperson_reveal",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def reveal_view(self, request, pk):
+        person = get_object_or_404(self.get_queryset(request), pk=pk)
+        audit.record(
+            action="insured.reveal_id",
+            actor=request.user,
+            obj=person,
+            region=person.region,
+            ip=audit.client_ip(request),
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "person": person,
+            "id_number": person.id_number,
+            "title": _("Full ID number"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/reveal.html", context)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RegionScopedAdmin):
+    list_display = [
+        "created_at",
+        "action",
+        "actor",
+        "actor_role",
+        "object_repr",
+        "from_state",
+        "to_state",
+        "ip",
+    ]
+    list_filter = ["action", "actor_role", "created_at"]
+    search_fields = ["object_id", "action"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "subject", "read_at", "emailed_at"]
+    list_select_related = ["user"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,45 @@
+"""The Django admin, reached only through allauth's login (rate-limited, MFA) and with TOTP."""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def has_totp(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = gettext_lazy("Cross-region medical treatment: agency administration")
+    site_title = gettext_lazy("Agency administration")
+    index_title = gettext_lazy("Review and configuration")
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and has_totp(user))
+
+    def login(self, request, extra_context=None):
+        """Never show Django's own login form: send people through allauth instead."""
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({REDIRECT_FIELD_NAME: next_url})
+            return HttpResponseRedirect(f"{resolve_url('account_login')}?{query}")
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied
+        if not has_totp(user):
+            messages.warning(
+                request,
+                _("Staff must set up an authenticator app (TOTP) before using the administration."),
+            )
+            return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        return HttpResponseRedirect(next_url)

@@ -1,0 +1,205 @@
+"""The shared core: provinces, pooling regions, agencies, roles and audit events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from portal.lib import idnumbers
+
+
+class BilingualName(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Province(BilingualName):
+    code = models.CharField(_("code"), max_length=6, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+
+class Region(BilingualName):
+    """A pooling region (统筹区)."""
+
+    class Measures(models.TextChoices):
+        LIAONING = "liaoning", _("Liaoning 2022 measures")
+        DAXINGANLING = "daxinganling", _("Daxinganling measures")
+
+    code = models.CharField(_("code"), max_length=6, unique=True)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="regions", verbose_name=_("province")
+    )
+    measures = models.CharField(
+        _("filing measures"), max_length=20, choices=Measures.choices, default=Measures.LIAONING
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("pooling region")
+        verbose_name_plural = _("pooling regions")
+
+
+class Agency(models.Model):
+    """The medical insurance office (医保经办机构) of one pooling region."""
+
+    region = models.OneToOneField(
+        Region, on_delete=models.PROTECT, related_name="agency", verbose_name=_("pooling region")
+    )
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scheme(models.TextChoices):
+    EMPLOYEE = "employee", _("Urban employee basic medical insurance")
+    RESIDENT = "resident", _("Urban-rural resident basic medical insurance")
+
+
+class InsuredPerson(models.Model):
+    """An insured person (参保人), bound to one resident ID number, region and scheme.
+
+    The ID number is stored encrypted; `id_hash` (HMAC) serves exact lookups and uniqueness.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="insured",
+        verbose_name=_("account"),
+    )
+    name = models.CharField(_("name"), max_length=60)
+    id_number = EncryptedCharField(_("ID number"), max_length=18)
+    id_hash = models.CharField(max_length=64, unique=True, editable=False)
+    social_security_no = models.CharField(
+        _("social security card number"), max_length=30, blank=True
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="insured", verbose_name=_("insured in")
+    )
+    scheme = models.CharField(_("scheme"), max_length=10, choices=Scheme.choices)
+    retired = models.BooleanField(_("retired"), default=False)
+    active = models.BooleanField(_("insured and active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("insured person")
+        verbose_name_plural = _("insured persons")
+
+    def __str__(self) -> str:
+        return f"{idnumbers.mask_name(self.name)} {self.masked_id}"
+
+    @property
+    def masked_id(self) -> str:
+        return idnumbers.mask(self.id_number or "")
+
+    @property
+    def masked_name(self) -> str:
+        return idnumbers.mask_name(self.name)
+
+    def set_id_number(self, value: str) -> None:
+        self.id_number = idnumbers.normalize(value)
+        self.id_hash = idnumbers.id_hash(value)
+
+
+class AgencyStaff(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_staff"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="staff", verbose_name=_("agency")
+    )
+
+    class Meta:
+        verbose_name = _("agency staff member")
+        verbose_name_plural = _("agency staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.agency})"
+
+
+class AuditEvent(models.Model):
+    """One recorded action: who, in which role, did what to which object, from/to which state."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(_("role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pooling region"),
+    )
+    from_state = models.CharField(_("from"), max_length=30, blank=True)
+    to_state = models.CharField(_("to"), max_length=30, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class Notification(models.Model):
+    """An in-portal message to a user, also delivered by email by a Celery task."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.subject

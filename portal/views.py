@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+from portal.roles import role_of
+
+
+def home(request):
+    return render(request, "portal/home.html", {"role": role_of(request.user)})
+
+
+@login_required
+def notifications(request):
+    qs = request.user.notifications.all()
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    request.user.notifications.filter(
+        pk__in=[n.pk for n in page.object_list], read_at__isnull=True
+    ).update(read_at=timezone.now())
+    return render(request, "portal/notifications.html", {"page": page})
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    status = 200 if all(checks.values()) else 503
+    body = {k: "ok" if v else "unreachable" for k, v in checks.items()}
+    body["status"] = "ok" if status == 200 else "degraded"
+    return JsonResponse(body, status=status)

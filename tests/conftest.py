@@ -1,0 +1,104 @@
+"""Suite-wide fixtures: real services under CI, and a scan for full ID numbers in every log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+ID_PATTERN = re.compile(r"(?<![0-9])[1-9]\d{16}[\dXx](?![0-9])")
+
+
+def _is_real_id(candidate: str) -> bool:
+    from portal.lib import idnumbers
+
+    return idnumbers.problem(candidate) is None
+
+
+def full_id_numbers(text: str) -> list[str]:
+    """Every genuine-looking full resident ID number in `text`."""
+    return [m for m in ID_PATTERN.findall(text or "") if _is_real_id(m.upper())]
+
+
+def _reachable(url: str, default_port: int) -> str | None:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return None
+    except OSError as exc:
+        return f"{host}:{port} ({exc})"
+
+
+def pytest_configure(config):
+    if not getattr(settings, "CI", False):
+        return
+    db = settings.DATABASES["default"]
+    if "postgresql" not in db["ENGINE"]:
+        pytest.exit("CI=true but the suite is not on PostgreSQL: set DATABASE_URL.", returncode=3)
+    problem = _reachable(f"//{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432)
+    if problem:
+        pytest.exit(f"CI=true: PostgreSQL is not reachable at {problem}.", returncode=3)
+    problem = _reachable(settings.CELERY_BROKER_URL, 6379)
+    if problem:
+        pytest.exit(f"CI=true: Redis is not reachable at {problem}.", returncode=3)
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"CI=true: Redis at {settings.CELERY_BROKER_URL} did not answer: {exc}", returncode=3
+        )
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a broken record must not hide the scan
+            self.lines.append(str(record.msg))
+
+
+@pytest.fixture(autouse=True)
+def no_full_id_numbers_in_logs():
+    """Active for the whole suite: no log line may carry a full resident ID number."""
+    handler = _Collector()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    leaked = [line for line in handler.lines if full_id_numbers(line)]
+    assert not leaked, f"full ID numbers in log lines: {len(leaked)}"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+
+
+@pytest.fixture
+def demo(db):
+    """The seeded demo of shared/demo.md."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    from django.contrib.auth import get_user_model
+
+    return {u.username: u for u in get_user_model().objects.all()}

@@ -1,0 +1,94 @@
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from portal.models import InsuredPerson, Region
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def region(db):
+    from tests.portal.factories import RegionFactory
+
+    return RegionFactory()
+
+
+def _signup(
+    client, region, *, id_number, name="李建国", username="li", email="li@example.cn", lang=None
+):
+    data = {
+        "email": email,
+        "username": username,
+        "password1": "a-Long-pass-2026",
+        "password2": "a-Long-pass-2026",
+        "name": name,
+        "id_number": id_number,
+        "region": region.pk,
+        "scheme": "employee",
+    }
+    url = reverse("account_signup") + (f"?lang={lang}" if lang else "")
+    return client.post(url, data)
+
+
+def test_signup_binds_name_id_region_and_scheme(client, region):
+    response = _signup(client, region, id_number="210102196208050352")
+    assert response.status_code == 302
+    person = InsuredPerson.objects.get()
+    assert person.user.username == "li"
+    assert person.region == region and person.scheme == "employee"
+
+
+def test_id_number_is_encrypted_at_rest(client, region):
+    _signup(client, region, id_number="210102196208050352")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, id_hash FROM portal_insuredperson")
+        raw, hashed = cursor.fetchone()
+    assert "210102196208050352" not in raw
+    assert "210102196208050352" not in hashed
+    assert InsuredPerson.objects.get().id_number == "210102196208050352"
+
+
+@pytest.mark.parametrize(
+    ("number", "zh", "en"),
+    [
+        ("210102196208050353", "校验码", "check digit"),
+        ("210102196202300352", "出生日期", "birth date"),
+    ],
+)
+def test_signup_with_invalid_id_number_is_refused_in_the_users_language(
+    client, region, number, zh, en
+):
+    response = _signup(client, region, id_number=number)
+    assert response.status_code == 200
+    assert zh in response.content.decode()
+    response = _signup(client, region, id_number=number, lang="en")
+    assert en in response.content.decode()
+    assert not InsuredPerson.objects.exists()
+    # Nothing typed is lost: the name is still in the form.
+    assert "李建国" in response.content.decode()
+
+
+def test_second_account_for_the_same_id_number_is_refused(client, region):
+    _signup(client, region, id_number="210102196208050352")
+    client.logout()
+    response = _signup(
+        client, region, id_number="210102196208050352", username="li2", email="li2@example.cn"
+    )
+    assert response.status_code == 200
+    assert "已绑定" in response.content.decode()
+    assert InsuredPerson.objects.count() == 1
+
+
+def test_agency_record_is_bound_only_with_the_matching_name(client, region):
+    person = InsuredPerson(name="陈明", region=region, scheme="employee")
+    person.set_id_number("210103198512010131")
+    person.save()
+    response = _signup(client, region, id_number="210103198512010131", name="陈红")
+    assert response.status_code == 200
+    assert "不一致" in response.content.decode()
+    response = _signup(client, region, id_number="210103198512010131", name="陈明")
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.user is not None
+    assert Region.objects.count() == 1
