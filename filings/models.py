@@ -1,1 +1,267 @@
-from django.db import models  # noqa: F401
+"""Filings (备案) and the per-region filing parameters of domain.md §2."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from hospitals.models import Hospital
+from portal.models import InsuredPerson, Province, Region
+
+
+class FilingType(models.TextChoices):
+    LONG_TERM = "long_term", _("Long-term residence")
+    REFERRAL = "referral", _("Referral")
+    EMERGENCY = "emergency", _("Emergency")
+    TEMPORARY = "temporary", _("Other temporary treatment")
+    CHRONIC = "chronic_outpatient", _("Outpatient chronic and special diseases")
+
+
+class LongTermSubtype(models.TextChoices):
+    RESETTLED_RETIREE = "resettled_retiree", _("Resettled retiree")
+    LONG_TERM_RESIDENT = "long_term_resident", _("Long-term resident")
+    STATIONED_WORKER = "stationed_worker", _("Worker stationed elsewhere")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, awaiting review")
+    APPROVED = "approved", _("Approved (effective)")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED = "returned", _("Returned for more materials")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    REVOKED = "revoked", _("Revoked")
+
+
+OPEN_STATUSES = [Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED]
+
+
+class Basis(models.TextChoices):
+    MATERIALS = "materials", _("Proof materials")
+    COMMITMENT = "commitment", _("Written commitment (告知承诺)")
+
+
+class ReferralCondition(models.TextChoices):
+    A = "a", _("(a) the region's institutions cannot treat this critical patient")
+    B = "b", _("(b) the examination or treatment is beyond their equipment or technology")
+
+
+class ReferralSource(models.TextChoices):
+    E_REFERRAL = "e_referral", _("Electronic referral by the hospital")
+    PAPER = "paper", _("Paper referral registered by the person")
+
+
+class Filing(models.Model):
+    number = models.CharField(_("filing number"), max_length=24, unique=True)
+    person = models.ForeignKey(
+        InsuredPerson,
+        on_delete=models.PROTECT,
+        related_name="filings",
+        verbose_name=_("insured person"),
+    )
+    # The place of insurance at filing time: its agency reviews the filing.
+    insured_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("insured in")
+    )
+    type = models.CharField(_("type"), max_length=20, choices=FilingType.choices)
+    subtype = models.CharField(
+        _("sub-type"), max_length=20, choices=LongTermSubtype.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+
+    place_province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("province of treatment"),
+    )
+    place_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("place of treatment")
+    )
+    covers_inpatient = models.BooleanField(_("inpatient care"), default=True)
+    covers_general_outpatient = models.BooleanField(_("general outpatient care"), default=True)
+    covers_chronic_outpatient = models.BooleanField(
+        _("outpatient chronic and special diseases"), default=False
+    )
+
+    start_date = models.DateField(_("requested start date"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    # Long-term: proof materials or commitment (告知承诺).
+    basis = models.CharField(_("basis"), max_length=12, choices=Basis.choices, blank=True)
+    commitment_deadline = models.DateField(_("commitment deadline"), null=True, blank=True)
+    materials_accepted_at = models.DateTimeField(_("materials accepted"), null=True, blank=True)
+    hospitals = models.ManyToManyField(
+        Hospital, blank=True, related_name="chosen_by_filings", verbose_name=_("chosen hospitals")
+    )
+
+    # Referral (转诊转院).
+    referral_source = models.CharField(
+        _("referral source"), max_length=12, choices=ReferralSource.choices, blank=True
+    )
+    issuing_hospital = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("referring hospital"),
+    )
+    receiving_hospital = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receiving hospital"),
+    )
+    diagnosis = models.CharField(_("diagnosis"), max_length=200, blank=True)
+    referral_condition = models.CharField(
+        _("referral condition"), max_length=1, choices=ReferralCondition.choices, blank=True
+    )
+    attending_doctor = models.CharField(_("attending doctor"), max_length=60, blank=True)
+    director_signed_by = models.CharField(_("department director"), max_length=60, blank=True)
+    director_signed_at = models.DateTimeField(_("director signed"), null=True, blank=True)
+    medical_office_signed_by = models.CharField(_("medical office"), max_length=60, blank=True)
+    medical_office_signed_at = models.DateTimeField(
+        _("medical office signed"), null=True, blank=True
+    )
+    course_days = models.PositiveSmallIntegerField(_("course length (days)"), null=True, blank=True)
+    treatment_started_on = models.DateField(_("treatment started on"), null=True, blank=True)
+    extended_until = models.DateField(_("extended until"), null=True, blank=True)
+
+    # Emergency (急诊抢救).
+    transfer_date = models.DateField(_("emergency transfer date"), null=True, blank=True)
+    discharge_settled_on = models.DateField(_("discharge settled on"), null=True, blank=True)
+
+    # Outpatient chronic and special diseases.
+    disease = models.CharField(_("disease"), max_length=100, blank=True)
+
+    # Agent filing (代办).
+    agent_name = models.CharField(_("agent's name"), max_length=60, blank=True)
+    agent_id_number = EncryptedCharField(
+        _("agent's ID number"), max_length=18, blank=True, null=True
+    )
+    agent_relationship = models.CharField(_("agent's relationship"), max_length=40, blank=True)
+
+    decision_note = models.TextField(_("note to the person"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        constraints = [
+            # domain.md §2.6: at most one effective long-term filing per person; open drafts and
+            # submissions count too, so concurrent creation cannot make two.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(
+                    type="long_term", status__in=["draft", "submitted", "returned", "approved"]
+                ),
+                name="one_open_long_term_filing_per_person",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["valid_until"],
+                condition=Q(status="approved"),
+                name="filing_approved_valid_until",
+            ),
+            models.Index(
+                fields=["commitment_deadline"],
+                condition=Q(
+                    status="approved", basis="commitment", materials_accepted_at__isnull=True
+                ),
+                name="filing_commitment_due",
+            ),
+            models.Index(fields=["person", "status"], name="filing_person_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_type_display()}"
+
+    def covers(self, care_type: str) -> bool:
+        return bool(getattr(self, f"covers_{care_type}", False))
+
+    @property
+    def two_way(self) -> bool:
+        """domain.md §2.1: long-term with accepted materials settles at home too."""
+        return (
+            self.type == FilingType.LONG_TERM
+            and self.status == Status.APPROVED
+            and (self.basis == Basis.MATERIALS or self.materials_accepted_at is not None)
+        )
+
+
+class BenefitsStart(models.TextChoices):
+    ON_APPROVAL = "on_approval", _("On approval")
+    DAY_AFTER = "day_after", _("The day after approval")
+
+
+class FilingParameters(models.Model):
+    """A region's filing parameters (domain.md §2.1–2.2), versioned by effective date."""
+
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="filing_parameters",
+        verbose_name=_("pooling region"),
+    )
+    effective_from = models.DateField(_("effective from"))
+    benefits_start = models.CharField(
+        _("when benefits start"),
+        max_length=12,
+        choices=BenefitsStart.choices,
+        default=BenefitsStart.ON_APPROVAL,
+    )
+    lock_months = models.PositiveSmallIntegerField(
+        _("no change or cancellation for (months)"), default=6
+    )
+    long_term_validity_months = models.PositiveSmallIntegerField(
+        _("long-term validity (months, empty = open-ended)"), null=True, blank=True
+    )
+    max_hospitals = models.PositiveSmallIntegerField(
+        _("hospitals to choose (0 = any designated institution)"), default=0
+    )
+    commitment_months = models.PositiveSmallIntegerField(
+        _("commitment supplement period (months)"), default=6
+    )
+    referral_validity_months = models.PositiveSmallIntegerField(
+        _("referral validity (months)"), null=True, blank=True
+    )
+    referral_start_window_months = models.PositiveSmallIntegerField(
+        _("referral: start treatment within (months)"), null=True, blank=True
+    )
+    referral_course_days = models.PositiveSmallIntegerField(
+        _("referral: one course of at most (days)"), null=True, blank=True
+    )
+    temporary_validity_months = models.PositiveSmallIntegerField(
+        _("other temporary validity (months)"), default=6
+    )
+
+    class Meta:
+        ordering = ["region", "-effective_from"]
+        verbose_name = _("filing parameters")
+        verbose_name_plural = _("filing parameters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "effective_from"], name="one_parameter_set_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} ≥ {self.effective_from}"

@@ -44,11 +44,15 @@ class Hospital(BilingualName):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     ownership = models.CharField(_("ownership"), max_length=8, choices=Ownership.choices)
     inpatient = models.BooleanField(_("inpatient direct settlement"), default=True)
-    general_outpatient = models.BooleanField(_("general outpatient direct settlement"), default=True)
+    general_outpatient = models.BooleanField(
+        _("general outpatient direct settlement"), default=True
+    )
     chronic_outpatient = models.BooleanField(
         _("outpatient chronic and special diseases direct settlement"), default=False
     )
-    resettlement_designated = models.BooleanField(_("designated for resettled persons"), default=False)
+    resettlement_designated = models.BooleanField(
+        _("designated for resettled persons"), default=False
+    )
     # Search helpers filled from the Chinese name (pypinyin): full pinyin and initials.
     pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     initials = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
@@ -116,24 +120,44 @@ class AccessLog(models.Model):
     """Who read whose personal data, for what, with which outcome. Append-only."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("actor"),
     )
     api_key = models.ForeignKey(
-        ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        ApiKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("API key"),
     )
     hospital = models.ForeignKey(
-        Hospital, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("hospital"),
     )
     agency_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("agency"),
     )
     subject_hash = models.CharField(_("whose record (keyed hash)"), max_length=64, db_index=True)
     subject_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("insured in"),
     )
     purpose = models.CharField(_("purpose"), max_length=40)
