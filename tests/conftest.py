@@ -102,3 +102,13 @@ def demo(db):
     from django.contrib.auth import get_user_model
 
     return {u.username: u for u in get_user_model().objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached keys live in the cache: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -6,7 +6,8 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ID_HASH_KEY = env("ID_HASH_KEY")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# localhost stays allowed for the container health checks.
+ALLOWED_HOSTS = [*env.list("ALLOWED_HOSTS"), "localhost"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

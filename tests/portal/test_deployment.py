@@ -1,0 +1,151 @@
+"""Production shape: deploy checks, compose file, health endpoint."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+    "SECRET_KEY": "x" * 20 + "production-secret-key-for-the-check-0123456789",
+    "ID_HASH_KEY": "production-id-hash-key",
+    "FIELD_ENCRYPTION_SALTS": "salt",
+    "ALLOWED_HOSTS": "ybj.example.cn",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def test_production_settings_pass_check_deploy_with_zero_warnings():
+    env = {**os.environ, **PROD_ENV}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {k: v for k, v in {**os.environ, **PROD_ENV}.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def _compose_config() -> dict:
+    import yaml
+
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose (Debian package) is missing: run `make test` as root")
+    env = {**os.environ, "SECRET_KEY": "s", "ID_HASH_KEY": "i", "FIELD_ENCRYPTION_SALTS": "f"}
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_compose_file_is_accepted_and_has_the_production_shape():
+    config = _compose_config()
+    services = config["services"]
+    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["web"]["command"][0] == "gunicorn"
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    assert services["beat"].get("deploy", {}).get("replicas") == 1
+    for name in ("db", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    assert {"pgdata", "uploads"} <= set(config["volumes"])
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+
+
+def test_compose_refuses_to_start_without_secrets():
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose (Debian package) is missing")
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ID_HASH_KEY"}}
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client, settings):
+    settings.CELERY_BROKER_URL = "memory://"
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_an_unreachable_broker(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unreachable"
+    assert response.json()["database"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "Redis"),
+        ({"DATABASE_URL": "postgres://postgres@127.0.0.1:1/portal"}, "PostgreSQL"),
+    ],
+)
+def test_ci_run_fails_loudly_naming_an_unreachable_service(overrides, named):
+    env = {
+        **os.environ,
+        "CI": "true",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
+        **overrides,
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/portal/test_idnumbers.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"{named} is not reachable" in result.stdout + result.stderr
