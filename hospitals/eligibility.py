@@ -1,0 +1,261 @@
+"""The admission-desk decision: can this person settle directly here, and under which category?
+
+Pure Python, no ORM: the web page, the JSON API and the FHIR endpoint all call `decide()` with
+plain views of the person, the calling hospital and the person's filings (see `selectors` in
+`hospitals/eligibility_selectors.py` for how they are fetched in one round trip).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+LOCAL = "local"
+LONG_TERM = "long_term"
+REFERRAL = "referral"
+EMERGENCY = "emergency"
+TEMPORARY = "temporary"
+NONE = "none"
+CATEGORIES = [LOCAL, LONG_TERM, REFERRAL, EMERGENCY, TEMPORARY, NONE]
+
+CARE_TYPES = ["inpatient", "general_outpatient", "chronic_outpatient"]
+CARE_LABELS = {
+    "inpatient": gettext_lazy("Inpatient"),
+    "general_outpatient": gettext_lazy("General outpatient"),
+    "chronic_outpatient": gettext_lazy("Outpatient chronic and special diseases"),
+}
+
+# Which category a filing type settles under, and its order of preference when several filings
+# cover the same visit (better benefits first: domain.md §3.3).
+FILING_CATEGORY = {
+    "long_term": LONG_TERM,
+    "chronic_outpatient": LONG_TERM,
+    "referral": REFERRAL,
+    "emergency": EMERGENCY,
+    "temporary": TEMPORARY,
+}
+PREFERENCE = {
+    "long_term": 0,
+    "chronic_outpatient": 1,
+    "referral": 2,
+    "emergency": 3,
+    "temporary": 4,
+}
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """domain.md §3.3: applied to the place of insurance's same-level policy."""
+
+    ratio_reduction_points: int = 0
+    deductible_multiplier: Decimal = Decimal("1.00")
+    fund_share: Decimal = Decimal("1.00")
+
+
+# The demo policy of domain.md §4; regions override it through their benefit policy.
+DEFAULT_ADJUSTMENTS = {
+    LOCAL: Adjustment(),
+    LONG_TERM: Adjustment(),
+    REFERRAL: Adjustment(10, Decimal("1.00")),
+    EMERGENCY: Adjustment(10, Decimal("1.00")),
+    TEMPORARY: Adjustment(20, Decimal("1.50")),
+    NONE: Adjustment(),
+    # Daxinganling's resettled persons: ratio reduced by 5 points.
+    "resettled": Adjustment(5, Decimal("1.00")),
+}
+
+
+@dataclass(frozen=True)
+class PersonView:
+    name: str
+    masked_name: str
+    masked_id: str
+    scheme: str
+    region_code: str
+    region_name: str
+    active: bool = True
+    resettled_reduction: bool = False  # the region reduces resettled persons' ratio (Daxinganling)
+
+
+@dataclass(frozen=True)
+class HospitalView:
+    code: str
+    name: str
+    region_code: str
+    region_name: str
+    services: frozenset[str]
+    suspended_on: datetime.date | None = None
+    resettlement_designated: bool = False
+
+
+@dataclass(frozen=True)
+class FilingView:
+    number: str
+    type: str
+    subtype: str
+    status: str
+    place_region_code: str
+    place_region_name: str
+    covers: frozenset[str]
+    valid_from: datetime.date | None = None
+    valid_until: datetime.date | None = None
+    hospitals: tuple[str, ...] = ()  # chosen hospitals (empty: any designated institution)
+    receiving_hospital: str | None = None
+    two_way: bool = False
+    commitment_deadline: datetime.date | None = None
+    materials_outstanding: bool = False
+
+
+@dataclass
+class Decision:
+    eligible: bool
+    category: str
+    two_way: bool = False
+    reasons: list[str] = field(default_factory=list)
+    filing: FilingView | None = None
+    adjustment: Adjustment = field(default_factory=Adjustment)
+
+
+def _d(value: datetime.date) -> str:
+    return date_format(value, "Y-m-d")
+
+
+def _valid_on(filing: FilingView, day: datetime.date) -> bool:
+    if filing.valid_from is None or day < filing.valid_from:
+        return False
+    return filing.valid_until is None or day <= filing.valid_until
+
+
+def _why_not(
+    filing: FilingView, hospital: HospitalView, care_type: str, day: datetime.date, care_label: str
+) -> str | None:
+    """The first reason this filing does not cover the visit, in words a clerk understands."""
+    n = filing.number
+    if filing.status == "submitted":
+        return _("Filing %(n)s is pending review by the agency.") % {"n": n}
+    if filing.status == "returned":
+        return _("Filing %(n)s was returned to the person for more materials.") % {"n": n}
+    if filing.status == "draft":
+        return _("Filing %(n)s is a draft and has not been submitted.") % {"n": n}
+    if filing.status == "rejected":
+        return _("Filing %(n)s was rejected.") % {"n": n}
+    if filing.status == "cancelled":
+        return _("Filing %(n)s was cancelled.") % {"n": n}
+    if filing.status == "revoked":
+        return _("Filing %(n)s was revoked (commitment materials not supplied).") % {"n": n}
+    if filing.status == "expired" or (filing.valid_until and day > filing.valid_until):
+        if filing.valid_until:
+            return _("Filing %(n)s expired on %(d)s.") % {"n": n, "d": _d(filing.valid_until)}
+        return _("Filing %(n)s has expired.") % {"n": n}
+    if filing.valid_from is None or day < filing.valid_from:
+        if filing.valid_from:
+            return _("Filing %(n)s takes effect on %(d)s.") % {"n": n, "d": _d(filing.valid_from)}
+        return _("Filing %(n)s is not yet effective.") % {"n": n}
+    if filing.type == "referral":
+        if filing.receiving_hospital and filing.receiving_hospital != hospital.code:
+            return _("Referral %(n)s names another hospital (%(h)s).") % {
+                "n": n,
+                "h": filing.receiving_hospital,
+            }
+    elif filing.place_region_code != hospital.region_code:
+        return _("Filing %(n)s is for %(place)s, not %(here)s.") % {
+            "n": n,
+            "place": filing.place_region_name,
+            "here": hospital.region_name,
+        }
+    if care_type not in filing.covers:
+        return _("Filing %(n)s does not cover %(care)s.") % {"n": n, "care": care_label}
+    if filing.hospitals and hospital.code not in filing.hospitals:
+        return _(
+            "This hospital is not among the hospitals chosen in filing %(n)s (%(chosen)s)."
+        ) % {"n": n, "chosen": ", ".join(filing.hospitals)}
+    return None
+
+
+def decide(
+    *,
+    person: PersonView,
+    hospital: HospitalView,
+    care_type: str,
+    visit_date: datetime.date,
+    filings: list[FilingView],
+    care_label: str = "",
+    adjustments: dict[str, Adjustment] | None = None,
+) -> Decision:
+    """Decide direct settlement for one visit. Returns every reason when not eligible."""
+    adjustments = {**DEFAULT_ADJUSTMENTS, **(adjustments or {})}
+    care_label = care_label or str(CARE_LABELS.get(care_type, care_type))
+    blockers: list[str] = []
+    if not person.active:
+        blockers.append(_("The person's insurance is not active."))
+    if hospital.suspended_on and hospital.suspended_on <= visit_date:
+        blockers.append(
+            _("This hospital is suspended from direct settlement since %(d)s.")
+            % {"d": _d(hospital.suspended_on)}
+        )
+    if care_type not in hospital.services:
+        blockers.append(
+            _("This hospital does not offer direct settlement for %(care)s.") % {"care": care_label}
+        )
+
+    effective_long_term = [
+        f
+        for f in filings
+        if f.type == "long_term" and f.status == "approved" and _valid_on(f, visit_date)
+    ]
+
+    if hospital.region_code == person.region_code:
+        one_way = [f for f in effective_long_term if not f.two_way]
+        if one_way:
+            f = one_way[0]
+            reason = _(
+                "Filing %(n)s is one-way: the commitment materials are outstanding, so direct "
+                "settlement at home is possible only after they are accepted."
+            ) % {"n": f.number}
+            if f.commitment_deadline:
+                reason += " " + _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)}
+            return Decision(False, LOCAL, False, blockers + [reason], f, adjustments[LOCAL])
+        two_way = next((f for f in effective_long_term if f.two_way), None)
+        reasons = list(blockers)
+        if not blockers and two_way:
+            reasons.append(
+                _("Two-way filing %(n)s: local benefit level at home.") % {"n": two_way.number}
+            )
+        return Decision(
+            not blockers, LOCAL, two_way is not None, reasons, two_way, adjustments[LOCAL]
+        )
+
+    reasons: list[str] = []
+    covering: list[FilingView] = []
+    for f in sorted(filings, key=lambda f: PREFERENCE.get(f.type, 9)):
+        why = _why_not(f, hospital, care_type, visit_date, care_label)
+        if why is None:
+            covering.append(f)
+        else:
+            reasons.append(why)
+
+    if not covering:
+        if not filings:
+            reasons.append(_("No filing covers this hospital."))
+        reasons.append(
+            _(
+                "Emergency care can still be settled directly, and the person can file "
+                "retroactively any time before discharge settlement."
+            )
+        )
+        return Decision(False, NONE, False, blockers + reasons, None, adjustments[NONE])
+
+    best = covering[0]
+    category = FILING_CATEGORY[best.type]
+    adjustment = adjustments[category]
+    if category == LONG_TERM and best.subtype == "resettled_retiree" and person.resettled_reduction:
+        adjustment = adjustments["resettled"]
+    notes = list(blockers)
+    if not blockers and best.type == "long_term" and not best.two_way:
+        notes.append(_("One-way filing: commitment materials are still outstanding."))
+    return Decision(not blockers, category, best.two_way, notes, best, adjustment)
