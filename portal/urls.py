@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from filings.document_views import VerifyView, document_download, verify_page
+from hospitals.eligibility_views import eligibility_check
 from portal import views
 
 api_v1 = [
+    path("verify/<str:token>", VerifyView.as_view(), name="api-verify"),
     path("", include("hospitals.api_urls")),
     path("", include("filings.api_urls")),
     path("", include("settlement.api_urls")),
@@ -17,7 +20,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("hospitals/check/", eligibility_check, name="eligibility-check"),
     path("hospitals/", include("hospitals.urls")),
+    path("verify/<str:token>/", verify_page, name="verify-page"),
+    path("documents/<str:number>/<str:kind>.pdf", document_download, name="document-download"),
     path("filings/", include("filings.urls")),
     path("settlement/", include("settlement.urls")),
     path("api/v1/", include(api_v1)),

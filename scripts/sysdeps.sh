@@ -3,7 +3,7 @@
 # exact command to run. Usage: scripts/sysdeps.sh run|test
 set -euo pipefail
 RUN_PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils"
-TEST_PKGS="chromium docker-compose"
+TEST_PKGS="chromium docker-compose wrk"
 pkgs="$RUN_PKGS"
 [ "${1:-run}" = "test" ] && pkgs="$RUN_PKGS $TEST_PKGS"
 

@@ -1,0 +1,115 @@
+"""Download a filing's PDFs; verify a printed document by its QR token (public)."""
+
+from __future__ import annotations
+
+import time
+
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils.translation import get_language
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from filings import documents
+from filings.document_tasks import render_document
+from filings.models import Filing
+from portal.roles import agency_region
+
+WAIT_SECONDS = 15
+
+
+def _visible_filing(request, number: str) -> Filing:
+    """The filing if this user may see it; 404 otherwise (existence is personal data)."""
+    user = request.user
+    filing = (
+        Filing.objects.select_related(
+            "person",
+            "insured_region__agency",
+            "place_region",
+            "place_province",
+            "issuing_hospital",
+            "receiving_hospital",
+        )
+        .filter(number=number)
+        .first()
+    )
+    if filing is None or not user.is_authenticated:
+        raise Http404
+    if user.is_superuser:
+        return filing
+    if filing.person.user_id == user.pk:
+        return filing
+    if agency_region(user) is not None and agency_region(user).pk == filing.insured_region_id:
+        return filing
+    staff = getattr(user, "hospital_staff", None)
+    if staff is not None and staff.hospital_id in (
+        filing.issuing_hospital_id,
+        filing.receiving_hospital_id,
+    ):
+        return filing
+    raise Http404
+
+
+def document_download(request, number: str, kind: str):
+    filing = _visible_filing(request, number)
+    if kind not in documents.kinds_for(filing):
+        raise Http404
+    lang = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    path = documents.cache_path(filing, kind, lang)
+    if not path.exists():
+        render_document.delay(filing.pk, kind, lang)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    if not path.exists():
+        return render(request, "filings/document_pending.html", {"filing": filing}, status=202)
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{kind}-{filing.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+def verify_page(request, token: str):
+    result = documents.verification(token)
+    if result is None:
+        raise Http404
+    return render(request, "filings/verify.html", {"result": result})
+
+
+VerifyResponse = inline_serializer(
+    "Verification",
+    {
+        "kind": serializers.ChoiceField(choices=documents.KINDS),
+        "number": serializers.CharField(),
+        "status": serializers.ChoiceField(
+            choices=["valid", "expired", "cancelled", "revoked", "rejected", "pending"]
+        ),
+        "valid_from": serializers.DateField(allow_null=True),
+        "valid_until": serializers.DateField(allow_null=True),
+        "insured": inline_serializer(
+            "VerifiedInsured",
+            {"name": serializers.CharField(), "id_number": serializers.CharField()},
+        ),
+    },
+)
+
+
+class VerifyView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(
+        operation_id="verify_document",
+        responses={200: VerifyResponse, 404: OpenApiResponse(description="Forged or altered")},
+        tags=["verification"],
+    )
+    def get(self, request, token: str):
+        result = documents.verification(token)
+        if result is None:
+            raise NotFound()
+        return Response(result)

@@ -1,0 +1,214 @@
+"""Documents issued for filings as PDFs, and their verification by signed token.
+
+Three kinds: the patient referral form (referral filings), the long-term filing declaration and
+approval form printed in duplicate, and the filing certificate of any approved filing. Each PDF
+carries a QR code with a signed token (Django signing: no database id in clear) that resolves to
+the document's status *now*, so a printout made before a cancellation verifies as cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from filings.models import Filing, FilingType, Status
+from portal.lib import idnumbers
+
+SALT = "filings.documents.verify"
+REFERRAL_FORM = "referral_form"
+FILING_FORM = "filing_form"
+CERTIFICATE = "certificate"
+KINDS = [REFERRAL_FORM, FILING_FORM, CERTIFICATE]
+TEMPLATES = {
+    REFERRAL_FORM: "pdf/referral.html",
+    FILING_FORM: "pdf/filing_form.html",
+    CERTIFICATE: "pdf/certificate.html",
+}
+
+
+def kinds_for(filing: Filing) -> list[str]:
+    """Which documents a filing has."""
+    kinds = []
+    if filing.type == FilingType.REFERRAL:
+        kinds.append(REFERRAL_FORM)
+    if filing.type == FilingType.LONG_TERM and filing.status != Status.DRAFT:
+        kinds.append(FILING_FORM)
+    if filing.status in (Status.APPROVED, Status.EXPIRED, Status.CANCELLED, Status.REVOKED):
+        kinds.append(CERTIFICATE)
+    return kinds
+
+
+def make_token(kind: str, number: str) -> str:
+    return signing.dumps([kind, number], salt=SALT, compress=True)
+
+
+def read_token(token: str) -> tuple[str, str] | None:
+    try:
+        kind, number = signing.loads(token, salt=SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if kind not in KINDS or not isinstance(number, str):
+        return None
+    return kind, number
+
+
+def status_now(filing: Filing, today: datetime.date | None = None) -> str:
+    """valid | expired | cancelled | revoked | rejected | pending."""
+    today = today or timezone.localdate()
+    if filing.status == Status.APPROVED:
+        if filing.valid_until and today > filing.valid_until:
+            return "expired"
+        return "valid"
+    return {
+        Status.EXPIRED: "expired",
+        Status.CANCELLED: "cancelled",
+        Status.REVOKED: "revoked",
+        Status.REJECTED: "rejected",
+    }.get(filing.status, "pending")
+
+
+@dataclass
+class Doc:
+    number: str
+    name: str
+    masked_id: str
+    insured_region: str
+    scheme: str
+    type: str
+    subtype: str
+    status: str
+    place: str
+    care: list[str]
+    hospitals: list[str] = field(default_factory=list)
+    valid_from: datetime.date | None = None
+    valid_until: datetime.date | None = None
+    basis: str = ""
+    commitment_deadline: datetime.date | None = None
+    agent_name: str = ""
+    agent_relationship: str = ""
+    agency: str = ""
+    issuing_hospital: str = ""
+    receiving_hospital: str = ""
+    attending_doctor: str = ""
+    diagnosis: str = ""
+    condition: str = ""
+    course_days: int | None = None
+    director_signed_by: str = ""
+    director_signed_at: datetime.datetime | None = None
+    medical_office_signed_by: str = ""
+    medical_office_signed_at: datetime.datetime | None = None
+
+
+def _doc(filing: Filing) -> Doc:
+    person = filing.person
+    care = [
+        label
+        for flag, label in [
+            (filing.covers_inpatient, _("Inpatient")),
+            (filing.covers_general_outpatient, _("General outpatient")),
+            (filing.covers_chronic_outpatient, _("Outpatient chronic and special diseases")),
+        ]
+        if flag
+    ]
+    agency = getattr(filing.insured_region, "agency", None)
+    outstanding = filing.basis == "commitment" and filing.materials_accepted_at is None
+    return Doc(
+        number=filing.number,
+        name=person.name,
+        masked_id=person.masked_id,
+        insured_region=str(filing.insured_region),
+        scheme=person.get_scheme_display(),
+        type=filing.get_type_display(),
+        subtype=filing.get_subtype_display() if filing.subtype else "",
+        status=filing.get_status_display(),
+        place=f"{filing.place_province} {filing.place_region}",
+        care=care,
+        hospitals=[str(h) for h in filing.hospitals.all()],
+        valid_from=filing.valid_from,
+        valid_until=filing.valid_until,
+        basis=filing.get_basis_display() if filing.basis else "",
+        commitment_deadline=filing.commitment_deadline if outstanding else None,
+        agent_name=filing.agent_name,
+        agent_relationship=filing.agent_relationship,
+        agency=str(agency) if agency else "",
+        issuing_hospital=str(filing.issuing_hospital or ""),
+        receiving_hospital=str(filing.receiving_hospital or ""),
+        attending_doctor=filing.attending_doctor,
+        diagnosis=filing.diagnosis,
+        condition=filing.get_referral_condition_display() if filing.referral_condition else "",
+        course_days=filing.course_days,
+        director_signed_by=filing.director_signed_by,
+        director_signed_at=filing.director_signed_at,
+        medical_office_signed_by=filing.medical_office_signed_by,
+        medical_office_signed_at=filing.medical_office_signed_at,
+    )
+
+
+def verify_url(token: str) -> str:
+    return reverse("verify-page", args=[token])
+
+
+def render(filing: Filing, kind: str, lang: str = "zh-hans") -> bytes:
+    """Render one document to PDF bytes (in `lang`)."""
+    from portal.lib import pdf
+
+    token = make_token(kind, filing.number)
+    url = verify_url(token)
+    with translation.override(lang):
+        context = {
+            "doc": _doc(filing),
+            "lang": lang,
+            "qr": pdf.qr_data_uri(url),
+            "verify_url": url,
+            "issued": timezone.localdate(),
+            "copies": [_("Copy for the insured person"), _("Copy for the agency")],
+        }
+        return pdf.render_template(TEMPLATES[kind], context)
+
+
+def cache_path(filing: Filing, kind: str, lang: str) -> Path:
+    """Cached until the filing changes: `updated_at` is part of the name."""
+    stamp = int(filing.updated_at.timestamp() * 1000) if filing.updated_at else 0
+    root = Path(settings.PRIVATE_MEDIA_ROOT) / "pdf"
+    return root / f"{kind}-{filing.number}-{lang}-{stamp}.pdf"
+
+
+def cached_or_render(filing: Filing, kind: str, lang: str) -> bytes:
+    path = cache_path(filing, kind, lang)
+    if path.exists():
+        return path.read_bytes()
+    content = render(filing, kind, lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return content
+
+
+def verification(token: str) -> dict | None:
+    """What GET /api/v1/verify/{token} answers, or None for a forged or altered token."""
+    parsed = read_token(token)
+    if parsed is None:
+        return None
+    kind, number = parsed
+    filing = Filing.objects.select_related("person").filter(number=number).first()
+    if filing is None:
+        return None
+    return {
+        "kind": kind,
+        "number": filing.number,
+        "status": status_now(filing),
+        "valid_from": filing.valid_from.isoformat() if filing.valid_from else None,
+        "valid_until": filing.valid_until.isoformat() if filing.valid_until else None,
+        "insured": {
+            "name": idnumbers.mask_name(filing.person.name),
+            "id_number": filing.person.masked_id,
+        },
+    }

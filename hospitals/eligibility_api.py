@@ -1,0 +1,151 @@
+"""POST /api/v1/eligibility (shared/api.md): the hospital comes from the Bearer key."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from hospitals import eligibility
+from hospitals.eligibility_service import as_dict, check
+from hospitals.models import CareType
+from portal.lib import idnumbers
+
+
+class HospitalKeyThrottle(SimpleRateThrottle):
+    """Per API key (not per IP: many desks share one hospital gateway)."""
+
+    scope = "hospital_key"
+
+    def get_cache_key(self, request, view):
+        key = getattr(request, "auth", None)
+        if key is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": key.pk}
+
+
+class EligibilityRequest(serializers.Serializer):
+    id_number = serializers.CharField(max_length=40, help_text="18-character resident ID number")
+    name = serializers.CharField(max_length=60)
+    care_type = serializers.ChoiceField(choices=CareType.choices)
+    visit_date = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
+
+    def validate_id_number(self, value: str) -> str:
+        code = idnumbers.problem(value)
+        if code:
+            raise serializers.ValidationError(str(idnumbers.MESSAGES[code]), code=code)
+        return idnumbers.normalize(value)
+
+
+_Region = inline_serializer(
+    "Region", {"code": serializers.CharField(), "name": serializers.CharField()}
+)
+EligibilityResponse = inline_serializer(
+    "EligibilityResponse",
+    {
+        "eligible": serializers.BooleanField(),
+        "category": serializers.ChoiceField(choices=eligibility.CATEGORIES),
+        "two_way": serializers.BooleanField(),
+        "reasons": serializers.ListField(child=serializers.CharField()),
+        "insured": inline_serializer(
+            "Insured",
+            {
+                "name": serializers.CharField(),
+                "id_number": serializers.CharField(),
+                "scheme": serializers.ChoiceField(choices=["employee", "resident"]),
+                "region": _Region,
+            },
+        ),
+        "filing": inline_serializer(
+            "EligibilityFiling",
+            {
+                "number": serializers.CharField(),
+                "type": serializers.ChoiceField(
+                    choices=[
+                        "long_term",
+                        "referral",
+                        "emergency",
+                        "temporary",
+                        "chronic_outpatient",
+                    ]
+                ),
+                "subtype": serializers.CharField(allow_blank=True),
+                "status": serializers.CharField(),
+                "valid_from": serializers.DateField(allow_null=True),
+                "valid_until": serializers.DateField(allow_null=True),
+                "place_of_treatment": _Region,
+                "hospitals": serializers.ListField(child=serializers.CharField(), allow_null=True),
+                "commitment_deadline": serializers.DateField(allow_null=True),
+            },
+            allow_null=True,
+        ),
+        "benefit": inline_serializer(
+            "Benefit",
+            {
+                "ratio_reduction_points": serializers.IntegerField(),
+                "deductible_multiplier": serializers.CharField(),
+                "fund_share": serializers.CharField(),
+            },
+        ),
+    },
+)
+ErrorResponse = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(required=False),
+            },
+        )
+    },
+)
+
+
+class EligibilityView(APIView):
+    throttle_classes = [HospitalKeyThrottle]
+
+    def get_authenticators(self):
+        from hospitals.auth import HospitalKeyAuthentication
+
+        return [HospitalKeyAuthentication()]
+
+    def get_permissions(self):
+        from hospitals.auth import HasHospitalKey
+
+        return [HasHospitalKey()]
+
+    @extend_schema(
+        operation_id="eligibility_check",
+        request=EligibilityRequest,
+        responses={
+            200: EligibilityResponse,
+            400: OpenApiResponse(ErrorResponse, description="Invalid input"),
+            401: OpenApiResponse(ErrorResponse, description="Missing or wrong key"),
+            404: OpenApiResponse(ErrorResponse, description="Unknown person or name mismatch"),
+            429: OpenApiResponse(ErrorResponse, description="Over the rate limit"),
+        },
+        tags=["eligibility"],
+    )
+    def post(self, request):
+        form = EligibilityRequest(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        key = request.auth
+        decision, found = check(
+            hospital_id=key.hospital_id,
+            id_number=data["id_number"],
+            name=data["name"],
+            care_type=data["care_type"],
+            visit_date=data.get("visit_date"),
+            api_key_id=key.pk,
+        )
+        if decision is None:
+            raise NotFound(_("No insured person with this ID number and name."))
+        return Response(as_dict(decision, found))

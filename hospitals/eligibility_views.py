@@ -1,0 +1,73 @@
+"""The admission-desk page: the same decision as POST /api/v1/eligibility, for a clerk."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hospitals.eligibility_service import as_dict, check
+from hospitals.models import CareType
+from portal.lib import idnumbers
+
+
+class EligibilityForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=60)
+    care_type = forms.ChoiceField(
+        label=_("Care type"), choices=CareType.choices, initial=CareType.INPATIENT
+    )
+    visit_date = forms.DateField(
+        label=_("Visit date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_id_number(self) -> str:
+        idnumbers.validate_id_number(self.cleaned_data["id_number"])
+        return idnumbers.normalize(self.cleaned_data["id_number"])
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
+@login_required
+def eligibility_check(request):
+    staff = getattr(request.user, "hospital_staff", None)
+    if staff is None:
+        raise Http404
+    result = not_found = None
+    if request.method == "POST":
+        form = EligibilityForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            decision, found = check(
+                hospital_id=staff.hospital_id,
+                id_number=data["id_number"],
+                name=data["name"],
+                care_type=data["care_type"],
+                visit_date=data["visit_date"] or timezone.localdate(),
+                actor=request.user,
+                channel="web",
+            )
+            if decision is None:
+                not_found = True
+            else:
+                result = as_dict(decision, found)
+    else:
+        form = EligibilityForm(initial={"visit_date": timezone.localdate()})
+    return render(
+        request,
+        "hospitals/eligibility_check.html",
+        {
+            "form": form,
+            "result": result,
+            "not_found": not_found,
+            "hospital": staff.hospital,
+        },
+    )

@@ -1,0 +1,273 @@
+"""PDFs: content, embedded CJK subset font, safe URL fetching, verification by token."""
+
+import datetime
+import io
+import socket
+import threading
+
+import pypdf
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from filings import documents
+from filings.models import Filing
+from hospitals.models import Hospital
+from portal.lib import pdf
+from portal.models import InsuredPerson, Province, Region
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def place(db):
+    province, _ = Province.objects.get_or_create(code="460000", defaults={"name": "海南省"})
+    region, _ = Region.objects.get_or_create(
+        code="460200", defaults={"name": "三亚市", "province": province}
+    )
+    return province, region
+
+
+@pytest.fixture
+def filing(place):
+    province, region = place
+    home_p, _ = Province.objects.get_or_create(code="230000", defaults={"name": "黑龙江省"})
+    home, _ = Region.objects.get_or_create(
+        code="232700", defaults={"name": "大兴安岭地区", "province": home_p}
+    )
+    person = InsuredPerson(name="王秀兰", region=home, scheme="employee")
+    person.set_id_number("232701195603120223")
+    person.save()
+    hospitals = [
+        Hospital.objects.create(
+            code=f"H4602000000{i}",
+            name=name,
+            province=province,
+            region=region,
+            level=3,
+            kind="general",
+            ownership="public",
+        )
+        for i, name in enumerate(["三亚市人民医院", "海南省农垦三亚医院", "三亚市中医院"], 1)
+    ]
+    today = timezone.localdate()
+    filing = Filing.objects.create(
+        number="BA2326110001",
+        person=person,
+        insured_region=home,
+        type="long_term",
+        subtype="resettled_retiree",
+        status="approved",
+        place_province=province,
+        place_region=region,
+        valid_from=today - datetime.timedelta(days=99),
+        valid_until=today + datetime.timedelta(days=266),
+        basis="commitment",
+        commitment_deadline=today + datetime.timedelta(days=80),
+    )
+    filing.hospitals.set(hospitals)
+    return filing
+
+
+def _text(content: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _fonts(content: bytes) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    names = []
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target.get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            names.append(f"{font['/BaseFont']}{' embedded' if embedded else ''}")
+    return names
+
+
+def test_filing_form_in_duplicate_carries_the_persons_data_in_chinese(filing):
+    content = documents.render(filing, documents.FILING_FORM)
+    text = _text(content)
+    assert len(pypdf.PdfReader(io.BytesIO(content)).pages) == 2
+    assert text.count("异地长期居住备案") >= 2 or text.count("备案表") >= 2
+    assert "王秀兰" in text
+    assert "2327**********0223" in text
+    assert "232701195603120223" not in text
+    assert "BA2326110001" in text
+    assert "三亚市人民医院" in text and "三亚市中医院" in text
+    assert str(filing.commitment_deadline) in text
+    assert "本人留存" in text or "参保人" in text
+
+
+def test_pdf_embeds_a_subset_cjk_font(filing):
+    fonts = _fonts(documents.render(filing, documents.CERTIFICATE))
+    # Subset fonts are named with a six-letter tag: ABCDEF+WenQuanYi...
+    assert any("+" in f and "embedded" in f and "WenQuanYi" in f for f in fonts), fonts
+
+
+def test_english_labels_when_the_language_is_english(filing):
+    text = _text(documents.render(filing, documents.CERTIFICATE, lang="en"))
+    assert "Filing certificate" in text
+    assert "王秀兰" in text
+
+
+def test_referral_form_names_hospitals_doctor_and_dates(filing, place):
+    province, region = place
+    filing.type = "referral"
+    filing.subtype = ""
+    filing.receiving_hospital = filing.hospitals.first()
+    filing.issuing_hospital = filing.hospitals.last()
+    filing.attending_doctor = "刘医生"
+    filing.diagnosis = "冠状动脉粥样硬化性心脏病"
+    filing.referral_condition = "b"
+    filing.director_signed_by = "赵主任"
+    filing.save()
+    text = _text(documents.render(filing, documents.REFERRAL_FORM))
+    for expected in [
+        "转诊转院审批表",
+        "刘医生",
+        "冠状动脉",
+        "赵主任",
+        "三亚市人民医院",
+        str(filing.valid_until),
+        "2327**********0223",
+    ]:
+        assert expected in text, expected
+
+
+def test_user_fields_are_printed_as_literal_text_not_markup(filing):
+    filing.person.name = '<img src="file:///etc/passwd">'
+    filing.person.save()
+    content = documents.render(filing, documents.CERTIFICATE)
+    assert '<img src="file:///etc/passwd">' in _text(content).replace("\n", "")
+    assert b"root:x:0:0" not in content
+
+
+class _Canary:
+    """A listening socket that records every connection made to it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def test_hostile_template_makes_no_connection_and_embeds_no_file(tmp_path):
+    canary = _Canary()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CANARY")
+    try:
+        html = f"""<html><head>
+        <link rel="stylesheet" href="http://127.0.0.1:{canary.port}/x.css">
+        <link rel="stylesheet" href="file://{secret}">
+        <style>@import url("http://127.0.0.1:{canary.port}/i.css");
+        @font-face {{ font-family: X; src: url("http://127.0.0.1:{canary.port}/f.ttf"); }}
+        body {{ background: url("file://{secret}"); }}</style></head><body>
+        <img src="http://127.0.0.1:{canary.port}/a.png"><img src="file:///etc/passwd">
+        <img src="asset:../../../etc/passwd"><object data="file://{secret}"></object>
+        <a href="http://127.0.0.1:{canary.port}/link">x</a>hello</body></html>"""
+        content = pdf.render_html(html)
+    finally:
+        canary.close()
+    assert canary.connections == 0
+    assert b"TOP-SECRET-CANARY" not in content
+    assert b"root:x:0:0" not in content
+    assert "hello" in _text(content)
+
+
+def test_safe_fetcher_refuses_file_and_network_and_serves_bundled_assets():
+    fetcher = pdf.SafeURLFetcher()
+    for url in [
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "https://example.com/",
+        "asset:../../etc/passwd",
+        "ftp://x/",
+    ]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert b"@page" in fetcher.fetch("asset:pdf.css").read()
+
+
+def test_verify_answers_for_a_valid_token_and_404s_forged_or_altered(client, filing):
+    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    response = client.get(f"/api/v1/verify/{token}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "valid" and body["number"] == filing.number
+    assert body["insured"] == {"name": "王*兰", "id_number": "2327**********0223"}
+    assert str(filing.pk) not in token.split(":")[0] or filing.number not in token
+    altered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert client.get(f"/api/v1/verify/{altered}").status_code == 404
+    forged = documents.signing.dumps(["certificate", filing.number], salt="other")
+    assert client.get(f"/api/v1/verify/{forged}").status_code == 404
+    assert client.get(reverse("verify-page", args=[token])).status_code == 200
+
+
+def test_printout_made_before_a_cancellation_verifies_as_cancelled(client, filing):
+    content = documents.render(filing, documents.CERTIFICATE)
+    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    assert client.get(f"/api/v1/verify/{token}").json()["status"] == "valid"
+    Filing.objects.filter(pk=filing.pk).update(status="cancelled")
+    assert client.get(f"/api/v1/verify/{token}").json()["status"] == "cancelled"
+    page = client.get(reverse("verify-page", args=[token]))
+    assert 'data-status="cancelled"' in page.content.decode()
+    assert content  # the old printout exists and its token now says cancelled
+
+
+def test_expired_validity_verifies_as_expired(client, filing):
+    Filing.objects.filter(pk=filing.pk).update(
+        valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    assert client.get(f"/api/v1/verify/{token}").json()["status"] == "expired"
+
+
+def test_download_is_for_the_person_and_404_for_others(client, filing, django_user_model):
+    from portal.celery import app
+
+    owner = django_user_model.objects.create_user("wang", "w@example.cn", "pw-12345678")
+    filing.person.user = owner
+    filing.person.save()
+    other = django_user_model.objects.create_user("other", "o@example.cn", "pw-12345678")
+    url = reverse("document-download", args=[filing.number, documents.CERTIFICATE])
+    app.conf.task_always_eager = True
+    try:
+        client.force_login(other)
+        assert client.get(url).status_code == 404
+        client.force_login(owner)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert "attachment" in response["Content-Disposition"]
+        content = b"".join(response.streaming_content)
+        assert content.startswith(b"%PDF")
+        # Cached until the filing changes.
+        assert documents.cache_path(filing, documents.CERTIFICATE, "zh-hans").exists()
+    finally:
+        app.conf.task_always_eager = False
