@@ -1,7 +1,7 @@
 """Test settings: fast hashing, locmem email; real PostgreSQL and Redis when CI=true."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, env
+from .base import BASE_DIR, CELERY_VISIBILITY_TIMEOUT, DATABASES, env
 
 CI = env.bool("CI", default=False)
 if CI:
@@ -11,6 +11,7 @@ if CI:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     DATABASES["default"] = env.db("TEST_DATABASE_URL", default="sqlite:///:memory:")
     CELERY_BROKER_URL = "memory://"
