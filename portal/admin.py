@@ -15,6 +15,7 @@ from portal.models import (
     AgencyStaff,
     AuditEvent,
     InsuredPerson,
+    JobRun,
     Notification,
     Province,
     Region,
@@ -171,4 +172,24 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = ["name", "started_at", "finished_at", "seconds", "rows", "error"]
+    list_filter = ["name", "started_at"]
+    readonly_fields = ["name", "started_at", "finished_at", "rows", "details", "error"]
+
+    @admin.display(description=_("seconds"))
+    def seconds(self, obj):
+        return obj.seconds
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -203,3 +203,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class JobRun(models.Model):
+    """What one run of a scheduled job did, for agency staff in the admin."""
+
+    name = models.CharField(_("job"), max_length=80, db_index=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows changed"), default=0)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Reminder(models.Model):
+    """A reminder sent once, ever: the unique key is committed before the message goes out."""
+
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    kind = models.CharField(_("kind"), max_length=40)
+    due_date = models.DateField(_("due date"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "kind", "due_date"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_type}:{self.object_id} {self.due_date}"

@@ -24,3 +24,14 @@ def deliver_notification(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
     return True
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def deliver_pending_notifications(limit: int = 500) -> int:
+    """Sweep notifications written in bulk by jobs; each is claimed before it is sent."""
+    pending = (
+        Notification.objects.filter(emailed_at__isnull=True, user__email__gt="")
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for pk in list(pending) if deliver_notification.run(pk))
