@@ -68,10 +68,10 @@ def load(n_filings: int, n_hospitals: int, n_keys: int, out) -> list[str]:
     """Load the volume (idempotent: skipped when already there). Returns the plain keys."""
     from django.db import connection
     from django.utils import timezone
-    from hospitals.services import api_key_create
 
     from filings.models import Filing
     from hospitals.models import ApiKey, Hospital
+    from hospitals.services import api_key_create
     from portal.lib import idnumbers
     from portal.models import InsuredPerson, Province, Region
 

@@ -1,3 +1,5 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from hospitals.api import HospitalList
+
+urlpatterns = [path("hospitals", HospitalList.as_view(), name="api-hospitals")]

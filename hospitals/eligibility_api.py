@@ -11,6 +11,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from hospitals import eligibility
+from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
 from portal.lib import idnumbers
@@ -111,15 +112,8 @@ ErrorResponse = inline_serializer(
 class EligibilityView(APIView):
     throttle_classes = [HospitalKeyThrottle]
 
-    def get_authenticators(self):
-        from hospitals.auth import HospitalKeyAuthentication
-
-        return [HospitalKeyAuthentication()]
-
-    def get_permissions(self):
-        from hospitals.auth import HasHospitalKey
-
-        return [HasHospitalKey()]
+    authentication_classes = [HospitalKeyAuthentication]
+    permission_classes = [HasHospitalKey]
 
     @extend_schema(
         operation_id="eligibility_check",

@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from filings.document_views import VerifyView, document_download, verify_page
+from hospitals.eligibility_api import EligibilityView
 from hospitals.eligibility_views import eligibility_check
 from portal import views
 
 api_v1 = [
+    path("eligibility", EligibilityView.as_view(), name="api-eligibility"),
     path("verify/<str:token>", VerifyView.as_view(), name="api-verify"),
     path("", include("hospitals.api_urls")),
     path("", include("filings.api_urls")),

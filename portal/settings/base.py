@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "hospitals.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"hospital_key": env("HOSPITAL_KEY_RATE", default="1200/min")},
 }
 SPECTACULAR_SETTINGS = {
@@ -184,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Hospital API contract v1 for designated medical institutions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"CareTypeEnum": "hospitals.models.CareType"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

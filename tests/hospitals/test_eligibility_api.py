@@ -1,0 +1,257 @@
+"""POST /api/v1/eligibility over the demo of shared/demo.md, and the desk page beside it."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hospitals import auth
+from hospitals.eligibility_selectors import clear_caches
+from hospitals.models import AccessLog, ApiKey, Hospital
+from hospitals.services import api_key_create, api_key_revoke
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/eligibility"
+PEOPLE = {
+    "王秀兰": "232701195603120223",
+    "李建国": "210102196208050352",
+    "张伟": "232721197811200177",
+    "刘芳": "210202199004150481",
+    "陈明": "210103198512010131",
+    "赵丽": "23272219700630026X",
+    "孙国强": "21010219580101055X",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    clear_caches()
+    auth.keys.clear()
+    yield
+    clear_caches()
+    auth.keys.clear()
+
+
+@pytest.fixture
+def keys(demo):
+    return {
+        code: api_key_create(hospital=Hospital.objects.get(code=code))[1]
+        for code in [
+            "H46020000001",
+            "H46020000002",
+            "H46020000003",
+            "H23010300001",
+            "H23010300016",
+            "H23010300002",
+            "H21010000001",
+            "H23270000001",
+        ]
+    }
+
+
+def ask(client, key, name, care="inpatient", lang=None, **extra):
+    body = {"id_number": PEOPLE.get(name, name), "name": name, "care_type": care, **extra}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    if lang:
+        headers["HTTP_ACCEPT_LANGUAGE"] = lang
+    return client.post(URL, body, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize(
+    ("name", "hospital", "care", "eligible", "category", "two_way"),
+    [
+        ("王秀兰", "H46020000002", "inpatient", True, "long_term", True),  # chosen
+        ("王秀兰", "H46020000001", "general_outpatient", True, "long_term", True),
+        ("王秀兰", "H23010300001", "inpatient", False, "none", False),  # not her place
+        ("王秀兰", "H23270000001", "inpatient", True, "local", True),  # two-way at home
+        ("李建国", "H23010300002", "inpatient", True, "long_term", False),  # one-way there
+        ("李建国", "H21010000001", "inpatient", False, "local", False),  # one-way: not at home
+        ("张伟", "H23010300001", "inpatient", True, "referral", False),
+        ("张伟", "H23010300016", "inpatient", False, "none", False),  # another hospital
+        ("张伟", "H23010300001", "general_outpatient", False, "none", False),  # care not covered
+        ("刘芳", "H23010300016", "general_outpatient", True, "temporary", False),
+        ("陈明", "H21010000001", "inpatient", True, "local", False),
+        ("陈明", "H23010300001", "inpatient", False, "none", False),
+        ("赵丽", "H23010300016", "inpatient", False, "none", False),  # expired
+        ("孙国强", "H46020000002", "inpatient", False, "none", False),  # pending review
+    ],
+)
+def test_demo_people_answer_as_their_situations_say(
+    client, keys, name, hospital, care, eligible, category, two_way
+):
+    response = ask(client, keys[hospital], name, care)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["eligible"], body["category"], body["two_way"]) == (eligible, category, two_way)
+    if not eligible:
+        assert body["reasons"]
+
+
+def test_response_masks_identity_and_carries_the_filing(client, keys):
+    body = ask(client, keys["H46020000002"], "王秀兰").json()
+    assert body["insured"] == {
+        "name": "王*兰",
+        "id_number": "2327**********0223",
+        "scheme": "employee",
+        "region": {"code": "232700", "name": "大兴安岭地区"},
+    }
+    filing = body["filing"]
+    assert filing["type"] == "long_term" and filing["subtype"] == "resettled_retiree"
+    assert filing["status"] == "approved"
+    assert filing["place_of_treatment"] == {"code": "460200", "name": "三亚市"}
+    assert filing["hospitals"] == ["H46020000001", "H46020000002", "H46020000003"]
+    assert filing["commitment_deadline"] is None
+    assert body["benefit"] == {
+        "ratio_reduction_points": 5,
+        "deductible_multiplier": "1.00",
+        "fund_share": "1.00",
+    }
+    assert "232701195603120223" not in response_text(body)
+
+
+def response_text(body) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False)
+
+
+def test_one_way_filing_shows_the_commitment_deadline(client, keys):
+    body = ask(client, keys["H21010000001"], "李建国").json()
+    assert body["eligible"] is False
+    assert body["filing"]["commitment_deadline"] is not None
+    deadline = datetime.date.fromisoformat(body["filing"]["commitment_deadline"])
+    assert 25 <= (deadline - timezone.localdate()).days <= 35
+    assert any("单向" in r for r in body["reasons"])
+
+
+def test_unknown_person_and_name_mismatch_get_the_same_404(client, keys):
+    mismatch = client.post(
+        URL,
+        {"id_number": PEOPLE["王秀兰"], "name": "王秀英", "care_type": "inpatient"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H23010300001']}",
+    )
+    from stdnum.cn import ric
+
+    body = "21010219620805099"
+    real_unknown = body + ric.calc_check_digit(body + "0")
+    unknown = client.post(
+        URL,
+        {"id_number": real_unknown, "name": "王秀英", "care_type": "inpatient"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H23010300001']}",
+    )
+    assert unknown.status_code == mismatch.status_code == 404
+    assert unknown.json() == mismatch.json()
+    assert set(unknown.json()["error"]) >= {"code", "message", "fields"}
+
+
+def test_malformed_id_number_is_400_with_field_messages_in_the_requested_language(client, keys):
+    body = {"id_number": "232701195603120224", "name": "王秀兰", "care_type": "inpatient"}
+    zh = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H23010300001']}",
+    )
+    en = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H23010300001']}",
+    )
+    assert zh.status_code == en.status_code == 400
+    assert "校验码" in zh.json()["error"]["fields"]["id_number"][0]
+    assert "check digit" in en.json()["error"]["fields"]["id_number"][0]
+    assert en.json()["error"]["code"] == "invalid"
+
+
+def test_missing_wrong_or_revoked_key_is_401(client, keys, demo):
+    assert ask(client, None, "王秀兰").status_code == 401
+    assert ask(client, "not-a-key", "王秀兰").status_code == 401
+    key, plain = api_key_create(hospital=Hospital.objects.get(code="H46020000002"))
+    assert ask(client, plain, "王秀兰").status_code == 200
+    api_key_revoke(key=key)
+    auth.keys.clear()  # other processes see the revocation within auth.CACHE_SECONDS
+    response = ask(client, plain, "王秀兰")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_keys_are_never_stored_in_plain_form(keys):
+    for plain in keys.values():
+        prefix = plain.split(".")[0]
+        row = ApiKey.objects.get(prefix=prefix)
+        assert plain not in (row.digest, row.prefix, row.name)
+        assert plain.split(".")[1] not in row.digest
+
+
+def test_over_the_rate_limit_is_429(client, keys, settings):
+    from rest_framework.settings import api_settings
+
+    from hospitals.eligibility_api import HospitalKeyThrottle
+
+    HospitalKeyThrottle.THROTTLE_RATES = {"hospital_key": "3/min"}
+    try:
+        statuses = [ask(client, keys["H46020000002"], "王秀兰").status_code for _ in range(5)]
+    finally:
+        HospitalKeyThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3] == 429
+    response = ask(client, keys["H46020000001"], "王秀兰")  # another key is not limited
+    assert response.status_code == 200
+
+
+def test_every_check_writes_one_access_log_row_with_its_outcome(client, keys):
+    before = AccessLog.objects.count()
+    ask(client, keys["H46020000002"], "王秀兰")
+    ask(client, keys["H23010300016"], "赵丽")
+    rows = list(AccessLog.objects.order_by("-id")[:2])
+    assert AccessLog.objects.count() == before + 2
+    assert {r.outcome for r in rows} == {"eligible", "not_eligible"}
+    assert all(len(r.subject_hash) == 64 for r in rows)
+    assert all(r.hospital_id for r in rows)
+
+
+def test_desk_page_and_api_give_the_same_answer(client, keys, demo):
+    client.force_login(demo["hosp_h23010300001"])
+    for name, care in [
+        ("张伟", "inpatient"),
+        ("张伟", "general_outpatient"),
+        ("王秀兰", "inpatient"),
+        ("李建国", "inpatient"),
+    ]:
+        api = ask(client, keys["H23010300001"], name, care).json()
+        page = client.post(
+            reverse("eligibility-check"),
+            {
+                "id_number": PEOPLE[name],
+                "name": name,
+                "care_type": care,
+                "visit_date": timezone.localdate().isoformat(),
+            },
+        )
+        assert page.status_code == 200
+        assert page.context["result"] == api
+        html = page.content.decode()
+        assert ('data-verdict="eligible"' in html) == api["eligible"]
+        assert f'data-category="{api["category"]}"' in html
+
+
+def test_desk_page_keeps_what_was_typed_on_an_error(client, demo):
+    client.force_login(demo["hosp_h23010300001"])
+    page = client.post(
+        reverse("eligibility-check"),
+        {"id_number": "232701195603120224", "name": "王秀兰", "care_type": "inpatient"},
+    )
+    html = page.content.decode()
+    assert "校验码" in html
+    assert 'value="王秀兰"' in html
+    assert "232701195603120224" in html  # what the clerk typed, so it can be corrected
+
+
+def test_desk_page_is_only_for_hospital_staff(client, demo):
+    client.force_login(demo["wangxiulan"])
+    assert client.get(reverse("eligibility-check")).status_code == 404
