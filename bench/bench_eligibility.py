@@ -206,7 +206,7 @@ def load(n_filings: int, n_hospitals: int, n_keys: int, out) -> list[str]:
             "INSERT INTO filings_filing_hospitals (filing_id, hospital_id) "
             "SELECT f.id, h.id FROM filings_filing f JOIN LATERAL ("
             "  SELECT id FROM hospitals_hospital WHERE region_id = f.place_region_id LIMIT 3"
-            ") h ON true WHERE f.type = 'long_term' AND f.id %% 3 = 0"
+            ") h ON true WHERE f.type = 'long_term' AND f.id % 3 = 0"
         )
         cursor.execute("ANALYZE")
     plain_keys = []

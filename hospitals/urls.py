@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hospitals import views
 
 app_name = "hospitals"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.directory_list, name="directory"),
+    path("desk/", views.staff_home, name="home"),
+    path("<str:code>/", views.directory_detail, name="detail"),
+]

@@ -1,0 +1,79 @@
+"""CSV/XLSX import and export of the directory (django-import-export)."""
+
+from __future__ import annotations
+
+from import_export import fields, resources, widgets
+
+from hospitals.models import Hospital
+from hospitals.services import search_keys
+from portal.models import Province, Region
+
+
+class HospitalResource(resources.ModelResource):
+    province = fields.Field(
+        attribute="province",
+        column_name="province",
+        widget=widgets.ForeignKeyWidget(Province, "name"),
+    )
+    region = fields.Field(
+        attribute="region",
+        column_name="region_code",
+        widget=widgets.ForeignKeyWidget(Region, "code"),
+    )
+    name = fields.Field(attribute="name", column_name="name_zh")
+
+    class Meta:
+        model = Hospital
+        import_id_fields = ["code"]
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "province",
+            "region",
+            "level",
+            "kind",
+            "ownership",
+            "inpatient",
+            "general_outpatient",
+            "chronic_outpatient",
+            "resettlement_designated",
+        ]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = False
+        # All or nothing: one invalid row and nothing is written.
+        use_transactions = True
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance.pinyin, instance.initials = search_keys(instance.name)
+        instance.full_clean(exclude=["pinyin", "initials"])
+
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        **kwargs,
+    ):
+        """A dry run first; any invalid row and nothing at all is written."""
+        check = super().import_data(
+            dataset,
+            dry_run=True,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            **kwargs,
+        )
+        if dry_run or check.has_errors() or check.has_validation_errors():
+            return check
+        return super().import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            **kwargs,
+        )

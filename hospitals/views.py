@@ -1,0 +1,54 @@
+"""The public directory (定点医疗机构查询) and the hospital staff home page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from hospitals.models import CareType, Hospital, Kind, Level, Ownership
+from hospitals.selectors import SORTS, directory
+from portal.models import Province, Region
+
+PAGE_SIZE = 20
+
+
+def directory_list(request):
+    page = Paginator(directory(request.GET), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hospitals/directory.html",
+        {
+            "page": page,
+            "provinces": Province.objects.all(),
+            "regions": Region.objects.select_related("province"),
+            "levels": Level.choices,
+            "kinds": Kind.choices,
+            "ownerships": Ownership.choices,
+            "services": CareType.choices,
+            "sorts": list(SORTS),
+            "filters": request.GET,
+        },
+    )
+
+
+def directory_detail(request, code: str):
+    hospital = get_object_or_404(Hospital.objects.select_related("region", "province"), code=code)
+    return render(request, "hospitals/detail.html", {"hospital": hospital})
+
+
+@login_required
+def staff_home(request):
+    staff = getattr(request.user, "hospital_staff", None)
+    if staff is None:
+        raise Http404
+    hospital = Hospital.objects.select_related("region", "province").get(pk=staff.hospital_id)
+    return render(
+        request,
+        "hospitals/home.html",
+        {
+            "hospital": hospital,
+            "keys": hospital.api_keys.all(),
+        },
+    )
