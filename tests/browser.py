@@ -25,9 +25,11 @@ ARGS = [
 def browser_page(width: int = 375, height: int = 812, locale: str = "zh-CN"):
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: run `make test` (it installs it)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    # Playwright runs an event loop in this thread; the live server's ORM calls are sync.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(
@@ -43,6 +45,8 @@ def browser_page(width: int = 375, height: int = 812, locale: str = "zh-CN"):
         finally:
             context.close()
             browser.close()
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def no_horizontal_scroll(page) -> bool:
