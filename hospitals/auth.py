@@ -1,10 +1,17 @@
-"""`Authorization: Bearer <key>` for hospital systems; the hospital comes from the key."""
+"""`Authorization: Bearer <key>` for hospital systems; the hospital comes from the key.
+
+The hot path makes no query for the key: each process keeps a snapshot of the active keys
+(digest → key id, hospital id), reloaded every CACHE_SECONDS, so a revoked key stops working
+everywhere within that time. "Last used" times are collected in memory and written in one
+statement at each reload.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 
+from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -13,37 +20,78 @@ from rest_framework import authentication, exceptions, permissions
 from hospitals.models import ApiKey
 from hospitals.services import digest
 
-CACHE_SECONDS = 10  # a revoked key stops working within this time in every process
-LAST_USED_EVERY = 60
+CACHE_SECONDS = 30
 
 
-class _KeyCache:
+class _KeySnapshot:
     def __init__(self):
         self.lock = threading.Lock()
-        self.entries: dict[str, tuple[float, ApiKey | None]] = {}
+        self.loaded_at = -1e9
+        self.by_digest: dict[str, tuple[int, int]] = {}
+        self.used: dict[int, object] = {}
+        self.unknown: set[str] = set()
 
     def get(self, key_digest: str) -> ApiKey | None:
-        now = time.monotonic()
-        hit = self.entries.get(key_digest)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
-        key = (
+        if time.monotonic() - self.loaded_at > CACHE_SECONDS:
+            self.reload()
+        hit = self.by_digest.get(key_digest)
+        if hit is None:
+            hit = self._lookup(key_digest)
+            if hit is None:
+                return None
+        key_id, hospital_id = hit
+        self.used[key_id] = timezone.now()
+        return ApiKey(id=key_id, hospital_id=hospital_id)
+
+    def _lookup(self, key_digest: str) -> tuple[int, int] | None:
+        """A key created since the last reload works at once; unknown digests are remembered
+        (boundedly) so a flood of wrong keys does not become a flood of queries."""
+        if key_digest in self.unknown:
+            return None
+        row = (
             ApiKey.objects.filter(digest=key_digest, revoked_at__isnull=True)
-            .only("id", "hospital_id", "prefix", "last_used_at", "revoked_at")
+            .values_list("pk", "hospital_id")
             .first()
         )
         with self.lock:
-            if len(self.entries) > 50_000:
-                self.entries.clear()
-            self.entries[key_digest] = (now, key)
-        return key
+            if row is None:
+                if len(self.unknown) > 10_000:
+                    self.unknown.clear()
+                self.unknown.add(key_digest)
+                return None
+            self.by_digest[key_digest] = row
+        return row
+
+    def reload(self) -> None:
+        with self.lock:
+            self.flush_last_used()
+            self.by_digest = {
+                d: (pk, hospital_id)
+                for d, pk, hospital_id in ApiKey.objects.filter(
+                    revoked_at__isnull=True
+                ).values_list("digest", "pk", "hospital_id")
+            }
+            self.unknown = set()
+            self.loaded_at = time.monotonic()
+
+    def flush_last_used(self) -> None:
+        used, self.used = self.used, {}
+        if used:
+            ApiKey.objects.filter(pk__in=list(used)).update(
+                last_used_at=Case(
+                    *[When(pk=pk, then=Value(when)) for pk, when in used.items()],
+                    output_field=DateTimeField(),
+                )
+            )
 
     def clear(self) -> None:
         with self.lock:
-            self.entries.clear()
+            self.flush_last_used()
+            self.loaded_at = -1e9
+            self.by_digest = {}
 
 
-keys = _KeyCache()
+keys = _KeySnapshot()
 
 
 class HospitalKeyAuthentication(authentication.BaseAuthentication):
@@ -59,10 +107,6 @@ class HospitalKeyAuthentication(authentication.BaseAuthentication):
         key = keys.get(digest(parts[1]))
         if key is None:
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
-        now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_EVERY:
-            key.last_used_at = now
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return (None, key)
 
     def authenticate_header(self, request):

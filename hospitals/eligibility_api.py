@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from hospitals import eligibility
@@ -17,16 +21,35 @@ from hospitals.models import CareType
 from portal.lib import idnumbers
 
 
-class HospitalKeyThrottle(SimpleRateThrottle):
-    """Per API key (not per IP: many desks share one hospital gateway)."""
+class HospitalKeyThrottle(BaseThrottle):
+    """Per API key (not per IP: many desks share one hospital gateway), fixed one-minute
+    windows counted with one cache increment (no growing request history on the hot path)."""
 
     scope = "hospital_key"
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request, view):
         key = getattr(request, "auth", None)
         if key is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": key.pk}
+            return True
+        limit, period = self.parse(self.THROTTLE_RATES[self.scope])
+        window = int(time.time() // period)
+        self.wait_seconds = period - time.time() % period
+        name = f"throttle:{self.scope}:{key.pk}:{window}"
+        try:
+            count = cache.incr(name)
+        except ValueError:
+            cache.add(name, 0, timeout=period + 5)
+            count = cache.incr(name)
+        return count <= limit
+
+    def wait(self):
+        return self.wait_seconds
+
+    @staticmethod
+    def parse(rate: str) -> tuple[int, int]:
+        count, unit = rate.split("/")
+        return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
 
 
 class EligibilityRequest(serializers.Serializer):

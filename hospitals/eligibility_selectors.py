@@ -158,14 +158,16 @@ class Found:
     person: eligibility.PersonView
     filings: list[eligibility.FilingView]
     region_id: int
+    id_hash: str = ""
 
 
 def find_person(*, id_number: str, name: str) -> Found | None:
     """The person with this ID number and exactly this name, with their filings; else None."""
     vendor = connection.vendor
     sql = _SQL.get(vendor) or _SQL.setdefault(vendor, _sql(vendor))
+    id_hash = idnumbers.id_hash(id_number)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [idnumbers.id_hash(id_number)])
+        cursor.execute(sql, [id_hash])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -184,7 +186,7 @@ def find_person(*, id_number: str, name: str) -> Found | None:
         resettled_reduction=measures == "daxinganling",
     )
     raw = filings_json if isinstance(filings_json, list) else json.loads(filings_json or "[]")
-    return Found(person_id, person, [_filing_view(f) for f in raw or []], region_id)
+    return Found(person_id, person, [_filing_view(f) for f in raw or []], region_id, id_hash)
 
 
 def _filing_view(f: dict) -> eligibility.FilingView:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from hospitals import eligibility
 from hospitals.eligibility_selectors import Found, find_person, hospital_view
-from hospitals.models import AccessLog
+from hospitals.services import access_log_record_fast
 from portal.lib import idnumbers
 
 PURPOSE = "eligibility"
@@ -46,11 +46,11 @@ def check(
         outcome = "not_found"
     else:
         outcome = "eligible" if decision.eligible else "not_eligible"
-    AccessLog.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+    access_log_record_fast(
+        actor_id=getattr(actor, "pk", None),
         api_key_id=api_key_id,
         hospital_id=hospital_id,
-        subject_hash=idnumbers.id_hash(id_number),
+        subject_hash=found.id_hash if found else idnumbers.id_hash(id_number),
         subject_region_id=found.region_id if found else None,
         purpose=f"{PURPOSE}:{channel}",
         outcome=outcome,

@@ -1,0 +1,207 @@
+"""The split of a bill (domain.md §3.1–3.4). Pure: no ORM, Decimal throughout.
+
+Each component is computed exactly and rounded once, half up, to 0.01 yuan; the fund's payment
+is derived last and the person's share is the rest, so `fund + person == total` always holds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+# domain.md §3.4: discharge medication limits.
+MAX_MEDICATION_KINDS = 4
+MAX_MEDICATION_DAYS = {"acute": 7, "chronic": 15, "special": 30}
+
+# domain.md §3.3: the most a category may reduce the ratio (percentage points).
+MAX_REDUCTION_POINTS = {
+    "local": 0,
+    "long_term": 0,
+    "referral": 10,
+    "emergency": 10,
+    "temporary": 20,
+    "unapproved_transfer": 10,
+    "resettled": 5,
+}
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The place of insurance's policy for one scheme, year and hospital level."""
+
+    deductible: Decimal
+    ratio: Decimal  # e.g. Decimal("0.85")
+    annual_cap: Decimal
+    class_b_rate: Decimal = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    ratio_reduction_points: int = 0
+    deductible_multiplier: Decimal = ONE
+    fund_share: Decimal = ONE
+
+
+@dataclass(frozen=True)
+class Medication:
+    days: int
+    kind: str  # acute | chronic | special
+
+
+@dataclass(frozen=True)
+class Item:
+    amount: Decimal
+    cls: str  # A | B | C
+    code: str = ""
+    name: str = ""
+    first_self_pay_rate: Decimal | None = None
+    medication: Medication | None = None
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    fund_paid: Decimal = ZERO
+    deductible_paid: Decimal = ZERO  # outpatient deductible is per year
+
+
+@dataclass(frozen=True)
+class Split:
+    total: Decimal
+    self_paid: Decimal
+    first_self_pay: Decimal
+    not_covered_medication: Decimal
+    in_scope: Decimal
+    deductible: Decimal
+    coinsurance: Decimal
+    over_cap: Decimal
+    fund_pay: Decimal
+    person_pay: Decimal
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    def breakdown(self) -> dict[str, str]:
+        return {
+            k: f"{getattr(self, k)}"
+            for k in (
+                "self_paid",
+                "first_self_pay",
+                "deductible",
+                "coinsurance",
+                "over_cap",
+                "not_covered_medication",
+            )
+        }
+
+
+class RuleError(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def validate_adjustment(category: str, points: int) -> None:
+    """domain.md §3.3: a region's reduction above its category's cap is refused."""
+    cap = MAX_REDUCTION_POINTS.get(category)
+    if cap is None:
+        raise RuleError("unknown_category", f"unknown category {category!r}")
+    if points < 0 or points > cap:
+        raise RuleError(
+            "reduction_above_cap",
+            f"{category}: a reduction of {points} points exceeds the cap of {cap}",
+        )
+
+
+def policy_year(admitted_on: datetime.date, discharged_on: datetime.date) -> int:
+    """domain.md §3.4: a stay spanning two insurance years is settled in the discharge year."""
+    return discharged_on.year
+
+
+def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
+    """Per item, the part of its amount the fund does not pay as discharge medication."""
+    excess = [ZERO] * len(items)
+    kinds = 0
+    flagged = False
+    for i, item in enumerate(items):
+        med = item.medication
+        if med is None:
+            continue
+        kinds += 1
+        if kinds > MAX_MEDICATION_KINDS:
+            excess[i] = item.amount
+            flagged = True
+            continue
+        limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
+        if med.days > limit:
+            excess[i] = item.amount * Decimal(med.days - limit) / Decimal(med.days)
+            flagged = True
+    return excess, flagged
+
+
+def split(
+    *,
+    policy: Policy,
+    items: list[Item],
+    adjustment: Adjustment = Adjustment(),
+    ytd: YearToDate = YearToDate(),
+    outpatient: bool = False,
+) -> Split:
+    """Split one admission (or outpatient visit) between the fund and the person."""
+    flags: list[str] = []
+    excess, med_flag = _medication_excess(items)
+    if med_flag:
+        flags.append("discharge_medication_excess")
+    total = money(sum((i.amount for i in items), ZERO))
+    self_paid_exact = sum((i.amount for i in items if i.cls == "C"), ZERO)
+    first_exact = ZERO
+    for item, over in zip(items, excess, strict=True):
+        if item.cls == "B":
+            rate = (
+                policy.class_b_rate
+                if item.first_self_pay_rate is None
+                else item.first_self_pay_rate
+            )
+            first_exact += (item.amount - over) * rate
+    med_exact = sum(
+        (over for item, over in zip(items, excess, strict=True) if item.cls != "C"), ZERO
+    )
+    self_paid = money(self_paid_exact)
+    first_self_pay = money(first_exact)
+    not_covered_medication = money(med_exact)
+    in_scope = max(ZERO, total - self_paid - first_self_pay - not_covered_medication)
+
+    deductible_due = money(policy.deductible * adjustment.deductible_multiplier)
+    if outpatient:
+        deductible_due = max(ZERO, deductible_due - ytd.deductible_paid)
+    deductible = min(in_scope, deductible_due)
+
+    ratio = max(ZERO, policy.ratio - Decimal(adjustment.ratio_reduction_points) / 100)
+    payable = in_scope - deductible
+    fund_uncapped = money(payable * ratio * adjustment.fund_share)
+    cap_left = max(ZERO, policy.annual_cap - ytd.fund_paid)
+    fund_pay = min(fund_uncapped, cap_left)
+    over_cap = fund_uncapped - fund_pay
+    if over_cap > 0:
+        flags.append("over_annual_cap")
+    coinsurance = payable - fund_uncapped
+    person_pay = total - fund_pay
+    return Split(
+        total=total,
+        self_paid=self_paid,
+        first_self_pay=first_self_pay,
+        not_covered_medication=not_covered_medication,
+        in_scope=in_scope,
+        deductible=deductible,
+        coinsurance=coinsurance,
+        over_cap=over_cap,
+        fund_pay=fund_pay,
+        person_pay=person_pay,
+        flags=tuple(flags),
+    )
