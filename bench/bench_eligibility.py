@@ -325,6 +325,9 @@ def main() -> int:
         env=env,
     )
     base = f"http://127.0.0.1:{args.port}"
+    from hospitals.models import AccessLog
+
+    logged_before = AccessLog.objects.count()
     try:
         for _ in range(100):
             try:
@@ -345,10 +348,12 @@ def main() -> int:
         server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
+    logged = AccessLog.objects.count() - logged_before
     (a_rps, a_p99, a_err), (b_rps, b_p99, b_err) = results["minimal"], results["eligibility"]
     ratio, p99_ratio = b_rps / a_rps, b_p99 / a_p99
     print(f"(a) minimal one-query view : {a_rps:9.1f} req/s  p99 {a_p99:7.2f} ms  non-2xx {a_err}")
     print(f"(b) POST /api/v1/eligibility: {b_rps:9.1f} req/s  p99 {b_p99:7.2f} ms  non-2xx {b_err}")
+    print(f"access-log rows written during the run: {logged:,} (one per check)")
     print(f"throughput ratio (b)/(a) = {ratio:.2f}  (goal >= 0.60)")
     print(f"p99 ratio        (b)/(a) = {p99_ratio:.2f}  (goal <= 2.00)")
     ok = ratio >= 0.6 and p99_ratio <= 2.0 and b_err == "0"

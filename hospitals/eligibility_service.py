@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from hospitals import eligibility
+from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import Found, find_person, hospital_view
-from hospitals.services import access_log_record_fast
 from portal.lib import idnumbers
 
 PURPOSE = "eligibility"
@@ -46,7 +45,7 @@ def check(
         outcome = "not_found"
     else:
         outcome = "eligible" if decision.eligible else "not_eligible"
-    access_log_record_fast(
+    access_log.record(
         actor_id=getattr(actor, "pk", None),
         api_key_id=api_key_id,
         hospital_id=hospital_id,

@@ -57,58 +57,6 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
     return key
 
 
-_FAST_INSERT = (
-    # The statement sets synchronous_commit off for its own implicit transaction: the row is
-    # written and the check answered without waiting for the WAL flush (PostgreSQL keeps the
-    # database consistent; a crash can lose only the last fraction of a second of log rows).
-    "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)) "
-    "INSERT INTO hospitals_accesslog (actor_id, api_key_id, hospital_id, agency_region_id, "
-    "subject_hash, subject_region_id, purpose, outcome, created_at) "
-    "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s FROM cfg"
-)
-
-
-def access_log_record_fast(
-    *,
-    subject_hash: str,
-    purpose: str,
-    outcome: str,
-    actor_id=None,
-    api_key_id=None,
-    hospital_id=None,
-    subject_region_id=None,
-) -> None:
-    """The hot-path variant for the admission-desk check: one statement, no model instance."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        AccessLog.objects.create(
-            actor_id=actor_id,
-            api_key_id=api_key_id,
-            hospital_id=hospital_id,
-            subject_hash=subject_hash,
-            subject_region_id=subject_region_id,
-            purpose=purpose,
-            outcome=outcome,
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FAST_INSERT,
-            [
-                actor_id,
-                api_key_id,
-                hospital_id,
-                None,
-                subject_hash,
-                subject_region_id,
-                purpose,
-                outcome,
-                timezone.now(),
-            ],
-        )
-
-
 def access_log_record(
     *,
     subject_hash: str,

@@ -9,6 +9,7 @@ numbers of people born before the 1980s.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import re
@@ -54,10 +55,16 @@ def problem(value: str, *, today: datetime.date | None = None) -> str | None:
         return INVALID_BIRTH_DATE
     if ric.calc_check_digit(number) != number[-1]:
         return INVALID_CHECK_DIGIT
-    info = {k: v for _part, props in numdb.get("cn/loc").info(number[:6]) for k, v in props.items()}
-    if "county" not in info:
+    if not _area_known(number[:6]):
         return INVALID_AREA
     return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _area_known(area: str) -> bool:
+    """The six-digit area code has existed at some time (county level)."""
+    info = {k: v for _part, props in numdb.get("cn/loc").info(area) for k, v in props.items()}
+    return "county" in info
 
 
 def validate_id_number(value: str) -> None:

@@ -13,6 +13,10 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Access-log rows of the admission-desk check are written in batches by a writer thread every
+# this many milliseconds (0: each row before the response).
+ACCESS_LOG_FLUSH_MS = env.int("ACCESS_LOG_FLUSH_MS", default=0)
+
 # Keyed hash of resident ID numbers for exact lookup; the ciphertext key is SALT_KEY below.
 ID_HASH_KEY = env("ID_HASH_KEY", default="dev-only-id-hash-key")
 # django-fernet-encrypted-fields derives its keys from SECRET_KEY and these salts.

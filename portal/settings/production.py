@@ -4,6 +4,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+ACCESS_LOG_FLUSH_MS = env.int("ACCESS_LOG_FLUSH_MS", default=200)
 SECRET_KEY = env("SECRET_KEY")
 ID_HASH_KEY = env("ID_HASH_KEY")
 # localhost stays allowed for the container health checks.

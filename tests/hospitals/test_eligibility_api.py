@@ -255,3 +255,56 @@ def test_desk_page_keeps_what_was_typed_on_an_error(client, demo):
 def test_desk_page_is_only_for_hospital_staff(client, demo):
     client.force_login(demo["wangxiulan"])
     assert client.get(reverse("eligibility-check")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"id_number": 123, "name": "x", "care_type": "inpatient"},
+        {"id_number": "232701195603120223", "name": "", "care_type": "inpatient"},
+        {"id_number": "232701195603120223", "name": "王秀兰", "care_type": "dental"},
+        {
+            "id_number": "232701195603120223",
+            "name": "王秀兰",
+            "care_type": "inpatient",
+            "visit_date": "2026-13-01",
+        },
+        {
+            "id_number": "232701195603120223",
+            "name": "王秀兰",
+            "care_type": "inpatient",
+            "visit_date": 20261101,
+        },
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_bodies_get_400_with_the_error_body_and_agree_with_the_documented_serializer(
+    client, keys, body
+):
+    from hospitals.eligibility_api import EligibilityRequest
+
+    response = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H46020000002']}",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and error["message"]
+    if isinstance(body, dict):
+        documented = EligibilityRequest(data=body)
+        assert not documented.is_valid()
+        assert set(error["fields"]) == set(documented.errors)
+
+
+def test_not_json_is_400(client, keys):
+    response = client.post(
+        URL,
+        "{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H46020000002']}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
