@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from settlement.api import SettlementCreate, SettlementDetail
+
+urlpatterns = [
+    path("settlements", SettlementCreate.as_view(), name="api-settlements"),
+    path("settlements/<str:number>", SettlementDetail.as_view(), name="api-settlement"),
+]
