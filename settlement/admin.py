@@ -51,7 +51,9 @@ class SettlementAdmin(RegionScopedAdmin):
     list_filter = ["status", "category", "policy_year", "care_type", "created_at"]
     search_fields = ["number"]
     list_select_related = ["hospital"]
-    readonly_fields = [f.name for f in Settlement._meta.fields if f.name != "id"]
+    readonly_fields = [
+        f.name for f in Settlement._meta.fields if f.name not in {"id", "person", "request_hash"}
+    ]
     exclude = ["person", "request_hash"]
 
     def has_add_permission(self, request):
