@@ -265,3 +265,54 @@ class FilingParameters(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} ≥ {self.effective_from}"
+
+
+class WorkingDayCorrection(models.Model):
+    """An agency administrator's correction of the holiday calendar (a new year's make-up days
+    published late, a local holiday): overrides the `holidays` library for that date."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("working-day correction")
+        verbose_name_plural = _("working-day corrections")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'✓' if self.is_working_day else '✗'}"
+
+
+class MaterialKind(models.TextChoices):
+    HOUSEHOLD_REGISTER = "household_register", _("Household register")
+    PROPERTY_CERTIFICATE = "property_certificate", _("Property certificate")
+    RELATIONSHIP_PROOF = "relationship_proof", _("Proof of relationship")
+    RESIDENCE_CERTIFICATE = "residence_certificate", _("Residence certificate")
+    POSTING_CERTIFICATE = "posting_certificate", _("Employer's posting certificate")
+    ID_COPY = "id_copy", _("ID card copy")
+    SOCIAL_SECURITY_COPY = "social_security_copy", _("Social security card copy")
+    PAYMENT_RECORD = "payment_record", _("Payment record (residents' scheme)")
+    AGENT_ID_COPY = "agent_id_copy", _("Agent's ID card copy")
+    REFERRAL_SCAN = "referral_scan", _("Referral form scan")
+    OTHER = "other", _("Other")
+
+
+class Material(models.Model):
+    """A proof material stored under a random name outside any public URL."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="materials")
+    kind = models.CharField(_("kind"), max_length=24, choices=MaterialKind.choices)
+    stored_name = models.CharField(max_length=80, unique=True, editable=False)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"

@@ -1,0 +1,205 @@
+"""The rules of domain.md §2, pure Python: transitions, validity, lock periods, deadlines.
+
+No ORM here: services pass in plain values (the region's parameters as a mapping, a working-day
+predicate) and turn a RuleError into a message for the person, the agency or the hospital.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+
+DRAFT, SUBMITTED, APPROVED, REJECTED, RETURNED = (
+    "draft",
+    "submitted",
+    "approved",
+    "rejected",
+    "returned",
+)
+EXPIRED, CANCELLED, REVOKED = "expired", "cancelled", "revoked"
+STATES = [DRAFT, SUBMITTED, APPROVED, REJECTED, RETURNED, EXPIRED, CANCELLED, REVOKED]
+
+# domain.md §2.6. Automatic filings (other temporary) go from draft straight to approved.
+ALLOWED: dict[str, set[str]] = {
+    DRAFT: {SUBMITTED, APPROVED, CANCELLED},
+    SUBMITTED: {APPROVED, REJECTED, RETURNED, CANCELLED},
+    RETURNED: {SUBMITTED, CANCELLED},
+    APPROVED: {EXPIRED, CANCELLED, REVOKED},
+    REJECTED: set(),
+    EXPIRED: set(),
+    CANCELLED: set(),
+    REVOKED: set(),
+}
+AUTOMATIC_TYPES = {"temporary"}
+EMERGENCY_WORKING_DAYS = 3
+
+
+class RuleError(Exception):
+    def __init__(self, code: str, message: str = "", **params):
+        super().__init__(message or code)
+        self.code = code
+        self.params = params
+
+
+def check_transition(current: str, target: str, *, filing_type: str = "") -> None:
+    if target not in ALLOWED.get(current, set()):
+        if current in (APPROVED, REJECTED, EXPIRED, CANCELLED, REVOKED) and target in (
+            APPROVED,
+            REJECTED,
+            RETURNED,
+        ):
+            raise RuleError("already_decided", current=current, target=target)
+        raise RuleError("transition_not_allowed", current=current, target=target)
+    if current == DRAFT and target == APPROVED and filing_type not in AUTOMATIC_TYPES:
+        raise RuleError("not_automatic", current=current, target=target)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """A region's filing parameters (domain.md §2.1–2.2 tables)."""
+
+    benefits_start: str = "on_approval"  # or "day_after"
+    lock_months: int = 6
+    long_term_validity_months: int | None = None
+    max_hospitals: int = 0
+    commitment_months: int = 6
+    referral_validity_months: int | None = 6
+    referral_start_window_months: int | None = None
+    referral_course_days: int | None = None
+    temporary_validity_months: int = 6
+
+
+def validity(
+    filing_type: str,
+    params: Parameters,
+    approved_on: datetime.date,
+    start_date: datetime.date | None = None,
+) -> tuple[datetime.date, datetime.date | None]:
+    """(valid_from, valid_until) of a filing approved on `approved_on`."""
+    start = max(approved_on, start_date or approved_on)
+    if filing_type == "long_term":
+        if params.benefits_start == "day_after":
+            start = max(start, approved_on + datetime.timedelta(days=1))
+        months = params.long_term_validity_months
+        until = (
+            start + relativedelta(months=months) - datetime.timedelta(days=1) if months else None
+        )
+        return start, until
+    if filing_type == "referral":
+        if params.referral_start_window_months:
+            # Daxinganling: treatment must start within the window (the course is then set
+            # from the day treatment starts, see `course_end`).
+            return start, start + relativedelta(months=params.referral_start_window_months)
+        return start, start + relativedelta(months=params.referral_validity_months or 6)
+    if filing_type in ("temporary", "chronic_outpatient", "emergency"):
+        return start, start + relativedelta(months=max(6, params.temporary_validity_months))
+    raise RuleError("unknown_type", filing_type=filing_type)
+
+
+def course_end(started_on: datetime.date, params: Parameters) -> datetime.date | None:
+    """Daxinganling: one course of at most N days from the start of treatment."""
+    if not params.referral_course_days:
+        return None
+    return started_on + datetime.timedelta(days=params.referral_course_days - 1)
+
+
+def commitment_deadline(approved_on: datetime.date, params: Parameters) -> datetime.date:
+    """domain.md §2.1: materials within the commitment period (6 months) of approval."""
+    return approved_on + relativedelta(months=params.commitment_months)
+
+
+def change_allowed_from(valid_from: datetime.date, params: Parameters) -> datetime.date:
+    """No change or cancellation within the lock period after the filing takes effect."""
+    return valid_from + relativedelta(months=params.lock_months)
+
+
+def check_change_allowed(
+    valid_from: datetime.date | None, params: Parameters, today: datetime.date
+) -> None:
+    if valid_from is None:
+        return
+    allowed = change_allowed_from(valid_from, params)
+    if today < allowed:
+        raise RuleError("locked", allowed_from=allowed)
+
+
+def working_days_after(
+    start: datetime.date, count: int, is_working_day: Callable[[datetime.date], bool]
+) -> datetime.date:
+    """The `count`-th working day after `start` (weekends and holidays skipped, make-up days
+    counted, as `is_working_day` says)."""
+    day, found = start, 0
+    while found < count:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day):
+            found += 1
+    return day
+
+
+def emergency_deadline(
+    transfer_date: datetime.date, is_working_day: Callable[[datetime.date], bool]
+) -> datetime.date:
+    """domain.md §2.3: the referral procedure within 3 working days after the transfer."""
+    return working_days_after(transfer_date, EMERGENCY_WORKING_DAYS, is_working_day)
+
+
+def check_emergency_retro_filing(
+    *,
+    transfer_date: datetime.date,
+    today: datetime.date,
+    discharge_settled: bool,
+    is_working_day: Callable[[datetime.date], bool],
+) -> None:
+    """Allowed within 3 working days of the transfer, or any time before discharge settlement."""
+    if transfer_date > today:
+        raise RuleError("transfer_in_future")
+    if today <= emergency_deadline(transfer_date, is_working_day):
+        return
+    if not discharge_settled:
+        return
+    raise RuleError(
+        "emergency_too_late", deadline=emergency_deadline(transfer_date, is_working_day)
+    )
+
+
+@dataclass(frozen=True)
+class HospitalChoice:
+    code: str
+    region_code: str
+    level: int
+    kind: str
+    ownership: str
+
+
+def check_hospital_choice(
+    chosen: Iterable[HospitalChoice], params: Parameters, place_region_code: str
+) -> None:
+    """Daxinganling: up to N public general hospitals, secondary or above, in the place of
+    residence. Regions without a choice (Liaoning) accept none."""
+    chosen = list(chosen)
+    if params.max_hospitals == 0:
+        if chosen:
+            raise RuleError("no_choice_here")
+        return
+    if not chosen:
+        raise RuleError("choose_hospitals", max=params.max_hospitals)
+    if len(chosen) > params.max_hospitals:
+        raise RuleError("too_many_hospitals", max=params.max_hospitals)
+    if len({h.code for h in chosen}) != len(chosen):
+        raise RuleError("duplicate_hospital")
+    for h in chosen:
+        if h.region_code != place_region_code:
+            raise RuleError("hospital_elsewhere", hospital=h.code)
+        if h.ownership != "public" or h.kind != "general" or h.level < 2:
+            raise RuleError("hospital_not_eligible", hospital=h.code)
+
+
+def two_way(filing_type: str, status: str, basis: str, materials_accepted: bool) -> bool:
+    return (
+        filing_type == "long_term"
+        and status == APPROVED
+        and (basis == "materials" or materials_accepted)
+    )
