@@ -33,7 +33,8 @@ PREFIX = {
 
 
 def _number(filing_type: str, region_code: str) -> str:
-    return f"{PREFIX[filing_type]}{region_code}{timezone.localdate():%y%m%d}{secrets.token_hex(3).upper()}"
+    day = timezone.localdate()
+    return f"{PREFIX[filing_type]}{region_code}{day:%y%m%d}{secrets.token_hex(3).upper()}"
 
 
 def _notify(filing: Filing, subject: str, body: str) -> None:
