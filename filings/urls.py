@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from filings import views
 
 app_name = "filings"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.filing_list, name="list"),
+    path("new/<str:filing_type>/", views.filing_new, name="new"),
+    path("materials/<int:pk>/", views.material_download, name="material"),
+    path("<str:number>/", views.filing_detail, name="detail"),
+]

@@ -1,0 +1,181 @@
+"""Self-service filing forms (thin: the rules live in rules.py and services.py)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import Basis, LongTermSubtype, MaterialKind, ReferralCondition
+from hospitals.models import Hospital
+from portal.lib import idnumbers
+from portal.models import Region
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class FilingForm(forms.Form):
+    """One form for every type; `FIELDS` says which fields each type shows."""
+
+    FIELDS = {
+        "long_term": [
+            "place_region",
+            "subtype",
+            "start_date",
+            "care",
+            "hospitals",
+            "basis",
+            "material_kind",
+            "files",
+            "agent_name",
+            "agent_id_number",
+            "agent_relationship",
+        ],
+        "temporary": ["place_region", "start_date", "care"],
+        "emergency": [
+            "place_region",
+            "receiving_hospital",
+            "transfer_date",
+            "diagnosis",
+            "discharge_settled",
+            "files",
+        ],
+        "chronic_outpatient": ["place_region", "disease", "start_date", "material_kind", "files"],
+        "referral": [
+            "place_region",
+            "receiving_hospital",
+            "diagnosis",
+            "referral_condition",
+            "attending_doctor",
+            "director_signed_by",
+            "medical_office_signed_by",
+            "files",
+        ],
+    }
+
+    place_region = forms.ModelChoiceField(
+        label=_("Place of treatment (province · pooling region)"),
+        queryset=Region.objects.select_related("province"),
+    )
+    subtype = forms.ChoiceField(label=_("Who you are"), choices=LongTermSubtype.choices)
+    start_date = forms.DateField(
+        label=_("From"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    care = forms.MultipleChoiceField(
+        label=_("Care covered"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("inpatient", _("Inpatient")),
+            ("general_outpatient", _("General outpatient")),
+            ("chronic_outpatient", _("Outpatient chronic and special diseases")),
+        ],
+        initial=["inpatient", "general_outpatient"],
+    )
+    hospitals = forms.ModelMultipleChoiceField(
+        label=_("Designated hospitals you choose (where your region asks for it)"),
+        queryset=Hospital.objects.filter(
+            ownership="public", kind="general", level__gte=2
+        ).select_related("region"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    basis = forms.ChoiceField(
+        label=_("Proof"),
+        choices=Basis.choices,
+        widget=forms.RadioSelect,
+        initial=Basis.COMMITMENT,
+        help_text=_(
+            "With the commitment you file now and supply the materials "
+            "within 6 months; until then direct settlement is possible "
+            "only at the place of residence."
+        ),
+    )
+    material_kind = forms.ChoiceField(
+        label=_("Kind of material"), choices=MaterialKind.choices, required=False
+    )
+    files = MultipleFileField(
+        label=_("Files (JPEG, PNG or PDF, at most 10 MB each)"), required=False
+    )
+    agent_name = forms.CharField(
+        label=_("Agent's name (if someone files for you)"), max_length=60, required=False
+    )
+    agent_id_number = forms.CharField(label=_("Agent's ID number"), max_length=18, required=False)
+    agent_relationship = forms.CharField(
+        label=_("Agent's relationship"), max_length=40, required=False
+    )
+    receiving_hospital = forms.ModelChoiceField(
+        label=_("Hospital"), queryset=Hospital.objects.all()
+    )
+    transfer_date = forms.DateField(
+        label=_("Date of the emergency transfer"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    discharge_settled = forms.BooleanField(
+        label=_("Already discharged and settled"), required=False
+    )
+    diagnosis = forms.CharField(label=_("Diagnosis"), max_length=200)
+    disease = forms.CharField(
+        label=_("Chronic or special disease (as recognised at home)"), max_length=100
+    )
+    referral_condition = forms.ChoiceField(
+        label=_("Referral condition"), choices=ReferralCondition.choices
+    )
+    attending_doctor = forms.CharField(label=_("Attending doctor"), max_length=60)
+    director_signed_by = forms.CharField(label=_("Department director who signed"), max_length=60)
+    medical_office_signed_by = forms.CharField(
+        label=_("Medical office that stamped"), max_length=60
+    )
+
+    def __init__(self, *args, filing_type: str, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filing_type, self.person = filing_type, person
+        keep = self.FIELDS[filing_type]
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if "place_region" in self.fields and filing_type != "referral":
+            self.fields["place_region"].queryset = Region.objects.select_related(
+                "province"
+            ).exclude(pk=person.region_id)
+
+    def clean_agent_id_number(self) -> str:
+        value = self.cleaned_data.get("agent_id_number", "")
+        if value:
+            idnumbers.validate_id_number(value)
+            return idnumbers.normalize(value)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if self.filing_type == "long_term":
+            if data.get("agent_name") and not data.get("agent_id_number"):
+                self.add_error("agent_id_number", _("The agent's ID number is required."))
+            if data.get("basis") == Basis.MATERIALS and not data.get("files"):
+                self.add_error("files", _("Upload the proof materials, or choose the commitment."))
+        return data
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of material"), choices=MaterialKind.choices)
+    files = MultipleFileField(label=_("Files (JPEG, PNG or PDF, at most 10 MB each)"))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you want to cancel?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
