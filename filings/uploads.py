@@ -10,9 +10,11 @@ Files are stored under random names outside any public URL.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ import filetype
 import pikepdf
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from PIL import Image
+from PIL import Image, ImageFile
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
@@ -100,7 +102,7 @@ def _image(data: bytes, mime: str) -> bytes:
                 if width * height > MAX_PIXELS:
                     _refuse(_("The image is too large (too many pixels)."), "bomb")
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as image, _strict_decoding():
                 image.load()
                 trailing = _trailing_bytes(data, fmt)
                 if trailing > 64:
@@ -120,6 +122,22 @@ def _image(data: bytes, mime: str) -> bytes:
         except (OSError, ValueError, SyntaxError):
             _refuse(_("The image is damaged and cannot be read."), "broken")
     raise AssertionError("unreachable")
+
+
+_decoding = threading.Lock()
+
+
+@contextlib.contextmanager
+def _strict_decoding():
+    """A truncated image must fail to load, whatever another library set globally (WeasyPrint
+    turns Pillow's LOAD_TRUNCATED_IMAGES on)."""
+    with _decoding:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _trailing_bytes(data: bytes, fmt: str) -> int:
