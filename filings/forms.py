@@ -73,7 +73,9 @@ class FilingForm(forms.Form):
     )
     subtype = forms.ChoiceField(label=_("Who you are"), choices=LongTermSubtype.choices)
     start_date = forms.DateField(
-        label=_("From"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     care = forms.MultipleChoiceField(
         label=_("Care covered"),
@@ -121,7 +123,8 @@ class FilingForm(forms.Form):
         label=_("Hospital"), queryset=Hospital.objects.all()
     )
     transfer_date = forms.DateField(
-        label=_("Date of the emergency transfer"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the emergency transfer"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     discharge_settled = forms.BooleanField(
         label=_("Already discharged and settled"), required=False

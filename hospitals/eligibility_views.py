@@ -25,7 +25,9 @@ class EligibilityForm(forms.Form):
         label=_("Care type"), choices=CareType.choices, initial=CareType.INPATIENT
     )
     visit_date = forms.DateField(
-        label=_("Visit date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Visit date"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
     def clean_id_number(self) -> str:
