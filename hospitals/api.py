@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, pagination, serializers
 
 from hospitals.models import CareType, Hospital, Kind, Level, Ownership
@@ -41,6 +46,21 @@ class HospitalSerializer(serializers.ModelSerializer):
         return obj.suspended_on is not None
 
 
+class DirectoryFilters(serializers.Serializer):
+    """Filter values are checked: a misspelt filter is an error, not a silently wider list."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    province = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    level = serializers.ChoiceField(choices=["1", "2", "3"], required=False)
+    kind = serializers.ChoiceField(choices=Kind.values, required=False)
+    ownership = serializers.ChoiceField(choices=Ownership.values, required=False)
+    service = serializers.ChoiceField(choices=CareType.values, required=False)
+    resettlement = serializers.BooleanField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
 class Pages(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -63,6 +83,11 @@ class Pages(pagination.PageNumberPagination):
             OpenApiParameter("service", OpenApiTypes.STR, enum=CareType.values),
             OpenApiParameter("resettlement", OpenApiTypes.BOOL),
         ],
+        responses={
+            200: HospitalSerializer(many=True),
+            400: OpenApiResponse(description="Invalid filter value"),
+            404: OpenApiResponse(description="Page out of range"),
+        },
     )
 )
 class HospitalList(generics.ListAPIView):
@@ -72,4 +97,11 @@ class HospitalList(generics.ListAPIView):
     permission_classes: list = []
 
     def get_queryset(self):
-        return directory(self.request.query_params)
+        filters = DirectoryFilters(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        params = {k: v for k, v in self.request.query_params.items() if k in filters.fields}
+        if filters.validated_data.get("resettlement") is False:
+            params.pop("resettlement", None)
+        elif "resettlement" in filters.validated_data:
+            params["resettlement"] = "1"
+        return directory(params)

@@ -54,8 +54,10 @@ class HospitalKeyThrottle(BaseThrottle):
 
 
 class EligibilityRequest(serializers.Serializer):
-    id_number = serializers.CharField(max_length=40, help_text="18-character resident ID number")
-    name = serializers.CharField(max_length=60)
+    id_number = serializers.RegexField(
+        r"^\s*\d{17}[\dXx]\s*$", max_length=40, help_text="18-character resident ID number"
+    )
+    name = serializers.CharField(max_length=60, min_length=1)
     care_type = serializers.ChoiceField(choices=CareType.choices)
     visit_date = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
 

@@ -60,10 +60,10 @@ class VisitSerializer(serializers.Serializer):
 
 
 class SettlementRequest(serializers.Serializer):
-    id_number = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=60)
+    id_number = serializers.RegexField(r"^\s*\d{17}[\dXx]\s*$", max_length=40)
+    name = serializers.CharField(max_length=60, min_length=1)
     visit = VisitSerializer()
-    items = ItemSerializer(many=True, allow_empty=False, max_length=2000)
+    items = ItemSerializer(many=True, allow_empty=False, min_length=1, max_length=2000)
 
     def validate_id_number(self, value):
         code = idnumbers.problem(value)
