@@ -1,9 +1,10 @@
 """Scheduled jobs on filings (domain.md §2): expiry, commitment reminders and revocation.
 
 Set-based, never a per-row save() loop: on PostgreSQL each kind of change is one statement
-(`UPDATE … RETURNING` feeding `INSERT … SELECT` of the audit events and notifications), batched
-with `FOR UPDATE SKIP LOCKED` so two overlapping runs never touch the same row; other databases
-take the same steps in ORM batches. Every change is conditional on the current state, so a rerun
+(`UPDATE … RETURNING` feeding `INSERT … SELECT` of the audit events and notifications), in
+batches; the UPDATE re-checks `status = 'approved'` under the row lock, so of two overlapping
+runs only one changes a row (the other re-evaluates, finds it changed and skips it). Other
+databases take the same steps in ORM batches. Every change is conditional on the current state, so a rerun
 for the same day, or a second beat started by mistake, changes nothing.
 """
 
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from filings.models import Basis, Filing, FilingType, Status
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
-BATCH = 20_000
+BATCH = 100_000
 FILING = "filings.filing"
 # Reminder thresholds before the commitment deadline, largest first (each sent once, ever).
 REMINDER_DAYS = (30, 7, 1)
@@ -123,7 +124,7 @@ _PG_CHANGE = """
 WITH picked AS (
     SELECT f.id FROM filings_filing f
     WHERE f.status = 'approved' AND {where}
-    ORDER BY f.id LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+    LIMIT %(batch)s
 ), changed AS (
     UPDATE filings_filing f SET status = %(to)s, updated_at = %(now)s
     FROM picked WHERE f.id = picked.id AND f.status = 'approved'

@@ -144,7 +144,11 @@ class AgencyStaff(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One recorded action: who, in which role, did what to which object, from/to which state."""
+    """One recorded action: who, in which role, did what to which object, from/to which state.
+
+    Jobs write these in bulk, so the table keeps few indexes: the object (type, id) for a
+    timeline, the time for the admin list, and the region for an agency's scope.
+    """
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,11 +157,12 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
     )
     actor_role = models.CharField(_("role"), max_length=20, blank=True)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
+    action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
-    object_id = models.CharField(_("object id"), max_length=40, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     region = models.ForeignKey(
         Region,

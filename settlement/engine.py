@@ -155,23 +155,25 @@ def split(
 ) -> Split:
     """Split one admission (or outpatient visit) between the fund and the person."""
     flags: list[str] = []
-    excess, med_flag = _medication_excess(items)
-    if med_flag:
-        flags.append("discharge_medication_excess")
-    total = money(sum((i.amount for i in items), ZERO))
-    self_paid_exact = sum((i.amount for i in items if i.cls == "C"), ZERO)
-    first_exact = ZERO
-    for item, over in zip(items, excess, strict=True):
+    excess: list[Decimal] | None = None
+    if any(item.medication is not None for item in items):
+        excess, med_flag = _medication_excess(items)
+        if med_flag:
+            flags.append("discharge_medication_excess")
+    total_exact = self_paid_exact = first_exact = med_exact = ZERO
+    b_rate = policy.class_b_rate
+    for index, item in enumerate(items):
+        amount = item.amount
+        total_exact += amount
+        if item.cls == "C":
+            self_paid_exact += amount
+            continue
+        over = excess[index] if excess is not None else ZERO
+        med_exact += over
         if item.cls == "B":
-            rate = (
-                policy.class_b_rate
-                if item.first_self_pay_rate is None
-                else item.first_self_pay_rate
-            )
-            first_exact += (item.amount - over) * rate
-    med_exact = sum(
-        (over for item, over in zip(items, excess, strict=True) if item.cls != "C"), ZERO
-    )
+            rate = b_rate if item.first_self_pay_rate is None else item.first_self_pay_rate
+            first_exact += (amount - over) * rate
+    total = money(total_exact)
     self_paid = money(self_paid_exact)
     first_self_pay = money(first_exact)
     not_covered_medication = money(med_exact)

@@ -205,3 +205,49 @@ def test_notifications_written_in_bulk_are_emailed_once(world, mailoutbox):
     assert deliver_pending_notifications() == 1
     assert deliver_pending_notifications() == 0
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_running_the_job_at_once_do_not_double_any_effect():
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a race needs PostgreSQL: runs with CI=true")
+    province = Province.objects.create(code="230000", name="黑龙江省")
+    home = Region.objects.create(code="232700", name="大兴安岭地区", province=province)
+    place = Region.objects.create(code="230100", name="哈尔滨市", province=province)
+    world = {"province": province, "home": home, "place": place}
+    for _ in range(40):
+        make_filing(world, valid_until=TODAY - datetime.timedelta(days=1))
+        make_filing(
+            world,
+            type="long_term",
+            basis="commitment",
+            commitment_deadline=TODAY + datetime.timedelta(days=5),
+        )
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def beat():
+        try:
+            barrier.wait()
+            jobs.run_nightly(TODAY)
+        except Exception as exc:  # noqa: BLE001 - an IntegrityError on reminders is allowed
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    jobs.run_nightly(TODAY)  # a later run finishes whatever a failed one left
+    assert Filing.objects.filter(status="expired").count() == 40
+    assert AuditEvent.objects.filter(action="filing.expire").count() == 40
+    assert Reminder.objects.count() == 40
+    assert Notification.objects.filter(subject__contains="提醒").count() == 40
+    assert Notification.objects.filter(subject__contains="过期").count() == 40
