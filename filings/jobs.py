@@ -4,8 +4,8 @@ Set-based, never a per-row save() loop: on PostgreSQL each kind of change is one
 (`UPDATE … RETURNING` feeding `INSERT … SELECT` of the audit events and notifications), in
 batches; the UPDATE re-checks `status = 'approved'` under the row lock, so of two overlapping
 runs only one changes a row (the other re-evaluates, finds it changed and skips it). Other
-databases take the same steps in ORM batches. Every change is conditional on the current state, so a rerun
-for the same day, or a second beat started by mistake, changes nothing.
+databases take the same steps in ORM batches. Every change is conditional on the current
+state, so a rerun for the same day, or a second beat started by mistake, changes nothing.
 """
 
 from __future__ import annotations
