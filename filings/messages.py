@@ -32,6 +32,10 @@ MESSAGES = {
     "reason_required": _("A reason is required: the person will see it."),
     "not_commitment": _("Only a filing by commitment has materials to accept."),
     "materials_missing": _("Upload the promised materials first."),
+    "referral_other_region": _(
+        "A referral is issued by a designated hospital of the patient's own pooling region."
+    ),
+    "director_first": _("The department director signs before the medical office stamps."),
     "same_region": _("The place of treatment must be outside your own pooling region."),
 }
 

@@ -283,3 +283,77 @@ def filing_revoke(*, filing: Filing, actor=None, reason: str = "") -> Filing:
     return _transition(
         filing.pk, Status.REVOKED, actor=actor, action="filing.revoke", reason=reason
     )
+
+
+def referral_start(
+    *,
+    hospital,
+    actor,
+    person,
+    receiving_hospital,
+    diagnosis: str,
+    condition: str,
+    attending_doctor: str,
+    ip=None,
+) -> Filing:
+    """An e-referral started by a designated hospital of the person's own region (draft until
+    the department director signs and the medical office stamps it)."""
+    if person.region_id != hospital.region_id:
+        raise RuleError("referral_other_region")
+    if receiving_hospital.region_id == person.region_id:
+        raise RuleError("same_region")
+    region = receiving_hospital.region
+    return filing_create(
+        person=person,
+        actor=actor,
+        filing_type=FilingType.REFERRAL,
+        ip=ip,
+        place_province_id=region.province_id,
+        place_region=region,
+        receiving_hospital=receiving_hospital,
+        issuing_hospital=hospital,
+        diagnosis=diagnosis,
+        referral_condition=condition,
+        attending_doctor=attending_doctor,
+        referral_source="e_referral",
+        covers_general_outpatient=False,
+        start_date=timezone.localdate(),
+    )
+
+
+def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip=None) -> Filing:
+    """Record the director's signature, then the medical office's stamp (which submits the
+    referral to the agency). Each step is recorded with who and when."""
+    if not (signer or "").strip():
+        raise RuleError("reason_required")
+    with transaction.atomic():
+        locked = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("insured_region", "person__user")
+            .get(pk=filing.pk)
+        )
+        if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
+            raise RuleError("transition_not_allowed", current=locked.status, target="signed")
+        now = timezone.now()
+        if step == "director":
+            locked.director_signed_by, locked.director_signed_at = signer, now
+            fields = ["director_signed_by", "director_signed_at"]
+        elif step == "office":
+            if locked.director_signed_at is None:
+                raise RuleError("director_first")
+            locked.medical_office_signed_by, locked.medical_office_signed_at = signer, now
+            fields = ["medical_office_signed_by", "medical_office_signed_at"]
+        else:
+            raise RuleError("transition_not_allowed", current=locked.status, target=step)
+        locked.save(update_fields=[*fields, "updated_at"])
+        audit.record(
+            action=f"referral.sign_{step}",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            reason=signer,
+            ip=ip,
+        )
+    if step == "office":
+        return filing_submit(filing=locked, actor=actor, ip=ip)
+    return locked

@@ -1,0 +1,118 @@
+"""E-referrals issued by a designated hospital: start, director's signature, office stamp."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from filings import services
+from filings.messages import message
+from filings.models import Filing, ReferralCondition
+from filings.rules import RuleError
+from hospitals.models import Hospital
+from portal.audit import client_ip
+from portal.lib import idnumbers
+from portal.models import InsuredPerson
+
+
+class ReferralForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("Patient's resident ID number"), max_length=18)
+    name = forms.CharField(label=gettext_lazy("Patient's name"), max_length=60)
+    receiving_hospital = forms.ModelChoiceField(
+        label=gettext_lazy("Receiving hospital"),
+        queryset=Hospital.objects.filter(suspended_on__isnull=True).select_related("region"),
+    )
+    diagnosis = forms.CharField(label=gettext_lazy("Diagnosis"), max_length=200)
+    condition = forms.ChoiceField(
+        label=gettext_lazy("Referral condition"),
+        choices=ReferralCondition.choices,
+        widget=forms.RadioSelect,
+    )
+    attending_doctor = forms.CharField(label=gettext_lazy("Attending doctor"), max_length=60)
+
+    def clean_id_number(self):
+        idnumbers.validate_id_number(self.cleaned_data["id_number"])
+        return idnumbers.normalize(self.cleaned_data["id_number"])
+
+
+def _hospital(request):
+    staff = getattr(request.user, "hospital_staff", None)
+    if staff is None:
+        raise Http404
+    return staff.hospital
+
+
+@login_required
+def referral_list(request):
+    hospital = _hospital(request)
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = (
+            InsuredPerson.objects.select_related("region")
+            .filter(id_hash=idnumbers.id_hash(data["id_number"]), name=data["name"].strip())
+            .first()
+        )
+        if person is None:
+            form.add_error(None, _("No insured person with this ID number and name."))
+        else:
+            try:
+                filing = services.referral_start(
+                    hospital=hospital,
+                    actor=request.user,
+                    person=person,
+                    receiving_hospital=data["receiving_hospital"],
+                    diagnosis=data["diagnosis"],
+                    condition=data["condition"],
+                    attending_doctor=data["attending_doctor"],
+                    ip=client_ip(request),
+                )
+            except RuleError as error:
+                form.add_error(None, message(error))
+            else:
+                messages.success(
+                    request,
+                    _("Referral %(n)s started: the department director signs next.")
+                    % {"n": filing.number},
+                )
+                return redirect("referral-detail", number=filing.number)
+    referrals = (
+        Filing.objects.filter(issuing_hospital=hospital)
+        .select_related("person", "receiving_hospital")
+        .order_by("-created_at")[:100]
+    )
+    return render(
+        request,
+        "hospitals/referrals.html",
+        {"hospital": hospital, "form": form, "referrals": referrals},
+    )
+
+
+@login_required
+def referral_detail(request, number: str):
+    hospital = _hospital(request)
+    filing = get_object_or_404(
+        Filing.objects.select_related("person", "receiving_hospital"),
+        number=number,
+        issuing_hospital=hospital,
+    )
+    if request.method == "POST":
+        try:
+            services.referral_sign(
+                filing=filing,
+                hospital=hospital,
+                actor=request.user,
+                step=request.POST.get("step", ""),
+                signer=request.POST.get("signer", ""),
+                ip=client_ip(request),
+            )
+            messages.success(request, _("Recorded."))
+        except RuleError as error:
+            messages.error(request, message(error))
+        return redirect("referral-detail", number=number)
+    return render(request, "hospitals/referral_detail.html", {"filing": filing})
