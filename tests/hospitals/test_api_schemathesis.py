@@ -15,7 +15,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def key(demo):
+def _keep_the_test_connection():
+    """The WSGI app is called directly (not through Django's test client), so Django's
+    per-request close_old_connections would close the test transaction's connection."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def key(demo, _keep_the_test_connection):
     clear_caches()
     auth.keys.clear()
     return api_key_create(hospital=Hospital.objects.get(code="H23010300001"))[1]
