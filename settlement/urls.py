@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from settlement import views
 
 app_name = "settlement"
-urlpatterns: list = []
+urlpatterns = [path("estimate/", views.estimate, name="estimate")]
