@@ -5,7 +5,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_engine.py", "bench_pdf.py", "bench_jobs.py", "bench_eligibility.py"]
+BENCHES = [
+    "bench_engine.py",
+    "bench_pdf.py",
+    "bench_recheck.py",
+    "bench_jobs.py",
+    "bench_eligibility.py",
+]
 
 failed = []
 for name in BENCHES:

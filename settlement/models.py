@@ -176,6 +176,10 @@ class Settlement(models.Model):
     breakdown = models.JSONField(_("breakdown"), default=dict)
     flags = models.JSONField(_("flags"), default=list)
     items = models.JSONField(_("items"), default=list)
+    # What the person had already used this year when settled, so a re-check reproduces it.
+    ytd_fund_paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    ytd_deductible_paid = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    adjustment = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

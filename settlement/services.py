@@ -209,6 +209,13 @@ def settle(
                     flags=flags,
                     status=status,
                     items=json.loads(json.dumps(payload["items"], default=str)),
+                    ytd_fund_paid=ytd_row.fund_paid,
+                    ytd_deductible_paid=ytd_row.outpatient_deductible_paid,
+                    adjustment={
+                        "points": adjustment.ratio_reduction_points,
+                        "multiplier": str(adjustment.deductible_multiplier),
+                        "share": str(adjustment.fund_share),
+                    },
                 )
         except IntegrityError:
             existing = _existing(hospital_id, idempotency_key, digest)
@@ -235,3 +242,106 @@ def as_dict(s: Settlement) -> dict:
         "flags": s.flags,
         "status": s.status,
     }
+
+
+def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
+    """Recompute every stored settlement of `year` (after a policy correction, say) and write
+    the ones whose split changed, in bulk: fetch with values(), compute, bulk_update."""
+    policies: dict[tuple, engine.Policy] = {
+        (p.region_id, p.scheme, p.level): p.as_engine()
+        for p in BenefitPolicy.objects.filter(year=year)
+    }
+    checked = changed = 0
+    last_id = 0
+    fields = (
+        "id",
+        "items",
+        "care_type",
+        "insured_region_id",
+        "person__scheme",
+        "hospital__level",
+        "fund_pay",
+        "adjustment",
+        "ytd_fund_paid",
+        "ytd_deductible_paid",
+        "flags",
+    )
+    while True:
+        rows = list(
+            Settlement.objects.filter(policy_year=year, id__gt=last_id)
+            .order_by("id")
+            .values(*fields)[:batch]
+        )
+        if not rows:
+            break
+        last_id = rows[-1]["id"]
+        updates = []
+        for row in rows:
+            policy = policies.get(
+                (row["insured_region_id"], row["person__scheme"], row["hospital__level"])
+            )
+            if policy is None:
+                continue
+            adj = row["adjustment"] or {}
+            result = engine.split(
+                policy=policy,
+                items=_items(row["items"]),
+                adjustment=engine.Adjustment(
+                    int(adj.get("points", 0)),
+                    Decimal(adj.get("multiplier", "1")),
+                    Decimal(adj.get("share", "1")),
+                ),
+                ytd=engine.YearToDate(row["ytd_fund_paid"], row["ytd_deductible_paid"]),
+                outpatient=row["care_type"] != "inpatient",
+            )
+            checked += 1
+            if result.fund_pay != row["fund_pay"]:
+                updates.append(
+                    Settlement(
+                        id=row["id"],
+                        fund_pay=result.fund_pay,
+                        person_pay=result.person_pay,
+                        total=result.total,
+                        breakdown=result.breakdown(),
+                        flags=sorted({*row["flags"], "rechecked_changed"}),
+                    )
+                )
+        _write_back(updates)
+        changed += len(updates)
+    return {"checked": checked, "changed": changed}
+
+
+def _write_back(updates: list[Settlement]) -> None:
+    """One set-based write per batch: on PostgreSQL COPY into a temporary table and one
+    UPDATE … FROM (bulk_update's CASE expressions are two orders of magnitude slower)."""
+    from django.db import connection
+
+    if not updates:
+        return
+    if connection.vendor != "postgresql":
+        Settlement.objects.bulk_update(
+            updates, ["fund_pay", "person_pay", "total", "breakdown", "flags"], batch_size=500
+        )
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE settlement_recheck (id bigint, fund_pay numeric, "
+            "person_pay numeric, total numeric, breakdown jsonb, flags jsonb) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY settlement_recheck FROM STDIN") as copy:
+            for s in updates:
+                copy.write_row(
+                    (
+                        s.id,
+                        s.fund_pay,
+                        s.person_pay,
+                        s.total,
+                        json.dumps(s.breakdown),
+                        json.dumps(s.flags),
+                    )
+                )
+        cursor.execute(
+            "UPDATE settlement_settlement s SET fund_pay = r.fund_pay, "
+            "person_pay = r.person_pay, total = r.total, breakdown = r.breakdown, "
+            "flags = r.flags FROM settlement_recheck r WHERE s.id = r.id"
+        )

@@ -216,3 +216,19 @@ def test_20_concurrent_requests_with_one_key_make_exactly_one_settlement(live_se
     assert sorted(s for s, _ in statuses).count(201) == 1
     assert {n for _, n in statuses} == {Settlement.objects.get().number}
     assert AnnualAccumulation.objects.get(person__name="陈明").fund_paid == Decimal("7650.00")
+
+
+def test_recheck_recomputes_stored_settlements_after_a_policy_correction(client, keys):
+    from settlement.services import recheck
+
+    year = timezone.localdate().year
+    number = post(client, keys["H21010000001"], bill(CHEN)).json()["number"]
+    assert recheck(year=year) == {"checked": 1, "changed": 0}
+    BenefitPolicy.objects.filter(
+        region__code="210100", scheme="employee", year=year, level=3
+    ).update(ratio=Decimal("0.90"))
+    assert recheck(year=year) == {"checked": 1, "changed": 1}
+    settlement = Settlement.objects.get(number=number)
+    assert settlement.fund_pay == Decimal("8100.00")  # 9000 x 90%
+    assert settlement.fund_pay + settlement.person_pay == settlement.total
+    assert "rechecked_changed" in settlement.flags
