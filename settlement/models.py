@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.models import ApiKey, CareType, Hospital, Level
@@ -146,6 +148,8 @@ class Settlement(models.Model):
     class Status(models.TextChoices):
         SETTLED = "settled", _("Settled")
         HELD = "held_for_review", _("Held for review")
+        REJECTED = "rejected", _("Rejected on review")
+        RETURNED = "returned", _("Returned to the hospital")
 
     number = models.CharField(_("settlement number"), max_length=24, unique=True)
     hospital = models.ForeignKey(
@@ -181,6 +185,12 @@ class Settlement(models.Model):
     ytd_deductible_paid = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     adjustment = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    # Set by the agency's review of a held settlement (the engine's amount stays beside it).
+    original_fund_pay = models.DecimalField(
+        _("fund payment before review"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    review_reason = models.TextField(_("review reason"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -201,3 +211,243 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ClaimStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for more information")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Claim(models.Model):
+    """domain.md §3.4: a reimbursement claim when direct settlement did not happen."""
+
+    number = models.CharField(_("claim number"), max_length=24, unique=True)
+    person = models.ForeignKey(
+        InsuredPerson, on_delete=models.PROTECT, related_name="claims", verbose_name=_("claimant")
+    )
+    insured_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("insured in")
+    )
+    hospital = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, related_name="claims", verbose_name=_("hospital")
+    )
+    care_type = models.CharField(_("care type"), max_length=20, choices=CareType.choices)
+    admitted_on = models.DateField(_("admitted on"))
+    discharged_on = models.DateField(_("discharged on"))
+    items = models.JSONField(_("items"), default=list)
+    category = models.CharField(_("category"), max_length=20)
+    policy_year = models.PositiveSmallIntegerField(_("policy year"))
+    adjustment = models.JSONField(default=dict)
+    # The engine's split when submitted (what the person was told the claim would likely pay).
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    estimated_fund_pay = models.DecimalField(
+        _("estimated fund payment"), max_digits=12, decimal_places=2
+    )
+    breakdown = models.JSONField(_("breakdown"), default=dict)
+    flags = models.JSONField(_("flags"), default=list)
+    # What the reviewer decided.
+    approved_fund_pay = models.DecimalField(
+        _("approved fund payment"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    approved_person_pay = models.DecimalField(
+        _("approved person's share"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("reimbursement claim")
+        verbose_name_plural = _("reimbursement claims")
+        indexes = [models.Index(fields=["insured_region", "status"], name="claim_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discharged_on__gte=models.F("admitted_on")),
+                name="claim_discharge_after_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_fund_pay__isnull=True)
+                | Q(
+                    approved_fund_pay__gte=0,
+                    approved_fund_pay__lte=models.F("total"),
+                    approved_person_pay=models.F("total") - models.F("approved_fund_pay"),
+                ),
+                name="claim_approved_split_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def fund_pay(self) -> Decimal:
+        """What the fund pays: the approved amount once decided, the estimate before."""
+        if self.approved_fund_pay is not None:
+            return self.approved_fund_pay
+        return self.estimated_fund_pay
+
+
+class ClaimDocumentKind(models.TextChoices):
+    DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary or diagnosis certificate")
+    INVOICE = "invoice", _("Invoices")
+    ITEMISED_LIST = "itemised_list", _("Itemised expense list")
+    MEDICAL_RECORD = "medical_record", _("Medical record copy")
+    REFERRAL_FORM = "referral_form", _("Referral form")
+    OTHER = "other", _("Other")
+
+
+class ClaimDocument(models.Model):
+    """A supporting document, through the same upload pipeline as filing materials."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=24, choices=ClaimDocumentKind.choices)
+    stored_name = models.CharField(max_length=80, unique=True, editable=False)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class ClearingStatement(models.Model):
+    """domain.md §3.5: one month of direct settlements between a place of treatment and a place
+    of insurance. Locked once issued; a correction is a new statement that supersedes it."""
+
+    number = models.CharField(_("statement number"), max_length=32, unique=True)
+    period = models.DateField(_("month"), help_text=_("The first day of the month."))
+    treatment_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("place of treatment")
+    )
+    insured_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("place of insurance")
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=12, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    settlement_count = models.PositiveIntegerField(_("settlements"), default=0)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+    fund_pay = models.DecimalField(_("fund payments"), max_digits=14, decimal_places=2, default=0)
+    person_pay = models.DecimalField(
+        _("paid by persons"), max_digits=14, decimal_places=2, default=0
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "treatment_region", "insured_region", "-version"]
+        verbose_name = _("clearing statement")
+        verbose_name_plural = _("clearing statements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "treatment_region", "insured_region", "version"],
+                name="one_statement_version_per_pair_and_month",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "treatment_region", "insured_region"],
+                condition=~Q(status="superseded"),
+                name="one_current_statement_per_pair_and_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=models.F("fund_pay") + models.F("person_pay")),
+                name="statement_fund_plus_person_is_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ClearingLine(models.Model):
+    """One direct settlement on a statement, with its amounts as cleared."""
+
+    statement = models.ForeignKey(ClearingStatement, on_delete=models.PROTECT, related_name="lines")
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="+")
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    fund_pay = models.DecimalField(max_digits=12, decimal_places=2)
+    person_pay = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "settlement"], name="one_line_per_settlement_per_statement"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}:{self.settlement_id}"
+
+
+class DiscrepancyStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed, to be corrected")
+    DISMISSED = "dismissed", _("Dismissed")
+    CORRECTED = "corrected", _("Corrected by a new statement")
+
+
+class ClearingDiscrepancy(models.Model):
+    """A discrepancy reported against a statement: never an edit of a settled amount."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Amount error")
+        MISSING = "missing", _("Missing settlement")
+        DUPLICATE = "duplicate", _("Duplicate settlement")
+        OTHER = "other", _("Other")
+
+    statement = models.ForeignKey(
+        ClearingStatement, on_delete=models.PROTECT, related_name="discrepancies"
+    )
+    settlement_number = models.CharField(_("settlement number"), max_length=24, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount in question"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=DiscrepancyStatus.choices,
+        default=DiscrepancyStatus.OPEN,
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("clearing discrepancy")
+        verbose_name_plural = _("clearing discrepancies")
+
+    def __str__(self) -> str:
+        return f"{self.statement} {self.get_kind_display()}"

@@ -1,0 +1,115 @@
+"""The rules of domain.md §3.4–3.5 that are not arithmetic: review transitions, the claim
+deadline, reason codes. Pure Python, no ORM; services turn a RuleError into a message."""
+
+from __future__ import annotations
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+
+# Claims (手工报销): submitted → approved (possibly adjusted) → paid; or rejected; or returned
+# to the person, who corrects and resubmits.
+SUBMITTED, RETURNED, APPROVED, PAID, REJECTED = (
+    "submitted",
+    "returned",
+    "approved",
+    "paid",
+    "rejected",
+)
+CLAIM_STATES = [SUBMITTED, RETURNED, APPROVED, PAID, REJECTED]
+CLAIM_ALLOWED: dict[str, set[str]] = {
+    SUBMITTED: {APPROVED, REJECTED, RETURNED},
+    RETURNED: {SUBMITTED},
+    APPROVED: {PAID},
+    PAID: set(),
+    REJECTED: set(),
+}
+
+# Direct settlements held for review: approved (as computed or adjusted), rejected, or returned
+# to the hospital to correct and resubmit.
+SETTLED, HELD, SETTLEMENT_REJECTED, SETTLEMENT_RETURNED = (
+    "settled",
+    "held_for_review",
+    "rejected",
+    "returned",
+)
+SETTLEMENT_STATES = [SETTLED, HELD, SETTLEMENT_REJECTED, SETTLEMENT_RETURNED]
+SETTLEMENT_ALLOWED: dict[str, set[str]] = {
+    HELD: {SETTLED, SETTLEMENT_REJECTED, SETTLEMENT_RETURNED},
+    SETTLED: set(),
+    SETTLEMENT_REJECTED: set(),
+    SETTLEMENT_RETURNED: set(),
+}
+
+# domain.md §3.4: claims are forfeited 12 months after discharge.
+CLAIM_MONTHS = 12
+# A reminder this many days before the claim deadline (the jobs' reminder mechanism).
+CLAIM_REMINDER_DAYS = 30
+
+# openIMIS-style reason codes a reviewer sees beside the bill.
+REASON_CODES = {
+    "not_in_catalogue",
+    "discharge_medication_excess",
+    "late_claim",
+    "unapproved_transfer",
+    "duplicate_bill",
+    "above_review_threshold",
+    "emergency_without_filing",
+}
+# Codes that keep an item out of the "clean" bulk approval.
+NOT_CLEAN = REASON_CODES
+
+
+class RuleError(Exception):
+    def __init__(self, code: str, message: str = "", **params):
+        super().__init__(message or code)
+        self.code = code
+        self.params = params
+
+
+def check_claim_transition(current: str, target: str) -> None:
+    _check(CLAIM_ALLOWED, current, target, decided=(APPROVED, PAID, REJECTED))
+
+
+def check_settlement_transition(current: str, target: str) -> None:
+    _check(
+        SETTLEMENT_ALLOWED,
+        current,
+        target,
+        decided=(SETTLED, SETTLEMENT_REJECTED, SETTLEMENT_RETURNED),
+    )
+
+
+def _check(table: dict[str, set[str]], current: str, target: str, *, decided) -> None:
+    if target in table.get(current, set()):
+        return
+    if current in decided:
+        raise RuleError("already_decided", current=current, target=target)
+    raise RuleError("transition_not_allowed", current=current, target=target)
+
+
+def claim_deadline(discharged_on: datetime.date) -> datetime.date:
+    """The last day a claim is accepted: 12 months after discharge (domain.md §3.4)."""
+    return discharged_on + relativedelta(months=CLAIM_MONTHS)
+
+
+def check_claim_dates(
+    *, admitted_on: datetime.date, discharged_on: datetime.date, today: datetime.date
+) -> None:
+    if discharged_on < admitted_on:
+        raise RuleError("discharge_before_admission")
+    if discharged_on > today:
+        raise RuleError("discharge_in_future")
+    deadline = claim_deadline(discharged_on)
+    if today > deadline:
+        raise RuleError("claim_lapsed", deadline=deadline)
+
+
+def check_adjusted_amount(*, amount, total) -> None:
+    if amount < 0 or amount > total:
+        raise RuleError("adjusted_amount_out_of_range", total=total)
+
+
+def is_clean(flags) -> bool:
+    """Clean items (no reason code) may be approved in bulk."""
+    return not (set(flags) & NOT_CLEAN)
