@@ -61,3 +61,6 @@ class SettlementAdmin(RegionScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from settlement import admin_clearing  # noqa: E402,F401  (clearing statements)

@@ -1,0 +1,1 @@
+"""Clearing statements in the admin (filled in by the clearing work)."""
