@@ -110,18 +110,29 @@ class CategoryPolicy(models.Model):
         return f"{self.region} {self.year} {self.get_category_display()}"
 
     def clean(self) -> None:
-        try:
-            engine.validate_adjustment(self.category, self.ratio_reduction_points)
-        except engine.RuleError:
-            cap = engine.MAX_REDUCTION_POINTS.get(self.category, 0)
-            raise ValidationError(
-                {
-                    "ratio_reduction_points": _(
-                        "At most %(cap)s points for this category (domain rule 3.3)."
-                    )
-                    % {"cap": cap}
-                }
-            ) from None
+        errors: dict[str, ValidationError] = {}
+        if self.ratio_reduction_points is not None:
+            try:
+                engine.validate_adjustment(self.category, self.ratio_reduction_points)
+            except engine.RuleError:
+                cap = engine.MAX_REDUCTION_POINTS.get(self.category, 0)
+                errors["ratio_reduction_points"] = ValidationError(
+                    _("At most %(cap)s points for this category (domain rule 3.3)."),
+                    code="reduction_above_cap",
+                    params={"cap": cap},
+                )
+        # A share of 0 would make the category worthless, above 1 the fund would pay more than
+        # the bill; a multiplier below 1 would lower the deductible, which §3.3 never allows.
+        if self.fund_share is not None and not (0 < self.fund_share <= 1):
+            errors["fund_share"] = ValidationError(
+                _("The fund share must be more than 0 and at most 1."), code="fund_share_range"
+            )
+        if self.deductible_multiplier is not None and self.deductible_multiplier < 1:
+            errors["deductible_multiplier"] = ValidationError(
+                _("The deductible multiplier must be at least 1."), code="multiplier_below_one"
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def as_engine(self) -> engine.Adjustment:
         return engine.Adjustment(
