@@ -35,25 +35,34 @@ def _reachable(url: str, default_port: int) -> str | None:
 
 
 def pytest_configure(config):
+    """Under CI=true, check every service first and exit once naming all that are unreachable."""
     if not getattr(settings, "CI", False):
         return
+    problems: list[str] = []
     db = settings.DATABASES["default"]
     if "postgresql" not in db["ENGINE"]:
-        pytest.exit("CI=true but the suite is not on PostgreSQL: set DATABASE_URL.", returncode=3)
-    problem = _reachable(f"//{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432)
-    if problem:
-        pytest.exit(f"CI=true: PostgreSQL is not reachable at {problem}.", returncode=3)
+        problems.append("the suite is not on PostgreSQL: set DATABASE_URL")
+    else:
+        where = f"//{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        problem = _reachable(where, 5432)
+        if problem:
+            problems.append(f"PostgreSQL is not reachable at {problem}")
     problem = _reachable(settings.CELERY_BROKER_URL, 6379)
     if problem:
-        pytest.exit(f"CI=true: Redis is not reachable at {problem}.", returncode=3)
-    import redis
+        problems.append(f"Redis is not reachable at {problem}")
+    else:
+        import redis
 
-    try:
-        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.exit(
-            f"CI=true: Redis at {settings.CELERY_BROKER_URL} did not answer: {exc}", returncode=3
-        )
+        try:
+            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=3).ping()
+        except redis.RedisError as exc:
+            # Name host and port only: the URL may carry a password.
+            broker = urlparse(settings.CELERY_BROKER_URL)
+            problems.append(
+                f"Redis is not reachable at {broker.hostname}:{broker.port or 6379} ({exc})"
+            )
+    if problems:
+        pytest.exit("CI=true: " + "; ".join(problems) + ".", returncode=3)
 
 
 class _Collector(logging.Handler):
