@@ -21,13 +21,16 @@ lint:
 	$(BIN)/ruff format --check .
 
 sysdeps:
-	@bash scripts/sysdeps.sh run
+	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh run
 
 sysdeps-test:
-	@bash scripts/sysdeps.sh test
+	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
 
+# ensurepip (Debian's python3.X-venv) first, whatever target or -j order got us here; a venv
+# left half-made by a failed run is removed so the next run starts it again.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh venv
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
