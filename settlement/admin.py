@@ -1,7 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from portal.admin import RegionScopedAdmin
-from settlement.models import BenefitPolicy, CategoryPolicy, Settlement
+from portal.audit import client_ip
+from portal.lib import idnumbers
+from settlement import rules, services
+from settlement.forms import AdjustForm, ReasonForm
+from settlement.messages import flag_labels, message
+from settlement.models import BenefitPolicy, CategoryPolicy, Claim, Settlement
 
 
 @admin.register(BenefitPolicy)
@@ -34,8 +43,254 @@ class CategoryPolicyAdmin(RegionScopedAdmin):
     list_select_related = ["region"]
 
 
+class ReviewActions:
+    """Admin actions that call one service per object and report each refusal in words."""
+
+    def _each(self, request, queryset, fn, done: str):
+        ok = 0
+        for obj in queryset:
+            try:
+                fn(obj)
+                ok += 1
+            except rules.RuleError as error:
+                self.message_user(request, f"{obj}: {message(error)}", messages.ERROR)
+        if ok:
+            self.message_user(request, format_html(done, ok), messages.SUCCESS)
+
+    def _with_form(self, request, queryset, action, form_class, apply, done, title):
+        """An intermediate page asking for the reason (and amount) before `apply`."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._each(request, queryset, lambda obj: apply(obj, form.cleaned_data), done)
+                return None
+        else:
+            form = form_class()
+        return render(
+            request,
+            "admin/filings/reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "filings": queryset,
+                "action": action,
+                "title": title,
+                "opts": self.model._meta,
+            },
+        )
+
+    def _single(self, request, queryset) -> bool:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one to adjust."), messages.WARNING)
+            return False
+        return True
+
+
+def _split_table(obj) -> str:
+    rows = [(_("Total"), obj.total)]
+    labels = {
+        "self_paid": _("Self-paid items"),
+        "first_self_pay": _("Class B first self-pay"),
+        "deductible": _("Deductible"),
+        "coinsurance": _("Person's share of the rest"),
+        "over_cap": _("Above the annual cap"),
+        "not_covered_medication": _("Discharge medication not covered"),
+    }
+    rows += [(labels.get(k, k), v) for k, v in (obj.breakdown or {}).items()]
+    return format_html(
+        '<table class="split">{}</table>',
+        format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+    )
+
+
+def _items_table(obj) -> str:
+    return format_html(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+        _("Catalogue code"),
+        _("Item"),
+        _("Class"),
+        _("Amount (yuan)"),
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (i.get("code", ""), i.get("name", ""), i.get("class", ""), i.get("amount", ""))
+                for i in obj.items or []
+            ),
+        ),
+    )
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReviewActions, RegionScopedAdmin):
+    """The region's claim queue: the engine's split beside the bill, the reason codes, and
+    approve / adjust / reject / return / paid, each through one service."""
+
+    region_field = "insured_region"
+    list_display = [
+        "number",
+        "masked_person",
+        "hospital",
+        "discharged_on",
+        "total",
+        "estimated_fund_pay",
+        "approved_fund_pay",
+        "status",
+        "reason_codes",
+        "submitted_at",
+    ]
+    list_filter = ["status", "care_type", "category", "policy_year", "submitted_at"]
+    search_fields = ["number"]
+    list_select_related = ["hospital", "person"]
+    actions = ["approve_clean", "approve_adjusted", "reject", "return_to_person", "mark_paid"]
+    exclude = ["person", "items", "breakdown", "flags", "adjustment"]
+    readonly_fields = [
+        "number",
+        "masked_person",
+        "insured_region",
+        "hospital",
+        "care_type",
+        "admitted_on",
+        "discharged_on",
+        "category",
+        "policy_year",
+        "bill",
+        "split",
+        "reason_codes",
+        "estimated_fund_pay",
+        "total",
+        "approved_fund_pay",
+        "approved_person_pay",
+        "status",
+        "reason",
+        "document_links",
+        "submitted_at",
+        "decided_at",
+        "paid_at",
+    ]
+
+    @admin.display(description=_("insured person"))
+    def masked_person(self, obj):
+        return str(obj.person)
+
+    @admin.display(description=_("reason codes"))
+    def reason_codes(self, obj):
+        return "; ".join(flag_labels(obj.flags)) or "-"
+
+    @admin.display(description=_("bill"))
+    def bill(self, obj):
+        return _items_table(obj)
+
+    @admin.display(description=_("the engine's split"))
+    def split(self, obj):
+        return _split_table(obj)
+
+    @admin.display(description=_("documents"))
+    def document_links(self, obj):
+        return format_html_join(
+            "",
+            '<a href="{}">{}</a><br>',
+            (
+                (reverse("settlement:claim-document", args=[obj.number, d.pk]), str(d))
+                for d in obj.documents.all()
+            ),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = idnumbers.normalize(search_term)
+        if len(term) == 18 and term[:17].isdigit():
+            return queryset.filter(person__id_hash=idnumbers.id_hash(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description=_("Approve the clean ones (no reason code) as estimated"))
+    def approve_clean(self, request, queryset):
+        skipped = 0
+        for claim in queryset:
+            if claim.status != rules.SUBMITTED or not rules.is_clean(claim.flags):
+                skipped += 1
+        clean = [c for c in queryset if c.status == rules.SUBMITTED and rules.is_clean(c.flags)]
+        self._each(
+            request,
+            clean,
+            lambda c: services.claim_approve(claim=c, actor=request.user, ip=client_ip(request)),
+            _("{} claims approved."),
+        )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)s claims with reason codes or already decided were left for review.")
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Approve with an adjusted amount (with a reason)"))
+    def approve_adjusted(self, request, queryset):
+        if not self._single(request, queryset):
+            return None
+        return self._with_form(
+            request,
+            queryset,
+            "approve_adjusted",
+            AdjustForm,
+            lambda c, data: services.claim_approve(
+                claim=c,
+                actor=request.user,
+                fund_pay=data["fund_pay"],
+                reason=data["reason"],
+                ip=client_ip(request),
+            ),
+            _("{} claims approved with an adjusted amount."),
+            _("Adjust and approve"),
+        )
+
+    @admin.action(description=_("Reject (with a reason)"))
+    def reject(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "reject",
+            ReasonForm,
+            lambda c, data: services.claim_reject(
+                claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
+            ),
+            _("{} claims rejected."),
+            _("Reject claims"),
+        )
+
+    @admin.action(description=_("Return to the person (what is missing)"))
+    def return_to_person(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "return_to_person",
+            ReasonForm,
+            lambda c, data: services.claim_return(
+                claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
+            ),
+            _("{} claims returned."),
+            _("Return claims"),
+        )
+
+    @admin.action(description=_("Mark as paid"))
+    def mark_paid(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda c: services.claim_mark_paid(claim=c, actor=request.user, ip=client_ip(request)),
+            _("{} claims marked as paid."),
+        )
+
+
 @admin.register(Settlement)
-class SettlementAdmin(RegionScopedAdmin):
+class SettlementAdmin(ReviewActions, RegionScopedAdmin):
+    """Direct settlements of the region's insured; the held ones are the review queue."""
+
     region_field = "insured_region"
     list_display = [
         "number",
@@ -46,21 +301,101 @@ class SettlementAdmin(RegionScopedAdmin):
         "fund_pay",
         "person_pay",
         "status",
+        "reason_codes",
         "created_at",
     ]
     list_filter = ["status", "category", "policy_year", "care_type", "created_at"]
     search_fields = ["number"]
     list_select_related = ["hospital"]
+    actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]
     readonly_fields = [
-        f.name for f in Settlement._meta.fields if f.name not in {"id", "person", "request_hash"}
+        *(
+            f.name
+            for f in Settlement._meta.fields
+            if f.name not in {"id", "person", "request_hash", "items", "breakdown", "flags"}
+        ),
+        "bill",
+        "split",
+        "reason_codes",
     ]
-    exclude = ["person", "request_hash"]
+    exclude = ["person", "request_hash", "items", "breakdown", "flags"]
+
+    @admin.display(description=_("reason codes"))
+    def reason_codes(self, obj):
+        return "; ".join(flag_labels(obj.flags)) or "-"
+
+    @admin.display(description=_("bill"))
+    def bill(self, obj):
+        return _items_table(obj)
+
+    @admin.display(description=_("the engine's split"))
+    def split(self, obj):
+        return _split_table(obj)
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Approve as computed"))
+    def approve(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda s: services.settlement_approve(
+                settlement=s, actor=request.user, ip=client_ip(request)
+            ),
+            _("{} settlements approved."),
+        )
+
+    @admin.action(description=_("Approve with an adjusted amount (with a reason)"))
+    def approve_adjusted(self, request, queryset):
+        if not self._single(request, queryset):
+            return None
+        return self._with_form(
+            request,
+            queryset,
+            "approve_adjusted",
+            AdjustForm,
+            lambda s, data: services.settlement_approve(
+                settlement=s,
+                actor=request.user,
+                fund_pay=data["fund_pay"],
+                reason=data["reason"],
+                ip=client_ip(request),
+            ),
+            _("{} settlements approved with an adjusted amount."),
+            _("Adjust and approve"),
+        )
+
+    @admin.action(description=_("Reject (with a reason)"))
+    def reject(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "reject",
+            ReasonForm,
+            lambda s, data: services.settlement_reject(
+                settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
+            ),
+            _("{} settlements rejected."),
+            _("Reject settlements"),
+        )
+
+    @admin.action(description=_("Return to the hospital (with a reason)"))
+    def return_to_hospital(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "return_to_hospital",
+            ReasonForm,
+            lambda s, data: services.settlement_return(
+                settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
+            ),
+            _("{} settlements returned to the hospital."),
+            _("Return settlements"),
+        )
 
 
 from settlement import admin_clearing  # noqa: E402,F401  (clearing statements)

@@ -1,23 +1,213 @@
-"""Placeholder: being written."""
+"""Insured persons' reimbursement claims: estimate, file, follow, answer a return."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from filings import uploads
+from portal.audit import client_ip
+from portal.models import AuditEvent
+from portal.roles import agency_region
+from settlement import rules, services
+from settlement.forms import ClaimForm, ItemFormSet, ResubmitForm
+from settlement.messages import flag_labels, message
+from settlement.models import Claim, ClaimDocument, ClaimDocumentKind
+
+ACTIONS = {
+    "claim.submit": gettext_lazy("Submitted"),
+    "claim.approve": gettext_lazy("Approved"),
+    "claim.adjust_approve": gettext_lazy("Approved with an adjusted amount"),
+    "claim.return": gettext_lazy("Returned for more information"),
+    "claim.resubmit": gettext_lazy("Sent again"),
+    "claim.reject": gettext_lazy("Rejected"),
+    "claim.pay": gettext_lazy("Paid"),
+}
 
 
-def claim_list(request, *args, **kwargs):
-    raise Http404
+def _timeline(claim: Claim) -> list[tuple[AuditEvent, str]]:
+    events = AuditEvent.objects.filter(
+        object_type="settlement.claim", object_id=str(claim.pk)
+    ).order_by("created_at", "id")
+    return [(e, ACTIONS.get(e.action, e.action)) for e in events]
 
 
-def claim_new(request, *args, **kwargs):
-    raise Http404
+def _detail_context(claim: Claim, resubmit_form=None) -> dict:
+    return {
+        "claim": claim,
+        "events": _timeline(claim),
+        "flags": flag_labels(claim.flags),
+        "documents": claim.documents.all(),
+        "deadline": rules.claim_deadline(claim.discharged_on),
+        "resubmit_form": resubmit_form,
+    }
 
 
-def claim_detail(request, *args, **kwargs):
-    raise Http404
+def _person(request):
+    person = getattr(request.user, "insured", None)
+    if person is None:
+        raise Http404
+    return person
 
 
-def claim_resubmit(request, *args, **kwargs):
-    raise Http404
+def _own_claim(request, number: str) -> Claim:
+    person = _person(request)
+    return get_object_or_404(
+        Claim.objects.select_related("hospital", "insured_region"), number=number, person=person
+    )
 
 
-def claim_document(request, *args, **kwargs):
-    raise Http404
+@login_required
+def claim_list(request):
+    person = _person(request)
+    claims = Claim.objects.filter(person=person).select_related("hospital")
+    page = Paginator(claims, 20).get_page(request.GET.get("page"))
+    return render(request, "settlement/claims.html", {"page": page, "person": person})
+
+
+def _checked_documents(form) -> list[tuple[str, uploads.CheckedFile]]:
+    """Every document through the upload pipeline; the first refusal is shown on its field."""
+    checked = []
+    for kind in ClaimDocumentKind:
+        for uploaded in form.cleaned_data.get(f"doc_{kind.value}") or []:
+            try:
+                checked.append((kind.value, uploads.check_upload(uploaded)))
+            except uploads.UploadRefused as refused:
+                form.add_error(f"doc_{kind.value}", refused)
+                return []
+    try:
+        uploads.check_count(0, len(checked))
+    except uploads.UploadRefused as refused:
+        form.add_error(None, refused)
+        return []
+    return checked
+
+
+@login_required
+def claim_new(request):
+    """One page: the stay, the bill (typed or uploaded), the documents. "Estimate" shows what
+    the claim will likely pay without filing it; "Submit" files it. Nothing typed is lost."""
+    person = _person(request)
+    submitting = request.method == "POST" and "submit" in request.POST
+    form = ClaimForm(request.POST or None, request.FILES or None, require_documents=submitting)
+    formset = ItemFormSet(request.POST or None, prefix="items")
+    estimate = None
+    if request.method == "POST":
+        valid = form.is_valid() & formset.is_valid()
+        items = []
+        if valid:
+            items = form.bill_items or [
+                item for f in formset.forms if (item := f.as_item()) is not None
+            ]
+            if not items:
+                form.add_error(None, _("Enter the bill's items or upload the itemised list."))
+                valid = False
+        if valid:
+            data = form.cleaned_data
+            stay = {
+                "person": person,
+                "hospital": data["hospital"],
+                "care_type": data["care_type"],
+                "admitted_on": data["admitted_on"],
+                "discharged_on": data["discharged_on"],
+                "items": items,
+                "emergency": data["emergency"],
+            }
+            try:
+                if submitting:
+                    documents = _checked_documents(form)
+                    if documents:
+                        claim = services.claim_submit(
+                            actor=request.user, documents=documents, ip=client_ip(request), **stay
+                        )
+                        messages.success(request, _("Claim submitted: your agency will review it."))
+                        return redirect("settlement:claim-detail", number=claim.number)
+                else:
+                    estimate = services.claim_estimate(**stay)
+            except rules.RuleError as error:
+                form.add_error(None, message(error))
+            except services.SettlementError as error:
+                form.add_error(None, error.message)
+    return render(
+        request,
+        "settlement/claim_new.html",
+        {
+            "form": form,
+            "formset": formset,
+            "estimate": estimate,
+            "estimate_flags": flag_labels(estimate.flags) if estimate else [],
+            "person": person,
+        },
+    )
+
+
+@login_required
+def claim_detail(request, number: str):
+    claim = _own_claim(request, number)
+    form = ResubmitForm() if claim.status == rules.RETURNED else None
+    return render(request, "settlement/claim_detail.html", _detail_context(claim, form))
+
+
+@login_required
+def claim_resubmit(request, number: str):
+    claim = _own_claim(request, number)
+    if request.method != "POST":
+        return redirect("settlement:claim-detail", number=number)
+    form = ResubmitForm(request.POST, request.FILES)
+    if form.is_valid():
+        documents = []
+        try:
+            documents = [("other", uploads.check_upload(f)) for f in form.cleaned_data["documents"]]
+            services.claim_resubmit(
+                claim=claim,
+                actor=request.user,
+                items=form.bill_items,
+                documents=documents,
+                ip=client_ip(request),
+            )
+        except uploads.UploadRefused as refused:
+            form.add_error("documents", refused)
+        except rules.RuleError as error:
+            form.add_error(None, message(error))
+        else:
+            messages.success(request, _("Sent again: your agency will review it."))
+            return redirect("settlement:claim-detail", number=number)
+    return render(request, "settlement/claim_detail.html", _detail_context(claim, form), status=400)
+
+
+@login_required
+def claim_document(request, number: str, pk: int):
+    """The claimant, agency staff of the claim's region, or a superuser; 404 for anyone else."""
+    document = (
+        ClaimDocument.objects.select_related("claim__person")
+        .filter(pk=pk, claim__number=number)
+        .first()
+    )
+    if document is None:
+        raise Http404
+    user, claim = request.user, document.claim
+    region = agency_region(user)
+    allowed = (
+        user.is_superuser
+        or claim.person.user_id == user.pk
+        or (region is not None and region.pk == claim.insured_region_id and user.is_staff)
+    )
+    if not allowed:
+        raise Http404
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / document.stored_name
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )

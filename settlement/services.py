@@ -13,12 +13,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import find_person, hospital_view
 from hospitals.models import Hospital
+from portal import audit
 from portal.models import InsuredPerson
-from settlement import engine
+from portal.notifications import notify
+from settlement import engine, rules
+from settlement.engine import money
 from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Settlement
 
 REVIEW_THRESHOLD = Decimal("100000.00")
@@ -83,6 +87,44 @@ def _items(raw: list[dict]) -> list[engine.Item]:
     return items
 
 
+def _terms(
+    *, person, hospital_id: int, year: int, category: str, adjustment, transfer_approved
+) -> tuple[BenefitPolicy, eligibility.Adjustment, list[str]]:
+    """The place of insurance's policy for the stay's year and hospital level, and the
+    category's adjustment (domain.md §3.3): the region's own, else the demo default."""
+    flags: list[str] = []
+    level = Hospital.objects.only("level").get(pk=hospital_id).level
+    policy = BenefitPolicy.objects.filter(
+        region_id=person.region_id, scheme=person.scheme, year=year, level=level
+    ).first()
+    if policy is None:
+        raise SettlementError(
+            "no_policy",
+            _("No benefit policy of the insured region for %(year)s.") % {"year": year},
+            status=422,
+        )
+    policy_key = category
+    if category == eligibility.LONG_TERM and adjustment.ratio_reduction_points:
+        policy_key = "resettled"
+    if transfer_approved is False and category != eligibility.LOCAL:
+        policy_key = "unapproved_transfer"
+        flags.append("unapproved_transfer")
+        base = (
+            adjustment
+            if adjustment.ratio_reduction_points
+            else eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
+        )
+        adjustment = eligibility.Adjustment(
+            base.ratio_reduction_points, base.deductible_multiplier, Decimal("0.50")
+        )
+    regional = CategoryPolicy.objects.filter(
+        region_id=person.region_id, year=year, category=policy_key
+    ).first()
+    if regional is not None:
+        adjustment = regional.as_engine()
+    return policy, adjustment, flags
+
+
 def settle(
     *, hospital_id: int, api_key_id: int | None, payload: dict, idempotency_key: str = ""
 ) -> Outcome:
@@ -132,35 +174,15 @@ def settle(
             )
     year = engine.policy_year(admitted, discharged)
     person = InsuredPerson.objects.only("pk", "scheme", "region_id").get(pk=found.person_id)
-    level = Hospital.objects.only("level").get(pk=hospital_id).level
-    policy = BenefitPolicy.objects.filter(
-        region_id=person.region_id, scheme=person.scheme, year=year, level=level
-    ).first()
-    if policy is None:
-        raise SettlementError(
-            "no_policy",
-            _("No benefit policy of the insured region for %(year)s.") % {"year": year},
-            status=422,
-        )
-    policy_key = category
-    if category == eligibility.LONG_TERM and adjustment.ratio_reduction_points:
-        policy_key = "resettled"
-    if visit.get("transfer_approved") is False and category != eligibility.LOCAL:
-        policy_key = "unapproved_transfer"
-        flags.append("unapproved_transfer")
-        base = (
-            adjustment
-            if adjustment.ratio_reduction_points
-            else eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
-        )
-        adjustment = eligibility.Adjustment(
-            base.ratio_reduction_points, base.deductible_multiplier, Decimal("0.50")
-        )
-    regional = CategoryPolicy.objects.filter(
-        region_id=person.region_id, year=year, category=policy_key
-    ).first()
-    if regional is not None:
-        adjustment = regional.as_engine()
+    policy, adjustment, extra = _terms(
+        person=person,
+        hospital_id=hospital_id,
+        year=year,
+        category=category,
+        adjustment=adjustment,
+        transfer_approved=visit.get("transfer_approved"),
+    )
+    flags += extra
     outpatient = visit["care_type"] != "inpatient"
     items = _items(payload["items"])
     with transaction.atomic():
@@ -345,3 +367,469 @@ def _write_back(updates: list[Settlement]) -> None:
             "person_pay = r.person_pay, total = r.total, breakdown = r.breakdown, "
             "flags = r.flags FROM settlement_recheck r WHERE s.id = r.id"
         )
+
+
+# Reimbursement claims and the review of held settlements (domain.md §3.4) -----------------
+
+
+@dataclass
+class ClaimEstimate:
+    category: str
+    year: int
+    adjustment: engine.Adjustment
+    result: engine.Split
+    flags: list[str]
+
+
+def claim_estimate(
+    *,
+    person: InsuredPerson,
+    hospital: Hospital,
+    care_type: str,
+    admitted_on: datetime.date,
+    discharged_on: datetime.date,
+    items: list[dict],
+    emergency: bool = False,
+    exclude_claim_id: int | None = None,
+) -> ClaimEstimate:
+    """What a claim will likely pay: the same decision and engine as direct settlement.
+
+    A stay outside the region without a filing that covered it is paid as a transfer without
+    an approved referral (50%, domain.md §2.2), or as an emergency when it was one (§2.3)."""
+    found = find_person(id_number=person.id_number, name=person.name)
+    view = hospital_view(hospital.pk)
+    if found is None or view is None:
+        raise SettlementError("not_found", _("Unknown person or hospital."), status=404)
+    decision = eligibility.decide(
+        person=found.person,
+        hospital=view,
+        care_type=care_type,
+        visit_date=admitted_on,
+        filings=found.filings,
+    )
+    flags: list[str] = []
+    category, adjustment, transfer_approved = decision.category, decision.adjustment, None
+    if not decision.eligible:
+        if emergency:
+            category = eligibility.EMERGENCY
+            adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.EMERGENCY]
+            flags.append("emergency_without_filing")
+        else:
+            category = eligibility.REFERRAL
+            adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
+            transfer_approved = False
+    year = engine.policy_year(admitted_on, discharged_on)
+    policy, adjustment, extra = _terms(
+        person=person,
+        hospital_id=hospital.pk,
+        year=year,
+        category=category,
+        adjustment=adjustment,
+        transfer_approved=transfer_approved,
+    )
+    flags += extra
+    ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
+    outpatient = care_type != "inpatient"
+    result = engine.split(
+        policy=policy.as_engine(),
+        items=_items(items),
+        adjustment=engine.Adjustment(
+            adjustment.ratio_reduction_points,
+            adjustment.deductible_multiplier,
+            adjustment.fund_share,
+        ),
+        ytd=engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
+        if ytd
+        else engine.YearToDate(),
+        outpatient=outpatient,
+    )
+    flags += list(result.flags)
+    if any(not (item.get("code") or "").strip() for item in items):
+        flags.append("not_in_catalogue")
+    if _duplicate_bill(person, hospital, admitted_on, discharged_on, exclude_claim_id):
+        flags.append("duplicate_bill")
+    if result.total > REVIEW_THRESHOLD:
+        flags.append("above_review_threshold")
+    return ClaimEstimate(category, year, adjustment, result, sorted(set(flags)))
+
+
+def _duplicate_bill(person, hospital, admitted_on, discharged_on, exclude_claim_id) -> bool:
+    from settlement.models import Claim
+
+    same = {
+        "person": person,
+        "hospital": hospital,
+        "admitted_on": admitted_on,
+        "discharged_on": discharged_on,
+    }
+    claims = Claim.objects.filter(**same).exclude(status="rejected")
+    if exclude_claim_id:
+        claims = claims.exclude(pk=exclude_claim_id)
+    settled = Settlement.objects.filter(**same).exclude(status__in=["rejected", "returned"])
+    return claims.exists() or settled.exists()
+
+
+def _claim_number(region_code: str) -> str:
+    return f"BX{region_code}{timezone.localdate():%y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def claim_submit(
+    *,
+    person: InsuredPerson,
+    actor,
+    hospital: Hospital,
+    care_type: str,
+    admitted_on: datetime.date,
+    discharged_on: datetime.date,
+    items: list[dict],
+    documents: list[tuple[str, object]],
+    emergency: bool = False,
+    ip=None,
+):
+    """File a claim with its documents (already checked by the upload pipeline).
+
+    Refused 12 months after discharge (domain.md §3.4), with the date it lapsed."""
+    from settlement.models import Claim
+
+    rules.check_claim_dates(
+        admitted_on=admitted_on, discharged_on=discharged_on, today=timezone.localdate()
+    )
+    estimate = claim_estimate(
+        person=person,
+        hospital=hospital,
+        care_type=care_type,
+        admitted_on=admitted_on,
+        discharged_on=discharged_on,
+        items=items,
+        emergency=emergency,
+    )
+    flags = list(estimate.flags)
+    if timezone.localdate().year > discharged_on.year:
+        flags.append("late_claim")  # due within the calendar year (domain.md §3.4)
+    with transaction.atomic():
+        claim = Claim.objects.create(
+            number=_claim_number(person.region.code),
+            person=person,
+            insured_region_id=person.region_id,
+            hospital=hospital,
+            care_type=care_type,
+            admitted_on=admitted_on,
+            discharged_on=discharged_on,
+            items=json.loads(json.dumps(items, default=str)),
+            category=estimate.category,
+            policy_year=estimate.year,
+            adjustment=_adjustment_dict(estimate.adjustment),
+            total=estimate.result.total,
+            estimated_fund_pay=estimate.result.fund_pay,
+            breakdown=estimate.result.breakdown(),
+            flags=sorted(set(flags)),
+        )
+        _store_documents(claim, documents)
+        audit.record(
+            action="claim.submit",
+            actor=actor,
+            obj=claim,
+            region=person.region,
+            to_state=rules.SUBMITTED,
+            ip=ip,
+        )
+    return claim
+
+
+def _adjustment_dict(adjustment) -> dict:
+    return {
+        "points": adjustment.ratio_reduction_points,
+        "multiplier": str(adjustment.deductible_multiplier),
+        "share": str(adjustment.fund_share),
+    }
+
+
+def _store_documents(claim, documents) -> None:
+    from django.conf import settings
+
+    from filings import uploads
+    from settlement.models import ClaimDocument
+
+    uploads.check_count(claim.documents.count(), len(documents))
+    for kind, checked in documents:
+        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
+        ClaimDocument.objects.create(
+            claim=claim,
+            kind=kind,
+            stored_name=stored,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=len(checked.content),
+        )
+
+
+def _claim_transition(
+    claim_id: int, target: str, *, actor, action: str, reason: str = "", ip=None, changes=None
+):
+    """One reviewed move of a claim: row lock, transition table, audit event, notification."""
+    from settlement.models import Claim
+
+    with transaction.atomic():
+        claim = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("person__user", "insured_region")
+            .get(pk=claim_id)
+        )
+        rules.check_claim_transition(claim.status, target)
+        updates = changes(claim) if changes else {}
+        previous = claim.status
+        claim.status = target
+        for name, value in updates.items():
+            setattr(claim, name, value)
+        claim.save(update_fields=["status", "updated_at", *updates])
+        audit.record(
+            action=action,
+            actor=actor,
+            obj=claim,
+            region=claim.insured_region,
+            from_state=previous,
+            to_state=target,
+            reason=reason,
+            ip=ip,
+        )
+        user = claim.person.user
+        if user is not None:
+            with override("zh-hans"):
+                notify(
+                    user=user,
+                    subject=_("Your claim %(n)s: %(s)s")
+                    % {"n": claim.number, "s": claim.get_status_display()},
+                    body=reason or _("The status of your claim has changed."),
+                    url=f"/settlement/claims/{claim.number}/",
+                )
+    return claim
+
+
+def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
+    """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
+    required). The fund's payment is added to the person's annual accumulation."""
+    adjusted = fund_pay is not None and fund_pay != claim.estimated_fund_pay
+    if adjusted and not reason.strip():
+        raise rules.RuleError("reason_required")
+
+    def changes(current):
+        amount = money(fund_pay) if fund_pay is not None else current.estimated_fund_pay
+        rules.check_adjusted_amount(amount=amount, total=current.total)
+        AnnualAccumulation.objects.bulk_create(
+            [AnnualAccumulation(person_id=current.person_id, year=current.policy_year)],
+            ignore_conflicts=True,
+        )
+        AnnualAccumulation.objects.filter(
+            person_id=current.person_id, year=current.policy_year
+        ).update(fund_paid=F("fund_paid") + amount)
+        return {
+            "approved_fund_pay": amount,
+            "approved_person_pay": current.total - amount,
+            "decided_at": timezone.now(),
+            "reason": reason,
+        }
+
+    return _claim_transition(
+        claim.pk,
+        rules.APPROVED,
+        actor=actor,
+        action="claim.adjust_approve" if adjusted else "claim.approve",
+        reason=reason,
+        ip=ip,
+        changes=changes,
+    )
+
+
+def claim_reject(*, claim, actor, reason: str, ip=None):
+    if not reason.strip():
+        raise rules.RuleError("reason_required")
+    return _claim_transition(
+        claim.pk,
+        rules.REJECTED,
+        actor=actor,
+        action="claim.reject",
+        reason=reason,
+        ip=ip,
+        changes=lambda c: {"decided_at": timezone.now(), "reason": reason},
+    )
+
+
+def claim_return(*, claim, actor, reason: str, ip=None):
+    """Back to the person for what is missing; they correct and resubmit."""
+    if not reason.strip():
+        raise rules.RuleError("reason_required")
+    return _claim_transition(
+        claim.pk,
+        rules.RETURNED,
+        actor=actor,
+        action="claim.return",
+        reason=reason,
+        ip=ip,
+        changes=lambda c: {"reason": reason},
+    )
+
+
+def claim_resubmit(*, claim, actor, items=None, documents=(), ip=None):
+    """The person answers a return: corrected items and/or more documents, re-estimated."""
+    rules.check_claim_dates(
+        admitted_on=claim.admitted_on,
+        discharged_on=claim.discharged_on,
+        today=timezone.localdate(),
+    )
+
+    def changes(current):
+        new_items = items if items is not None else current.items
+        estimate = claim_estimate(
+            person=current.person,
+            hospital=current.hospital,
+            care_type=current.care_type,
+            admitted_on=current.admitted_on,
+            discharged_on=current.discharged_on,
+            items=new_items,
+            emergency="emergency_without_filing" in current.flags,
+            exclude_claim_id=current.pk,
+        )
+        _store_documents(current, list(documents))
+        late = ["late_claim"] if "late_claim" in current.flags else []
+        return {
+            "items": json.loads(json.dumps(new_items, default=str)),
+            "total": estimate.result.total,
+            "estimated_fund_pay": estimate.result.fund_pay,
+            "breakdown": estimate.result.breakdown(),
+            "flags": sorted({*estimate.flags, *late}),
+            "reason": "",
+            "submitted_at": timezone.now(),
+        }
+
+    return _claim_transition(
+        claim.pk, rules.SUBMITTED, actor=actor, action="claim.resubmit", ip=ip, changes=changes
+    )
+
+
+def claim_mark_paid(*, claim, actor, ip=None):
+    return _claim_transition(
+        claim.pk,
+        rules.PAID,
+        actor=actor,
+        action="claim.pay",
+        ip=ip,
+        changes=lambda c: {"paid_at": timezone.now()},
+    )
+
+
+def claims_bulk_approve(*, claims, actor, ip=None) -> tuple[int, int]:
+    """Approve the clean ones (no reason code) as estimated; the others are left for a person
+    to look at. Returns (approved, skipped)."""
+    approved = skipped = 0
+    for claim in claims:
+        if claim.status != rules.SUBMITTED or not rules.is_clean(claim.flags):
+            skipped += 1
+            continue
+        try:
+            claim_approve(claim=claim, actor=actor, ip=ip)
+        except rules.RuleError:
+            skipped += 1
+        else:
+            approved += 1
+    return approved, skipped
+
+
+def _settlement_transition(
+    settlement_id: int, target: str, *, actor, action: str, reason: str = "", ip=None, changes=None
+) -> Settlement:
+    with transaction.atomic():
+        settlement = (
+            Settlement.objects.select_for_update(of=("self",))
+            .select_related("insured_region")
+            .get(pk=settlement_id)
+        )
+        rules.check_settlement_transition(settlement.status, target)
+        updates = changes(settlement) if changes else {}
+        previous = settlement.status
+        settlement.status = target
+        settlement.reviewed_at = timezone.now()
+        for name, value in updates.items():
+            setattr(settlement, name, value)
+        settlement.save(update_fields=["status", "reviewed_at", *updates])
+        audit.record(
+            action=action,
+            actor=actor,
+            obj=settlement,
+            region=settlement.insured_region,
+            from_state=previous,
+            to_state=target,
+            reason=reason,
+            ip=ip,
+        )
+    return settlement
+
+
+def settlement_approve(
+    *, settlement, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None
+) -> Settlement:
+    """A held settlement stands, as computed or adjusted (reason required); the engine's
+    amount is kept beside the adjusted one and the annual accumulation follows."""
+    adjusted = fund_pay is not None and money(fund_pay) != settlement.fund_pay
+    if adjusted and not reason.strip():
+        raise rules.RuleError("reason_required")
+
+    def changes(current):
+        if not adjusted:
+            return {"review_reason": reason}
+        amount = money(fund_pay)
+        rules.check_adjusted_amount(amount=amount, total=current.total)
+        AnnualAccumulation.objects.filter(
+            person_id=current.person_id, year=current.policy_year
+        ).update(fund_paid=F("fund_paid") + (amount - current.fund_pay))
+        return {
+            "original_fund_pay": current.fund_pay,
+            "fund_pay": amount,
+            "person_pay": current.total - amount,
+            "review_reason": reason,
+        }
+
+    return _settlement_transition(
+        settlement.pk,
+        rules.SETTLED,
+        actor=actor,
+        action="settlement.adjust_approve" if adjusted else "settlement.approve",
+        reason=reason,
+        ip=ip,
+        changes=changes,
+    )
+
+
+def _undo_accumulation(current) -> dict:
+    """A rejected or returned settlement no longer counts towards the year's fund payments."""
+    AnnualAccumulation.objects.filter(person_id=current.person_id, year=current.policy_year).update(
+        fund_paid=F("fund_paid") - current.fund_pay
+    )
+    return {}
+
+
+def settlement_reject(*, settlement, actor, reason: str, ip=None) -> Settlement:
+    if not reason.strip():
+        raise rules.RuleError("reason_required")
+    return _settlement_transition(
+        settlement.pk,
+        rules.SETTLEMENT_REJECTED,
+        actor=actor,
+        action="settlement.reject",
+        reason=reason,
+        ip=ip,
+        changes=lambda c: {**_undo_accumulation(c), "review_reason": reason},
+    )
+
+
+def settlement_return(*, settlement, actor, reason: str, ip=None) -> Settlement:
+    if not reason.strip():
+        raise rules.RuleError("reason_required")
+    return _settlement_transition(
+        settlement.pk,
+        rules.SETTLEMENT_RETURNED,
+        actor=actor,
+        action="settlement.return",
+        reason=reason,
+        ip=ip,
+        changes=lambda c: {**_undo_accumulation(c), "review_reason": reason},
+    )

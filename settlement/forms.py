@@ -1,0 +1,231 @@
+"""Forms of the person's reimbursement claim and the reviewer's decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from filings.forms import MultipleFileField
+from hospitals.models import CareType, Hospital
+from settlement import rules
+from settlement.messages import message
+from settlement.models import ClaimDocumentKind
+
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+MAX_ITEMS = 500
+MAX_BILL_BYTES = 2 * 1024 * 1024
+CLASSES = [("A", _("Class A")), ("B", _("Class B")), ("C", _("Self-paid (class C)"))]
+MEDICATION_KINDS = [
+    ("", _("Not discharge medication")),
+    ("acute", _("Discharge medication, acute")),
+    ("chronic", _("Discharge medication, chronic")),
+    ("special", _("Discharge medication, special disease")),
+]
+# Documents a claim needs (domain.md §3.4); the referral form only where one applies.
+REQUIRED_DOCUMENTS = [
+    ClaimDocumentKind.DISCHARGE_SUMMARY,
+    ClaimDocumentKind.INVOICE,
+    ClaimDocumentKind.ITEMISED_LIST,
+    ClaimDocumentKind.MEDICAL_RECORD,
+]
+OPTIONAL_DOCUMENTS = [ClaimDocumentKind.REFERRAL_FORM, ClaimDocumentKind.OTHER]
+
+
+class ItemForm(forms.Form):
+    code = forms.CharField(label=_("Catalogue code"), max_length=40, required=False)
+    name = forms.CharField(label=_("Item"), max_length=100, required=False)
+    cls = forms.ChoiceField(label=_("Class"), choices=CLASSES, initial="A")
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+    )
+    medication_days = forms.IntegerField(
+        label=_("Days of medication"), min_value=1, max_value=366, required=False
+    )
+    medication_kind = forms.ChoiceField(
+        label=_("Discharge medication"), choices=MEDICATION_KINDS, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("medication_kind") and not data.get("medication_days"):
+            self.add_error("medication_days", _("How many days of medication?"))
+        if data.get("amount") is None and (data.get("name") or data.get("code")):
+            self.add_error("amount", _("Enter the amount."))
+        return data
+
+    def as_item(self) -> dict | None:
+        data = self.cleaned_data
+        if not data or data.get("amount") is None:
+            return None
+        return _item(
+            data.get("code", ""),
+            data.get("name", ""),
+            data["cls"],
+            data["amount"],
+            data.get("medication_days"),
+            data.get("medication_kind"),
+        )
+
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=4, max_num=MAX_ITEMS, validate_max=True)
+
+
+def _item(code, name, cls, amount, days=None, kind=None) -> dict:
+    return {
+        "code": (code or "").strip(),
+        "name": (name or "").strip(),
+        "class": cls,
+        "amount": f"{Decimal(amount):.2f}",
+        "discharge_medication": {"days": int(days), "kind": kind} if kind and days else None,
+    }
+
+
+def parse_bill(uploaded) -> list[dict]:
+    """The hospital's itemised list as CSV or XLSX: columns code, name, class, amount and
+    optionally days and kind of discharge medication. Every bad row is named."""
+    if uploaded.size > MAX_BILL_BYTES:
+        raise ValidationError(_("The bill file is larger than 2 MB."))
+    data = uploaded.read()
+    if data[:2] == b"PK":
+        rows = _xlsx_rows(data)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                raise ValidationError(_("The bill file is neither CSV nor XLSX.")) from None
+        rows = list(csv.reader(io.StringIO(text)))
+    rows = [[str(c if c is not None else "").strip() for c in row] for row in rows]
+    rows = [row for row in rows if any(row)]
+    if rows and rows[0] and rows[0][0].lower() in {"code", "编码", "项目编码"}:
+        rows = rows[1:]
+    if not rows:
+        raise ValidationError(_("The bill file has no items."))
+    if len(rows) > MAX_ITEMS:
+        raise ValidationError(_("At most %(n)s items per claim.") % {"n": MAX_ITEMS})
+    items, errors = [], []
+    for number, row in enumerate(rows, start=1):
+        row = (row + [""] * 6)[:6]
+        code, name, cls, amount, days, kind = row
+        cls = cls.upper()
+        try:
+            value = Decimal(amount.replace(",", ""))
+        except InvalidOperation:
+            value = None
+        if cls not in {"A", "B", "C"}:
+            errors.append(_("Row %(row)s: the class must be A, B or C.") % {"row": number})
+        elif value is None or value <= 0 or value.as_tuple().exponent < -2:
+            errors.append(_("Row %(row)s: the amount is not valid.") % {"row": number})
+        elif kind and (kind not in {"acute", "chronic", "special"} or not days.isdigit()):
+            errors.append(
+                _("Row %(row)s: discharge medication needs days and acute, chronic or special.")
+                % {"row": number}
+            )
+        else:
+            items.append(_item(code, name, cls, value, days or None, kind or None))
+    if errors:
+        raise ValidationError(errors)
+    return items
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError(_("The XLSX file cannot be read.")) from exc
+    sheet = workbook.worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ITEMS + 2)]
+
+
+class ClaimForm(forms.Form):
+    hospital = forms.ModelChoiceField(
+        label=_("Hospital"),
+        queryset=Hospital.objects.select_related("region").order_by("region__code", "code"),
+    )
+    care_type = forms.ChoiceField(label=_("Care"), choices=CareType.choices)
+    admitted_on = forms.DateField(label=_("Admitted on (or date of the visit)"), widget=DATE)
+    discharged_on = forms.DateField(label=_("Discharged on"), widget=DATE)
+    emergency = forms.BooleanField(label=_("It was an emergency"), required=False)
+    bill_file = forms.FileField(
+        label=_("Itemised list from the hospital (CSV or XLSX, optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def __init__(self, *args, require_documents: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bill_items: list[dict] | None = None
+        for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS:
+            self.fields[f"doc_{kind.value}"] = MultipleFileField(
+                label=kind.label,
+                required=require_documents and kind in REQUIRED_DOCUMENTS,
+            )
+
+    def document_fields(self):
+        return [self[f"doc_{kind.value}"] for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS]
+
+    def clean_bill_file(self):
+        uploaded = self.cleaned_data.get("bill_file")
+        if uploaded:
+            self.bill_items = parse_bill(uploaded)
+        return uploaded
+
+    def clean(self):
+        data = super().clean()
+        admitted, discharged = data.get("admitted_on"), data.get("discharged_on")
+        if admitted and discharged:
+            try:
+                rules.check_claim_dates(
+                    admitted_on=admitted, discharged_on=discharged, today=timezone.localdate()
+                )
+            except rules.RuleError as error:
+                field = "admitted_on" if error.code == "discharge_before_admission" else None
+                self.add_error(field or "discharged_on", message(error))
+        return data
+
+
+class ResubmitForm(forms.Form):
+    documents = MultipleFileField(label=_("More documents (JPEG, PNG or PDF)"), required=False)
+    bill_file = forms.FileField(
+        label=_("Corrected itemised list (CSV or XLSX, optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_bill_file(self):
+        uploaded = self.cleaned_data.get("bill_file")
+        self.bill_items = parse_bill(uploaded) if uploaded else None
+        return uploaded
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("documents") and not data.get("bill_file") and not self.errors:
+            raise ValidationError(_("Add the documents or the corrected list asked for."))
+        return data
+
+
+class ReasonForm(forms.Form):
+    """The reviewer's reason (required to reject, return or adjust)."""
+
+    reason = forms.CharField(label=_("Reason (shown to the person)"), widget=forms.Textarea)
+
+
+class AdjustForm(forms.Form):
+    fund_pay = forms.DecimalField(
+        label=_("Fund pays (yuan)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    reason = forms.CharField(label=_("Reason for the adjustment"), widget=forms.Textarea)

@@ -1,0 +1,46 @@
+"""What each settlement rule error means, in words for the person or the reviewer."""
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from settlement.rules import RuleError
+
+MESSAGES = {
+    "already_decided": _("This has already been decided (it is now %(current)s)."),
+    "transition_not_allowed": _("Something that is %(current)s cannot become %(target)s."),
+    "claim_lapsed": _(
+        "Claims must be made within 12 months of discharge: this one lapsed on %(deadline)s."
+    ),
+    "discharge_before_admission": _("The discharge date is before the admission date."),
+    "discharge_in_future": _("The discharge date cannot be in the future."),
+    "reason_required": _("Give a reason: the person or the hospital will see it."),
+    "adjusted_amount_out_of_range": _(
+        "The fund's payment must be between 0 and the bill's total (%(total)s)."
+    ),
+}
+
+FLAGS = {
+    "not_in_catalogue": _("Item without a catalogue code"),
+    "discharge_medication_excess": _("Discharge medication over the limit"),
+    "late_claim": _("Claimed after the calendar year of discharge"),
+    "unapproved_transfer": _("Transfer without an approved referral (fund pays 50%)"),
+    "duplicate_bill": _("Possible duplicate of another claim or settlement"),
+    "above_review_threshold": _("Above the review threshold"),
+    "emergency_without_filing": _("Emergency without a filing"),
+    "rechecked_changed": _("Changed by a re-check"),
+}
+
+
+def message(error: RuleError) -> str:
+    template = MESSAGES.get(error.code)
+    if template is None:
+        return str(error)
+    params = {
+        key: date_format(value, "Y-m-d") if hasattr(value, "isoformat") else value
+        for key, value in error.params.items()
+    }
+    return str(template) % params
+
+
+def flag_labels(flags) -> list[str]:
+    return [str(FLAGS.get(flag, flag)) for flag in flags]
