@@ -88,8 +88,9 @@ class Split:
     flags: tuple[str, ...] = field(default_factory=tuple)
 
     def breakdown(self) -> dict[str, str]:
+        # api.md: money as strings with two decimals, "0.00" too.
         return {
-            k: f"{getattr(self, k)}"
+            k: f"{getattr(self, k):.2f}"
             for k in (
                 "self_paid",
                 "first_self_pay",
@@ -177,18 +178,20 @@ def split(
     self_paid = money(self_paid_exact)
     first_self_pay = money(first_exact)
     not_covered_medication = money(med_exact)
-    in_scope = max(ZERO, total - self_paid - first_self_pay - not_covered_medication)
+    # money() below moves no amount (all are whole cents already): it keeps a bare ZERO from
+    # max/min, or an integral policy figure, printing as "0.00" and not "0" (api.md).
+    in_scope = money(max(ZERO, total - self_paid - first_self_pay - not_covered_medication))
 
     deductible_due = money(policy.deductible * adjustment.deductible_multiplier)
     if outpatient:
         deductible_due = max(ZERO, deductible_due - ytd.deductible_paid)
-    deductible = min(in_scope, deductible_due)
+    deductible = money(min(in_scope, deductible_due))
 
     ratio = max(ZERO, policy.ratio - Decimal(adjustment.ratio_reduction_points) / 100)
     payable = in_scope - deductible
     fund_uncapped = money(payable * ratio * adjustment.fund_share)
     cap_left = max(ZERO, policy.annual_cap - ytd.fund_paid)
-    fund_pay = min(fund_uncapped, cap_left)
+    fund_pay = money(min(fund_uncapped, cap_left))
     over_cap = fund_uncapped - fund_pay
     if over_cap > 0:
         flags.append("over_annual_cap")

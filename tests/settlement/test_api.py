@@ -1,17 +1,20 @@
 """POST /api/v1/settlements over the demo: categories, idempotency, 422, ownership."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from hospitals import auth
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from hospitals.services import api_key_create
+from portal.management.commands.demo_totp import current_code
 from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Settlement
 
 URL = "/api/v1/settlements"
@@ -137,6 +140,8 @@ def test_rule_3_4_discharge_medication_excess_is_flagged(client, keys):
     body = post(client, keys["H21010000001"], bill(CHEN, items=items)).json()
     assert body["breakdown"]["not_covered_medication"] == "70.00"
     assert "discharge_medication_excess" in body["flags"]
+    assert body["status"] == "held_for_review"
+    assert Settlement.objects.get(number=body["number"]).status == "held_for_review"
 
 
 def test_same_idempotency_key_same_body_returns_the_same_settlement(client, keys):
@@ -232,3 +237,129 @@ def test_recheck_recomputes_stored_settlements_after_a_policy_correction(client,
     assert settlement.fund_pay == Decimal("8100.00")  # 9000 x 90%
     assert settlement.fund_pay + settlement.person_pay == settlement.total
     assert "rechecked_changed" in settlement.flags
+
+
+MONEY = re.compile(r"^\d+\.\d{2}$")
+
+
+def money_strings(body: dict) -> dict[str, str]:
+    found = {k: body[k] for k in ("total", "fund_pay", "person_pay")}
+    found.update({f"breakdown.{k}": v for k, v in body["breakdown"].items()})
+    return found
+
+
+def test_every_money_string_has_two_decimals_for_an_all_class_c_bill(client, keys):
+    items = [{"code": "C1", "name": "自费药", "class": "C", "amount": "500"}]
+    response = post(client, keys["H21010000001"], bill(CHEN, items=items))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["total"], body["fund_pay"], body["person_pay"]) == ("500.00", "0.00", "500.00")
+    assert body["breakdown"]["deductible"] == "0.00"
+    bad = {k: v for k, v in money_strings(body).items() if not MONEY.match(v)}
+    assert bad == {}
+    # The stored settlement answers GET with the same strings.
+    again = client.get(
+        f"{URL}/{body['number']}", HTTP_AUTHORIZATION=f"Bearer {keys['H21010000001']}"
+    ).json()
+    assert money_strings(again) == money_strings(body)
+
+
+def test_every_money_string_has_two_decimals_once_the_yearly_deductible_is_used(client, keys):
+    visit = [{"code": "M1", "name": "门诊费", "class": "A", "amount": "1200.00"}]
+    first = post(client, keys["H21010000001"], bill(CHEN, items=visit, care="general_outpatient"))
+    assert first.status_code == 201, first.content
+    # Shenyang employee tertiary deductible 1000 (per year for outpatient care): 200 x 85%.
+    assert first.json()["breakdown"]["deductible"] == "1000.00"
+    assert first.json()["fund_pay"] == "170.00"
+    second = post(client, keys["H21010000001"], bill(CHEN, items=visit, care="general_outpatient"))
+    body = second.json()
+    # Nothing of the deductible is left: 1200 x 85% = 1020.00.
+    assert body["breakdown"]["deductible"] == "0.00"
+    assert (body["fund_pay"], body["person_pay"]) == ("1020.00", "180.00")
+    bad = {k: v for k, v in money_strings(body).items() if not MONEY.match(v)}
+    assert bad == {}
+
+
+def test_a_bill_above_the_review_threshold_is_held_for_review(client, keys):
+    items = [{"code": "X1", "name": "住院费", "class": "A", "amount": "100000.01"}]
+    body = post(client, keys["H21010000001"], bill(CHEN, items=items)).json()
+    # (100000.01 - 1000) x 85% = 84150.0085 -> 84150.01
+    assert body["fund_pay"] == "84150.01"
+    assert "above_review_threshold" in body["flags"]
+    assert body["status"] == "held_for_review"
+
+
+def test_a_bill_at_the_review_threshold_is_settled(client, keys):
+    items = [{"code": "X1", "name": "住院费", "class": "A", "amount": "100000.00"}]
+    body = post(client, keys["H21010000001"], bill(CHEN, items=items)).json()
+    assert "above_review_threshold" not in body["flags"]
+    assert body["status"] == "settled"
+
+
+def test_no_benefit_policy_for_the_year_is_422_no_policy(client, keys):
+    year = timezone.localdate().year
+    BenefitPolicy.objects.filter(region__code="210100", scheme="employee", year=year).delete()
+    response = post(client, keys["H21010000001"], bill(CHEN))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "no_policy"
+    assert str(year) in response.json()["error"]["message"]
+    assert not Settlement.objects.exists()
+    assert not AnnualAccumulation.objects.filter(fund_paid__gt=0).exists()
+
+
+def admin_login(client, username="admin"):
+    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
+    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
+
+
+def category_form(**overrides):
+    from portal.models import Region
+
+    data = {
+        "region": Region.objects.get(code="210100").pk,
+        "year": 2031,
+        "category": "temporary",
+        "ratio_reduction_points": "20",
+        "deductible_multiplier": "1.50",
+        "fund_share": "1.00",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"ratio_reduction_points": "25"}, "ratio_reduction_points", "该类别最多降低 20 个百分点"),
+        (
+            {"category": "referral", "ratio_reduction_points": "11"},
+            "ratio_reduction_points",
+            "该类别最多降低 10 个百分点",
+        ),
+        ({"fund_share": "0.00"}, "fund_share", "The fund share must be more than 0 and at most 1."),
+        ({"fund_share": "1.20"}, "fund_share", "The fund share must be more than 0 and at most 1."),
+        (
+            {"deductible_multiplier": "0.80"},
+            "deductible_multiplier",
+            "The deductible multiplier must be at least 1.",
+        ),
+    ],
+)
+def test_rule_3_3_category_policy_refused_in_the_admin_add_form_with_a_clear_message(
+    client, demo, overrides, field, message
+):
+    admin_login(client)
+    url = reverse("admin:settlement_categorypolicy_add")
+    assert client.get(url).status_code == 200
+    response = client.post(url, category_form(**overrides))
+    assert response.status_code == 200  # the form again, not a redirect
+    assert field in response.context["adminform"].form.errors
+    assert message in response.content.decode()
+    assert not CategoryPolicy.objects.filter(year=2031).exists()
+
+
+def test_a_category_policy_within_the_caps_is_saved_through_the_admin(client, demo):
+    admin_login(client)
+    response = client.post(reverse("admin:settlement_categorypolicy_add"), category_form())
+    assert response.status_code == 302
+    assert CategoryPolicy.objects.filter(year=2031, category="temporary").exists()

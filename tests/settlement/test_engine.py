@@ -267,3 +267,53 @@ def test_property_a_higher_ratio_never_lowers_the_funds_share(
         split(policy=higher, items=items, adjustment=adjustment, ytd=ytd).fund_pay
         >= split(policy=policy, items=items, adjustment=adjustment, ytd=ytd).fund_pay
     )
+
+
+MONEY_FIELDS = (
+    "total",
+    "self_paid",
+    "first_self_pay",
+    "not_covered_medication",
+    "in_scope",
+    "deductible",
+    "coinsurance",
+    "over_cap",
+    "fund_pay",
+    "person_pay",
+)
+
+
+def test_an_all_class_c_bill_prints_every_component_with_two_decimals():
+    # Nothing in scope: in_scope and deductible were a bare Decimal("0") and printed "0".
+    s = split(policy=EMPLOYEE_TERTIARY, items=[Item(D("500"), "C")])
+    assert s.breakdown() == {
+        "self_paid": "500.00",
+        "first_self_pay": "0.00",
+        "deductible": "0.00",
+        "coinsurance": "0.00",
+        "over_cap": "0.00",
+        "not_covered_medication": "0.00",
+    }
+    assert (str(s.in_scope), str(s.fund_pay), str(s.person_pay)) == ("0.00", "0.00", "500.00")
+
+
+def test_outpatient_after_the_yearly_deductible_is_used_up_prints_0_00():
+    # Deductible already paid in full this year: (600 - 0) x 85% = 510.00.
+    s = split(
+        policy=EMPLOYEE_TERTIARY,
+        items=[Item(D("600"), "A")],
+        outpatient=True,
+        ytd=YearToDate(deductible_paid=D("1000")),
+    )
+    assert s.breakdown()["deductible"] == "0.00"
+    assert (s.fund_pay, s.person_pay) == (D("510.00"), D("90.00"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(policies, items_st, adjustments, ytds, st.booleans())
+def test_property_every_component_has_exactly_two_decimal_places(
+    policy, items, adjustment, ytd, outpatient
+):
+    s = split(policy=policy, items=items, adjustment=adjustment, ytd=ytd, outpatient=outpatient)
+    for name in MONEY_FIELDS:
+        assert getattr(s, name).as_tuple().exponent == -2, (name, getattr(s, name))
