@@ -49,11 +49,17 @@ def api_key_create(*, hospital: Hospital, actor=None, name: str = "") -> tuple[A
 
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+    """Revoke a key (idempotent). Once committed, this process drops its snapshot of active
+    keys so the very next call with the key gets 401; other processes drop theirs at their next
+    reload (hospitals.auth.CACHE_SECONDS)."""
+    from hospitals import auth  # auth imports `digest` from here
+
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
         audit.record(action="api_key.revoke", actor=actor, obj=key, region=key.hospital.region)
+        transaction.on_commit(auth.keys.clear)
     return key
 
 
