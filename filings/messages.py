@@ -1,6 +1,7 @@
 """What each rule error means, in words for the person or the reviewer."""
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from filings.rules import RuleError
@@ -37,14 +38,71 @@ MESSAGES = {
     ),
     "director_first": _("The department director signs before the medical office stamps."),
     "same_region": _("The place of treatment must be outside your own pooling region."),
+    "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
+    "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),
+    "long_term_covers_place": _(
+        "Your long-term residence filing %(number)s already covers this place: a temporary "
+        "filing is only for other places."
+    ),
+    "chronic_needs_filing": _(
+        "Outpatient chronic and special disease treatment is filed on top of an effective "
+        "long-term residence or temporary filing for the same place: file that first."
+    ),
+    "not_retired": _("The resettled-retiree sub-type is for retired persons only."),
+    "incomplete": _("Fill in before submitting: %(fields)s."),
+    "materials_incomplete": _("Materials missing: %(missing)s."),
+    "cancel_needs_copies": _("To cancel, upload first: %(missing)s."),
+    "not_editable": _("A filing that is %(current)s cannot be edited."),
+    "describe_change": _("Say what you want to change."),
+    "change_not_possible": _("Only an effective long-term residence filing can be changed."),
+    "not_an_open_referral": _("This is not an open referral (it is %(current)s)."),
+    "agency_only": _("Only the agency of the insured person's region may do this."),
+    "treatment_already_started": _("Treatment already started on %(started_on)s."),
+    "date_in_future": _("The date cannot be in the future."),
+    "outside_validity": _("The date is outside the validity (%(valid_from)s – %(valid_until)s)."),
+    "extension_not_later": _("The extension must end after %(valid_until)s."),
+    "same_hospital": _("This is already the receiving hospital."),
 }
+# Kinds that back a referral extension (domain.md §2.2), and the "one proof of residence"
+# placeholder of `services.missing_materials`.
+EXTRA_KIND_LABELS = {
+    "hospitalisation_summary": _("Hospitalisation summary"),
+    "diagnosis_certificate": _("Diagnosis certificate"),
+    "proof": _(
+        "a proof of residence (household register, property certificate, residence "
+        "certificate, or for stationed workers the posting certificate)"
+    ),
+}
+
+
+def kind_label(kind: str) -> str:
+    from filings.models import MaterialKind
+
+    labels = {**dict(MaterialKind.choices), **EXTRA_KIND_LABELS}
+    return str(labels.get(kind, kind))
+
+
+def _field_label(name: str) -> str:
+    from django.core.exceptions import FieldDoesNotExist
+
+    from filings.models import Filing
+
+    try:
+        return str(Filing._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def message(error: RuleError) -> str:
     params = {
-        k: date_format(v, "Y-m-d") if hasattr(v, "isoformat") else v
+        k: date_format(v, "Y-m-d") if hasattr(v, "isoformat") else ("-" if v is None else v)
         for k, v in error.params.items()
     }
+    sep = "、" if (get_language() or "").startswith("zh") else ", "
+    if "missing" in params:
+        params["missing"] = sep.join(kind_label(k) for k in params["missing"])
+    if "fields" in params:
+        params["fields"] = sep.join(_field_label(n) for n in params["fields"])
     from filings.models import Status
 
     labels = dict(Status.choices)

@@ -3,25 +3,32 @@
 Each is atomic, re-reads the row with select_for_update(), checks the transition table, saves
 with update_fields, writes an audit event and notifies the person after commit. Concurrent
 decisions on one filing: the first wins, the others get RuleError("already_decided").
+
+The rules of what a filing may contain (place, hospitals, materials, coexistence with other
+filings) are checked here, not in the forms, so every entry point (self-service, hospital
+e-referral, admin) is held to them.
 """
 
 from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from filings import rules
-from filings.models import Basis, Filing, FilingType, Status
+from filings.models import Basis, Filing, FilingType, LongTermSubtype, MaterialKind, Status
 from filings.rules import RuleError
-from filings.selectors import parameters_for
+from filings.selectors import is_working_day_function, parameters_for
 from portal import audit
+from portal.models import AgencyStaff
 from portal.notifications import notify
+from portal.roles import agency_region
 
 PREFIX = {
     "long_term": "BA",
@@ -29,6 +36,64 @@ PREFIX = {
     "emergency": "JZ",
     "temporary": "LS",
     "chronic_outpatient": "MT",
+}
+# domain.md §2.6: referral, emergency and other temporary treatment are the temporary filings
+# (临时外出就医); they may coexist with an effective long-term filing only for other places.
+TEMPORARY_TYPES = {FilingType.TEMPORARY, FilingType.REFERRAL, FilingType.EMERGENCY}
+# domain.md §2.5: an outpatient chronic/special disease filing sits on top of one of these.
+CHRONIC_BASE_TYPES = {FilingType.LONG_TERM, *TEMPORARY_TYPES}
+
+# Material kinds (domain.md §2.1). The last two back a referral extension (§2.2); they are
+# plain strings until the model's choices list them.
+PROOF = "proof"  # one of the proofs of residence
+PROOF_KINDS = {
+    MaterialKind.HOUSEHOLD_REGISTER,
+    MaterialKind.PROPERTY_CERTIFICATE,
+    MaterialKind.RESIDENCE_CERTIFICATE,
+}
+HOSPITALISATION_SUMMARY = str(
+    getattr(MaterialKind, "HOSPITALISATION_SUMMARY", "hospitalisation_summary")
+)
+DIAGNOSIS_CERTIFICATE = str(getattr(MaterialKind, "DIAGNOSIS_CERTIFICATE", "diagnosis_certificate"))
+EXTENSION_KINDS = (HOSPITALISATION_SUMMARY, DIAGNOSIS_CERTIFICATE)
+
+# What the person may change in a draft or returned filing.
+EDITABLE_FIELDS = {
+    "place_province",
+    "place_region",
+    "subtype",
+    "start_date",
+    "covers_inpatient",
+    "covers_general_outpatient",
+    "covers_chronic_outpatient",
+    "basis",
+    "receiving_hospital",
+    "diagnosis",
+    "referral_condition",
+    "attending_doctor",
+    "director_signed_by",
+    "medical_office_signed_by",
+    "transfer_date",
+    "discharge_settled_on",
+    "disease",
+    "agent_name",
+    "agent_id_number",
+    "agent_relationship",
+}
+# Fields a filing of each type needs before it is submitted (drafts may leave them empty).
+REQUIRED_FIELDS = {
+    FilingType.LONG_TERM: ["subtype", "basis", "start_date"],
+    FilingType.TEMPORARY: [],
+    FilingType.EMERGENCY: ["receiving_hospital", "transfer_date", "diagnosis"],
+    FilingType.CHRONIC: ["disease"],
+    FilingType.REFERRAL: [
+        "receiving_hospital",
+        "diagnosis",
+        "referral_condition",
+        "attending_doctor",
+        "director_signed_by",
+        "medical_office_signed_by",
+    ],
 }
 
 
@@ -43,22 +108,227 @@ def _notify(filing: Filing, subject: str, body: str) -> None:
         notify(user=user, subject=subject, body=body, url=f"/filings/{filing.number}/")
 
 
-def filing_create(*, person, actor, filing_type: str, hospitals=(), ip=None, **fields) -> Filing:
-    """A draft filing for `person`. A second open long-term filing is refused (the partial
-    unique constraint decides under concurrency)."""
-    if fields.get("place_region") is not None and fields["place_region"].pk == person.region_id:
-        if filing_type != FilingType.REFERRAL:
-            raise RuleError("same_region")
+def _notify_agency(filing: Filing, subject: str, body: str) -> None:
+    staff = AgencyStaff.objects.filter(agency__region_id=filing.insured_region_id).select_related(
+        "user"
+    )
+    for member in staff:
+        notify(
+            user=member.user,
+            subject=subject,
+            body=body,
+            url=f"/admin/filings/filing/{filing.pk}/change/",
+        )
+
+
+# Pure checks (no ORM): what is still missing before a filing may be submitted.
+
+
+def missing_materials(
+    *,
+    kinds: Iterable[str],
+    subtype: str,
+    scheme: str,
+    basis: str,
+    agent: bool,
+    relatives_home: bool = False,
+) -> list[str]:
+    """The material kinds a long-term filing still lacks (domain.md §2.1); `PROOF` stands for
+    "one proof of residence". With proof materials: a household register, property certificate
+    (plus proof of the relationship for a relative's home), residence certificate, or, for
+    workers stationed elsewhere, the employer's posting certificate; and copies of the ID card
+    and social security card; residents' scheme members add their payment record. Whoever the
+    basis, an agent's filing needs the agent's ID copy."""
+    have = {str(k) for k in kinds}
+    missing: list[str] = []
+    if basis == Basis.MATERIALS:
+        proofs = set(PROOF_KINDS)
+        if subtype == LongTermSubtype.STATIONED_WORKER:
+            proofs.add(MaterialKind.POSTING_CERTIFICATE)
+        if not have & proofs:
+            missing.append(PROOF)
+        elif (
+            relatives_home
+            and MaterialKind.PROPERTY_CERTIFICATE in have
+            and MaterialKind.RELATIONSHIP_PROOF not in have
+        ):
+            missing.append(MaterialKind.RELATIONSHIP_PROOF)
+        required = [MaterialKind.ID_COPY, MaterialKind.SOCIAL_SECURITY_COPY]
+        if scheme == "resident":
+            required.append(MaterialKind.PAYMENT_RECORD)
+        missing += [str(k) for k in required if k not in have]
+    if agent and MaterialKind.AGENT_ID_COPY not in have:
+        missing.append(str(MaterialKind.AGENT_ID_COPY))
+    return missing
+
+
+def hospital_choices(hospitals: Iterable) -> list[rules.HospitalChoice]:
+    """The chosen hospitals as `rules.check_hospital_choice` sees them. A hospital designated for
+    resettled persons (e.g. Sanya's hospital of traditional Chinese medicine) is eligible
+    whatever its kind, level or ownership: it counts as one of the chosen hospitals and must
+    still be at the place of residence."""
+    return [
+        rules.HospitalChoice(h.code, h.region.code, max(h.level, 2), "general", "public")
+        if h.resettlement_designated
+        else rules.HospitalChoice(h.code, h.region.code, h.level, h.kind, h.ownership)
+        for h in hospitals
+    ]
+
+
+# Checks against the database, shared by create, update and submit.
+
+
+def _effective(today: datetime.date) -> Q:
+    return Q(status=Status.APPROVED) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+
+
+def _check_hospitals(filing: Filing, hospitals: list, today: datetime.date) -> None:
+    for h in hospitals:
+        if h.suspended_on is not None and h.suspended_on <= today:
+            raise RuleError("hospital_suspended", hospital=h.code)
+    rules.check_hospital_choice(
+        hospital_choices(hospitals),
+        parameters_for(filing.insured_region, today),
+        filing.place_region.code,
+    )
+
+
+def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
+    """domain.md §2.6: temporary filings coexist with a long-term filing only for other
+    places (the long-term filing already covers its place)."""
+    long_term = (
+        Filing.objects.filter(
+            _effective(today),
+            person_id=filing.person_id,
+            type=FilingType.LONG_TERM,
+            place_region_id=filing.place_region_id,
+        )
+        .exclude(pk=filing.pk)
+        .values_list("number", flat=True)
+        .first()
+    )
+    if long_term:
+        raise RuleError("long_term_covers_place", number=long_term)
+
+
+def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
+    """domain.md §2.5: outpatient chronic/special disease treatment is filed on top of an
+    effective long-term or temporary filing for the same place."""
+    base = Filing.objects.filter(
+        _effective(today),
+        person_id=filing.person_id,
+        type__in=CHRONIC_BASE_TYPES,
+        place_region_id=filing.place_region_id,
+    ).exclude(pk=filing.pk)
+    if not base.exists():
+        raise RuleError("chronic_needs_filing")
+
+
+def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
+    empty = [
+        name
+        for name in REQUIRED_FIELDS.get(filing.type, [])
+        if not getattr(filing, filing._meta.get_field(name).attname)
+    ]
+    if filing.type == FilingType.REFERRAL and filing.referral_source != "paper":
+        # An e-referral carries the signatures' timestamps; the names are checked above.
+        empty += [
+            n for n in ("director_signed_at", "medical_office_signed_at") if not getattr(filing, n)
+        ]
+    if filing.agent_name and not filing.agent_id_number:
+        empty.append("agent_id_number")
+    if filing.agent_id_number and not filing.agent_name:
+        empty.append("agent_name")
+    if empty:
+        raise RuleError("incomplete", fields=empty)
+    kinds = set(filing.materials.values_list("kind", flat=True)) if filing.pk else set()
+    missing: list[str] = []
+    if filing.type == FilingType.LONG_TERM:
+        missing = missing_materials(
+            kinds=kinds,
+            subtype=filing.subtype,
+            scheme=filing.person.scheme,
+            basis=filing.basis,
+            agent=bool(filing.agent_name),
+            relatives_home=relatives_home,
+        )
+    elif filing.type == FilingType.REFERRAL and filing.referral_source == "paper":
+        if MaterialKind.REFERRAL_SCAN not in kinds:
+            missing = [str(MaterialKind.REFERRAL_SCAN)]
+    if missing:
+        raise RuleError("materials_incomplete", missing=missing)
+
+
+def check_filing(
+    filing: Filing,
+    *,
+    hospitals: list | None = None,
+    today: datetime.date | None = None,
+    complete: bool = False,
+    relatives_home: bool = False,
+) -> None:
+    """Every rule a filing's content must meet; `complete` adds what a submission needs
+    (required fields, materials, the chosen hospitals). Raises RuleError."""
+    today = today or timezone.localdate()
+    person = filing.person
+    if filing.place_region_id == person.region_id:
+        raise RuleError("same_region")
+    if filing.type == FilingType.LONG_TERM:
+        if filing.subtype == LongTermSubtype.RESETTLED_RETIREE and not person.retired:
+            raise RuleError("not_retired")
+        if hospitals is None:
+            hospitals = list(filing.hospitals.select_related("region")) if filing.pk else []
+        if hospitals or complete:
+            _check_hospitals(filing, hospitals, today)
+    if filing.type in (FilingType.REFERRAL, FilingType.EMERGENCY) and filing.receiving_hospital:
+        if filing.receiving_hospital.region_id != filing.place_region_id:
+            raise RuleError("hospital_not_at_place", hospital=filing.receiving_hospital.code)
+    if filing.type == FilingType.EMERGENCY and filing.transfer_date:
+        rules.check_emergency_retro_filing(
+            transfer_date=filing.transfer_date,
+            today=today,
+            discharge_settled=filing.discharge_settled_on is not None,
+            is_working_day=is_working_day_function(),
+        )
+    if filing.type in TEMPORARY_TYPES:
+        _check_no_long_term_here(filing, today)
+    if filing.type == FilingType.CHRONIC:
+        _check_chronic_base(filing, today)
+    if complete:
+        _check_complete(filing, relatives_home=relatives_home)
+
+
+def filing_create(
+    *,
+    person,
+    actor,
+    filing_type: str,
+    hospitals=(),
+    ip=None,
+    today: datetime.date | None = None,
+    **fields,
+) -> Filing:
+    """A draft filing for `person`, its content checked by `check_filing` (what is present:
+    a draft may be partial). A second open long-term filing is refused (the partial unique
+    constraint decides under concurrency)."""
+    today = today or timezone.localdate()
+    place = fields.get("place_region")
+    if place is not None and "place_province" not in fields:
+        fields["place_province_id"] = place.province_id
+    hospitals = list(hospitals)
+    values = {
+        "person": person,
+        "insured_region_id": person.region_id,
+        "type": filing_type,
+        "status": Status.DRAFT,
+        **fields,
+    }
+    check_filing(Filing(**values), hospitals=hospitals, today=today)
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 filing = Filing.objects.create(
-                    number=_number(filing_type, person.region.code),
-                    person=person,
-                    insured_region_id=person.region_id,
-                    type=filing_type,
-                    status=Status.DRAFT,
-                    **fields,
+                    number=_number(filing_type, person.region.code), **values
                 )
                 if hospitals:
                     filing.hospitals.set(hospitals)
@@ -83,6 +353,55 @@ def filing_create(*, person, actor, filing_type: str, hospitals=(), ip=None, **f
                 raise RuleError("open_long_term_exists") from exc
             # a number collision: try another number
     raise RuleError("transition_not_allowed", current="", target=Status.DRAFT)
+
+
+def filing_update(
+    *,
+    filing: Filing,
+    actor,
+    hospitals=None,
+    ip=None,
+    today: datetime.date | None = None,
+    **fields,
+) -> Filing:
+    """Edit a draft or returned filing (the person's own; an e-referral stays the hospital's).
+    The content is checked as on creation; `hospitals` (when given) replaces the choice."""
+    names = {name.removesuffix("_id") for name in fields}
+    if not names <= EDITABLE_FIELDS:
+        raise TypeError(f"not editable: {sorted(names - EDITABLE_FIELDS)}")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("person__user", "insured_region", "place_region")
+            .get(pk=filing.pk)
+        )
+        if locked.status not in (Status.DRAFT, Status.RETURNED) or (
+            locked.type == FilingType.REFERRAL and locked.referral_source != "paper"
+        ):
+            raise RuleError("not_editable", current=locked.status)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if "place_region" in fields or "place_region_id" in fields:
+            locked.place_province_id = locked.place_region.province_id
+            fields.setdefault("place_province_id", locked.place_province_id)
+        chosen = list(hospitals) if hospitals is not None else None
+        check_filing(locked, hospitals=chosen, today=today)
+        locked.save(
+            update_fields=sorted({Filing._meta.get_field(n).name for n in fields} | {"updated_at"})
+        )
+        if chosen is not None:
+            locked.hospitals.set(chosen)
+        audit.record(
+            action="filing.update",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=locked.status,
+            to_state=locked.status,
+            ip=ip,
+        )
+    return locked
 
 
 def _transition(
@@ -144,10 +463,24 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
     return changes
 
 
-def filing_submit(*, filing: Filing, actor, ip=None) -> Filing:
-    """Submit a draft (or resubmit a returned filing). Other temporary filings are approved
+def filing_submit(
+    *,
+    filing: Filing,
+    actor,
+    ip=None,
+    relatives_home: bool = False,
+    today: datetime.date | None = None,
+) -> Filing:
+    """Submit a draft (or resubmit a returned filing) once `check_filing` finds it complete:
+    required fields, the materials of domain.md §2.1 (`relatives_home`: the property
+    certificate is of a relative's home, so proof of the relationship is needed), the chosen
+    hospitals, the emergency window, the filing it sits on. Other temporary filings are approved
     automatically on submission when the person is insured and active (domain.md §2.4)."""
-    today = timezone.localdate()
+    today = today or timezone.localdate()
+
+    def checked(f: Filing) -> None:
+        check_filing(f, today=today, complete=True, relatives_home=relatives_home)
+
     if (
         filing.type in rules.AUTOMATIC_TYPES
         and filing.status == Status.DRAFT
@@ -159,7 +492,9 @@ def filing_submit(*, filing: Filing, actor, ip=None) -> Filing:
             actor=actor,
             action="filing.auto_approve",
             ip=ip,
-            updates=lambda f: {"submitted_at": timezone.now(), **_approval_updates(f, None, today)},
+            updates=lambda f: (
+                checked(f) or {"submitted_at": timezone.now(), **_approval_updates(f, None, today)}
+            ),
         )
     return _transition(
         filing.pk,
@@ -167,7 +502,7 @@ def filing_submit(*, filing: Filing, actor, ip=None) -> Filing:
         actor=actor,
         action="filing.submit",
         ip=ip,
-        updates=lambda f: {"submitted_at": timezone.now()},
+        updates=lambda f: checked(f) or {"submitted_at": timezone.now()},
     )
 
 
@@ -256,12 +591,22 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
 def filing_cancel(
     *, filing: Filing, actor, reason: str = "", ip=None, today: datetime.date | None = None
 ) -> Filing:
-    """Cancel; an effective long-term filing only after the region's lock period."""
+    """Cancel; an effective long-term filing only after the region's lock period, and, when
+    the person applies, with a copy of their ID card (and of the agent's) among the materials
+    (domain.md §2.1)."""
     today = today or timezone.localdate()
 
     def updates(f: Filing) -> dict:
         if f.status == Status.APPROVED and f.type == FilingType.LONG_TERM:
             rules.check_change_allowed(f.valid_from, parameters_for(f.insured_region, today), today)
+            if getattr(actor, "pk", None) is not None and actor.pk == f.person.user_id:
+                kinds = set(f.materials.values_list("kind", flat=True))
+                needed = [MaterialKind.ID_COPY]
+                if f.agent_name:
+                    needed.append(MaterialKind.AGENT_ID_COPY)
+                missing = [str(k) for k in needed if k not in kinds]
+                if missing:
+                    raise RuleError("cancel_needs_copies", missing=missing)
         return {}
 
     return _transition(
@@ -273,6 +618,51 @@ def filing_cancel(
         ip=ip,
         updates=updates,
     )
+
+
+def filing_request_change(
+    *, filing: Filing, actor, what: str, ip=None, today: datetime.date | None = None
+) -> Filing:
+    """The person asks the agency to change an effective long-term filing (place, chosen
+    hospitals, care). Refused inside the region's lock period with the date it becomes possible
+    (RuleError "locked"); otherwise recorded and sent to the agency staff of the region. The
+    filing's state does not change."""
+    if not (what or "").strip():
+        raise RuleError("describe_change")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("person__user", "insured_region")
+            .get(pk=filing.pk)
+        )
+        if locked.status != Status.APPROVED or locked.type != FilingType.LONG_TERM:
+            raise RuleError("change_not_possible")
+        rules.check_change_allowed(
+            locked.valid_from, parameters_for(locked.insured_region, today), today
+        )
+        audit.record(
+            action="filing.change_request",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=locked.status,
+            to_state=locked.status,
+            reason=what.strip(),
+            ip=ip,
+        )
+        with override("zh-hans"):
+            _notify_agency(
+                locked,
+                _("Change requested for filing %(n)s") % {"n": locked.number},
+                what.strip(),
+            )
+            _notify(
+                locked,
+                _("Your request to change filing %(n)s was sent") % {"n": locked.number},
+                _("The agency will contact you about the change."),
+            )
+    return locked
 
 
 def filing_expire(*, filing: Filing, actor=None) -> Filing:
@@ -356,4 +746,170 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
         )
     if step == "office":
         return filing_submit(filing=locked, actor=actor, ip=ip)
+    return locked
+
+
+def _may_act_as_agency(actor, filing: Filing) -> bool:
+    if getattr(actor, "is_superuser", False):
+        return True
+    region = agency_region(actor)
+    return region is not None and region.pk == filing.insured_region_id
+
+
+def _locked_referral(filing_id: int, statuses: Iterable[str] = (Status.APPROVED,)) -> Filing:
+    locked = (
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("person__user", "insured_region", "receiving_hospital")
+        .get(pk=filing_id)
+    )
+    if locked.type != FilingType.REFERRAL or locked.status not in statuses:
+        raise RuleError("not_an_open_referral", current=locked.status)
+    return locked
+
+
+def _referral_end(filing: Filing) -> datetime.date | None:
+    ends = [d for d in (filing.valid_until, filing.extended_until) if d]
+    return max(ends) if ends else None
+
+
+def referral_start_treatment(
+    *, filing: Filing, actor, started_on: datetime.date | None = None, ip=None
+) -> Filing:
+    """Treatment under an approved referral started at the receiving hospital (domain.md §2.2).
+
+    Precondition: approved, not started yet, `started_on` within the validity (the start window
+    where the region has one, an extension included). Effect: `treatment_started_on` is set;
+    where the region allows one course (Daxinganling: 60 days), `valid_until` moves to the
+    course's last day (`rules.course_end`), `course_days` is recorded and the start-window
+    extension no longer applies. Agency staff of the insured region, or the receiving
+    hospital's staff."""
+    today = timezone.localdate()
+    started_on = started_on or today
+    with transaction.atomic():
+        locked = _locked_referral(filing.pk)
+        staff = getattr(actor, "hospital_staff", None)
+        at_receiving = staff is not None and staff.hospital_id == locked.receiving_hospital_id
+        if not (_may_act_as_agency(actor, locked) or at_receiving):
+            raise RuleError("agency_only")
+        if locked.treatment_started_on is not None:
+            raise RuleError("treatment_already_started", started_on=locked.treatment_started_on)
+        if started_on > today:
+            raise RuleError("date_in_future")
+        end = _referral_end(locked)
+        if (locked.valid_from and started_on < locked.valid_from) or (end and started_on > end):
+            raise RuleError("outside_validity", valid_from=locked.valid_from, valid_until=end)
+        params = parameters_for(locked.insured_region, started_on)
+        changes: dict = {"treatment_started_on": started_on}
+        course_end = rules.course_end(started_on, params)
+        if course_end is not None:
+            changes.update(
+                valid_until=course_end,
+                course_days=params.referral_course_days,
+                extended_until=None,
+            )
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*changes, "updated_at"])
+        audit.record(
+            action="referral.start_treatment",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=locked.status,
+            to_state=locked.status,
+            ip=ip,
+        )
+        with override("zh-hans"):
+            _notify(
+                locked,
+                _("Treatment under referral %(n)s started") % {"n": locked.number},
+                _("Treatment started on %(d)s; the referral is valid until %(u)s.")
+                % {"d": started_on.isoformat(), "u": (_referral_end(locked) or "-")},
+            )
+    return locked
+
+
+def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str, ip=None) -> Filing:
+    """The agency extends an approved referral to `until` (`extended_until`; domain.md §2.2).
+
+    Before treatment starts this extends the start window, on request. Once treatment has
+    started it extends the course, which needs a hospitalisation summary and a diagnosis
+    certificate among the filing's materials. Agency staff of the insured region only."""
+    if not (reason or "").strip():
+        raise RuleError("reason_required")
+    with transaction.atomic():
+        locked = _locked_referral(filing.pk)
+        if not _may_act_as_agency(actor, locked):
+            raise RuleError("agency_only")
+        end = _referral_end(locked)
+        if end is not None and until <= end:
+            raise RuleError("extension_not_later", valid_until=end)
+        if locked.treatment_started_on is not None:
+            kinds = set(locked.materials.values_list("kind", flat=True))
+            missing = [k for k in EXTENSION_KINDS if k not in kinds]
+            if missing:
+                raise RuleError("materials_incomplete", missing=missing)
+        locked.extended_until = until
+        locked.save(update_fields=["extended_until", "updated_at"])
+        audit.record(
+            action="referral.extend",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=locked.status,
+            to_state=locked.status,
+            reason=reason.strip(),
+            ip=ip,
+        )
+        with override("zh-hans"):
+            _notify(
+                locked,
+                _("Referral %(n)s extended") % {"n": locked.number},
+                _("Valid until %(u)s.") % {"u": until.isoformat()},
+            )
+    return locked
+
+
+def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip=None) -> Filing:
+    """The agency names another receiving hospital (domain.md §2.2: the person settles
+    directly only at the named hospital, and changing it needs the agency). The place of
+    treatment follows the hospital. Submitted or approved referrals; agency staff of the
+    insured region only."""
+    if not (reason or "").strip():
+        raise RuleError("reason_required")
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = _locked_referral(filing.pk, (Status.SUBMITTED, Status.APPROVED))
+        if not _may_act_as_agency(actor, locked):
+            raise RuleError("agency_only")
+        if hospital.pk == locked.receiving_hospital_id:
+            raise RuleError("same_hospital")
+        if hospital.region_id == locked.person.region_id:
+            raise RuleError("same_region")
+        if hospital.suspended_on is not None and hospital.suspended_on <= today:
+            raise RuleError("hospital_suspended", hospital=hospital.code)
+        previous = locked.receiving_hospital
+        locked.receiving_hospital = hospital
+        locked.place_region_id = hospital.region_id
+        locked.place_province_id = hospital.region.province_id
+        _check_no_long_term_here(locked, today)
+        locked.save(
+            update_fields=["receiving_hospital", "place_region", "place_province", "updated_at"]
+        )
+        audit.record(
+            action="referral.change_hospital",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=locked.status,
+            to_state=locked.status,
+            reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
+            ip=ip,
+        )
+        with override("zh-hans"):
+            _notify(
+                locked,
+                _("Referral %(n)s: new receiving hospital") % {"n": locked.number},
+                _("You can now settle directly at %(h)s.") % {"h": hospital},
+            )
     return locked
