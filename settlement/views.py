@@ -1,4 +1,10 @@
-"""The estimator: "What will I pay there?" under each category a person could file under."""
+"""The estimator: "What will I pay there?" under each category a person could file under.
+
+The place decides which categories are possible (one's own pooling region: local only); the
+category and its adjustment come from the eligibility module's `decide()` over a hypothetical
+filing at that place, so a resettled retiree's reduction is decided exactly as at the admission
+desk (the region's `resettled_reduction` and the person's long-term filing sub-type).
+"""
 
 from __future__ import annotations
 
@@ -9,60 +15,243 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from hospitals.eligibility import DEFAULT_ADJUSTMENTS
+from hospitals import eligibility
+from hospitals.eligibility_selectors import find_person
 from hospitals.models import Level
+from portal.models import Province, Region
 from settlement import engine
-from settlement.models import BenefitPolicy, CategoryPolicy
+from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy
 
 CATEGORIES = [
-    ("long_term", _("Long-term residence filing")),
-    ("temporary", _("Other temporary treatment filing")),
-    ("referral", _("Referral")),
-    ("unapproved_transfer", _("Transfer without an approved referral")),
+    ("long_term", gettext_lazy("Long-term residence filing")),
+    ("temporary", gettext_lazy("Other temporary treatment filing")),
+    ("referral", gettext_lazy("Referral")),
+    ("unapproved_transfer", gettext_lazy("Transfer without an approved referral")),
 ]
+LOCAL_LABEL = gettext_lazy("Local settlement (your own pooling region)")
+# Filing states in which the person's long-term sub-type is still theirs.
+LIVE_STATES = {"approved", "submitted", "returned"}
+UNAPPROVED_SHARE = Decimal("0.50")  # domain.md §2.2
+
+
+def _money_field(label, help_text=""):
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+    )
 
 
 class EstimateForm(forms.Form):
+    province = forms.ChoiceField(
+        label=gettext_lazy("Province of treatment"),
+        required=False,
+        help_text=gettext_lazy("Narrows the list of pooling regions."),
+    )
+    region = forms.ChoiceField(label=gettext_lazy("Pooling region of treatment"))
     level = forms.TypedChoiceField(
-        label=_("Hospital level"), choices=Level.choices, coerce=int, initial=3
+        label=gettext_lazy("Hospital level"), choices=Level.choices, coerce=int, initial=3
     )
-    outpatient = forms.BooleanField(
-        label=_("Outpatient visit (deductible per year)"), required=False
+    care_type = forms.ChoiceField(
+        label=gettext_lazy("Care type"),
+        choices=[(code, label) for code, label in eligibility.CARE_LABELS.items()],
+        initial="inpatient",
     )
-    class_a = forms.DecimalField(
-        label=_("Class A amount (fully in scope)"),
-        min_value=0,
-        max_digits=10,
-        decimal_places=2,
-        initial=Decimal("10000"),
+    estimated_total = _money_field(
+        gettext_lazy("Estimated total of the bill"),
+        gettext_lazy("Counted as fully in scope (class A). Or give the class A/B/C split below."),
     )
-    class_b = forms.DecimalField(
-        label=_("Class B amount (first self-pay share)"),
-        min_value=0,
-        max_digits=10,
-        decimal_places=2,
-        initial=Decimal("0"),
-    )
-    class_c = forms.DecimalField(
-        label=_("Self-paid amount (class C)"),
-        min_value=0,
-        max_digits=10,
-        decimal_places=2,
-        initial=Decimal("0"),
+    class_a = _money_field(gettext_lazy("Class A amount (fully in scope)"))
+    class_b = _money_field(gettext_lazy("Class B amount (first self-pay share)"))
+    class_c = _money_field(gettext_lazy("Self-paid amount (class C)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estimated_total"].initial = Decimal("10000")
+        provinces = list(Province.objects.order_by("code"))
+        self.fields["province"].choices = [("", "---------")] + [
+            (p.code, p.display_name) for p in provinces
+        ]
+        chosen = self.data.get("province") if self.is_bound else None
+        regions = Region.objects.select_related("province").order_by("province__code", "code")
+        if chosen:
+            regions = regions.filter(province__code=chosen)
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for region in regions:
+            groups.setdefault(region.province.display_name, []).append(
+                (region.code, region.display_name)
+            )
+        self.fields["region"].choices = [("", "---------"), *groups.items()]
+        self.regions = {r.code: r for r in regions}
+
+    def clean(self):
+        data = super().clean()
+        split = [data.get(f"class_{c}") for c in "abc"]
+        total = data.get("estimated_total")
+        if total is not None and any(split):
+            raise forms.ValidationError(
+                _("Enter either an estimated total or the class A/B/C split, not both.")
+            )
+        if not total and not any(split):
+            raise forms.ValidationError(
+                _("Enter an estimated total or the class A/B/C amounts of the bill.")
+            )
+        if data.get("region"):
+            data["region_obj"] = self.regions[data["region"]]
+        return data
+
+    def items(self) -> list[engine.Item]:
+        data = self.cleaned_data
+        if data.get("estimated_total"):
+            return [engine.Item(data["estimated_total"], "A")]
+        return [
+            engine.Item(data[f"class_{c.lower()}"], c) for c in "ABC" if data[f"class_{c.lower()}"]
+        ]
+
+
+def _number(value: Decimal) -> str:
+    """1.50 → "1.5", 0.50 × 100 → "50": figures for a sentence, not money."""
+    return format(value.normalize(), "f")
+
+
+def _why_more(adj: engine.Adjustment, best: engine.Adjustment) -> list[str]:
+    """What makes this category dearer than the cheapest one, in words."""
+    parts = []
+    if adj.ratio_reduction_points != best.ratio_reduction_points:
+        if best.ratio_reduction_points:
+            parts.append(
+                _("ratio reduced by %(p)s points instead of %(b)s")
+                % {"p": adj.ratio_reduction_points, "b": best.ratio_reduction_points}
+            )
+        else:
+            parts.append(_("ratio reduced by %(p)s points") % {"p": adj.ratio_reduction_points})
+    if adj.deductible_multiplier != best.deductible_multiplier:
+        parts.append(_("deductible ×%(m)s") % {"m": _number(adj.deductible_multiplier)})
+    if adj.fund_share != best.fund_share:
+        parts.append(
+            _("the fund pays only %(s)s%% of what it otherwise would")
+            % {"s": _number(adj.fund_share * 100)}
+        )
+    return parts
+
+
+def explain(*, extra: Decimal, adj: engine.Adjustment, best_label, best: engine.Adjustment) -> str:
+    if not extra:
+        return _("The cheapest here.")
+    parts = _why_more(adj, best)
+    if not parts:
+        return _("Costs %(extra)s more than %(best)s.") % {"extra": extra, "best": best_label}
+    why = parts[0]
+    if len(parts) > 1:
+        why = _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
+    return _("Costs %(extra)s more than %(best)s: %(why)s.") % {
+        "extra": extra,
+        "best": best_label,
+        "why": why,
+    }
+
+
+def _hypothetical(kind: str, subtype: str, region: Region, today) -> eligibility.FilingView:
+    return eligibility.FilingView(
+        number="",
+        type=kind,
+        subtype=subtype,
+        status="approved",
+        place_region_code=region.code,
+        place_region_name=region.display_name,
+        covers=frozenset(eligibility.CARE_TYPES),
+        valid_from=today,
+        two_way=kind == "long_term",
     )
 
 
-def _adjustment(region, year, category: str, resettled: bool) -> engine.Adjustment:
-    key = "resettled" if category == "long_term" and resettled else category
-    regional = CategoryPolicy.objects.filter(region=region, year=year, category=key).first()
-    if regional is not None:
-        return regional.as_engine()
-    base = DEFAULT_ADJUSTMENTS.get(key, DEFAULT_ADJUSTMENTS["long_term"])
-    share = Decimal("0.50") if category == "unapproved_transfer" else base.fund_share
-    points = 10 if category == "unapproved_transfer" else base.ratio_reduction_points
-    return engine.Adjustment(points, base.deductible_multiplier, share)
+def _as_engine(a: eligibility.Adjustment) -> engine.Adjustment:
+    return engine.Adjustment(a.ratio_reduction_points, a.deductible_multiplier, a.fund_share)
+
+
+def categories_at(*, found, region: Region, care_type: str, today, regional: dict) -> list[dict]:
+    """The categories possible at `region`, each with its adjustment, via eligibility.decide."""
+    place = eligibility.HospitalView(
+        code="",
+        name="",
+        region_code=region.code,
+        region_name=region.display_name,
+        services=frozenset(eligibility.CARE_TYPES),
+    )
+    if region.code == found.person.region_code:
+        decision = eligibility.decide(
+            person=found.person,
+            hospital=place,
+            care_type=care_type,
+            visit_date=today,
+            filings=found.filings,
+            adjustments=regional,
+        )
+        return [
+            {
+                "code": "local",
+                "label": LOCAL_LABEL,
+                "adjustment": _as_engine(decision.adjustment),
+                "notes": [str(r) for r in decision.reasons],
+                "eligible": decision.eligible,
+            }
+        ]
+    subtype = next(
+        (f.subtype for f in found.filings if f.type == "long_term" and f.status in LIVE_STATES),
+        "",
+    )
+    rows = []
+    for code, label in CATEGORIES:
+        kind = "referral" if code == "unapproved_transfer" else code
+        decision = eligibility.decide(
+            person=found.person,
+            hospital=place,
+            care_type=care_type,
+            visit_date=today,
+            filings=[_hypothetical(kind, subtype, region, today)],
+            adjustments=regional,
+        )
+        adjustment = decision.adjustment
+        notes = []
+        if code == "unapproved_transfer":
+            adjustment = regional.get(code) or eligibility.Adjustment(
+                adjustment.ratio_reduction_points,
+                adjustment.deductible_multiplier,
+                UNAPPROVED_SHARE,
+            )
+        elif code == "long_term" and adjustment.ratio_reduction_points:
+            notes.append(
+                _(
+                    "As a resettled retiree insured in %(region)s, your ratio is reduced by "
+                    "%(p)s points."
+                )
+                % {"region": found.person.region_name, "p": adjustment.ratio_reduction_points}
+            )
+        rows.append(
+            {
+                "code": code,
+                "label": label,
+                "adjustment": _as_engine(adjustment),
+                "notes": notes,
+                "eligible": True,
+            }
+        )
+    return rows
+
+
+def _regional(region_id: int, year: int) -> dict[str, eligibility.Adjustment]:
+    return {
+        c.category: eligibility.Adjustment(
+            c.ratio_reduction_points, c.deductible_multiplier, c.fund_share
+        )
+        for c in CategoryPolicy.objects.filter(region_id=region_id, year=year)
+    }
 
 
 @login_required
@@ -71,36 +260,59 @@ def estimate(request):
     if person is None:
         raise Http404
     form = EstimateForm(request.GET or None)
-    rows, policy = [], None
+    rows: list[dict] = []
+    policy = place = ytd = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        year = timezone.localdate().year
+        place = data["region_obj"]
+        today = timezone.localdate()
+        year = today.year
         policy = BenefitPolicy.objects.filter(
             region=person.region, scheme=person.scheme, year=year, level=data["level"]
         ).first()
-        if policy is not None:
-            items = [
-                engine.Item(data[f"class_{c.lower()}"], c)
-                for c in "ABC"
-                if data[f"class_{c.lower()}"] > 0
-            ]
-            resettled = person.retired and person.region.measures == "daxinganling"
-            for code, label in CATEGORIES:
-                adjustment = _adjustment(person.region, year, code, resettled)
-                result = engine.split(
+        found = find_person(id_number=person.id_number, name=person.name)
+        if policy is not None and found is not None:
+            ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
+            engine_ytd = (
+                engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
+                if ytd
+                else engine.YearToDate()
+            )
+            rows = categories_at(
+                found=found,
+                region=place,
+                care_type=data["care_type"],
+                today=today,
+                regional=_regional(person.region_id, year),
+            )
+            items = form.items()
+            for row in rows:
+                row["split"] = engine.split(
                     policy=policy.as_engine(),
                     items=items,
-                    adjustment=adjustment,
-                    outpatient=data["outpatient"],
+                    adjustment=row["adjustment"],
+                    ytd=engine_ytd,
+                    outpatient=data["care_type"] != "inpatient",
                 )
-                rows.append(
-                    {"code": code, "label": label, "split": result, "adjustment": adjustment}
-                )
-            best = min(r["split"].person_pay for r in rows)
+            best = min(rows, key=lambda r: r["split"].person_pay)
             for row in rows:
-                row["extra"] = row["split"].person_pay - best
+                row["extra"] = row["split"].person_pay - best["split"].person_pay
+                row["why"] = explain(
+                    extra=row["extra"],
+                    adj=row["adjustment"],
+                    best_label=best["label"],
+                    best=best["adjustment"],
+                )
     return render(
         request,
         "settlement/estimate.html",
-        {"form": form, "rows": rows, "policy": policy, "person": person},
+        {
+            "form": form,
+            "rows": rows,
+            "policy": policy,
+            "person": person,
+            "place": place,
+            "local": bool(rows) and rows[0]["code"] == "local",
+            "ytd": ytd,
+        },
     )
