@@ -1,7 +1,24 @@
+"""Request-wide behaviour: language from the query, security headers, session lifetime and the
+recent re-authentication that sensitive actions ask for."""
+
 from __future__ import annotations
 
+import time
+
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.utils import translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from portal import roles
 
 
 class QueryLanguageMiddleware:
@@ -26,3 +43,180 @@ class QueryLanguageMiddleware:
             samesite="Lax",
         )
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """The portal never uses the camera, microphone, location or payments: say so to browsers.
+
+    SecurityMiddleware sets nosniff and Referrer-Policy, and django-csp the CSP; neither sets
+    Permissions-Policy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+# Session keys of SessionTimeoutMiddleware, in epoch seconds so the session stays JSON.
+SIGNED_IN_AT = "portal_signed_in_at"
+LAST_SEEN_AT = "portal_last_seen_at"
+STAFF_ROLES = {roles.AGENCY, roles.HOSPITAL, roles.ADMIN}
+
+
+def is_staff_user(user) -> bool:
+    return bool(user.is_staff) or roles.role_of(user) in STAFF_ROLES
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+
+
+class SessionTimeoutMiddleware:
+    """Sign people out after a quiet spell, and staff after a working day whatever they do.
+
+    Staff (agency, hospital, superusers) expire SESSION_IDLE_SECONDS_STAFF after their last
+    request and SESSION_ABSOLUTE_SECONDS_STAFF after signing in; everyone else
+    SESSION_IDLE_SECONDS_INSURED after their last request. The sign-in time is the first
+    response sent signed in (the sign-in request itself); signing out empties the session, so
+    the next sign-in starts a new clock. A session whose user can no longer be loaded (made
+    inactive, deleted) is emptied as well. The hospital API authenticates each request with a
+    Bearer key, not a session, and is left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            if auth.SESSION_KEY in request.session:
+                # AuthenticationMiddleware refused the stored user (inactive or gone).
+                auth.logout(request)
+        else:
+            expired = self._expired_message(request)
+            if expired:
+                return self._sign_out(request, expired)
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            now = time.time()
+            request.session.setdefault(SIGNED_IN_AT, now)
+            request.session[LAST_SEEN_AT] = now
+        return response
+
+    def _expired_message(self, request: HttpRequest) -> str | None:
+        """What to tell the user when their session is over, else None."""
+        session = request.session
+        last_seen = session.get(LAST_SEEN_AT)
+        if last_seen is None:
+            return None
+        now = time.time()
+        if is_staff_user(request.user):
+            absolute = settings.SESSION_ABSOLUTE_SECONDS_STAFF
+            if now - session.get(SIGNED_IN_AT, last_seen) >= absolute:
+                return _("Your session ended %(hours)d hours after you signed in.") % {
+                    "hours": absolute // 3600
+                }
+            idle = settings.SESSION_IDLE_SECONDS_STAFF
+        else:
+            idle = settings.SESSION_IDLE_SECONDS_INSURED
+        if now - last_seen >= idle:
+            return _("You were signed out after %(minutes)d minutes without activity.") % {
+                "minutes": idle // 60
+            }
+        return None
+
+    def _sign_out(self, request: HttpRequest, message: str) -> HttpResponseRedirect:
+        auth.logout(request)
+        messages.info(request, f"{message} {_('Please sign in again.')}")
+        login_url = resolve_url(settings.LOGIN_URL)
+        if request.method == "GET":
+            login_url = _with_next(login_url, request.get_full_path())
+        return HttpResponseRedirect(login_url)
+
+
+# Admin actions that approve something or export rows (filings, claims, held settlements).
+SENSITIVE_ADMIN_ACTIONS = {
+    "approve",
+    "approve_clean",
+    "approve_adjusted",
+    "accept_materials",
+    "export_admin_action",
+}
+
+
+def sensitive_action(request: HttpRequest) -> str | None:
+    """ "reveal", "approve" or "export" when the request needs a recent authentication."""
+    match = request.resolver_match
+    if match is None:
+        return None
+    name = match.url_name or ""
+    if "admin" in match.namespaces:
+        if name == "portal_insuredperson_reveal":
+            return "reveal"
+        if name.endswith("_export"):  # django-import-export, form and download
+            return "export"
+        if (
+            request.method == "POST"
+            and name.endswith("_changelist")
+            and request.POST.get("action") in SENSITIVE_ADMIN_ACTIONS
+        ):
+            return "approve"
+    if "settlement" in match.namespaces and request.path.endswith((".csv", ".pdf")):
+        return "export"  # the dashboard's CSV, clearing statements as CSV and PDF
+    return None
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    """Signed in or re-authenticated (password or TOTP) within ACCOUNT_REAUTHENTICATION_TIMEOUT.
+
+    allauth records every authentication of the session (sign-in, its MFA step and each
+    re-authentication) with its time.
+    """
+    records = get_authentication_records(request, request.user)
+    if not records:
+        return False
+    latest = max(record.get("at", 0) for record in records)
+    return time.time() - latest < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+class RecentAuthenticationMiddleware:
+    """Ask for the password or a TOTP code again before a sensitive action.
+
+    Revealing an ID number, approving in the admin and exporting need an authentication within
+    the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds; otherwise the user goes to allauth's
+    re-authentication page (TOTP when they have it) and comes back through `next`. A POSTed
+    admin action is not replayed: the user returns to the list and selects again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated:
+            return None
+        action = sensitive_action(request)
+        if action is None or recently_authenticated(request):
+            return None
+        methods = get_adapter().get_reauthentication_methods(request.user)
+        if not methods:
+            raise PermissionDenied  # no password and no authenticator to confirm with
+        # Staff in the admin all have TOTP: the code is quicker and proves the second factor.
+        urls = {method["id"]: method["url"] for method in methods}
+        url = urls.get("mfa_reauthenticate", methods[0]["url"])
+        if action == "approve":
+            messages.warning(
+                request,
+                _(
+                    "Please confirm it is you before approving. Nothing was changed: select "
+                    "the rows and run the action again."
+                ),
+            )
+        return HttpResponseRedirect(_with_next(url, request.get_full_path()))
