@@ -169,11 +169,11 @@ class ClaimForm(forms.Form):
     def __init__(self, *args, require_documents: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.bill_items: list[dict] | None = None
+        self.require_documents = require_documents
         for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS:
-            self.fields[f"doc_{kind.value}"] = MultipleFileField(
-                label=kind.label,
-                required=require_documents and kind in REQUIRED_DOCUMENTS,
-            )
+            self.fields[f"doc_{kind.value}"] = MultipleFileField(label=kind.label, required=False)
+            if require_documents and kind in REQUIRED_DOCUMENTS:
+                self.fields[f"doc_{kind.value}"].widget.attrs["required"] = True
 
     def document_fields(self):
         return [self[f"doc_{kind.value}"] for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS]
@@ -186,6 +186,10 @@ class ClaimForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.require_documents:
+            for kind in REQUIRED_DOCUMENTS:
+                if not data.get(f"doc_{kind.value}") and f"doc_{kind.value}" not in self.errors:
+                    self.add_error(f"doc_{kind.value}", _("This document is required."))
         admitted, discharged = data.get("admitted_on"), data.get("discharged_on")
         if admitted and discharged:
             try:

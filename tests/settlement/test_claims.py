@@ -1,0 +1,605 @@
+"""Reimbursement claims (domain.md §3.4) and the agency's review of claims and held settlements."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import itertools
+import threading
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.urls import reverse
+
+from hospitals.eligibility_selectors import clear_caches
+from hospitals.models import Hospital
+from portal.management.commands.demo_totp import current_code
+from portal.models import AuditEvent, InsuredPerson, Notification
+from settlement import rules, services
+from settlement.forms import parse_bill
+from settlement.models import AnnualAccumulation, BenefitPolicy, Claim, Settlement
+from tests.filings.corpus import _jpeg, _pdf, _png
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+TEN_THOUSAND_A = [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}]
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    clear_caches()
+    yield
+    clear_caches()
+
+
+def _person(name: str) -> InsuredPerson:
+    return InsuredPerson.objects.get(name=name)
+
+
+def _documents():
+    from filings import uploads
+
+    files = [
+        ("discharge_summary", "summary.pdf", _pdf()),
+        ("invoice", "invoice.jpg", _jpeg()),
+        ("itemised_list", "list.png", _png()),
+        ("medical_record", "record.pdf", _pdf()),
+    ]
+    return [
+        (kind, uploads.check_upload(SimpleUploadedFile(name, data))) for kind, name, data in files
+    ]
+
+
+def _submit(name="陈明", hospital="H21010000001", items=None, **stay):
+    person = _person(name)
+    today = datetime.date.today()
+    return services.claim_submit(
+        person=person,
+        actor=person.user,
+        hospital=Hospital.objects.get(code=hospital),
+        care_type=stay.pop("care_type", "inpatient"),
+        admitted_on=stay.pop("admitted_on", today - datetime.timedelta(days=10)),
+        discharged_on=stay.pop("discharged_on", today - datetime.timedelta(days=5)),
+        items=items or TEN_THOUSAND_A,
+        documents=_documents(),
+        **stay,
+    )
+
+
+def _staff(username="agency_shenyang"):
+    return get_user_model().objects.get(username=username)
+
+
+# --- domain.md §3.4: the 12-month limit and the discharge year -----------------------------
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 21, 10, 0), tick=False)
+def test_rule_3_4_claim_12_months_and_1_day_after_discharge_is_refused_with_the_date(demo):
+    with pytest.raises(rules.RuleError) as refused:
+        _submit(admitted_on=datetime.date(2025, 11, 10), discharged_on=datetime.date(2025, 11, 20))
+    assert refused.value.code == "claim_lapsed"
+    assert refused.value.params["deadline"] == datetime.date(2026, 11, 20)
+    assert Claim.objects.count() == 0
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 20, 10, 0), tick=False)
+def test_rule_3_4_claim_on_the_last_day_of_the_12_months_is_accepted(demo):
+    claim = _submit(
+        admitted_on=datetime.date(2025, 11, 10), discharged_on=datetime.date(2025, 11, 20)
+    )
+    assert claim.status == "submitted"
+    # Claimed in the year after discharge: noted for the reviewer, still accepted.
+    assert "late_claim" in claim.flags
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 21, 10, 0), tick=False)
+def test_rule_3_4_the_claim_page_says_when_the_claim_lapsed(client, demo):
+    client.force_login(_person("陈明").user)
+    response = client.post(
+        reverse("settlement:claim-new"),
+        {
+            "hospital": Hospital.objects.get(code="H21010000001").pk,
+            "care_type": "inpatient",
+            "admitted_on": "2025-11-10",
+            "discharged_on": "2025-11-20",
+            "estimate": "1",
+            **_item_rows([("X1", "住院费", "A", "10000.00")]),
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2026-11-20" in html and "12" in html
+    # What was typed is still there.
+    assert 'value="2025-11-10"' in html and 'value="10000.00"' in html
+
+
+@time_machine.travel(datetime.datetime(2026, 2, 1, 10, 0), tick=False)
+def test_rule_3_4_stay_across_two_years_uses_the_discharge_years_policy(demo):
+    # The 2026 policy differs from 2025's (demo: deductible 1000, ratio 85%).
+    BenefitPolicy.objects.filter(
+        region__code="210100", scheme="employee", year=2026, level=3
+    ).update(deductible=D("2000"), ratio=D("0.80"))
+    claim = _submit(
+        admitted_on=datetime.date(2025, 12, 28), discharged_on=datetime.date(2026, 1, 5)
+    )
+    assert claim.policy_year == 2026
+    assert claim.category == "local"
+    # By hand: 0.80 × (10000 − 2000) = 6400.00 (2025's policy would give 0.85 × 9000 = 7650).
+    assert claim.estimated_fund_pay == D("6400.00")
+    assert claim.breakdown["deductible"] == "2000.00"
+
+
+def test_rule_2_2_claim_for_a_stay_elsewhere_without_a_filing_pays_half_as_a_transfer(demo):
+    # 陈明 (Shenyang, employee, no filing) at a Harbin tertiary hospital: referral −10 points
+    # and the fund pays 50%: 0.5 × 0.75 × (10000 − 1000) = 3375.00.
+    claim = _submit(hospital="H23010300001")
+    assert claim.estimated_fund_pay == D("3375.00")
+    assert "unapproved_transfer" in claim.flags
+    assert claim.total == D("10000.00")
+
+
+def test_rule_3_4_claim_with_class_b_and_c_items_worked_by_hand(demo):
+    items = [
+        {"code": "A1", "name": "床位费", "class": "A", "amount": "6000.00"},
+        {"code": "B1", "name": "乙类药", "class": "B", "amount": "3000.00"},
+        {"code": "C1", "name": "自费药", "class": "C", "amount": "1000.00"},
+    ]
+    claim = _submit(items=items)
+    # self-paid 1000; first self-pay 10% of 3000 = 300; in scope 8700; deductible 1000;
+    # fund 0.85 × 7700 = 6545.00; the person pays 3455.00.
+    assert claim.breakdown["self_paid"] == "1000.00"
+    assert claim.breakdown["first_self_pay"] == "300.00"
+    assert claim.estimated_fund_pay == D("6545.00")
+
+
+def test_estimate_is_shown_before_filing_and_files_nothing(client, demo):
+    client.force_login(_person("陈明").user)
+    today = datetime.date.today()
+    response = client.post(
+        reverse("settlement:claim-new"),
+        {
+            "hospital": Hospital.objects.get(code="H21010000001").pk,
+            "care_type": "inpatient",
+            "admitted_on": (today - datetime.timedelta(days=9)).isoformat(),
+            "discharged_on": (today - datetime.timedelta(days=2)).isoformat(),
+            "estimate": "1",
+            **_item_rows([("X1", "住院费", "A", "10000.00")]),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["estimate"].result.fund_pay == D("7650.00")
+    assert 'id="estimate-fund">7650.00<' in response.content.decode()
+    assert Claim.objects.count() == 0
+
+
+def _item_rows(rows):
+    data = {
+        "items-TOTAL_FORMS": "4",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "500",
+    }
+    for i, (code, name, cls, amount) in enumerate(rows):
+        data.update(
+            {
+                f"items-{i}-code": code,
+                f"items-{i}-name": name,
+                f"items-{i}-cls": cls,
+                f"items-{i}-amount": amount,
+            }
+        )
+    for i in range(len(rows), 4):
+        data[f"items-{i}-cls"] = "A"
+    return data
+
+
+def test_person_files_a_claim_with_documents_through_the_page(client, demo):
+    client.force_login(_person("陈明").user)
+    today = datetime.date.today()
+    files = {
+        "doc_discharge_summary": SimpleUploadedFile("summary.pdf", _pdf()),
+        "doc_invoice": SimpleUploadedFile("invoice.jpg", _jpeg()),
+        "doc_itemised_list": SimpleUploadedFile("list.png", _png()),
+        "doc_medical_record": SimpleUploadedFile("record.pdf", _pdf()),
+    }
+    response = client.post(
+        reverse("settlement:claim-new"),
+        {
+            "hospital": Hospital.objects.get(code="H21010000001").pk,
+            "care_type": "inpatient",
+            "admitted_on": (today - datetime.timedelta(days=9)).isoformat(),
+            "discharged_on": (today - datetime.timedelta(days=2)).isoformat(),
+            "submit": "1",
+            **_item_rows([("X1", "住院费", "A", "10000.00")]),
+            **files,
+        },
+    )
+    claim = Claim.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("settlement:claim-detail", args=[claim.number])
+    assert claim.documents.count() == 4
+    assert claim.estimated_fund_pay == D("7650.00")
+    page = client.get(response["Location"]).content.decode()
+    assert claim.number in page and "7650.00" in page
+
+
+def test_submitting_without_the_required_documents_is_refused_and_keeps_the_input(client, demo):
+    client.force_login(_person("陈明").user)
+    today = datetime.date.today()
+    response = client.post(
+        reverse("settlement:claim-new"),
+        {
+            "hospital": Hospital.objects.get(code="H21010000001").pk,
+            "care_type": "inpatient",
+            "admitted_on": (today - datetime.timedelta(days=9)).isoformat(),
+            "discharged_on": (today - datetime.timedelta(days=2)).isoformat(),
+            "submit": "1",
+            **_item_rows([("X1", "住院费", "A", "10000.00")]),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["doc_invoice"]
+    assert 'value="10000.00"' in response.content.decode()
+    assert Claim.objects.count() == 0
+
+
+def test_a_hostile_document_is_refused_and_nothing_is_filed(client, demo):
+    client.force_login(_person("陈明").user)
+    today = datetime.date.today()
+    files = {
+        "doc_discharge_summary": SimpleUploadedFile("summary.pdf", b"<html><script>x</script>"),
+        "doc_invoice": SimpleUploadedFile("invoice.jpg", _jpeg()),
+        "doc_itemised_list": SimpleUploadedFile("list.png", _png()),
+        "doc_medical_record": SimpleUploadedFile("record.pdf", _pdf()),
+    }
+    response = client.post(
+        reverse("settlement:claim-new"),
+        {
+            "hospital": Hospital.objects.get(code="H21010000001").pk,
+            "care_type": "inpatient",
+            "admitted_on": (today - datetime.timedelta(days=9)).isoformat(),
+            "discharged_on": (today - datetime.timedelta(days=2)).isoformat(),
+            "submit": "1",
+            **_item_rows([("X1", "住院费", "A", "10000.00")]),
+            **files,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["doc_discharge_summary"]
+    assert Claim.objects.count() == 0
+
+
+def test_the_bill_can_be_uploaded_as_csv_and_every_bad_row_is_named():
+    good = "code,name,class,amount,days,kind\nX1,住院费,A,100.50\nM1,药,B,70,20,chronic\n"
+    items = parse_bill(SimpleUploadedFile("bill.csv", good.encode("utf-8-sig")))
+    assert items[0] == {
+        "code": "X1",
+        "name": "住院费",
+        "class": "A",
+        "amount": "100.50",
+        "discharge_medication": None,
+    }
+    assert items[1]["discharge_medication"] == {"days": 20, "kind": "chronic"}
+    from django.core.exceptions import ValidationError
+
+    bad = "X1,a,D,10\nX2,b,A,abc\nX3,c,A,5\n"
+    with pytest.raises(ValidationError) as refused:
+        parse_bill(SimpleUploadedFile("bill.csv", bad.encode()))
+    text = " ".join(refused.value.messages)
+    assert "1" in text and "2" in text and len(refused.value.messages) == 2
+
+
+def test_the_bill_can_be_uploaded_as_xlsx():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "class", "amount"])
+    sheet.append(["X1", "住院费", "A", 1234.5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    items = parse_bill(SimpleUploadedFile("bill.xlsx", buffer.getvalue()))
+    assert items == [
+        {
+            "code": "X1",
+            "name": "住院费",
+            "class": "A",
+            "amount": "1234.50",
+            "discharge_medication": None,
+        }
+    ]
+
+
+# --- the review transitions -------------------------------------------------------------
+
+
+def test_claim_transition_table_every_allowed_and_every_forbidden_move():
+    for current, target in itertools.product(rules.CLAIM_STATES, repeat=2):
+        allowed = target in rules.CLAIM_ALLOWED[current]
+        if allowed:
+            rules.check_claim_transition(current, target)
+        else:
+            with pytest.raises(rules.RuleError):
+                rules.check_claim_transition(current, target)
+    assert rules.CLAIM_ALLOWED == {
+        "submitted": {"approved", "rejected", "returned"},
+        "returned": {"submitted"},
+        "approved": {"paid"},
+        "paid": set(),
+        "rejected": set(),
+    }
+
+
+def test_settlement_review_transition_table_every_allowed_and_every_forbidden_move():
+    for current, target in itertools.product(rules.SETTLEMENT_STATES, repeat=2):
+        if target in rules.SETTLEMENT_ALLOWED[current]:
+            rules.check_settlement_transition(current, target)
+        else:
+            with pytest.raises(rules.RuleError):
+                rules.check_settlement_transition(current, target)
+    assert rules.SETTLEMENT_ALLOWED["held_for_review"] == {"settled", "rejected", "returned"}
+
+
+def test_approve_as_estimated_updates_the_year_and_tells_the_person(demo, mailoutbox):
+    claim = _submit()
+    staff = _staff()
+    claim = services.claim_approve(claim=claim, actor=staff)
+    assert claim.status == "approved"
+    assert claim.approved_fund_pay == D("7650.00")
+    assert claim.approved_person_pay == D("2350.00")
+    ytd = AnnualAccumulation.objects.get(person=claim.person, year=claim.policy_year)
+    assert ytd.fund_paid == D("7650.00")
+    event = AuditEvent.objects.get(object_id=str(claim.pk), action="claim.approve")
+    assert (event.from_state, event.to_state, event.actor) == ("submitted", "approved", staff)
+    assert Notification.objects.filter(user=claim.person.user, url__contains=claim.number).exists()
+
+
+def test_adjusting_needs_a_reason_and_stays_within_the_total(demo):
+    claim = _submit()
+    staff = _staff()
+    with pytest.raises(rules.RuleError) as refused:
+        services.claim_approve(claim=claim, actor=staff, fund_pay=D("7000"))
+    assert refused.value.code == "reason_required"
+    with pytest.raises(rules.RuleError) as refused:
+        services.claim_approve(claim=claim, actor=staff, fund_pay=D("10000.01"), reason="x")
+    assert refused.value.code == "adjusted_amount_out_of_range"
+    claim.refresh_from_db()
+    assert claim.status == "submitted" and claim.approved_fund_pay is None
+    claim = services.claim_approve(
+        claim=claim, actor=staff, fund_pay=D("7000.00"), reason="发票金额与清单不符"
+    )
+    assert (claim.approved_fund_pay, claim.approved_person_pay) == (D("7000.00"), D("3000.00"))
+    assert AuditEvent.objects.filter(object_id=str(claim.pk), action="claim.adjust_approve").count()
+
+
+def test_reject_and_return_need_a_reason_and_a_returned_claim_is_resubmitted(demo):
+    staff = _staff()
+    claim = _submit()
+    with pytest.raises(rules.RuleError):
+        services.claim_reject(claim=claim, actor=staff, reason=" ")
+    claim = services.claim_return(claim=claim, actor=staff, reason="缺少出院小结第二页")
+    assert claim.status == "returned" and claim.reason == "缺少出院小结第二页"
+    # Returned → approved directly is not allowed.
+    with pytest.raises(rules.RuleError) as refused:
+        services.claim_approve(claim=claim, actor=staff)
+    assert refused.value.code == "transition_not_allowed"
+    from filings import uploads
+
+    extra = [("other", uploads.check_upload(SimpleUploadedFile("page2.png", _png())))]
+    claim = services.claim_resubmit(claim=claim, actor=claim.person.user, documents=extra)
+    assert claim.status == "submitted" and claim.documents.count() == 5
+    claim = services.claim_reject(claim=claim, actor=staff, reason="非医保目录内费用")
+    assert claim.status == "rejected"
+    for move in (
+        lambda: services.claim_approve(claim=claim, actor=staff),
+        lambda: services.claim_return(claim=claim, actor=staff, reason="x"),
+        lambda: services.claim_mark_paid(claim=claim, actor=staff),
+    ):
+        with pytest.raises(rules.RuleError):
+            move()
+
+
+def test_paid_only_after_approval_and_then_closed(demo):
+    staff = _staff()
+    claim = _submit()
+    with pytest.raises(rules.RuleError):
+        services.claim_mark_paid(claim=claim, actor=staff)
+    claim = services.claim_approve(claim=claim, actor=staff)
+    claim = services.claim_mark_paid(claim=claim, actor=staff)
+    assert claim.status == "paid" and claim.paid_at is not None
+    with pytest.raises(rules.RuleError) as refused:
+        services.claim_approve(claim=claim, actor=staff)
+    assert refused.value.code == "already_decided"
+
+
+def test_a_second_claim_for_the_same_stay_is_flagged_as_a_duplicate_bill(demo):
+    today = datetime.date.today()
+    stay = {
+        "admitted_on": today - datetime.timedelta(days=10),
+        "discharged_on": today - datetime.timedelta(days=5),
+    }
+    first = _submit(**stay)
+    second = _submit(**stay)
+    assert "duplicate_bill" not in first.flags
+    assert "duplicate_bill" in second.flags
+    assert not rules.is_clean(second.flags) and rules.is_clean(first.flags)
+
+
+def test_the_timeline_shows_the_approved_amounts_to_the_person(client, demo):
+    claim = _submit()
+    services.claim_approve(claim=claim, actor=_staff(), fund_pay=D("7000.00"), reason="调整")
+    client.force_login(claim.person.user)
+    html = client.get(reverse("settlement:claim-detail", args=[claim.number])).content.decode()
+    assert 'id="approved-fund">7000.00<' in html
+    assert 'id="approved-person">3000.00<' in html
+    assert html.index('data-state="submitted"') < html.index('data-state="approved"')
+
+
+def test_a_person_gets_404_for_someone_elses_claim_and_document(client, demo):
+    claim = _submit()
+    document = claim.documents.first()
+    client.force_login(_person("王秀兰").user)
+    assert client.get(reverse("settlement:claim-detail", args=[claim.number])).status_code == 404
+    url = reverse("settlement:claim-document", args=[claim.number, document.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(claim.person.user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def _admin_login(client, username):
+    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
+    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
+
+
+def test_agency_sees_only_its_regions_claims_in_the_admin(client, demo):
+    claim = _submit()  # 陈明 is insured in Shenyang
+    _admin_login(client, "agency_dxal")
+    url = reverse("admin:settlement_claim_change", args=[claim.pk])
+    assert client.get(url).status_code == 404
+    assert (
+        claim.number
+        not in client.get(reverse("admin:settlement_claim_changelist")).content.decode()
+    )
+    client.logout()
+    _admin_login(client, "agency_shenyang")
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    # The engine's split beside the bill.
+    assert "7650.00" in html and "住院费" in html
+
+
+def test_bulk_approve_approves_only_the_clean_claims(client, demo):
+    clean = _submit()
+    flagged = _submit(hospital="H23010300001")  # unapproved transfer
+    _admin_login(client, "agency_shenyang")
+    response = client.post(
+        reverse("admin:settlement_claim_changelist"),
+        {"action": "approve_clean", "_selected_action": [clean.pk, flagged.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    clean.refresh_from_db()
+    flagged.refresh_from_db()
+    assert clean.status == "approved"
+    assert flagged.status == "submitted"
+
+
+def test_adjust_and_approve_through_the_admin(client, demo):
+    claim = _submit()
+    _admin_login(client, "agency_shenyang")
+    url = reverse("admin:settlement_claim_changelist")
+    page = client.post(url, {"action": "approve_adjusted", "_selected_action": [claim.pk]})
+    assert page.status_code == 200 and "fund_pay" in page.content.decode()
+    client.post(
+        url,
+        {
+            "action": "approve_adjusted",
+            "_selected_action": [claim.pk],
+            "apply": "1",
+            "fund_pay": "7100.00",
+            "reason": "部分项目不予支付",
+        },
+    )
+    claim.refresh_from_db()
+    assert claim.status == "approved" and claim.approved_fund_pay == D("7100.00")
+
+
+# --- held settlements --------------------------------------------------------------------
+
+
+def _held_settlement() -> Settlement:
+    from hospitals import services as hospital_services
+    from settlement.services import settle
+
+    hospital = Hospital.objects.get(code="H23010300001")
+    _, key = hospital_services.api_key_create(hospital=hospital)
+    today = datetime.date.today()
+    outcome = settle(
+        hospital_id=hospital.pk,
+        api_key_id=None,
+        payload={
+            "id_number": "210103198512010131",
+            "name": "陈明",
+            "visit": {
+                "care_type": "inpatient",
+                "admitted_on": today - datetime.timedelta(days=3),
+                "discharged_on": today,
+                "emergency": True,
+            },
+            "items": TEN_THOUSAND_A,
+        },
+    )
+    assert outcome.settlement.status == "held_for_review"
+    return outcome.settlement
+
+
+def test_held_settlement_approved_adjusted_keeps_the_engines_amount_beside_it(demo):
+    settlement = _held_settlement()
+    staff = _staff()
+    ytd_before = AnnualAccumulation.objects.get(person=settlement.person).fund_paid
+    engine_amount = settlement.fund_pay
+    settlement = services.settlement_approve(
+        settlement=settlement, actor=staff, fund_pay=engine_amount - D("100"), reason="核减"
+    )
+    assert settlement.status == "settled"
+    assert settlement.original_fund_pay == engine_amount
+    assert settlement.fund_pay + settlement.person_pay == settlement.total
+    ytd = AnnualAccumulation.objects.get(person=settlement.person).fund_paid
+    assert ytd == ytd_before - D("100")
+    with pytest.raises(rules.RuleError) as refused:
+        services.settlement_reject(settlement=settlement, actor=staff, reason="x")
+    assert refused.value.code == "already_decided"
+
+
+def test_held_settlement_rejected_no_longer_counts_towards_the_year(demo):
+    settlement = _held_settlement()
+    services.settlement_reject(settlement=settlement, actor=_staff(), reason="非急诊")
+    settlement.refresh_from_db()
+    assert settlement.status == "rejected"
+    assert AnnualAccumulation.objects.get(person=settlement.person).fund_paid == D("0")
+
+
+# --- concurrency (PostgreSQL) -----------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_8_concurrent_approvals_of_one_claim_make_exactly_one():
+    if connection.vendor != "postgresql":
+        pytest.skip("races need PostgreSQL: runs with CI=true")
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    claim = _submit()
+    staff = _staff()
+    barrier = threading.Barrier(8)
+    results = []
+
+    def run():
+        try:
+            barrier.wait()
+            services.claim_approve(claim=claim, actor=staff)
+            results.append("ok")
+        except rules.RuleError as error:
+            results.append(error.code)
+        except Exception as error:  # noqa: BLE001 - a server error is the failure
+            results.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["already_decided"] * 7 + ["ok"]
+    assert AuditEvent.objects.filter(object_id=str(claim.pk), action="claim.approve").count() == 1
+    ytd = AnnualAccumulation.objects.get(person=claim.person, year=claim.policy_year)
+    assert ytd.fund_paid == D("7650.00")
