@@ -16,9 +16,14 @@ def directory(params) -> QuerySet[Hospital]:
         lowered = q.lower().replace(" ", "")
         match = Q(name__icontains=q) | Q(name_en__icontains=q) | Q(code__iexact=q)
         if lowered.isascii() and lowered.isalpha():
-            # Full pinyin anywhere, or initials as an abbreviation: `hyd` (哈医大) finds
-            # 哈尔滨医科大学附属第一医院 (initials hebykdx…: h first, then y, then d).
-            match |= Q(pinyin__contains=lowered) | Q(initials__regex="^" + ".*".join(lowered))
+            # Full pinyin anywhere; initials from the start of the name, one letter per character
+            # (`hebykdx`) or one per word (`hyd`, 哈医大: 哈尔滨|医科|大学). Never scattered
+            # letters: `hyd` must not find 黑龙江中医药大学 (h…y…d) as well.
+            match |= (
+                Q(pinyin__contains=lowered)
+                | Q(initials__startswith=lowered)
+                | Q(initials__contains=" " + lowered)
+            )
         qs = qs.filter(match)
     if params.get("region"):
         qs = qs.filter(region__code=params["region"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from django.db import transaction
@@ -20,11 +21,58 @@ def digest(plain_key: str) -> str:
     return hashlib.sha256(plain_key.encode()).hexdigest()
 
 
+# The words hospital names are made of, so that an abbreviation can take one letter per word the
+# way people shorten names: 哈尔滨|医科|大学 → 哈医大 → `hyd`. Matched longest first; a character
+# outside these words is a word of its own. Place names first, then the words of institutions.
+NAME_WORDS = frozenset(
+    """
+    中国 北京 天津 上海 重庆 河北 山西 内蒙古 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东
+    河南 湖北 湖南 广东 广西 海南 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 香港 澳门
+    哈尔滨 大兴安岭 三亚 沈阳 大连 南岗 香坊 地区 院区
+    中国人民解放军 解放军 人民 医科 医学院 大学 学院 附属 医院 总医院 中医药 中医 中西医 结合
+    专科 儿童 妇幼 妇产 保健 胸科 肿瘤 中心 传染病 防治 康复 骨科 心脑血管 口腔 眼科 精神
+    卫生 远东 中德 农垦 职工
+    """.split()
+)
+_LONGEST_WORD = max(map(len, NAME_WORDS))
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百零〇]+")
+
+
+def name_words(name: str) -> list[str]:
+    """哈尔滨医科大学附属第一医院 → 哈尔滨, 医科, 大学, 附属, 第一, 医院 (non-Chinese dropped)."""
+    words: list[str] = []
+    i = 0
+    while i < len(name):
+        ordinal = _ORDINAL.match(name, i)
+        if ordinal:
+            words.append(ordinal.group())
+            i = ordinal.end()
+            continue
+        for size in range(min(_LONGEST_WORD, len(name) - i), 1, -1):
+            if name[i : i + size] in NAME_WORDS:
+                words.append(name[i : i + size])
+                i += size
+                break
+        else:
+            if "\u4e00" <= name[i] <= "\u9fff":
+                words.append(name[i])
+            i += 1
+    return words
+
+
 def search_keys(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of a Chinese name: 哈尔滨医科大学 → haerbinyikedaxue, hebykdx."""
+    """Full pinyin and the initials of a Chinese name, for the directory search.
+
+    The initials are two space-separated tokens: one letter per character, then one letter per
+    word (see NAME_WORDS). 哈尔滨医科大学附属第一医院 → `haerbinyikedaxuefushudiyiyiyuan` and
+    `hebykdxfsdyyy hydfdy`; a search by initials matches the start of either token.
+    """
     syllables = lazy_pinyin(name, errors="ignore")
-    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
-    return "".join(syllables).lower(), "".join(initials).lower()
+    by_char = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore"))
+    by_word = "".join(
+        lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore")[0] for word in name_words(name)
+    )
+    return "".join(syllables).lower(), f"{by_char} {by_word}".lower().strip()[:100]
 
 
 def hospital_fill_search_keys(hospital: Hospital) -> None:

@@ -1,5 +1,8 @@
 """The public directory pages, the admin import, and the append-only access log."""
 
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -42,11 +45,105 @@ def test_directory_page_makes_a_constant_number_of_queries(
     assert response.context["page"].paginator.count == n
 
 
+HYD = {"H23010300001", "H23010300002", "H23010300003", "H23010300004"}  # 哈医大 一/二/三/四院
+
+
+def codes(client, **params) -> list[str]:
+    response = client.get(reverse("hospitals:directory"), {"page_size": 100, **params})
+    assert response.status_code == 200
+    return [h.code for h in response.context["page"]]
+
+
+SEARCHES = [
+    ("哈尔滨医科大学附属第一医院", {"H23010300001"}),
+    ("哈尔滨医科大学", HYD),
+    ("haerbinyikedaxuefushudiyiyiyuan", {"H23010300001"}),
+    ("haerbinyikedaxue", HYD),
+    ("HaErBin YiKe DaXue", HYD),
+    # Initials, one per word, from the start: 哈(尔滨) 医(科) 大(学).
+    ("hyd", HYD),
+    ("zyd", {"H21010000001"}),  # 中国医大
+    # Initials, one per character, from the start.
+    ("hebykdxfsdyyy", {"H23010300001"}),
+    ("sysrmyy", {"H46020000002"}),
+    ("hebs", {"H23010300015", "H23010300016", "H23010300017", "H23010300018"}),
+]
+
+
 def test_directory_search_by_chinese_pinyin_and_initials(client, demo):
-    for q in ["哈尔滨医科大学附属第一医院", "haerbinyikedaxue", "hyd"]:
-        html = client.get(reverse("hospitals:directory"), {"q": q}).content.decode()
-        assert "哈尔滨医科大学附属第一医院" in html, q
-        assert "三亚市人民医院" not in html, q
+    # One seeded demo for all cases: seeding is the slow part.
+    for q, expected in SEARCHES:
+        assert set(codes(client, q=q)) == expected, q
+
+
+def test_initials_do_not_match_scattered_letters(client, demo):
+    """h…y…d also spells 黑龙江中医药大学 and 黑龙江远东: not what someone typing 哈医大 means."""
+    found = set(codes(client, q="hyd"))
+    assert not found & {"H23010300010", "H23010300011", "H23010300014"}
+    assert codes(client, q="yd") == []  # a letter-pair from the middle of a name finds nothing
+
+
+def test_resettlement_filter_alone(client, demo):
+    assert set(codes(client, resettlement="1")) == {"H46020000001", "H46020000002", "H46020000003"}
+
+
+def test_directory_sorts_by_each_offered_key(client, demo):
+    from hospitals.selectors import SORTS
+
+    hospitals = {h.code: h for h in Hospital.objects.select_related("region")}
+    keys = {
+        "code": lambda h: h.code,
+        "name": lambda h: (h.pinyin, h.code),
+        "level": lambda h: (-h.level, h.code),
+        "region": lambda h: (h.region.code, h.code),
+    }
+    assert set(keys) == set(SORTS)
+    for sort, key in keys.items():
+        found = codes(client, sort=sort)
+        assert len(found) == len(hospitals) == 27, sort
+        assert found == sorted(found, key=lambda code: key(hospitals[code])), sort
+    found = codes(client, sort="drop table")  # an unknown sort falls back to the code
+    assert found == sorted(found)
+
+
+class _Links(HTMLParser):
+    """The links and the named form inputs of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.inputs: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "input" and attrs.get("name"):
+            self.inputs[attrs["name"]] = attrs.get("value")
+
+
+def test_pagination_links_keep_the_filters_and_the_page_size(client, demo):
+    params = {"region": "230100", "level": "3", "sort": "name", "page_size": "5"}
+    response = client.get(reverse("hospitals:directory"), params)
+    page = response.context["page"]
+    assert page.paginator.count == 15 and len(page.object_list) == 5
+    links = _Links()
+    links.feed(response.content.decode())
+    nav = [href for href in links.hrefs if "page=" in href]
+    assert nav, "no pagination links"
+    next_query = parse_qs(urlparse(nav[-1]).query)
+    assert next_query == {k: [v] for k, v in {**params, "page": "2"}.items()}
+    second = client.get(reverse("hospitals:directory"), next_query)
+    assert second.context["page"].number == 2
+    assert not {h.code for h in page} & {h.code for h in second.context["page"]}
+    form_fields = links.inputs
+    assert form_fields.get("page_size") == "5"  # a new search keeps the chosen page size
+
+
+def test_web_directory_honours_the_page_size(client, demo):
+    for asked, size in [("5", 5), ("100", 27), ("0", 20), ("101", 20), ("x", 20), ("", 20)]:
+        response = client.get(reverse("hospitals:directory"), {"page_size": asked})
+        assert len(response.context["page"].object_list) == size, asked
 
 
 def test_directory_filters_live_in_the_query_string_and_show_an_empty_state(client, demo):
@@ -80,8 +177,9 @@ def test_detail_page_shows_a_suspension_without_deleting_history(client, demo):
 def test_search_keys_give_full_pinyin_and_initials():
     assert search_keys("哈尔滨医科大学附属第一医院") == (
         "haerbinyikedaxuefushudiyiyiyuan",
-        "hebykdxfsdyyy",
+        "hebykdxfsdyyy hydfdy",
     )
+    assert search_keys("三亚市中医院（Sanya）") == ("sanyashizhongyiyuan", "syszyy sszy")
 
 
 def test_hospital_staff_home_shows_profile_and_keys(client, demo):
@@ -195,7 +293,7 @@ def test_csv_import_of_valid_rows_fills_search_keys(demo):
     )
     result = HospitalResource().import_data(data, dry_run=False, raise_errors=False)
     assert not result.has_errors() and not result.has_validation_errors()
-    assert Hospital.objects.get(code="HNEW0000003").initials == "syxyy"
+    assert Hospital.objects.get(code="HNEW0000003").initials == "syxyy sxy"
 
 
 @pytest.mark.services
