@@ -1,0 +1,553 @@
+"""Monthly clearing between regions (清算, domain.md §3.5).
+
+One statement per month and pair of regions (place of treatment → place of insurance) lists every
+direct settlement with status "settled" discharged in that month. A statement is filled while it
+is a draft (one INSERT … SELECT of its lines, totals aggregated over those lines) and issued in
+the same transaction; once issued it never changes (on PostgreSQL triggers refuse it whatever
+writes to the table). Agencies accept the amounts as they are: a discrepancy is a record on the
+statement with a status, and a correction is a new version that supersedes the old one.
+
+Generating is idempotent: a pair and month that already have a current (not superseded)
+statement are skipped, and the partial unique constraint decides between two concurrent runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal import audit
+from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Region
+from portal.notifications import notify_many
+from portal.roles import agency_region
+from settlement.models import (
+    ClearingDiscrepancy,
+    ClearingLine,
+    ClearingStatement,
+    DiscrepancyStatus,
+    Settlement,
+    StatementStatus,
+)
+from settlement.rules import RuleError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CENTS = Decimal("0.01")
+JOB_NAME = "settlement.clearing"
+STATEMENT = "settlement.clearingstatement"
+DISCREPANCY = "settlement.clearingdiscrepancy"
+
+# Discrepancies: the agencies confirm or dismiss a reported one; "corrected" is set only by a
+# corrected statement (statement_correct), never by hand.
+DISCREPANCY_ALLOWED: dict[str, set[str]] = {
+    DiscrepancyStatus.OPEN: {DiscrepancyStatus.CONFIRMED, DiscrepancyStatus.DISMISSED},
+    DiscrepancyStatus.CONFIRMED: {DiscrepancyStatus.DISMISSED},
+    DiscrepancyStatus.DISMISSED: set(),
+    DiscrepancyStatus.CORRECTED: set(),
+}
+# A correction closes what was still pending on the old statement.
+PENDING = [DiscrepancyStatus.OPEN, DiscrepancyStatus.CONFIRMED]
+
+
+class ClearingError(RuleError):
+    """A refused clearing operation: `code` for programs, `message` for people."""
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(code, str(message), **params)
+        self.message = str(message)
+
+
+def _locked(statement: ClearingStatement) -> ClearingError:
+    return ClearingError(
+        "statement_locked",
+        _(
+            "Clearing statement %(number)s is %(status)s and cannot change; report a discrepancy "
+            "or issue a corrected statement instead."
+        )
+        % {"number": statement.number, "status": statement.get_status_display()},
+        number=statement.number,
+    )
+
+
+# -- dates and numbers ---------------------------------------------------------------------------
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_bounds(period: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """[first day, first day of the next month)."""
+    start = month_start(period)
+    return start, start + relativedelta(months=1)
+
+
+def previous_month(today: datetime.date | None = None) -> datetime.date:
+    """The first day of last month, by the calendar in Asia/Shanghai."""
+    today = today or timezone.localdate(timezone=SHANGHAI)
+    return month_start(today) - relativedelta(months=1)
+
+
+def statement_number(
+    period: datetime.date, treatment_code: str, insured_code: str, version: int
+) -> str:
+    """QS202610-460200-232700-v1: month, place of treatment, place of insurance, version."""
+    return f"QS{period:%Y%m}-{treatment_code}-{insured_code}-v{version}"
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+
+def pair_settlements(
+    *, period: datetime.date, treatment_region_id: int, insured_region_id: int
+) -> QuerySet[Settlement]:
+    """The settlements a statement of this pair and month lists."""
+    start, end = month_bounds(period)
+    return Settlement.objects.filter(
+        status=Settlement.Status.SETTLED,
+        discharged_on__gte=start,
+        discharged_on__lt=end,
+        hospital__region_id=treatment_region_id,
+        insured_region_id=insured_region_id,
+    )
+
+
+def visible_statements(user) -> QuerySet[ClearingStatement]:
+    """Statements `user` may see: superusers all, agency staff those of their region as place
+    of treatment or of insurance, anyone else none."""
+    qs = ClearingStatement.objects.select_related(
+        "treatment_region", "insured_region", "supersedes", "superseded_by"
+    )
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    region = agency_region(user)
+    if region is None:
+        return qs.none()
+    return qs.filter(Q(treatment_region=region) | Q(insured_region=region))
+
+
+def _sum(field: str) -> Sum:
+    return Sum(field, output_field=DecimalField(max_digits=14, decimal_places=2), default=0)
+
+
+def line_totals(statement: ClearingStatement) -> dict:
+    """count, total, fund_pay, person_pay aggregated over the statement's lines."""
+    return ClearingLine.objects.filter(statement=statement).aggregate(
+        settlement_count=Count("id"),
+        total=_sum("total"),
+        fund_pay=_sum("fund_pay"),
+        person_pay=_sum("person_pay"),
+    )
+
+
+def hospital_subtotals(statement: ClearingStatement) -> list[dict]:
+    """Per hospital: code, name, name_en, count, total, fund_pay, person_pay (one query)."""
+    return list(
+        ClearingLine.objects.filter(statement=statement)
+        .values(
+            code=F("settlement__hospital__code"),
+            name=F("settlement__hospital__name"),
+            name_en=F("settlement__hospital__name_en"),
+        )
+        .annotate(
+            count=Count("id"),
+            total=_sum("total"),
+            fund_pay=_sum("fund_pay"),
+            person_pay=_sum("person_pay"),
+        )
+        .order_by("code")
+    )
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+
+def _check_party(statement: ClearingStatement, actor) -> None:
+    """Only the two regions' agencies (or superusers, or the system) act on a statement."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    region = agency_region(actor)
+    if region is None or region.pk not in (
+        statement.treatment_region_id,
+        statement.insured_region_id,
+    ):
+        raise ClearingError(
+            "not_a_party",
+            _("Only the agencies of the two regions on the statement can act on it."),
+        )
+
+
+def _audit(
+    *, action: str, actor, obj, statement: ClearingStatement, from_state="", to_state="", reason=""
+) -> None:
+    """One event for each of the two regions, so both agencies' audit lists show it."""
+    regions = {statement.treatment_region_id, statement.insured_region_id}
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            **audit.event_kwargs(
+                action=action,
+                actor=actor,
+                obj=obj,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+            ),
+            region_id=region_id,
+        )
+        for region_id in sorted(regions)
+    )
+
+
+def _notify_parties(
+    statement: ClearingStatement, subject: str, body: str, *, skip_user=None
+) -> None:
+    users = AgencyStaff.objects.filter(
+        agency__region_id__in=[statement.treatment_region_id, statement.insured_region_id]
+    ).values_list("user_id", flat=True)
+    url = reverse("admin:settlement_clearingstatement_change", args=[statement.pk])
+    skip = getattr(skip_user, "pk", None)
+    notify_many(
+        [
+            Notification(user_id=uid, subject=subject, body=body, url=url)
+            for uid in users
+            if uid != skip
+        ]
+    )
+
+
+def statement_fill(*, statement: ClearingStatement) -> ClearingStatement:
+    """Insert the lines of a draft statement set-based and store the totals aggregated over
+    them. Precondition: draft (an issued statement raises ClearingError "statement_locked")."""
+    with transaction.atomic():
+        locked = ClearingStatement.objects.select_for_update().get(pk=statement.pk)
+        if locked.status != StatementStatus.DRAFT:
+            raise _locked(locked)
+        if ClearingLine.objects.filter(statement=locked).exists():
+            raise ClearingError("already_filled", _("This draft statement already has lines."))
+        rows = (
+            pair_settlements(
+                period=locked.period,
+                treatment_region_id=locked.treatment_region_id,
+                insured_region_id=locked.insured_region_id,
+            )
+            .order_by()
+            .values_list("id", "total", "fund_pay", "person_pay")
+        )
+        select_sql, params = rows.query.sql_with_params()
+        line_table = connection.ops.quote_name(ClearingLine._meta.db_table)
+        with connection.cursor() as cursor:
+            # One INSERT … SELECT: the amounts are copied as the settlements hold them now.
+            cursor.execute(
+                f"INSERT INTO {line_table} (statement_id, settlement_id, total, fund_pay, "
+                f"person_pay) SELECT %s, picked.* FROM ({select_sql}) picked",
+                (locked.pk, *params),
+            )
+        totals = line_totals(locked)
+        ClearingStatement.objects.filter(pk=locked.pk, status=StatementStatus.DRAFT).update(
+            **totals
+        )
+        locked.refresh_from_db()
+        return locked
+
+
+def statement_issue(*, statement: ClearingStatement, actor=None) -> ClearingStatement:
+    """draft → issued. From then on the statement and its lines are locked."""
+    with transaction.atomic():
+        locked = ClearingStatement.objects.select_for_update().get(pk=statement.pk)
+        if locked.status != StatementStatus.DRAFT:
+            raise _locked(locked)
+        locked.status = StatementStatus.ISSUED
+        locked.issued_at = timezone.now()
+        locked.save(update_fields=["status", "issued_at"])
+        _audit(
+            action="clearing.issue",
+            actor=actor,
+            obj=locked,
+            statement=locked,
+            from_state=StatementStatus.DRAFT,
+            to_state=StatementStatus.ISSUED,
+        )
+        with translation.override("zh-hans"):
+            _notify_parties(
+                locked,
+                _("Clearing statement %(number)s issued") % {"number": locked.number},
+                _("%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan.")
+                % {
+                    "count": locked.settlement_count,
+                    "total": locked.total,
+                    "fund": locked.fund_pay,
+                },
+            )
+        return locked
+
+
+def _create_draft(
+    *, period: datetime.date, treatment: Region, insured: Region, supersedes=None
+) -> ClearingStatement:
+    latest = ClearingStatement.objects.filter(
+        period=period, treatment_region=treatment, insured_region=insured
+    ).aggregate(v=Max("version"))["v"]
+    version = (latest or 0) + 1
+    return ClearingStatement.objects.create(
+        number=statement_number(period, treatment.code, insured.code, version),
+        period=period,
+        treatment_region=treatment,
+        insured_region=insured,
+        version=version,
+        status=StatementStatus.DRAFT,
+        supersedes=supersedes,
+    )
+
+
+def generate_statements(*, period: datetime.date, actor=None) -> list[ClearingStatement]:
+    """Create and issue the statements of `period` (any day of the month) for every pair of
+    different regions with settled settlements discharged that month. Pairs that already have
+    a current statement are skipped: a rerun creates nothing. Returns the new statements."""
+    period = month_start(period)
+    start, end = month_bounds(period)
+    pairs = (
+        Settlement.objects.filter(
+            status=Settlement.Status.SETTLED, discharged_on__gte=start, discharged_on__lt=end
+        )
+        .exclude(hospital__region_id=F("insured_region_id"))
+        .values_list("hospital__region_id", "insured_region_id")
+        .distinct()
+        .order_by("hospital__region_id", "insured_region_id")
+    )
+    current = set(
+        ClearingStatement.objects.filter(period=period)
+        .exclude(status=StatementStatus.SUPERSEDED)
+        .values_list("treatment_region_id", "insured_region_id")
+    )
+    todo = [pair for pair in pairs if pair not in current]
+    regions = Region.objects.in_bulk({r for pair in todo for r in pair})
+    created = []
+    for treatment_id, insured_id in todo:
+        try:
+            with transaction.atomic():
+                draft = _create_draft(
+                    period=period, treatment=regions[treatment_id], insured=regions[insured_id]
+                )
+                statement_fill(statement=draft)
+                created.append(statement_issue(statement=draft, actor=actor))
+        except IntegrityError:
+            # A concurrent run issued this pair's statement first: nothing left to do here.
+            continue
+    return created
+
+
+def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> ClearingStatement:
+    """Issue version n+1 of an issued statement, regenerated from the settlements as they are
+    now (e.g. one approved on review since). The old statement turns superseded (the only
+    change an issued statement allows), the new one links to it, and the old statement's open
+    and confirmed discrepancies turn corrected. Refused on a superseded statement."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ClearingError("reason_required", _("Give the reason for the correction."))
+    with transaction.atomic():
+        old = (
+            ClearingStatement.objects.select_for_update(of=("self",))
+            .select_related("treatment_region", "insured_region")
+            .get(pk=statement.pk)
+        )
+        _check_party(old, actor)
+        if old.status != StatementStatus.ISSUED:
+            raise ClearingError(
+                "statement_not_current",
+                _("Statement %(number)s is not the current issued version: correct the latest.")
+                % {"number": old.number},
+            )
+        old.status = StatementStatus.SUPERSEDED
+        old.save(update_fields=["status"])
+        new = _create_draft(
+            period=old.period,
+            treatment=old.treatment_region,
+            insured=old.insured_region,
+            supersedes=old,
+        )
+        statement_fill(statement=new)
+        pending = list(
+            ClearingDiscrepancy.objects.select_for_update().filter(
+                statement=old, status__in=PENDING
+            )
+        )
+        for item in pending:
+            _audit(
+                action="clearing.discrepancy.corrected",
+                actor=actor,
+                obj=item,
+                statement=old,
+                from_state=item.status,
+                to_state=DiscrepancyStatus.CORRECTED,
+                reason=new.number,
+            )
+        ClearingDiscrepancy.objects.filter(pk__in=[d.pk for d in pending]).update(
+            status=DiscrepancyStatus.CORRECTED
+        )
+        _audit(
+            action="clearing.supersede",
+            actor=actor,
+            obj=old,
+            statement=old,
+            from_state=StatementStatus.ISSUED,
+            to_state=StatementStatus.SUPERSEDED,
+            reason=reason,
+        )
+        return statement_issue(statement=new, actor=actor)
+
+
+def _amount(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(CENTS)
+    except (InvalidOperation, ValueError):
+        raise ClearingError("bad_amount", _("The amount is not a number.")) from None
+    return amount
+
+
+def discrepancy_report(
+    *,
+    statement: ClearingStatement,
+    kind: str,
+    description: str,
+    settlement_number: str = "",
+    amount=None,
+    actor,
+) -> ClearingDiscrepancy:
+    """Record a discrepancy on an issued statement. Nothing settled changes: not the statement,
+    its lines, nor the settlement. An amount or duplicate error names a settlement on the
+    statement; a missing settlement names one that is not on it."""
+    description = (description or "").strip()
+    settlement_number = (settlement_number or "").strip()
+    if kind not in ClearingDiscrepancy.Kind.values:
+        raise ClearingError("bad_kind", _("Unknown kind of discrepancy."))
+    if not description:
+        raise ClearingError("description_required", _("Describe the discrepancy."))
+    amount = _amount(amount)
+    with transaction.atomic():
+        locked = ClearingStatement.objects.select_for_update(of=("self",)).get(pk=statement.pk)
+        _check_party(locked, actor)
+        if locked.status != StatementStatus.ISSUED:
+            raise ClearingError(
+                "statement_not_current",
+                _("Statement %(number)s is not the current issued version: correct the latest.")
+                % {"number": locked.number},
+            )
+        if settlement_number:
+            on_statement = ClearingLine.objects.filter(
+                statement=locked, settlement__number=settlement_number
+            ).exists()
+            if kind == ClearingDiscrepancy.Kind.MISSING and on_statement:
+                raise ClearingError(
+                    "settlement_on_statement",
+                    _("Settlement %(n)s is on the statement.") % {"n": settlement_number},
+                )
+            if kind in (ClearingDiscrepancy.Kind.AMOUNT, ClearingDiscrepancy.Kind.DUPLICATE) and (
+                not on_statement
+            ):
+                raise ClearingError(
+                    "settlement_not_on_statement",
+                    _("Settlement %(n)s is not on the statement.") % {"n": settlement_number},
+                )
+        discrepancy = ClearingDiscrepancy.objects.create(
+            statement=locked,
+            kind=kind,
+            description=description,
+            settlement_number=settlement_number,
+            amount=amount,
+            reported_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _audit(
+            action="clearing.discrepancy.report",
+            actor=actor,
+            obj=discrepancy,
+            statement=locked,
+            to_state=DiscrepancyStatus.OPEN,
+            reason=description,
+        )
+        with translation.override("zh-hans"):
+            _notify_parties(
+                locked,
+                _("Discrepancy reported on clearing statement %(number)s")
+                % {"number": locked.number},
+                description,
+                skip_user=actor,
+            )
+        return discrepancy
+
+
+def discrepancy_set_status(
+    *, discrepancy: ClearingDiscrepancy, status: str, actor
+) -> ClearingDiscrepancy:
+    """open → confirmed | dismissed, confirmed → dismissed. "corrected" comes only with a
+    corrected statement. Amounts are never touched."""
+    with transaction.atomic():
+        locked = (
+            ClearingDiscrepancy.objects.select_for_update(of=("self",))
+            .select_related("statement")
+            .get(pk=discrepancy.pk)
+        )
+        _check_party(locked.statement, actor)
+        if status not in DISCREPANCY_ALLOWED.get(locked.status, set()):
+            raise ClearingError(
+                "transition_not_allowed",
+                _("A discrepancy that is %(current)s cannot become %(target)s.")
+                % {
+                    "current": locked.get_status_display(),
+                    "target": dict(DiscrepancyStatus.choices).get(status, status),
+                },
+                current=locked.status,
+                target=status,
+            )
+        previous = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        _audit(
+            action=f"clearing.discrepancy.{status}",
+            actor=actor,
+            obj=locked,
+            statement=locked.statement,
+            from_state=previous,
+            to_state=status,
+        )
+        return locked
+
+
+# -- the monthly job -----------------------------------------------------------------------------
+
+
+def run_monthly(period: datetime.date | None = None) -> JobRun:
+    """Generate last month's statements (or `period`'s), recorded as one JobRun."""
+    period = month_start(period or previous_month())
+    run = JobRun.objects.create(name=JOB_NAME)
+    started = time.monotonic()
+    details: dict = {"period": period.isoformat()}
+    try:
+        created = generate_statements(period=period)
+    except Exception as exc:  # noqa: BLE001 - recorded for the admin, then re-raised
+        JobRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", details=details
+        )
+        raise
+    details.update(
+        statements=len(created),
+        settlements=sum(s.settlement_count for s in created),
+        numbers=[s.number for s in created],
+        seconds=round(time.monotonic() - started, 3),
+    )
+    JobRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), rows=len(created), details=details
+    )
+    run.refresh_from_db()
+    return run
