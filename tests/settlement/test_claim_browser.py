@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from hospitals.models import Hospital
 from portal.management.commands.demo_totp import current_code
 from settlement.models import Claim
 from tests.browser import browser_page, no_horizontal_scroll
@@ -43,7 +44,8 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         page.goto(f"{base}/settlement/claims/")
         page.click("a[href='/settlement/claims/new/']")
         page.wait_for_url("**/claims/new/")
-        page.select_option("select[name=hospital]", label="中国医科大学附属第一医院")
+        hospital = Hospital.objects.get(code="H21010000001")
+        page.select_option("select[name=hospital]", value=str(hospital.pk))
         page.select_option("select[name=care_type]", value="inpatient")
         page.fill("input[name=admitted_on]", (today - datetime.timedelta(days=9)).isoformat())
         page.fill("input[name=discharged_on]", (today - datetime.timedelta(days=2)).isoformat())
