@@ -13,6 +13,14 @@ STEPS = ["portal.demo", "hospitals.demo", "filings.demo", "settlement.demo"]
 class Command(BaseCommand):
     help = "Create or refresh the demo data (regions, hospitals, persons, filings, accounts)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the year of historical direct settlements behind the statistics "
+            "dashboard (about 1,250 rows; faster, for tests that do not need them).",
+        )
+
     def handle(self, *args, **options):
         logins: list[tuple[str, str]] = []
         for step in STEPS:
@@ -22,7 +30,10 @@ class Command(BaseCommand):
                 if exc.name != step:
                     raise
                 continue
-            logins += module.seed(self.stdout) or []
+            kwargs = (
+                {"history": False} if step == "settlement.demo" and options["no_history"] else {}
+            )
+            logins += module.seed(self.stdout, **kwargs) or []
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data is ready. Demo logins (password for all: {demo.PASSWORD}):"
