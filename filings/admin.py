@@ -4,23 +4,49 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from filings import services
-from filings.messages import message
+from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
 from filings.rules import RuleError
+from hospitals.models import Hospital
 from portal.admin import RegionScopedAdmin
 from portal.audit import client_ip
 from portal.lib import idnumbers
+from portal.models import Region
+from portal.roles import agency_region
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (shown to the person)"), widget=forms.Textarea, max_length=1000
+    )
+
+
+class StartTreatmentForm(forms.Form):
+    started_on = forms.DateField(
+        label=_("Treatment started on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ExtendForm(ReasonForm):
+    until = forms.DateField(
+        label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ChangeHospitalForm(ReasonForm):
+    hospital = forms.ModelChoiceField(
+        label=_("New receiving hospital"),
+        queryset=Hospital.objects.filter(suspended_on__isnull=True).select_related("region"),
     )
 
 
@@ -74,7 +100,16 @@ class FilingAdmin(RegionScopedAdmin):
     list_select_related = ["person", "place_region"]
     search_fields = ["number"]
     date_hierarchy = "submitted_at"
-    actions = ["approve", "reject", "return_for_materials", "accept_materials", "cancel"]
+    actions = [
+        "approve",
+        "reject",
+        "return_for_materials",
+        "accept_materials",
+        "cancel",
+        "start_treatment",
+        "extend_referral",
+        "change_receiving_hospital",
+    ]
     readonly_fields = [
         "number",
         "masked_person",
@@ -92,6 +127,9 @@ class FilingAdmin(RegionScopedAdmin):
         "chosen_hospitals",
         "receiving_hospital",
         "issuing_hospital",
+        "treatment_started_on",
+        "course_days",
+        "extended_until",
         "diagnosis",
         "referral_condition",
         "attending_doctor",
@@ -119,10 +157,27 @@ class FilingAdmin(RegionScopedAdmin):
 
     @admin.display(description=_("materials"))
     def materials_list(self, obj):
-        items = [(reverse("filings:material", args=[m.pk]), m) for m in obj.materials.all()]
-        if not items:
-            return "-"
-        return format_html_join("", '<div><a href="{}">{}</a></div>', items)
+        """Images previewed inline through the permission-checked view, PDFs linked (they are
+        downloaded, never rendered in the admin's page)."""
+        rows = []
+        for m in obj.materials.all():
+            download = reverse("filings:material", args=[m.pk])
+            label = f"{kind_label(m.kind)} · {m.original_name}"
+            if m.content_type in ("image/jpeg", "image/png"):
+                rows.append(
+                    format_html(
+                        '<figure class="material-preview"><a href="{}"><img src="{}" alt="{}" '
+                        'loading="lazy" style="max-width:320px;max-height:320px"></a>'
+                        "<figcaption>{}</figcaption></figure>",
+                        download,
+                        reverse("filings:material-preview", args=[m.pk]),
+                        label,
+                        label,
+                    )
+                )
+            else:
+                rows.append(format_html('<div><a href="{}">{} (PDF)</a></div>', download, label))
+        return format_html_join("", "{}", ((r,) for r in rows)) if rows else "-"
 
     @admin.display(description=_("documents"))
     def documents(self, obj):
@@ -175,21 +230,29 @@ class FilingAdmin(RegionScopedAdmin):
         )
 
     def _with_reason(self, request, queryset, action, fn, done, title):
+        return self._with_form(
+            request,
+            queryset,
+            action,
+            ReasonForm,
+            lambda f, data: fn(
+                filing=f, actor=request.user, reason=data["reason"], ip=client_ip(request)
+            ),
+            done,
+            title,
+        )
+
+    def _with_form(self, request, queryset, action, form_class, call, done, title):
+        """Ask for the action's input on an intermediate page, then call the service for each
+        selected filing with the cleaned data."""
         if "apply" in request.POST:
-            form = ReasonForm(request.POST)
+            form = form_class(request.POST)
             if form.is_valid():
-                reason = form.cleaned_data["reason"]
-                self._each(
-                    request,
-                    queryset,
-                    lambda f: fn(
-                        filing=f, actor=request.user, reason=reason, ip=client_ip(request)
-                    ),
-                    done,
-                )
+                data = form.cleaned_data
+                self._each(request, queryset, lambda f: call(f, data), done)
                 return None
         else:
-            form = ReasonForm()
+            form = form_class()
         return render(
             request,
             "admin/filings/reason.html",
@@ -236,9 +299,62 @@ class FilingAdmin(RegionScopedAdmin):
             _("Cancel filings"),
         )
 
+    @admin.action(description=_("Referral: treatment started"))
+    def start_treatment(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "start_treatment",
+            StartTreatmentForm,
+            lambda f, data: services.referral_start_treatment(
+                filing=f, actor=request.user, started_on=data["started_on"], ip=client_ip(request)
+            ),
+            _("{} referrals: treatment started."),
+            _("Record the start of treatment"),
+        )
+
+    @admin.action(description=_("Referral: extend"))
+    def extend_referral(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "extend_referral",
+            ExtendForm,
+            lambda f, data: services.referral_extend(
+                filing=f,
+                actor=request.user,
+                until=data["until"],
+                reason=data["reason"],
+                ip=client_ip(request),
+            ),
+            _("{} referrals extended."),
+            _("Extend referrals"),
+        )
+
+    @admin.action(description=_("Referral: change the receiving hospital"))
+    def change_receiving_hospital(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            "change_receiving_hospital",
+            ChangeHospitalForm,
+            lambda f, data: services.referral_change_hospital(
+                filing=f,
+                actor=request.user,
+                hospital=data["hospital"],
+                reason=data["reason"],
+                ip=client_ip(request),
+            ),
+            _("{} referrals now name another hospital."),
+            _("Change the receiving hospital"),
+        )
+
 
 @admin.register(FilingParameters)
 class FilingParametersAdmin(RegionScopedAdmin):
+    """Agency staff see and edit their own region's parameters only, on add and on change;
+    a superuser edits any region's."""
+
     list_display = [
         "region",
         "effective_from",
@@ -252,6 +368,26 @@ class FilingParametersAdmin(RegionScopedAdmin):
         "referral_course_days",
     ]
     list_filter = ["region"]
+
+    def has_add_permission(self, request):
+        if not request.user.is_superuser and agency_region(request.user) is None:
+            return False
+        return super().has_add_permission(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region" and not request.user.is_superuser:
+            region = agency_region(request.user)
+            kwargs["queryset"] = Region.objects.filter(pk=region.pk if region else None)
+            if region is not None:
+                kwargs["initial"] = region.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            region = agency_region(request.user)
+            if region is None or obj.region_id != region.pk:
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(WorkingDayCorrection)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import Basis, LongTermSubtype, MaterialKind, ReferralCondition
+from filings.messages import EXTRA_KIND_LABELS
+from filings.models import Basis, Filing, LongTermSubtype, MaterialKind, ReferralCondition
 from hospitals.models import Hospital
 from portal.lib import idnumbers
 from portal.models import Region
@@ -28,8 +30,34 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+PROOF_CHOICES = [
+    (k.value, k.label)
+    for k in (
+        MaterialKind.HOUSEHOLD_REGISTER,
+        MaterialKind.PROPERTY_CERTIFICATE,
+        MaterialKind.RESIDENCE_CERTIFICATE,
+        MaterialKind.POSTING_CERTIFICATE,
+    )
+]
+# Every kind a person may upload, the referral extension's included (domain.md §2.2).
+ALL_KIND_CHOICES = list(MaterialKind.choices) + [
+    (k, v) for k, v in EXTRA_KIND_LABELS.items() if k != "proof" and k not in MaterialKind.values
+]
+# File fields of the filing form and the kind of material each one holds (None: the kind
+# chosen in `material_kind`).
+FILE_FIELDS = {
+    "files": None,
+    "file_relationship_proof": MaterialKind.RELATIONSHIP_PROOF,
+    "file_id_copy": MaterialKind.ID_COPY,
+    "file_social_security_copy": MaterialKind.SOCIAL_SECURITY_COPY,
+    "file_payment_record": MaterialKind.PAYMENT_RECORD,
+    "file_agent_id_copy": MaterialKind.AGENT_ID_COPY,
+}
+
+
 class FilingForm(forms.Form):
-    """One form for every type; `FIELDS` says which fields each type shows."""
+    """One form for every type; `FIELDS` says which fields each type shows. A draft needs only
+    the place; the services decide what a submission needs."""
 
     FIELDS = {
         "long_term": [
@@ -41,9 +69,15 @@ class FilingForm(forms.Form):
             "basis",
             "material_kind",
             "files",
+            "relatives_home",
+            "file_relationship_proof",
+            "file_id_copy",
+            "file_social_security_copy",
+            "file_payment_record",
             "agent_name",
             "agent_id_number",
             "agent_relationship",
+            "file_agent_id_copy",
         ],
         "temporary": ["place_region", "start_date", "care"],
         "emergency": [
@@ -90,7 +124,8 @@ class FilingForm(forms.Form):
     hospitals = forms.ModelMultipleChoiceField(
         label=_("Designated hospitals you choose (where your region asks for it)"),
         queryset=Hospital.objects.filter(
-            ownership="public", kind="general", level__gte=2
+            Q(ownership="public", kind="general", level__gte=2) | Q(resettlement_designated=True),
+            suspended_on__isnull=True,
         ).select_related("region"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -112,6 +147,19 @@ class FilingForm(forms.Form):
     files = MultipleFileField(
         label=_("Files (JPEG, PNG or PDF, at most 10 MB each)"), required=False
     )
+    relatives_home = forms.BooleanField(
+        label=_("The property is a relative's home (add the proof of the relationship)"),
+        required=False,
+    )
+    file_relationship_proof = MultipleFileField(label=_("Proof of relationship"), required=False)
+    file_id_copy = MultipleFileField(label=_("ID card copy"), required=False)
+    file_social_security_copy = MultipleFileField(
+        label=_("Social security card copy"), required=False
+    )
+    file_payment_record = MultipleFileField(
+        label=_("Payment record (residents' scheme)"), required=False
+    )
+    file_agent_id_copy = MultipleFileField(label=_("Agent's ID card copy"), required=False)
     agent_name = forms.CharField(
         label=_("Agent's name (if someone files for you)"), max_length=60, required=False
     )
@@ -142,17 +190,54 @@ class FilingForm(forms.Form):
         label=_("Medical office that stamped"), max_length=60
     )
 
-    def __init__(self, *args, filing_type: str, person, **kwargs):
+    def __init__(self, *args, filing_type: str, person, draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.filing_type, self.person = filing_type, person
-        keep = self.FIELDS[filing_type]
+        keep = set(self.FIELDS[filing_type])
+        if person.scheme != "resident":
+            keep.discard("file_payment_record")  # only residents' scheme members give it
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
-        if "place_region" in self.fields and filing_type != "referral":
+        if "place_region" in self.fields:
             self.fields["place_region"].queryset = Region.objects.select_related(
                 "province"
             ).exclude(pk=person.region_id)
+        if filing_type == "long_term":
+            self.fields["material_kind"].choices = PROOF_CHOICES
+            self.fields["material_kind"].label = _("Proof of residence")
+            self.fields["files"].label = _("Proof of residence: files (JPEG, PNG or PDF)")
+        if draft:
+            for name, field in self.fields.items():
+                if name != "place_region":
+                    field.required = False
+
+    @staticmethod
+    def initial_from(filing: Filing) -> dict:
+        """The form's values for editing `filing`."""
+        care = [
+            c for c in ("inpatient", "general_outpatient", "chronic_outpatient") if filing.covers(c)
+        ]
+        return {
+            "place_region": filing.place_region_id,
+            "subtype": filing.subtype,
+            "start_date": filing.start_date,
+            "care": care,
+            "hospitals": list(filing.hospitals.values_list("pk", flat=True)),
+            "basis": filing.basis,
+            "agent_name": filing.agent_name,
+            "agent_id_number": filing.agent_id_number or "",
+            "agent_relationship": filing.agent_relationship,
+            "receiving_hospital": filing.receiving_hospital_id,
+            "transfer_date": filing.transfer_date,
+            "discharge_settled": filing.discharge_settled_on is not None,
+            "diagnosis": filing.diagnosis,
+            "disease": filing.disease,
+            "referral_condition": filing.referral_condition,
+            "attending_doctor": filing.attending_doctor,
+            "director_signed_by": filing.director_signed_by,
+            "medical_office_signed_by": filing.medical_office_signed_by,
+        }
 
     def clean_agent_id_number(self) -> str:
         value = self.cleaned_data.get("agent_id_number", "")
@@ -166,19 +251,25 @@ class FilingForm(forms.Form):
         if self.filing_type == "long_term":
             if data.get("agent_name") and not data.get("agent_id_number"):
                 self.add_error("agent_id_number", _("The agent's ID number is required."))
-            if data.get("basis") == Basis.MATERIALS and not data.get("files"):
-                self.add_error("files", _("Upload the proof materials, or choose the commitment."))
         return data
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind of material"), choices=MaterialKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of material"), choices=ALL_KIND_CHOICES)
     files = MultipleFileField(label=_("Files (JPEG, PNG or PDF, at most 10 MB each)"))
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you want to cancel?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ChangeRequestForm(forms.Form):
+    what = forms.CharField(
+        label=_("What do you want to change?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -1,4 +1,6 @@
-"""What each rule error means, in words for the person or the reviewer."""
+"""What each rule error means, in words for the person or the reviewer; timeline labels."""
+
+import re
 
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -73,6 +75,41 @@ EXTRA_KIND_LABELS = {
         "certificate, or for stationed workers the posting certificate)"
     ),
 }
+
+
+# Timeline labels of events that do not change the state (a transition shows the new state).
+ACTION_LABELS = {
+    "filing.create": _("Draft"),
+    "filing.update": _("Edited"),
+    "filing.accept_materials": _("Your materials were accepted"),
+    "filing.change_request": _("Change requested"),
+    "referral.sign_director": _("Signed by the department director"),
+    "referral.sign_office": _("Stamped by the medical office"),
+    "referral.start_treatment": _("Treatment started"),
+    "referral.extend": _("Extended"),
+    "referral.change_hospital": _("Receiving hospital changed"),
+}
+# Reasons the system records as codes (services, nightly jobs), in words for the person.
+REASON_TEXTS = {
+    "two_way": _("Filing %(n)s is now two-way: you can also settle directly at home."),
+    "revoke_commitment": _("Filing %(n)s was revoked (commitment materials not supplied)."),
+}
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def reason_text(reason: str, number: str) -> str:
+    """A recorded reason as the person may read it: a known code in words, an expiry code as
+    "expired", any other internal code hidden; free text (a reviewer's note, a signer's name)
+    as written."""
+    if not reason:
+        return ""
+    if reason in REASON_TEXTS:
+        return str(REASON_TEXTS[reason]) % {"n": number}
+    if reason.startswith("expire_"):
+        return str(_("Filing %(n)s has expired.")) % {"n": number}
+    if _CODE.match(reason):
+        return ""
+    return reason
 
 
 def kind_label(kind: str) -> str:

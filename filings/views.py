@@ -16,11 +16,18 @@ from django.utils.translation import gettext_lazy
 
 from filings import rules, services, uploads
 from filings.documents import kinds_for
-from filings.forms import CancelForm, FilingForm, UploadForm
-from filings.messages import message
-from filings.models import Filing, FilingType, Material, Status
+from filings.forms import (
+    ALL_KIND_CHOICES,
+    FILE_FIELDS,
+    CancelForm,
+    ChangeRequestForm,
+    FilingForm,
+    UploadForm,
+)
+from filings.messages import ACTION_LABELS, kind_label, message, reason_text
+from filings.models import Filing, FilingType, Material, MaterialKind, Status
 from filings.rules import RuleError
-from filings.selectors import filings_of, is_working_day_function, parameters_for, timeline
+from filings.selectors import filings_of, parameters_for, timeline
 from portal.audit import client_ip
 from portal.roles import agency_region
 
@@ -69,62 +76,194 @@ def _store_files(filing: Filing, kind: str, files) -> None:
         )
 
 
+class PendingUploads:
+    """Files that passed the upload checks while the rest of the form did not: stored (under
+    random names, like any material) and remembered in the session, so a re-rendered form loses
+    nothing already uploaded. They become materials when the filing is saved."""
+
+    def __init__(self, request, key: str):
+        self.session, self.key = request.session, f"filings:pending:{key}"
+
+    @property
+    def items(self) -> list[dict]:
+        return list(self.session.get(self.key, []))
+
+    def _save(self, items: list[dict]) -> None:
+        self.session[self.key] = items
+
+    def add(self, checked: uploads.CheckedFile, kind: str) -> None:
+        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
+        item = {
+            "stored": stored,
+            "name": checked.original_name,
+            "type": checked.content_type,
+            "size": len(checked.content),
+            "kind": kind,
+        }
+        self._save([*self.items, item])
+
+    def discard(self, stored_names) -> None:
+        drop = set(stored_names)
+        keep = []
+        for item in self.items:
+            if item["stored"] in drop:
+                (Path(settings.PRIVATE_MEDIA_ROOT) / item["stored"]).unlink(missing_ok=True)
+            else:
+                keep.append(item)
+        self._save(keep)
+
+    def attach(self, filing: Filing) -> None:
+        items = self.items
+        uploads.check_count(filing.materials.count(), len(items))
+        Material.objects.bulk_create(
+            Material(
+                filing=filing,
+                kind=item["kind"],
+                stored_name=item["stored"],
+                original_name=item["name"],
+                content_type=item["type"],
+                size=item["size"],
+            )
+            for item in items
+        )
+
+    def clear(self) -> None:
+        self.session.pop(self.key, None)
+
+
+def _stage_uploads(request, form: FilingForm, pending: PendingUploads, existing: int) -> bool:
+    """Check every uploaded file now, whatever the rest of the form says; keep those that pass.
+    Returns False when a file was refused (the form then carries the reason)."""
+    ok = True
+    allowed_kinds = {k for k, _label in ALL_KIND_CHOICES}
+    for name, fixed_kind in FILE_FIELDS.items():
+        if name not in form.fields:
+            continue
+        files = [f for f in request.FILES.getlist(name) if f]
+        if not files:
+            continue
+        kind = fixed_kind or request.POST.get("material_kind") or ""
+        if kind not in allowed_kinds:
+            kind = _default_kind(form.filing_type)
+        try:
+            uploads.check_count(existing + len(pending.items), len(files))
+        except uploads.UploadRefused as refused:
+            form.add_error(name, refused)
+            ok = False
+            continue
+        for f in files:
+            try:
+                pending.add(uploads.check_upload(f), str(kind))
+            except uploads.UploadRefused as refused:
+                form.add_error(name, refused)
+                ok = False
+    return ok
+
+
 @login_required
 def filing_new(request, filing_type: str):
     person = _person(request)
     if filing_type not in TITLES:
         raise Http404
-    form = FilingForm(
-        request.POST or None, request.FILES or None, filing_type=filing_type, person=person
+    return _filing_form_page(request, person, filing_type, None)
+
+
+@login_required
+def filing_edit(request, number: str):
+    """Edit a draft or a returned filing, then save it again or (re)submit it."""
+    person = _person(request)
+    filing = get_object_or_404(
+        Filing.objects.select_related("place_region", "insured_region"),
+        number=number,
+        person=person,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                filing = _create(request, person, filing_type, data)
-                if data.get("files"):
-                    _store_files(
-                        filing,
-                        data.get("material_kind") or _default_kind(filing_type),
-                        data["files"],
-                    )
-                if "draft" not in request.POST:
-                    filing = services.filing_submit(
-                        filing=filing, actor=request.user, ip=client_ip(request)
-                    )
-        except RuleError as error:
-            form.add_error(None, message(error))
-        except uploads.UploadRefused as refused:
-            form.add_error("files", refused)
-        else:
-            if filing.status == Status.APPROVED and filing_type == "temporary":
-                messages.success(
-                    request,
-                    _(
-                        "Approved automatically. If you live there for a "
-                        "long time, a long-term residence filing gives "
-                        "better benefits (no reduction of the ratio)."
-                    ),
-                )
-            elif filing.status == Status.DRAFT:
-                messages.info(request, _("Saved as a draft."))
+    if filing.status not in EDITABLE or (
+        filing.type == FilingType.REFERRAL and filing.referral_source != "paper"
+    ):
+        messages.error(request, message(RuleError("not_editable", current=filing.status)))
+        return redirect("filings:detail", number=number)
+    return _filing_form_page(request, person, filing.type, filing)
+
+
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+
+
+def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
+    draft = "draft" in request.POST
+    pending = PendingUploads(request, filing.number if filing else f"new:{filing_type}")
+    if request.method == "POST":
+        pending.discard(request.POST.getlist("discard"))
+        form = FilingForm(
+            request.POST, request.FILES, filing_type=filing_type, person=person, draft=draft
+        )
+        existing = filing.materials.count() if filing else 0
+        staged = _stage_uploads(request, form, pending, existing)
+        if form.is_valid() and staged:
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    saved = _save(request, person, filing_type, data, filing)
+                    pending.attach(saved)
+                    if not draft:
+                        saved = services.filing_submit(
+                            filing=saved,
+                            actor=request.user,
+                            ip=client_ip(request),
+                            relatives_home=data.get("relatives_home", False),
+                        )
+            except RuleError as error:
+                form.add_error(None, message(error))
+            except uploads.UploadRefused as refused:
+                form.add_error("files" if "files" in form.fields else None, refused)
             else:
-                messages.success(request, _("Submitted: your agency will review it."))
-            return redirect("filings:detail", number=filing.number)
+                pending.clear()
+                _saved_message(request, saved, filing_type)
+                return redirect("filings:detail", number=saved.number)
+    else:
+        if filing is None:  # a fresh form starts without last time's leftovers
+            pending.discard([item["stored"] for item in pending.items])
+        initial = FilingForm.initial_from(filing) if filing else None
+        form = FilingForm(initial=initial, filing_type=filing_type, person=person)
     return render(
         request,
         "filings/new.html",
-        {"form": form, "title": TITLES[filing_type], "filing_type": filing_type},
+        {
+            "form": form,
+            "title": TITLES[filing_type],
+            "filing_type": filing_type,
+            "filing": filing,
+            "pending": [{**item, "label": kind_label(item["kind"])} for item in pending.items],
+        },
     )
+
+
+def _saved_message(request, filing: Filing, filing_type: str) -> None:
+    if filing.status == Status.APPROVED and filing_type == "temporary":
+        messages.success(
+            request,
+            _(
+                "Approved automatically. If you live there for a "
+                "long time, a long-term residence filing gives "
+                "better benefits (no reduction of the ratio)."
+            ),
+        )
+    elif filing.status == Status.DRAFT:
+        messages.info(request, _("Saved as a draft."))
+    else:
+        messages.success(request, _("Submitted: your agency will review it."))
 
 
 def _default_kind(filing_type: str) -> str:
     return {"referral": "referral_scan", "emergency": "other"}.get(filing_type, "other")
 
 
-def _create(request, person, filing_type: str, data: dict) -> Filing:
-    place = data["place_region"]
-    fields = {"place_province": place.province, "place_region": place}
+def _fields(filing_type: str, data: dict) -> tuple[dict, list | None]:
+    """Model field values from the form's cleaned data (only what the type uses), and the
+    chosen hospitals (None when the type has none)."""
+    fields: dict = {}
+    place = data.get("place_region")
+    if place is not None:
+        fields.update(place_province=place.province, place_region=place)
     care = set(data.get("care") or ["inpatient", "general_outpatient"])
     if filing_type == "chronic_outpatient":
         care = {"chronic_outpatient"}
@@ -136,57 +275,70 @@ def _create(request, person, filing_type: str, data: dict) -> Filing:
         covers_chronic_outpatient="chronic_outpatient" in care,
         start_date=data.get("start_date") or timezone.localdate(),
     )
-    hospitals = []
+    hospitals = None
     if filing_type == "long_term":
-        params = parameters_for(person.region)
         hospitals = list(data.get("hospitals") or [])
-        rules.check_hospital_choice(
-            [
-                rules.HospitalChoice(h.code, h.region.code, h.level, h.kind, h.ownership)
-                for h in hospitals
-            ],
-            params,
-            place.code,
-        )
         fields.update(
-            subtype=data["subtype"],
-            basis=data["basis"],
+            subtype=data.get("subtype") or "",
+            basis=data.get("basis") or "",
             agent_name=data.get("agent_name", ""),
             agent_id_number=data.get("agent_id_number") or None,
             agent_relationship=data.get("agent_relationship", ""),
         )
     elif filing_type == "emergency":
-        rules.check_emergency_retro_filing(
-            transfer_date=data["transfer_date"],
-            today=timezone.localdate(),
-            discharge_settled=data.get("discharge_settled", False),
-            is_working_day=is_working_day_function(),
-        )
         fields.update(
-            transfer_date=data["transfer_date"],
-            diagnosis=data["diagnosis"],
-            receiving_hospital=data["receiving_hospital"],
+            transfer_date=data.get("transfer_date"),
+            diagnosis=data.get("diagnosis") or "",
+            receiving_hospital=data.get("receiving_hospital"),
+            discharge_settled_on=timezone.localdate() if data.get("discharge_settled") else None,
         )
     elif filing_type == "chronic_outpatient":
-        fields.update(disease=data["disease"])
+        fields.update(disease=data.get("disease") or "")
     elif filing_type == "referral":
         fields.update(
-            receiving_hospital=data["receiving_hospital"],
-            diagnosis=data["diagnosis"],
-            referral_condition=data["referral_condition"],
-            attending_doctor=data["attending_doctor"],
-            director_signed_by=data["director_signed_by"],
-            medical_office_signed_by=data["medical_office_signed_by"],
-            referral_source="paper",
+            receiving_hospital=data.get("receiving_hospital"),
+            diagnosis=data.get("diagnosis") or "",
+            referral_condition=data.get("referral_condition") or "",
+            attending_doctor=data.get("attending_doctor") or "",
+            director_signed_by=data.get("director_signed_by") or "",
+            medical_office_signed_by=data.get("medical_office_signed_by") or "",
         )
+    return fields, hospitals
+
+
+def _save(request, person, filing_type: str, data: dict, filing: Filing | None) -> Filing:
+    fields, hospitals = _fields(filing_type, data)
+    if filing is not None:
+        return services.filing_update(
+            filing=filing,
+            actor=request.user,
+            hospitals=hospitals,
+            ip=client_ip(request),
+            **fields,
+        )
+    if filing_type == "referral":
+        fields["referral_source"] = "paper"
     return services.filing_create(
         person=person,
         actor=request.user,
         filing_type=filing_type,
-        hospitals=hospitals,
+        hospitals=hospitals or (),
         ip=client_ip(request),
         **fields,
     )
+
+
+def _timeline(filing: Filing) -> list[tuple]:
+    """(event, label, reason) for the person: internal codes become words or stay hidden."""
+    labels = dict(Status.choices)
+    entries = []
+    for event in timeline(filing):
+        if event.action in ACTION_LABELS and event.from_state == event.to_state:
+            label = ACTION_LABELS[event.action]
+        else:
+            label = labels.get(event.to_state) or ACTION_LABELS.get(event.action, event.action)
+        entries.append((event, label, reason_text(event.reason, filing.number)))
+    return entries
 
 
 @login_required
@@ -199,12 +351,17 @@ def filing_detail(request, number: str):
         number=number,
         person=person,
     )
-    upload_form, cancel_form = UploadForm(), CancelForm()
+    upload_form, cancel_form, change_form = UploadForm(), CancelForm(), ChangeRequestForm()
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "submit":
-                services.filing_submit(filing=filing, actor=request.user, ip=client_ip(request))
+                services.filing_submit(
+                    filing=filing,
+                    actor=request.user,
+                    ip=client_ip(request),
+                    relatives_home=bool(request.POST.get("relatives_home")),
+                )
                 messages.success(request, _("Submitted: your agency will review it."))
             elif action == "cancel":
                 cancel_form = CancelForm(request.POST)
@@ -216,6 +373,16 @@ def filing_detail(request, number: str):
                         ip=client_ip(request),
                     )
                     messages.success(request, _("The filing is cancelled."))
+            elif action == "change":
+                change_form = ChangeRequestForm(request.POST)
+                if change_form.is_valid():
+                    services.filing_request_change(
+                        filing=filing,
+                        actor=request.user,
+                        what=change_form.cleaned_data["what"],
+                        ip=client_ip(request),
+                    )
+                    messages.success(request, _("Your request was sent to the agency."))
             elif action == "upload":
                 upload_form = UploadForm(request.POST, request.FILES)
                 if upload_form.is_valid():
@@ -227,16 +394,13 @@ def filing_detail(request, number: str):
             messages.error(request, message(error))
         except uploads.UploadRefused as refused:
             upload_form.add_error("files", refused)
-        if not (upload_form.errors or cancel_form.errors):
+        if not (upload_form.errors or cancel_form.errors or change_form.errors):
             return redirect("filings:detail", number=number)
     params = parameters_for(filing.insured_region)
     today = timezone.localdate()
     lock_until = None
-    if (
-        filing.status == Status.APPROVED
-        and filing.type == FilingType.LONG_TERM
-        and filing.valid_from
-    ):
+    long_term_effective = filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM
+    if long_term_effective and filing.valid_from:
         allowed = rules.change_allowed_from(filing.valid_from, params)
         lock_until = allowed if allowed > today else None
     days_left = (
@@ -244,33 +408,46 @@ def filing_detail(request, number: str):
         if filing.commitment_deadline and filing.materials_accepted_at is None
         else None
     )
+    materials = list(filing.materials.all())
+    editable = filing.status in EDITABLE and (
+        filing.type != FilingType.REFERRAL or filing.referral_source == "paper"
+    )
     return render(
         request,
         "filings/detail.html",
         {
             "filing": filing,
-            "events": [
-                (e, dict(Status.choices).get(e.to_state, e.action)) for e in timeline(filing)
-            ],
-            "materials": filing.materials.all(),
+            "events": _timeline(filing),
+            "materials": [(m, kind_label(m.kind)) for m in materials],
             "hospitals": filing.hospitals.all(),
             "upload_form": upload_form,
             "cancel_form": cancel_form,
+            "change_form": change_form,
             "lock_until": lock_until,
             "days_left": days_left,
+            "valid_until": max(
+                [d for d in (filing.valid_until, filing.extended_until) if d], default=None
+            ),
             "documents": kinds_for(filing),
-            "can_upload": filing.status in (Status.DRAFT, Status.RETURNED)
-            or (filing.status == Status.APPROVED and days_left is not None),
-            "can_submit": filing.status in (Status.DRAFT, Status.RETURNED),
+            "can_upload": filing.status in EDITABLE
+            or (
+                filing.status == Status.APPROVED
+                and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
+            ),
+            "can_edit": editable,
+            "can_submit": filing.status in EDITABLE,
+            "ask_relatives_home": filing.type == FilingType.LONG_TERM
+            and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
+            "can_change": long_term_effective,
             "can_cancel": filing.status
             in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED),
         },
     )
 
 
-@login_required
-def material_download(request, pk: int):
-    """The owner, agency staff of the filing's region, or a superuser; 404 for anyone else."""
+def _material(request, pk: int) -> tuple[Material, Path]:
+    """The material and its file, for the owner, agency staff of the filing's region, or a
+    superuser; 404 for anyone else."""
     material = Material.objects.select_related("filing__person").filter(pk=pk).first()
     user = request.user
     if material is None:
@@ -287,9 +464,31 @@ def material_download(request, pk: int):
     path = Path(settings.PRIVATE_MEDIA_ROOT) / material.stored_name
     if not path.is_file():
         raise Http404
+    return material, path
+
+
+@login_required
+def material_download(request, pk: int):
+    material, path = _material(request, pk)
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
         filename=material.original_name,
         content_type=material.content_type,
     )
+
+
+PREVIEWABLE = {"image/jpeg", "image/png"}
+
+
+@login_required
+def material_preview(request, pk: int):
+    """An image material shown inline (the admin's preview). Images were re-encoded on upload,
+    so what is shown is Pillow's output; PDFs are never shown inline, only downloaded."""
+    material, path = _material(request, pk)
+    if material.content_type not in PREVIEWABLE:
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type=material.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    return response
