@@ -4,12 +4,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from hospitals.models import AccessLog, ApiKey, Hospital, HospitalStaff
 from hospitals.resources import HospitalResource
-from hospitals.services import api_key_create, api_key_revoke
+from hospitals.selectors import suspension_history
+from hospitals.services import (
+    SuspensionError,
+    api_key_create,
+    api_key_revoke,
+    hospital_resume,
+    hospital_suspend,
+)
+from portal import audit
 from portal.roles import agency_region
 
 
@@ -33,19 +44,78 @@ class HospitalAdmin(ImportExportModelAdmin):
     ]
     list_select_related = ["region"]
     search_fields = ["code", "name", "name_en", "pinyin", "initials"]
+    # Suspension changes only through the actions (and so the services, with their audit trail).
+    readonly_fields = ["suspended_on", "suspension_reason", "suspension_history"]
     actions = ["suspend", "resume"]
+
+    @admin.display(description=_("Suspension history"))
+    def suspension_history(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        periods = suspension_history(obj)
+        if not periods:
+            return _("Never suspended.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                ((self._describe(period),) for period in periods),
+            ),
+        )
+
+    @staticmethod
+    def _describe(period) -> str:
+        text = _("From %(date)s: %(reason)s (decided %(at)s by %(by)s)") % {
+            "date": period.suspended_on.isoformat(),
+            "reason": period.reason,
+            "at": date_format(localtime(period.decided_at), "Y-m-d H:i"),
+            "by": period.decided_by or "-",
+        }
+        if period.resumed_at:
+            text += " · " + _("resumed %(at)s by %(by)s") % {
+                "at": date_format(localtime(period.resumed_at), "Y-m-d H:i"),
+                "by": period.resumed_by or "-",
+            }
+        return text
+
+    def _in_scope(self, request, queryset):
+        """Agency staff act on the hospitals of their own region only."""
+        if request.user.is_superuser:
+            return queryset
+        region = agency_region(request.user)
+        return queryset.filter(region=region) if region else queryset.none()
+
+    def _report(self, request, done: int, skipped: int, done_message: str) -> None:
+        self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d hospitals were skipped: not in your region or not in that state.")
+                % {"n": skipped},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Suspend from direct settlement (with a date and reason)"))
     def suspend(self, request, queryset):
         if "apply" in request.POST:
             form = SuspendForm(request.POST)
             if form.is_valid():
-                count = queryset.update(
-                    suspended_on=form.cleaned_data["suspended_on"],
-                    suspension_reason=form.cleaned_data["reason"],
-                )
-                self.message_user(
-                    request, _("%(n)d hospitals suspended.") % {"n": count}, messages.SUCCESS
+                done = 0
+                for hospital in self._in_scope(request, queryset):
+                    try:
+                        hospital_suspend(
+                            hospital=hospital,
+                            actor=request.user,
+                            suspended_on=form.cleaned_data["suspended_on"],
+                            reason=form.cleaned_data["reason"],
+                            ip=audit.client_ip(request),
+                        )
+                    except SuspensionError:
+                        continue
+                    done += 1
+                self._report(
+                    request, done, queryset.count() - done, _("%(n)d hospitals suspended.")
                 )
                 return None
         else:
@@ -63,8 +133,14 @@ class HospitalAdmin(ImportExportModelAdmin):
 
     @admin.action(description=_("Resume direct settlement"))
     def resume(self, request, queryset):
-        count = queryset.update(suspended_on=None, suspension_reason="")
-        self.message_user(request, _("%(n)d hospitals resumed.") % {"n": count}, messages.SUCCESS)
+        done = 0
+        for hospital in self._in_scope(request, queryset):
+            try:
+                hospital_resume(hospital=hospital, actor=request.user, ip=audit.client_ip(request))
+            except SuspensionError:
+                continue
+            done += 1
+        self._report(request, done, queryset.count() - done, _("%(n)d hospitals resumed."))
 
     def save_model(self, request, obj, form, change):
         from hospitals.services import hospital_fill_search_keys

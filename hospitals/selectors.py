@@ -1,10 +1,16 @@
-"""Reads of the directory: one filtered, sorted queryset for the page and the API alike."""
+"""Reads of the directory: one filtered, sorted queryset for the page and the API alike, and a
+hospital's suspension history."""
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
 from hospitals.models import CareType, Hospital
+from hospitals.services import RESUME, SUSPEND
+from portal.models import AuditEvent
 
 SORTS = {"code": "code", "name": "pinyin", "level": "-level", "region": "region__code"}
 
@@ -41,3 +47,54 @@ def directory(params) -> QuerySet[Hospital]:
     if params.get("resettlement") in {"1", "true", "on"}:
         qs = qs.filter(resettlement_designated=True)
     return qs.order_by(SORTS.get(params.get("sort") or "", "code"), "code")
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """One suspension from direct settlement, from its audit events."""
+
+    suspended_on: datetime.date
+    reason: str
+    decided_at: datetime.datetime
+    decided_by: str
+    resumed_at: datetime.datetime | None = None
+    resumed_by: str = ""
+    resume_reason: str = ""
+
+
+def suspension_history(hospital: Hospital) -> list[Suspension]:
+    """Every suspension of `hospital`, newest first, the current one (if any) unresumed.
+
+    Built from the `hospital.suspend` / `hospital.resume` audit events in one query, so resuming
+    a hospital never loses a past suspension.
+    """
+    events = (
+        AuditEvent.objects.filter(
+            object_type=Hospital._meta.label_lower,
+            object_id=str(hospital.pk),
+            action__in=[SUSPEND, RESUME],
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    periods: list[Suspension] = []
+    for event in events:
+        who = event.actor.get_username() if event.actor else ""
+        if event.action == SUSPEND:
+            try:
+                effective = datetime.date.fromisoformat(event.to_state.partition(":")[2])
+            except ValueError:
+                effective = event.created_at.date()
+            periods.append(Suspension(effective, event.reason, event.created_at, who))
+        elif periods and periods[-1].resumed_at is None:
+            last = periods[-1]
+            periods[-1] = Suspension(
+                last.suspended_on,
+                last.reason,
+                last.decided_at,
+                last.decided_by,
+                resumed_at=event.created_at,
+                resumed_by=who,
+                resume_reason=event.reason,
+            )
+    return periods[::-1]

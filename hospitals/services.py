@@ -1,7 +1,8 @@
-"""Writes of the hospitals app: API keys, the access log, directory search keys."""
+"""Writes of the hospitals app: suspension, API keys, the access log, directory search keys."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import secrets
@@ -77,6 +78,101 @@ def search_keys(name: str) -> tuple[str, str]:
 
 def hospital_fill_search_keys(hospital: Hospital) -> None:
     hospital.pinyin, hospital.initials = search_keys(hospital.name)
+
+
+SUSPEND = "hospital.suspend"
+RESUME = "hospital.resume"
+ACTIVE = "active"
+SUSPENDED = "suspended"
+
+
+class SuspensionError(Exception):
+    """A suspension step that does not apply; `code` says why (for a message)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
+
+
+def _drop_hospital_snapshots() -> None:
+    from hospitals.eligibility_selectors import clear_caches
+
+    clear_caches()
+
+
+def suspended_state(suspended_on: datetime.date) -> str:
+    """`suspended:2026-11-01`: the audit state of a suspension carries its effective date."""
+    return f"{SUSPENDED}:{suspended_on.isoformat()}"
+
+
+@transaction.atomic
+def hospital_suspend(
+    *,
+    hospital: Hospital,
+    actor,
+    suspended_on: datetime.date,
+    reason: str,
+    ip: str | None = None,
+) -> Hospital:
+    """Suspend a hospital from direct settlement from `suspended_on` (which may lie ahead).
+
+    Preconditions: the hospital is not suspended; a reason is given. Effects: sets
+    `suspended_on` and `suspension_reason`, writes a `hospital.suspend` audit event (from
+    `active` to `suspended:<date>`, with the reason) that stays as the suspension's history, and
+    after commit drops this process's hospital snapshot so the eligibility check sees it at once.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise SuspensionError("reason_required")
+    hospital = Hospital.objects.select_for_update().select_related("region").get(pk=hospital.pk)
+    if hospital.suspended_on is not None:
+        raise SuspensionError("already_suspended")
+    hospital.suspended_on = suspended_on
+    hospital.suspension_reason = reason
+    hospital.save(update_fields=["suspended_on", "suspension_reason"])
+    audit.record(
+        action=SUSPEND,
+        actor=actor,
+        obj=hospital,
+        region=hospital.region,
+        from_state=ACTIVE,
+        to_state=suspended_state(suspended_on),
+        reason=reason,
+        ip=ip,
+    )
+    transaction.on_commit(_drop_hospital_snapshots)
+    return hospital
+
+
+@transaction.atomic
+def hospital_resume(
+    *, hospital: Hospital, actor, reason: str = "", ip: str | None = None
+) -> Hospital:
+    """Resume direct settlement at a suspended hospital.
+
+    Precondition: the hospital is suspended. Effects: clears `suspended_on` and
+    `suspension_reason` on the hospital only; the suspension itself stays in its audit event, and
+    a `hospital.resume` event (from `suspended:<date>` to `active`) closes it in the history.
+    """
+    hospital = Hospital.objects.select_for_update().select_related("region").get(pk=hospital.pk)
+    if hospital.suspended_on is None:
+        raise SuspensionError("not_suspended")
+    was = suspended_state(hospital.suspended_on)
+    hospital.suspended_on = None
+    hospital.suspension_reason = ""
+    hospital.save(update_fields=["suspended_on", "suspension_reason"])
+    audit.record(
+        action=RESUME,
+        actor=actor,
+        obj=hospital,
+        region=hospital.region,
+        from_state=was,
+        to_state=ACTIVE,
+        reason=(reason or "").strip(),
+        ip=ip,
+    )
+    transaction.on_commit(_drop_hospital_snapshots)
+    return hospital
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from hospitals.models import CareType, Hospital, Kind, Level, Ownership
-from hospitals.selectors import SORTS, directory
+from hospitals.selectors import SORTS, directory, suspension_history
 from portal.models import Province, Region
 
 PAGE_SIZE = 20
@@ -46,7 +46,11 @@ def directory_list(request):
 
 def directory_detail(request, code: str):
     hospital = get_object_or_404(Hospital.objects.select_related("region", "province"), code=code)
-    return render(request, "hospitals/detail.html", {"hospital": hospital})
+    return render(
+        request,
+        "hospitals/detail.html",
+        {"hospital": hospital, "suspensions": suspension_history(hospital)},
+    )
 
 
 @login_required

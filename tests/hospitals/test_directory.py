@@ -163,15 +163,26 @@ def test_directory_renders_in_english(client, demo):
     assert "Sanya" in html
 
 
-def test_detail_page_shows_a_suspension_without_deleting_history(client, demo):
+def test_detail_page_shows_a_suspension_and_keeps_it_after_resumption(client, demo):
     import datetime
 
-    Hospital.objects.filter(code="H23010300016").update(
-        suspended_on=datetime.date(2026, 11, 1), suspension_reason="违规结算，暂停整改"
+    from hospitals.services import hospital_resume, hospital_suspend
+
+    hospital = Hospital.objects.get(code="H23010300016")
+    hospital_suspend(
+        hospital=hospital,
+        actor=demo["agency_dxal"],
+        suspended_on=datetime.date(2026, 11, 1),
+        reason="违规结算，暂停整改",
     )
     html = client.get(reverse("hospitals:detail", args=["H23010300016"])).content.decode()
     assert "暂停整改" in html and "2026-11-01" in html
-    assert Hospital.objects.filter(code="H23010300016").exists()
+    hospital_resume(hospital=hospital, actor=demo["agency_dxal"])
+    html = client.get(reverse("hospitals:detail", args=["H23010300016"])).content.decode()
+    assert 'id="suspension-history"' in html
+    assert "违规结算，暂停整改" in html and "2026-11-01" in html
+    assert "agency_dxal" not in html  # who decided is for the admin, not the public page
+    assert Hospital.objects.get(code="H23010300016").suspended_on is None
 
 
 def test_search_keys_give_full_pinyin_and_initials():

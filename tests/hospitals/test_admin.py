@@ -1,0 +1,184 @@
+"""The hospitals admin: the access log by region, suspension through the services, CSV import."""
+
+import pytest
+from django.urls import reverse
+
+from hospitals.models import AccessLog, Hospital
+from hospitals.services import access_log_record
+from portal.lib import idnumbers
+from portal.management.commands.demo_totp import current_code
+from portal.models import Region
+
+pytestmark = pytest.mark.django_db
+WANG = "232701195603120223"  # insured in 232700 (Daxinganling)
+CHEN = "210103198512010131"  # insured in 210100 (Shenyang)
+
+
+def staff_login(client, username: str) -> None:
+    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
+    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
+
+
+def listed(response) -> set[int]:
+    assert response.status_code == 200
+    return {row.pk for row in response.context["cl"].result_list}
+
+
+@pytest.fixture
+def log_rows(demo):
+    dxal, shenyang = Region.objects.get(code="232700"), Region.objects.get(code="210100")
+    sanya_hospital = Hospital.objects.get(code="H46020000002")
+    return {
+        # A Sanya hospital checks a Daxinganling person: Daxinganling's row (whose record).
+        "dxal_subject": access_log_record(
+            subject_hash=idnumbers.id_hash(WANG),
+            subject_region_id=dxal.pk,
+            hospital_id=sanya_hospital.pk,
+            purpose="eligibility",
+            outcome="eligible",
+        ),
+        # Daxinganling's own staff read a record: Daxinganling's row (who read).
+        "dxal_agency": access_log_record(
+            subject_hash=idnumbers.id_hash(CHEN),
+            agency_region=dxal,
+            purpose="review",
+            outcome="shown",
+        ),
+        # Shenyang's business only.
+        "shenyang": access_log_record(
+            subject_hash=idnumbers.id_hash(CHEN),
+            subject_region_id=shenyang.pk,
+            agency_region=shenyang,
+            purpose="review",
+            outcome="shown",
+        ),
+    }
+
+
+def test_agency_staff_see_only_their_regions_access_log(client, log_rows):
+    staff_login(client, "agency_dxal")
+    url = reverse("admin:hospitals_accesslog_changelist")
+    assert listed(client.get(url)) == {log_rows["dxal_subject"].pk, log_rows["dxal_agency"].pk}
+    other = reverse("admin:hospitals_accesslog_change", args=[log_rows["shenyang"].pk])
+    assert client.get(other).status_code in {302, 404}  # never the row itself
+    own = reverse("admin:hospitals_accesslog_change", args=[log_rows["dxal_subject"].pk])
+    assert client.get(own).status_code == 200
+
+
+def test_agency_staff_of_another_region_do_not_see_these_rows(client, log_rows):
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:hospitals_accesslog_changelist")
+    assert listed(client.get(url)) == {log_rows["shenyang"].pk}
+
+
+def test_access_log_search_by_full_id_number_uses_the_keyed_hash(client, log_rows):
+    staff_login(client, "agency_dxal")
+    url = reverse("admin:hospitals_accesslog_changelist")
+    assert listed(client.get(url, {"q": WANG})) == {log_rows["dxal_subject"].pk}
+    # Spaces and a lower-case check letter are the same number.
+    assert listed(client.get(url, {"q": "2327 0119 5603 1202 23"})) == {log_rows["dxal_subject"].pk}
+    assert listed(client.get(url, {"q": CHEN})) == {log_rows["dxal_agency"].pk}
+    # Searching the region's log never reaches another region's rows.
+    assert log_rows["shenyang"].pk not in listed(client.get(url, {"q": CHEN}))
+    # The plain number is not stored anywhere in the log.
+    assert not AccessLog.objects.filter(subject_hash__contains=WANG).exists()
+
+
+def test_access_log_cannot_be_changed_or_deleted_in_the_admin(client, log_rows):
+    staff_login(client, "admin")
+    row = log_rows["shenyang"]
+    client.post(
+        reverse("admin:hospitals_accesslog_changelist"),
+        {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"},
+    )
+    assert AccessLog.objects.filter(pk=row.pk).exists()
+    assert client.get(reverse("admin:hospitals_accesslog_add")).status_code == 403
+
+
+# Suspension from direct settlement
+
+
+def test_suspend_and_resume_write_audit_events_and_keep_the_history(
+    demo, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from hospitals.selectors import suspension_history
+    from hospitals.services import SuspensionError, hospital_resume, hospital_suspend
+    from portal.models import AuditEvent
+
+    hospital = Hospital.objects.get(code="H23270000002")
+    staff = demo["agency_dxal"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        hospital_suspend(
+            hospital=hospital,
+            actor=staff,
+            suspended_on=datetime.date(2026, 3, 1),
+            reason="违规结算",
+        )
+    assert callbacks, "the eligibility snapshot is dropped on commit"
+    with pytest.raises(SuspensionError, match="already_suspended"):
+        hospital_suspend(
+            hospital=hospital, actor=staff, suspended_on=datetime.date(2026, 3, 2), reason="x"
+        )
+    hospital_resume(hospital=hospital, actor=staff, reason="整改完成")
+    with pytest.raises(SuspensionError, match="not_suspended"):
+        hospital_resume(hospital=hospital, actor=staff)
+    with pytest.raises(SuspensionError, match="reason_required"):
+        hospital_suspend(
+            hospital=hospital, actor=staff, suspended_on=datetime.date(2026, 5, 1), reason=" "
+        )
+    hospital_suspend(
+        hospital=hospital, actor=staff, suspended_on=datetime.date(2026, 6, 1), reason="再次违规"
+    )
+
+    hospital.refresh_from_db()
+    assert hospital.suspended_on == datetime.date(2026, 6, 1)
+    assert hospital.suspension_reason == "再次违规"
+    events = AuditEvent.objects.filter(
+        object_type="hospitals.hospital", object_id=str(hospital.pk)
+    ).order_by("id")
+    assert [(e.action, e.from_state, e.to_state, e.reason) for e in events] == [
+        ("hospital.suspend", "active", "suspended:2026-03-01", "违规结算"),
+        ("hospital.resume", "suspended:2026-03-01", "active", "整改完成"),
+        ("hospital.suspend", "active", "suspended:2026-06-01", "再次违规"),
+    ]
+    assert all(e.actor == staff and e.region.code == "232700" for e in events)
+    current, past = suspension_history(hospital)
+    assert (current.suspended_on, current.reason, current.resumed_at) == (
+        datetime.date(2026, 6, 1),
+        "再次违规",
+        None,
+    )
+    assert past.suspended_on == datetime.date(2026, 3, 1) and past.reason == "违规结算"
+    assert past.resumed_at is not None and past.resume_reason == "整改完成"
+    assert past.decided_by == past.resumed_by == "agency_dxal"
+
+
+def test_admin_actions_suspend_and_resume_through_the_services_in_their_region_only(client, demo):
+    from portal.models import AuditEvent
+
+    staff_login(client, "agency_dxal")
+    own = Hospital.objects.get(code="H23270000001")
+    other = Hospital.objects.get(code="H46020000002")
+    url = reverse("admin:hospitals_hospital_changelist")
+    selected = {"action": "suspend", "_selected_action": [own.pk, other.pk]}
+    form = client.post(url, selected)
+    assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    assert Hospital.objects.get(pk=own.pk).suspended_on is None  # nothing before the form
+    client.post(url, {**selected, "apply": "1", "suspended_on": "2026-04-01", "reason": "欺诈骗保"})
+    own.refresh_from_db(), other.refresh_from_db()
+    assert str(own.suspended_on) == "2026-04-01" and own.suspension_reason == "欺诈骗保"
+    assert other.suspended_on is None  # another region's hospital is not theirs to suspend
+    event = AuditEvent.objects.get(action="hospital.suspend", object_id=str(own.pk))
+    assert event.actor.username == "agency_dxal" and event.reason == "欺诈骗保"
+
+    client.post(url, {"action": "resume", "_selected_action": [own.pk]})
+    own.refresh_from_db()
+    assert own.suspended_on is None and own.suspension_reason == ""
+    assert AuditEvent.objects.filter(action="hospital.resume", object_id=str(own.pk)).exists()
+
+    change = client.get(reverse("admin:hospitals_hospital_change", args=[own.pk]))
+    html = change.content.decode()
+    assert "2026-04-01" in html and "欺诈骗保" in html  # the past suspension is still shown
+    assert 'name="suspended_on"' not in html  # suspension is changed only by the actions
