@@ -1,31 +1,44 @@
-"""Scheduled jobs on filings (domain.md §2): expiry, commitment reminders and revocation.
+"""Scheduled jobs on filings (domain.md §2): expiry, commitment reminders and revocation, and
+the claim-deadline reminder the settlement app relies on (domain.md §3.4).
 
 Set-based, never a per-row save() loop: on PostgreSQL each kind of change is one statement
 (`UPDATE … RETURNING` feeding `INSERT … SELECT` of the audit events and notifications), in
 batches; the UPDATE re-checks `status = 'approved'` under the row lock, so of two overlapping
-runs only one changes a row (the other re-evaluates, finds it changed and skips it). Other
-databases take the same steps in ORM batches. Every change is conditional on the current
-state, so a rerun for the same day, or a second beat started by mistake, changes nothing.
+runs only one changes a row (the other re-evaluates, finds it changed and skips it). Reminders
+are one `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch feeding the notifications, so of
+two overlapping runs only the one whose reminder row went in writes the message, and neither
+fails. Other databases take the same steps in ORM batches. Every change is conditional on the
+current state, so a rerun for the same day, or a second beat started by mistake, changes
+nothing.
+
+Notifications written here are emailed by `portal.tasks.deliver_pending_notifications` (every
+five minutes), or, with `deliver=True` (the per-filing tasks), by one task each queued on
+commit; the sweep also catches any whose task was lost between the commit and the enqueue.
 """
 
 from __future__ import annotations
 
 import datetime
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from filings import rules
 from filings.models import Basis, Filing, FilingType, Status
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
 BATCH = 100_000
 FILING = "filings.filing"
+CLAIM = "settlement.claim"
 # Reminder thresholds before the commitment deadline, largest first (each sent once, ever).
 REMINDER_DAYS = (30, 7, 1)
+CLAIM_REMINDER_KIND = "claim_deadline"
 
 
 @dataclass(frozen=True)
@@ -34,10 +47,11 @@ class Change:
 
     name: str
     to_status: str
-    where_sql: str  # on filings_filing f, parameters %(today)s
+    where_sql: str  # on filings_filing f, parameters %(today)s and `params`
     where_q: Q
     action: str
     notify_agency: bool = False
+    params: dict = field(default_factory=dict)
 
     def subject(self) -> str:
         if self.to_status == Status.REVOKED:
@@ -53,17 +67,36 @@ class Change:
         return _("Filing {n} has expired. File again if you still need treatment there.")
 
 
+def _not_extended_q(today: datetime.date) -> Q:
+    return Q(extended_until__isnull=True) | Q(extended_until__lt=today)
+
+
 def _expired_q(today: datetime.date) -> Q:
-    return Q(valid_until__lt=today) & (Q(extended_until__isnull=True) | Q(extended_until__lt=today))
+    return Q(valid_until__lt=today) & _not_extended_q(today)
 
 
-_EXPIRED_SQL = (
-    "f.valid_until < %(today)s AND (f.extended_until IS NULL OR f.extended_until < %(today)s)"
-)
+_NOT_EXTENDED_SQL = "(f.extended_until IS NULL OR f.extended_until < %(today)s)"
+_EXPIRED_SQL = f"f.valid_until < %(today)s AND {_NOT_EXTENDED_SQL}"
 
 
-def changes(today: datetime.date) -> list[Change]:
+def _course_over(today: datetime.date, course_lengths: Iterable[int]) -> tuple[str, Q, dict]:
+    """Started referrals whose course is over (domain.md §2.2, Daxinganling: 60 days).
+
+    One term per course length in use (in practice one, 60), so each compares
+    `treatment_started_on` with a date and the partial index `filing_referral_course` serves it.
+    """
+    sql, q, params = [], Q(pk__in=[]), {}
+    for days in sorted({int(d) for d in course_lengths}):
+        cutoff = rules.course_over_if_started_by(today, days)
+        sql.append(f"(f.course_days = {days:d} AND f.treatment_started_on <= %(course_{days:d})s)")
+        q |= Q(course_days=days, treatment_started_on__lte=cutoff)
+        params[f"course_{days:d}"] = cutoff
+    return (f"({' OR '.join(sql)})" if sql else "FALSE"), q, params
+
+
+def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Change]:
     approved = Q(status=Status.APPROVED)
+    course_sql, course_q, course_params = _course_over(today, course_lengths)
     return [
         Change(
             "expire_temporary",
@@ -72,14 +105,31 @@ def changes(today: datetime.date) -> list[Change]:
             approved & Q(type=FilingType.TEMPORARY) & _expired_q(today),
             "filing.expire",
         ),
-        # Referrals: valid_until is the start window, or the end of the course once treatment
-        # started (set by the service), unless extended.
+        # Referrals not started within their start window (Daxinganling: 1 month), and
+        # referrals with a plain validity (Liaoning: 6 months), unless extended.
         Change(
             "expire_referral",
             Status.EXPIRED,
-            f"f.type = 'referral' AND {_EXPIRED_SQL}",
-            approved & Q(type=FilingType.REFERRAL) & _expired_q(today),
+            "f.type = 'referral' AND (f.treatment_started_on IS NULL OR f.course_days IS NULL) "
+            f"AND {_EXPIRED_SQL}",
+            approved
+            & Q(type=FilingType.REFERRAL)
+            & (Q(treatment_started_on__isnull=True) | Q(course_days__isnull=True))
+            & _expired_q(today),
             "filing.expire",
+        ),
+        # Started referrals whose one course (Daxinganling: 60 days) is over, unless extended.
+        Change(
+            "expire_referral_course",
+            Status.EXPIRED,
+            "f.type = 'referral' AND f.treatment_started_on IS NOT NULL "
+            f"AND {course_sql} AND {_NOT_EXTENDED_SQL}",
+            approved
+            & Q(type=FilingType.REFERRAL, treatment_started_on__isnull=False)
+            & course_q
+            & _not_extended_q(today),
+            "filing.expire",
+            params=course_params,
         ),
         Change(
             "expire_emergency",
@@ -120,6 +170,19 @@ def changes(today: datetime.date) -> list[Change]:
     ]
 
 
+def course_lengths(ids: list[int] | None = None) -> list[int]:
+    """The course lengths of the started referrals (an index-only scan of a few rows)."""
+    started = Filing.objects.filter(
+        status=Status.APPROVED,
+        type=FilingType.REFERRAL,
+        treatment_started_on__isnull=False,
+        course_days__isnull=False,
+    )
+    if ids is not None:
+        started = started.filter(id__in=ids)
+    return sorted(started.order_by().values_list("course_days", flat=True).distinct())
+
+
 _PG_CHANGE = """
 WITH picked AS (
     SELECT f.id FROM filings_filing f
@@ -139,21 +202,36 @@ WITH picked AS (
     SELECT p.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/filings/', %(now)s
     FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
     WHERE p.user_id IS NOT NULL
+    RETURNING id
 ), agency_notes AS (
     INSERT INTO portal_notification (user_id, subject, body, url, created_at)
     SELECT s.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/admin/', %(now)s
     FROM changed c JOIN portal_agency a ON a.region_id = c.insured_region_id
     JOIN portal_agencystaff s ON s.agency_id = a.id
     WHERE %(notify_agency)s
+    RETURNING id
 )
-SELECT count(*) FROM changed
+SELECT (SELECT count(*) FROM changed),
+    CASE WHEN %(collect)s THEN
+        ARRAY(SELECT id FROM person_notes UNION ALL SELECT id FROM agency_notes)
+    END
 """
 
 
-def _apply_pg(change: Change, today: datetime.date, now: datetime.datetime) -> int:
-    total = 0
-    sql = _PG_CHANGE.format(where=change.where_sql)
-    params = {
+def pg_change_sql(change: Change, ids: list[int] | None = None) -> str:
+    where = change.where_sql + (" AND f.id = ANY(%(ids)s)" if ids is not None else "")
+    return _PG_CHANGE.format(where=where)
+
+
+def pg_change_params(
+    change: Change,
+    today: datetime.date,
+    now: datetime.datetime,
+    ids: list[int] | None = None,
+    collect: bool = False,
+) -> dict:
+    return {
+        **change.params,
         "today": today,
         "now": now,
         "to": change.to_status,
@@ -163,29 +241,52 @@ def _apply_pg(change: Change, today: datetime.date, now: datetime.datetime) -> i
         "body": change.body(),
         "batch": BATCH,
         "notify_agency": change.notify_agency,
+        "ids": ids,
+        "collect": collect,
     }
+
+
+def _deliver_on_commit(note_ids: list[int]) -> None:
+    if not note_ids:
+        return
+    from portal.tasks import deliver_notification
+
+    transaction.on_commit(lambda: [deliver_notification.delay(pk) for pk in note_ids])
+
+
+def _apply_pg(
+    change: Change, today: datetime.date, now: datetime.datetime, ids, deliver: bool
+) -> int:
+    total = 0
+    sql = pg_change_sql(change, ids)
+    params = pg_change_params(change, today, now, ids, collect=deliver)
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            count = cursor.fetchone()[0]
+            count, note_ids = cursor.fetchone()
+            if deliver:
+                _deliver_on_commit(note_ids or [])
         total += count
         if count < BATCH:
             return total
 
 
-def _apply_orm(change: Change, today: datetime.date, now: datetime.datetime) -> int:
+def _apply_orm(
+    change: Change, today: datetime.date, now: datetime.datetime, ids, deliver: bool
+) -> int:
     total = 0
+    where = change.where_q & Q(id__in=ids) if ids is not None else change.where_q
     while True:
         with transaction.atomic():
             rows = list(
-                Filing.objects.filter(change.where_q)
+                Filing.objects.filter(where)
                 .order_by("id")
                 .values("id", "number", "person__user_id", "insured_region_id")[:BATCH]
             )
             if not rows:
                 return total
-            ids = [r["id"] for r in rows]
-            Filing.objects.filter(id__in=ids, status=Status.APPROVED).update(
+            ids_now = [r["id"] for r in rows]
+            Filing.objects.filter(id__in=ids_now, status=Status.APPROVED).update(
                 status=change.to_status, updated_at=now
             )
             AuditEvent.objects.bulk_create(
@@ -227,20 +328,136 @@ def _apply_orm(change: Change, today: datetime.date, now: datetime.datetime) -> 
                     for r in rows
                     for uid in staff.get(r["insured_region_id"], [])
                 ]
-            Notification.objects.bulk_create(notes)
+            created = Notification.objects.bulk_create(notes)
+            if deliver:
+                _deliver_on_commit([n.pk for n in created if n.pk])
         total += len(rows)
 
 
-def apply_changes(today: datetime.date | None = None) -> dict[str, int]:
-    """Expire and revoke everything due on `today`. Returns rows changed per kind."""
+def apply_changes(
+    today: datetime.date | None = None, *, ids: list[int] | None = None, deliver: bool = False
+) -> dict[str, int]:
+    """Expire and revoke everything due on `today` (only the filings `ids`, if given).
+
+    Returns rows changed per kind. With `deliver`, each notification written is emailed by its
+    own task queued on commit.
+    """
     today = today or timezone.localdate()
     now = timezone.now()
     apply = _apply_pg if connection.vendor == "postgresql" else _apply_orm
     with translation.override("zh-hans"):
-        return {change.name: apply(change, today, now) for change in changes(today)}
+        return {
+            change.name: apply(change, today, now, ids, deliver)
+            for change in changes(today, course_lengths(ids))
+        }
 
 
-def send_commitment_reminders(today: datetime.date | None = None) -> dict[str, int]:
+@dataclass(frozen=True)
+class Due:
+    """One reminder to write: the object, its due date, who is told and what."""
+
+    id: int
+    number: str
+    due_date: datetime.date
+    user_id: int | None
+    body: str
+
+
+_PG_REMIND = """
+WITH due AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(numbers)s::text[], %(dates)s::date[],
+        %(users)s::bigint[], %(bodies)s::text[]) AS d(id, number, due_date, user_id, body)
+), sent AS (
+    INSERT INTO portal_reminder (object_type, object_id, kind, due_date, created_at)
+    SELECT %(object_type)s, d.id::text, %(kind)s, d.due_date, %(now)s FROM due d
+    ON CONFLICT DO NOTHING
+    RETURNING object_id
+), notes AS (
+    INSERT INTO portal_notification (user_id, subject, body, url, created_at)
+    SELECT d.user_id, %(subject)s, d.body, %(url)s, %(now)s
+    FROM sent s JOIN due d ON d.id::text = s.object_id
+    WHERE d.user_id IS NOT NULL
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM sent), ARRAY(SELECT id FROM notes)
+"""
+
+
+def _remind(
+    due: list[Due], *, object_type: str, kind: str, subject: str, url: str, deliver: bool
+) -> int:
+    """Write the reminder rows and, for each one that went in, the notification: one
+    transaction, so a reminder is never recorded without its message or sent twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A concurrent run's reminder rows make ours conflict and drop out, without error.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _PG_REMIND,
+                    {
+                        "ids": [d.id for d in due],
+                        "numbers": [d.number for d in due],
+                        "dates": [d.due_date for d in due],
+                        "users": [d.user_id for d in due],
+                        "bodies": [d.body for d in due],
+                        "object_type": object_type,
+                        "kind": kind,
+                        "now": now,
+                        "subject": subject,
+                        "url": url,
+                    },
+                )
+                count, note_ids = cursor.fetchone()
+        else:
+            existing = set(
+                Reminder.objects.filter(
+                    object_type=object_type, kind=kind, object_id__in=[str(d.id) for d in due]
+                ).values_list("object_id", "due_date")
+            )
+            new = [d for d in due if (str(d.id), d.due_date) not in existing]
+            Reminder.objects.bulk_create(
+                Reminder(
+                    object_type=object_type, object_id=str(d.id), kind=kind, due_date=d.due_date
+                )
+                for d in new
+            )
+            created = Notification.objects.bulk_create(
+                Notification(user_id=d.user_id, subject=subject, url=url, body=d.body)
+                for d in new
+                if d.user_id
+            )
+            count, note_ids = len(new), [n.pk for n in created if n.pk]
+        if deliver:
+            _deliver_on_commit(note_ids)
+    return count
+
+
+def _batches(rows: QuerySet) -> Iterator[list[dict]]:
+    """Keyset batches by id: rows reminded in one batch leave the set without skipping others."""
+    last = 0
+    while True:
+        batch = list(rows.filter(id__gt=last).order_by("id")[:BATCH])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]["id"]
+
+
+def _not_reminded(object_type: str, kind: str, due_field: str | None) -> Exists:
+    reminders = Reminder.objects.filter(
+        object_type=object_type,
+        kind=kind,
+        object_id=Cast(OuterRef("id"), CharField()),
+    )
+    if due_field:
+        reminders = reminders.filter(due_date=OuterRef(due_field))
+    return ~Exists(reminders)
+
+
+def send_commitment_reminders(
+    today: datetime.date | None = None, *, ids: list[int] | None = None, deliver: bool = False
+) -> dict[str, int]:
     """Reminders 30, 7 and 1 days before the commitment deadline, each sent once, ever.
 
     The reminder row (filing, kind, deadline) is unique and committed with the notification, so
@@ -250,59 +467,98 @@ def send_commitment_reminders(today: datetime.date | None = None) -> dict[str, i
     sent = {}
     thresholds = list(REMINDER_DAYS) + [0]
     with translation.override("zh-hans"):
+        subject = _("Reminder: supply your commitment materials")
+        body = _("Filing {n}: supply the promised materials by {d}, or the filing will be revoked.")
         for days, next_days in zip(thresholds, thresholds[1:], strict=False):
             kind = f"commitment_{days}"
             due = Filing.objects.filter(
+                _not_reminded(FILING, kind, "commitment_deadline"),
                 status=Status.APPROVED,
                 basis=Basis.COMMITMENT,
                 materials_accepted_at__isnull=True,
                 commitment_deadline__gt=today + datetime.timedelta(days=next_days),
                 commitment_deadline__lte=today + datetime.timedelta(days=days),
-            ).values("id", "number", "commitment_deadline", "person__user_id")
-            count = 0
-            for start in range(0, 10**9, BATCH):
-                chunk = list(due.order_by("id")[start : start + BATCH])
-                if not chunk:
-                    break
-                count += _remind(chunk, kind)
-            sent[kind] = count
+            )
+            if ids is not None:
+                due = due.filter(id__in=ids)
+            rows = due.values("id", "number", "commitment_deadline", "person__user_id")
+            sent[kind] = sum(
+                _remind(
+                    [
+                        Due(
+                            r["id"],
+                            r["number"],
+                            r["commitment_deadline"],
+                            r["person__user_id"],
+                            body.format(n=r["number"], d=r["commitment_deadline"]),
+                        )
+                        for r in batch
+                    ],
+                    object_type=FILING,
+                    kind=kind,
+                    subject=subject,
+                    url="/filings/",
+                    deliver=deliver,
+                )
+                for batch in _batches(rows)
+            )
     return sent
 
 
-def _remind(rows: list[dict], kind: str) -> int:
-    with transaction.atomic():
-        existing = set(
-            Reminder.objects.filter(
-                object_type=FILING, kind=kind, object_id__in=[str(r["id"]) for r in rows]
-            ).values_list("object_id", "due_date")
+def claim_discharges_due(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The discharge dates whose claim deadline falls within the reminder period: from today
+    to CLAIM_REMINDER_DAYS ahead (month ends make `claim_deadline` step, so search exactly)."""
+    from settlement.rules import CLAIM_REMINDER_DAYS, claim_deadline
+
+    last = today + datetime.timedelta(days=CLAIM_REMINDER_DAYS)
+    first_day = today - datetime.timedelta(days=400)
+    while claim_deadline(first_day) < today:
+        first_day += datetime.timedelta(days=1)
+    last_day = last - datetime.timedelta(days=400)
+    while claim_deadline(last_day + datetime.timedelta(days=1)) <= last:
+        last_day += datetime.timedelta(days=1)
+    return first_day, last_day
+
+
+def send_claim_reminders(today: datetime.date | None = None) -> dict[str, int]:
+    """domain.md §3.4: a returned claim must be resubmitted within 12 months of discharge.
+
+    The person is reminded once, ever, when the deadline is at most 30 days away (the reminder
+    row is keyed on the claim, the kind and the deadline).
+    """
+    from settlement.models import Claim, ClaimStatus
+    from settlement.rules import claim_deadline
+
+    today = today or timezone.localdate()
+    first_day, last_day = claim_discharges_due(today)
+    rows = Claim.objects.filter(
+        _not_reminded(CLAIM, CLAIM_REMINDER_KIND, None),
+        status=ClaimStatus.RETURNED,
+        discharged_on__gte=first_day,
+        discharged_on__lte=last_day,
+    ).values("id", "number", "discharged_on", "person__user_id")
+    with translation.override("zh-hans"):
+        subject = _("Reminder: resubmit your returned claim before the deadline")
+        body = _(
+            "Claim {n} was returned to you. Correct and resubmit it by {d}: after that date "
+            "it can no longer be reimbursed."
         )
-        new = [r for r in rows if (str(r["id"]), r["commitment_deadline"]) not in existing]
-        # The unique constraint is the guard against a concurrent run: a duplicate aborts this
-        # batch, and the next run finds the reminders already there.
-        Reminder.objects.bulk_create(
-            Reminder(
-                object_type=FILING,
-                object_id=str(r["id"]),
-                kind=kind,
-                due_date=r["commitment_deadline"],
-            )
-            for r in new
-        )
-        subject = _("Reminder: supply your commitment materials")
-        Notification.objects.bulk_create(
-            Notification(
-                user_id=r["person__user_id"],
+        count = 0
+        for batch in _batches(rows):
+            due = []
+            for r in batch:
+                deadline = claim_deadline(r["discharged_on"])
+                text = body.format(n=r["number"], d=deadline)
+                due.append(Due(r["id"], r["number"], deadline, r["person__user_id"], text))
+            count += _remind(
+                due,
+                object_type=CLAIM,
+                kind=CLAIM_REMINDER_KIND,
                 subject=subject,
-                url="/filings/",
-                body=_(
-                    "Filing {n}: supply the promised materials by {d}, or the filing will be "
-                    "revoked."
-                ).format(n=r["number"], d=r["commitment_deadline"]),
+                url="/settlement/claims/",
+                deliver=False,
             )
-            for r in new
-            if r["person__user_id"]
-        )
-    return len(new)
+    return {CLAIM_REMINDER_KIND: count}
 
 
 def run_nightly(today: datetime.date | None = None) -> JobRun:
@@ -313,6 +569,7 @@ def run_nightly(today: datetime.date | None = None) -> JobRun:
     try:
         details.update(apply_changes(today))
         details.update(send_commitment_reminders(today))
+        details.update(send_claim_reminders(today))
     except Exception as exc:  # noqa: BLE001 - recorded for the admin, then re-raised
         JobRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", details=details

@@ -188,6 +188,13 @@ class Filing(models.Model):
                 ),
                 name="filing_commitment_due",
             ),
+            # The nightly job's started referrals (course over, domain.md §2.2): few rows,
+            # and an index-only scan for the course lengths in use.
+            models.Index(
+                fields=["treatment_started_on", "course_days"],
+                condition=Q(status="approved", type="referral", treatment_started_on__isnull=False),
+                name="filing_referral_course",
+            ),
             models.Index(fields=["person", "status"], name="filing_person_status"),
         ]
 

@@ -106,6 +106,16 @@ def course_end(started_on: datetime.date, params: Parameters) -> datetime.date |
     return started_on + datetime.timedelta(days=params.referral_course_days - 1)
 
 
+def course_over_if_started_by(today: datetime.date, course_days: int) -> datetime.date:
+    """The latest start of treatment whose course of `course_days` days is over by `today`.
+
+    The course's last day is `course_end` (start + days - 1), so it is over once
+    start + days - 1 < today, that is, start <= today - days. The nightly job expires a
+    started referral with `treatment_started_on <= ` this date, unless it was extended.
+    """
+    return today - datetime.timedelta(days=course_days)
+
+
 def commitment_deadline(approved_on: datetime.date, params: Parameters) -> datetime.date:
     """domain.md §2.1: materials within the commitment period (6 months) of approval."""
     return approved_on + relativedelta(months=params.commitment_months)

@@ -201,8 +201,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-# Above the hard time limit, so an unacknowledged task is redelivered only after it must be dead.
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 600)
+# The longest-running tasks (the nightly filings job) set these limits; the longest hard limit
+# of any task, checked for every registered task by tests/portal/test_celery_worker.py.
+JOB_TIME_LIMIT = 2000
+JOB_SOFT_TIME_LIMIT = 1800
+# Redis hands an unacknowledged task to another worker after the visibility timeout. Derived
+# from the hard limits, so a task is redelivered only once the worker that had it must be dead
+# (a lower value would run a slow but healthy job twice at once). Not read from the
+# environment: only the test settings may shorten it.
+CELERY_VISIBILITY_TIMEOUT = max(CELERY_TASK_TIME_LIMIT, JOB_TIME_LIMIT) + 600
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
