@@ -6,12 +6,18 @@ All dates are relative to the day the demo is seeded.
 from __future__ import annotations
 
 import datetime
+import io
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from filings.models import Filing, FilingParameters
+from filings import uploads
+from filings.models import Filing, FilingParameters, Material
 from hospitals.models import Hospital
 from portal.lib import idnumbers
 from portal.models import AuditEvent, InsuredPerson, Region
@@ -197,7 +203,65 @@ def seed(out) -> list[tuple[str, str]]:
         )
         filing.hospitals.set([hospitals[c] for c in spec.get("hospitals", [])])
         _timeline(filing, spec, at, decided)
+    for number, kind, name, make in MATERIALS:
+        _material(Filing.objects.get(number=number), kind, name, make)
     return []
+
+
+def _scan(width: int = 420, height: int = 300) -> Image.Image:
+    """A plain drawing of a scanned page: a frame, a photo box and lines of "text"."""
+    image = Image.new("RGB", (width, height), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([8, 8, width - 9, height - 9], outline=(150, 40, 40), width=3)
+    draw.rectangle([24, 40, 110, 150], outline=(120, 120, 120), width=2)
+    for row in range(6):
+        y = 50 + row * 34
+        draw.line([130, y, width - 30, y], fill=(90, 90, 90), width=2)
+    return image
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    _scan().save(out, "PNG")
+    return out.getvalue()
+
+
+def _pdf() -> bytes:
+    out = io.BytesIO()
+    _scan(595, 842).save(out, "PDF", resolution=72)
+    return out.getvalue()
+
+
+# shared/demo.md: 王秀兰's household register (accepted), 孙国强's property certificate.
+MATERIALS = [
+    ("BA232700000001", "household_register", "户口簿.png", _png),
+    ("BA210100000002", "property_certificate", "房产证.pdf", _pdf),
+]
+
+
+def _material(filing: Filing, kind: str, name: str, make) -> None:
+    """One demo material through the upload pipeline; a rerun keeps the row and only rewrites
+    its file if it is missing (a fresh media directory)."""
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    existing = Material.objects.filter(filing=filing, kind=kind).order_by("id").first()
+    if existing is not None and (root / existing.stored_name).is_file():
+        return
+    checked = uploads.check_upload(SimpleUploadedFile(name, make()))
+    if existing is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / existing.stored_name).write_bytes(checked.content)
+        Material.objects.filter(pk=existing.pk).update(
+            content_type=checked.content_type, size=len(checked.content)
+        )
+        return
+    Material.objects.create(
+        filing=filing,
+        kind=kind,
+        stored_name=uploads.store(checked, str(root)),
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=len(checked.content),
+    )
 
 
 def _timeline(filing: Filing, spec: dict, submitted_at, decided_at) -> None:

@@ -10,6 +10,8 @@ from PIL import Image
 from filings import uploads
 from tests.filings import corpus
 
+HOSTILE = corpus.hostile()
+
 
 def _upload(name, content):
     """The file as the pipeline sees it, with the client's name untouched (Django's own
@@ -26,16 +28,43 @@ def test_django_uploaded_files_are_accepted_too():
 
 
 def test_hostile_corpus_has_at_least_50_files_and_none_is_accepted():
-    items = corpus.hostile()
+    items = HOSTILE
     assert len(items) >= 50
     accepted = []
-    for name, content, what in items:
+    for name, content, what, _code in items:
         try:
             uploads.check_upload(_upload(name, content))
             accepted.append(what)
         except uploads.UploadRefused as refused:
             assert refused.messages and refused.messages[0], what
     assert accepted == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what", "code"),
+    HOSTILE,
+    ids=[item[0].encode("unicode_escape").decode() for item in HOSTILE],
+)
+def test_each_hostile_file_is_refused_for_its_own_reason(name, content, what, code):
+    with pytest.raises(uploads.UploadRefused) as refused:
+        uploads.check_upload(_upload(name, content))
+    assert refused.value.code == code, what
+    assert refused.value.messages[0]
+
+
+def test_the_corpus_covers_every_reason_for_refusal():
+    codes = {code for *_rest, code in HOSTILE}
+    assert codes >= {
+        "name",
+        "too_large",
+        "empty",
+        "type",
+        "bomb",
+        "broken",
+        "polyglot",
+        "pdf_active",
+        "pdf_encrypted",
+    }
 
 
 @pytest.mark.parametrize(("name", "content", "what"), corpus.genuine())
@@ -71,5 +100,6 @@ def test_every_refusal_says_why_in_chinese_and_english():
 
 def test_at_most_10_files_per_filing():
     uploads.check_count(8, 2)
-    with pytest.raises(uploads.UploadRefused):
+    with pytest.raises(uploads.UploadRefused) as refused:
         uploads.check_count(9, 2)
+    assert refused.value.code == "too_many"
