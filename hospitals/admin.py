@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -142,6 +143,15 @@ class HospitalAdmin(ImportExportModelAdmin):
             done += 1
         self._report(request, done, queryset.count() - done, _("%(n)d hospitals resumed."))
 
+    def get_search_results(self, request, queryset, search_term):
+        """The hospital picker of a new API key offers the agency's own hospitals only."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        picking_for_key = request.GET.get("model_name") == "apikey"
+        if picking_for_key and not request.user.is_superuser:
+            region = agency_region(request.user)
+            queryset = queryset.filter(region=region) if region else queryset.none()
+        return queryset, may_have_duplicates
+
     def save_model(self, request, obj, form, change):
         from hospitals.services import hospital_fill_search_keys
 
@@ -172,10 +182,41 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        """Agency staff see the keys of their own region's hospitals only."""
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        region = agency_region(request.user)
+        return qs.filter(hospital__region=region) if region else qs.none()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "hospital" and not request.user.is_superuser:
+            region = agency_region(request.user)
+            kwargs["queryset"] = (
+                Hospital.objects.filter(region=region) if region else Hospital.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         key, plain = api_key_create(hospital=obj.hospital, actor=request.user, name=obj.name)
         obj.pk = key.pk
-        messages.warning(request, _("The new key, shown only this once: %(key)s") % {"key": plain})
+        request._new_api_key = plain  # for response_add only: never stored, never a message
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the new key on the response itself, once: not through messages, which would
+        keep it in a cookie or the session until the next page."""
+        return TemplateResponse(
+            request,
+            "admin/hospitals/apikey_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("New API key"),
+                "key": obj,
+                "plain": request._new_api_key,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):

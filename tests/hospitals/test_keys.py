@@ -1,13 +1,18 @@
 """API keys: created by command or in the admin (shown once, stored hashed), revoked at once in
 this process, last-used times, and agency staff scoped to their own region's hospitals."""
 
+import re
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from hospitals import auth
 from hospitals.eligibility_selectors import clear_caches
-from hospitals.models import Hospital
-from hospitals.services import api_key_create, api_key_revoke
+from hospitals.models import ApiKey, Hospital
+from hospitals.services import api_key_create, api_key_revoke, digest
 from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent
 
@@ -67,3 +72,91 @@ def test_key_revoked_by_the_admin_action_gets_401_at_once(
     assert key.revoked_at is not None
     assert AuditEvent.objects.filter(action="api_key.revoke", object_id=str(key.pk)).exists()
     assert ask(api, plain).status_code == 401
+
+
+def _columns(key: ApiKey) -> list[str]:
+    return [str(getattr(key, f.attname)) for f in ApiKey._meta.concrete_fields]
+
+
+def test_create_hospital_key_prints_the_key_alone_on_its_last_line_and_stores_a_hash(client, demo):
+    out, err = StringIO(), StringIO()
+    call_command("create_hospital_key", "h23010300001", "--name", "HIS", stdout=out, stderr=err)
+    plain = out.getvalue().rstrip("\n").splitlines()[-1]
+    assert plain == plain.strip() and " " not in plain and len(plain) > 40
+    assert plain not in err.getvalue()
+    key = ApiKey.objects.get(digest=digest(plain))
+    assert key.hospital.code == "H23010300001" and key.name == "HIS"
+    assert key.created_at is not None and key.last_used_at is None
+    assert not any(plain in value or plain.split(".")[1] in value for value in _columns(key))
+    assert ask(client, plain).status_code in {200, 404}  # authenticated: the key works
+    assert AuditEvent.objects.filter(action="api_key.create", object_id=str(key.pk)).exists()
+
+
+def test_create_hospital_key_refuses_an_unknown_hospital(demo):
+    with pytest.raises(CommandError, match="H99"):
+        call_command("create_hospital_key", "H99", stdout=StringIO(), stderr=StringIO())
+    assert not ApiKey.objects.exists()
+
+
+def test_admin_shows_a_new_key_once_and_stores_only_its_hash(client, demo):
+    from django.contrib.sessions.models import Session
+
+    staff_login(client, "agency_dxal")
+    hospital = Hospital.objects.get(code="H23270000001")
+    response = client.post(
+        reverse("admin:hospitals_apikey_add"), {"hospital": hospital.pk, "name": "HIS"}
+    )
+    assert response.status_code == 200
+    match = re.search(r'id="new-api-key"[^>]*>([^<]+)<', response.content.decode())
+    assert match, "the new key is shown on the response"
+    plain = match.group(1)
+    key = ApiKey.objects.get(hospital=hospital)
+    assert key.digest == digest(plain) and plain.startswith(key.prefix)
+    assert not any(plain in value for value in _columns(key))
+    # Shown once: not kept for a later page, not in the session, not in a message cookie.
+    listing = client.get(reverse("admin:hospitals_apikey_changelist")).content.decode()
+    assert key.prefix in listing and plain not in listing
+    assert not any(plain in str(s.get_decoded()) for s in Session.objects.all())
+    assert not any(plain in morsel.value for morsel in client.cookies.values())
+    assert ask(client, plain).status_code == 200
+
+
+def test_last_used_time_is_recorded_after_a_call(client, demo):
+    key, plain = api_key_create(hospital=Hospital.objects.get(code="H46020000002"))
+    before = timezone.now()
+    assert ask(client, plain).status_code == 200
+    # Last-used times are written in one statement at the process's next snapshot reload.
+    auth.keys.loaded_at -= auth.CACHE_SECONDS + 1
+    assert ask(client, plain).status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at is not None and key.last_used_at >= before
+    client.force_login(demo["hosp_h46020000002"])
+    home = client.get(reverse("hospitals:home")).content.decode()
+    assert timezone.localtime(key.last_used_at).strftime("%Y-%m-%d %H:%M") in home
+
+
+def test_agency_staff_manage_only_their_own_regions_keys(client, demo):
+    own, own_plain = api_key_create(hospital=Hospital.objects.get(code="H23270000001"))
+    other, other_plain = api_key_create(hospital=Hospital.objects.get(code="H46020000002"))
+    staff_login(client, "agency_dxal")
+    changelist = reverse("admin:hospitals_apikey_changelist")
+    response = client.get(changelist)
+    assert {k.pk for k in response.context["cl"].result_list} == {own.pk}
+    # Revoking another region's key through the action does nothing.
+    client.post(changelist, {"action": "revoke", "_selected_action": [other.pk]})
+    other.refresh_from_db()
+    assert other.revoked_at is None
+    # A key for another region's hospital cannot be created.
+    response = client.post(
+        reverse("admin:hospitals_apikey_add"),
+        {"hospital": Hospital.objects.get(code="H46020000002").pk, "name": "x"},
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert ApiKey.objects.filter(hospital__code="H46020000002").count() == 1
+    # The hospital picker offers their own region's hospitals only.
+    picker = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "hospitals", "model_name": "apikey", "field_name": "hospital", "term": ""},
+    ).json()
+    codes = {Hospital.objects.get(pk=r["id"]).code for r in picker["results"]}
+    assert codes == {"H23270000001", "H23270000002"}
