@@ -41,6 +41,7 @@ from settlement.rules import RuleError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENTS = Decimal("0.01")
+MONEY = {"total", "fund_pay", "person_pay"}
 JOB_NAME = "settlement.clearing"
 STATEMENT = "settlement.clearingstatement"
 DISCREPANCY = "settlement.clearingdiscrepancy"
@@ -140,19 +141,26 @@ def _sum(field: str) -> Sum:
     return Sum(field, output_field=DecimalField(max_digits=14, decimal_places=2), default=0)
 
 
+def _cents(row: dict) -> dict:
+    # SQLite returns sums of decimals unquantized (as floats made Decimal): round once here.
+    return {k: Decimal(v).quantize(CENTS) if k in MONEY else v for k, v in row.items()}
+
+
 def line_totals(statement: ClearingStatement) -> dict:
     """count, total, fund_pay, person_pay aggregated over the statement's lines."""
-    return ClearingLine.objects.filter(statement=statement).aggregate(
-        settlement_count=Count("id"),
-        total=_sum("total"),
-        fund_pay=_sum("fund_pay"),
-        person_pay=_sum("person_pay"),
+    return _cents(
+        ClearingLine.objects.filter(statement=statement).aggregate(
+            settlement_count=Count("id"),
+            total=_sum("total"),
+            fund_pay=_sum("fund_pay"),
+            person_pay=_sum("person_pay"),
+        )
     )
 
 
 def hospital_subtotals(statement: ClearingStatement) -> list[dict]:
     """Per hospital: code, name, name_en, count, total, fund_pay, person_pay (one query)."""
-    return list(
+    rows = (
         ClearingLine.objects.filter(statement=statement)
         .values(
             code=F("settlement__hospital__code"),
@@ -167,6 +175,7 @@ def hospital_subtotals(statement: ClearingStatement) -> list[dict]:
         )
         .order_by("code")
     )
+    return [_cents(row) for row in rows]
 
 
 # -- writes --------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ import pytest
 import time_machine
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from hospitals.models import Hospital
 from portal.demo import TOTP_SECRETS
@@ -32,6 +34,7 @@ from settlement.models import (
     ClearingDiscrepancy,
     ClearingLine,
     ClearingStatement,
+    DiscrepancyStatus,
     Settlement,
 )
 from tests.portal.factories import InsuredPersonFactory, make_id_number
@@ -512,21 +515,30 @@ def test_rule_3_5_csv_carries_the_statement_totals_and_lines_that_add_up_to_them
     assert {r[1] for r in lines} <= codes
 
 
-def test_rule_3_5_pdf_shows_the_number_totals_and_what_it_supersedes(client, small, demo):
+def test_rule_3_5_pdf_shows_number_totals_discrepancies_and_the_supersession(client, small, demo):
     old = statement_of("210100", "210200")
     clearing.discrepancy_report(
-        statement=old, kind="other", description="核对", actor=demo["agency_shenyang"]
+        statement=old, kind="other", description="核对医院名称", actor=demo["agency_shenyang"]
     )
     new = clearing.statement_correct(statement=old, actor=demo["agency_shenyang"], reason="更正")
+    old.refresh_from_db()
     staff_login(client, "agency_shenyang")
 
-    response = client.get(reverse("settlement:statement-pdf", args=[new.number]))
+    response = client.get(reverse("settlement:statement-pdf", args=[old.number]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = _pdf_text(response.content)
-    for value in (new.number, old.number, str(new.total), str(new.fund_pay), str(new.person_pay)):
+    text = "".join(_pdf_text(response.content).split())  # table cells wrap their text
+    for value in (old.number, str(old.total), str(old.fund_pay), str(old.person_pay)):
         assert value in text
-    old_text = _pdf_text(client.get(reverse("settlement:statement-pdf", args=[old.number])).content)
-    assert old.number in old_text and new.number in old_text
+    assert new.number in text  # superseded by
+    assert "核对医院名称" in text
+    with translation.override("zh-hans"):
+        assert "".join(str(DiscrepancyStatus.CORRECTED.label).split()) in text
+    # The new version names the one it supersedes, with a link to its PDF.
+    html = render_to_string(
+        "pdf/clearing_statement.html",
+        {"statement": new, "supersedes": old, "supersedes_url": "https://portal/x.pdf"},
+    )
+    assert old.number in html and 'href="https://portal/x.pdf"' in html
 
 
 def test_rule_3_5_other_regions_agency_and_others_get_404(client, small, demo):
