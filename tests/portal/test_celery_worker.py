@@ -1,4 +1,5 @@
-"""A real Celery worker against Redis runs a task queued on commit (CI only)."""
+"""A real Celery worker against Redis runs a task queued on commit (CI only); the Redis
+visibility timeout is above every task's hard time limit."""
 
 import os
 import subprocess
@@ -14,8 +15,6 @@ from portal.models import Notification
 from portal.notifications import notify
 
 ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def _database_url() -> str:
@@ -63,6 +62,8 @@ def worker():
         process.kill()
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
 def test_task_queued_on_commit_runs_in_a_real_worker(worker, django_user_model):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     user = django_user_model.objects.create_user("worker-test", "w@example.cn", "x-pass-123")
@@ -78,3 +79,27 @@ def test_task_queued_on_commit_runs_in_a_real_worker(worker, django_user_model):
         assert worker.poll() is None, worker.stdout.read().decode(errors="replace")
         time.sleep(0.3)
     assert note.emailed_at is not None, "the worker did not run the task within 60 s"
+
+
+def test_visibility_timeout_is_above_the_hard_time_limit_of_every_registered_task():
+    """Redis redelivers an unacknowledged task after the visibility timeout: below a task's
+    hard time limit, a slow but healthy run would be started a second time alongside it."""
+    from portal.celery import app
+    from portal.settings import base
+
+    app.loader.import_default_modules()  # autodiscovery: every app's tasks registered
+    limits = {
+        name: task.time_limit or app.conf.task_time_limit
+        for name, task in app.tasks.items()
+        if not name.startswith("celery.")
+    }
+    assert "filings.tasks.nightly" in limits and "portal.tasks.deliver_notification" in limits
+    assert all(limits.values()), [name for name, limit in limits.items() if not limit]
+    longest = max(limits.values())
+    assert longest == base.JOB_TIME_LIMIT
+    # Production's value (base settings, not from the environment), and what the app uses.
+    assert base.CELERY_VISIBILITY_TIMEOUT > longest
+    assert settings.CELERY_VISIBILITY_TIMEOUT > longest
+    options = app.conf.broker_transport_options or {}
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        assert options["visibility_timeout"] == settings.CELERY_VISIBILITY_TIMEOUT
