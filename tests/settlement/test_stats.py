@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from allauth.account.internal.flows.login import record_authentication
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -570,3 +571,45 @@ def test_seeded_history_spans_the_demo_pairs_with_genuine_id_numbers(seeded):
         s.fund_pay + s.person_pay == s.total
         for s in history.only("total", "fund_pay", "person_pay")
     )
+
+
+# --- in a browser -----------------------------------------------------------------------------
+
+
+def test_charts_are_drawn_from_the_portals_own_scripts_under_its_csp(
+    transactional_db, live_server, world, client, tmp_path
+):
+    from tests.browser import browser_page, no_horizontal_scroll
+
+    make_settlements(world, 120)
+    _claim(world, "BX0001", "232700", 3)
+    sign_in(client, world["staff"]["232700"].user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    errors: list[str] = []
+    with browser_page(1280, 900) as page:
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "response",
+            lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and "Failed to load resource" not in m.text
+                else None
+            ),
+        )
+        page.goto(f"{live_server.url}{reverse('settlement:dashboard')}")
+        canvases = page.locator("figure.dashboard-chart canvas")
+        assert canvases.count() == 5  # every chart but the two of filings (there are none)
+        for i in range(canvases.count()):
+            box = canvases.nth(i).bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        page.set_viewport_size({"width": 375, "height": 812})
+        assert no_horizontal_scroll(page)
+    assert not errors, errors
