@@ -233,10 +233,22 @@ def test_the_template_scan_catches_inline_scripts(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_swagger_ui_and_home_run_in_chromium_without_csp_violations(live_server):
+def test_pages_run_in_chromium_without_csp_violations(live_server, client):
+    """Swagger UI, the home page, the admin's lists, forms and export, and the dashboard."""
+    from django.conf import settings
+
     from tests.browser import browser_page
 
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    TOTP.activate(user, TOTP_SECRET)
+    client.force_login(user)
+    client.post(reverse("account_reauthenticate"), {"password": "pass-word-123"})
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+
     with browser_page(1280, 900) as page:
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
         page.goto(f"{live_server.url}/api/docs/")
@@ -244,7 +256,19 @@ def test_swagger_ui_and_home_run_in_chromium_without_csp_violations(live_server)
         page.wait_for_selector(".opblock", timeout=20000)
         assert page.locator(".opblock").count() >= 3
         page.goto(f"{live_server.url}/")
-        page.wait_for_load_state("load")
-        # Bootstrap's bundle ran: the navbar toggler works on a narrow screen.
+        # Bootstrap's bundle ran.
         assert page.evaluate("typeof window.bootstrap") == "object"
+        for url in [
+            "/admin/",
+            "/admin/portal/insuredperson/",
+            "/admin/portal/insuredperson/add/",
+            "/admin/hospitals/hospital/export/",
+            "/settlement/dashboard/",
+        ]:
+            response = page.goto(f"{live_server.url}{url}")
+            assert response.status == 200 and page.url == f"{live_server.url}{url}", url
+            page.wait_for_load_state("load")
+        # The admin's scripts ran (the sidebar toggle is added by nav_sidebar.js).
+        page.goto(f"{live_server.url}/admin/portal/insuredperson/")
+        assert page.locator("#toggle-nav-sidebar").count() == 1
         assert [text for text in console if "Content Security Policy" in text] == []
