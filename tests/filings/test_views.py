@@ -1,13 +1,19 @@
 """Self-service pages: file, follow the timeline, upload, cancel; and who may see what."""
 
+import datetime
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
+from filings import rules, services
 from filings.models import Filing, Material
+from filings.selectors import parameters_for
+from portal.models import AuditEvent, Region
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +113,19 @@ def test_commitment_countdown_and_upload_of_materials_later(client, demo):
     login(client, demo, "lijianguo")
     url = reverse("filings:detail", args=["BA210100000001"])
     html = client.get(url).content.decode()
-    assert 'id="countdown"' in html
-    assert "仅可在居住地" in html or "只" in html
+    filing = Filing.objects.get(number="BA210100000001")
+    deadline = filing.commitment_deadline
+    days_left = (deadline - timezone.localdate()).days
+    assert 25 <= days_left <= 35  # shared/demo.md: "deadline in about 30 days"
+    countdown = re.search(r'<div[^>]*id="countdown"[^>]*>(.*?)</div>', html, re.S)
+    assert countdown, "no countdown"
+    tag, text = countdown.group(0), countdown.group(1)
+    assert f'data-deadline="{deadline:%Y-%m-%d}"' in tag
+    assert f'data-days-left="{days_left}"' in tag
+    assert f"{deadline:%Y-%m-%d}" in text and f"{days_left}" in text
+    assert "alert-warning" in tag  # more than a week left
+    two_way = re.search(r'id="two-way">(.*?)</dd>', html, re.S).group(1)
+    assert "仅" in two_way and "居住地" in two_way  # one-way until the materials are accepted
     response = client.post(
         url, {"action": "upload", "kind": "residence_certificate", "files": [png()]}
     )
@@ -160,3 +177,228 @@ def test_list_shows_the_persons_filings_and_an_empty_state(client, demo):
     assert "BA232700000001" in client.get(reverse("filings:list")).content.decode()
     login(client, demo, "chenming")
     assert "还没有备案" in client.get(reverse("filings:list")).content.decode()
+
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def test_rule_2_5_chronic_filing_needs_a_filing_for_the_place_in_the_view(client, demo):
+    harbin = Region.objects.get(code="230100")
+    form = {"place_region": harbin.pk, "disease": "2型糖尿病", "start_date": "2026-12-01"}
+    login(client, demo, "chenming")
+    response = client.post(reverse("filings:new", args=["chronic_outpatient"]), form, **EN)
+    assert response.status_code == 200
+    assert "on top of an effective long-term residence or temporary filing" in (
+        response.content.decode()
+    )
+    assert not Filing.objects.filter(person__name="陈明").exists()
+    login(client, demo, "liufang")  # other temporary filing to Harbin, approved
+    response = client.post(reverse("filings:new", args=["chronic_outpatient"]), form)
+    assert response.status_code == 302
+    chronic = Filing.objects.get(person__name="刘芳", type="chronic_outpatient")
+    assert (chronic.status, chronic.covers_chronic_outpatient) == ("submitted", True)
+
+
+def test_rule_2_6_a_draft_is_saved_with_partial_input_and_completed_later(client, demo):
+    login(client, demo, "chenming")
+    harbin = Region.objects.get(code="230100")
+    response = client.post(
+        reverse("filings:new", args=["long_term"]), {"place_region": harbin.pk, "draft": "1"}
+    )
+    assert response.status_code == 302
+    filing = Filing.objects.get(person__name="陈明")
+    assert (filing.status, filing.subtype, filing.basis) == ("draft", "", "")
+    detail = reverse("filings:detail", args=[filing.number])
+    page = client.post(detail, {"action": "submit"}, follow=True, **EN).content.decode()
+    assert "Fill in before submitting" in page and "sub-type" in page
+    assert Filing.objects.get(pk=filing.pk).status == "draft"
+    edit = reverse("filings:edit", args=[filing.number])
+    assert f'value="{harbin.pk}" selected' in client.get(edit).content.decode()
+    response = client.post(
+        edit,
+        {
+            "place_region": harbin.pk,
+            "subtype": "long_term_resident",
+            "start_date": "2026-12-01",
+            "care": ["inpatient"],
+            "basis": "commitment",
+        },
+    )
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert (filing.status, filing.subtype, filing.covers_general_outpatient) == (
+        "submitted",
+        "long_term_resident",
+        False,
+    )
+
+
+def test_rule_2_6_returned_filing_is_edited_and_resubmitted_in_the_view(client, demo):
+    login(client, demo, "chenming")
+    harbin, sanya = Region.objects.get(code="230100"), Region.objects.get(code="460200")
+    form = {
+        "place_region": harbin.pk,
+        "subtype": "long_term_resident",
+        "start_date": "2026-12-01",
+        "care": ["inpatient", "general_outpatient"],
+        "basis": "commitment",
+    }
+    client.post(reverse("filings:new", args=["long_term"]), form)
+    filing = Filing.objects.get(person__name="陈明")
+    services.filing_return(filing=filing, actor=demo["agency_shenyang"], reason="请核对居住地")
+    detail = client.get(reverse("filings:detail", args=[filing.number])).content.decode()
+    assert reverse("filings:edit", args=[filing.number]) in detail
+    edit_page = client.get(reverse("filings:edit", args=[filing.number])).content.decode()
+    assert "请核对居住地" in edit_page and 'value="long_term_resident"' in edit_page
+    response = client.post(
+        reverse("filings:edit", args=[filing.number]), {**form, "place_region": sanya.pk}
+    )
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert (filing.status, filing.place_region_id, filing.place_province_id) == (
+        "submitted",
+        sanya.pk,
+        sanya.province_id,
+    )
+    # a submitted filing is not editable any more
+    again = client.get(reverse("filings:edit", args=[filing.number]))
+    assert again.status_code == 302
+
+
+def test_a_person_cannot_edit_someone_elses_filing(client, demo):
+    login(client, demo, "chenming")
+    assert client.get(reverse("filings:edit", args=["BA210100000002"])).status_code == 404
+
+
+def test_rule_2_1_uploads_are_kept_when_the_rest_of_the_form_is_invalid(client, demo):
+    login(client, demo, "chenming")
+    harbin = Region.objects.get(code="230100")
+    url = reverse("filings:new", args=["long_term"])
+    response = client.post(
+        url,
+        {
+            # no place: the form is invalid, the files are fine
+            "subtype": "long_term_resident",
+            "basis": "materials",
+            "material_kind": "household_register",
+            "files": [png("户口簿.png")],
+            "file_id_copy": [png("身份证.png")],
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="pending-uploads"' in html and "户口簿.png" in html and "身份证.png" in html
+    assert not Material.objects.filter(filing__person__name="陈明").exists()
+    # the next post completes the form and adds the last copy: nothing is uploaded twice
+    response = client.post(
+        url,
+        {
+            "place_region": harbin.pk,
+            "subtype": "long_term_resident",
+            "start_date": "2026-12-01",
+            "care": ["inpatient"],
+            "basis": "materials",
+            "file_social_security_copy": [png("社保卡.png")],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    filing = Filing.objects.get(person__name="陈明")
+    assert filing.status == "submitted"
+    assert sorted(filing.materials.values_list("kind", "original_name")) == [
+        ("household_register", "户口簿.png"),
+        ("id_copy", "身份证.png"),
+        ("social_security_copy", "社保卡.png"),
+    ]
+
+
+def test_rule_2_1_missing_materials_are_named_and_the_uploads_kept(client, demo):
+    login(client, demo, "chenming")
+    harbin = Region.objects.get(code="230100")
+    response = client.post(
+        reverse("filings:new", args=["long_term"]),
+        {
+            "place_region": harbin.pk,
+            "subtype": "long_term_resident",
+            "start_date": "2026-12-01",
+            "care": ["inpatient"],
+            "basis": "materials",
+            "material_kind": "residence_certificate",
+            "files": [png("居住证明.png")],
+        },
+        **EN,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Materials missing" in html and "ID card copy" in html
+    assert "居住证明.png" in html  # kept for the next try
+    assert not Filing.objects.filter(person__name="陈明").exists()
+
+
+def test_rule_2_1_ask_to_change_inside_the_lock_period_is_refused_with_the_date(client, demo):
+    login(client, demo, "wangxiulan")
+    filing = Filing.objects.get(number="BA232700000001")
+    allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
+    url = reverse("filings:detail", args=[filing.number])
+    assert 'id="change"' in client.get(url).content.decode()
+    html = client.post(url, {"action": "change", "what": "更换定点医院"}, follow=True).content
+    html = html.decode()
+    assert "锁定期" in html and f"{allowed:%Y-%m-%d}" in html
+    assert not AuditEvent.objects.filter(action="filing.change_request").exists()
+
+
+def test_rule_2_1_cancellation_by_the_person_needs_an_id_copy(client, demo):
+    import time_machine
+
+    url = reverse("filings:detail", args=["BA210100000001"])
+    later = timezone.localdate() + datetime.timedelta(days=60)  # after the 6-month lock
+    with time_machine.travel(later):
+        login(client, demo, "lijianguo")
+        page = client.post(url, {"action": "cancel", "reason": "回沈阳"}, follow=True, **EN)
+        assert "To cancel, upload first" in page.content.decode()
+        client.post(url, {"action": "upload", "kind": "id_copy", "files": [png()]})
+        client.post(url, {"action": "cancel", "reason": "回沈阳"})
+    assert Filing.objects.get(number="BA210100000001").status == "cancelled"
+
+
+def test_internal_codes_are_never_shown_raw_on_the_timeline(client, demo):
+    filing = Filing.objects.get(number="BA210100000001")
+    login(client, demo, "lijianguo")
+    url = reverse("filings:detail", args=[filing.number])
+    client.post(url, {"action": "upload", "kind": "residence_certificate", "files": [png()]})
+    services.filing_accept_materials(filing=filing, actor=demo["agency_shenyang"])
+    AuditEvent.objects.create(
+        action="filing.revoke",
+        object_type="filings.filing",
+        object_id=str(filing.pk),
+        from_state="approved",
+        to_state="revoked",
+        reason="revoke_commitment",
+        actor_role="system",
+    )
+    AuditEvent.objects.create(
+        action="filing.expire",
+        object_type="filings.filing",
+        object_id=str(filing.pk),
+        from_state="approved",
+        to_state="expired",
+        reason="expire_long_term",
+        actor_role="system",
+    )
+    timeline = re.search(r'id="timeline">(.*?)</ol>', client.get(url).content.decode(), re.S)
+    text = timeline.group(1)
+    for code in ("two_way", "revoke_commitment", "expire_long_term", "filing.accept_materials"):
+        assert code not in text
+    assert "已转为双向备案" in text and "未按承诺补交材料" in text and "已过期" in text
+
+
+def test_image_materials_preview_inline_pdfs_do_not(client, demo):
+    wang = Material.objects.get(filing__number="BA232700000001", kind="household_register")
+    sun = Material.objects.get(filing__number="BA210100000002", kind="property_certificate")
+    login(client, demo, "wangxiulan")
+    response = client.get(reverse("filings:material-preview", args=[wang.pk]))
+    assert response.status_code == 200 and response["Content-Disposition"] == "inline"
+    assert response["Content-Type"] == "image/png"
+    assert client.get(reverse("filings:material-preview", args=[sun.pk])).status_code == 404
+    client.force_login(demo["agency_shenyang"])
+    assert client.get(reverse("filings:material-preview", args=[wang.pk])).status_code == 404
+    assert client.get(reverse("filings:material-preview", args=[sun.pk])).status_code == 404
