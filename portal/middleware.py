@@ -150,7 +150,7 @@ SENSITIVE_ADMIN_ACTIONS = {
 
 
 def sensitive_action(request: HttpRequest) -> str | None:
-    """ "reveal", "approve" or "export" when the request needs a recent authentication."""
+    """Which sensitive action ("reveal", "approve", "export") the request is, if any."""
     match = request.resolver_match
     if match is None:
         return None
