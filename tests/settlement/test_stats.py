@@ -301,18 +301,27 @@ def _claim(world, number: str, region: str, days: int, status: str = "approved")
 def test_claims_turnaround_median_and_average_days(client, world):
     for i, days in enumerate([1, 2, 12]):
         _claim(world, f"BX{i:04d}", "232700", days, "approved" if i != 1 else "rejected")
+    earlier = _claim(world, "BX0003", "232700", 30)
+    earlier.decided_at -= datetime.timedelta(days=40)
+    earlier.submitted_at -= datetime.timedelta(days=40)
+    earlier.save()
     _claim(world, "BX0010", "232700", 30, "submitted")  # not decided yet
     _claim(world, "BX0011", "460200", 50)  # another region's claim
     board = _dashboard(client, world["staff"]["232700"].user).context["board"]
     chart = board.chart("claims-turnaround")
-    month = stats.month_starts().index(timezone.localdate().replace(day=1))
+    months = stats.month_starts()
+    month = months.index(timezone.localdate().replace(day=1))
+    before = months.index(timezone.localdate(earlier.decided_at).replace(day=1))
     series = {s.key: s.values for s in chart.series}
     assert series["decided"][month] == 3
-    assert sum(series["decided"]) == 3
     assert series["median"][month] == Decimal("2.0")
     assert series["average"][month] == Decimal("5.0")
-    assert board.headline.claims_decided == 3
-    assert board.headline.claims_median_days == Decimal("2.0")
+    assert series["decided"][before] == 1 and series["median"][before] == Decimal("30.0")
+    assert sum(series["decided"]) == 4
+    # Over the whole year: the median of all four (not of the monthly medians).
+    assert board.headline.claims_decided == 4
+    assert board.headline.claims_median_days == Decimal("7.0")
+    assert board.headline.claims_average_days == Decimal("11.3")
 
 
 # --- scoping ----------------------------------------------------------------------------------
@@ -443,6 +452,7 @@ def test_selectors_make_one_query_each(world, django_assert_num_queries):
         stats.settlements_by_place_of_treatment,
         stats.settlements_by_place_of_insurance,
         stats.claim_turnaround,
+        stats.claim_turnaround_overall,
     ):
         with django_assert_num_queries(1):
             selector(region=region, since=since)
