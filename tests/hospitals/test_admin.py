@@ -182,3 +182,58 @@ def test_admin_actions_suspend_and_resume_through_the_services_in_their_region_o
     html = change.content.decode()
     assert "2026-04-01" in html and "欺诈骗保" in html  # the past suspension is still shown
     assert 'name="suspended_on"' not in html  # suspension is changed only by the actions
+
+
+# Import with a preview (django-import-export)
+
+HEADER = (
+    "code,name_zh,name_en,province,region_code,level,kind,ownership,"
+    "inpatient,general_outpatient,chronic_outpatient,resettlement_designated"
+)
+GOOD_ROW = "HNEW0000001,大兴安岭新医院,,黑龙江省,232700,2,general,public,1,1,0,0"
+BAD_ROW = "HNEW0000002,大兴安岭另一医院,,黑龙江省,232700,9,general,public,1,1,0,0"  # level 9
+
+
+def _post_import(client, rows: list[str]):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("admin:hospitals_hospital_import")
+    form = client.get(url).context["form"]
+    csv_choice = next(v for v, label in form.fields["format"].choices if label == "csv")
+    upload = SimpleUploadedFile(
+        "hospitals.csv", "\n".join([HEADER, *rows]).encode(), content_type="text/csv"
+    )
+    return client.post(url, {"resource": "0", "format": csv_choice, "import_file": upload})
+
+
+def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, demo):
+    staff_login(client, "agency_dxal")
+    before = set(Hospital.objects.values_list("code", flat=True))
+    response = _post_import(client, [GOOD_ROW, BAD_ROW])
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.has_validation_errors()
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2 and "level" in invalid.error_dict
+    html = response.content.decode()
+    # The page names the row, the field and the problem (in the user's language).
+    errors = html[html.index('class="validation-error-container"') :]
+    assert "HNEW0000002" in errors and "HNEW0000001" not in errors
+    assert 'class="validation-error-field-label">level' in errors
+    assert "9 不是有效选项" in errors
+    assert 'name="import_file_name"' not in html  # no confirm button while a row is invalid
+    assert set(Hospital.objects.values_list("code", flat=True)) == before
+
+
+def test_admin_import_of_valid_rows_previews_then_writes_on_confirm(client, demo):
+    staff_login(client, "agency_dxal")
+    preview = _post_import(client, [GOOD_ROW])
+    assert not preview.context["result"].has_validation_errors()
+    assert not Hospital.objects.filter(code="HNEW0000001").exists()  # a preview writes nothing
+    confirm = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:hospitals_hospital_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    created = Hospital.objects.get(code="HNEW0000001")
+    assert created.region.code == "232700" and created.initials.startswith("dxalxyy")
