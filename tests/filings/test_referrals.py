@@ -1,11 +1,16 @@
 """E-referral: started by a hospital of the patient's own region, signed by the director,
 stamped by the medical office, approved by the agency, seen by the person."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from filings import services
 from filings.models import Filing
+from filings.rules import RuleError
 from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +71,184 @@ def test_another_hospital_cannot_see_or_sign_the_referral(client, demo):
     filing = Filing.objects.get(person__name="陈明", type="referral")
     client.force_login(demo["hosp_h23010300001"])
     assert client.get(reverse("referral-detail", args=[filing.number])).status_code == 404
+
+
+# domain.md §2.2: the referral's lifecycle after approval.
+
+
+def _zhangwei():
+    return Filing.objects.get(number="ZZ232700000001")  # Daxinganling, approved 5 days ago
+
+
+def _add(filing, *kinds):
+    from filings.models import Material
+
+    for kind in kinds:
+        Material.objects.create(
+            filing=filing,
+            kind=kind,
+            stored_name=f"{kind}-{filing.pk}.pdf",
+            original_name=f"{kind}.pdf",
+            content_type="application/pdf",
+            size=10,
+        )
+
+
+def _refused(fn, **kwargs):
+    with pytest.raises(RuleError) as error:
+        fn(**kwargs)
+    return error.value
+
+
+def test_rule_2_2_start_of_treatment_moves_validity_to_the_course_end(demo):
+    today = timezone.localdate()
+    filing = services.referral_start_treatment(
+        filing=_zhangwei(), actor=demo["agency_dxal"], started_on=today
+    )
+    assert filing.treatment_started_on == today
+    assert filing.valid_until == today + datetime.timedelta(days=59)  # one course of 60 days
+    assert filing.course_days == 60
+    error = _refused(services.referral_start_treatment, filing=filing, actor=demo["agency_dxal"])
+    assert error.code == "treatment_already_started"
+    assert AuditEvent.objects.filter(
+        object_id=str(filing.pk), action="referral.start_treatment"
+    ).exists()
+
+
+def test_rule_2_2_start_of_treatment_within_the_start_window_only(demo):
+    filing = _zhangwei()
+    before = filing.valid_from - datetime.timedelta(days=1)
+    error = _refused(
+        services.referral_start_treatment,
+        filing=filing,
+        actor=demo["agency_dxal"],
+        started_on=before,
+    )
+    assert error.code == "outside_validity"
+    error = _refused(
+        services.referral_start_treatment,
+        filing=filing,
+        actor=demo["agency_dxal"],
+        started_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    assert error.code == "date_in_future"
+    expired = Filing.objects.get(number="ZZ232700000002")  # 赵丽: expired
+    error = _refused(services.referral_start_treatment, filing=expired, actor=demo["agency_dxal"])
+    assert error.code == "not_an_open_referral"
+
+
+def test_rule_2_2_the_receiving_hospital_or_the_agency_records_the_start(demo):
+    for other in ("agency_shenyang", "hosp_h46020000002", "zhangwei"):
+        error = _refused(services.referral_start_treatment, filing=_zhangwei(), actor=demo[other])
+        assert error.code == "agency_only", other
+    filing = services.referral_start_treatment(filing=_zhangwei(), actor=demo["hosp_h23010300001"])
+    assert filing.treatment_started_on == timezone.localdate()
+
+
+def test_rule_2_2_liaoning_referral_keeps_its_6_months_when_treatment_starts(client, demo):
+    start(client, demo)
+    filing = Filing.objects.get(person__name="陈明", type="referral")
+    hospital = filing.issuing_hospital
+    services.referral_sign(
+        filing=filing, hospital=hospital, actor=None, step="director", signer="赵"
+    )
+    services.referral_sign(
+        filing=filing, hospital=hospital, actor=None, step="office", signer="医务科"
+    )
+    approved = services.filing_approve(filing=filing, actor=demo["agency_shenyang"])
+    started = services.referral_start_treatment(filing=approved, actor=demo["agency_shenyang"])
+    assert started.valid_until == approved.valid_until
+    assert started.course_days is None
+
+
+def test_rule_2_2_course_extension_needs_hospitalisation_summary_and_diagnosis_certificate(demo):
+    staff = demo["agency_dxal"]
+    filing = services.referral_start_treatment(filing=_zhangwei(), actor=staff)
+    until = filing.valid_until + datetime.timedelta(days=30)
+    assert (
+        _refused(services.referral_extend, filing=filing, actor=staff, until=until, reason=" ").code
+        == "reason_required"
+    )
+    error = _refused(
+        services.referral_extend, filing=filing, actor=staff, until=until, reason="病情危重"
+    )
+    assert (error.code, error.params["missing"]) == (
+        "materials_incomplete",
+        ["hospitalisation_summary", "diagnosis_certificate"],
+    )
+    _add(filing, "hospitalisation_summary")
+    error = _refused(
+        services.referral_extend, filing=filing, actor=staff, until=until, reason="病情危重"
+    )
+    assert error.params["missing"] == ["diagnosis_certificate"]
+    _add(filing, "diagnosis_certificate")
+    error = _refused(
+        services.referral_extend,
+        filing=filing,
+        actor=staff,
+        until=filing.valid_until,
+        reason="病情危重",
+    )
+    assert error.code == "extension_not_later"
+    extended = services.referral_extend(filing=filing, actor=staff, until=until, reason="病情危重")
+    assert extended.extended_until == until
+    assert (
+        _refused(
+            services.referral_extend,
+            filing=filing,
+            actor=demo["agency_shenyang"],
+            until=until + datetime.timedelta(days=1),
+            reason="x",
+        ).code
+        == "agency_only"
+    )
+
+
+def test_rule_2_2_start_window_is_extended_on_request_without_materials(demo):
+    filing = _zhangwei()
+    until = filing.valid_until + datetime.timedelta(days=20)
+    extended = services.referral_extend(
+        filing=filing, actor=demo["agency_dxal"], until=until, reason="等待床位"
+    )
+    assert extended.extended_until == until
+    # treatment may then start after the original window, within the extension
+    later = until - datetime.timedelta(days=1)
+    with time_machine.travel(datetime.datetime.combine(later, datetime.time(12))):
+        started = services.referral_start_treatment(
+            filing=extended, actor=demo["agency_dxal"], started_on=later
+        )
+    assert started.treatment_started_on == later and started.extended_until is None
+
+
+def test_rule_2_2_only_the_agency_changes_the_receiving_hospital(demo):
+    from hospitals.models import Hospital
+
+    filing = _zhangwei()
+    other = Hospital.objects.get(code="H46020000002")  # Sanya
+    for who in ("agency_shenyang", "hosp_h23010300001", "zhangwei"):
+        error = _refused(
+            services.referral_change_hospital,
+            filing=filing,
+            actor=demo[who],
+            hospital=other,
+            reason="x",
+        )
+        assert error.code == "agency_only", who
+    own = Hospital.objects.get(code="H23270000002")  # Daxinganling: the person's own region
+    assert (
+        _refused(
+            services.referral_change_hospital,
+            filing=filing,
+            actor=demo["agency_dxal"],
+            hospital=own,
+            reason="x",
+        ).code
+        == "same_region"
+    )
+    changed = services.referral_change_hospital(
+        filing=filing, actor=demo["agency_dxal"], hospital=other, reason="专科更对口"
+    )
+    assert changed.receiving_hospital.code == "H46020000002"
+    assert changed.place_region.code == "460200"
+    event = AuditEvent.objects.get(object_id=str(filing.pk), action="referral.change_hospital")
+    assert "H23010300001" in event.reason and "H46020000002" in event.reason
