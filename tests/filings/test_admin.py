@@ -1,7 +1,10 @@
 """The agency review queue in the admin: own region only, actions through the services."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from filings.models import Filing
 from portal.management.commands.demo_totp import current_code
@@ -73,3 +76,163 @@ def test_agency_staff_of_another_region_cannot_act_on_a_filing(client, demo):
         {"action": "approve", "_selected_action": [filing.pk]},
     )
     assert Filing.objects.get(pk=filing.pk).status == "submitted"
+
+
+def _emails_to(mailoutbox, username, number):
+    from portal.tasks import deliver_pending_notifications
+
+    deliver_pending_notifications()
+    return [
+        m
+        for m in mailoutbox
+        if f"{username}@demo.example.cn" in m.to and number in (m.subject + m.body)
+    ]
+
+
+def _act(client, action, filing, **data):
+    return client.post(
+        reverse("admin:filings_filing_changelist"),
+        {"action": action, "_selected_action": [filing.pk], **data},
+    )
+
+
+def test_rule_2_6_return_action_asks_what_is_missing_and_emails_the_person(
+    client, demo, mailoutbox
+):
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    page = _act(client, "return_for_materials", filing)
+    assert page.status_code == 200 and Filing.objects.get(pk=filing.pk).status == "submitted"
+    _act(client, "return_for_materials", filing, apply="1", reason="请补充亲属关系证明")
+    filing.refresh_from_db()
+    assert (filing.status, filing.decision_note) == ("returned", "请补充亲属关系证明")
+    assert AuditEvent.objects.filter(object_id=str(filing.pk), action="filing.return").exists()
+    mails = _emails_to(mailoutbox, "sunguoqiang", filing.number)
+    assert len(mails) == 1 and "请补充亲属关系证明" in mails[0].body
+
+
+def test_rule_2_1_accept_materials_action_makes_the_filing_two_way_and_emails_the_person(
+    client, demo, mailoutbox
+):
+    from filings.models import Material
+
+    filing = Filing.objects.get(number="BA210100000001")  # 李建国, commitment
+    staff_login(client, "agency_shenyang")
+    _act(client, "accept_materials", filing)
+    assert not Filing.objects.get(pk=filing.pk).two_way  # nothing supplied yet: refused
+    Material.objects.create(
+        filing=filing,
+        kind="residence_certificate",
+        stored_name="accept.pdf",
+        original_name="居住证明.pdf",
+        content_type="application/pdf",
+        size=10,
+    )
+    _act(client, "accept_materials", filing)
+    filing.refresh_from_db()
+    assert filing.two_way and filing.materials_accepted_at is not None
+    mails = _emails_to(mailoutbox, "lijianguo", filing.number)
+    assert len(mails) == 1
+
+
+def test_rule_2_6_cancel_action_needs_a_reason_and_emails_the_person(client, demo, mailoutbox):
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    _act(client, "cancel", filing, apply="1", reason="")
+    assert Filing.objects.get(pk=filing.pk).status == "submitted"
+    _act(client, "cancel", filing, apply="1", reason="本人申请撤回")
+    filing.refresh_from_db()
+    assert filing.status == "cancelled"
+    event = AuditEvent.objects.get(object_id=str(filing.pk), action="filing.cancel")
+    assert (event.from_state, event.to_state, event.reason) == (
+        "submitted",
+        "cancelled",
+        "本人申请撤回",
+    )
+    assert len(_emails_to(mailoutbox, "sunguoqiang", filing.number)) == 1
+
+
+def test_rule_2_1_cancel_action_inside_the_lock_period_is_refused(client, demo):
+    staff_login(client, "agency_dxal")
+    filing = Filing.objects.get(number="BA232700000001")
+    response = client.post(
+        reverse("admin:filings_filing_changelist"),
+        {"action": "cancel", "_selected_action": [filing.pk], "apply": "1", "reason": "x"},
+        follow=True,
+    )
+    assert Filing.objects.get(pk=filing.pk).status == "approved"
+    html = response.content.decode()
+    assert f"{filing.number}: " in html and "锁定期" in html
+
+
+def test_materials_are_previewed_inline_images_shown_pdfs_linked(client, demo):
+    staff_login(client, "agency_dxal")
+    wang = Filing.objects.get(number="BA232700000001")
+    html = client.get(reverse("admin:filings_filing_change", args=[wang.pk])).content.decode()
+    material = wang.materials.get(kind="household_register")
+    preview = reverse("filings:material-preview", args=[material.pk])
+    assert f'<img src="{preview}"' in html
+    assert client.get(preview).status_code == 200
+    client.logout()
+    staff_login(client, "agency_shenyang")
+    sun = Filing.objects.get(number="BA210100000002")
+    html = client.get(reverse("admin:filings_filing_change", args=[sun.pk])).content.decode()
+    pdf = sun.materials.get(kind="property_certificate")
+    assert reverse("filings:material", args=[pdf.pk]) in html
+    assert reverse("filings:material-preview", args=[pdf.pk]) not in html
+    assert client.get(preview).status_code == 404  # another region's image
+
+
+def test_rule_2_2_referral_actions_in_the_admin(client, demo):
+    from hospitals.models import Hospital
+
+    staff_login(client, "agency_dxal")
+    filing = Filing.objects.get(number="ZZ232700000001")
+    today = timezone.localdate()
+    page = _act(client, "start_treatment", filing)
+    assert page.status_code == 200 and 'name="started_on"' in page.content.decode()
+    _act(client, "start_treatment", filing, apply="1", started_on=today.isoformat())
+    filing.refresh_from_db()
+    assert filing.treatment_started_on == today and filing.course_days == 60
+    until = filing.valid_until + datetime.timedelta(days=30)
+    _act(client, "extend_referral", filing, apply="1", until=until.isoformat(), reason="病重")
+    assert Filing.objects.get(pk=filing.pk).extended_until is None  # no summary yet: refused
+    sanya = Hospital.objects.get(code="H46020000002")
+    _act(client, "change_receiving_hospital", filing, apply="1", hospital=sanya.pk, reason="转")
+    assert Filing.objects.get(pk=filing.pk).receiving_hospital_id == sanya.pk
+
+
+def test_filing_parameters_agency_staff_edit_their_own_region_only(client, demo):
+    from filings.models import FilingParameters
+    from portal.models import Region
+
+    staff_login(client, "agency_shenyang")
+    shenyang, dalian = Region.objects.get(code="210100"), Region.objects.get(code="210200")
+    add = reverse("admin:filings_filingparameters_add")
+    form = client.get(add).content.decode()
+    assert f'value="{shenyang.pk}"' in form and f'value="{dalian.pk}"' not in form
+    values = {
+        "effective_from": "2027-01-01",
+        "benefits_start": "on_approval",
+        "lock_months": 6,
+        "max_hospitals": 0,
+        "commitment_months": 6,
+        "referral_validity_months": 6,
+        "temporary_validity_months": 6,
+    }
+    response = client.post(add, {**values, "region": dalian.pk})
+    assert response.status_code == 200  # not a choice: the form is shown again
+    assert not FilingParameters.objects.filter(region=dalian, effective_from="2027-01-01").exists()
+    response = client.post(add, {**values, "region": shenyang.pk})
+    assert response.status_code == 302
+    assert FilingParameters.objects.filter(region=shenyang, effective_from="2027-01-01").exists()
+    other = FilingParameters.objects.filter(region=dalian).first()
+    change = reverse("admin:filings_filingparameters_change", args=[other.pk])
+    assert client.get(change).status_code == 404
+    own = FilingParameters.objects.filter(region=shenyang).order_by("effective_from").first()
+    own_change = reverse("admin:filings_filingparameters_change", args=[own.pk])
+    response = client.post(
+        own_change, {**values, "effective_from": own.effective_from, "region": dalian.pk}
+    )
+    assert response.status_code == 200
+    assert FilingParameters.objects.get(pk=own.pk).region_id == shenyang.pk
