@@ -632,3 +632,26 @@ def test_rule_2_1_parameters_for_picks_the_version_in_force_on_the_date(demo):
     assert parameters_for(dxal, datetime.date(2021, 12, 31)).lock_months == 12
     FilingParameters.objects.filter(region=dxal).delete()
     assert parameters_for(dxal, datetime.date(2026, 1, 1)).max_hospitals == 3
+
+
+def test_demo_materials_are_seeded_through_the_upload_pipeline_once(demo, settings):
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    wang = Material.objects.get(filing__number="BA232700000001")
+    sun = Material.objects.get(filing__number="BA210100000002")
+    assert (wang.kind, wang.content_type) == ("household_register", "image/png")
+    assert (sun.kind, sun.content_type) == ("property_certificate", "application/pdf")
+    assert (root / wang.stored_name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (root / sun.stored_name).read_bytes().startswith(b"%PDF-")
+    assert "户口簿" not in wang.stored_name  # a random name on disk
+    before = list(Material.objects.order_by("id").values_list("pk", "stored_name", "size"))
+    call_command("seed_demo", stdout=StringIO())
+    assert list(Material.objects.order_by("id").values_list("pk", "stored_name", "size")) == before
+    (root / wang.stored_name).unlink()  # a fresh media directory
+    call_command("seed_demo", stdout=StringIO())
+    assert (root / wang.stored_name).is_file()
+    assert list(Material.objects.order_by("id").values_list("pk", "stored_name", "size")) == before
