@@ -20,3 +20,65 @@ def test_chinese_catalogue_is_really_chinese():
     po = polib.pofile(str(LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     han = [e for e in po if any("\u4e00" <= ch <= "\u9fff" for ch in e.msgstr)]
     assert len(han) / len(po) > 0.9
+
+
+# Directories makemessages reads, as `make messages` runs it (static, tests and bench ignored).
+SOURCES = ["manage.py", "portal", "hospitals", "filings", "settlement", "templates"]
+
+
+def _key(entry) -> tuple[str, str]:
+    return entry.msgctxt or "", entry.msgid
+
+
+@pytest.fixture(scope="module")
+def source_messages(tmp_path_factory) -> dict[tuple[str, str], polib.POEntry]:
+    """Every message in the source today: makemessages run on a copy of the project, so the
+    real catalogues are never touched."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    root = LOCALE.parent
+    copy = tmp_path_factory.mktemp("makemessages")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "migrations")
+    for name in SOURCES:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=ignore)
+        else:
+            shutil.copy2(source, copy / name)
+    (copy / "locale").mkdir()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    env.pop("CI", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-location", "-v", "0"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    po = polib.pofile(str(copy / "locale" / "en" / "LC_MESSAGES" / "django.po"))
+    messages = {_key(e): e for e in po if not e.obsolete}
+    assert len(messages) > 50
+    return messages
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_catalogue_has_every_message_of_the_source(lang, source_messages):
+    """A stale catalogue (a new gettext string without `make messages`) fails here, naming the
+    strings to add."""
+    po = polib.pofile(str(LOCALE / lang / "LC_MESSAGES" / "django.po"))
+    catalogue = {_key(e): e for e in po if not e.obsolete}
+    missing = sorted(key for key in source_messages if key not in catalogue)
+    assert not missing, f"{len(missing)} messages missing from {lang}: run `make messages`: " + (
+        "; ".join(f"{ctx + '|' if ctx else ''}{msgid!r}" for ctx, msgid in missing[:20])
+    )
+    plurals = [
+        key
+        for key, entry in source_messages.items()
+        if entry.msgid_plural and catalogue[key].msgid_plural != entry.msgid_plural
+    ]
+    assert not plurals, f"plural forms changed in the source: {plurals[:20]}"
