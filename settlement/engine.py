@@ -125,25 +125,15 @@ def policy_year(admitted_on: datetime.date, discharged_on: datetime.date) -> int
     return discharged_on.year
 
 
-def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
-    """Per item, the part of its amount the fund does not pay as discharge medication."""
-    excess = [ZERO] * len(items)
-    kinds = 0
-    flagged = False
-    for i, item in enumerate(items):
-        med = item.medication
-        if med is None:
-            continue
-        kinds += 1
-        if kinds > MAX_MEDICATION_KINDS:
-            excess[i] = item.amount
-            flagged = True
-            continue
-        limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
-        if med.days > limit:
-            excess[i] = item.amount * Decimal(med.days - limit) / Decimal(med.days)
-            flagged = True
-    return excess, flagged
+def _medication_excess(item: Item, med: Medication, kind_number: int) -> tuple[Decimal, bool]:
+    """The part of a discharge drug the fund does not pay, and whether it exceeds a limit:
+    beyond 4 kinds, all of it; beyond the days for its kind, the share of the extra days."""
+    if kind_number > MAX_MEDICATION_KINDS:
+        return item.amount, True
+    limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
+    if med.days > limit:
+        return item.amount * Decimal(med.days - limit) / Decimal(med.days), True
+    return ZERO, False
 
 
 def split(
@@ -156,24 +146,29 @@ def split(
 ) -> Split:
     """Split one admission (or outpatient visit) between the fund and the person."""
     flags: list[str] = []
-    excess: list[Decimal] | None = None
-    if any(item.medication is not None for item in items):
-        excess, med_flag = _medication_excess(items)
-        if med_flag:
-            flags.append("discharge_medication_excess")
     total_exact = self_paid_exact = first_exact = med_exact = ZERO
     b_rate = policy.class_b_rate
-    for index, item in enumerate(items):
+    kinds = 0
+    medication_flag = False
+    # One pass: discharge drugs are counted in bill order (a self-paid one is a kind too).
+    for item in items:
         amount = item.amount
         total_exact += amount
+        over = ZERO
+        med = item.medication
+        if med is not None:
+            kinds += 1
+            over, exceeded = _medication_excess(item, med, kinds)
+            medication_flag = medication_flag or exceeded
         if item.cls == "C":
-            self_paid_exact += amount
+            self_paid_exact += amount  # the fund never pays it, over the limits or not
             continue
-        over = excess[index] if excess is not None else ZERO
         med_exact += over
         if item.cls == "B":
             rate = b_rate if item.first_self_pay_rate is None else item.first_self_pay_rate
             first_exact += (amount - over) * rate
+    if medication_flag:
+        flags.append("discharge_medication_excess")
     total = money(total_exact)
     self_paid = money(self_paid_exact)
     first_self_pay = money(first_exact)

@@ -101,12 +101,13 @@ def test_rule_3_4_stay_across_two_years_uses_the_discharge_years_policy(client, 
 
 
 def test_not_eligible_is_422_with_reasons(client, keys):
+    before = Settlement.objects.count()  # the demo may carry a history of settlements
     response = post(client, keys["H23010300016"], bill(ZHANG))  # referral names H23010300001
     assert response.status_code == 422
     body = response.json()
     assert body["error"]["code"] == "not_eligible"
     assert any("H23010300001" in r for r in body["error"]["reasons"])
-    assert not Settlement.objects.exists()
+    assert Settlement.objects.count() == before
 
 
 def test_rule_2_3_emergency_without_filing_is_treated_as_filed_and_held(client, keys):
@@ -145,11 +146,12 @@ def test_rule_3_4_discharge_medication_excess_is_flagged(client, keys):
 
 
 def test_same_idempotency_key_same_body_returns_the_same_settlement(client, keys):
+    before = Settlement.objects.count()
     first = post(client, keys["H21010000001"], bill(CHEN), idem="abc-1")
     second = post(client, keys["H21010000001"], bill(CHEN), idem="abc-1")
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json() == second.json()
-    assert Settlement.objects.count() == 1
+    assert Settlement.objects.count() == before + 1
     assert AnnualAccumulation.objects.get(person__name="陈明").fund_paid == Decimal("7650.00")
 
 
@@ -228,6 +230,10 @@ def test_recheck_recomputes_stored_settlements_after_a_policy_correction(client,
 
     year = timezone.localdate().year
     number = post(client, keys["H21010000001"], bill(CHEN)).json()["number"]
+    # Only this settlement: on SQLite the CHECK fund + person = total is evaluated in floating
+    # point, which refuses some exact two-decimal sums of the demo's history (PostgreSQL's
+    # numeric does not).
+    Settlement.objects.exclude(number=number).delete()
     assert recheck(year=year) == {"checked": 1, "changed": 0}
     BenefitPolicy.objects.filter(
         region__code="210100", scheme="employee", year=year, level=3
@@ -299,12 +305,13 @@ def test_a_bill_at_the_review_threshold_is_settled(client, keys):
 def test_no_benefit_policy_for_the_year_is_422_no_policy(client, keys):
     year = timezone.localdate().year
     BenefitPolicy.objects.filter(region__code="210100", scheme="employee", year=year).delete()
+    before = Settlement.objects.count()
     response = post(client, keys["H21010000001"], bill(CHEN))
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "no_policy"
     assert str(year) in response.json()["error"]["message"]
-    assert not Settlement.objects.exists()
-    assert not AnnualAccumulation.objects.filter(fund_paid__gt=0).exists()
+    assert Settlement.objects.count() == before
+    assert not AnnualAccumulation.objects.filter(person__name="陈明", fund_paid__gt=0).exists()
 
 
 def admin_login(client, username="admin"):
