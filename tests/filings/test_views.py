@@ -402,3 +402,23 @@ def test_image_materials_preview_inline_pdfs_do_not(client, demo):
     client.force_login(demo["agency_shenyang"])
     assert client.get(reverse("filings:material-preview", args=[wang.pk])).status_code == 404
     assert client.get(reverse("filings:material-preview", args=[sun.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "filing_type", ["long_term", "temporary", "emergency", "chronic_outpatient", "referral"]
+)
+def test_every_filing_form_renders_without_the_own_region(client, demo, filing_type):
+    login(client, demo, "zhangwei")  # residents' scheme, Daxinganling
+    html = client.get(reverse("filings:new", args=[filing_type])).content.decode()
+    own = Region.objects.get(code="232700")
+    places = re.search(r'<select name="place_region".*?</select>', html, re.S).group(0)
+    assert f'value="{own.pk}"' not in places and "哈尔滨" in places
+    if filing_type == "long_term":
+        assert 'name="file_payment_record"' in html and 'name="file_id_copy"' in html
+        assert "三亚市中医院" in html  # designated for resettled persons: may be chosen
+
+
+def test_the_payment_record_is_asked_of_residents_scheme_members_only(client, demo):
+    login(client, demo, "chenming")  # employees' scheme
+    html = client.get(reverse("filings:new", args=["long_term"])).content.decode()
+    assert 'name="file_payment_record"' not in html and 'name="file_social_security_copy"' in html
