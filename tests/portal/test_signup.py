@@ -92,3 +92,76 @@ def test_agency_record_is_bound_only_with_the_matching_name(client, region):
     person.refresh_from_db()
     assert person.user is not None
     assert Region.objects.count() == 1
+
+
+def _confirmation_url(message) -> str:
+    import re
+
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s/]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def _logged_in_as(client) -> str | None:
+    from django.contrib.auth import get_user_model
+
+    user_id = client.session.get("_auth_user_id")
+    return get_user_model().objects.get(pk=user_id).username if user_id else None
+
+
+def test_signup_sends_a_verification_email_and_login_waits_for_it(client, region, settings):
+    from django.core import mail
+
+    assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+    response = _signup(client, region, id_number="210102196208050352")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert _logged_in_as(client) is None  # sign-up alone does not log in
+    (message,) = mail.outbox
+    assert message.to == ["li@example.cn"]
+    assert "210102196208050352" not in message.body + message.subject
+    url = _confirmation_url(message)
+
+    # Before confirming: the right password still does not log in.
+    response = client.post(
+        reverse("account_login"), {"login": "li", "password": "a-Long-pass-2026"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert _logged_in_as(client) is None
+    assert client.get(reverse("filings:list")).status_code == 302  # to the login page
+
+    # Confirming the address (a POST, so a mail scanner's GET confirms nothing).
+    assert client.get(url).status_code == 200
+    from allauth.account.models import EmailAddress
+
+    assert not EmailAddress.objects.get(email="li@example.cn").verified
+    client.post(url)
+    assert EmailAddress.objects.get(email="li@example.cn").verified
+
+    client.logout()
+    response = client.post(
+        reverse("account_login"), {"login": "li", "password": "a-Long-pass-2026"}
+    )
+    assert response.status_code == 302
+    assert _logged_in_as(client) == "li"
+    assert client.get(reverse("filings:list")).status_code == 200
+
+
+def test_verification_email_is_in_the_users_language(client, region):
+    from django.core import mail
+    from django.test import Client
+
+    _signup(client, region, id_number="210102196208050352", lang="en")
+    _signup(
+        Client(),  # another browser, in the default language
+        region,
+        id_number="210202199004150481",
+        name="刘芳",
+        username="liu",
+        email="liu@example.cn",
+    )
+    english, chinese = mail.outbox
+    assert english.to == ["li@example.cn"] and chinese.to == ["liu@example.cn"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.subject + chinese.body)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.subject)
