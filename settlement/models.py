@@ -7,13 +7,24 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.models import ApiKey, CareType, Hospital, Level
 from portal.models import InsuredPerson, Region, Scheme
 from settlement import engine
+
+
+def adds_up(total: str, *parts: str):
+    """`total == sum(parts)` as a check constraint. Exact on PostgreSQL (numeric); SQLite keeps
+    decimals as floating point, so allow less than half a cent there (amounts have 2 places)."""
+    difference = F(total)
+    for part in parts:
+        difference = difference - F(part)
+    return LessThan(Abs(difference), Value(Decimal("0.005")))
 
 
 class BenefitPolicy(models.Model):
@@ -215,7 +226,7 @@ class Settlement(models.Model):
                 name="one_settlement_per_idempotency_key",
             ),
             models.CheckConstraint(
-                condition=Q(total=models.F("fund_pay") + models.F("person_pay")),
+                condition=adds_up("total", "fund_pay", "person_pay"),
                 name="fund_plus_person_is_total",
             ),
         ]
@@ -288,9 +299,9 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(approved_fund_pay__isnull=True)
                 | Q(
+                    adds_up("total", "approved_fund_pay", "approved_person_pay"),
                     approved_fund_pay__gte=0,
                     approved_fund_pay__lte=models.F("total"),
-                    approved_person_pay=models.F("total") - models.F("approved_fund_pay"),
                 ),
                 name="claim_approved_split_adds_up",
             ),
@@ -390,7 +401,7 @@ class ClearingStatement(models.Model):
                 name="one_current_statement_per_pair_and_month",
             ),
             models.CheckConstraint(
-                condition=Q(total=models.F("fund_pay") + models.F("person_pay")),
+                condition=adds_up("total", "fund_pay", "person_pay"),
                 name="statement_fund_plus_person_is_total",
             ),
         ]

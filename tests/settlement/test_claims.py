@@ -603,3 +603,30 @@ def test_8_concurrent_approvals_of_one_claim_make_exactly_one():
     assert AuditEvent.objects.filter(object_id=str(claim.pk), action="claim.approve").count() == 1
     ytd = AnnualAccumulation.objects.get(person=claim.person, year=claim.policy_year)
     assert ytd.fund_paid == D("7650.00")
+
+
+def test_fund_plus_person_is_total_is_enforced_to_the_cent_on_every_database(demo):
+    """SQLite keeps decimals as floating point (0.10 + 0.20 != 0.30 there): the check must still
+    accept a split that adds up and refuse one that is a cent off."""
+    from django.db import IntegrityError, transaction
+
+    from portal.models import Region
+    from settlement.models import ClearingStatement
+
+    regions = dict(
+        treatment_region=Region.objects.get(code="460200"),
+        insured_region=Region.objects.get(code="232700"),
+        period=datetime.date(2026, 1, 1),
+    )
+    ClearingStatement.objects.create(
+        number="QS-CENTS-OK", total=D("0.30"), fund_pay=D("0.10"), person_pay=D("0.20"), **regions
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClearingStatement.objects.create(
+            number="QS-CENTS-OFF",
+            total=D("0.31"),
+            fund_pay=D("0.10"),
+            person_pay=D("0.20"),
+            version=2,
+            **regions,
+        )
