@@ -29,7 +29,7 @@ def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_serve
         page.goto(f"{base}/filings/new/long_term/")
         assert no_horizontal_scroll(page)
         page.select_option("select[name=place_region]", label="哈尔滨市")
-        page.select_option("select[name=subtype]", value="resettled_retiree")
+        page.select_option("select[name=subtype]", value="long_term_resident")
         page.check("input[name=basis][value=commitment]")
         page.click("button[name=submit]")
         page.wait_for_url("**/filings/B*/")
