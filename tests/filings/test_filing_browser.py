@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from filings.models import Filing
 from portal.management.commands.demo_totp import current_code
+from portal.models import InsuredPerson
 from tests.browser import browser_page, no_horizontal_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,13 +24,15 @@ def _login(page, base, username):
 
 def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_server):
     call_command("seed_demo", stdout=StringIO())
+    # The retiree of this walk: 陈明 has no filing; here he has just retired.
+    InsuredPerson.objects.filter(name="陈明").update(retired=True)
     base = live_server.url
     with browser_page(375) as page:
         _login(page, base, "chenming")
         page.goto(f"{base}/filings/new/long_term/")
         assert no_horizontal_scroll(page)
         page.select_option("select[name=place_region]", label="哈尔滨市")
-        page.select_option("select[name=subtype]", value="long_term_resident")
+        page.select_option("select[name=subtype]", value="resettled_retiree")
         page.check("input[name=basis][value=commitment]")
         page.click("button[name=submit]")
         page.wait_for_url("**/filings/B*/")
