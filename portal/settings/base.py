@@ -13,6 +13,8 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-01234567
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public address printed in documents (QR codes point to verification pages under it).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Access-log rows of the admission-desk check are written in batches by a writer thread every
 # this many milliseconds (0: each row before the response).
