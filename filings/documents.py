@@ -9,7 +9,9 @@ the document's status *now*, so a printout made before a cancellation verifies a
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -152,18 +154,23 @@ def _doc(filing: Filing) -> Doc:
 
 
 def verify_url(token: str) -> str:
-    return reverse("verify-page", args=[token])
+    """Absolute: a QR code is scanned by a phone that knows nothing of the portal's host."""
+    return settings.SITE_URL + reverse("verify-page", args=[token])
 
 
-def render(filing: Filing, kind: str, lang: str = "zh-hans") -> bytes:
-    """Render one document to PDF bytes (in `lang`)."""
+def _localized_doc(filing: Filing, lang: str) -> Doc:
+    with translation.override(lang):
+        return _doc(filing)
+
+
+def _render_doc(doc: Doc, kind: str, lang: str) -> bytes:
     from portal.lib import pdf
 
-    token = make_token(kind, filing.number)
+    token = make_token(kind, doc.number)
     url = verify_url(token)
     with translation.override(lang):
         context = {
-            "doc": _doc(filing),
+            "doc": doc,
             "lang": lang,
             "qr": pdf.qr_data_uri(url),
             "verify_url": url,
@@ -173,18 +180,37 @@ def render(filing: Filing, kind: str, lang: str = "zh-hans") -> bytes:
         return pdf.render_template(TEMPLATES[kind], context)
 
 
-def cache_path(filing: Filing, kind: str, lang: str) -> Path:
-    """Cached until the filing changes: `updated_at` is part of the name."""
-    stamp = int(filing.updated_at.timestamp() * 1000) if filing.updated_at else 0
+def render(filing: Filing, kind: str, lang: str = "zh-hans") -> bytes:
+    """Render one document to PDF bytes (in `lang`)."""
+    return _render_doc(_localized_doc(filing, lang), kind, lang)
+
+
+def fingerprint(doc: Doc) -> str:
+    """A digest of everything the document prints (and of where its QR code points)."""
+    payload = json.dumps(
+        [asdict(doc), settings.SITE_URL], sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _path(doc: Doc, kind: str, lang: str) -> Path:
     root = Path(settings.PRIVATE_MEDIA_ROOT) / "pdf"
-    return root / f"{kind}-{filing.number}-{lang}-{stamp}.pdf"
+    return root / f"{kind}-{doc.number}-{lang}-{fingerprint(doc)}.pdf"
+
+
+def cache_path(filing: Filing, kind: str, lang: str) -> Path:
+    """Cached until what the document prints changes: the name carries a digest of its
+    content (the person's name, the chosen hospitals, the status and dates ...), not just
+    the filing's `updated_at`, which a renamed person or re-chosen hospitals do not touch."""
+    return _path(_localized_doc(filing, lang), kind, lang)
 
 
 def cached_or_render(filing: Filing, kind: str, lang: str) -> bytes:
-    path = cache_path(filing, kind, lang)
+    doc = _localized_doc(filing, lang)
+    path = _path(doc, kind, lang)
     if path.exists():
         return path.read_bytes()
-    content = render(filing, kind, lang)
+    content = _render_doc(doc, kind, lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(content)

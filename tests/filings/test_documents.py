@@ -4,11 +4,12 @@ import datetime
 import io
 import socket
 import threading
+from urllib.parse import urlsplit
 
 import pypdf
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from filings import documents
 from filings.models import Filing
@@ -69,6 +70,44 @@ def filing(place):
     return filing
 
 
+def zh(day: datetime.date) -> str:
+    """How a zh-hans document prints a date: 2026年11月23日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _links(content: bytes) -> list[str]:
+    """Every URI of a link annotation in the PDF."""
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    uris = []
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            if action is not None and "/URI" in action.get_object():
+                uris.append(str(action.get_object()["/URI"]))
+    return uris
+
+
+def _attachments(content: bytes) -> dict[str, list[bytes]]:
+    """Embedded files: the document's EmbeddedFiles and any file-attachment annotations."""
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    found = dict(reader.attachments)
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") == "/FileAttachment":
+                spec = annot["/FS"].get_object()
+                data = spec["/EF"]["/F"].get_object().get_data()
+                found.setdefault(str(spec.get("/F", "annotation")), []).append(data)
+    return found
+
+
+def _token_printed_in(content: bytes) -> str:
+    """The verification token as the PDF itself carries it (the link beside the QR code)."""
+    (url,) = {u for u in _links(content) if "/verify/" in u}
+    assert url.startswith("http://") or url.startswith("https://"), url
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[1]
+
+
 def _text(content: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages)
@@ -100,20 +139,55 @@ def test_filing_form_in_duplicate_carries_the_persons_data_in_chinese(filing):
     assert "232701195603120223" not in text
     assert "BA2326110001" in text
     assert "三亚市人民医院" in text and "三亚市中医院" in text
-    assert str(filing.commitment_deadline) in text
+    assert text.count(zh(filing.commitment_deadline)) >= 2  # in the commitment, on both copies
+    assert zh(filing.valid_from) in text and zh(filing.valid_until) in text
+    assert str(filing.commitment_deadline) not in text  # not ISO in a Chinese document
     assert "本人留存" in text or "参保人" in text
 
 
-def test_pdf_embeds_a_subset_cjk_font(filing):
-    fonts = _fonts(documents.render(filing, documents.CERTIFICATE))
+@pytest.mark.parametrize("kind", documents.KINDS)
+def test_every_form_embeds_a_subset_cjk_font(filing, kind):
+    if kind == documents.REFERRAL_FORM:
+        filing.type = "referral"
+        filing.save()
+    fonts = _fonts(documents.render(filing, kind))
     # Subset fonts are named with a six-letter tag: ABCDEF+WenQuanYi...
-    assert any("+" in f and "embedded" in f and "WenQuanYi" in f for f in fonts), fonts
+    assert fonts and all("+" in f and "embedded" in f for f in fonts), fonts
+    assert any("WenQuanYi" in f for f in fonts), fonts
+
+
+def test_certificate_prints_the_filing_in_chinese(filing):
+    text = _text(documents.render(filing, documents.CERTIFICATE))
+    for expected in [
+        "备案凭证",
+        "备案编号",
+        "BA2326110001",
+        "王秀兰",
+        "2327**********0223",
+        "大兴安岭地区",
+        "异地安置退休人员",
+        "三亚市",
+        "选定医疗机构",
+        "三亚市人民医院",
+        "海南省农垦三亚医院",
+        "三亚市中医院",
+        "有效期",
+        zh(filing.valid_from),
+        zh(filing.valid_until),
+        zh(timezone.localdate()),  # issued
+        "扫描二维码可查询本文书的当前状态。",
+    ]:
+        assert expected in text, expected
+    assert "Filing certificate" not in text
 
 
 def test_english_labels_when_the_language_is_english(filing):
     text = _text(documents.render(filing, documents.CERTIFICATE, lang="en"))
     assert "Filing certificate" in text
     assert "王秀兰" in text
+    with translation.override("en"):
+        assert formats.date_format(filing.valid_until) in text.replace("\n", " ")
+    assert zh(filing.valid_until) not in text
 
 
 def test_referral_form_names_hospitals_doctor_and_dates(filing, place):
@@ -126,18 +200,25 @@ def test_referral_form_names_hospitals_doctor_and_dates(filing, place):
     filing.diagnosis = "冠状动脉粥样硬化性心脏病"
     filing.referral_condition = "b"
     filing.director_signed_by = "赵主任"
+    filing.director_signed_at = timezone.now()
     filing.save()
     text = _text(documents.render(filing, documents.REFERRAL_FORM))
     for expected in [
         "转诊转院审批表",
+        "王秀兰",
+        "BA2326110001",
         "刘医生",
         "冠状动脉",
         "赵主任",
-        "三亚市人民医院",
-        str(filing.valid_until),
+        "三亚市人民医院",  # receiving
+        "三亚市中医院",  # issuing
+        zh(filing.valid_from),
+        zh(filing.valid_until),
+        zh(timezone.localdate()),  # the director's signature date
         "2327**********0223",
     ]:
         assert expected in text, expected
+    assert "232701195603120223" not in text
 
 
 def test_user_fields_are_printed_as_literal_text_not_markup(filing):
@@ -200,6 +281,25 @@ def test_hostile_template_makes_no_connection_and_embeds_no_file(tmp_path):
     assert "hello" in _text(content)
 
 
+def test_hostile_attachment_links_embed_no_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CANARY")
+    html = f"""<html><head>
+    <link rel="attachment" href="file:///etc/passwd" title="passwd">
+    <link rel="attachment" href="file://{secret}" title="secret">
+    <link rel="attachment" href="data:text/plain,harmless" title="inline">
+    </head><body><a rel="attachment" href="file:///etc/passwd">passwd</a>
+    <a rel="attachment" href="file://{secret}">secret</a>hello</body></html>"""
+    content = pdf.render_html(html)
+    attachments = _attachments(content)
+    # The data: attachment shows the reading works; nothing from the file system is embedded.
+    assert [b"harmless"] in attachments.values(), attachments
+    everything = b"".join(b"".join(v) for v in attachments.values())
+    assert b"root:x:0:0" not in everything and b"TOP-SECRET-CANARY" not in everything
+    assert len(attachments) == 1, list(attachments)
+    assert b"root:x:0:0" not in content and b"TOP-SECRET-CANARY" not in content
+
+
 def test_safe_fetcher_refuses_file_and_network_and_serves_bundled_assets():
     fetcher = pdf.SafeURLFetcher()
     for url in [
@@ -231,13 +331,48 @@ def test_verify_answers_for_a_valid_token_and_404s_forged_or_altered(client, fil
 
 def test_printout_made_before_a_cancellation_verifies_as_cancelled(client, filing):
     content = documents.render(filing, documents.CERTIFICATE)
-    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    token = _token_printed_in(content)  # read back from the PDF, not made again
+    assert token in _text(content).replace("\n", "")  # printed beside the QR code as well
     assert client.get(f"/api/v1/verify/{token}").json()["status"] == "valid"
     Filing.objects.filter(pk=filing.pk).update(status="cancelled")
     assert client.get(f"/api/v1/verify/{token}").json()["status"] == "cancelled"
     page = client.get(reverse("verify-page", args=[token]))
     assert 'data-status="cancelled"' in page.content.decode()
-    assert content  # the old printout exists and its token now says cancelled
+
+
+def test_qr_code_holds_the_absolute_verify_url_under_site_url(filing, settings, monkeypatch):
+    settings.SITE_URL = "https://ydjy.example.cn"
+    encoded = []
+    real = pdf.qr_data_uri
+    monkeypatch.setattr(pdf, "qr_data_uri", lambda text: encoded.append(text) or real(text))
+    content = documents.render(filing, documents.CERTIFICATE)
+    (url,) = encoded
+    assert url.startswith("https://ydjy.example.cn/verify/")
+    assert url in _links(content)
+    token = _token_printed_in(content)
+    assert url == "https://ydjy.example.cn" + reverse("verify-page", args=[token])
+    assert documents.read_token(token) == (documents.CERTIFICATE, filing.number)
+
+
+def test_cache_key_changes_when_the_persons_name_or_chosen_hospitals_change(filing):
+    kind, lang = documents.CERTIFICATE, "zh-hans"
+    first = documents.cache_path(filing, kind, lang)
+    assert documents.cache_path(Filing.objects.get(pk=filing.pk), kind, lang) == first
+    content = documents.cached_or_render(filing, kind, lang)
+    assert first.exists() and "王秀兰" in _text(content)
+
+    # Neither change touches the filing's updated_at.
+    filing.person.name = "王秀英"
+    filing.person.save()
+    renamed = documents.cache_path(Filing.objects.get(pk=filing.pk), kind, lang)
+    assert renamed != first
+    content = documents.cached_or_render(Filing.objects.get(pk=filing.pk), kind, lang)
+    assert "王秀英" in _text(content) and "王秀兰" not in _text(content)
+
+    filing.hospitals.set(filing.hospitals.all()[:1])
+    rechosen = documents.cache_path(Filing.objects.get(pk=filing.pk), kind, lang)
+    assert rechosen not in (first, renamed)
+    assert documents.cache_path(filing, kind, "en") != rechosen
 
 
 def test_expired_validity_verifies_as_expired(client, filing):
