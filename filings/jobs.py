@@ -50,8 +50,13 @@ class Change:
     where_sql: str  # on filings_filing f, parameters %(today)s and `params`
     where_q: Q
     action: str
+    filing_type: str
     notify_agency: bool = False
     params: dict = field(default_factory=dict)
+    basis: str = ""  # only filings on this basis
+
+    def may_apply(self, filing_type: str, basis: str) -> bool:
+        return filing_type == self.filing_type and self.basis in ("", basis)
 
     def subject(self) -> str:
         if self.to_status == Status.REVOKED:
@@ -104,6 +109,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             f"f.type = 'temporary' AND {_EXPIRED_SQL}",
             approved & Q(type=FilingType.TEMPORARY) & _expired_q(today),
             "filing.expire",
+            FilingType.TEMPORARY,
         ),
         # Referrals not started within their start window (Daxinganling: 1 month), and
         # referrals with a plain validity (Liaoning: 6 months), unless extended.
@@ -117,6 +123,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             & (Q(treatment_started_on__isnull=True) | Q(course_days__isnull=True))
             & _expired_q(today),
             "filing.expire",
+            FilingType.REFERRAL,
         ),
         # Started referrals whose one course (Daxinganling: 60 days) is over, unless extended.
         Change(
@@ -129,6 +136,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             & course_q
             & _not_extended_q(today),
             "filing.expire",
+            FilingType.REFERRAL,
             params=course_params,
         ),
         Change(
@@ -137,6 +145,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             f"f.type = 'emergency' AND {_EXPIRED_SQL}",
             approved & Q(type=FilingType.EMERGENCY) & _expired_q(today),
             "filing.expire",
+            FilingType.EMERGENCY,
         ),
         Change(
             "expire_chronic",
@@ -144,6 +153,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             f"f.type = 'chronic_outpatient' AND {_EXPIRED_SQL}",
             approved & Q(type=FilingType.CHRONIC) & _expired_q(today),
             "filing.expire",
+            FilingType.CHRONIC,
         ),
         # Long-term filings with a validity (Daxinganling: 12 months).
         Change(
@@ -152,6 +162,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             f"f.type = 'long_term' AND {_EXPIRED_SQL}",
             approved & Q(type=FilingType.LONG_TERM) & _expired_q(today),
             "filing.expire",
+            FilingType.LONG_TERM,
         ),
         Change(
             "revoke_commitment",
@@ -165,12 +176,14 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
                 commitment_deadline__lt=today,
             ),
             "filing.revoke",
+            FilingType.LONG_TERM,
             notify_agency=True,
+            basis=Basis.COMMITMENT,
         ),
     ]
 
 
-def course_lengths(ids: list[int] | None = None) -> list[int]:
+def course_lengths() -> list[int]:
     """The course lengths of the started referrals (an index-only scan of a few rows)."""
     started = Filing.objects.filter(
         status=Status.APPROVED,
@@ -178,8 +191,6 @@ def course_lengths(ids: list[int] | None = None) -> list[int]:
         treatment_started_on__isnull=False,
         course_days__isnull=False,
     )
-    if ids is not None:
-        started = started.filter(id__in=ids)
     return sorted(started.order_by().values_list("course_days", flat=True).distinct())
 
 
@@ -345,10 +356,24 @@ def apply_changes(
     today = today or timezone.localdate()
     now = timezone.now()
     apply = _apply_pg if connection.vendor == "postgresql" else _apply_orm
+    kinds = None
+    if ids is None:
+        lengths = course_lengths()
+    else:
+        # A task for a few filings runs only the statements their types can take.
+        rows = list(
+            Filing.objects.filter(id__in=ids, status=Status.APPROVED).values_list(
+                "type", "basis", "course_days", "treatment_started_on"
+            )
+        )
+        kinds = {(t, b) for t, b, _days, _started in rows}
+        lengths = [d for t, _b, d, started in rows if t == FilingType.REFERRAL and d and started]
     with translation.override("zh-hans"):
         return {
             change.name: apply(change, today, now, ids, deliver)
-            for change in changes(today, course_lengths(ids))
+            if kinds is None or any(change.may_apply(t, b) for t, b in kinds)
+            else 0
+            for change in changes(today, lengths)
         }
 
 

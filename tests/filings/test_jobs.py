@@ -222,6 +222,38 @@ def test_notifications_written_in_bulk_are_emailed_once(world, mailoutbox):
     assert len(mailoutbox) == 1
 
 
+def test_tasks_for_some_filings_change_only_those_that_are_due_and_queue_their_emails(
+    world, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    from filings.tasks import expire_filings, remind_filings
+    from portal.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    due = make_filing(world, valid_until=TODAY - datetime.timedelta(days=1))
+    not_due = make_filing(world, valid_until=TODAY)
+    elsewhere = make_filing(world, valid_until=TODAY - datetime.timedelta(days=1))
+    remind = make_filing(
+        world,
+        type="long_term",
+        basis="commitment",
+        commitment_deadline=TODAY + datetime.timedelta(days=7),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = expire_filings([due.pk, not_due.pk, remind.pk], TODAY.isoformat())
+        assert remind_filings([due.pk, remind.pk], TODAY.isoformat())["commitment_7"] == 1
+    assert result["expire_temporary"] == 1 and sum(result.values()) == 1
+    assert (status(due), status(not_due), status(elsewhere)) == ("expired", "approved", "approved")
+    # Each notification was emailed by its own task (eager here), queued on commit.
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [due.person.user.email, remind.person.user.email]
+    )
+    # Run again (a redelivered task): nothing changes, nothing is sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sum(expire_filings([due.pk], TODAY.isoformat()).values()) == 0
+        assert remind_filings([remind.pk], TODAY.isoformat())["commitment_7"] == 0
+    assert len(mailoutbox) == 2
+
+
 def daily(traveller, first: datetime.date, last: datetime.date, runs: int = 2):
     """Move the clock to 01:05 of each day from `first` to `last` and run the nightly job
     `runs` times (a rerun, or a second beat), on the default date path."""
