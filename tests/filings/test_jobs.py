@@ -346,8 +346,10 @@ def test_rule_2_2_daxinganling_referral_course_of_60_days_expires_after_its_last
     }
     assert status(started) == status(recorded) == status(liaoning) == "expired"
     reasons = AuditEvent.objects.filter(action="filing.expire").values_list("reason", flat=True)
-    assert sorted(reasons) == ["expire_referral", "expire_referral_course"] * 1 + [
-        "expire_referral_course"
+    assert sorted(reasons) == [
+        "expire_referral",
+        "expire_referral_course",
+        "expire_referral_course",
     ]
 
 
