@@ -61,5 +61,14 @@ seed: install
 bench: install-dev
 	$(BIN)/python bench/run_all.py
 
+# The browser tests' pictures of the three journeys, linked from the README.
+screenshots: install-dev
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/portal/test_screenshots.py -p no:cacheprovider
+
+# A fresh clone, `make run` and the README's commands, in a temporary directory.
+.PHONY: readme-check
+readme-check:
+	bash scripts/readme_check.sh
+
 clean:
 	rm -rf $(VENV) db.sqlite3 celery-broker.sqlite3 staticfiles .test-media
