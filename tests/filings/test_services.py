@@ -261,7 +261,7 @@ def test_8_threads_approving_the_same_filing_make_exactly_one_approval():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     staff = get_user_model().objects.get(username="agency_shenyang")
     filing = Filing.objects.get(number="BA210100000002")
     results = _race(8, lambda: services.filing_approve(filing=filing, actor=staff).status)
@@ -279,7 +279,7 @@ def test_8_threads_creating_a_long_term_filing_for_one_person_make_exactly_one_r
 
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     results = _race(8, lambda: new_long_term().pk)
     assert [r[0] for r in results].count("ok") == 1
     assert all(r == ("rule", "open_long_term_exists") for r in results if r[0] != "ok")
@@ -649,9 +649,9 @@ def test_demo_materials_are_seeded_through_the_upload_pipeline_once(demo, settin
     assert (root / sun.stored_name).read_bytes().startswith(b"%PDF-")
     assert "户口簿" not in wang.stored_name  # a random name on disk
     before = list(Material.objects.order_by("id").values_list("pk", "stored_name", "size"))
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     assert list(Material.objects.order_by("id").values_list("pk", "stored_name", "size")) == before
     (root / wang.stored_name).unlink()  # a fresh media directory
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     assert (root / wang.stored_name).is_file()
     assert list(Material.objects.order_by("id").values_list("pk", "stored_name", "size")) == before

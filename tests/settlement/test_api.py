@@ -199,7 +199,7 @@ def test_20_concurrent_requests_with_one_key_make_exactly_one_settlement(live_se
     import requests
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     _key, plain = api_key_create(hospital=Hospital.objects.get(code="H21010000001"))
     statuses = []
     barrier = threading.Barrier(20)

@@ -27,7 +27,7 @@ def _login(page, base, username):
 def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_amounts(
     live_server, tmp_path
 ):
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--no-history", stdout=StringIO())
     base = live_server.url
     files = {}
     for name, data in [
