@@ -160,33 +160,49 @@ def split(
             kinds += 1
             over, exceeded = _medication_excess(item, med, kinds)
             medication_flag = medication_flag or exceeded
-        if item.cls == "C":
+        cls = item.cls
+        if cls == "C":
             self_paid_exact += amount  # the fund never pays it, over the limits or not
             continue
         med_exact += over
-        if item.cls == "B":
+        if cls == "B":
             rate = b_rate if item.first_self_pay_rate is None else item.first_self_pay_rate
             first_exact += (amount - over) * rate
     if medication_flag:
         flags.append("discharge_medication_excess")
-    total = money(total_exact)
-    self_paid = money(self_paid_exact)
-    first_self_pay = money(first_exact)
-    not_covered_medication = money(med_exact)
-    # money() below moves no amount (all are whole cents already): it keeps a bare ZERO from
-    # max/min, or an integral policy figure, printing as "0.00" and not "0" (api.md).
-    in_scope = money(max(ZERO, total - self_paid - first_self_pay - not_covered_medication))
+    # Each component is rounded once, half up, to the cent; quantize() also gives a bare ZERO
+    # or an integral policy figure two decimal places, so it prints "0.00" (api.md).
+    total = total_exact.quantize(CENT, ROUND_HALF_UP)
+    self_paid = self_paid_exact.quantize(CENT, ROUND_HALF_UP)
+    first_self_pay = first_exact.quantize(CENT, ROUND_HALF_UP)
+    not_covered_medication = med_exact.quantize(CENT, ROUND_HALF_UP)
+    in_scope = total - self_paid - first_self_pay - not_covered_medication
+    if in_scope < ZERO:
+        in_scope = ZERO
+    in_scope = in_scope.quantize(CENT, ROUND_HALF_UP)  # exact: whole cents already
 
-    deductible_due = money(policy.deductible * adjustment.deductible_multiplier)
+    deductible_due = (policy.deductible * adjustment.deductible_multiplier).quantize(
+        CENT, ROUND_HALF_UP
+    )
     if outpatient:
-        deductible_due = max(ZERO, deductible_due - ytd.deductible_paid)
-    deductible = money(min(in_scope, deductible_due))
+        deductible_due -= ytd.deductible_paid
+        if deductible_due < ZERO:
+            deductible_due = ZERO
+    deductible = (in_scope if in_scope < deductible_due else deductible_due).quantize(
+        CENT, ROUND_HALF_UP
+    )
 
-    ratio = max(ZERO, policy.ratio - Decimal(adjustment.ratio_reduction_points) / 100)
+    ratio = policy.ratio - Decimal(adjustment.ratio_reduction_points) / 100
+    if ratio < ZERO:
+        ratio = ZERO
     payable = in_scope - deductible
-    fund_uncapped = money(payable * ratio * adjustment.fund_share)
-    cap_left = max(ZERO, policy.annual_cap - ytd.fund_paid)
-    fund_pay = money(min(fund_uncapped, cap_left))
+    fund_uncapped = (payable * ratio * adjustment.fund_share).quantize(CENT, ROUND_HALF_UP)
+    cap_left = policy.annual_cap - ytd.fund_paid
+    if cap_left < ZERO:
+        cap_left = ZERO
+    fund_pay = (fund_uncapped if fund_uncapped < cap_left else cap_left).quantize(
+        CENT, ROUND_HALF_UP
+    )
     over_cap = fund_uncapped - fund_pay
     if over_cap > 0:
         flags.append("over_annual_cap")
