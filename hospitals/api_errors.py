@@ -33,7 +33,14 @@ def exception_handler(exc, context):
     response = drf_handler(exc, context)
     if response is None:
         return None
-    code = CODES.get(response.status_code, "error")
+    body = error_body(exc, response.status_code)
+    return Response(body, status=response.status_code, headers=_headers(response))
+
+
+def error_body(exc, status_code: int) -> dict:
+    """The body for an exception: shared by the handler above and the plain-Django eligibility
+    view (hospitals.eligibility_api), so both answer alike."""
+    code = CODES.get(status_code, "error")
     fields: dict = {}
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
@@ -49,7 +56,17 @@ def exception_handler(exc, context):
     body = {"error": {"code": code, "message": message, "fields": fields}}
     if isinstance(exc, exceptions.ParseError):
         body["error"]["message"] = _("The request body is not valid JSON.")
-    return Response(body, status=response.status_code, headers=_headers(response))
+    return body
+
+
+def error_headers(exc) -> dict:
+    """The headers DRF's handler adds for an exception (auth challenge, Retry-After)."""
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    return headers
 
 
 def _headers(response) -> dict:
@@ -66,4 +83,4 @@ def error_response(*, code: str, message: str, http_status: int, fields=None, **
     return Response(body, status=http_status)
 
 
-__all__ = ["exception_handler", "error_response", "status"]
+__all__ = ["exception_handler", "error_body", "error_headers", "error_response", "status"]

@@ -3,16 +3,17 @@
 The hot path makes no query for the key: each process keeps a snapshot of the active keys
 (digest → key id, hospital id), reloaded every CACHE_SECONDS, so a revoked key stops working
 everywhere within that time. "Last used" times are collected in memory and written in one
-statement at each reload.
+statement at each reload. In production-like processes the reload runs in the snapshot-refresher
+thread (hospitals.eligibility_selectors), off the request path.
 """
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
 from django.db.models import Case, DateTimeField, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
@@ -32,16 +33,40 @@ class _KeySnapshot:
         self.unknown: set[str] = set()
 
     def get(self, key_digest: str) -> ApiKey | None:
-        if time.monotonic() - self.loaded_at > CACHE_SECONDS:
+        hit = self.ids(key_digest)
+        return None if hit is None else ApiKey(id=hit[0], hospital_id=hit[1])
+
+    def ids(self, key_digest: str) -> tuple[int, int] | None:
+        """(key id, hospital id) of an active key, or None."""
+        if self.stale() and not self._in_background():
             self.reload()
         hit = self.by_digest.get(key_digest)
         if hit is None:
             hit = self._lookup(key_digest)
             if hit is None:
                 return None
-        key_id, hospital_id = hit
-        self.used[key_id] = timezone.now()
-        return ApiKey(id=key_id, hospital_id=hospital_id)
+        self.used[hit[0]] = time.time()
+        return hit
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.loaded_at > CACHE_SECONDS
+
+    def _in_background(self) -> bool:
+        """True when the refresher thread reloads the snapshot; the first load is still done
+        here (nothing to serve from before it)."""
+        from hospitals.eligibility_selectors import _refresher
+
+        if self.loaded_at < 0 or not _refresher.active():
+            return False
+        if self.refresh_stale not in _refresher.jobs:
+            _refresher.jobs.append(self.refresh_stale)
+        return True
+
+    def refresh_stale(self) -> bool:
+        if self.stale():
+            self.reload()
+            return True
+        return False
 
     def _lookup(self, key_digest: str) -> tuple[int, int] | None:
         """A key created since the last reload works at once; unknown digests are remembered
@@ -77,9 +102,13 @@ class _KeySnapshot:
     def flush_last_used(self) -> None:
         used, self.used = self.used, {}
         if used:
+            tz = datetime.UTC
             ApiKey.objects.filter(pk__in=list(used)).update(
                 last_used_at=Case(
-                    *[When(pk=pk, then=Value(when)) for pk, when in used.items()],
+                    *[
+                        When(pk=pk, then=Value(datetime.datetime.fromtimestamp(when, tz)))
+                        for pk, when in used.items()
+                    ],
                     output_field=DateTimeField(),
                 )
             )
@@ -92,22 +121,29 @@ class _KeySnapshot:
 
 
 keys = _KeySnapshot()
+KEYWORD = "Bearer"
+
+
+def key_ids(header: str) -> tuple[int, int]:
+    """(key id, hospital id) for an `Authorization` header value; raises 401 exceptions."""
+    if not header:
+        raise exceptions.NotAuthenticated(_("An API key is required (Authorization: Bearer)."))
+    parts = header.split()
+    if len(parts) != 2 or parts[0] != KEYWORD:
+        raise exceptions.AuthenticationFailed(_("Invalid Authorization header."))
+    hit = keys.ids(digest(parts[1]))
+    if hit is None:
+        raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
+    return hit
 
 
 class HospitalKeyAuthentication(authentication.BaseAuthentication):
-    keyword = "Bearer"
+    keyword = KEYWORD
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode(errors="replace")
-        if not header:
-            raise exceptions.NotAuthenticated(_("An API key is required (Authorization: Bearer)."))
-        parts = header.split()
-        if len(parts) != 2 or parts[0] != self.keyword:
-            raise exceptions.AuthenticationFailed(_("Invalid Authorization header."))
-        key = keys.get(digest(parts[1]))
-        if key is None:
-            raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
-        return (None, key)
+        key_id, hospital_id = key_ids(header)
+        return (None, ApiKey(id=key_id, hospital_id=hospital_id))
 
     def authenticate_header(self, request):
         return self.keyword

@@ -31,7 +31,10 @@ CARE_LABELS = {
 }
 
 # Which category a filing type settles under, and its order of preference when several filings
-# cover the same visit (better benefits first: domain.md §3.3).
+# cover the same visit (better benefits first: domain.md §3.3). A chronic outpatient filing
+# (domain.md §2.5) sits on top of a long-term or temporary filing for the same place: it widens
+# the care covered, not the benefit level, which stays that of the filing underneath (see
+# `_base_filing`); its own entry here applies only when there is none.
 FILING_CATEGORY = {
     "long_term": LONG_TERM,
     "chronic_outpatient": LONG_TERM,
@@ -177,6 +180,24 @@ def _why_not(
     return None
 
 
+def _base_filing(
+    filing: FilingView, filings: list[FilingView], day: datetime.date
+) -> FilingView | None:
+    """For a chronic outpatient filing, the long-term or temporary filing in force for the same
+    place that it sits on (long-term first); None for any other filing or when there is none."""
+    if filing.type != "chronic_outpatient":
+        return None
+    bases = [
+        f
+        for f in filings
+        if f.type in ("long_term", "temporary")
+        and f.status == "approved"
+        and f.place_region_code == filing.place_region_code
+        and _valid_on(f, day)
+    ]
+    return min(bases, key=lambda f: PREFERENCE[f.type], default=None)
+
+
 def decide(
     *,
     person: PersonView,
@@ -251,9 +272,14 @@ def decide(
         return Decision(False, NONE, False, blockers + reasons, None, adjustments[NONE])
 
     best = covering[0]
-    category = FILING_CATEGORY[best.type]
+    basis = _base_filing(best, filings, visit_date) or best
+    category = FILING_CATEGORY[basis.type]
     adjustment = adjustments[category]
-    if category == LONG_TERM and best.subtype == "resettled_retiree" and person.resettled_reduction:
+    if (
+        category == LONG_TERM
+        and basis.subtype == "resettled_retiree"
+        and person.resettled_reduction
+    ):
         adjustment = adjustments["resettled"]
     notes = list(blockers)
     if not blockers and best.type == "long_term" and not best.two_way:

@@ -1,30 +1,97 @@
-"""POST /api/v1/eligibility (shared/api.md): the hospital comes from the Bearer key."""
+"""POST /api/v1/eligibility (shared/api.md): the hospital comes from the Bearer key.
+
+The admission desk calls this hundreds of times a day, so the usual request runs as a plain Django
+view (`_fast`): key from the in-process snapshot, throttle counted in process, `json.loads`,
+`parse_request`, one query, `json.dumps`. The DRF view below stays the reference: it documents
+the operation for drf-spectacular (the schema at /api/schema/) and answers every request the plain
+path does not take on (another method, a query string, another content type or charset, an
+Accept header with parameters, a body above DATA_UPLOAD_MAX_MEMORY_SIZE), so both answer alike.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
+import re
+import threading
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from hospitals import eligibility
-from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
+from hospitals.api_errors import error_body, error_headers
+from hospitals.auth import KEYWORD, HasHospitalKey, HospitalKeyAuthentication, key_ids
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
 from portal.lib import idnumbers
 
 
+class _Counters:
+    """Per-key hits in fixed windows, counted in process and added to the shared cache in
+    batches, so the limit holds across processes without a cache round trip per request.
+
+    A process decides on the shared total it last saw plus its own hits not yet added; it adds
+    them every SYNC_EVERY hits, and on every hit once the total it knows is within NEAR of the
+    limit. Hits not yet added (fewer than SYNC_EVERY per process) are the most a key can get
+    over its limit; a limit of NEAR or less is counted exactly.
+    """
+
+    SYNC_EVERY = 10
+    NEAR = 100
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, int], list] = {}
+
+    def hit(self, scope: str, key_id: int, limit: int, period: int) -> tuple[bool, float]:
+        now = time.time()
+        window = int(now // period)
+        with self.lock:
+            entry = self.entries.get((scope, key_id))
+            if entry is None or entry[0] != window or entry[3] != limit:
+                if len(self.entries) > 20_000:
+                    self.entries = {k: e for k, e in self.entries.items() if e[0] == window}
+                # [window, shared total last seen, own hits not yet added, limit]
+                entry = self.entries[(scope, key_id)] = [window, 0, 0, limit]
+            entry[2] += 1
+            if entry[2] >= self.SYNC_EVERY or entry[1] + entry[2] > limit - self.NEAR:
+                entry[1] = self._add(f"throttle:{scope}:{key_id}:{window}", entry[2], period)
+                entry[2] = 0
+            count = entry[1] + entry[2]
+        return count <= limit, period - now % period
+
+    @staticmethod
+    def _add(name: str, hits: int, period: int) -> int:
+        try:
+            return cache.incr(name, hits)
+        except ValueError:
+            cache.add(name, 0, timeout=period + 5)
+            return cache.incr(name, hits)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries = {}
+
+
+counters = _Counters()
+_RATES: dict[str, tuple[int, int]] = {}
+
+
 class HospitalKeyThrottle(BaseThrottle):
     """Per API key (not per IP: many desks share one hospital gateway), fixed one-minute
-    windows counted with one cache increment (no growing request history on the hot path)."""
+    windows (see `_Counters`: no growing request history, no cache round trip per request)."""
 
     scope = "hospital_key"
     THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
@@ -33,24 +100,40 @@ class HospitalKeyThrottle(BaseThrottle):
         key = getattr(request, "auth", None)
         if key is None:
             return True
-        limit, period = self.parse(self.THROTTLE_RATES[self.scope])
-        window = int(time.time() // period)
-        self.wait_seconds = period - time.time() % period
-        name = f"throttle:{self.scope}:{key.pk}:{window}"
-        try:
-            count = cache.incr(name)
-        except ValueError:
-            cache.add(name, 0, timeout=period + 5)
-            count = cache.incr(name)
-        return count <= limit
+        allowed, self.wait_seconds = throttle(key.pk)
+        return allowed
 
     def wait(self):
         return self.wait_seconds
 
     @staticmethod
     def parse(rate: str) -> tuple[int, int]:
-        count, unit = rate.split("/")
-        return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
+        parsed = _RATES.get(rate)
+        if parsed is None:
+            count, unit = rate.split("/")
+            parsed = _RATES[rate] = (int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]])
+        return parsed
+
+
+def throttle(key_id: int) -> tuple[bool, float]:
+    """(allowed, seconds until the window ends) for one more request with this key."""
+    scope = HospitalKeyThrottle.scope
+    limit, period = HospitalKeyThrottle.parse(HospitalKeyThrottle.THROTTLE_RATES[scope])
+    return counters.hit(scope, key_id, limit, period)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ID_NUMBER = re.compile(r"\d{17}[\dXx]", re.ASCII)
+
+
+class IsoDateField(serializers.DateField):
+    """`YYYY-MM-DD` only (shared/api.md), not the other ISO 8601 forms that Python's
+    `date.fromisoformat` takes (`2026-W01-1`, `20260101`)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
 
 
 class EligibilityRequest(serializers.Serializer):
@@ -59,7 +142,7 @@ class EligibilityRequest(serializers.Serializer):
     )
     name = serializers.CharField(max_length=60, min_length=1)
     care_type = serializers.ChoiceField(choices=CareType.choices)
-    visit_date = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
+    visit_date = IsoDateField(required=False, help_text="YYYY-MM-DD; default today")
 
     def validate_id_number(self, value: str) -> str:
         code = idnumbers.problem(value)
@@ -69,48 +152,51 @@ class EligibilityRequest(serializers.Serializer):
 
 
 def parse_request(data) -> dict:
-    """The hot-path twin of EligibilityRequest (which documents the contract): the same fields
-    and messages without building a serializer per request."""
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("A JSON object is expected.")]})
-    errors: dict[str, list[str]] = {}
-    required = str(serializers.Field.default_error_messages["required"])
-    id_number = data.get("id_number")
-    if not isinstance(id_number, str) or not id_number.strip():
-        errors["id_number"] = [required]
-    else:
-        code = idnumbers.problem(id_number)
-        if code:
-            errors["id_number"] = [str(idnumbers.MESSAGES[code])]
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = [required]
-    elif len(name) > 60:
-        errors["name"] = [_("At most 60 characters.")]
-    care_type = data.get("care_type")
-    if care_type not in CareType.values:
-        errors["care_type"] = [
-            required
-            if care_type is None
-            else _("%(v)s is not a valid care type.") % {"v": str(care_type)[:40]}
-        ]
-    visit_date = data.get("visit_date")
-    parsed_date = None
-    if visit_date is not None:
-        try:
-            parsed_date = datetime.date.fromisoformat(visit_date)
-            if len(visit_date) != 10:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors["visit_date"] = [_("Use the date format YYYY-MM-DD.")]
-    if errors:
-        raise serializers.ValidationError(errors)
-    return {
-        "id_number": idnumbers.normalize(id_number),
-        "name": name.strip(),
-        "care_type": care_type,
-        "visit_date": parsed_date,
-    }
+    """The request as EligibilityRequest (which documents the contract) validates it, without
+    building a serializer for the usual, well-formed request: that one is accepted here on checks
+    that accept nothing the serializer refuses; anything else goes through the serializer itself,
+    so both refuse the same requests with the same field messages."""
+    if isinstance(data, dict):
+        id_number = data.get("id_number")
+        name = data.get("name")
+        care_type = data.get("care_type")
+        visit_date = data.get("visit_date", _ABSENT)
+        if (
+            isinstance(id_number, str)
+            and len(id_number) <= 40
+            and _ID_NUMBER.fullmatch(id_number.strip())
+            and isinstance(name, str)
+            and name.isprintable()  # no NUL, no lone surrogate (the serializer refuses them)
+            and 1 <= len(name.strip()) <= 60
+            and isinstance(care_type, str)
+            and care_type in _CARE_TYPES
+            and (
+                visit_date is _ABSENT
+                or (isinstance(visit_date, str) and _ISO_DATE.fullmatch(visit_date))
+            )
+        ):
+            parsed_date = None
+            if visit_date is not _ABSENT:
+                try:
+                    parsed_date = datetime.date.fromisoformat(visit_date)
+                except ValueError:
+                    parsed_date = _INVALID
+            if parsed_date is not _INVALID and idnumbers.problem(id_number) is None:
+                return {
+                    "id_number": idnumbers.normalize(id_number),
+                    "name": name.strip(),
+                    "care_type": care_type,
+                    "visit_date": parsed_date,
+                }
+    serializer = EligibilityRequest(data=data)
+    if not serializer.is_valid():
+        raise serializers.ValidationError(serializer.errors)
+    return {"visit_date": None, **serializer.validated_data}
+
+
+_ABSENT = object()
+_INVALID = object()
+_CARE_TYPES = frozenset(CareType.values)
 
 
 _Region = inline_serializer(
@@ -180,11 +266,27 @@ ErrorResponse = inline_serializer(
 )
 
 
+# The documented operation (no docstring: it would become the operation's description in the
+# schema). `as_view()` puts the plain-Django path in front of it.
 class EligibilityView(APIView):
     throttle_classes = [HospitalKeyThrottle]
 
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+
+        def view(request, *args, **kwargs):
+            if _plain(request):
+                return _fast(request)
+            return drf_view(request, *args, **kwargs)
+
+        # drf-spectacular finds the operation through these (cls, initkwargs, ...).
+        view.__dict__.update(drf_view.__dict__)
+        view.__doc__ = drf_view.__doc__
+        return csrf_exempt(view)
 
     @extend_schema(
         operation_id="eligibility_check",
@@ -201,14 +303,81 @@ class EligibilityView(APIView):
     def post(self, request):
         data = parse_request(request.data)
         key = request.auth
-        decision, found = check(
-            hospital_id=key.hospital_id,
-            id_number=data["id_number"],
-            name=data["name"],
-            care_type=data["care_type"],
-            visit_date=data.get("visit_date"),
-            api_key_id=key.pk,
-        )
-        if decision is None:
-            raise NotFound(_("No insured person with this ID number and name."))
-        return Response(as_dict(decision, found))
+        return Response(_answer(data, key.pk, key.hospital_id))
+
+
+def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
+    decision, found = check(
+        hospital_id=hospital_id,
+        id_number=data["id_number"],
+        name=data["name"],
+        care_type=data["care_type"],
+        visit_date=data["visit_date"],
+        api_key_id=key_id,
+    )
+    if decision is None:
+        raise NotFound(_("No insured person with this ID number and name."))
+    return as_dict(decision, found)
+
+
+_PLAIN_ACCEPT = frozenset({"*/*", "application/*", "application/json"})
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+def _plain(request) -> bool:
+    """Whether the plain path answers exactly as the DRF view would (see the module docstring)."""
+    meta = request.META
+    if request.method != "POST" or meta.get("QUERY_STRING"):
+        return False
+    if request.content_type != "application/json":
+        return False
+    charset = request.content_params.get("charset")
+    if charset is not None and charset.lower() not in _UTF8:
+        return False
+    accept = meta.get("HTTP_ACCEPT")
+    if accept and accept not in _PLAIN_ACCEPT:
+        kinds = [kind.strip() for kind in accept.split(",")]
+        if ";" in accept or _PLAIN_ACCEPT.isdisjoint(kinds):
+            return False
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit is None or length <= limit
+
+
+def _fast(request) -> HttpResponse:
+    """Auth → throttle → parse → check, in DRF's order and with its answers."""
+    try:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header:
+            header = header.encode("iso-8859-1").decode(errors="replace")
+        key_id, hospital_id = key_ids(header)
+        allowed, wait = throttle(key_id)
+        if not allowed:
+            raise exceptions.Throttled(wait)
+        body = request.body
+        if body:
+            try:
+                data = json.loads(body.decode(), parse_constant=strict_constant)
+            except ValueError as exc:  # also UnicodeDecodeError
+                raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        else:
+            data = {}  # as DRF parses an empty body
+        return _json(_answer(parse_request(data), key_id, hospital_id))
+    except exceptions.APIException as exc:
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            exc.auth_header = KEYWORD
+        return _json(error_body(exc, exc.status_code), exc.status_code, error_headers(exc))
+
+
+def _json(data: dict, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """As DRF's JSONRenderer writes it (compact, UTF-8, U+2028/2029 escaped)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    response = HttpResponse(text.encode(), status=status, content_type="application/json")
+    response["Allow"] = "POST, OPTIONS"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response

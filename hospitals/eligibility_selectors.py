@@ -6,13 +6,16 @@ JSON aggregate; regions and hospitals are small, slowly changing tables cached i
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import get_language
 
 from hospitals import eligibility
@@ -20,31 +23,111 @@ from hospitals.models import CareType, Hospital
 from portal.lib import idnumbers
 from portal.models import Region
 
+logger = logging.getLogger(__name__)
 CACHE_SECONDS = 30
+MISS_RELOAD_SECONDS = 1.0
+_CARE_TYPES = tuple(CareType.values)
+_COVERS = tuple((c, f"covers_{c}") for c in _CARE_TYPES)
 
 
-class _TtlCache:
-    """A whole-table snapshot reloaded at most every CACHE_SECONDS (per process)."""
+def refresh_in_background() -> bool:
+    """Production-like processes (ACCESS_LOG_FLUSH_MS > 0) reload snapshots in a daemon thread;
+    tests and development reload them on the request that finds them stale."""
+    return getattr(settings, "SNAPSHOT_REFRESH_IN_BACKGROUND", None) or (
+        getattr(settings, "ACCESS_LOG_FLUSH_MS", 0) > 0
+    )
 
-    def __init__(self, loader):
+
+class Snapshot:
+    """A whole-table snapshot per process, reloaded every CACHE_SECONDS.
+
+    In the background mode (see `refresh_in_background`) a daemon thread reloads it and a request
+    only ever waits for the very first load; otherwise the request that finds it stale reloads
+    it. A key missing from the snapshot (a row created since) reloads it at once when
+    `reload_on_miss` (in the background mode at most once per MISS_RELOAD_SECONDS).
+    """
+
+    def __init__(self, loader, *, reload_on_miss: bool = True):
         self.loader = loader
+        self.reload_on_miss = reload_on_miss
         self.lock = threading.Lock()
-        self.loaded_at = 0.0
+        self.loaded_at = -1e9
         self.data: dict = {}
+        _snapshots.append(self)
 
-    def get(self, key):
-        now = time.monotonic()
-        if now - self.loaded_at > CACHE_SECONDS or key not in self.data:
-            with self.lock:
-                if now - self.loaded_at > CACHE_SECONDS or key not in self.data:
-                    self.data = self.loader()
-                    self.loaded_at = time.monotonic()
-        return self.data.get(key)
+    def get(self, key, default=None):
+        hit = self.data.get(key, _MISSING)
+        age = time.monotonic() - self.loaded_at
+        if age > CACHE_SECONDS and (self.loaded_at < 0 or not _refresher.active()):
+            self.reload(if_older_than=CACHE_SECONDS)
+            hit = self.data.get(key, _MISSING)
+        elif hit is _MISSING and self.reload_on_miss:
+            wait = MISS_RELOAD_SECONDS if refresh_in_background() else 0.0
+            if age > wait:
+                self.reload(if_older_than=wait)
+                hit = self.data.get(key, _MISSING)
+        return default if hit is _MISSING else hit
+
+    def reload(self, if_older_than: float = 0.0) -> None:
+        with self.lock:
+            if time.monotonic() - self.loaded_at < if_older_than:
+                return  # another thread reloaded it meanwhile
+            self.data = self.loader()
+            self.loaded_at = time.monotonic()
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.loaded_at > CACHE_SECONDS
 
     def clear(self) -> None:
         with self.lock:
-            self.loaded_at = 0.0
+            self.loaded_at = -1e9
             self.data = {}
+
+
+_MISSING = object()
+_snapshots: list = []
+
+
+class _Refresher:
+    """One daemon thread per process that reloads stale snapshots off the request path."""
+
+    def __init__(self):
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.jobs: list = []  # extra callables run on each pass (the API key snapshot)
+
+    def active(self) -> bool:
+        if not refresh_in_background():
+            return False
+        if self.thread is None or not self.thread.is_alive():
+            with self.lock:
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(
+                        target=self._run, daemon=True, name="snapshot-refresher"
+                    )
+                    self.thread.start()
+        return True
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                refreshed = False
+                for snapshot in list(_snapshots):
+                    if snapshot.stale():
+                        snapshot.reload()
+                        refreshed = True
+                for job in list(self.jobs):
+                    refreshed = job() or refreshed
+                if refreshed:
+                    connection.close()  # runs every CACHE_SECONDS: no idle connection kept
+            except Exception:  # noqa: BLE001 - keep refreshing; the old snapshot stays
+                logger.exception("snapshot refresh failed")
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+
+_refresher = _Refresher()
 
 
 def _load_regions() -> dict:
@@ -68,13 +151,39 @@ def _load_hospitals() -> dict:
     return {row[0]: row[1:] for row in rows}
 
 
-regions = _TtlCache(_load_regions)
-hospitals = _TtlCache(_load_hospitals)
+def _load_adjustments() -> dict:
+    """(insured region id, policy year) → {category: Adjustment} of the regional CategoryPolicy
+    rows, the same source settlement.services.settle applies."""
+    from settlement.models import CategoryPolicy
+
+    table: dict = {}
+    rows = CategoryPolicy.objects.values_list(
+        "region_id",
+        "year",
+        "category",
+        "ratio_reduction_points",
+        "deductible_multiplier",
+        "fund_share",
+    )
+    for region_id, year, category, *values in rows:
+        table.setdefault((region_id, year), {})[category] = eligibility.Adjustment(*values)
+    return table
+
+
+regions = Snapshot(_load_regions)
+hospitals = Snapshot(_load_hospitals)
+adjustments = Snapshot(_load_adjustments, reload_on_miss=False)
+_NO_ADJUSTMENTS: dict = {}
 
 
 def clear_caches() -> None:
-    regions.clear()
-    hospitals.clear()
+    for snapshot in _snapshots:
+        snapshot.clear()
+
+
+def category_adjustments(region_id: int, year: int) -> dict:
+    """The insured region's adjustments for the policy year (empty: the defaults apply)."""
+    return adjustments.get((region_id, year), _NO_ADJUSTMENTS)
 
 
 def _region(region_id: int) -> tuple[str, str, str]:
@@ -95,7 +204,7 @@ def hospital_view(hospital_id: int) -> eligibility.HospitalView | None:
         name=(name_en or name) if english else name,
         region_code=region_code,
         region_name=region_name,
-        services=frozenset(c for c, on in zip(CareType.values, services, strict=True) if on),
+        services=frozenset(c for c, on in zip(_CARE_TYPES, services, strict=True) if on),
         suspended_on=suspended_on,
         resettlement_designated=resettlement,
     )
@@ -161,14 +270,50 @@ class Found:
     id_hash: str = ""
 
 
-def find_person(*, id_number: str, name: str) -> Found | None:
-    """The person with this ID number and exactly this name, with their filings; else None."""
+def _fetch(id_hash: str):
     vendor = connection.vendor
     sql = _SQL.get(vendor) or _SQL.setdefault(vendor, _sql(vendor))
-    id_hash = idnumbers.id_hash(id_number)
+    if vendor == "postgresql" and not connection.queries_logged:
+        return _fetch_prepared(sql, id_hash)
     with connection.cursor() as cursor:
         cursor.execute(sql, [id_hash])
-        row = cursor.fetchone()
+        return cursor.fetchone()
+
+
+def _fetch_prepared(sql: str, id_hash: str, *, retry: bool = True):
+    """The one round trip of a check, on PostgreSQL.
+
+    A server-side prepared statement (psycopg 3): parsed and planned once per connection, then
+    only executed. Django's cursors bind on the client, which cannot prepare, so the statement
+    goes through a binding cursor of the same connection. And outside a transaction it is its
+    own health check: Django's (CONN_HEALTH_CHECKS) would send a `SELECT 1` first on every
+    request; here a persistent connection that went away fails the query, is closed, and the
+    query is sent once more on a new connection.
+    """
+    import psycopg
+
+    raw = connection.connection
+    checked = raw is None or raw.closed or connection.in_atomic_block or not retry
+    if checked:
+        with connection.cursor():  # connects, or health-checks, the Django way
+            raw = connection.connection
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, [id_hash], prepare=True)
+            row = cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if checked:
+            raise
+        connection.close()
+        return _fetch_prepared(sql, id_hash, retry=False)
+    connection.health_check_done = True
+    return row
+
+
+def find_person(*, id_number: str, name: str) -> Found | None:
+    """The person with this ID number and exactly this name, with their filings; else None."""
+    id_hash = idnumbers.id_hash(id_number)
+    row = _fetch(id_hash)
     if row is None:
         return None
     person_id, person_name, scheme, active, region_id, filings_json = row
@@ -204,7 +349,7 @@ def _filing_view(f: dict) -> eligibility.FilingView:
         status=f["status"],
         place_region_code=place_code,
         place_region_name=place_name,
-        covers=frozenset(c for c in CareType.values if f[f"covers_{c}"]),
+        covers=frozenset(c for c, column in _COVERS if f[column]),
         valid_from=_date(f["valid_from"]),
         valid_until=_date(f["valid_until"]),
         hospitals=tuple(sorted(filter(None, (hospital_code(h) for h in chosen if h)))),

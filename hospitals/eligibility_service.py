@@ -8,7 +8,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from hospitals import access_log, eligibility
-from hospitals.eligibility_selectors import Found, find_person, hospital_view
+from hospitals.eligibility_selectors import (
+    Found,
+    category_adjustments,
+    find_person,
+    hospital_view,
+)
 from portal.lib import idnumbers
 
 PURPOSE = "eligibility"
@@ -40,6 +45,7 @@ def check(
             care_type=care_type,
             visit_date=visit_date,
             filings=found.filings,
+            adjustments=category_adjustments(found.region_id, visit_date.year),
         )
     if decision is None:
         outcome = "not_found"

@@ -248,3 +248,70 @@ def test_reasons_are_in_chinese_by_default():
     d = run(LI, HARBIN_16, [REFERRAL], lang="zh-hans")
     assert "H23010300001" in d.reasons[0]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in d.reasons[0])
+
+
+CHRONIC = FilingView(
+    "F6",
+    "chronic_outpatient",
+    "",
+    "approved",
+    "230100",
+    "哈尔滨市",
+    frozenset({"chronic_outpatient"}),
+    valid_from=DAY - datetime.timedelta(days=10),
+    valid_until=DAY + datetime.timedelta(days=170),
+)
+TEMPORARY_NO_CHRONIC = replace(TEMPORARY, covers=frozenset({"inpatient", "general_outpatient"}))
+
+
+def test_rule_2_5_chronic_filing_keeps_the_reduction_of_the_temporary_filing_under_it():
+    d = run(LI, HARBIN, [CHRONIC, TEMPORARY_NO_CHRONIC], care="chronic_outpatient")
+    assert (d.eligible, d.category) == (True, "temporary")
+    assert d.filing.number == "F6"  # the filing that covers the visit
+    assert d.adjustment.ratio_reduction_points == 20
+    assert d.adjustment.deductible_multiplier == Decimal("1.50")
+    # Also when the temporary filing itself covers chronic care.
+    d = run(LI, HARBIN, [TEMPORARY, CHRONIC], care="chronic_outpatient")
+    assert d.category == "temporary" and d.adjustment.ratio_reduction_points == 20
+
+
+def test_rule_2_5_chronic_filing_on_a_long_term_filing_settles_as_long_term():
+    base = replace(ONE_WAY, covers=frozenset({"inpatient", "general_outpatient"}))
+    d = run(LI, HARBIN, [CHRONIC, TEMPORARY_NO_CHRONIC, base], care="chronic_outpatient")
+    assert (d.eligible, d.category) == (True, "long_term")
+    assert d.adjustment.ratio_reduction_points == 0
+
+
+def test_rule_2_5_a_temporary_filing_elsewhere_or_not_in_force_is_not_the_base():
+    elsewhere = replace(TEMPORARY_NO_CHRONIC, place_region_code="460200")
+    expired = replace(TEMPORARY_NO_CHRONIC, status="expired")
+    for other in (elsewhere, expired):
+        d = run(LI, HARBIN, [CHRONIC, other], care="chronic_outpatient")
+        assert (d.eligible, d.category) == (True, "long_term")
+
+
+def test_regional_category_adjustments_replace_the_defaults():
+    from hospitals.eligibility import Adjustment
+
+    regional = {
+        "temporary": Adjustment(15, Decimal("1.20"), Decimal("0.90")),
+        "resettled": Adjustment(3),
+    }
+    d = decide(
+        person=LI,
+        hospital=HARBIN,
+        care_type="inpatient",
+        visit_date=DAY,
+        filings=[TEMPORARY],
+        adjustments=regional,
+    )
+    assert d.adjustment == regional["temporary"]
+    d = decide(
+        person=WANG,
+        hospital=SANYA,
+        care_type="inpatient",
+        visit_date=DAY,
+        filings=[LONG_TERM],
+        adjustments=regional,
+    )
+    assert d.adjustment.ratio_reduction_points == 3

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hospitals import auth
+from hospitals.eligibility_api import counters
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import AccessLog, ApiKey, Hospital
 from hospitals.services import api_key_create, api_key_revoke
@@ -28,9 +29,11 @@ PEOPLE = {
 def _fresh_caches():
     clear_caches()
     auth.keys.clear()
+    counters.clear()
     yield
     clear_caches()
     auth.keys.clear()
+    counters.clear()
 
 
 @pytest.fixture
@@ -308,3 +311,214 @@ def test_not_json_is_400(client, keys):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
+
+
+VALID = {"id_number": "232701195603120223", "name": "王秀兰", "care_type": "inpatient"}
+
+
+@pytest.mark.parametrize(
+    "visit_date", [None, "2026-W01-1", "20261101", "2026-1-1", "2026-02-30", " 2026-11-01", ""]
+)
+def test_a_visit_date_other_than_yyyy_mm_dd_is_400_as_the_documented_serializer_says(
+    client, keys, visit_date
+):
+    from hospitals.eligibility_api import EligibilityRequest
+
+    body = {**VALID, "visit_date": visit_date}
+    response = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['H46020000002']}",
+    )
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["fields"]) == {"visit_date"}
+    assert not EligibilityRequest(data=body).is_valid()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"visit_date": "2026-11-22"},
+        {"id_number": " 232701195603120223 "},
+        {"id_number": "23272219700630026x"},
+        {"id_number": "2327011956 03120223"},
+        {"id_number": "２３２７０１１９５６０３１２０２２３"},  # full-width digits
+        {"id_number": "232701195603120224"},
+        {"id_number": None},
+        {"name": " 王秀兰 "},
+        {"name": 123},
+        {"name": "王\x00兰"},
+        {"name": "王\ud800兰"},
+        {"name": "\u3000王秀兰"},
+        {"name": "王" * 60},
+        {"name": "王" * 61},
+        {"name": "   "},
+        {"care_type": "dental"},
+        {"care_type": ["inpatient"]},
+        {"visit_date": 20261122},
+        {"visit_date": "2026-11-22T00:00"},
+        {"visit_date": "0000-01-01"},
+        {"extra": "ignored"},
+    ],
+)
+def test_parse_request_accepts_and_refuses_exactly_what_the_documented_serializer_does(changes):
+    from rest_framework import serializers
+
+    from hospitals.eligibility_api import EligibilityRequest, parse_request
+
+    data = {**VALID, **changes}
+    documented = EligibilityRequest(data=data)
+    try:
+        parsed = parse_request(data)
+    except serializers.ValidationError as exc:
+        assert not documented.is_valid()
+        assert set(exc.detail) == set(documented.errors)
+    else:
+        assert documented.is_valid(), documented.errors
+        assert parsed == {"visit_date": None, **documented.validated_data}
+
+
+def _both_paths(client, body, key=None, **headers):
+    """The same request through the plain path and through the DRF view (a query string sends
+    it there)."""
+    if key:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    raw = body if isinstance(body, str) else None
+    kwargs = {"content_type": "application/json", **headers}
+    plain = client.post(URL, raw if raw is not None else body, **kwargs)
+    drf = client.post(URL + "?via=drf", raw if raw is not None else body, **kwargs)
+    return plain, drf
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "lang"),
+    [
+        ({**VALID}, "H46020000002", None),
+        ({**VALID, "care_type": "general_outpatient"}, "H23010300001", "en"),
+        ({**VALID, "name": "王秀英"}, "H46020000002", "en"),
+        ({**VALID, "id_number": "232701195603120224"}, "H46020000002", None),
+        ({**VALID, "id_number": "232701195603120224"}, "H46020000002", "en"),
+        ({}, "H46020000002", None),
+        (["not", "an", "object"], "H46020000002", None),
+        ("{not json", "H46020000002", None),
+        ('{"id_number": NaN}', "H46020000002", None),
+        ("", "H46020000002", None),
+        ({**VALID}, None, None),
+        ({**VALID}, "wrong", "en"),
+    ],
+)
+def test_the_plain_path_answers_exactly_as_the_drf_view(client, keys, body, key, lang):
+    headers = {"HTTP_ACCEPT_LANGUAGE": lang} if lang else {}
+    plain, drf = _both_paths(client, body, keys.get(key, key), **headers)
+    assert plain.status_code == drf.status_code
+    assert plain.content == drf.content
+    assert plain["Content-Type"] == drf["Content-Type"]
+    assert plain.get("WWW-Authenticate") == drf.get("WWW-Authenticate")
+
+
+def test_the_plain_path_answers_429_as_the_drf_view(client, keys):
+    from rest_framework.settings import api_settings
+
+    from hospitals.eligibility_api import HospitalKeyThrottle
+
+    HospitalKeyThrottle.THROTTLE_RATES = {"hospital_key": "1/min"}
+    try:
+        first = ask(client, keys["H46020000002"], "王秀兰")
+        plain, drf = _both_paths(client, VALID, keys["H46020000002"], HTTP_ACCEPT_LANGUAGE="en")
+    finally:
+        HospitalKeyThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert first.status_code == 200
+    assert plain.status_code == drf.status_code == 429
+    assert plain.json()["error"]["code"] == drf.json()["error"]["code"] == "rate_limited"
+    assert plain.json()["error"]["message"].startswith("Too many requests")
+    assert 0 <= int(plain["Retry-After"]) - int(drf["Retry-After"]) <= 1
+
+
+def test_requests_the_plain_path_does_not_take_on_go_to_the_drf_view(client, keys):
+    auth_header = {"HTTP_AUTHORIZATION": f"Bearer {keys['H46020000002']}"}
+    assert client.get(URL, **auth_header).status_code == 405
+    form = client.post(URL, VALID, **auth_header)  # multipart: DRF parses JSON only
+    assert form.status_code == 415
+    assert form.json()["error"]["code"] == "unsupported_media_type"
+    html_only = client.post(
+        URL, VALID, content_type="application/json", HTTP_ACCEPT="text/html", **auth_header
+    )
+    assert html_only.status_code == 406
+    pretty = client.post(
+        URL,
+        VALID,
+        content_type="application/json",
+        HTTP_ACCEPT="application/json; indent=2",
+        **auth_header,
+    )
+    assert pretty.status_code == 200 and b'\n  "eligible"' in pretty.content
+
+
+def test_benefit_comes_from_the_insured_regions_category_policy(client, keys):
+    from decimal import Decimal
+
+    from portal.models import Region
+    from settlement.models import CategoryPolicy
+
+    dalian = Region.objects.get(code="210200")
+    year = timezone.localdate().year
+    CategoryPolicy.objects.update_or_create(
+        region=dalian,
+        year=year,
+        category="temporary",
+        defaults={
+            "ratio_reduction_points": 15,
+            "deductible_multiplier": Decimal("1.20"),
+            "fund_share": Decimal("0.90"),
+        },
+    )
+    clear_caches()  # the policies are cached per process (eligibility_selectors.CACHE_SECONDS)
+    body = ask(client, keys["H23010300016"], "刘芳", "general_outpatient").json()
+    assert (body["eligible"], body["category"]) == (True, "temporary")
+    assert body["benefit"] == {
+        "ratio_reduction_points": 15,
+        "deductible_multiplier": "1.20",
+        "fund_share": "0.90",
+    }
+    # Without a policy of the region for the year of the visit: the defaults of domain.md §4.
+    CategoryPolicy.objects.filter(region=dalian, year=year).delete()
+    clear_caches()
+    body = ask(client, keys["H23010300016"], "刘芳", "general_outpatient").json()
+    assert body["benefit"] == {
+        "ratio_reduction_points": 20,
+        "deductible_multiplier": "1.50",
+        "fund_share": "1.00",
+    }
+
+
+def test_the_rate_limit_holds_across_processes_counted_in_batches():
+    from hospitals.eligibility_api import _Counters
+
+    first, second = _Counters(), _Counters()  # two processes sharing the cache
+    allowed = sum(
+        process.hit("test", 1, 250, 3600)[0] for _ in range(200) for process in (first, second)
+    )
+    assert 250 <= allowed <= 250 + 2 * _Counters.SYNC_EVERY
+
+
+def test_batched_access_log_rows_are_written_by_flush():
+    from hospitals import access_log
+
+    access_log._queue.put(
+        access_log._row(
+            {
+                "subject_hash": "f" * 64,
+                "hospital_id": Hospital.objects.first().pk if Hospital.objects.exists() else None,
+                "purpose": "eligibility:api",
+                "outcome": "eligible",
+                "created_at": timezone.now(),
+            }
+        )
+    )
+    assert access_log.flush() == 1
+    row = AccessLog.objects.get(subject_hash="f" * 64)
+    assert (row.purpose, row.outcome, row.actor_id) == ("eligibility:api", "eligible", None)
+    with pytest.raises(TypeError):
+        access_log._row({"subject": "x"})
