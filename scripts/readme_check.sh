@@ -43,6 +43,13 @@ descendants() {
     }'
 }
 
+# Alive and not a zombie (an exited child not yet reaped still answers kill -0).
+running() {
+  local stat
+  stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ "$stat" != Z* ]]
+}
+
 cleanup() {
   local rc=$?
   if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
@@ -54,17 +61,23 @@ cleanup() {
     kill -TERM -- "-$RUN_PID" 2>/dev/null || true
     for _ in $(seq 1 30); do
       alive=""
-      for pid in $RUN_PID $tree; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      for pid in $RUN_PID $tree; do running "$pid" && alive=1; done
       [ -n "$alive" ] || break
       sleep 0.5
     done
-    for pid in $RUN_PID $tree; do kill -KILL "$pid" 2>/dev/null || true; done
+    # Only pids still working in the clone: a pid of the tree may have been reused since.
+    for pid in $RUN_PID $tree; do
+      running "$pid" && [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$CLONE"* ]] &&
+        kill -KILL "$pid" 2>/dev/null
+    done
     wait "$RUN_PID" 2>/dev/null || true
+    say "stopped"
   fi
   if [ "${READMECHECK_KEEP:-}" = 1 ]; then
     echo "[readme-check] kept $WORK" >&2
   else
     rm -rf "$WORK"
+    say "removed $WORK"
   fi
   exit "$rc"
 }
@@ -116,8 +129,15 @@ say "make run with HOST=$HOST PORT=$PORT (SQLite, embedded broker: DATABASE_URL,
 RUN_PID=$!
 
 status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$1" || true; }
+# The stages of make run as they show in its output, timed for the report.
+STAGES=("touch .venv/.installed|pip install done" "manage.py migrate|translations compiled"
+  "manage.py seed_demo|migrated" "Starting web|demo seeded")
 until [ "$(status_of "$BASE/")" = 200 ]; do
   kill -0 "$RUN_PID" 2>/dev/null || fail "make run exited before the web answered on $BASE/"
+  while [ ${#STAGES[@]} -gt 0 ] && grep -qF "${STAGES[0]%%|*}" "$LOG"; do
+    say "make run: ${STAGES[0]#*|}"
+    STAGES=("${STAGES[@]:1}")
+  done
   [ $((SECONDS - START)) -lt "$TIMEOUT" ] || fail "$BASE/ did not answer 200 within ${TIMEOUT}s"
   sleep 2
 done
