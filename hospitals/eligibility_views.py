@@ -38,12 +38,33 @@ class EligibilityForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
 
+CATEGORY_LABELS = {
+    "local": _("Local: the person's own pooling region"),
+    "long_term": _("Long-term residence filing"),
+    "referral": _("Referral"),
+    "emergency": _("Emergency"),
+    "temporary": _("Other temporary treatment"),
+    "none": _("None: no filing covers this visit"),
+}
+
+
+def _labels(result: dict) -> dict:
+    """Words for the clerk beside the codes of the API answer."""
+    from filings.models import Status
+
+    labels = {"category": CATEGORY_LABELS.get(result["category"], result["category"])}
+    if result.get("filing"):
+        status = result["filing"]["status"]
+        labels["status"] = Status(status).label if status in Status.values else status
+    return labels
+
+
 @login_required
 def eligibility_check(request):
     staff = getattr(request.user, "hospital_staff", None)
     if staff is None:
         raise Http404
-    result = not_found = None
+    result = not_found = labels = None
     if request.method == "POST":
         form = EligibilityForm(request.POST)
         if form.is_valid():
@@ -61,6 +82,7 @@ def eligibility_check(request):
                 not_found = True
             else:
                 result = as_dict(decision, found)
+                labels = _labels(result)
     else:
         form = EligibilityForm(initial={"visit_date": timezone.localdate()})
     return render(
@@ -70,6 +92,7 @@ def eligibility_check(request):
             "form": form,
             "result": result,
             "not_found": not_found,
+            "labels": labels,
             "hospital": staff.hospital,
         },
     )

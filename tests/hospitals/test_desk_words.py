@@ -1,0 +1,19 @@
+"""The desk answer speaks to the clerk in words, not in the API's codes."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_desk_shows_the_category_and_filing_status_in_words(client, demo):
+    client.force_login(demo["hosp_h46020000002"])
+    response = client.post(
+        "/hospitals/check/",
+        {"id_number": "232701195603120223", "name": "王秀兰", "care_type": "inpatient"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-verdict="eligible"' in html
+    category = html.split('data-category="long_term">')[1].split("</dd>")[0]
+    assert category == "异地长期居住备案"
+    assert "· 已批准（生效）</dd>" in html and "· approved</dd>" not in html
