@@ -17,6 +17,12 @@ SORTS = {"code": "code", "name": "pinyin", "level": "-level", "region": "region_
 
 def directory(params) -> QuerySet[Hospital]:
     qs = Hospital.objects.select_related("region", "province")
+    if any(
+        "\x00" in str(params.get(key) or "")
+        for key in ("q", "region", "province", "kind", "ownership")
+    ):
+        # No hospital matches a NUL character, and PostgreSQL refuses one in a query.
+        return qs.none().order_by("code")
     q = (params.get("q") or "").strip()
     if q:
         lowered = q.lower().replace(" ", "")

@@ -20,6 +20,7 @@ from settlement.models import ClaimDocumentKind
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 MAX_ITEMS = 500
 MAX_BILL_BYTES = 2 * 1024 * 1024
+MAX_AMOUNT_DIGITS = 8  # digits before the point: 99,999,999.99 at most, as ItemForm
 CLASSES = [("A", _("Class A")), ("B", _("Class B")), ("C", _("Self-paid (class C)"))]
 MEDICATION_KINDS = [
     ("", _("Not discharge medication")),
@@ -106,7 +107,10 @@ def parse_bill(uploaded) -> list[dict]:
                 text = data.decode("gb18030")
             except UnicodeDecodeError:
                 raise ValidationError(_("The bill file is neither CSV nor XLSX.")) from None
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error:  # e.g. a field over the csv module's 131072 characters
+            raise ValidationError(_("The bill file is neither CSV nor XLSX.")) from None
     rows = [[str(c if c is not None else "").strip() for c in row] for row in rows]
     rows = [row for row in rows if any(row)]
     if rows and rows[0] and rows[0][0].lower() in {"code", "编码", "项目编码"}:
@@ -124,11 +128,21 @@ def parse_bill(uploaded) -> list[dict]:
             value = Decimal(amount.replace(",", ""))
         except InvalidOperation:
             value = None
+        if value is not None and not value.is_finite():  # NaN and Infinity
+            value = None
         if cls not in {"A", "B", "C"}:
             errors.append(_("Row %(row)s: the class must be A, B or C.") % {"row": number})
-        elif value is None or value <= 0 or value.as_tuple().exponent < -2:
+        elif (
+            value is None
+            or value <= 0
+            or value.as_tuple().exponent < -2
+            or value.adjusted() > MAX_AMOUNT_DIGITS - 1  # as a typed item: at most 10 digits
+        ):
             errors.append(_("Row %(row)s: the amount is not valid.") % {"row": number})
-        elif kind and (kind not in {"acute", "chronic", "special"} or not days.isdigit()):
+        elif kind and (
+            kind not in {"acute", "chronic", "special"}
+            or not (days.isascii() and days.isdigit() and 1 <= int(days) <= 366)
+        ):
             errors.append(
                 _("Row %(row)s: discharge medication needs days and acute, chronic or special.")
                 % {"row": number}

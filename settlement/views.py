@@ -80,7 +80,7 @@ class EstimateForm(forms.Form):
         ]
         chosen = self.data.get("province") if self.is_bound else None
         regions = Region.objects.select_related("province").order_by("province__code", "code")
-        if chosen:
+        if chosen in {p.code for p in provinces}:  # not any text: PostgreSQL refuses a NUL
             regions = regions.filter(province__code=chosen)
         groups: dict[str, list[tuple[str, str]]] = {}
         for region in regions:
