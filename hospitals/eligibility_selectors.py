@@ -39,19 +39,24 @@ def refresh_in_background() -> bool:
 
 
 class Snapshot:
-    """A whole-table snapshot per process, reloaded every CACHE_SECONDS.
+    """A whole-table snapshot per process, checked every CACHE_SECONDS.
 
-    In the background mode (see `refresh_in_background`) a daemon thread reloads it and a request
-    only ever waits for the very first load; otherwise the request that finds it stale reloads
-    it. A key missing from the snapshot (a row created since) reloads it at once when
+    In the background mode (see `refresh_in_background`) a daemon thread checks it and a request
+    only ever waits for the very first load; otherwise the request that finds it stale does. On
+    PostgreSQL the check is a fingerprint of the table's row versions (`_fingerprint`): the rows
+    are loaded again only when it changed, so a 20,000-row table that did not change costs one
+    small query, not a rebuild that holds the worker's interpreter for tens of milliseconds.
+    A key missing from the snapshot (a row created since) checks it at once when
     `reload_on_miss` (in the background mode at most once per MISS_RELOAD_SECONDS).
     """
 
-    def __init__(self, loader, *, reload_on_miss: bool = True):
+    def __init__(self, loader, model, *, reload_on_miss: bool = True):
         self.loader = loader
+        self.model = model  # a callable returning the model whose table is snapshotted
         self.reload_on_miss = reload_on_miss
         self.lock = threading.Lock()
         self.loaded_at = -1e9
+        self.fingerprint = None
         self.data: dict = {}
         _snapshots.append(self)
 
@@ -72,7 +77,11 @@ class Snapshot:
         with self.lock:
             if time.monotonic() - self.loaded_at < if_older_than:
                 return  # another thread reloaded it meanwhile
-            self.data = self.loader()
+            # Taken before the rows: a change committed in between shows at the next check.
+            fingerprint = _fingerprint(self.model()._meta.db_table)
+            if fingerprint is None or fingerprint != self.fingerprint or self.loaded_at < 0:
+                self.data = self.loader()
+                self.fingerprint = fingerprint
             self.loaded_at = time.monotonic()
 
     def stale(self) -> bool:
@@ -81,7 +90,18 @@ class Snapshot:
     def clear(self) -> None:
         with self.lock:
             self.loaded_at = -1e9
+            self.fingerprint = None
             self.data = {}
+
+
+def _fingerprint(table: str):
+    """On PostgreSQL, the row count and a sum of hashes of the row versions' `xmin`: any insert,
+    update or delete changes it. None elsewhere (always reload)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), sum(hashtext(xmin::text)) FROM {table}")
+        return cursor.fetchone()
 
 
 _MISSING = object()
@@ -114,8 +134,8 @@ class _Refresher:
             try:
                 refreshed = False
                 for snapshot in list(_snapshots):
-                    if snapshot.stale():
-                        snapshot.reload()
+                    if snapshot.stale() and snapshot.loaded_at >= 0:  # loaded and in use
+                        snapshot.reload(if_older_than=CACHE_SECONDS)
                         refreshed = True
                 for job in list(self.jobs):
                     refreshed = job() or refreshed
@@ -170,9 +190,15 @@ def _load_adjustments() -> dict:
     return table
 
 
-regions = Snapshot(_load_regions)
-hospitals = Snapshot(_load_hospitals)
-adjustments = Snapshot(_load_adjustments, reload_on_miss=False)
+def _category_policy():
+    from settlement.models import CategoryPolicy
+
+    return CategoryPolicy
+
+
+regions = Snapshot(_load_regions, lambda: Region)
+hospitals = Snapshot(_load_hospitals, lambda: Hospital)
+adjustments = Snapshot(_load_adjustments, _category_policy, reload_on_miss=False)
 _NO_ADJUSTMENTS: dict = {}
 
 
