@@ -299,11 +299,18 @@ class Found:
 def _fetch(id_hash: str):
     vendor = connection.vendor
     sql = _SQL.get(vendor) or _SQL.setdefault(vendor, _sql(vendor))
-    if vendor == "postgresql" and not connection.queries_logged:
+    if (
+        vendor == "postgresql"
+        and not connection.queries_logged
+        and getattr(settings, "ELIGIBILITY_PREPARED_QUERY", True)
+    ):
         return _fetch_prepared(sql, id_hash)
     with connection.cursor() as cursor:
         cursor.execute(sql, [id_hash])
         return cursor.fetchone()
+
+
+_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 def _fetch_prepared(sql: str, id_hash: str, *, retry: bool = True):
@@ -314,7 +321,8 @@ def _fetch_prepared(sql: str, id_hash: str, *, retry: bool = True):
     goes through a binding cursor of the same connection. And outside a transaction it is its
     own health check: Django's (CONN_HEALTH_CHECKS) would send a `SELECT 1` first on every
     request; here a persistent connection that went away fails the query, is closed, and the
-    query is sent once more on a new connection.
+    query is sent once more on a new connection. Behind a pooler in transaction mode (which
+    does not keep a session's prepared statements) set ELIGIBILITY_PREPARED_QUERY = False.
     """
     import psycopg
 
@@ -323,6 +331,11 @@ def _fetch_prepared(sql: str, id_hash: str, *, retry: bool = True):
     if checked:
         with connection.cursor():  # connects, or health-checks, the Django way
             raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's prepared statements off (prepare_threshold None), which also
+        # ignores prepare=True. A threshold no query reaches prepares only the queries that ask
+        # (Django's own cursors bind on the client and never prepare).
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
     try:
         with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, [id_hash], prepare=True)
