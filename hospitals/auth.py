@@ -101,14 +101,16 @@ class _KeySnapshot:
 
     def flush_last_used(self) -> None:
         """One UPDATE by primary key per key used since the last flush, sent as one batch
-        (a CASE over thousands of keys costs seconds of CPU in Django and in PostgreSQL)."""
+        (a CASE over thousands of keys costs seconds of CPU in Django and in PostgreSQL), in key
+        order: the batch is one transaction, and processes flushing at the same time must take
+        the row locks in the same order or deadlock."""
         used, self.used = self.used, {}
         if not used:
             return
         adapt = connection.ops.adapt_datetimefield_value
         rows = [
             (adapt(datetime.datetime.fromtimestamp(when, datetime.UTC)), pk)
-            for pk, when in used.items()
+            for pk, when in sorted(used.items())
         ]
         meta = ApiKey._meta
         column = meta.get_field("last_used_at").column
