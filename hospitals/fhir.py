@@ -56,14 +56,10 @@ def parse(body: dict) -> dict:
         for coding in (item.get("category") or {}).get("coding") or []:
             if coding.get("system") == CARE_SYSTEM:
                 care = coding.get("code")
-    return parse_request(
-        {
-            "id_number": id_number,
-            "name": name,
-            "care_type": care,
-            "visit_date": body.get("servicedDate"),
-        }
-    )
+    fields = {"id_number": id_number, "name": name, "care_type": care}
+    if body.get("servicedDate") is not None:  # absent: today, as in the JSON API
+        fields["visit_date"] = body["servicedDate"]
+    return parse_request(fields)
 
 
 def response(request_body: dict, decision, found, visit_date: datetime.date) -> dict:

@@ -93,3 +93,11 @@ def test_not_eligible_is_carried_with_the_reasons(client, key):
 def test_unknown_person_is_404_and_a_wrong_resource_is_400(client, key):
     assert post(client, key, fhir_request(name="王秀英")).status_code == 404
     assert post(client, key, {"resourceType": "Patient"}).status_code == 400
+
+
+def test_a_request_without_serviced_date_is_checked_for_today(client, key):
+    body = fhir_request()
+    body.pop("servicedDate", None)
+    response = post(client, key, body)
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "CoverageEligibilityResponse"
