@@ -5,7 +5,11 @@
 PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/portal_benchsettle).
 Goal: fetch + recompute + bulk write <= 3x the pure calculation time. The pure calculation is
 what the re-check computes without the database: the stored items turned into the engine's input
-and split; the time of engine.split alone is printed beside it. Needs PostgreSQL (COPY).
+and split; the time of engine.split alone is printed beside it. Both are wall-clock times (the
+pure calculation measured before and after the re-check, averaged), as is the re-check's, which
+includes the database server's work: reading each batch, and writing the changed rows while the
+next batch is computed. Before the re-check every amount is reset (so every row differs) and the
+table compacted, as a settled table would be. Needs PostgreSQL (COPY, VACUUM FULL).
 """
 
 from __future__ import annotations
@@ -129,12 +133,15 @@ def main() -> int:
             engine.split(policy=policy, items=bill)
         return time.perf_counter() - started
 
+    cpu: list[float] = []
+
     def calculation() -> float:
         # What the re-check computes, without the database: the stored items (already fetched
         # and decoded) turned into the engine's input, then split.
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for items in rows:
             engine.split(policy=policy, items=services._items(items))
+        cpu.append(time.process_time() - cpu_started)
         return time.perf_counter() - started
 
     from django.db.models import F
@@ -142,16 +149,23 @@ def main() -> int:
     before = (split_only(), calculation())
     # Every one differs from its recomputation.
     Settlement.objects.filter(policy_year=year).update(fund_pay=0, person_pay=F("total"))
+    # That UPDATE (and every earlier run's) leaves 100,000 dead row versions, and the local
+    # server may run without autovacuum: compact the table as a settled table would be, so the
+    # re-check reads and rewrites 100,000 rows, not 100,000 among millions of dead ones.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM FULL ANALYZE settlement_settlement")
     load = os.getloadavg()[0]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = services.recheck(year=year)
     batch = time.perf_counter() - started
+    batch_cpu = time.process_time() - cpu_started
     after = (split_only(), calculation())
     # The machine may be shared: the pure figures are measured before and after, and averaged.
     pure_split = (before[0] + after[0]) / 2
     pure = (before[1] + after[1]) / 2
     ratio = batch / pure
     print(f"load average at start of the re-check: {load:.1f} ({os.cpu_count()} CPUs)")
+    print("table compacted (VACUUM FULL ANALYZE) after resetting the amounts, before the re-check")
     print(
         f"engine.split alone over {len(bills):,} parsed bills: {pure_split:6.2f} s "
         f"(runs {before[0]:.2f} / {after[0]:.2f})"
@@ -162,6 +176,10 @@ def main() -> int:
     )
     print(f"batch re-check (fetch, recompute, bulk write {result['changed']:,}): {batch:6.2f} s")
     print(f"ratio to split alone {batch / pure_split:.2f} (information)")
+    print(
+        f"CPU time of this process: re-check {batch_cpu:.2f} s, pure calculation "
+        f"{sum(cpu) / len(cpu):.2f} s (information: the database server's work is not in it)"
+    )
     print(f"ratio {ratio:.2f} (goal <= 3.00)")
     print("GOAL MET" if ratio <= 3 else "GOAL NOT MET")
     return 0 if ratio <= 3 else 1

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import json
 import secrets
+import selectors
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -266,107 +267,221 @@ def as_dict(s: Settlement) -> dict:
     }
 
 
+# Statuses a re-check recomputes: a rejected or returned settlement no longer stands.
+_RECHECKED = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
+
+
 def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
-    """Recompute every stored settlement of `year` (after a policy correction, say) and write
-    the ones whose split changed, in bulk: fetch with values(), compute, bulk_update."""
+    """Recompute every standing (settled or held) settlement of `year` — after a policy
+    correction, say — and write the ones whose fund payment changed, in bulk. A reviewer's
+    adjusted amount (original_fund_pay set) is left alone.
+
+    Each batch is one plain query for just the columns the engine needs (JSON as text, decoded
+    here once; adjustments and new flag lists cached by their stored text). The next batch is
+    read before this one is written, and the write (`_write_back`) runs in the database while
+    the next batch is computed."""
     policies: dict[tuple, engine.Policy] = {
         (p.region_id, p.scheme, p.level): p.as_engine()
         for p in BenefitPolicy.objects.filter(year=year)
     }
+    adjustments: dict[str, engine.Adjustment] = {}
+    new_flags: dict[str, str] = {}
+    loads, split, to_items, year_to_date = json.loads, engine.split, _items, engine.YearToDate
     checked = changed = 0
-    last_id = 0
-    fields = (
-        "id",
-        "items",
-        "care_type",
-        "insured_region_id",
-        "person__scheme",
-        "hospital__level",
-        "fund_pay",
-        "adjustment",
-        "ytd_fund_paid",
-        "ytd_deductible_paid",
-        "flags",
-    )
-    while True:
-        rows = list(
-            Settlement.objects.filter(policy_year=year, id__gt=last_id)
-            .order_by("id")
-            .values(*fields)[:batch]
-        )
-        if not rows:
-            break
-        last_id = rows[-1]["id"]
-        updates = []
-        for row in rows:
-            policy = policies.get(
-                (row["insured_region_id"], row["person__scheme"], row["hospital__level"])
-            )
-            if policy is None:
-                continue
-            adj = row["adjustment"] or {}
-            result = engine.split(
-                policy=policy,
-                items=_items(row["items"]),
-                adjustment=engine.Adjustment(
-                    int(adj.get("points", 0)),
-                    Decimal(adj.get("multiplier", "1")),
-                    Decimal(adj.get("share", "1")),
-                ),
-                ytd=engine.YearToDate(row["ytd_fund_paid"], row["ytd_deductible_paid"]),
-                outpatient=row["care_type"] != "inpatient",
-            )
-            checked += 1
-            if result.fund_pay != row["fund_pay"]:
-                updates.append(
-                    Settlement(
-                        id=row["id"],
-                        fund_pay=result.fund_pay,
-                        person_pay=result.person_pay,
-                        total=result.total,
-                        breakdown=result.breakdown(),
-                        flags=sorted({*row["flags"], "rechecked_changed"}),
-                    )
+    pending = _written(0)
+    try:
+        rows = _recheck_rows(year, 0, batch)
+        while rows:
+            updates = []
+            for (
+                pk,
+                items,
+                care,
+                region,
+                scheme,
+                level,
+                fund_pay,
+                adj,
+                ytd_fund,
+                ytd_ded,
+                flags,
+            ) in rows:
+                policy = policies.get((region, scheme, level))
+                if policy is None:
+                    continue
+                adjustment = adjustments.get(adj)
+                if adjustment is None:
+                    adjustment = adjustments[adj] = _stored_adjustment(adj)
+                result = split(
+                    policy=policy,
+                    items=to_items(loads(items)),
+                    adjustment=adjustment,
+                    ytd=year_to_date(ytd_fund, ytd_ded),
+                    outpatient=care != "inpatient",
                 )
-        _write_back(updates)
-        changed += len(updates)
+                checked += 1
+                if result.fund_pay != fund_pay:
+                    flagged = new_flags.get(flags)
+                    if flagged is None:
+                        flagged = new_flags[flags] = json.dumps(
+                            sorted({*loads(flags), "rechecked_changed"})
+                        )
+                    updates.append(
+                        (
+                            pk,
+                            result.fund_pay,
+                            result.person_pay,
+                            result.total,
+                            _breakdown_json(result),
+                            flagged,
+                        )
+                    )
+            changed += pending()  # the previous batch's write, done meanwhile
+            pending = _written(0)
+            next_rows = _recheck_rows(year, rows[-1][0], batch)
+            pending = _write_back(updates)
+            rows = next_rows
+    finally:
+        changed += pending()  # (on an error too: the connection is free again afterwards)
     return {"checked": checked, "changed": changed}
 
 
-def _write_back(updates: list[Settlement]) -> None:
-    """One set-based write per batch: on PostgreSQL COPY into a temporary table and one
-    UPDATE … FROM (bulk_update's CASE expressions are two orders of magnitude slower)."""
+def _breakdown_json(r: engine.Split) -> str:
+    """json.dumps(r.breakdown()), formatted at once."""
+    return (
+        f'{{"self_paid": "{r.self_paid:.2f}", "first_self_pay": "{r.first_self_pay:.2f}", '
+        f'"deductible": "{r.deductible:.2f}", "coinsurance": "{r.coinsurance:.2f}", '
+        f'"over_cap": "{r.over_cap:.2f}", '
+        f'"not_covered_medication": "{r.not_covered_medication:.2f}"}}'
+    )
+
+
+def _stored_adjustment(text: str) -> engine.Adjustment:
+    adj = json.loads(text) or {}
+    return engine.Adjustment(
+        int(adj.get("points", 0)),
+        Decimal(adj.get("multiplier", "1")),
+        Decimal(adj.get("share", "1")),
+    )
+
+
+def _recheck_rows(year: int, after_id: int, batch: int) -> list[tuple]:
+    """The next `batch` settlements to re-check after `after_id`, in id order (keyset, so each
+    query is a short index range): id, items, care type, insured region, scheme, hospital
+    level, fund pay, adjustment, year-to-date fund and deductible, flags — JSON columns as
+    text, money as Decimal."""
+    from django.db import connection
+
+    postgres = connection.vendor == "postgresql"
+    # SQLite hands back money as floats: read it as text (its 15 significant digits).
+    money_column = "s.{}" if postgres else "CAST(s.{} AS TEXT)"
+    fund, ytd_fund, ytd_ded = (
+        money_column.format(c) for c in ("fund_pay", "ytd_fund_paid", "ytd_deductible_paid")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id, s.items, s.care_type, s.insured_region_id, p.scheme, h.level, {fund}, "
+            f"s.adjustment, {ytd_fund}, {ytd_ded}, s.flags "
+            f"FROM {Settlement._meta.db_table} s "
+            f"JOIN {InsuredPerson._meta.db_table} p ON p.id = s.person_id "
+            f"JOIN {Hospital._meta.db_table} h ON h.id = s.hospital_id "
+            "WHERE s.policy_year = %s AND s.status IN (%s, %s) AND s.original_fund_pay IS NULL "
+            "AND s.id > %s ORDER BY s.id LIMIT %s",
+            [year, *_RECHECKED, after_id, batch],
+        )
+        rows = cursor.fetchall()
+    if not postgres:
+        rows = [(*r[:6], Decimal(r[6]), r[7], Decimal(r[8]), Decimal(r[9]), r[10]) for r in rows]
+    return rows
+
+
+def _written(count: int):
+    return lambda: count
+
+
+def _write_back(updates: list[tuple]):
+    """Write (id, fund_pay, person_pay, total, breakdown JSON, flags JSON) rows in one
+    set-based statement, skipping any reviewed, rejected or returned since it was read.
+    Returns a function that waits for the write and gives the number of rows written.
+
+    On PostgreSQL: one UPDATE … FROM jsonb_to_recordset($1) (bulk_update's CASE expressions
+    are two orders of magnitude slower), sent without waiting for it, so the caller computes
+    meanwhile; the connection must not be used before the function has been called."""
     from django.db import connection
 
     if not updates:
-        return
+        return _written(0)
     if connection.vendor != "postgresql":
-        Settlement.objects.bulk_update(
-            updates, ["fund_pay", "person_pay", "total", "breakdown", "flags"], batch_size=500
-        )
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE settlement_recheck (id bigint, fund_pay numeric, "
-            "person_pay numeric, total numeric, breakdown jsonb, flags jsonb) ON COMMIT DROP"
-        )
-        with cursor.copy("COPY settlement_recheck FROM STDIN") as copy:
-            for s in updates:
-                copy.write_row(
-                    (
-                        s.id,
-                        s.fund_pay,
-                        s.person_pay,
-                        s.total,
-                        json.dumps(s.breakdown),
-                        json.dumps(s.flags),
-                    )
+        with transaction.atomic():
+            standing = set(
+                Settlement.objects.filter(
+                    pk__in=[u[0] for u in updates],
+                    status__in=_RECHECKED,
+                    original_fund_pay__isnull=True,
+                ).values_list("pk", flat=True)
+            )
+            objects = [
+                Settlement(
+                    id=pk,
+                    fund_pay=fund,
+                    person_pay=person,
+                    total=total,
+                    breakdown=json.loads(breakdown),
+                    flags=json.loads(flags),
                 )
-        cursor.execute(
-            "UPDATE settlement_settlement s SET fund_pay = r.fund_pay, "
+                for pk, fund, person, total, breakdown, flags in updates
+                if pk in standing
+            ]
+            Settlement.objects.bulk_update(
+                objects, ["fund_pay", "person_pay", "total", "breakdown", "flags"], batch_size=500
+            )
+        return _written(len(objects))
+    from psycopg import errors, pq
+
+    # The rows as one JSON array: every piece is JSON already (decimals are JSON numbers).
+    records = ",".join(
+        [
+            f'{{"id":{r[0]},"fund_pay":{r[1]},"person_pay":{r[2]},"total":{r[3]},'
+            f'"breakdown":{r[4]},"flags":{r[5]}}}'
+            for r in updates
+        ]
+    )
+    connection.ensure_connection()
+    conn = connection.connection
+    pgconn = conn.pgconn
+    if not conn.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        # In an atomic block that has not queried yet: let psycopg open the transaction
+        # (its BEGIN, with the connection's isolation level), which a bare send would skip.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    pgconn.send_query_params(
+        (
+            f"UPDATE {Settlement._meta.db_table} s SET fund_pay = r.fund_pay, "
             "person_pay = r.person_pay, total = r.total, breakdown = r.breakdown, "
-            "flags = r.flags FROM settlement_recheck r WHERE s.id = r.id"
-        )
+            "flags = r.flags FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, "
+            "fund_pay numeric, person_pay numeric, total numeric, breakdown jsonb, flags jsonb) "
+            "WHERE s.id = r.id AND s.status IN ($2, $3) AND s.original_fund_pay IS NULL"
+        ).encode(),
+        [f"[{records}]".encode(), *(s.encode() for s in _RECHECKED)],
+    )
+    with selectors.DefaultSelector() as selector:  # the connection does not block: flush
+        selector.register(pgconn.socket, selectors.EVENT_WRITE)
+        while pgconn.flush():
+            selector.select()
+
+    def wait() -> int:
+        count, error = 0, None
+        while (result := pgconn.get_result()) is not None:  # blocks until it is done
+            if result.status == pq.ExecStatus.COMMAND_OK:
+                count = result.command_tuples or 0
+            elif error is None:
+                error = errors.error_from_result(result, encoding=conn.info.encoding)
+        if error is not None:
+            with connection.wrap_database_errors:  # as Django's own queries raise it
+                raise error
+        return count
+
+    return wait
 
 
 # Reimbursement claims and the review of held settlements (domain.md §3.4) -----------------

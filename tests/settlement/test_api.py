@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -243,6 +244,57 @@ def test_recheck_recomputes_stored_settlements_after_a_policy_correction(client,
     assert settlement.fund_pay == Decimal("8100.00")  # 9000 x 90%
     assert settlement.fund_pay + settlement.person_pay == settlement.total
     assert "rechecked_changed" in settlement.flags
+
+
+def test_recheck_leaves_rejected_returned_and_reviewer_adjusted_settlements_alone(client, keys):
+    from settlement.services import recheck
+
+    year = timezone.localdate().year
+    numbers = [post(client, keys["H21010000001"], bill(CHEN)).json()["number"] for _ in range(5)]
+    Settlement.objects.exclude(number__in=numbers).delete()  # see the test above (SQLite)
+    settled, held, adjusted, rejected, returned = numbers
+    Settlement.objects.filter(number=held).update(status=Settlement.Status.HELD)
+    Settlement.objects.filter(number=rejected).update(status=Settlement.Status.REJECTED)
+    Settlement.objects.filter(number=returned).update(status=Settlement.Status.RETURNED)
+    # A reviewer approved it at 7000.00 instead of the engine's 7650.00.
+    Settlement.objects.filter(number=adjusted).update(
+        original_fund_pay=F("fund_pay"), fund_pay=Decimal("7000.00"), person_pay=Decimal("3000.00")
+    )
+    BenefitPolicy.objects.filter(
+        region__code="210100", scheme="employee", year=year, level=3
+    ).update(ratio=Decimal("0.90"))
+    # One settlement a batch: each write runs while the next batch is read and computed.
+    assert recheck(year=year, batch=1) == {"checked": 2, "changed": 2}
+    by_number = {s.number: s for s in Settlement.objects.filter(number__in=numbers)}
+    # The same bill settled afresh under the corrected policy: the same split.
+    fresh = post(client, keys["H21010000001"], bill(CHEN)).json()
+    for number in (settled, held):
+        assert by_number[number].fund_pay == Decimal("8100.00") == Decimal(fresh["fund_pay"])
+        assert by_number[number].person_pay == Decimal(fresh["person_pay"])
+        assert by_number[number].breakdown == fresh["breakdown"]
+        assert "rechecked_changed" in by_number[number].flags
+    assert by_number[held].status == Settlement.Status.HELD
+    assert (by_number[adjusted].fund_pay, by_number[adjusted].original_fund_pay) == (
+        Decimal("7000.00"),
+        Decimal("7650.00"),
+    )
+    for number in (adjusted, rejected, returned):
+        assert "rechecked_changed" not in by_number[number].flags
+    for number in (rejected, returned):
+        assert by_number[number].fund_pay == Decimal("7650.00")
+
+
+def test_recheck_write_back_error_is_raised_and_leaves_the_connection_usable(client, keys):
+    from django.db import IntegrityError, transaction
+
+    from settlement.services import _write_back
+
+    number = post(client, keys["H21010000001"], bill(CHEN)).json()["number"]
+    s = Settlement.objects.get(number=number)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # fund + person != total: the CHECK constraint refuses it when the write is waited for.
+        _write_back([(s.pk, Decimal("1.00"), Decimal("1.00"), s.total, "{}", "[]")])()
+    assert Settlement.objects.get(number=number).fund_pay == Decimal("7650.00")
 
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
