@@ -166,8 +166,10 @@ def test_the_table_fails_when_an_entry_is_removed(monkeypatch):
 
 
 @pytest.fixture
-def world(demo, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+def world(demo, settings, monkeypatch):
+    # Who may download is the question here, not the rendering: answer "being prepared" (202)
+    # at once instead of waiting for a worker.
+    monkeypatch.setattr("filings.document_views.WAIT_SECONDS", 0)
     clear_caches()
     auth.keys.clear()
     users = {
