@@ -296,6 +296,7 @@ class EligibilityView(APIView):
             400: OpenApiResponse(ErrorResponse, description="Invalid input"),
             401: OpenApiResponse(ErrorResponse, description="Missing or wrong key"),
             404: OpenApiResponse(ErrorResponse, description="Unknown person or name mismatch"),
+            415: OpenApiResponse(ErrorResponse, description="The body is not JSON"),
             429: OpenApiResponse(ErrorResponse, description="Over the rate limit"),
         },
         tags=["eligibility"],

@@ -118,6 +118,7 @@ class CoverageEligibilityView(APIView):
             400: OpenApiResponse(),
             401: OpenApiResponse(),
             404: OpenApiResponse(),
+            415: OpenApiResponse(description="The body is not JSON"),
             429: OpenApiResponse(),
         },
     )

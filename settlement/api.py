@@ -118,6 +118,7 @@ class SettlementCreate(APIView):
             401: OpenApiResponse(ErrorResponse),
             404: OpenApiResponse(ErrorResponse),
             409: OpenApiResponse(ErrorResponse),
+            415: OpenApiResponse(ErrorResponse, description="The body is not JSON"),
             422: OpenApiResponse(ErrorResponse),
             429: OpenApiResponse(ErrorResponse),
         },
