@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from filings import documents
 from filings.models import Filing
+
+
+@worker_process_init.connect
+def warm_up_pdf_rendering(**kwargs) -> None:
+    """Each worker process renders the forms once with a made-up filing, in a background
+    thread (the process reports ready at once; a render that arrives meanwhile waits for the
+    warm-up), so the first real document does not pay for templates, fontconfig and the font."""
+    from portal.lib import pdf
+
+    pdf.warm_up_in_background(documents.warm_up)
 
 
 @shared_task(soft_time_limit=60, time_limit=90, acks_late=True)

@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from filings.models import Filing, FilingType, Status
+from filings.models import Basis, Filing, FilingType, ReferralCondition, Status
 from portal.lib import idnumbers
+from portal.models import Scheme
 
 SALT = "filings.documents.verify"
 REFERRAL_FORM = "referral_form"
@@ -177,12 +178,52 @@ def _render_doc(doc: Doc, kind: str, lang: str) -> bytes:
             "issued": timezone.localdate(),
             "copies": [_("Copy for the insured person"), _("Copy for the agency")],
         }
-        return pdf.render_template(TEMPLATES[kind], context)
+        return pdf.render_form(TEMPLATES[kind], context)
 
 
 def render(filing: Filing, kind: str, lang: str = "zh-hans") -> bytes:
     """Render one document to PDF bytes (in `lang`)."""
     return _render_doc(_localized_doc(filing, lang), kind, lang)
+
+
+def _sample_doc() -> Doc:
+    """A made-up filing (no database) that prints on every form, for the warm-up: labels and
+    choices as real documents print them, personal data of its own."""
+    today = timezone.localdate()
+    return Doc(
+        number="BA0000000000",
+        name="李建国",
+        masked_id="1101**********0011",
+        insured_region="北京市",
+        scheme=str(Scheme.EMPLOYEE.label),
+        type=str(FilingType.LONG_TERM.label),
+        subtype="",
+        status=str(Status.APPROVED.label),
+        place="广东省 深圳市",
+        care=[_("Inpatient"), _("General outpatient")],
+        hospitals=["深圳市第二人民医院"],
+        valid_from=today,
+        valid_until=today + datetime.timedelta(days=365),
+        basis=str(Basis.COMMITMENT.label),
+        commitment_deadline=today + datetime.timedelta(days=180),
+        agency="北京市医疗保障事务中心",
+        issuing_hospital="北京大学第一医院",
+        receiving_hospital="深圳市第二人民医院",
+        attending_doctor="张医生",
+        diagnosis="脑梗死",
+        condition=str(ReferralCondition.A.label),
+        course_days=30,
+    )
+
+
+def warm_up(lang: str = "zh-hans") -> None:
+    """Render every form once with a made-up filing: compiles the templates, loads the
+    translations, fontconfig, the CJK font and WeasyPrint's code paths. A Celery worker process
+    runs it at start (filings.document_tasks), so its first real document is not a cold one."""
+    with translation.override(lang):
+        doc = _sample_doc()
+    for kind in KINDS:
+        _render_doc(doc, kind, lang)
 
 
 def fingerprint(doc: Doc) -> str:

@@ -3,22 +3,34 @@
 The URL fetcher allows only `data:` URLs and `asset:` URLs naming files bundled under
 `static/pdf/` (stylesheets, images): no `file://`, no network, no redirects. The CJK font comes
 from fontconfig (`fonts-wqy-microhei`), so WeasyPrint embeds a subset of it.
+
+The filing documents (`render_form`) use their own small stylesheet, `static/css/pdf-forms.css`,
+parsed once per process. `warm_up_in_background(fn)` runs a warm-up (fontconfig, the font, the
+templates) in a thread at worker start; a render that comes while it runs waits for it.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
 import mimetypes
+import threading
+import time
+from functools import cache
 from pathlib import Path
 
 import segno
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSET_ROOT = (Path(settings.BASE_DIR) / "static" / "pdf").resolve()
+FORMS_CSS = Path(settings.BASE_DIR) / "static" / "css" / "pdf-forms.css"
+
+logger = logging.getLogger(__name__)
+_warm_up: threading.Thread | None = None
 
 
 class BlockedURL(ValueError):
@@ -43,15 +55,59 @@ class SafeURLFetcher(URLFetcher):
 
 
 def qr_data_uri(text: str) -> str:
-    """A QR code as an inline SVG data URI (nothing fetched)."""
+    """A QR code as a PNG data URI, one pixel a module (printed with `image-rendering:
+    pixelated`, so the modules stay sharp at any size); nothing fetched."""
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="svg", scale=3, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=1, border=4)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def render_html(html: str) -> bytes:
-    return HTML(string=html, base_url="asset:/", url_fetcher=SafeURLFetcher()).write_pdf()
+def render_html(html: str, stylesheets=()) -> bytes:
+    _wait_for_warm_up()
+    return HTML(string=html, base_url="asset:/", url_fetcher=SafeURLFetcher()).write_pdf(
+        stylesheets=list(stylesheets)
+    )
 
 
 def render_template(template: str, context: dict) -> bytes:
     return render_html(render_to_string(template, context))
+
+
+@cache
+def forms_stylesheet() -> CSS:
+    """The documents' stylesheet, parsed once per process (WeasyPrint only reads it)."""
+    return CSS(string=FORMS_CSS.read_text(), url_fetcher=SafeURLFetcher(), base_url="asset:/")
+
+
+def render_form_html(html: str) -> bytes:
+    """A filing document's HTML to PDF, with the documents' stylesheet."""
+    return render_html(html, [forms_stylesheet()])
+
+
+def render_form(template: str, context: dict) -> bytes:
+    return render_form_html(render_to_string(template, context))
+
+
+def _wait_for_warm_up() -> None:
+    thread = _warm_up
+    if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+        thread.join()
+
+
+def warm_up_in_background(fn) -> threading.Thread:
+    """Run fn (renders that load fontconfig, the font, templates) in a daemon thread; renders
+    wait for it, so it never runs beside one. A failure is logged, never raised."""
+    global _warm_up
+
+    def run():
+        started = time.perf_counter()
+        try:
+            fn()
+        except Exception:  # a warm-up must not take a worker down
+            logger.exception("PDF warm-up failed")
+        else:
+            logger.info("PDF warm-up done in %.2f s", time.perf_counter() - started)
+
+    _warm_up = threading.Thread(target=run, name="pdf-warm-up", daemon=True)
+    _warm_up.start()
+    return _warm_up

@@ -406,3 +406,62 @@ def test_download_is_for_the_person_and_404_for_others(client, filing, django_us
         assert documents.cache_path(filing, documents.CERTIFICATE, "zh-hans").exists()
     finally:
         app.conf.task_always_eager = False
+
+
+def test_qr_code_is_a_small_png_one_pixel_a_module():
+    import base64
+
+    from PIL import Image
+
+    uri = pdf.qr_data_uri("https://ydjy.example.cn/verify/token/")
+    assert uri.startswith("data:image/png;base64,")
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    side = image.size[0]
+    assert image.size == (side, side) and (side - 8 - 17) % 4 == 0  # 4-module quiet zone
+    assert len(uri) < 2000
+
+
+def test_forms_use_their_own_stylesheet_parsed_once():
+    assert pdf.forms_stylesheet() is pdf.forms_stylesheet()
+    content = pdf.render_form_html("<html><body><p>备案</p></body></html>")
+    assert "备案" in _text(content) and _text(content).strip().endswith("1 / 1")
+
+
+def test_warm_up_renders_every_form_without_the_database(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        documents.warm_up()
+
+
+def test_a_render_waits_for_the_warm_up_and_a_failed_warm_up_is_only_logged(caplog):
+    release, order = threading.Event(), []
+
+    def slow_warm_up():
+        release.wait(5)
+        order.append("warm-up")
+
+    thread = pdf.warm_up_in_background(slow_warm_up)
+    threading.Timer(0.3, release.set).start()
+    pdf.render_html("<p>x</p>")
+    order.append("render")
+    assert order == ["warm-up", "render"] and not thread.is_alive()
+
+    def broken():
+        raise RuntimeError("no fonts")
+
+    pdf.warm_up_in_background(broken).join(5)
+    assert "PDF warm-up failed" in caplog.text
+    assert pdf.render_html("<p>x</p>").startswith(b"%PDF")
+
+
+def test_each_worker_process_warms_up_at_start(monkeypatch):
+    from celery.signals import worker_process_init
+
+    from filings import document_tasks
+
+    ran = threading.Event()
+    monkeypatch.setattr(documents, "warm_up", ran.set)
+    worker_process_init.send(sender="test")
+    assert ran.wait(5)
+    assert document_tasks.warm_up_pdf_rendering in [
+        ref() for _, ref in worker_process_init.receivers if ref() is not None
+    ]
