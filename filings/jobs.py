@@ -3,8 +3,9 @@ the claim-deadline reminder the settlement app relies on (domain.md §3.4).
 
 Set-based, never a per-row save() loop: on PostgreSQL each kind of change is one statement
 (`UPDATE … RETURNING` feeding `INSERT … SELECT` of the audit events and notifications), in
-batches; the UPDATE re-checks `status = 'approved'` under the row lock, so of two overlapping
-runs only one changes a row (the other re-evaluates, finds it changed and skips it). Reminders
+batches; the UPDATE re-checks its whole condition (`status = 'approved'` and the kind's dates)
+under the row lock, so of two overlapping runs only one changes a row (the other re-evaluates,
+finds it changed and skips it). Reminders
 are one `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch feeding the notifications, so of
 two overlapping runs only the one whose reminder row went in writes the message, and neither
 fails. Other databases take the same steps in ORM batches. Every change is conditional on the
@@ -194,15 +195,23 @@ def course_lengths() -> list[int]:
     return sorted(started.order_by().values_list("course_days", flat=True).distinct())
 
 
+# One batch of one kind of change, in one statement and one transaction. `picked` reads up to
+# `batch` due rows through the kind's partial index (their tuple ids, so the UPDATE fetches them
+# by a TID scan instead of joining the whole table); the UPDATE re-checks the full condition
+# under the row lock, and its RETURNING feeds the audit events and notifications (the person's
+# account read per changed row by primary key, not by hashing every person).
 _PG_CHANGE = """
-WITH picked AS (
-    SELECT f.id FROM filings_filing f
-    WHERE f.status = 'approved' AND {where}
-    LIMIT %(batch)s
+WITH picked AS MATERIALIZED (
+    SELECT ARRAY(
+        SELECT f.ctid FROM filings_filing f
+        WHERE f.status = 'approved' AND {where}
+        LIMIT %(batch)s
+    ) AS tids
 ), changed AS (
     UPDATE filings_filing f SET status = %(to)s, updated_at = %(now)s
-    FROM picked WHERE f.id = picked.id AND f.status = 'approved'
-    RETURNING f.id, f.number, f.person_id, f.insured_region_id
+    WHERE f.ctid = ANY((SELECT tids FROM picked)::tid[]) AND f.status = 'approved' AND {where}
+    RETURNING f.id, f.number, f.insured_region_id,
+        (SELECT p.user_id FROM portal_insuredperson p WHERE p.id = f.person_id) AS user_id
 ), events AS (
     INSERT INTO portal_auditevent (actor_role, action, object_type, object_id, object_repr,
         region_id, from_state, to_state, reason, created_at)
@@ -210,9 +219,9 @@ WITH picked AS (
         'approved', %(to)s, %(reason)s, %(now)s FROM changed c
 ), person_notes AS (
     INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-    SELECT p.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/filings/', %(now)s
-    FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
-    WHERE p.user_id IS NOT NULL
+    SELECT c.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/filings/', %(now)s
+    FROM changed c
+    WHERE c.user_id IS NOT NULL
     RETURNING id
 ), agency_notes AS (
     INSERT INTO portal_notification (user_id, subject, body, url, created_at)
@@ -222,7 +231,7 @@ WITH picked AS (
     WHERE %(notify_agency)s
     RETURNING id
 )
-SELECT (SELECT count(*) FROM changed),
+SELECT (SELECT cardinality(tids) FROM picked), (SELECT count(*) FROM changed),
     CASE WHEN %(collect)s THEN
         ARRAY(SELECT id FROM person_notes UNION ALL SELECT id FROM agency_notes)
     END
@@ -274,11 +283,13 @@ def _apply_pg(
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            count, note_ids = cursor.fetchone()
+            picked, count, note_ids = cursor.fetchone()
             if deliver:
                 _deliver_on_commit(note_ids or [])
         total += count
-        if count < BATCH:
+        # A full pick may have more behind it (rows a concurrent run changed first drop out of
+        # `count` but not of `picked`, so they do not end the loop early).
+        if picked < BATCH:
             return total
 
 
