@@ -12,7 +12,6 @@ templates) in a thread at worker start; a render that comes while it runs waits 
 from __future__ import annotations
 
 import base64
-import io
 import logging
 import mimetypes
 import threading
@@ -20,11 +19,12 @@ import time
 from functools import cache
 from pathlib import Path
 
-import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from portal.lib import qr
 
 ASSET_ROOT = (Path(settings.BASE_DIR) / "static" / "pdf").resolve()
 FORMS_CSS = Path(settings.BASE_DIR) / "static" / "css" / "pdf-forms.css"
@@ -56,10 +56,9 @@ class SafeURLFetcher(URLFetcher):
 
 def qr_data_uri(text: str) -> str:
     """A QR code as a PNG data URI, one pixel a module (printed with `image-rendering:
-    pixelated`, so the modules stay sharp at any size); nothing fetched."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=1, border=4)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    pixelated`, so the modules stay sharp at any size); nothing fetched. The symbol is segno's
+    (error level M), its mask chosen by portal.lib.qr (segno's choice, about 4x faster)."""
+    return "data:image/png;base64," + base64.b64encode(qr.png(text)).decode()
 
 
 def render_html(html: str, stylesheets=()) -> bytes:
