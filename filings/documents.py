@@ -178,6 +178,8 @@ def _render_doc(doc: Doc, kind: str, lang: str) -> bytes:
             "issued": timezone.localdate(),
             "copies": [_("Copy for the insured person"), _("Copy for the agency")],
         }
+        if kind == FILING_FORM:  # in duplicate: one copy for the person, one for the agency
+            return pdf.render_form_copies(TEMPLATES[kind], context, len(context["copies"]))
         return pdf.render_form(TEMPLATES[kind], context)
 
 

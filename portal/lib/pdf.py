@@ -5,8 +5,10 @@ The URL fetcher allows only `data:` URLs and `asset:` URLs naming files bundled 
 from fontconfig (`fonts-wqy-microhei`), so WeasyPrint embeds a subset of it.
 
 The filing documents (`render_form`) use their own small stylesheet, `static/css/pdf-forms.css`,
-parsed once per process. `warm_up_in_background(fn)` runs a warm-up (fontconfig, the font, the
-templates) in a thread at worker start; a render that comes while it runs waits for it.
+parsed once per process; a form printed in copies (`render_form_copies`) is laid out once and
+its page drawn under each copy's label. `warm_up_in_background(fn)` runs a warm-up (fontconfig,
+the font, the templates) in a thread at worker start; a render that comes while it runs waits
+for it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from functools import cache
 from pathlib import Path
 
+import pydyf
 from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
@@ -28,6 +31,7 @@ from portal.lib import qr
 
 ASSET_ROOT = (Path(settings.BASE_DIR) / "static" / "pdf").resolve()
 FORMS_CSS = Path(settings.BASE_DIR) / "static" / "css" / "pdf-forms.css"
+COPIES_CSS = Path(settings.BASE_DIR) / "static" / "css" / "pdf-copies.css"
 
 logger = logging.getLogger(__name__)
 _warm_up: threading.Thread | None = None
@@ -85,6 +89,68 @@ def render_form_html(html: str) -> bytes:
 
 def render_form(template: str, context: dict) -> bytes:
     return render_form_html(render_to_string(template, context))
+
+
+@cache
+def copies_stylesheet() -> CSS:
+    """What a form printed in copies adds to the documents' stylesheet (parsed once)."""
+    return CSS(string=COPIES_CSS.read_text(), url_fetcher=SafeURLFetcher(), base_url="asset:/")
+
+
+def render_form_copies(template: str, context: dict, copies: int) -> bytes:
+    """A form printed in `copies` identical copies that differ only in their label and page
+    number, laid out once.
+
+    The template, given `sheet_once=True`, writes the form once (the sheet, on its own page,
+    without page number) and then one page a copy with only the copy's label and page number
+    (`static/css/pdf-copies.css`). In the PDF each copy's page draws the sheet's content stream
+    and then its own, and the sheet's page is left out: a form of two copies costs one layout
+    of the form instead of two. A sheet that does not fit on one page (an unusually long list
+    of hospitals) is printed as the template writes it with `sheet_once=False`: each copy laid
+    out in full."""
+    _wait_for_warm_up()
+    html = render_to_string(template, {**context, "sheet_once": True})
+    document = HTML(string=html, base_url="asset:/", url_fetcher=SafeURLFetcher()).render(
+        stylesheets=[forms_stylesheet(), copies_stylesheet()]
+    )
+    if len(document.pages) != 1 + copies:
+        return render_form_html(render_to_string(template, {**context, "sheet_once": False}))
+    return document.write_pdf(finisher=_sheet_under_each_copy)
+
+
+def _sheet_under_each_copy(document, pdf: pydyf.PDF) -> None:
+    """write_pdf finisher: the first page's content (the sheet) is drawn first on each of the
+    other pages, with its links, and the first page leaves the page tree."""
+    numbers = pdf.pages["Kids"][::3]  # pydyf keeps "n 0 R" as three items
+    sheet, pages = pdf.objects[numbers[0]], [pdf.objects[n] for n in numbers[1:]]
+    if "Outlines" in pdf.catalog or "Names" in pdf.catalog or "StructParents" in sheet:
+        raise ValueError("a sheet printed under its copies cannot have bookmarks, ids or tags")
+    if any(page["Resources"] != sheet["Resources"] for page in pages):
+        raise ValueError("the copies do not share the sheet's resources")
+    # The sheet's stream changes the graphics state (its page transformation first): q/Q
+    # keep it from the copy's own stream, which starts with the same transformation.
+    save, restore = pydyf.Stream([b"q"]), pydyf.Stream([b"Q"])
+    pdf.add_object(save)
+    pdf.add_object(restore)
+    links = [pdf.objects[int(ref.split()[0])] for ref in sheet.get("Annots") or ()]
+    for index, page in enumerate(pages):
+        contents = [save.reference, sheet["Contents"], restore.reference, page["Contents"]]
+        page["Contents"] = pydyf.Array(contents)
+        annots = page.get("Annots") or pydyf.Array()
+        for link in links:
+            if index:  # an annotation belongs to one page: the first copy takes the sheet's
+                link = pydyf.Dictionary(link)
+                pdf.add_object(link)
+            if "P" in link:
+                link["P"] = page.reference
+            annots.append(link.reference)
+        if annots:
+            page["Annots"] = annots
+    # pydyf cannot drop an object from a compressed PDF: the sheet's page stays an empty,
+    # unreferenced dictionary.
+    sheet.clear()
+    pdf.pages["Kids"] = pydyf.Array(pdf.pages["Kids"][3:])
+    pdf.pages["Count"] = len(pages)
 
 
 def _wait_for_warm_up() -> None:

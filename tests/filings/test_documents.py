@@ -465,3 +465,46 @@ def test_each_worker_process_warms_up_at_start(monkeypatch):
     assert document_tasks.warm_up_pdf_rendering in [
         ref() for _, ref in worker_process_init.receivers if ref() is not None
     ]
+
+
+def test_filing_form_copies_share_one_layout_and_differ_in_label_and_page_number(filing):
+    content = documents.render(filing, documents.FILING_FORM)
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    assert len(reader.pages) == 2
+    labels = ["参保人留存", "经办机构留存"]
+    for number, (page, label) in enumerate(zip(reader.pages, labels, strict=True), 1):
+        text = page.extract_text()
+        assert label in text and labels[2 - number] not in text
+        assert f"{number} / 2" in text
+        assert "王秀兰" in text and "三亚市中医院" in text
+        assert zh(filing.commitment_deadline) in text
+        uris = [a.get_object()["/A"]["/URI"] for a in page.get("/Annots") or []]
+        assert uris and all("/verify/" in u for u in uris)
+    # Each page its own annotations (an annotation belongs to one page).
+    first, second = ({a.idnum for a in page["/Annots"]} for page in reader.pages)
+    assert not first & second
+
+
+def test_filing_form_too_long_for_one_page_prints_each_copy_in_full(filing, place):
+    province, region = place
+    filing.hospitals.set(
+        Hospital.objects.create(
+            code=f"H46020009{i:03}",
+            name=f"三亚市第{i}人民医院",
+            province=province,
+            region=region,
+            level=2,
+            kind="general",
+            ownership="public",
+        )
+        for i in range(60)
+    )
+    reader = pypdf.PdfReader(io.BytesIO(documents.render(filing, documents.FILING_FORM)))
+    pages = [page.extract_text() for page in reader.pages]
+    total = len(pages)
+    assert total >= 4 and total % 2 == 0
+    assert "参保人留存" in pages[0] and "经办机构留存" in pages[total // 2]
+    assert f"1 / {total}" in pages[0] and f"{total} / {total}" in pages[-1]
+    for half in (pages[: total // 2], pages[total // 2 :]):
+        text = "\n".join(half)
+        assert "三亚市第0人民医院" in text and "三亚市第59人民医院" in text
