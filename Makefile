@@ -13,8 +13,12 @@ run: sysdeps install compilemessages migrate seed
 	@echo "Starting web (http://$(HOST):$(PORT)), Celery worker and Celery beat. Ctrl-C stops all."
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
+# The suite runs in parallel, one pytest-xdist worker per CPU up to 4 (each worker has its own
+# test database and, under CI=true, its own Redis database); TEST_JOBS=0 runs it in one process.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: sysdeps-test install-dev compilemessages lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS)
 
 lint:
 	$(BIN)/ruff check .

@@ -1,5 +1,8 @@
 """Test settings: fast hashing, locmem email; real PostgreSQL and Redis when CI=true."""
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, CELERY_VISIBILITY_TIMEOUT, DATABASES, env
 
@@ -10,6 +13,14 @@ if CI:
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+    # `make test` runs the suite in parallel (pytest-xdist): each worker process gwN has its own
+    # test database (pytest-django adds the suffix) and its own Redis database, N above the one
+    # named, so one worker's Celery tests never see another's queues.
+    _xdist = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if _xdist.startswith("gw"):
+        _redis = urlsplit(REDIS_URL)
+        _number = int(_redis.path.strip("/") or 0) + int(_xdist[2:])
+        REDIS_URL = urlunsplit(_redis._replace(path=f"/{_number}"))
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
     # Only here may the visibility timeout be shortened: the kill test starts its workers with
     # a few seconds and a restore sweep every second, so abandoned tasks come back in time.
