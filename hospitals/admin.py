@@ -80,6 +80,26 @@ class HospitalAdmin(ImportExportModelAdmin):
             }
         return text
 
+    def get_import_resource_kwargs(self, request, **kwargs):
+        """Agency staff import the hospitals of their own region only."""
+        kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        if not request.user.is_superuser:
+            kwargs.update(region=agency_region(request.user), restricted=True)
+        return kwargs
+
+    def _may_edit(self, request, obj) -> bool:
+        """The whole directory is readable; agency staff change only their region's hospitals."""
+        if obj is None or request.user.is_superuser:
+            return True
+        region = agency_region(request.user)
+        return region is not None and obj.region_id == region.pk
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
     def _in_scope(self, request, queryset):
         """Agency staff act on the hospitals of their own region only."""
         if request.user.is_superuser:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from hospitals.models import Hospital
@@ -44,6 +46,23 @@ class HospitalResource(resources.ModelResource):
         report_skipped = False
         # All or nothing: one invalid row and nothing is written.
         use_transactions = True
+
+    def __init__(self, region: Region | None = None, restricted: bool = False, **kwargs):
+        """`restricted`: the importer is agency staff, who may import the hospitals of their
+        own `region` only (a superuser imports any region)."""
+        super().__init__(**kwargs)
+        self.region, self.restricted = region, restricted
+
+    def import_instance(self, instance, row, **kwargs):
+        stored_region_id = instance.region_id if instance.pk else None
+        super().import_instance(instance, row, **kwargs)
+        if not self.restricted:
+            return
+        own = self.region.pk if self.region else None
+        if own is None or instance.region_id != own or stored_region_id not in (None, own):
+            where = f"{self.region.code} {self.region.name}" if self.region else "-"
+            message = _("You may import only the hospitals of your own region (%(region)s).")
+            raise ValidationError({"region": message % {"region": where}})
 
     def before_save_instance(self, instance, row, **kwargs):
         instance.pinyin, instance.initials = search_keys(instance.name)

@@ -237,3 +237,46 @@ def test_admin_import_of_valid_rows_previews_then_writes_on_confirm(client, demo
     )
     created = Hospital.objects.get(code="HNEW0000001")
     assert created.region.code == "232700" and created.initials.startswith("dxalxyy")
+
+
+SHENYANG_ROW = "HNEW0000003,沈阳新医院,,辽宁省,210100,2,general,public,1,1,0,0"
+
+
+def test_agency_staff_import_only_their_own_regions_hospitals(client, demo):
+    staff_login(client, "agency_dxal")
+    before = {h.code: (h.region_id, h.name) for h in Hospital.objects.all()}
+    # A new hospital of another region, and an existing one moved into Daxinganling.
+    moved = "H21010000001,沈阳挪用医院,,黑龙江省,232700,3,general,public,1,1,0,0"
+    response = _post_import(client, [GOOD_ROW, SHENYANG_ROW, moved])
+    result = response.context["result"]
+    assert result.has_validation_errors()
+    assert sorted(row.number for row in result.invalid_rows) == [2, 3]
+    for row in result.invalid_rows:
+        assert "region" in row.error_dict
+    assert "您只能导入本统筹区（232700 大兴安岭地区）的医疗机构" in response.content.decode()
+    assert 'name="import_file_name"' not in response.content.decode()
+    assert {h.code: (h.region_id, h.name) for h in Hospital.objects.all()} == before
+
+
+def test_superuser_imports_any_region(client, demo):
+    staff_login(client, "admin")
+    preview = _post_import(client, [SHENYANG_ROW])
+    assert not preview.context["result"].has_validation_errors()
+
+
+def test_agency_staff_see_other_regions_hospitals_read_only(client, demo):
+    staff_login(client, "agency_dxal")
+    other = Hospital.objects.get(code="H21010000001")  # Shenyang
+    own = Hospital.objects.filter(region__code="232700").first()
+    page = client.get(reverse("admin:hospitals_hospital_change", args=[other.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    data = {"code": other.code, "name": "改名", "region": own.region_id}
+    response = client.post(reverse("admin:hospitals_hospital_change", args=[other.pk]), data)
+    assert response.status_code == 403
+    assert Hospital.objects.get(pk=other.pk).name == other.name
+    delete = client.post(
+        reverse("admin:hospitals_hospital_delete", args=[other.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403 and Hospital.objects.filter(pk=other.pk).exists()
+    own_page = client.get(reverse("admin:hospitals_hospital_change", args=[own.pk]))
+    assert 'name="_save"' in own_page.content.decode()
