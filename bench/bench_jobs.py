@@ -27,6 +27,13 @@ work it is the steadier figure. Prints every figure and the query plans of the n
 commitment revocation, referral course and commitment reminder paths.
 Goals (PASS/FAIL each): the job <= 1.3x the raw UPDATE on the backlog, and an index scan on a
 partial index on each nightly path.
+
+`--breakdown` adds, for information, what the required writes cost on the backlog: the raw SQL of
+the same writes run again inside a transaction that is rolled back (its deferred foreign-key
+checks forced first), as it is, without the foreign keys of the audit event and notification
+tables, and without their secondary indexes too (dropped inside that transaction only), beside the
+raw UPDATE: the floor below which no job writing an audit event and a notification per changed
+filing can go on this schema.
 """
 
 from __future__ import annotations
@@ -120,10 +127,94 @@ def print_plans(today: datetime.date) -> bool:
     return ok
 
 
+def same_writes_sql(where: str) -> str:
+    """The job's writes in raw SQL: the UPDATE of the rows matching `where` ... RETURNING
+    feeding the INSERTs of an audit event and a notification per changed filing, one statement,
+    no batches (parameters: today, subject, body)."""
+    return f"""
+        WITH changed AS (
+            UPDATE filings_filing SET status = 'expired', updated_at = now()
+            WHERE {where}
+            RETURNING id, number, person_id, insured_region_id
+        ), events AS (
+            INSERT INTO portal_auditevent (actor_role, action, object_type, object_id,
+                object_repr, region_id, from_state, to_state, reason, created_at)
+            SELECT 'system', 'filing.expire', 'filings.filing', c.id::text, c.number,
+                c.insured_region_id, 'approved', 'expired', 'expire_temporary', now()
+            FROM changed c
+        ), notes AS (
+            INSERT INTO portal_notification (user_id, subject, body, url, created_at)
+            SELECT p.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number),
+                '/filings/', now()
+            FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
+            WHERE p.user_id IS NOT NULL
+        )
+        SELECT count(*) FROM changed"""
+
+
+def breakdown(prepare, raw_where: str, today: datetime.date) -> None:
+    """The backlog's required writes, with and without the log tables' foreign keys and
+    secondary indexes (dropped inside a transaction that is rolled back), beside the UPDATE."""
+    from django.db import connection
+    from django.utils import translation
+
+    from filings import jobs
+
+    tables = ("portal_auditevent", "portal_notification")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [list(tables)],
+        )
+        foreign_keys = [f'ALTER TABLE {t} DROP CONSTRAINT "{c}"' for t, c in cursor.fetchall()]
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) "
+            "AND indexname NOT LIKE '%%pkey'",
+            [list(tables)],
+        )
+        indexes = [f'DROP INDEX "{name}"' for (name,) in cursor.fetchall()]
+    update = f"UPDATE filings_filing SET status = 'expired', updated_at = now() WHERE {raw_where}"
+    with translation.override("zh-hans"):
+        expire = jobs.changes(today)[0]
+        params = {"today": today, "subject": expire.subject(), "body": expire.body()}
+    writes = same_writes_sql(raw_where)
+    variants = [
+        ("raw UPDATE", [], update),
+        ("same writes", [], writes),
+        ("same writes, no foreign keys on the log tables", foreign_keys, writes),
+        ("same writes, no foreign keys, no secondary indexes", foreign_keys + indexes, writes),
+    ]
+    print(
+        f"breakdown of the backlog's writes ({len(foreign_keys)} foreign keys, "
+        f"{len(indexes)} secondary indexes on {' and '.join(tables)}):"
+    )
+    base = None
+    for label, before, sql in variants:
+        prepare(4)
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            try:
+                for statement in before:
+                    cursor.execute(statement)
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                seconds = time.perf_counter() - started
+            finally:
+                cursor.execute("ROLLBACK")
+        base = base or seconds
+        print(
+            f"  {label:52s} {seconds * 1000:9.1f} ms  ({seconds / base:.2f}x the UPDATE)",
+            flush=True,
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--filings", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--breakdown", action="store_true", help="cost of the required writes")
     args = parser.parse_args()
     from bench.bench_eligibility import ensure_database
 
@@ -280,27 +371,7 @@ def main() -> int:
             subject, body = expire.subject(), expire.body()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""
-                WITH changed AS (
-                    UPDATE filings_filing SET status = 'expired', updated_at = now()
-                    WHERE {raw_where}
-                    RETURNING id, number, person_id, insured_region_id
-                ), events AS (
-                    INSERT INTO portal_auditevent (actor_role, action, object_type, object_id,
-                        object_repr, region_id, from_state, to_state, reason, created_at)
-                    SELECT 'system', 'filing.expire', 'filings.filing', c.id::text, c.number,
-                        c.insured_region_id, 'approved', 'expired', 'expire_temporary', now()
-                    FROM changed c
-                ), notes AS (
-                    INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-                    SELECT p.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number),
-                        '/filings/', now()
-                    FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
-                    WHERE p.user_id IS NOT NULL
-                )
-                SELECT count(*) FROM changed
-                """,
-                {"today": today, "subject": subject, "body": body},
+                same_writes_sql(raw_where), {"today": today, "subject": subject, "body": body}
             )
             return cursor.fetchone()[0]
 
@@ -382,6 +453,8 @@ def main() -> int:
             line += f"  -> {'PASS' if met else 'FAIL'} (goal: job <= 1.3x raw UPDATE, median)"
         print(line)
         print(ratios(times, "job", "raw SQL, same writes", cpus)[1], flush=True)
+    if args.breakdown:
+        breakdown(prepare, raw_where, today)
     prepare(500)
     print(
         "GOAL MET"
