@@ -273,8 +273,9 @@ _RECHECKED = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
 
 def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
     """Recompute every standing (settled or held) settlement of `year` — after a policy
-    correction, say — and write the ones whose fund payment changed, in bulk. A reviewer's
-    adjusted amount (original_fund_pay set) is left alone.
+    correction, say — and write the ones whose fund payment changed, in bulk, with the persons'
+    annual accumulations (fund paid, outpatient deductible paid) moved by the change. A
+    reviewer's adjusted amount (original_fund_pay set) is left alone.
 
     Each batch is one plain query for just the columns the engine needs (JSON as text, decoded
     here once; adjustments and new flag lists cached by their stored text). The next batch is
@@ -305,6 +306,7 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                 ytd_fund,
                 ytd_ded,
                 flags,
+                old_deductible,
             ) in rows:
                 policy = policies.get((region, scheme, level))
                 if policy is None:
@@ -326,6 +328,7 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                         flagged = new_flags[flags] = json.dumps(
                             sorted({*loads(flags), "rechecked_changed"})
                         )
+                    outpatient = care != "inpatient"
                     updates.append(
                         (
                             pk,
@@ -334,6 +337,13 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                             result.total,
                             _breakdown_json(result),
                             flagged,
+                            fund_pay,
+                            # The annual accumulation follows: the fund's payment, and the
+                            # outpatient deductible paid, by the change.
+                            result.fund_pay - fund_pay,
+                            result.deductible - Decimal(old_deductible or "0")
+                            if outpatient
+                            else Decimal("0"),
                         )
                     )
             changed += pending()  # the previous batch's write, done meanwhile
@@ -368,8 +378,8 @@ def _stored_adjustment(text: str) -> engine.Adjustment:
 def _recheck_rows(year: int, after_id: int, batch: int) -> list[tuple]:
     """The next `batch` settlements to re-check after `after_id`, in id order (keyset, so each
     query is a short index range): id, items, care type, insured region, scheme, hospital
-    level, fund pay, adjustment, year-to-date fund and deductible, flags — JSON columns as
-    text, money as Decimal."""
+    level, fund pay, adjustment, year-to-date fund and deductible, flags, the deductible of
+    the stored breakdown — JSON columns as text, money as Decimal."""
     from django.db import connection
 
     postgres = connection.vendor == "postgresql"
@@ -378,10 +388,13 @@ def _recheck_rows(year: int, after_id: int, batch: int) -> list[tuple]:
     fund, ytd_fund, ytd_ded = (
         money_column.format(c) for c in ("fund_pay", "ytd_fund_paid", "ytd_deductible_paid")
     )
+    deductible = (
+        "s.breakdown ->> 'deductible'" if postgres else "json_extract(s.breakdown, '$.deductible')"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.id, s.items, s.care_type, s.insured_region_id, p.scheme, h.level, {fund}, "
-            f"s.adjustment, {ytd_fund}, {ytd_ded}, s.flags "
+            f"s.adjustment, {ytd_fund}, {ytd_ded}, s.flags, {deductible} "
             f"FROM {Settlement._meta.db_table} s "
             f"JOIN {InsuredPerson._meta.db_table} p ON p.id = s.person_id "
             f"JOIN {Hospital._meta.db_table} h ON h.id = s.hospital_id "
@@ -391,7 +404,7 @@ def _recheck_rows(year: int, after_id: int, batch: int) -> list[tuple]:
         )
         rows = cursor.fetchall()
     if not postgres:
-        rows = [(*r[:6], Decimal(r[6]), r[7], Decimal(r[8]), Decimal(r[9]), r[10]) for r in rows]
+        rows = [(*r[:6], Decimal(r[6]), r[7], Decimal(r[8]), Decimal(r[9]), *r[10:]) for r in rows]
     return rows
 
 
@@ -400,49 +413,30 @@ def _written(count: int):
 
 
 def _write_back(updates: list[tuple]):
-    """Write (id, fund_pay, person_pay, total, breakdown JSON, flags JSON) rows in one
-    set-based statement, skipping any reviewed, rejected or returned since it was read.
-    Returns a function that waits for the write and gives the number of rows written.
+    """Write (id, fund_pay, person_pay, total, breakdown JSON, flags JSON, fund_pay as read,
+    change of fund paid, change of outpatient deductible paid) rows in one set-based statement,
+    skipping any reviewed, rejected, returned or changed since it was read, and move the
+    annual accumulations of the rows written by their changes. Returns a function that waits
+    for the write and gives the number of rows written.
 
-    On PostgreSQL: one UPDATE … FROM jsonb_to_recordset($1) (bulk_update's CASE expressions
-    are two orders of magnitude slower), sent without waiting for it, so the caller computes
-    meanwhile; the connection must not be used before the function has been called."""
+    On PostgreSQL: one statement, UPDATE … FROM jsonb_to_recordset($1) … RETURNING feeding the
+    UPDATE of the accumulations (bulk_update's CASE expressions are two orders of magnitude
+    slower), sent without waiting for it, so the caller computes meanwhile; the connection
+    must not be used before the function has been called."""
     from django.db import connection
 
     if not updates:
         return _written(0)
     if connection.vendor != "postgresql":
-        with transaction.atomic():
-            standing = set(
-                Settlement.objects.filter(
-                    pk__in=[u[0] for u in updates],
-                    status__in=_RECHECKED,
-                    original_fund_pay__isnull=True,
-                ).values_list("pk", flat=True)
-            )
-            objects = [
-                Settlement(
-                    id=pk,
-                    fund_pay=fund,
-                    person_pay=person,
-                    total=total,
-                    breakdown=json.loads(breakdown),
-                    flags=json.loads(flags),
-                )
-                for pk, fund, person, total, breakdown, flags in updates
-                if pk in standing
-            ]
-            Settlement.objects.bulk_update(
-                objects, ["fund_pay", "person_pay", "total", "breakdown", "flags"], batch_size=500
-            )
-        return _written(len(objects))
+        return _write_back_orm(updates)
     from psycopg import errors, pq
 
     # The rows as one JSON array: every piece is JSON already (decimals are JSON numbers).
     records = ",".join(
         [
             f'{{"id":{r[0]},"fund_pay":{r[1]},"person_pay":{r[2]},"total":{r[3]},'
-            f'"breakdown":{r[4]},"flags":{r[5]}}}'
+            f'"breakdown":{r[4]},"flags":{r[5]},"read_fund_pay":{r[6]},"fund_change":{r[7]},'
+            f'"deductible_change":{r[8]}}}'
             for r in updates
         ]
     )
@@ -456,11 +450,22 @@ def _write_back(updates: list[tuple]):
             cursor.execute("SELECT 1")
     pgconn.send_query_params(
         (
-            f"UPDATE {Settlement._meta.db_table} s SET fund_pay = r.fund_pay, "
+            f"WITH written AS (UPDATE {Settlement._meta.db_table} s SET fund_pay = r.fund_pay, "
             "person_pay = r.person_pay, total = r.total, breakdown = r.breakdown, "
             "flags = r.flags FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, "
-            "fund_pay numeric, person_pay numeric, total numeric, breakdown jsonb, flags jsonb) "
-            "WHERE s.id = r.id AND s.status IN ($2, $3) AND s.original_fund_pay IS NULL"
+            "fund_pay numeric, person_pay numeric, total numeric, breakdown jsonb, flags jsonb, "
+            "read_fund_pay numeric, fund_change numeric, deductible_change numeric) "
+            "WHERE s.id = r.id AND s.status IN ($2, $3) AND s.original_fund_pay IS NULL "
+            "AND s.fund_pay = r.read_fund_pay "
+            "RETURNING s.person_id, s.policy_year, r.fund_change, r.deductible_change), "
+            f"moved AS (UPDATE {AnnualAccumulation._meta.db_table} a "
+            "SET fund_paid = a.fund_paid + w.fund_change, "
+            "outpatient_deductible_paid = a.outpatient_deductible_paid + w.deductible_change "
+            "FROM (SELECT person_id, policy_year, sum(fund_change) AS fund_change, "
+            "sum(deductible_change) AS deductible_change FROM written "
+            "GROUP BY person_id, policy_year) w "
+            "WHERE a.person_id = w.person_id AND a.year = w.policy_year) "
+            "SELECT count(*) FROM written"
         ).encode(),
         [f"[{records}]".encode(), *(s.encode() for s in _RECHECKED)],
     )
@@ -472,9 +477,9 @@ def _write_back(updates: list[tuple]):
     def wait() -> int:
         count, error = 0, None
         while (result := pgconn.get_result()) is not None:  # blocks until it is done
-            if result.status == pq.ExecStatus.COMMAND_OK:
-                count = result.command_tuples or 0
-            elif error is None:
+            if result.status == pq.ExecStatus.TUPLES_OK:
+                count = int(result.get_value(0, 0))
+            elif result.status != pq.ExecStatus.COMMAND_OK and error is None:
                 error = errors.error_from_result(result, encoding=conn.info.encoding)
         if error is not None:
             with connection.wrap_database_errors:  # as Django's own queries raise it
@@ -482,6 +487,45 @@ def _write_back(updates: list[tuple]):
         return count
 
     return wait
+
+
+def _write_back_orm(updates: list[tuple]):
+    """_write_back on SQLite: the same rows and accumulations through the ORM."""
+    by_id = {u[0]: u for u in updates}
+    with transaction.atomic():
+        standing = {
+            pk: (person, year)
+            for pk, person, year, fund in Settlement.objects.filter(
+                pk__in=list(by_id), status__in=_RECHECKED, original_fund_pay__isnull=True
+            ).values_list("pk", "person_id", "policy_year", "fund_pay")
+            if fund == by_id[pk][6]
+        }
+        objects = [
+            Settlement(
+                id=pk,
+                fund_pay=fund,
+                person_pay=person,
+                total=total,
+                breakdown=json.loads(breakdown),
+                flags=json.loads(flags),
+            )
+            for pk, fund, person, total, breakdown, flags, *_rest in updates
+            if pk in standing
+        ]
+        Settlement.objects.bulk_update(
+            objects, ["fund_pay", "person_pay", "total", "breakdown", "flags"], batch_size=500
+        )
+        moves: dict[tuple, list[Decimal]] = {}
+        for pk, (person, year) in standing.items():
+            move = moves.setdefault((person, year), [Decimal("0"), Decimal("0")])
+            move[0] += by_id[pk][7]
+            move[1] += by_id[pk][8]
+        for (person, year), (fund_change, deductible_change) in moves.items():
+            AnnualAccumulation.objects.filter(person_id=person, year=year).update(
+                fund_paid=F("fund_paid") + fund_change,
+                outpatient_deductible_paid=F("outpatient_deductible_paid") + deductible_change,
+            )
+    return _written(len(objects))
 
 
 # Reimbursement claims and the review of held settlements (domain.md §3.4) -----------------

@@ -293,8 +293,69 @@ def test_recheck_write_back_error_is_raised_and_leaves_the_connection_usable(cli
     s = Settlement.objects.get(number=number)
     with pytest.raises(IntegrityError), transaction.atomic():
         # fund + person != total: the CHECK constraint refuses it when the write is waited for.
-        _write_back([(s.pk, Decimal("1.00"), Decimal("1.00"), s.total, "{}", "[]")])()
+        change = Decimal("1.00") - s.fund_pay
+        _write_back(
+            [(s.pk, Decimal("1.00"), Decimal("1.00"), s.total, "{}", "[]", s.fund_pay, change, 0)]
+        )()
     assert Settlement.objects.get(number=number).fund_pay == Decimal("7650.00")
+    assert AnnualAccumulation.objects.get(person__name="陈明").fund_paid == Decimal("7650.00")
+
+
+def test_recheck_moves_the_annual_accumulation_by_the_change_once(client, keys):
+    from settlement.services import recheck
+
+    year = timezone.localdate().year
+    numbers = [post(client, keys["H21010000001"], bill(CHEN)).json()["number"] for _ in range(2)]
+    Settlement.objects.exclude(number__in=numbers).delete()  # see above (SQLite)
+    adjusted = numbers[1]  # a reviewer's amount stands, and so does its accumulation
+    Settlement.objects.filter(number=adjusted).update(
+        original_fund_pay=F("fund_pay"), fund_pay=Decimal("7000.00"), person_pay=Decimal("3000.00")
+    )
+    accumulation = AnnualAccumulation.objects.get(person__name="陈明", year=year)
+    before = accumulation.fund_paid
+    BenefitPolicy.objects.filter(
+        region__code="210100", scheme="employee", year=year, level=3
+    ).update(ratio=Decimal("0.90"))
+    assert recheck(year=year) == {"checked": 1, "changed": 1}
+    accumulation.refresh_from_db()
+    # 9000 x 90% instead of 9000 x 85%: the year's fund payments grow by the difference.
+    assert accumulation.fund_paid - before == Decimal("8100.00") - Decimal("7650.00")
+    # A rerun finds nothing to change and moves nothing.
+    assert recheck(year=year) == {"checked": 1, "changed": 0}
+    accumulation.refresh_from_db()
+    assert accumulation.fund_paid - before == Decimal("450.00")
+
+
+def test_recheck_moves_the_outpatient_deductible_paid(client, keys):
+    from settlement.services import recheck
+
+    year = timezone.localdate().year
+    items = [{"code": "O1", "name": "门诊费", "class": "A", "amount": "3000.00"}]
+    response = post(
+        client, keys["H21010000001"], bill(CHEN, items=items, care="general_outpatient")
+    )
+    assert response.status_code == 201, response.json()
+    number = response.json()["number"]
+    Settlement.objects.exclude(number=number).delete()  # see above (SQLite)
+    deductible_before = Decimal(Settlement.objects.get(number=number).breakdown["deductible"])
+    paid_before = AnnualAccumulation.objects.get(person__name="陈明", year=year)
+    assert deductible_before > 0
+    # A correction halves the deductible: the deductible taken and the fund's payment change,
+    # and both accumulations follow.
+    BenefitPolicy.objects.filter(
+        region__code="210100", scheme="employee", year=year, level=3
+    ).update(deductible=F("deductible") / 2)
+    assert recheck(year=year) == {"checked": 1, "changed": 1}
+    settlement = Settlement.objects.get(number=number)
+    deductible_after = Decimal(settlement.breakdown["deductible"])
+    assert deductible_after == deductible_before / 2
+    paid_after = AnnualAccumulation.objects.get(person__name="陈明", year=year)
+    assert paid_after.outpatient_deductible_paid == paid_before.outpatient_deductible_paid - (
+        deductible_before - deductible_after
+    )
+    assert paid_after.fund_paid - paid_before.fund_paid == settlement.fund_pay - Decimal(
+        response.json()["fund_pay"]
+    )
 
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
