@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -16,7 +15,7 @@ from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
 from filings.rules import RuleError
 from hospitals.models import Hospital
-from portal.admin import RegionScopedAdmin
+from portal.admin import RegionScopedAdmin, ServiceActions
 from portal.audit import client_ip
 from portal.lib import idnumbers
 from portal.models import Region
@@ -75,8 +74,10 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(RegionScopedAdmin):
+class FilingAdmin(ServiceActions, RegionScopedAdmin):
     region_field = "insured_region"
+    rule_error = RuleError
+    describe_error = staticmethod(message)
     list_display = [
         "number",
         "masked_person",
@@ -192,22 +193,14 @@ class FilingAdmin(RegionScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def object_label(self, obj) -> str:
+        return obj.number
+
     def get_search_results(self, request, queryset, search_term):
         term = idnumbers.normalize(search_term)
         if len(term) == 18 and term[:17].isdigit():
             return queryset.filter(person__id_hash=idnumbers.id_hash(term)), False
         return super().get_search_results(request, queryset, search_term)
-
-    def _each(self, request, queryset, fn, done: str):
-        ok = 0
-        for filing in queryset:
-            try:
-                fn(filing)
-                ok += 1
-            except RuleError as error:
-                self.message_user(request, f"{filing.number}: {message(error)}", messages.ERROR)
-        if ok:
-            self.message_user(request, format_html(done, ok), messages.SUCCESS)
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
@@ -240,30 +233,6 @@ class FilingAdmin(RegionScopedAdmin):
             ),
             done,
             title,
-        )
-
-    def _with_form(self, request, queryset, action, form_class, call, done, title):
-        """Ask for the action's input on an intermediate page, then call the service for each
-        selected filing with the cleaned data."""
-        if "apply" in request.POST:
-            form = form_class(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                self._each(request, queryset, lambda f: call(f, data), done)
-                return None
-        else:
-            form = form_class()
-        return render(
-            request,
-            "admin/filings/reason.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "filings": queryset,
-                "action": action,
-                "title": title,
-                "opts": self.model._meta,
-            },
         )
 
     @admin.action(description=_("Reject (with a reason)"))

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -41,6 +41,58 @@ class RegionScopedAdmin(admin.ModelAdmin):
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+
+class ServiceActions:
+    """Admin actions that call one service per selected object: each refusal is reported in
+    words, beside the count of those done; `_with_form` first asks for the action's input (a
+    reason, an amount) on an intermediate page. Each app names the refusal its services raise
+    (`rule_error`) and how it is told (`describe_error`)."""
+
+    rule_error: type[Exception]
+    describe_error = staticmethod(str)
+
+    def object_label(self, obj) -> str:
+        return str(obj)
+
+    def _each(self, request, queryset, fn, done: str) -> int:
+        ok = 0
+        for obj in queryset:
+            try:
+                fn(obj)
+                ok += 1
+            except self.rule_error as error:
+                self.message_user(
+                    request,
+                    f"{self.object_label(obj)}: {self.describe_error(error)}",
+                    messages.ERROR,
+                )
+        if ok:
+            self.message_user(request, format_html(done, ok), messages.SUCCESS)
+        return ok
+
+    def _with_form(self, request, queryset, action, form_class, apply, done, title):
+        """Ask for the action's input, then call `apply(obj, cleaned_data)` for each selected
+        object; an invalid form re-renders the page with its messages and changes nothing."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._each(request, queryset, lambda obj: apply(obj, form.cleaned_data), done)
+                return None
+        else:
+            form = form_class()
+        return render(
+            request,
+            "admin/filings/reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "filings": queryset,
+                "action": action,
+                "title": title,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(Province)

@@ -1,10 +1,9 @@
 from django.contrib import admin, messages
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import RegionScopedAdmin
+from portal.admin import RegionScopedAdmin, ServiceActions
 from portal.audit import client_ip
 from portal.lib import idnumbers
 from settlement import rules, services
@@ -43,41 +42,11 @@ class CategoryPolicyAdmin(RegionScopedAdmin):
     list_select_related = ["region"]
 
 
-class ReviewActions:
-    """Admin actions that call one service per object and report each refusal in words."""
+class ReviewActions(ServiceActions):
+    """Claims' and settlements' review actions: the settlement services' refusals."""
 
-    def _each(self, request, queryset, fn, done: str):
-        ok = 0
-        for obj in queryset:
-            try:
-                fn(obj)
-                ok += 1
-            except rules.RuleError as error:
-                self.message_user(request, f"{obj}: {message(error)}", messages.ERROR)
-        if ok:
-            self.message_user(request, format_html(done, ok), messages.SUCCESS)
-
-    def _with_form(self, request, queryset, action, form_class, apply, done, title):
-        """An intermediate page asking for the reason (and amount) before `apply`."""
-        if "apply" in request.POST:
-            form = form_class(request.POST)
-            if form.is_valid():
-                self._each(request, queryset, lambda obj: apply(obj, form.cleaned_data), done)
-                return None
-        else:
-            form = form_class()
-        return render(
-            request,
-            "admin/filings/reason.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "filings": queryset,
-                "action": action,
-                "title": title,
-                "opts": self.model._meta,
-            },
-        )
+    rule_error = rules.RuleError
+    describe_error = staticmethod(message)
 
     def _single(self, request, queryset) -> bool:
         if queryset.count() != 1:
