@@ -616,3 +616,24 @@ def test_rule_3_5_admin_shows_own_statements_and_acts_through_the_services(clien
         ).status_code
         == 403
     )
+
+
+def test_a_database_migrated_before_the_clearing_schedule_gets_it_and_edits_stay(db):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+    from django_celery_beat.models import PeriodicTask
+
+    name = "0006_clearing_schedule"
+    assert MigrationRecorder(connection).migration_qs.filter(app="settlement", name=name).exists()
+    # A database whose schedules were written before the clearing job existed, with the
+    # nightly job moved by an administrator.
+    PeriodicTask.objects.filter(task="settlement.tasks.generate_clearing_statements").delete()
+    PeriodicTask.objects.filter(task="filings.tasks.nightly").update(enabled=False)
+    import_module(f"settlement.migrations.{name}").forwards(apps, None)
+    assert PeriodicTask.objects.filter(
+        task="settlement.tasks.generate_clearing_statements", enabled=True
+    ).exists()
+    assert not PeriodicTask.objects.get(task="filings.tasks.nightly").enabled
