@@ -15,9 +15,8 @@ from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
 from filings.rules import RuleError
 from hospitals.models import Hospital
-from portal.admin import RegionScopedAdmin, ServiceActions
+from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions
 from portal.audit import client_ip
-from portal.lib import idnumbers
 from portal.models import Region
 from portal.roles import agency_region
 
@@ -74,8 +73,9 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(ServiceActions, RegionScopedAdmin):
+class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
     region_field = "insured_region"
+    id_hash_field = "person__id_hash"
     rule_error = RuleError
     describe_error = staticmethod(message)
     list_display = [
@@ -195,12 +195,6 @@ class FilingAdmin(ServiceActions, RegionScopedAdmin):
 
     def object_label(self, obj) -> str:
         return obj.number
-
-    def get_search_results(self, request, queryset, search_term):
-        term = idnumbers.normalize(search_term)
-        if len(term) == 18 and term[:17].isdigit():
-            return queryset.filter(person__id_hash=idnumbers.id_hash(term)), False
-        return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):

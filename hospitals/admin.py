@@ -22,6 +22,7 @@ from hospitals.services import (
     hospital_suspend,
 )
 from portal import audit
+from portal.admin import IdNumberSearch
 from portal.roles import agency_region
 
 
@@ -246,7 +247,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(IdNumberSearch, admin.ModelAdmin):
+    id_hash_field = "subject_hash"
     list_display = ["created_at", "purpose", "outcome", "hospital", "actor", "subject_region"]
     list_filter = ["purpose", "outcome", "created_at", "hospital"]
     search_fields = ["subject_hash"]
@@ -263,14 +265,6 @@ class AccessLogAdmin(admin.ModelAdmin):
         from django.db.models import Q
 
         return qs.filter(Q(agency_region=region) | Q(subject_region=region))
-
-    def get_search_results(self, request, queryset, search_term):
-        from portal.lib import idnumbers
-
-        term = idnumbers.normalize(search_term)
-        if len(term) == 18:
-            return queryset.filter(subject_hash=idnumbers.id_hash(term)), False
-        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +44,62 @@ class RegionScopedAdmin(admin.ModelAdmin):
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+
+# A search by a full ID number is kept out of URLs (and so out of access logs and browser
+# history): the search box posts it (static/js/admin-id-search.js), its keyed hash is kept in the
+# session under a random token, and the changelist is shown for `q=#<token>`.
+ID_SEARCH_TOKEN = "#"
+ID_SEARCHES = "admin_id_searches"
+ID_SEARCHES_KEPT = 20
+
+
+class IdNumberSearch:
+    """The changelist's search finds the persons' rows by full ID number through the keyed
+    hash in `id_hash_field`; any other term searches `search_fields` as usual."""
+
+    id_hash_field: str
+
+    class Media:
+        js = ["js/admin-id-search.js"]
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "_id_search" in request.POST:
+            return self._id_search_redirect(request)
+        return super().changelist_view(request, extra_context)
+
+    def _id_search_redirect(self, request):
+        term = request.POST.get("q", "")
+        query = QueryDict(request.POST.get("_changelist_query", ""), mutable=True)
+        query.pop("p", None)
+        digest = self._full_id_hash(term)
+        if digest is None:
+            query["q"] = term
+        else:
+            token = secrets.token_urlsafe(9)
+            kept = dict(list(request.session.get(ID_SEARCHES, {}).items())[-ID_SEARCHES_KEPT + 1 :])
+            request.session[ID_SEARCHES] = {**kept, token: digest}
+            query["q"] = ID_SEARCH_TOKEN + token
+        return HttpResponseRedirect(f"{request.path}?{urlencode(list(query.lists()), doseq=True)}")
+
+    @staticmethod
+    def _full_id_hash(term: str) -> str | None:
+        normalized = idnumbers.normalize(term)
+        if len(normalized) == 18 and normalized[:17].isdigit():
+            return idnumbers.id_hash(normalized)
+        return None
+
+    def get_search_results(self, request, queryset, search_term):
+        if search_term.startswith(ID_SEARCH_TOKEN):
+            # A token of another session, or of one that ended, finds nothing.
+            digest = request.session.get(ID_SEARCHES, {}).get(search_term[1:])
+            if digest is None:
+                return queryset.none(), False
+            return queryset.filter(**{self.id_hash_field: digest}), False
+        digest = self._full_id_hash(search_term)
+        if digest is not None:
+            return queryset.filter(**{self.id_hash_field: digest}), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class ServiceActions:
@@ -120,7 +179,8 @@ class AgencyStaffAdmin(admin.ModelAdmin):
 
 
 @admin.register(InsuredPerson)
-class InsuredPersonAdmin(RegionScopedAdmin):
+class InsuredPersonAdmin(IdNumberSearch, RegionScopedAdmin):
+    id_hash_field = "id_hash"
     list_display = ["masked_name_col", "masked_id_col", "region", "scheme", "retired", "active"]
     list_filter = ["scheme", "retired", "active", "region"]
     list_select_related = ["region"]
@@ -152,12 +212,6 @@ class InsuredPersonAdmin(RegionScopedAdmin):
             return "-"
         url = reverse("admin:portal_insuredperson_reveal", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Reveal the full ID number (audited)"))
-
-    def get_search_results(self, request, queryset, search_term):
-        term = idnumbers.normalize(search_term)
-        if len(term) == 18:
-            return queryset.filter(id_hash=idnumbers.id_hash(term)), False
-        return super().get_search_results(request, queryset, search_term)
 
     def get_urls(self):
         urls = [

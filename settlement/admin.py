@@ -3,9 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import RegionScopedAdmin, ServiceActions
+from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions
 from portal.audit import client_ip
-from portal.lib import idnumbers
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
 from settlement.messages import flag_labels, message
@@ -91,7 +90,8 @@ def _items_table(obj) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(ReviewActions, RegionScopedAdmin):
+class ClaimAdmin(IdNumberSearch, ReviewActions, RegionScopedAdmin):
+    id_hash_field = "person__id_hash"
     """The region's claim queue: the engine's split beside the bill, the reason codes, and
     approve / adjust / reject / return / paid, each through one service."""
 
@@ -170,12 +170,6 @@ class ClaimAdmin(ReviewActions, RegionScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        term = idnumbers.normalize(search_term)
-        if len(term) == 18 and term[:17].isdigit():
-            return queryset.filter(person__id_hash=idnumbers.id_hash(term)), False
-        return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description=_("Approve the clean ones (no reason code) as estimated"))
     def approve_clean(self, request, queryset):

@@ -1,0 +1,111 @@
+"""A search by full ID number in the admin never puts the number in a URL."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from filings.models import Filing
+from portal.management.commands.demo_totp import current_code
+from tests.browser import browser_page
+
+pytestmark = pytest.mark.django_db
+WANG = "232701195603120223"  # 王秀兰, insured in 232700 (Daxinganling)
+FILINGS = "admin:filings_filing_changelist"
+
+
+def staff_login(client, username: str) -> None:
+    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
+    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
+
+
+def search(client, url_name: str, term: str, query: str = ""):
+    return client.post(
+        reverse(url_name), {"_id_search": "1", "q": term, "_changelist_query": query}
+    )
+
+
+def listed(response) -> set[int]:
+    assert response.status_code == 200
+    return {row.pk for row in response.context["cl"].result_list}
+
+
+def test_a_full_id_number_is_posted_and_the_changelist_shown_for_a_token(client, demo):
+    staff_login(client, "agency_dxal")
+    response = search(client, FILINGS, WANG.lower(), "status__exact=approved&p=2")
+    assert response.status_code == 302
+    location = response["Location"]
+    assert WANG not in location and WANG[:17] not in location
+    query = parse_qs(urlsplit(location).query)
+    assert query["q"][0].startswith("#") and query["status__exact"] == ["approved"]
+    assert "p" not in query  # a new search starts on the first page
+    found = listed(client.get(location))
+    wang = set(
+        Filing.objects.filter(person__name="王秀兰", status="approved").values_list("pk", flat=True)
+    )
+    assert found == wang and wang
+    # The page shows the token, not the number.
+    assert WANG not in client.get(location).content.decode()
+
+
+def test_a_token_finds_nothing_in_another_session(client, demo):
+    staff_login(client, "agency_dxal")
+    location = search(client, FILINGS, WANG)["Location"]
+    assert listed(client.get(location))
+    other = Client()
+    staff_login(other, "admin")  # sees every region, but not this session's searches
+    assert listed(other.get(location)) == set()
+
+
+def test_other_terms_are_searched_as_usual(client, demo):
+    staff_login(client, "agency_dxal")
+    number = Filing.objects.filter(person__name="王秀兰").values_list("number", flat=True)[0]
+    location = search(client, FILINGS, number)["Location"]
+    assert parse_qs(urlsplit(location).query)["q"] == [number]
+    assert {f.number for f in client.get(location).context["cl"].result_list} == {number}
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:portal_insuredperson_changelist",
+        "admin:settlement_claim_changelist",
+        "admin:hospitals_accesslog_changelist",
+    ],
+)
+def test_every_admin_searching_by_id_number_takes_it_by_post(client, demo, url_name):
+    staff_login(client, "agency_dxal")
+    response = search(client, url_name, WANG)
+    assert response.status_code == 302 and WANG not in response["Location"]
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_id_search_is_for_signed_in_staff_only(client, demo):
+    client.post(reverse("account_login"), {"login": "wangxiulan", "password": "Demo#2026"})
+    response = search(client, FILINGS, WANG)
+    assert response.status_code == 302 and "#" not in response["Location"]
+    assert "login" in response["Location"]
+
+
+@pytest.mark.browser
+def test_the_search_box_posts_a_full_id_number(live_server, demo):
+    base = live_server.url
+    with browser_page(1280, 900) as page:
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(request.url))
+        page.goto(f"{base}/accounts/login/")
+        page.fill("input[name=login]", "agency_dxal")
+        page.fill("input[name=password]", "Demo#2026")
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        page.fill("input[name=code]", current_code("agency_dxal"))
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/admin/filings/filing/")
+        page.fill("#searchbar", WANG)
+        page.press("#searchbar", "Enter")
+        page.wait_for_url("**/admin/filings/filing/?q=*")
+        page.wait_for_load_state()
+        assert "王" in page.inner_text("#result_list")
+        assert not [url for url in urls if WANG in url]
