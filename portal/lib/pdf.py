@@ -118,6 +118,12 @@ def render_form_copies(template: str, context: dict, copies: int) -> bytes:
     return document.write_pdf(finisher=_sheet_under_each_copy)
 
 
+def _streams(page: pydyf.Dictionary) -> list:
+    """A page's content streams (PDF allows one stream or an array of them)."""
+    contents = page["Contents"]
+    return list(contents) if isinstance(contents, list) else [contents]
+
+
 def _sheet_under_each_copy(document, pdf: pydyf.PDF) -> None:
     """write_pdf finisher: the first page's content (the sheet) is drawn first on each of the
     other pages, with its links, and the first page leaves the page tree."""
@@ -134,7 +140,7 @@ def _sheet_under_each_copy(document, pdf: pydyf.PDF) -> None:
     pdf.add_object(restore)
     links = [pdf.objects[int(ref.split()[0])] for ref in sheet.get("Annots") or ()]
     for index, page in enumerate(pages):
-        contents = [save.reference, sheet["Contents"], restore.reference, page["Contents"]]
+        contents = [save.reference, *_streams(sheet), restore.reference, *_streams(page)]
         page["Contents"] = pydyf.Array(contents)
         annots = page.get("Annots") or pydyf.Array()
         for link in links:

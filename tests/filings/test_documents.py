@@ -483,6 +483,9 @@ def test_filing_form_copies_share_one_layout_and_differ_in_label_and_page_number
     # Each page its own annotations (an annotation belongs to one page).
     first, second = ({a.idnum for a in page["/Annots"]} for page in reader.pages)
     assert not first & second
+    # The form's content is one stream, drawn on both pages; each page adds its own.
+    first, second = ([c.idnum for c in page["/Contents"]] for page in reader.pages)
+    assert len(set(first) & set(second)) == 3 and first[-1] != second[-1]  # q, the form, Q
 
 
 def test_filing_form_too_long_for_one_page_prints_each_copy_in_full(filing, place):
