@@ -1,18 +1,23 @@
 """`Authorization: Bearer <key>` for hospital systems; the hospital comes from the key.
 
 The hot path makes no query for the key: each process keeps a snapshot of the active keys
-(digest → key id, hospital id), reloaded every CACHE_SECONDS, so a revoked key stops working
-everywhere within that time. "Last used" times are collected in memory and written in one
-statement at each reload. In production-like processes the reload runs in the snapshot-refresher
-thread (hospitals.eligibility_selectors), off the request path.
+(digest → key id, hospital id), reloaded every CACHE_SECONDS. A revocation drops the revoking
+process's snapshot at once and leaves a mark in the shared cache (Redis in production), which
+every process reads at most once every REVOCATION_CHECK_SECONDS: a revoked key stops working
+everywhere within about a second (within CACHE_SECONDS should the cache be unreachable).
+"Last used" times are collected in memory and written in one statement at each reload. In
+production-like processes the reload runs in the snapshot-refresher thread
+(hospitals.eligibility_selectors), off the request path.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 import time
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -22,6 +27,27 @@ from hospitals.models import ApiKey
 from hospitals.services import digest
 
 CACHE_SECONDS = 30
+REVOCATION_CHECK_SECONDS = 1
+# In the shared cache: when a key was last revoked, anywhere.
+REVOKED_MARK = "hospitals:api-keys:revoked"
+
+logger = logging.getLogger(__name__)
+
+
+def _revoked_mark():
+    try:
+        return cache.get(REVOKED_MARK)
+    except Exception:  # an unreachable cache: the periodic reload still applies
+        logger.warning("API key revocation mark unreadable", exc_info=True)
+        return None
+
+
+def mark_revoked() -> None:
+    """Tell every process that a key was revoked (after the revocation is committed)."""
+    try:
+        cache.set(REVOKED_MARK, time.time_ns(), timeout=None)
+    except Exception:
+        logger.warning("API key revocation mark not written", exc_info=True)
 
 
 class _KeySnapshot:
@@ -31,6 +57,8 @@ class _KeySnapshot:
         self.by_digest: dict[str, tuple[int, int]] = {}
         self.used: dict[int, object] = {}
         self.unknown: set[str] = set()
+        self.mark = None
+        self.mark_checked_at = -1e9
 
     def get(self, key_digest: str) -> ApiKey | None:
         hit = self.ids(key_digest)
@@ -38,7 +66,7 @@ class _KeySnapshot:
 
     def ids(self, key_digest: str) -> tuple[int, int] | None:
         """(key id, hospital id) of an active key, or None."""
-        if self.stale() and not self._in_background():
+        if (self.stale() and not self._in_background()) or self._revoked_elsewhere():
             self.reload()
         hit = self.by_digest.get(key_digest)
         if hit is None:
@@ -47,6 +75,16 @@ class _KeySnapshot:
                 return None
         self.used[hit[0]] = time.time()
         return hit
+
+    def _revoked_elsewhere(self) -> bool:
+        """A key revoked by any process since this snapshot was loaded (the shared cache is
+        read at most once every REVOCATION_CHECK_SECONDS)."""
+        now = time.monotonic()
+        if now - self.mark_checked_at < REVOCATION_CHECK_SECONDS:
+            return False
+        self.mark_checked_at = now
+        mark = _revoked_mark()
+        return mark is not None and mark != self.mark
 
     def stale(self) -> bool:
         return time.monotonic() - self.loaded_at > CACHE_SECONDS
@@ -90,6 +128,8 @@ class _KeySnapshot:
     def reload(self) -> None:
         with self.lock:
             self.flush_last_used()
+            # Read before the keys: a revocation committed meanwhile leaves a newer mark.
+            self.mark, self.mark_checked_at = _revoked_mark(), time.monotonic()
             self.by_digest = {
                 d: (pk, hospital_id)
                 for d, pk, hospital_id in ApiKey.objects.filter(

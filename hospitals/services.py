@@ -194,8 +194,8 @@ def api_key_create(*, hospital: Hospital, actor=None, name: str = "") -> tuple[A
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
     """Revoke a key (idempotent). Once committed, this process drops its snapshot of active
-    keys so the very next call with the key gets 401; other processes drop theirs at their next
-    reload (hospitals.auth.CACHE_SECONDS)."""
+    keys so the very next call with the key gets 401, and marks the revocation in the shared
+    cache, so other processes reload theirs within hospitals.auth.REVOCATION_CHECK_SECONDS."""
     from hospitals import auth  # auth imports `digest` from here
 
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
@@ -204,6 +204,7 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
         key.save(update_fields=["revoked_at"])
         audit.record(action="api_key.revoke", actor=actor, obj=key, region=key.hospital.region)
         transaction.on_commit(auth.keys.clear)
+        transaction.on_commit(auth.mark_revoked)
     return key
 
 

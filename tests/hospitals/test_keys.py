@@ -2,6 +2,7 @@
 this process, last-used times, and agency staff scoped to their own region's hospitals."""
 
 import re
+import time
 from io import StringIO
 
 import pytest
@@ -160,3 +161,31 @@ def test_agency_staff_manage_only_their_own_regions_keys(client, demo):
     ).json()
     codes = {Hospital.objects.get(pk=r["id"]).code for r in picker["results"]}
     assert codes == {"H23270000001", "H23270000002"}
+
+
+def test_a_key_revoked_in_one_process_stops_working_in_another_within_a_second(
+    demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    key, plain = api_key_create(hospital=Hospital.objects.get(code="H46020000002"))
+    other = auth._KeySnapshot()  # another process's snapshot
+    assert other.ids(digest(plain)) == (key.pk, key.hospital_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        api_key_revoke(key=key)
+    # Within the second after its last look at the mark, the other process still serves its
+    # snapshot; its next look sees the revocation and reloads.
+    assert other.ids(digest(plain)) == (key.pk, key.hospital_id)
+    clock = time.monotonic() + auth.REVOCATION_CHECK_SECONDS + 0.01
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock)
+    assert other.ids(digest(plain)) is None
+    assert not other.stale()  # not the 30-second reload: the mark
+
+
+def test_an_unreachable_cache_falls_back_to_the_periodic_reload(demo, monkeypatch):
+    _key, plain = api_key_create(hospital=Hospital.objects.get(code="H46020000002"))
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(auth.cache, "get", down)
+    other = auth._KeySnapshot()
+    assert other.ids(digest(plain)) is not None  # still serves, with a warning logged
