@@ -7,7 +7,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.messages import EXTRA_KIND_LABELS
 from filings.models import Basis, Filing, LongTermSubtype, MaterialKind, ReferralCondition
 from hospitals.models import Hospital
 from portal.lib import idnumbers
@@ -40,9 +39,7 @@ PROOF_CHOICES = [
     )
 ]
 # Every kind a person may upload, the referral extension's included (domain.md §2.2).
-ALL_KIND_CHOICES = list(MaterialKind.choices) + [
-    (k, v) for k, v in EXTRA_KIND_LABELS.items() if k != "proof" and k not in MaterialKind.values
-]
+ALL_KIND_CHOICES = list(MaterialKind.choices)
 # File fields of the filing form and the kind of material each one holds (None: the kind
 # chosen in `material_kind`).
 FILE_FIELDS = {

@@ -65,11 +65,8 @@ MESSAGES = {
     "extension_not_later": _("The extension must end after %(valid_until)s."),
     "same_hospital": _("This is already the receiving hospital."),
 }
-# Kinds that back a referral extension (domain.md §2.2), and the "one proof of residence"
-# placeholder of `services.missing_materials`.
+# The "one proof of residence" placeholder of `services.missing_materials`.
 EXTRA_KIND_LABELS = {
-    "hospitalisation_summary": _("Hospitalisation summary"),
-    "diagnosis_certificate": _("Diagnosis certificate"),
     "proof": _(
         "a proof of residence (household register, property certificate, residence "
         "certificate, or for stationed workers the posting certificate)"

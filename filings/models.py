@@ -302,6 +302,9 @@ class MaterialKind(models.TextChoices):
     PAYMENT_RECORD = "payment_record", _("Payment record (residents' scheme)")
     AGENT_ID_COPY = "agent_id_copy", _("Agent's ID card copy")
     REFERRAL_SCAN = "referral_scan", _("Referral form scan")
+    # What a referral's extension needs once treatment has started (domain.md §2.2).
+    HOSPITALISATION_SUMMARY = "hospitalisation_summary", _("Hospitalisation summary")
+    DIAGNOSIS_CERTIFICATE = "diagnosis_certificate", _("Diagnosis certificate")
     OTHER = "other", _("Other")
 
 

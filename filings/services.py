@@ -51,11 +51,7 @@ PROOF_KINDS = {
     MaterialKind.PROPERTY_CERTIFICATE,
     MaterialKind.RESIDENCE_CERTIFICATE,
 }
-HOSPITALISATION_SUMMARY = str(
-    getattr(MaterialKind, "HOSPITALISATION_SUMMARY", "hospitalisation_summary")
-)
-DIAGNOSIS_CERTIFICATE = str(getattr(MaterialKind, "DIAGNOSIS_CERTIFICATE", "diagnosis_certificate"))
-EXTENSION_KINDS = (HOSPITALISATION_SUMMARY, DIAGNOSIS_CERTIFICATE)
+EXTENSION_KINDS = (MaterialKind.HOSPITALISATION_SUMMARY, MaterialKind.DIAGNOSIS_CERTIFICATE)
 
 # What the person may change in a draft or returned filing.
 EDITABLE_FIELDS = {

@@ -252,3 +252,20 @@ def test_rule_2_2_only_the_agency_changes_the_receiving_hospital(demo):
     assert changed.place_region.code == "460200"
     event = AuditEvent.objects.get(object_id=str(filing.pk), action="referral.change_hospital")
     assert "H23010300001" in event.reason and "H46020000002" in event.reason
+
+
+def test_rule_2_2_extension_materials_are_kinds_a_person_can_upload():
+    from django.core.exceptions import ValidationError
+
+    from filings.forms import ALL_KIND_CHOICES
+    from filings.models import Material
+
+    offered = {kind for kind, _label in ALL_KIND_CHOICES}
+    for kind in services.EXTENSION_KINDS:
+        assert kind in offered
+        try:
+            Material(kind=kind).clean_fields(
+                exclude=["filing", "stored_name", "original_name", "content_type", "size"]
+            )
+        except ValidationError as error:  # pragma: no cover - the failure message
+            raise AssertionError(f"{kind} is not a valid material kind: {error}") from error
