@@ -228,34 +228,39 @@ def settlements_by_place_of_treatment(
     *, region: Region | None, since: datetime.date, today: datetime.date | None = None
 ) -> list[dict]:
     """Direct settlements of the region's insured (all, with no region) by place of treatment."""
-    today = today or timezone.localdate()
-    qs = _settled(since, today)
-    if region is not None:
-        qs = qs.filter(insured_region=region)
-    keys = [f"hospital__region__{f}" for f in _REGION_FIELDS]
-    rows = (
-        qs.values(*keys)
-        .annotate(count=Count("id"), total=Sum("total"), fund_pay=Sum("fund_pay"))
-        .order_by("hospital__region__code")
+    return _by_place(
+        scope="insured_region", place="hospital__region", region=region, since=since, today=today
     )
-    return [_place_row(row, "hospital__region__") for row in rows]
 
 
 def settlements_by_place_of_insurance(
     *, region: Region | None, since: datetime.date, today: datetime.date | None = None
 ) -> list[dict]:
     """Direct settlements made in the region (all, with no region) by place of insurance."""
-    today = today or timezone.localdate()
-    qs = _settled(since, today)
-    if region is not None:
-        qs = qs.filter(hospital__region=region)
-    keys = [f"insured_region__{f}" for f in _REGION_FIELDS]
-    rows = (
-        qs.values(*keys)
-        .annotate(count=Count("id"), total=Sum("total"), fund_pay=Sum("fund_pay"))
-        .order_by("insured_region__code")
+    return _by_place(
+        scope="hospital__region", place="insured_region", region=region, since=since, today=today
     )
-    return [_place_row(row, "insured_region__") for row in rows]
+
+
+def _by_place(
+    *,
+    scope: str,
+    place: str,
+    region: Region | None,
+    since: datetime.date,
+    today: datetime.date | None,
+) -> list[dict]:
+    """Count, total and fund payment of the settled bills whose `scope` is `region` (all, with
+    no region), one row for each `place` region, in code order."""
+    qs = _settled(since, today or timezone.localdate())
+    if region is not None:
+        qs = qs.filter(**{scope: region})
+    rows = (
+        qs.values(*(f"{place}__{f}" for f in _REGION_FIELDS))
+        .annotate(count=Count("id"), total=Sum("total"), fund_pay=Sum("fund_pay"))
+        .order_by(f"{place}__code")
+    )
+    return [_place_row(row, f"{place}__") for row in rows]
 
 
 def _place_row(row: dict, prefix: str) -> dict:
