@@ -98,6 +98,20 @@ def _number(filing_type: str, region_code: str) -> str:
     return f"{PREFIX[filing_type]}{region_code}{day:%y%m%d}{secrets.token_hex(3).upper()}"
 
 
+def _record_in_place(filing: Filing, action: str, *, actor, ip, reason: str = "") -> None:
+    """An audit event for something done to a filing that leaves its state as it is."""
+    audit.record(
+        action=action,
+        actor=actor,
+        obj=filing,
+        region=filing.insured_region,
+        from_state=filing.status,
+        to_state=filing.status,
+        reason=reason,
+        ip=ip,
+    )
+
+
 def _notify(filing: Filing, subject: str, body: str) -> None:
     user = filing.person.user
     if user is not None:
@@ -388,15 +402,7 @@ def filing_update(
         )
         if chosen is not None:
             locked.hospitals.set(chosen)
-        audit.record(
-            action="filing.update",
-            actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            ip=ip,
-        )
+        _record_in_place(locked, "filing.update", actor=actor, ip=ip)
     return locked
 
 
@@ -564,16 +570,7 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
             raise RuleError("materials_missing")
         locked.materials_accepted_at = timezone.now()
         locked.save(update_fields=["materials_accepted_at", "updated_at"])
-        audit.record(
-            action="filing.accept_materials",
-            actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            reason="two_way",
-            ip=ip,
-        )
+        _record_in_place(locked, "filing.accept_materials", actor=actor, ip=ip, reason="two_way")
         with override("zh-hans"):
             _notify(
                 locked,
@@ -637,16 +634,7 @@ def filing_request_change(
         rules.check_change_allowed(
             locked.valid_from, parameters_for(locked.insured_region, today), today
         )
-        audit.record(
-            action="filing.change_request",
-            actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            reason=what.strip(),
-            ip=ip,
-        )
+        _record_in_place(locked, "filing.change_request", actor=actor, ip=ip, reason=what.strip())
         with override("zh-hans"):
             _notify_agency(
                 locked,
@@ -806,15 +794,7 @@ def referral_start_treatment(
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.save(update_fields=[*changes, "updated_at"])
-        audit.record(
-            action="referral.start_treatment",
-            actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            ip=ip,
-        )
+        _record_in_place(locked, "referral.start_treatment", actor=actor, ip=ip)
         with override("zh-hans"):
             _notify(
                 locked,
@@ -847,16 +827,7 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
                 raise RuleError("materials_incomplete", missing=missing)
         locked.extended_until = until
         locked.save(update_fields=["extended_until", "updated_at"])
-        audit.record(
-            action="referral.extend",
-            actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            reason=reason.strip(),
-            ip=ip,
-        )
+        _record_in_place(locked, "referral.extend", actor=actor, ip=ip, reason=reason.strip())
         with override("zh-hans"):
             _notify(
                 locked,
@@ -892,15 +863,12 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
         locked.save(
             update_fields=["receiving_hospital", "place_region", "place_province", "updated_at"]
         )
-        audit.record(
-            action="referral.change_hospital",
+        _record_in_place(
+            locked,
+            "referral.change_hospital",
             actor=actor,
-            obj=locked,
-            region=locked.insured_region,
-            from_state=locked.status,
-            to_state=locked.status,
-            reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
             ip=ip,
+            reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
         )
         with override("zh-hans"):
             _notify(
