@@ -62,7 +62,7 @@ migrate: install
 seed: install
 	$(MANAGE) seed_demo
 
-bench: install-dev
+bench: sysdeps install-dev compilemessages
 	$(BIN)/python bench/run_all.py
 
 # The browser tests' pictures of the three journeys, linked from the README.

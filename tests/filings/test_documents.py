@@ -511,3 +511,40 @@ def test_filing_form_too_long_for_one_page_prints_each_copy_in_full(filing, plac
     for half in (pages[: total // 2], pages[total // 2 :]):
         text = "\n".join(half)
         assert "三亚市第0人民医院" in text and "三亚市第59人民医院" in text
+
+
+def _font_programs(content: bytes) -> list[bytes]:
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    programs = []
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            descendant = font.get_object()["/DescendantFonts"][0].get_object()
+            descriptor = descendant["/FontDescriptor"].get_object()
+            programs.append(descriptor["/FontFile2"].get_object().get_data())
+    return programs
+
+
+def test_one_font_configuration_per_process_and_each_pdf_embeds_its_own_glyphs():
+    assert pdf.font_config() is pdf.font_config()
+    small = "<p>甲</p>"
+    alone = _font_programs(pdf.render_form_html(small))
+    # A document with many other characters rendered first leaves nothing in the next one.
+    pdf.render_form_html("<p>" + "".join(chr(c) for c in range(0x4E00, 0x4E00 + 400)) + "</p>")
+    after = _font_programs(pdf.render_form_html(small))
+    assert after == alone
+
+
+def test_renders_from_two_threads_at_once_are_both_whole():
+    results: dict[int, bytes] = {}
+
+    def render(n: int) -> None:
+        results[n] = pdf.render_form_html(f"<p>第{n}号备案</p>")
+
+    threads = [threading.Thread(target=render, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [0, 1, 2, 3]
+    for n, content in results.items():
+        assert f"第{n}号备案" in _text(content)
