@@ -548,3 +548,8 @@ def test_renders_from_two_threads_at_once_are_both_whole():
     assert sorted(results) == [0, 1, 2, 3]
     for n, content in results.items():
         assert f"第{n}号备案" in _text(content)
+
+
+def test_the_date_of_issue_is_labelled_as_a_date(filing):
+    text = _text(documents.render(filing, documents.CERTIFICATE))
+    assert "出具日期" in text and "已出具" not in text
