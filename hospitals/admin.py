@@ -98,6 +98,19 @@ class HospitalAdmin(ImportExportModelAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._may_edit(request, obj)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Agency staff add (and move) hospitals within their own region only."""
+        if db_field.name in ("region", "province") and not request.user.is_superuser:
+            region = agency_region(request.user)
+            model = db_field.remote_field.model
+            if region is None:
+                kwargs["queryset"] = model.objects.none()
+            elif db_field.name == "region":
+                kwargs["queryset"] = model.objects.filter(pk=region.pk)
+            else:
+                kwargs["queryset"] = model.objects.filter(pk=region.province_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
 

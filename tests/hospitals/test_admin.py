@@ -280,3 +280,29 @@ def test_agency_staff_see_other_regions_hospitals_read_only(client, demo):
     assert delete.status_code == 403 and Hospital.objects.filter(pk=other.pk).exists()
     own_page = client.get(reverse("admin:hospitals_hospital_change", args=[own.pk]))
     assert 'name="_save"' in own_page.content.decode()
+
+
+def test_agency_staff_add_hospitals_in_their_own_region_only(client, demo):
+    staff_login(client, "agency_dxal")
+    dxal, shenyang = Region.objects.get(code="232700"), Region.objects.get(code="210100")
+    url = reverse("admin:hospitals_hospital_add")
+    form = client.get(url).context["adminform"].form
+    assert list(form.fields["region"].queryset) == [dxal]
+    assert list(form.fields["province"].queryset) == [dxal.province]
+    data = {
+        "code": "HNEW0000009",
+        "name": "沈阳冒名医院",
+        "province": shenyang.province_id,
+        "region": shenyang.pk,
+        "level": 2,
+        "kind": "general",
+        "ownership": "public",
+        "inpatient": "on",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "region" in refused.context["adminform"].form.errors
+    assert not Hospital.objects.filter(code="HNEW0000009").exists()
+    client.post(
+        url, {**data, "name": "大兴安岭新院", "province": dxal.province_id, "region": dxal.pk}
+    )
+    assert Hospital.objects.get(code="HNEW0000009").region == dxal
