@@ -65,12 +65,19 @@ class IdNumberSearch:
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST" and "_id_search" in request.POST:
-            return self._id_search_redirect(request)
+            return self._id_search_redirect(
+                request, request.POST.get("q", ""), request.POST.get("_changelist_query", "")
+            )
+        if request.method == "GET" and self._full_id_hash(request.GET.get("q", "")):
+            # Without JavaScript the number came in the URL: answer with the token's URL, so at
+            # least the browser's history and any link copied from the page do not keep it.
+            query = request.GET.copy()
+            term = query.pop("q")[-1]
+            return self._id_search_redirect(request, term, query.urlencode())
         return super().changelist_view(request, extra_context)
 
-    def _id_search_redirect(self, request):
-        term = request.POST.get("q", "")
-        query = QueryDict(request.POST.get("_changelist_query", ""), mutable=True)
+    def _id_search_redirect(self, request, term: str, changelist_query: str):
+        query = QueryDict(changelist_query, mutable=True)
         query.pop("p", None)
         digest = self._full_id_hash(term)
         if digest is None:

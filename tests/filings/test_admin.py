@@ -31,7 +31,10 @@ def test_agency_staff_see_only_their_regions_filings_and_404_for_others(client, 
 
 def test_search_by_id_number_uses_the_keyed_hash(client, demo):
     staff_login(client, "agency_shenyang")
-    page = client.get(reverse("admin:filings_filing_changelist"), {"q": "21010219580101055X"})
+    page = client.get(
+        reverse("admin:filings_filing_changelist"), {"q": "21010219580101055X"}, follow=True
+    )
+    assert "21010219580101055X" not in page.redirect_chain[-1][0]  # answered with a token
     html = page.content.decode()
     assert "BA210100000002" in html and "BA210100000001" not in html
 

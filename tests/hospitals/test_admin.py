@@ -74,12 +74,14 @@ def test_agency_staff_of_another_region_do_not_see_these_rows(client, log_rows):
 def test_access_log_search_by_full_id_number_uses_the_keyed_hash(client, log_rows):
     staff_login(client, "agency_dxal")
     url = reverse("admin:hospitals_accesslog_changelist")
-    assert listed(client.get(url, {"q": WANG})) == {log_rows["dxal_subject"].pk}
+    assert listed(client.get(url, {"q": WANG}, follow=True)) == {log_rows["dxal_subject"].pk}
     # Spaces and a lower-case check letter are the same number.
-    assert listed(client.get(url, {"q": "2327 0119 5603 1202 23"})) == {log_rows["dxal_subject"].pk}
-    assert listed(client.get(url, {"q": CHEN})) == {log_rows["dxal_agency"].pk}
+    assert listed(client.get(url, {"q": "2327 0119 5603 1202 23"}, follow=True)) == {
+        log_rows["dxal_subject"].pk
+    }
+    assert listed(client.get(url, {"q": CHEN}, follow=True)) == {log_rows["dxal_agency"].pk}
     # Searching the region's log never reaches another region's rows.
-    assert log_rows["shenyang"].pk not in listed(client.get(url, {"q": CHEN}))
+    assert log_rows["shenyang"].pk not in listed(client.get(url, {"q": CHEN}, follow=True))
     # The plain number is not stored anywhere in the log.
     assert not AccessLog.objects.filter(subject_hash__contains=WANG).exists()
 

@@ -109,3 +109,12 @@ def test_the_search_box_posts_a_full_id_number(live_server, demo):
         page.wait_for_load_state()
         assert "王" in page.inner_text("#result_list")
         assert not [url for url in urls if WANG in url]
+
+
+def test_a_full_id_number_in_the_url_is_answered_with_the_tokens_url(client, demo):
+    staff_login(client, "agency_dxal")
+    response = client.get(reverse(FILINGS), {"q": WANG, "status__exact": "approved"})
+    assert response.status_code == 302 and WANG not in response["Location"]
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["q"][0].startswith("#") and query["status__exact"] == ["approved"]
+    assert listed(client.get(response["Location"]))
