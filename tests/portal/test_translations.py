@@ -82,3 +82,18 @@ def test_catalogue_has_every_message_of_the_source(lang, source_messages):
         if entry.msgid_plural and catalogue[key].msgid_plural != entry.msgid_plural
     ]
     assert not plurals, f"plural forms changed in the source: {plurals[:20]}"
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_portals_sections_in_chinese(client, demo):
+    from django.urls import reverse
+
+    from portal.management.commands.demo_totp import current_code
+
+    client.post(reverse("account_login"), {"login": "agency_dxal", "password": "Demo#2026"})
+    client.post(reverse("mfa_authenticate"), {"code": current_code("agency_dxal")})
+    html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for section in ("异地就医备案", "定点医疗机构", "结算与清算"):
+        assert section in html
+    for english in (">Filings<", ">Hospitals<", ">Settlement<"):
+        assert english not in html
