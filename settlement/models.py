@@ -75,6 +75,16 @@ class Category(models.TextChoices):
     RESETTLED = "resettled", _("Resettled persons (long-term)")
 
 
+class SettledCategory(models.TextChoices):
+    """The category a bill was settled under: the eligibility decision's (hospitals.eligibility)."""
+
+    LOCAL = "local", _("Local settlement (your own pooling region)")
+    LONG_TERM = "long_term", _("Long-term residence filing")
+    REFERRAL = "referral", _("Referral")
+    EMERGENCY = "emergency", _("Emergency")
+    TEMPORARY = "temporary", _("Other temporary treatment filing")
+
+
 class CategoryPolicy(models.Model):
     """domain.md §3.3: a region's adjustment for one category, capped per category."""
 
@@ -191,7 +201,7 @@ class Settlement(models.Model):
     )
     idempotency_key = models.CharField(max_length=128, blank=True)
     request_hash = models.CharField(max_length=64)
-    category = models.CharField(_("category"), max_length=20)
+    category = models.CharField(_("category"), max_length=20, choices=SettledCategory.choices)
     policy_year = models.PositiveSmallIntegerField(_("policy year"))
     care_type = models.CharField(_("care type"), max_length=20, choices=CareType.choices)
     admitted_on = models.DateField(_("admitted on"))
@@ -260,7 +270,7 @@ class Claim(models.Model):
     admitted_on = models.DateField(_("admitted on"))
     discharged_on = models.DateField(_("discharged on"))
     items = models.JSONField(_("items"), default=list)
-    category = models.CharField(_("category"), max_length=20)
+    category = models.CharField(_("category"), max_length=20, choices=SettledCategory.choices)
     policy_year = models.PositiveSmallIntegerField(_("policy year"))
     adjustment = models.JSONField(default=dict)
     # The engine's split when submitted (what the person was told the claim would likely pay).

@@ -489,3 +489,19 @@ def test_a_category_policy_within_the_caps_is_saved_through_the_admin(client, de
     response = client.post(reverse("admin:settlement_categorypolicy_add"), category_form())
     assert response.status_code == 302
     assert CategoryPolicy.objects.filter(year=2031, category="temporary").exists()
+
+
+def test_every_category_a_bill_is_settled_under_has_a_label_in_both_languages(client, keys):
+    from django.utils import translation
+
+    from hospitals import eligibility
+    from settlement.models import SettledCategory
+
+    assert set(SettledCategory.values) == set(eligibility.CATEGORIES) - {eligibility.NONE}
+    number = post(client, keys["H21010000001"], bill(CHEN)).json()["number"]
+    settlement = Settlement.objects.get(number=number)
+    with translation.override("zh-hans"):
+        label = settlement.get_category_display()
+        assert label != settlement.category and not label.isascii()
+    with translation.override("en"):
+        assert settlement.get_category_display() != settlement.category
