@@ -97,3 +97,14 @@ def test_the_admin_names_the_portals_sections_in_chinese(client, demo):
         assert section in html
     for english in (">Filings<", ">Hospitals<", ">Settlement<"):
         assert english not in html
+
+
+@pytest.mark.django_db
+def test_the_language_switcher_names_each_language_in_itself(client):
+    from django.urls import reverse
+
+    chinese_page = client.get(reverse("hospitals:directory"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert 'lang="en">English</button>' in chinese_page.content.decode()
+    client.cookies.load({"django_language": "en"})
+    english_page = client.get(reverse("hospitals:directory"))
+    assert 'lang="zh-hans">简体中文</button>' in english_page.content.decode()
