@@ -52,6 +52,9 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         page.fill("input[name=items-0-code]", "X1")
         page.fill("input[name=items-0-name]", "住院费")
         page.fill("input[name=items-0-amount]", "10000.00")
+        # On a phone each item is a card of labelled fields, none squeezed into a narrow column.
+        assert page.locator("label[for=id_items-0-amount]").is_visible()
+        assert page.locator("input[name=items-0-amount]").bounding_box()["width"] >= 120
         page.click("button[name=estimate]")
         page.wait_for_load_state()
         assert page.locator("#estimate-fund").inner_text() == "7650.00"
