@@ -179,6 +179,17 @@ def test_list_shows_the_persons_filings_and_an_empty_state(client, demo):
     assert "还没有备案" in client.get(reverse("filings:list")).content.decode()
 
 
+def test_validity_dates_are_never_broken_across_lines(client, demo):
+    from filings.models import Filing
+
+    filing = Filing.objects.get(number="BA232700000001")
+    login(client, demo, "wangxiulan")
+    for url in (reverse("filings:list"), reverse("filings:detail", args=[filing.number])):
+        html = client.get(url).content.decode()
+        for day in (filing.valid_from, filing.valid_until):
+            assert f'<span class="text-nowrap">{day.isoformat()}</span>' in html
+
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
