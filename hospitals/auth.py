@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, permissions
 
 from hospitals.models import ApiKey
@@ -34,10 +35,14 @@ REVOKED_MARK = "hospitals:api-keys:revoked"
 logger = logging.getLogger(__name__)
 
 
+# What an unreachable cache raises (Redis in production, nothing in the local memory cache).
+CACHE_ERRORS = (RedisError, OSError)
+
+
 def _revoked_mark():
     try:
         return cache.get(REVOKED_MARK)
-    except Exception:  # an unreachable cache: the periodic reload still applies
+    except CACHE_ERRORS:  # the periodic reload still applies
         logger.warning("API key revocation mark unreadable", exc_info=True)
         return None
 
@@ -46,7 +51,7 @@ def mark_revoked() -> None:
     """Tell every process that a key was revoked (after the revocation is committed)."""
     try:
         cache.set(REVOKED_MARK, time.time_ns(), timeout=None)
-    except Exception:
+    except CACHE_ERRORS:
         logger.warning("API key revocation mark not written", exc_info=True)
 
 
