@@ -320,3 +320,17 @@ def test_update_or_delete_on_the_access_log_fails_on_postgresql(settings):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE hospitals_accesslog SET purpose = 'x'")
     assert AccessLog.objects.get(pk=row.pk).outcome == "ok"
+
+
+def test_a_database_with_old_search_keys_gets_todays_from_the_migration(client, demo):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    # As imported before the initials by word existed: letters per character only.
+    Hospital.objects.filter(name__startswith="哈尔滨医科大学附属").update(initials="hebykdx")
+    assert not {"H23010300001"} & set(codes(client, q="hyd"))
+    import_module("hospitals.migrations.0004_recompute_search_keys").forwards(apps, None)
+    assert "H23010300001" in codes(client, q="hyd")
+    for hospital in Hospital.objects.all():
+        assert (hospital.pinyin, hospital.initials) == search_keys(hospital.name)
