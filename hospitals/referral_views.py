@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from filings import services
 from filings.messages import message
-from filings.models import Filing, ReferralCondition
+from filings.models import Filing, FilingType, ReferralCondition, Status
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.audit import client_ip
@@ -89,8 +91,65 @@ def referral_list(request):
     return render(
         request,
         "hospitals/referrals.html",
-        {"hospital": hospital, "form": form, "referrals": referrals},
+        {
+            "hospital": hospital,
+            "form": form,
+            "referrals": referrals,
+            "incoming": _incoming(hospital),
+            "today": timezone.localdate(),
+        },
     )
+
+
+def _incoming(hospital: Hospital):
+    """Approved referrals to this hospital, newest first: where its clerks record the start
+    of treatment."""
+    return (
+        Filing.objects.filter(
+            receiving_hospital=hospital, type=FilingType.REFERRAL, status=Status.APPROVED
+        )
+        .select_related("person", "issuing_hospital")
+        .order_by("treatment_started_on", "-valid_from")[:100]
+    )
+
+
+class StartTreatmentForm(forms.Form):
+    started_on = forms.DateField(
+        label=gettext_lazy("Treatment started on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@login_required
+@require_POST
+def referral_start_treatment(request, number: str):
+    """The receiving hospital records the day treatment started under a referral (domain.md
+    §2.2): the course's length runs from it."""
+    hospital = _hospital(request)
+    filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
+    form = StartTreatmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the day treatment started."))
+        return redirect("referrals")
+    try:
+        filing = services.referral_start_treatment(
+            filing=filing,
+            actor=request.user,
+            started_on=form.cleaned_data["started_on"],
+            ip=client_ip(request),
+        )
+    except RuleError as error:
+        messages.error(request, f"{filing.number}: {message(error)}")
+    else:
+        messages.success(
+            request,
+            _("%(n)s: treatment started on %(d)s; valid until %(u)s.")
+            % {
+                "n": filing.number,
+                "d": filing.treatment_started_on.isoformat(),
+                "u": filing.valid_until.isoformat() if filing.valid_until else "-",
+            },
+        )
+    return redirect("referrals")
 
 
 @login_required

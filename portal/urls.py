@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from filings.document_views import VerifyView, document_download, verify_page
 from hospitals.eligibility_api import EligibilityView
 from hospitals.eligibility_views import eligibility_check
-from hospitals.referral_views import referral_detail, referral_list
+from hospitals.referral_views import referral_detail, referral_list, referral_start_treatment
 from portal import views
 
 api_v1 = [
@@ -26,6 +26,11 @@ urlpatterns = [
     path("hospitals/check/", eligibility_check, name="eligibility-check"),
     path("hospitals/referrals/", referral_list, name="referrals"),
     path("hospitals/referrals/<str:number>/", referral_detail, name="referral-detail"),
+    path(
+        "hospitals/referrals/<str:number>/start/",
+        referral_start_treatment,
+        name="referral-start-treatment",
+    ),
     path("hospitals/", include("hospitals.urls")),
     path("verify/<str:token>/", verify_page, name="verify-page"),
     path("documents/<str:number>/<str:kind>.pdf", document_download, name="document-download"),

@@ -269,3 +269,26 @@ def test_rule_2_2_extension_materials_are_kinds_a_person_can_upload():
             )
         except ValidationError as error:  # pragma: no cover - the failure message
             raise AssertionError(f"{kind} is not a valid material kind: {error}") from error
+
+
+def test_rule_2_2_the_receiving_hospital_records_the_start_of_treatment_on_its_page(client, demo):
+    filing = _zhangwei()  # to H23010300001, Daxinganling: one 60-day course
+    today = timezone.localdate()
+    client.force_login(demo["hosp_h23010300001"])
+    page = client.get(reverse("referrals")).content.decode()
+    assert f'data-number="{filing.number}"' in page and "转入本院的转诊" in page
+    url = reverse("referral-start-treatment", args=[filing.number])
+    refused = client.post(url, {"started_on": (today + datetime.timedelta(days=1)).isoformat()})
+    assert refused.status_code == 302
+    filing.refresh_from_db()
+    assert filing.treatment_started_on is None  # a day in the future changes nothing
+    client.post(url, {"started_on": today.isoformat()})
+    filing.refresh_from_db()
+    assert filing.treatment_started_on == today
+    assert filing.valid_until == today + datetime.timedelta(days=59)
+    assert "开始治疗日期" in client.get(reverse("referrals")).content.decode()
+    # Another hospital's clerks neither see it nor reach it.
+    client.force_login(demo["hosp_h46020000002"])
+    assert f'data-number="{filing.number}"' not in client.get(reverse("referrals")).content.decode()
+    assert client.post(url, {"started_on": today.isoformat()}).status_code == 404
+    assert client.get(url).status_code in (404, 405)

@@ -93,6 +93,10 @@ TABLE: dict[str, Rule] = {
     "eligibility-check": R(HOSPITAL_STAFF),
     "referrals": R(HOSPITAL_STAFF),
     "referral-detail": Obj("h1", "h2", only={H1, H2}, personal=True),
+    # The receiving hospital records the start of treatment (an empty form: back to the list).
+    "referral-start-treatment": Obj(
+        "h1", "h2", only={H1, H2}, personal=True, method="post", success=(302,)
+    ),
     "hospitals:directory": R(EVERYONE),
     "hospitals:home": R(HOSPITAL_STAFF),
     "hospitals:detail": R(EVERYONE),
@@ -192,7 +196,7 @@ def world(demo, settings, monkeypatch):
     zhang = Filing.objects.get(person__name="张伟", type="referral")
     referral_h2 = Filing.objects.get(person__name="赵丽", type="referral")
     Filing.objects.filter(pk=zhang.pk).update(issuing_hospital=h1)
-    Filing.objects.filter(pk=referral_h2.pk).update(issuing_hospital=h2)
+    Filing.objects.filter(pk=referral_h2.pk).update(issuing_hospital=h2, receiving_hospital=h2)
 
     def material(filing):
         from filings import uploads
@@ -270,6 +274,10 @@ def world(demo, settings, monkeypatch):
 
     objects = {
         "referral-detail": {"h1": {"number": zhang.number}, "h2": {"number": referral_h2.number}},
+        "referral-start-treatment": {
+            "h1": {"number": zhang.number},  # to H1's hospital
+            "h2": {"number": referral_h2.number},
+        },
         "document-download": {
             "a": {"number": filing_a.number, "kind": "certificate"},
             "b": {"number": filing_b.number, "kind": "certificate"},
