@@ -52,21 +52,32 @@ def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]
     """The full split written inline: plain Decimal, no dataclass results, no flags."""
     total = c = b = med = ZERO
     kinds = 0
+    seen: dict[str, tuple[int, int]] = {}  # drug → its kind number, days on earlier lines
     for item in items:
         amount = item.amount
         total += amount
+        number = earlier = 0
         if item.medication is not None:
-            kinds += 1  # a self-paid drug is one of the four kinds too (as the engine counts)
+            # A self-paid drug is one of the four kinds too, and a drug on several lines is
+            # one kind with its days added up (as the engine counts).
+            drug = item.code or item.name
+            number, earlier = seen.get(drug, (0, 0)) if drug else (0, 0)
+            if not number:
+                kinds += 1
+                number = kinds
+            if drug:
+                seen[drug] = (number, earlier + item.medication.days)
         if item.cls == "C":
             c += amount
             continue
         over = ZERO
         if item.medication is not None:
-            if kinds > 4:
+            allowed = max(DAYS[item.medication.kind] - earlier, 0)
+            if number > 4:
                 over = amount
-            elif item.medication.days > DAYS[item.medication.kind]:
+            elif item.medication.days > allowed:
                 days = item.medication.days
-                over = amount * (days - DAYS[item.medication.kind]) / days
+                over = amount * (days - allowed) / days
         med += over
         if item.cls == "B":
             rate = (
@@ -132,9 +143,11 @@ def make_bills(n: int, seed: int = 7) -> list[tuple]:
         items = []
         for _ in range(rng.randint(3, 30)):
             cls = rng.choice("ABC")
-            medication = None
+            medication, code = None, ""
             if rng.random() < 0.1:
                 medication = Medication(rng.randint(1, 40), rng.choice(list(DAYS)))
+                # Six drugs: some bills repeat one on several lines (one kind, days added up).
+                code = rng.choice(["", "M1", "M2", "M3", "M4", "M5", "M6"])
             rate = (
                 Decimal(rng.choice(["0.05", "0.20"])) if cls == "B" and rng.random() < 0.2 else None
             )
@@ -142,6 +155,7 @@ def make_bills(n: int, seed: int = 7) -> list[tuple]:
                 Item(
                     Decimal(rng.randint(100, 500000)) / 100,
                     cls,
+                    code=code,
                     first_self_pay_rate=rate,
                     medication=medication,
                 )

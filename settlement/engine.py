@@ -125,14 +125,18 @@ def policy_year(admitted_on: datetime.date, discharged_on: datetime.date) -> int
     return discharged_on.year
 
 
-def _medication_excess(item: Item, med: Medication, kind_number: int) -> tuple[Decimal, bool]:
-    """The part of a discharge drug the fund does not pay, and whether it exceeds a limit:
-    beyond 4 kinds, all of it; beyond the days for its kind, the share of the extra days."""
+def _medication_excess(
+    item: Item, med: Medication, kind_number: int, earlier_days: int = 0
+) -> tuple[Decimal, bool]:
+    """The part of a discharge drug's line the fund does not pay, and whether it exceeds a
+    limit: beyond 4 kinds, all of it; beyond the days for its kind (counting the days of the
+    same drug on earlier lines), the share of the extra days."""
     if kind_number > MAX_MEDICATION_KINDS:
         return item.amount, True
     limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
-    if med.days > limit:
-        return item.amount * Decimal(med.days - limit) / Decimal(med.days), True
+    allowed = max(limit - earlier_days, 0)
+    if med.days > allowed:
+        return item.amount * Decimal(med.days - allowed) / Decimal(med.days), True
     return ZERO, False
 
 
@@ -149,6 +153,9 @@ def split(
     total_exact = self_paid_exact = first_exact = med_exact = ZERO
     b_rate = policy.class_b_rate
     kinds = 0
+    # A drug (by catalogue code, else name) on several lines is one kind, its days added up;
+    # a line naming no drug is a kind of its own.
+    drugs: dict[str, tuple[int, int]] = {}
     medication_flag = False
     # One pass: discharge drugs are counted in bill order (a self-paid one is a kind too).
     for item in items:
@@ -157,8 +164,14 @@ def split(
         over = ZERO
         med = item.medication
         if med is not None:
-            kinds += 1
-            over, exceeded = _medication_excess(item, med, kinds)
+            drug = item.code or item.name
+            number, earlier_days = drugs.get(drug, (0, 0)) if drug else (0, 0)
+            if not number:
+                kinds += 1
+                number = kinds
+            if drug:
+                drugs[drug] = (number, earlier_days + med.days)
+            over, exceeded = _medication_excess(item, med, number, earlier_days)
             medication_flag = medication_flag or exceeded
         cls = item.cls
         if cls == "C":

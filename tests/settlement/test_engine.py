@@ -317,3 +317,25 @@ def test_property_every_component_has_exactly_two_decimal_places(
     s = split(policy=policy, items=items, adjustment=adjustment, ytd=ytd, outpatient=outpatient)
     for name in MONEY_FIELDS:
         assert getattr(s, name).as_tuple().exponent == -2, (name, getattr(s, name))
+
+
+def test_rule_3_4_one_drug_on_several_lines_is_one_kind():
+    # Four drugs, the first on two lines of 3 days (6 in all, within 7): still four kinds, and
+    # nothing beyond the limits.
+    lines = [("D1", 3), ("D2", 3), ("D3", 3), ("D4", 3), ("D1", 3)]
+    meds = [Item(D("100"), "A", code=c, medication=Medication(d, "acute")) for c, d in lines]
+    s = split(policy=EMPLOYEE_TERTIARY, items=[Item(D("10000"), "A"), *meds])
+    assert s.not_covered_medication == D("0.00")
+    assert "discharge_medication_excess" not in s.flags
+    # A fifth drug is beyond the four kinds, wholly.
+    fifth = Item(D("80"), "A", code="D5", medication=Medication(1, "acute"))
+    s = split(policy=EMPLOYEE_TERTIARY, items=[Item(D("10000"), "A"), *meds, fifth])
+    assert s.not_covered_medication == D("80.00")
+
+
+def test_rule_3_4_days_of_one_drug_add_up_across_lines():
+    # 5 + 5 days of one acute drug: 7 allowed, so 3 of the second line's 5 days are not paid.
+    meds = [Item(D("100"), "A", name="阿莫西林", medication=Medication(5, "acute")) for _ in "ab"]
+    s = split(policy=EMPLOYEE_TERTIARY, items=meds)
+    assert s.not_covered_medication == D("60.00")
+    assert "discharge_medication_excess" in s.flags
