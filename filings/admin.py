@@ -123,6 +123,7 @@ class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
         "valid_from",
         "valid_until",
         "basis",
+        "relatives_home",
         "commitment_deadline",
         "materials_accepted_at",
         "chosen_hospitals",

@@ -96,6 +96,9 @@ class Filing(models.Model):
 
     # Long-term: proof materials or commitment (告知承诺).
     basis = models.CharField(_("basis"), max_length=12, choices=Basis.choices, blank=True)
+    # Said at submission: the property certificate is of a relative's home, so the filing
+    # carries proof of the relationship (domain.md §2.1).
+    relatives_home = models.BooleanField(_("home of a relative"), default=False)
     commitment_deadline = models.DateField(_("commitment deadline"), null=True, blank=True)
     materials_accepted_at = models.DateTimeField(_("materials accepted"), null=True, blank=True)
     hospitals = models.ManyToManyField(

@@ -504,7 +504,13 @@ def filing_submit(
         actor=actor,
         action="filing.submit",
         ip=ip,
-        updates=lambda f: checked(f) or {"submitted_at": timezone.now()},
+        updates=lambda f: (
+            checked(f)
+            or {
+                "submitted_at": timezone.now(),
+                "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,
+            }
+        ),
     )
 
 

@@ -655,3 +655,15 @@ def test_demo_materials_are_seeded_through_the_upload_pipeline_once(demo, settin
     call_command("seed_demo", "--no-history", stdout=StringIO())
     assert (root / wang.stored_name).is_file()
     assert list(Material.objects.order_by("id").values_list("pk", "stored_name", "size")) == before
+
+
+def test_rule_2_1_a_relatives_home_said_at_submission_is_kept_for_the_reviewer(demo, client):
+    from django.urls import reverse
+
+    filing = new_long_term()
+    services.filing_submit(filing=filing, actor=filing.person.user, relatives_home=True)
+    filing.refresh_from_db()
+    assert filing.relatives_home
+    client.force_login(demo["agency_shenyang"])
+    page = client.get(reverse("admin:filings_filing_change", args=[filing.pk]))
+    assert "住所为亲属房产" in page.content.decode()
