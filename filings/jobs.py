@@ -20,7 +20,6 @@ commit; the sweep also catches any whose task was lost between the commit and th
 from __future__ import annotations
 
 import datetime
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from filings import rules
 from filings.models import Basis, Filing, FilingType, Status
+from portal.jobruns import record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
 BATCH = 100_000
@@ -599,23 +599,11 @@ def send_claim_reminders(today: datetime.date | None = None) -> dict[str, int]:
 
 def run_nightly(today: datetime.date | None = None) -> JobRun:
     """The nightly job: expiry, revocation, reminders, recorded as one JobRun."""
-    run = JobRun.objects.create(name="filings.nightly")
-    started = time.monotonic()
-    details: dict = {}
-    try:
+
+    def work(details: dict) -> int:
         details.update(apply_changes(today))
         details.update(send_commitment_reminders(today))
         details.update(send_claim_reminders(today))
-    except Exception as exc:  # noqa: BLE001 - recorded for the admin, then re-raised
-        JobRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", details=details
-        )
-        raise
-    details["seconds"] = round(time.monotonic() - started, 3)
-    JobRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(),
-        rows=sum(v for k, v in details.items() if k != "seconds"),
-        details=details,
-    )
-    run.refresh_from_db()
-    return run
+        return sum(details.values())
+
+    return record_run("filings.nightly", work)

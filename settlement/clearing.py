@@ -14,7 +14,6 @@ statement are skipped, and the partial unique constraint decides between two con
 from __future__ import annotations
 
 import datetime
-import time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import audit
+from portal.jobruns import record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Region
 from portal.notifications import notify_many
 from portal.roles import agency_region
@@ -539,24 +539,14 @@ def discrepancy_set_status(
 def run_monthly(period: datetime.date | None = None) -> JobRun:
     """Generate last month's statements (or `period`'s), recorded as one JobRun."""
     period = month_start(period or previous_month())
-    run = JobRun.objects.create(name=JOB_NAME)
-    started = time.monotonic()
-    details: dict = {"period": period.isoformat()}
-    try:
+
+    def work(details: dict) -> int:
         created = generate_statements(period=period)
-    except Exception as exc:  # noqa: BLE001 - recorded for the admin, then re-raised
-        JobRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", details=details
+        details.update(
+            statements=len(created),
+            settlements=sum(s.settlement_count for s in created),
+            numbers=[s.number for s in created],
         )
-        raise
-    details.update(
-        statements=len(created),
-        settlements=sum(s.settlement_count for s in created),
-        numbers=[s.number for s in created],
-        seconds=round(time.monotonic() - started, 3),
-    )
-    JobRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(), rows=len(created), details=details
-    )
-    run.refresh_from_db()
-    return run
+        return len(created)
+
+    return record_run(JOB_NAME, work, {"period": period.isoformat()})
