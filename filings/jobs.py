@@ -20,6 +20,7 @@ commit; the sweep also catches any whose task was lost between the commit and th
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -607,3 +608,32 @@ def run_nightly(today: datetime.date | None = None) -> JobRun:
         return sum(details.values())
 
     return record_run("filings.nightly", work)
+
+
+def remove_abandoned_uploads(now: float | None = None) -> JobRun:
+    """Delete the uploaded files nothing refers to a day after they were written (a form left
+    after its files passed the checks), recorded as one JobRun. Safe to rerun."""
+    from django.apps import apps
+    from django.conf import settings
+
+    from filings import uploads
+    from filings.models import Material
+
+    documents = apps.get_model("settlement", "ClaimDocument")
+
+    def is_referenced(names: list[str]) -> set[str]:
+        return {
+            *Material.objects.filter(stored_name__in=names).values_list("stored_name", flat=True),
+            *documents.objects.filter(stored_name__in=names).values_list("stored_name", flat=True),
+        }
+
+    def work(details: dict) -> int:
+        files = uploads.abandoned_files(
+            settings.PRIVATE_MEDIA_ROOT, time.time() if now is None else now, is_referenced
+        )
+        for path in files:
+            path.unlink(missing_ok=True)
+        details["removed"] = len(files)
+        return len(files)
+
+    return record_run("filings.abandoned_uploads", work)

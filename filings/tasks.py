@@ -37,3 +37,9 @@ def expire_filings(filing_ids: list[int], day: str | None = None) -> dict:
 def remind_filings(filing_ids: list[int], day: str | None = None) -> dict:
     """The commitment reminders due on `day` for `filing_ids`, each sent once, ever."""
     return jobs.send_commitment_reminders(_day(day), ids=filing_ids, deliver=True)
+
+
+@shared_task
+def remove_abandoned_uploads() -> dict:
+    """Delete uploaded files nothing refers to, a day after they were written."""
+    return jobs.remove_abandoned_uploads().details

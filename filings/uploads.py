@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import secrets
 import threading
 import warnings
@@ -216,3 +217,31 @@ def store(checked: CheckedFile, root: str) -> str:
     with open(path, "xb") as f:
         f.write(checked.content)
     return stored
+
+
+# Files `store` wrote that nothing refers to: a form left after its files passed the checks
+# (PendingUploads keeps them in the session only), or a write rolled back after the file was
+# written. Sessions end long before a day has passed.
+ABANDONED_AFTER_SECONDS = 24 * 3600
+_STORED_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{1,5}$")
+
+
+def abandoned_files(root: str, now: float, is_referenced) -> list[Path]:
+    """The files `store` wrote directly under `root`, older than ABANDONED_AFTER_SECONDS, that
+    `is_referenced(names)` (a set of names → those still in use) does not claim. Sub-folders
+    (the rendered PDFs) and other names are never touched."""
+    folder = Path(root)
+    if not folder.is_dir():
+        return []
+    old = {
+        entry.name: Path(entry.path)
+        for entry in os.scandir(folder)
+        if entry.is_file(follow_symlinks=False)
+        and _STORED_NAME.match(entry.name)
+        and now - entry.stat(follow_symlinks=False).st_mtime > ABANDONED_AFTER_SECONDS
+    }
+    names = sorted(old)
+    referenced: set[str] = set()
+    for start in range(0, len(names), 1000):
+        referenced |= set(is_referenced(names[start : start + 1000]))
+    return [old[name] for name in names if name not in referenced]

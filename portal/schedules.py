@@ -8,6 +8,11 @@ SCHEDULES = [
         "portal.tasks.deliver_pending_notifications",
         ("*/5", "*"),
     ),
+    (
+        "Uploads: remove files nothing refers to",
+        "filings.tasks.remove_abandoned_uploads",
+        ("40", "3"),
+    ),
     # Last month's clearing statements, once held settlements of the month end were reviewed.
     (
         "Clearing: last month's statements between regions",

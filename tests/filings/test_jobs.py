@@ -552,3 +552,85 @@ def test_two_beats_running_the_job_at_once_do_not_double_any_effect(mailoutbox):
     assert len(mailoutbox) == notes
     assert len({m.extra_headers["Message-ID"] for m in mailoutbox}) == notes
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def _claim_with_a_document(demo):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from filings import uploads
+    from hospitals.models import Hospital
+    from portal.models import InsuredPerson
+    from settlement import services as settlement_services
+    from tests.filings.corpus import _pdf
+
+    today = timezone.localdate()
+    person = InsuredPerson.objects.get(name="陈明")
+    return settlement_services.claim_submit(
+        person=person,
+        actor=person.user,
+        hospital=Hospital.objects.get(code="H21010000001"),
+        care_type="inpatient",
+        admitted_on=today - datetime.timedelta(days=9),
+        discharged_on=today - datetime.timedelta(days=3),
+        items=[{"code": "X1", "name": "住院费", "class": "A", "amount": "1000.00"}],
+        documents=[
+            ("discharge_summary", uploads.check_upload(SimpleUploadedFile("s.pdf", _pdf())))
+        ],
+    )
+
+
+def test_abandoned_uploads_are_removed_a_day_later_and_nothing_else(demo, settings, tmp_path):
+    import os
+    import time
+
+    from filings import jobs, uploads
+    from filings.models import Material
+    from portal.models import JobRun
+    from settlement.models import ClaimDocument
+
+    root = tmp_path / "private"
+    (root / "pdf").mkdir(parents=True)
+    settings.PRIVATE_MEDIA_ROOT = str(root)
+    now = time.time()
+    day = uploads.ABANDONED_AFTER_SECONDS
+
+    def written(name: str, age: float):
+        path = root / name
+        path.write_bytes(b"x")
+        os.utime(path, (now - age, now - age))
+        return path
+
+    orphan = written("a" * 32 + ".pdf", day + 60)
+    recent = written("b" * 32 + ".png", day - 60)  # a form may still be open
+    material = written("c" * 32 + ".jpg", day * 3)
+    document = written("d" * 32 + ".pdf", day * 3)
+    other = written("notes.txt", day * 3)
+    rendered = root / "pdf" / ("e" * 32 + ".pdf")
+    rendered.write_bytes(b"x")
+    os.utime(rendered, (now - day * 3, now - day * 3))
+    filing = Material.objects.select_related("filing").first().filing
+    Material.objects.create(
+        filing=filing,
+        kind="other",
+        stored_name=material.name,
+        original_name="x.jpg",
+        content_type="image/jpeg",
+        size=1,
+    )
+    claim = _claim_with_a_document(demo)
+    ClaimDocument.objects.filter(claim=claim).update(stored_name=document.name)
+
+    run = jobs.remove_abandoned_uploads(now=now)
+    assert not orphan.exists()
+    assert recent.exists() and material.exists() and document.exists() and other.exists()
+    assert rendered.exists()
+    assert (run.rows, run.details["removed"], run.error) == (1, 1, "")
+    assert JobRun.objects.filter(name="filings.abandoned_uploads").count() == 1
+    assert jobs.remove_abandoned_uploads(now=now).rows == 0  # a rerun changes nothing
+
+
+def test_abandoned_uploads_removal_is_scheduled_daily(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="filings.tasks.remove_abandoned_uploads")
+    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_month) == ("40", "3", "*")
