@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from filings import services
+from filings.forms import StartTreatmentForm
 from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
 from filings.rules import RuleError
@@ -24,14 +25,6 @@ from portal.roles import agency_region
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (shown to the person)"), widget=forms.Textarea, max_length=1000
-    )
-
-
-class StartTreatmentForm(forms.Form):
-    started_on = forms.DateField(
-        label=_("Treatment started on"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
@@ -57,8 +50,6 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         import datetime
-
-        from django.utils import timezone
 
         outstanding = queryset.filter(
             basis="commitment", materials_accepted_at__isnull=True, status="approved"

@@ -270,3 +270,14 @@ class ChangeRequestForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class StartTreatmentForm(forms.Form):
+    """The day treatment started under a referral (the agency's admin action, the receiving
+    hospital's page)."""
+
+    started_on = forms.DateField(
+        label=_("Treatment started on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -24,14 +24,16 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from filings import rules
-from filings.models import Basis, Filing, FilingType, Status
+from filings import rules, uploads
+from filings.models import Basis, Filing, FilingType, Material, Status
 from portal.jobruns import record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
@@ -613,12 +615,7 @@ def run_nightly(today: datetime.date | None = None) -> JobRun:
 def remove_abandoned_uploads(now: float | None = None) -> JobRun:
     """Delete the uploaded files nothing refers to a day after they were written (a form left
     after its files passed the checks), recorded as one JobRun. Safe to rerun."""
-    from django.apps import apps
-    from django.conf import settings
-
-    from filings import uploads
-    from filings.models import Material
-
+    # Claim documents are settlement's (which builds on filings): looked up, not imported.
     documents = apps.get_model("settlement", "ClaimDocument")
 
     def is_referenced(names: list[str]) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from filings import services
+from filings.forms import StartTreatmentForm
 from filings.messages import message
 from filings.models import Filing, FilingType, ReferralCondition, Status
 from filings.rules import RuleError
@@ -109,13 +111,7 @@ def _incoming(hospital: Hospital):
             receiving_hospital=hospital, type=FilingType.REFERRAL, status=Status.APPROVED
         )
         .select_related("person", "issuing_hospital")
-        .order_by("treatment_started_on", "-valid_from")[:100]
-    )
-
-
-class StartTreatmentForm(forms.Form):
-    started_on = forms.DateField(
-        label=gettext_lazy("Treatment started on"), widget=forms.DateInput(attrs={"type": "date"})
+        .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from")[:100]
     )
 
 

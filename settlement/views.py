@@ -23,15 +23,22 @@ from hospitals.eligibility_selectors import find_person
 from hospitals.models import Level
 from portal.models import Province, Region
 from settlement import engine
-from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy
+from settlement.models import (
+    AnnualAccumulation,
+    BenefitPolicy,
+    Category,
+    CategoryPolicy,
+    SettledCategory,
+)
 
 CATEGORIES = [
-    ("long_term", gettext_lazy("Long-term residence filing")),
-    ("temporary", gettext_lazy("Other temporary treatment filing")),
-    ("referral", gettext_lazy("Referral")),
-    ("unapproved_transfer", gettext_lazy("Transfer without an approved referral")),
+    *(
+        (c.value, c.label)
+        for c in (SettledCategory.LONG_TERM, SettledCategory.TEMPORARY, SettledCategory.REFERRAL)
+    ),
+    (Category.UNAPPROVED_TRANSFER.value, Category.UNAPPROVED_TRANSFER.label),
 ]
-LOCAL_LABEL = gettext_lazy("Local settlement (your own pooling region)")
+LOCAL_LABEL = SettledCategory.LOCAL.label
 # Filing states in which the person's long-term sub-type is still theirs.
 LIVE_STATES = {"approved", "submitted", "returned"}
 UNAPPROVED_SHARE = Decimal("0.50")  # domain.md §2.2
