@@ -314,12 +314,13 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                 adjustment = adjustments.get(adj)
                 if adjustment is None:
                     adjustment = adjustments[adj] = _stored_adjustment(adj)
+                outpatient = care != "inpatient"
                 result = split(
                     policy=policy,
                     items=to_items(loads(items)),
                     adjustment=adjustment,
                     ytd=year_to_date(ytd_fund, ytd_ded),
-                    outpatient=care != "inpatient",
+                    outpatient=outpatient,
                 )
                 checked += 1
                 if result.fund_pay != fund_pay:
@@ -328,7 +329,6 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                         flagged = new_flags[flags] = json.dumps(
                             sorted({*loads(flags), "rechecked_changed"})
                         )
-                    outpatient = care != "inpatient"
                     updates.append(
                         (
                             pk,
@@ -338,9 +338,8 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                             _breakdown_json(result),
                             flagged,
                             fund_pay,
-                            # The annual accumulation follows: the fund's payment, and the
-                            # outpatient deductible paid, by the change.
-                            result.fund_pay - fund_pay,
+                            # The outpatient deductible paid follows by the change (the fund
+                            # paid by the change of fund_pay).
                             result.deductible - Decimal(old_deductible or "0")
                             if outpatient
                             else Decimal("0"),
@@ -414,7 +413,7 @@ def _written(count: int):
 
 def _write_back(updates: list[tuple]):
     """Write (id, fund_pay, person_pay, total, breakdown JSON, flags JSON, fund_pay as read,
-    change of fund paid, change of outpatient deductible paid) rows in one set-based statement,
+    change of outpatient deductible paid) rows in one set-based statement,
     skipping any reviewed, rejected, returned or changed since it was read, and move the
     annual accumulations of the rows written by their changes. Returns a function that waits
     for the write and gives the number of rows written.
@@ -435,8 +434,8 @@ def _write_back(updates: list[tuple]):
     records = ",".join(
         [
             f'{{"id":{r[0]},"fund_pay":{r[1]},"person_pay":{r[2]},"total":{r[3]},'
-            f'"breakdown":{r[4]},"flags":{r[5]},"read_fund_pay":{r[6]},"fund_change":{r[7]},'
-            f'"deductible_change":{r[8]}}}'
+            f'"breakdown":{r[4]},"flags":{r[5]},"read_fund_pay":{r[6]},'
+            f'"deductible_change":{r[7]}}}'
             for r in updates
         ]
     )
@@ -454,10 +453,11 @@ def _write_back(updates: list[tuple]):
             "person_pay = r.person_pay, total = r.total, breakdown = r.breakdown, "
             "flags = r.flags FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, "
             "fund_pay numeric, person_pay numeric, total numeric, breakdown jsonb, flags jsonb, "
-            "read_fund_pay numeric, fund_change numeric, deductible_change numeric) "
+            "read_fund_pay numeric, deductible_change numeric) "
             "WHERE s.id = r.id AND s.status IN ($2, $3) AND s.original_fund_pay IS NULL "
             "AND s.fund_pay = r.read_fund_pay "
-            "RETURNING s.person_id, s.policy_year, r.fund_change, r.deductible_change), "
+            "RETURNING s.person_id, s.policy_year, r.fund_pay - r.read_fund_pay AS fund_change, "
+            "r.deductible_change), "
             f"moved AS (UPDATE {AnnualAccumulation._meta.db_table} a "
             "SET fund_paid = a.fund_paid + w.fund_change, "
             "outpatient_deductible_paid = a.outpatient_deductible_paid + w.deductible_change "
@@ -518,8 +518,8 @@ def _write_back_orm(updates: list[tuple]):
         moves: dict[tuple, list[Decimal]] = {}
         for pk, (person, year) in standing.items():
             move = moves.setdefault((person, year), [Decimal("0"), Decimal("0")])
-            move[0] += by_id[pk][7]
-            move[1] += by_id[pk][8]
+            move[0] += by_id[pk][1] - by_id[pk][6]
+            move[1] += by_id[pk][7]
         for (person, year), (fund_change, deductible_change) in moves.items():
             AnnualAccumulation.objects.filter(person_id=person, year=year).update(
                 fund_paid=F("fund_paid") + fund_change,
