@@ -162,7 +162,7 @@ def load(n_filings: int, n_hospitals: int, n_keys: int, out) -> list[str]:
             "commitment_deadline, referral_source, receiving_hospital_id, diagnosis, "
             "referral_condition, attending_doctor, director_signed_by, "
             "medical_office_signed_by, disease, agent_name, agent_relationship, decision_note, "
-            "created_at, updated_at) FROM STDIN"
+            "relatives_home, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(n_filings):
                 p = i % n_persons
@@ -200,6 +200,7 @@ def load(n_filings: int, n_hospitals: int, n_keys: int, out) -> list[str]:
                         "",
                         "",
                         "",
+                        False,
                         now,
                         now,
                     )

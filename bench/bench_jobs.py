@@ -292,7 +292,7 @@ def main() -> int:
                 "covers_chronic_outpatient, valid_from, valid_until, basis, commitment_deadline, "
                 "referral_source, diagnosis, referral_condition, attending_doctor, "
                 "director_signed_by, medical_office_signed_by, disease, agent_name, "
-                "agent_relationship, decision_note, created_at, updated_at"
+                "agent_relationship, decision_note, relatives_home, created_at, updated_at"
             )
 
             def row(number, person, kind, subtype="", basis="", deadline=None):
@@ -301,7 +301,7 @@ def main() -> int:
                     (number, person, region.pk, kind, subtype, "approved", province.pk)
                     + (place.pk, True, True, False, today, far, basis, deadline)
                     + blank
-                    + (now, now)
+                    + (False, now, now)
                 )
 
             with cursor.copy(f"COPY filings_filing ({columns}) FROM STDIN") as copy:

@@ -1,6 +1,9 @@
 """PDF benchmark: each form against a minimal one-page WeasyPrint document, same process.
 
-    .venv/bin/python bench/bench_pdf.py
+    .venv/bin/python bench/bench_pdf.py [--form KIND]
+
+`--form KIND` (repeatable) measures only that form, e.g. `--form certificate` (each form costs
+two fresh processes, about 10 s): a quick check that the script runs. By default, every form.
 
 Goals, per form: warm render <= 1.5x the reference, PDF <= 100 KB, first render <= 3x warm.
 
@@ -255,6 +258,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--first", metavar="KIND", help=argparse.SUPPRESS)
     parser.add_argument("--cold", metavar="KIND", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--form",
+        action="append",
+        metavar="KIND",
+        help="measure only this form (repeatable; default: every form): a quick check",
+    )
     args = parser.parse_args()
     if args.first or args.cold:
         return first(args.first or args.cold, warm_up=bool(args.first))
@@ -270,15 +279,16 @@ def main() -> int:
     from filings import documents
     from portal.lib import pdf
 
+    kinds = args.form or documents.KINDS
     print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); CPU time, median")
     try:
-        firsts = {kind: _child(kind, "--first") for kind in documents.KINDS}
-        colds = {kind: _child(kind, "--cold") for kind in documents.KINDS}
+        firsts = {kind: _child(kind, "--first") for kind in kinds}
+        colds = {kind: _child(kind, "--cold") for kind in kinds}
     except RuntimeError as exc:
         print(f"FAIL: {exc}")
         return 1
 
-    forms = {kind: (lambda kind=kind: documents.render(filing, kind)) for kind in documents.KINDS}
+    forms = {kind: (lambda kind=kind: documents.render(filing, kind)) for kind in kinds}
     reference_fn = lambda: pdf.render_form_html(REFERENCE)  # noqa: E731
     for fn in [reference_fn, *forms.values()]:
         fn()  # warm every path before measuring
