@@ -130,7 +130,7 @@ def print_plans(today: datetime.date) -> bool:
 def same_writes_sql(where: str) -> str:
     """The job's writes in raw SQL: the UPDATE of the rows matching `where` ... RETURNING
     feeding the INSERTs of an audit event and a notification per changed filing, one statement,
-    no batches (parameters: today, subject, body)."""
+    no batches (parameters: today, notice)."""
     return f"""
         WITH changed AS (
             UPDATE filings_filing SET status = 'expired', updated_at = now()
@@ -143,8 +143,9 @@ def same_writes_sql(where: str) -> str:
                 c.insured_region_id, 'approved', 'expired', 'expire_temporary', now()
             FROM changed c
         ), notes AS (
-            INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-            SELECT p.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number),
+            INSERT INTO portal_notification (user_id, notice, params, subject, body, url,
+                created_at)
+            SELECT p.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '',
                 '/filings/', now()
             FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
             WHERE p.user_id IS NOT NULL
@@ -156,7 +157,6 @@ def breakdown(prepare, raw_where: str, today: datetime.date) -> None:
     """The backlog's required writes, with and without the log tables' foreign keys and
     secondary indexes (dropped inside a transaction that is rolled back), beside the UPDATE."""
     from django.db import connection
-    from django.utils import translation
 
     from filings import jobs
 
@@ -175,9 +175,7 @@ def breakdown(prepare, raw_where: str, today: datetime.date) -> None:
         )
         indexes = [f'DROP INDEX "{name}"' for (name,) in cursor.fetchall()]
     update = f"UPDATE filings_filing SET status = 'expired', updated_at = now() WHERE {raw_where}"
-    with translation.override("zh-hans"):
-        expire = jobs.changes(today)[0]
-        params = {"today": today, "subject": expire.subject(), "body": expire.body()}
+    params = {"today": today, "notice": jobs.changes(today)[0].notice}
     writes = same_writes_sql(raw_where)
     variants = [
         ("raw UPDATE", [], update),
@@ -224,7 +222,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.utils import timezone, translation
+    from django.utils import timezone
 
     from filings import jobs
     from filings.models import Filing
@@ -366,13 +364,9 @@ def main() -> int:
             return cursor.rowcount
 
     def raw_writes() -> int:
-        with translation.override("zh-hans"):
-            expire = jobs.changes(today)[0]
-            subject, body = expire.subject(), expire.body()
+        notice = jobs.changes(today)[0].notice
         with connection.cursor() as cursor:
-            cursor.execute(
-                same_writes_sql(raw_where), {"today": today, "subject": subject, "body": body}
-            )
+            cursor.execute(same_writes_sql(raw_where), {"today": today, "notice": notice})
             return cursor.fetchone()[0]
 
     def job() -> int:

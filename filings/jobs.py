@@ -29,8 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from filings import rules, uploads
 from filings.models import Basis, Filing, FilingType, Material, Status
@@ -62,18 +61,10 @@ class Change:
     def may_apply(self, filing_type: str, basis: str) -> bool:
         return filing_type == self.filing_type and self.basis in ("", basis)
 
-    def subject(self) -> str:
-        if self.to_status == Status.REVOKED:
-            return _("Your filing has been revoked")
-        return _("Your filing has expired")
-
-    def body(self) -> str:
-        if self.to_status == Status.REVOKED:
-            return _(
-                "Filing {n} has been revoked because the commitment materials were not supplied "
-                "by the deadline. Settlements made before the revocation stand."
-            )
-        return _("Filing {n} has expired. File again if you still need treatment there.")
+    @property
+    def notice(self) -> str:
+        """What the person (and, for a revocation, the agency) is told (portal/notices.py)."""
+        return "filing_revoked" if self.to_status == Status.REVOKED else "filing_expired"
 
 
 def _not_extended_q(today: datetime.date) -> Q:
@@ -221,14 +212,14 @@ WITH picked AS MATERIALIZED (
     SELECT 'system', %(action)s, 'filings.filing', c.id::text, c.number, c.insured_region_id,
         'approved', %(to)s, %(reason)s, %(now)s FROM changed c
 ), person_notes AS (
-    INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-    SELECT c.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/filings/', %(now)s
+    INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
+    SELECT c.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '', '/filings/', %(now)s
     FROM changed c
     WHERE c.user_id IS NOT NULL
     RETURNING id
 ), agency_notes AS (
-    INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-    SELECT s.user_id, %(subject)s, replace(%(body)s, '{{n}}', c.number), '/admin/', %(now)s
+    INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
+    SELECT s.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '', '/admin/', %(now)s
     FROM changed c JOIN portal_agency a ON a.region_id = c.insured_region_id
     JOIN portal_agencystaff s ON s.agency_id = a.id
     WHERE %(notify_agency)s
@@ -260,8 +251,7 @@ def pg_change_params(
         "to": change.to_status,
         "action": change.action,
         "reason": change.name,
-        "subject": change.subject(),
-        "body": change.body(),
+        "notice": change.notice,
         "batch": BATCH,
         "notify_agency": change.notify_agency,
         "ids": ids,
@@ -328,12 +318,11 @@ def _apply_orm(
                 )
                 for r in rows
             )
-            subject, body = change.subject(), change.body()
             notes = [
                 Notification(
                     user_id=r["person__user_id"],
-                    subject=subject,
-                    body=body.replace("{n}", r["number"]),
+                    notice=change.notice,
+                    params={"n": r["number"]},
                     url="/filings/",
                 )
                 for r in rows
@@ -345,10 +334,7 @@ def _apply_orm(
                     staff.setdefault(s["agency__region_id"], []).append(s["user_id"])
                 notes += [
                     Notification(
-                        user_id=uid,
-                        subject=subject,
-                        body=body.replace("{n}", r["number"]),
-                        url="/admin/",
+                        user_id=uid, notice=change.notice, params={"n": r["number"]}, url="/admin/"
                     )
                     for r in rows
                     for uid in staff.get(r["insured_region_id"], [])
@@ -382,13 +368,12 @@ def apply_changes(
         )
         kinds = {(t, b) for t, b, _days, _started in rows}
         lengths = [d for t, _b, d, started in rows if t == FilingType.REFERRAL and d and started]
-    with translation.override("zh-hans"):
-        return {
-            change.name: apply(change, today, now, ids, deliver)
-            if kinds is None or any(change.may_apply(t, b) for t, b in kinds)
-            else 0
-            for change in changes(today, lengths)
-        }
+    return {
+        change.name: apply(change, today, now, ids, deliver)
+        if kinds is None or any(change.may_apply(t, b) for t, b in kinds)
+        else 0
+        for change in changes(today, lengths)
+    }
 
 
 @dataclass(frozen=True)
@@ -399,21 +384,21 @@ class Due:
     number: str
     due_date: datetime.date
     user_id: int | None
-    body: str
 
 
 _PG_REMIND = """
 WITH due AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(numbers)s::text[], %(dates)s::date[],
-        %(users)s::bigint[], %(bodies)s::text[]) AS d(id, number, due_date, user_id, body)
+        %(users)s::bigint[]) AS d(id, number, due_date, user_id)
 ), sent AS (
     INSERT INTO portal_reminder (object_type, object_id, kind, due_date, created_at)
     SELECT %(object_type)s, d.id::text, %(kind)s, d.due_date, %(now)s FROM due d
     ON CONFLICT DO NOTHING
     RETURNING object_id
 ), notes AS (
-    INSERT INTO portal_notification (user_id, subject, body, url, created_at)
-    SELECT d.user_id, %(subject)s, d.body, %(url)s, %(now)s
+    INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
+    SELECT d.user_id, %(notice)s, jsonb_build_object('n', d.number, 'd', d.due_date), '', '',
+        %(url)s, %(now)s
     FROM sent s JOIN due d ON d.id::text = s.object_id
     WHERE d.user_id IS NOT NULL
     RETURNING id
@@ -423,7 +408,7 @@ SELECT (SELECT count(*) FROM sent), ARRAY(SELECT id FROM notes)
 
 
 def _remind(
-    due: list[Due], *, object_type: str, kind: str, subject: str, url: str, deliver: bool
+    due: list[Due], *, object_type: str, kind: str, notice: str, url: str, deliver: bool
 ) -> int:
     """Write the reminder rows and, for each one that went in, the notification: one
     transaction, so a reminder is never recorded without its message or sent twice."""
@@ -439,11 +424,10 @@ def _remind(
                         "numbers": [d.number for d in due],
                         "dates": [d.due_date for d in due],
                         "users": [d.user_id for d in due],
-                        "bodies": [d.body for d in due],
                         "object_type": object_type,
                         "kind": kind,
                         "now": now,
-                        "subject": subject,
+                        "notice": notice,
                         "url": url,
                     },
                 )
@@ -462,7 +446,12 @@ def _remind(
                 for d in new
             )
             created = Notification.objects.bulk_create(
-                Notification(user_id=d.user_id, subject=subject, url=url, body=d.body)
+                Notification(
+                    user_id=d.user_id,
+                    notice=notice,
+                    params={"n": d.number, "d": d.due_date.isoformat()},
+                    url=url,
+                )
                 for d in new
                 if d.user_id
             )
@@ -505,42 +494,33 @@ def send_commitment_reminders(
     today = today or timezone.localdate()
     sent = {}
     thresholds = list(REMINDER_DAYS) + [0]
-    with translation.override("zh-hans"):
-        subject = _("Reminder: supply your commitment materials")
-        body = _("Filing {n}: supply the promised materials by {d}, or the filing will be revoked.")
-        for days, next_days in zip(thresholds, thresholds[1:], strict=False):
-            kind = f"commitment_{days}"
-            due = Filing.objects.filter(
-                _not_reminded(FILING, kind, "commitment_deadline"),
-                status=Status.APPROVED,
-                basis=Basis.COMMITMENT,
-                materials_accepted_at__isnull=True,
-                commitment_deadline__gt=today + datetime.timedelta(days=next_days),
-                commitment_deadline__lte=today + datetime.timedelta(days=days),
+    for days, next_days in zip(thresholds, thresholds[1:], strict=False):
+        kind = f"commitment_{days}"
+        due = Filing.objects.filter(
+            _not_reminded(FILING, kind, "commitment_deadline"),
+            status=Status.APPROVED,
+            basis=Basis.COMMITMENT,
+            materials_accepted_at__isnull=True,
+            commitment_deadline__gt=today + datetime.timedelta(days=next_days),
+            commitment_deadline__lte=today + datetime.timedelta(days=days),
+        )
+        if ids is not None:
+            due = due.filter(id__in=ids)
+        rows = due.values("id", "number", "commitment_deadline", "person__user_id")
+        sent[kind] = sum(
+            _remind(
+                [
+                    Due(r["id"], r["number"], r["commitment_deadline"], r["person__user_id"])
+                    for r in batch
+                ],
+                object_type=FILING,
+                kind=kind,
+                notice="commitment_reminder",
+                url="/filings/",
+                deliver=deliver,
             )
-            if ids is not None:
-                due = due.filter(id__in=ids)
-            rows = due.values("id", "number", "commitment_deadline", "person__user_id")
-            sent[kind] = sum(
-                _remind(
-                    [
-                        Due(
-                            r["id"],
-                            r["number"],
-                            r["commitment_deadline"],
-                            r["person__user_id"],
-                            body.format(n=r["number"], d=r["commitment_deadline"]),
-                        )
-                        for r in batch
-                    ],
-                    object_type=FILING,
-                    kind=kind,
-                    subject=subject,
-                    url="/filings/",
-                    deliver=deliver,
-                )
-                for batch in _batches(rows)
-            )
+            for batch in _batches(rows)
+        )
     return sent
 
 
@@ -576,27 +556,20 @@ def send_claim_reminders(today: datetime.date | None = None) -> dict[str, int]:
         discharged_on__gte=first_day,
         discharged_on__lte=last_day,
     ).values("id", "number", "discharged_on", "person__user_id")
-    with translation.override("zh-hans"):
-        subject = _("Reminder: resubmit your returned claim before the deadline")
-        body = _(
-            "Claim {n} was returned to you. Correct and resubmit it by {d}: after that date "
-            "it can no longer be reimbursed."
+    count = 0
+    for batch in _batches(rows):
+        due = [
+            Due(r["id"], r["number"], claim_deadline(r["discharged_on"]), r["person__user_id"])
+            for r in batch
+        ]
+        count += _remind(
+            due,
+            object_type=CLAIM,
+            kind=CLAIM_REMINDER_KIND,
+            notice="claim_reminder",
+            url="/settlement/claims/",
+            deliver=False,
         )
-        count = 0
-        for batch in _batches(rows):
-            due = []
-            for r in batch:
-                deadline = claim_deadline(r["discharged_on"])
-                text = body.format(n=r["number"], d=deadline)
-                due.append(Due(r["id"], r["number"], deadline, r["person__user_id"], text))
-            count += _remind(
-                due,
-                object_type=CLAIM,
-                kind=CLAIM_REMINDER_KIND,
-                subject=subject,
-                url="/settlement/claims/",
-                deliver=False,
-            )
     return {CLAIM_REMINDER_KIND: count}
 
 

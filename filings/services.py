@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from filings import rules
 from filings.models import Basis, Filing, FilingType, LongTermSubtype, MaterialKind, Status
@@ -27,6 +25,7 @@ from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
 from portal import audit
 from portal.models import AgencyStaff
+from portal.notices import params_of
 from portal.notifications import notify
 from portal.roles import agency_region
 
@@ -112,21 +111,28 @@ def _record_in_place(filing: Filing, action: str, *, actor, ip, reason: str = ""
     )
 
 
-def _notify(filing: Filing, subject: str, body: str) -> None:
+def _notify(filing: Filing, notice: str, **params) -> None:
+    """Tell the person `notice` (portal/notices.py) about the filing."""
     user = filing.person.user
     if user is not None:
-        notify(user=user, subject=subject, body=body, url=f"/filings/{filing.number}/")
+        notify(
+            user=user,
+            notice=notice,
+            params=params_of(n=filing.number, **params),
+            url=f"/filings/{filing.number}/",
+        )
 
 
-def _notify_agency(filing: Filing, subject: str, body: str) -> None:
+def _notify_agency(filing: Filing, notice: str, **params) -> None:
+    """Tell the staff of the person's agency `notice` about the filing."""
     staff = AgencyStaff.objects.filter(agency__region_id=filing.insured_region_id).select_related(
         "user"
     )
     for member in staff:
         notify(
             user=member.user,
-            subject=subject,
-            body=body,
+            notice=notice,
+            params=params_of(n=filing.number, **params),
             url=f"/admin/filings/filing/{filing.pk}/change/",
         )
 
@@ -439,13 +445,7 @@ def _transition(
             reason=reason,
             ip=ip,
         )
-        with override("zh-hans"):
-            _notify(
-                filing,
-                _("Your filing %(n)s: %(s)s")
-                % {"n": filing.number, "s": filing.get_status_display()},
-                reason or _("The status of your filing has changed."),
-            )
+        _notify(filing, "filing_status", status=target, text=reason)
     return filing
 
 
@@ -577,13 +577,7 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
         locked.materials_accepted_at = timezone.now()
         locked.save(update_fields=["materials_accepted_at", "updated_at"])
         _record_in_place(locked, "filing.accept_materials", actor=actor, ip=ip, reason="two_way")
-        with override("zh-hans"):
-            _notify(
-                locked,
-                _("Your materials were accepted"),
-                _("Filing %(n)s is now two-way: you can also settle directly at home.")
-                % {"n": locked.number},
-            )
+        _notify(locked, "materials_accepted")
     return locked
 
 
@@ -641,17 +635,8 @@ def filing_request_change(
             locked.valid_from, parameters_for(locked.insured_region, today), today
         )
         _record_in_place(locked, "filing.change_request", actor=actor, ip=ip, reason=what.strip())
-        with override("zh-hans"):
-            _notify_agency(
-                locked,
-                _("Change requested for filing %(n)s") % {"n": locked.number},
-                what.strip(),
-            )
-            _notify(
-                locked,
-                _("Your request to change filing %(n)s was sent") % {"n": locked.number},
-                _("The agency will contact you about the change."),
-            )
+        _notify_agency(locked, "change_requested_agency", text=what.strip())
+        _notify(locked, "change_requested")
     return locked
 
 
@@ -801,13 +786,7 @@ def referral_start_treatment(
             setattr(locked, name, value)
         locked.save(update_fields=[*changes, "updated_at"])
         _record_in_place(locked, "referral.start_treatment", actor=actor, ip=ip)
-        with override("zh-hans"):
-            _notify(
-                locked,
-                _("Treatment under referral %(n)s started") % {"n": locked.number},
-                _("Treatment started on %(d)s; the referral is valid until %(u)s.")
-                % {"d": started_on.isoformat(), "u": (_referral_end(locked) or "-")},
-            )
+        _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
     return locked
 
 
@@ -834,12 +813,7 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
         locked.extended_until = until
         locked.save(update_fields=["extended_until", "updated_at"])
         _record_in_place(locked, "referral.extend", actor=actor, ip=ip, reason=reason.strip())
-        with override("zh-hans"):
-            _notify(
-                locked,
-                _("Referral %(n)s extended") % {"n": locked.number},
-                _("Valid until %(u)s.") % {"u": until.isoformat()},
-            )
+        _notify(locked, "referral_extended", u=until)
     return locked
 
 
@@ -876,10 +850,5 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
             ip=ip,
             reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
         )
-        with override("zh-hans"):
-            _notify(
-                locked,
-                _("Referral %(n)s: new receiving hospital") % {"n": locked.number},
-                _("You can now settle directly at %(h)s.") % {"h": hospital},
-            )
+        _notify(locked, "referral_hospital_changed", h=hospital.name)
     return locked

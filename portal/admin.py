@@ -281,8 +281,12 @@ class AuditEventAdmin(RegionScopedAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "subject", "read_at", "emailed_at"]
+    list_display = ["created_at", "user", "shown_subject", "read_at", "emailed_at"]
     list_select_related = ["user"]
+
+    @admin.display(description=_("subject"))
+    def shown_subject(self, obj):
+        return obj.shown[0]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -6,3 +6,17 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal core")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        user_logged_in.connect(remember_language, dispatch_uid="portal-remember-language")
+
+
+def remember_language(sender, request, user, **kwargs):
+    """The language a user signs in with is the one their emails are written in."""
+    from portal.models import Preference
+
+    language = getattr(request, "LANGUAGE_CODE", None) if request is not None else None
+    if language:
+        Preference.remember(user, language)

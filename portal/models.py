@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
@@ -194,8 +195,12 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"))
+    # What is said: a notice of the catalogue (portal/notices.py) and its parameters, rendered in
+    # the reader's language; or, for a notice not in the catalogue, the text as written.
+    notice = models.CharField(_("notice"), max_length=40, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"), blank=True)
     url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -207,7 +212,59 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return self.subject
+        return self.text()[0]
+
+    def text(self, language: str | None = None) -> tuple[str, str]:
+        """(subject, body) in `language`, by default the active one."""
+        from portal import notices
+
+        if self.notice in notices.NOTICES:
+            return notices.render(self.notice, self.params, language)
+        return self.subject, self.body
+
+    @cached_property
+    def shown(self) -> tuple[str, str]:
+        """(subject, body) in the active language, for templates."""
+        return self.text()
+
+
+class Preference(models.Model):
+    """What a user chose for themselves: the language emails are written in (the one they last
+    used the portal in, recorded at login and when they switch)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preference",
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.language}"
+
+    @classmethod
+    def language_of(cls, user_id: int) -> str:
+        found = cls.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+        return found or settings.LANGUAGE_CODE
+
+    @classmethod
+    def remember(cls, user, language: str) -> None:
+        """Record `language` (one of LANGUAGES) as the user's, if it changed."""
+        if user is None or not user.is_authenticated:
+            return
+        if language not in dict(settings.LANGUAGES):
+            return
+        current = cls.objects.filter(user=user).values_list("language", flat=True).first()
+        if current != language:
+            cls.objects.update_or_create(user=user, defaults={"language": language})
 
 
 class JobRun(models.Model):

@@ -1,4 +1,8 @@
-"""Telling a user something: an in-portal notification, emailed by a Celery task on commit."""
+"""Telling a user something: an in-portal notification, emailed by a Celery task on commit.
+
+What is said is a notice of the catalogue (portal/notices.py) with its parameters, rendered in
+the reader's language when it is read or emailed.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from django.db import transaction
 from portal.models import Notification
 
 
-def notify(*, user, subject: str, body: str, url: str = "") -> Notification | None:
+def notify(*, user, notice: str, params: dict | None = None, url: str = "") -> Notification | None:
     if user is None:
         return None
-    note = Notification.objects.create(user=user, subject=subject, body=body, url=url)
+    note = Notification.objects.create(user=user, notice=notice, params=params or {}, url=url)
     from portal.tasks import deliver_notification
 
     transaction.on_commit(lambda: deliver_notification.delay(note.pk))

@@ -6,7 +6,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Notification
+from portal.models import Notification, Preference
 
 
 def message_id(notification_id: int) -> str:
@@ -28,7 +28,8 @@ def deliver_notification(notification_id: int) -> bool:
     flight at the kill, carrying the same Message-ID. We chose at-least-once because a lost
     revocation or deadline reminder costs the person more than a repeated one. A mail backend
     that records into this database (the kill test's) commits with the mark and sees exactly
-    once. An SMTP error rolls back and retries with backoff.
+    once. An SMTP error rolls back and retries with backoff. The message is written in the
+    language the user last used the portal in (`Preference`, Simplified Chinese by default).
 
     Precondition: the notification row is committed (queued on commit). Returns whether this
     call sent the message.
@@ -42,9 +43,10 @@ def deliver_notification(notification_id: int) -> bool:
         )
         if note is None or not note.user.email:
             return False
+        subject, body = note.text(Preference.language_of(note.user_id))
         EmailMessage(
-            note.subject,
-            note.body,
+            subject,
+            body,
             None,
             [note.user.email],
             headers={"Message-ID": message_id(note.pk)},

@@ -9,13 +9,23 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as switch_language
 from kombu import Connection
 
+from portal.models import Preference
 from portal.roles import role_of
 
 
 def home(request):
     return render(request, "portal/home.html", {"role": role_of(request.user)})
+
+
+def set_language(request):
+    """Django's language switch; a signed-in user's choice is also kept for their emails."""
+    response = switch_language(request)
+    if request.method == "POST":
+        Preference.remember(request.user, request.POST.get("language", ""))
+    return response
 
 
 @login_required

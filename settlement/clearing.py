@@ -21,12 +21,13 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import audit
 from portal.jobruns import record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Region
+from portal.notices import params_of
 from portal.notifications import notify_many
 from portal.roles import agency_region
 from settlement.models import (
@@ -217,9 +218,8 @@ def _audit(
     )
 
 
-def _notify_parties(
-    statement: ClearingStatement, subject: str, body: str, *, skip_user=None
-) -> None:
+def _notify_parties(statement: ClearingStatement, notice: str, *, skip_user=None, **params) -> None:
+    """Tell the staff of both regions' agencies `notice` about the statement."""
     users = AgencyStaff.objects.filter(
         agency__region_id__in=[statement.treatment_region_id, statement.insured_region_id]
     ).values_list("user_id", flat=True)
@@ -227,7 +227,12 @@ def _notify_parties(
     skip = getattr(skip_user, "pk", None)
     notify_many(
         [
-            Notification(user_id=uid, subject=subject, body=body, url=url)
+            Notification(
+                user_id=uid,
+                notice=notice,
+                params=params_of(number=statement.number, **params),
+                url=url,
+            )
             for uid in users
             if uid != skip
         ]
@@ -286,17 +291,13 @@ def statement_issue(*, statement: ClearingStatement, actor=None) -> ClearingStat
             from_state=StatementStatus.DRAFT,
             to_state=StatementStatus.ISSUED,
         )
-        with translation.override("zh-hans"):
-            _notify_parties(
-                locked,
-                _("Clearing statement %(number)s issued") % {"number": locked.number},
-                _("%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan.")
-                % {
-                    "count": locked.settlement_count,
-                    "total": locked.total,
-                    "fund": locked.fund_pay,
-                },
-            )
+        _notify_parties(
+            locked,
+            "clearing_issued",
+            count=locked.settlement_count,
+            total=locked.total,
+            fund=locked.fund_pay,
+        )
         return locked
 
 
@@ -485,14 +486,7 @@ def discrepancy_report(
             to_state=DiscrepancyStatus.OPEN,
             reason=description,
         )
-        with translation.override("zh-hans"):
-            _notify_parties(
-                locked,
-                _("Discrepancy reported on clearing statement %(number)s")
-                % {"number": locked.number},
-                description,
-                skip_user=actor,
-            )
+        _notify_parties(locked, "clearing_discrepancy", text=description, skip_user=actor)
         return discrepancy
 
 

@@ -14,13 +14,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import find_person, hospital_view
 from hospitals.models import Hospital
 from portal import audit
 from portal.models import InsuredPerson
+from portal.notices import params_of
 from portal.notifications import notify
 from settlement import engine, rules
 from settlement.engine import money
@@ -753,14 +753,12 @@ def _claim_transition(
         )
         user = claim.person.user
         if user is not None:
-            with override("zh-hans"):
-                notify(
-                    user=user,
-                    subject=_("Your claim %(n)s: %(s)s")
-                    % {"n": claim.number, "s": claim.get_status_display()},
-                    body=reason or _("The status of your claim has changed."),
-                    url=f"/settlement/claims/{claim.number}/",
-                )
+            notify(
+                user=user,
+                notice="claim_status",
+                params=params_of(n=claim.number, claim_status=target, text=reason),
+                url=f"/settlement/claims/{claim.number}/",
+            )
     return claim
 
 

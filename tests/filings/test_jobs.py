@@ -22,6 +22,7 @@ from portal.models import (
     Region,
     Reminder,
 )
+from tests.notes import says
 
 pytestmark = pytest.mark.django_db(transaction=False)
 TODAY = datetime.date(2026, 11, 22)
@@ -89,7 +90,7 @@ def test_rule_2_4_temporary_filing_expires_after_its_validity(world):
     assert status(last_day) == "approved"
     event = AuditEvent.objects.get(object_id=str(due.pk))
     assert (event.from_state, event.to_state, event.actor_role) == ("approved", "expired", "system")
-    assert Notification.objects.filter(user=due.person.user, subject__contains="过期").count() == 1
+    assert says(Notification.objects.filter(user=due.person.user), "已过期", due.number) == 1
 
 
 def test_rule_2_2_referral_not_used_within_its_start_window_expires_unless_extended(world):
@@ -135,8 +136,8 @@ def test_rule_2_1_commitment_deadline_passed_revokes_and_tells_person_and_agency
     jobs.run_nightly(TODAY)
     assert status(overdue) == "revoked"
     assert status(supplied) == "approved"
-    assert Notification.objects.filter(user=overdue.person.user, subject__contains="撤销").exists()
-    assert Notification.objects.filter(user=world["staff"], body__contains=overdue.number).exists()
+    assert says(Notification.objects.filter(user=overdue.person.user), "撤销", overdue.number)
+    assert says(Notification.objects.filter(user=world["staff"]), "撤销", overdue.number)
 
 
 def test_rule_2_1_commitment_reminders_30_7_1_days_before_each_sent_once_ever(world):
@@ -397,9 +398,7 @@ def test_rule_2_1_commitment_filing_reminded_30_7_1_days_before_then_revoked_onc
     assert status(filing) == "revoked"
     person_notes = Notification.objects.filter(user=filing.person.user)
     assert person_notes.count() == 4  # three reminders and the revocation
-    assert (
-        Notification.objects.filter(user=world["staff"], body__contains=filing.number).count() == 1
-    )
+    assert says(Notification.objects.filter(user=world["staff"]), filing.number) == 1
     assert Reminder.objects.filter(object_id=str(filing.pk)).count() == 3
 
 
@@ -455,7 +454,8 @@ def test_rule_3_4_returned_claim_reminded_once_30_days_before_its_12_month_deadl
         assert jobs.send_claim_reminders(D(2027, 1, 1)) == {"claim_deadline": 0}
     assert sent_on == [D(2026, 12, 6)]
     note = Notification.objects.get(user=returned.person.user)
-    assert returned.number in note.body and "2027-01-05" in note.body
+    assert says([note], returned.number, "2027年1月5日")
+    assert says([note], returned.number, "Jan. 5, 2027", language="en")
     assert not Notification.objects.filter(user=submitted.person.user).exists()
     assert not Notification.objects.filter(user=lapsed.person.user).exists()
     assert Reminder.objects.get().due_date == D(2027, 1, 5)

@@ -14,6 +14,7 @@ from filings.models import Filing, Material
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.models import AuditEvent, InsuredPerson, Region
+from tests.notes import says
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_rule_2_6_submit_then_approve_records_every_transition(demo):
         ("filing.submit", "draft", "submitted"),
         ("filing.approve", "submitted", "approved"),
     ]
-    assert filing.person.user.notifications.filter(subject__contains=filing.number).count() == 2
+    assert says(filing.person.user.notifications.all(), filing.number) == 2
 
 
 def test_rule_2_4_other_temporary_filing_is_approved_automatically_on_submission(demo):
@@ -568,7 +569,7 @@ def test_rule_2_1_change_request_refused_inside_the_lock_period_with_the_date(de
     )
     event = AuditEvent.objects.get(object_id=str(filing.pk), action="filing.change_request")
     assert event.reason == "更换定点医院"
-    assert demo["agency_dxal"].notifications.filter(subject__contains=filing.number).exists()
+    assert says(demo["agency_dxal"].notifications.all(), filing.number, "更换定点医院")
     assert Filing.objects.get(pk=filing.pk).status == "approved"
 
 

@@ -68,7 +68,7 @@ def test_task_queued_on_commit_runs_in_a_real_worker(worker, django_user_model):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     user = django_user_model.objects.create_user("worker-test", "w@example.cn", "x-pass-123")
     with transaction.atomic():
-        note = notify(user=user, subject="备案已批准", body="您的备案已批准。")
+        note = notify(user=user, notice="materials_accepted", params={"n": "BA0000000001"})
         # Not before commit: the worker must never see a row that does not exist yet.
         assert Notification.objects.get(pk=note.pk).emailed_at is None
     deadline = time.monotonic() + 60

@@ -1,0 +1,141 @@
+"""What the portal tells users, as a catalogue of notices rendered in the reader's language.
+
+A notification stores a notice's code and its parameters (`Notification.notice`, `.params`),
+not text: the inbox shows it in the language the page is in, and the email goes out in the
+language the user last used the portal in (`Preference.language`). Parameters are plain JSON:
+numbers and names as they are, dates as ISO strings (`DATES`, shown in the language's date
+format) and states as their codes (`CHOICES`, shown by their label). A `text` parameter carries
+words someone typed (a reviewer's reason, a discrepancy's description): shown as written, in
+place of the notice's default body.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Parameters shown by the label of their choice: parameter -> the choices' dotted path.
+CHOICES = {
+    "status": "filings.models.Status",
+    "claim_status": "settlement.models.ClaimStatus",
+}
+# Parameters that are dates (ISO 8601), shown in the reader's date format.
+DATES = {"d", "u"}
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: Promise
+    body: Promise  # the body, or the default body when the notice carries a `text`
+
+
+NOTICES = {
+    # Filings, told to the person (filings/services.py).
+    "filing_status": Notice(
+        _("Your filing %(n)s: %(status)s"), _("The status of your filing has changed.")
+    ),
+    "materials_accepted": Notice(
+        _("Your materials were accepted"),
+        _("Filing %(n)s is now two-way: you can also settle directly at home."),
+    ),
+    "change_requested": Notice(
+        _("Your request to change filing %(n)s was sent"),
+        _("The agency will contact you about the change."),
+    ),
+    "treatment_started": Notice(
+        _("Treatment under referral %(n)s started"),
+        _("Treatment started on %(d)s; the referral is valid until %(u)s."),
+    ),
+    "referral_extended": Notice(_("Referral %(n)s extended"), _("Valid until %(u)s.")),
+    "referral_hospital_changed": Notice(
+        _("Referral %(n)s: new receiving hospital"), _("You can now settle directly at %(h)s.")
+    ),
+    # Filings, told to the agency.
+    "change_requested_agency": Notice(
+        _("Change requested for filing %(n)s"), _("The person asked to change the filing.")
+    ),
+    # The nightly job (filings/jobs.py), to the person and, for a revocation, the agency.
+    "filing_expired": Notice(
+        _("Your filing has expired"),
+        _("Filing %(n)s has expired. File again if you still need treatment there."),
+    ),
+    "filing_revoked": Notice(
+        _("Your filing has been revoked"),
+        _(
+            "Filing %(n)s has been revoked because the commitment materials were not supplied "
+            "by the deadline. Settlements made before the revocation stand."
+        ),
+    ),
+    "commitment_reminder": Notice(
+        _("Reminder: supply your commitment materials"),
+        _("Filing %(n)s: supply the promised materials by %(d)s, or the filing will be revoked."),
+    ),
+    "claim_reminder": Notice(
+        _("Reminder: resubmit your returned claim before the deadline"),
+        _(
+            "Claim %(n)s was returned to you. Correct and resubmit it by %(d)s: after that date "
+            "it can no longer be reimbursed."
+        ),
+    ),
+    # Settlement.
+    "claim_status": Notice(
+        _("Your claim %(n)s: %(claim_status)s"), _("The status of your claim has changed.")
+    ),
+    "clearing_issued": Notice(
+        _("Clearing statement %(number)s issued"),
+        _("%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan."),
+    ),
+    "clearing_discrepancy": Notice(
+        _("Discrepancy reported on clearing statement %(number)s"),
+        _("A discrepancy was reported."),
+    ),
+}
+
+
+class _Values(dict):
+    """Parameters for `%` formatting; one a notice needs but was not given shows as "-"."""
+
+    def __missing__(self, name):
+        return "-"
+
+
+def _shown(name: str, value):
+    if value is None or value == "":
+        return "-"
+    if name in DATES:
+        return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    if name in CHOICES:
+        module, _dot, cls = CHOICES[name].rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), cls)(value).label
+        except ValueError:
+            return value
+    return value
+
+
+def render(notice: str, params: dict, language: str | None = None) -> tuple[str, str]:
+    """(subject, body) of a notice in `language` (default: the active language)."""
+    with translation.override(language or translation.get_language()):
+        entry = NOTICES[notice]
+        values = _Values((name, _shown(name, value)) for name, value in params.items())
+        subject = str(entry.subject) % values
+        body = params.get("text") or str(entry.body) % values
+    return subject, body
+
+
+def params_of(**values) -> dict:
+    """Notice parameters as JSON: dates as ISO strings, other values as text or numbers."""
+    return {
+        name: value.isoformat()
+        if isinstance(value, datetime.date)
+        else value
+        if isinstance(value, int | float | str) or value is None
+        else str(value)
+        for name, value in values.items()
+    }
