@@ -16,7 +16,7 @@ from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
 from filings.rules import RuleError
 from hospitals.models import Hospital
-from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions
+from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions, SuperuserEdits
 from portal.audit import client_ip
 from portal.models import Region
 from portal.roles import agency_region
@@ -346,7 +346,9 @@ class FilingParametersAdmin(RegionScopedAdmin):
 
 
 @admin.register(WorkingDayCorrection)
-class WorkingDayCorrectionAdmin(admin.ModelAdmin):
+class WorkingDayCorrectionAdmin(SuperuserEdits, admin.ModelAdmin):
+    """The official calendar's corrections hold for every region: superusers keep them."""
+
     list_display = ["date", "is_working_day", "note"]
     date_hierarchy = "date"
 

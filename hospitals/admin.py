@@ -193,31 +193,11 @@ class HospitalAdmin(ImportExportModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(HospitalStaff)
-class HospitalStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "hospital"]
-    list_select_related = ["user", "hospital"]
-    autocomplete_fields = ["hospital"]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "hospital", "name", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
-    list_select_related = ["hospital"]
-    search_fields = ["prefix", "hospital__code", "hospital__name"]
-    fields = ["hospital", "name"]
-    autocomplete_fields = ["hospital"]
-    actions = ["revoke"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class OwnRegionsHospitals:
+    """Rows that belong to a hospital: agency staff see and choose only their own region's
+    hospitals (another region's rows answer 404)."""
 
     def get_queryset(self, request):
-        """Agency staff see the keys of their own region's hospitals only."""
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
@@ -231,6 +211,33 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 Hospital.objects.filter(region=region) if region else Hospital.objects.none()
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(HospitalStaff)
+class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
+    """Who works for a hospital (its web pages and referrals): assigned by the agency of the
+    hospital's region."""
+
+    list_display = ["user", "hospital"]
+    list_select_related = ["user", "hospital"]
+    autocomplete_fields = ["hospital"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
+    list_display = ["prefix", "hospital", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["hospital"]
+    search_fields = ["prefix", "hospital__code", "hospital__name"]
+    fields = ["hospital", "name"]
+    autocomplete_fields = ["hospital"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         key, plain = api_key_create(hospital=obj.hospital, actor=request.user, name=obj.name)

@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -161,26 +162,41 @@ class ServiceActions:
         )
 
 
+class SuperuserEdits:
+    """Reference data and who works where: agency staff may look, only superusers change it
+    (a reviewer who could edit an agency's staff could move themselves to another region)."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(SuperuserEdits, admin.ModelAdmin):
     list_display = ["code", "name", "name_en"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(SuperuserEdits, admin.ModelAdmin):
     list_display = ["code", "name", "name_en", "province", "measures"]
     list_filter = ["province", "measures"]
     search_fields = ["code", "name", "name_en"]
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(SuperuserEdits, admin.ModelAdmin):
     list_display = ["name", "region"]
     list_select_related = ["region"]
 
 
 @admin.register(AgencyStaff)
-class AgencyStaffAdmin(admin.ModelAdmin):
+class AgencyStaffAdmin(SuperuserEdits, RegionScopedAdmin):
+    region_field = "agency__region"
     list_display = ["user", "agency"]
     list_select_related = ["user", "agency"]
 
@@ -280,9 +296,22 @@ class AuditEventAdmin(RegionScopedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(RegionScopedAdmin):
+    """What was told to whom: agency staff see the notifications of the persons insured in
+    their region and of their own agency's staff."""
+
     list_display = ["created_at", "user", "shown_subject", "read_at", "emailed_at"]
     list_select_related = ["user"]
+
+    def scope(self, request, qs):
+        if request.user.is_superuser:
+            return qs
+        region = agency_region(request.user)
+        if region is None:
+            return qs.none()
+        return qs.filter(
+            Q(user__insured__region=region) | Q(user__agency_staff__agency__region=region)
+        )
 
     @admin.display(description=_("subject"))
     def shown_subject(self, obj):

@@ -1,0 +1,108 @@
+"""Reference data and staff assignments in the admin: agency staff look, superusers change;
+notifications are shown to the agency of the person told."""
+
+import pytest
+from django.urls import reverse
+
+from filings.models import Filing
+from portal.models import Agency, AgencyStaff, Notification, Province, Region
+from portal.notifications import notify
+from tests.filings.test_admin import staff_login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_agency_staff_cannot_move_themselves_to_another_regions_agency(client, demo):
+    staff_login(client, "agency_shenyang")
+    mine = AgencyStaff.objects.get(user__username="agency_shenyang")
+    other = Agency.objects.get(region__code="232700")
+    url = reverse("admin:portal_agencystaff_change", args=[mine.pk])
+    assert client.get(url).status_code == 200  # may look
+    response = client.post(url, {"user": mine.user_id, "agency": other.pk})
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.agency.region.code == "210100"
+    add = client.post(
+        reverse("admin:portal_agencystaff_add"), {"user": mine.user_id, "agency": other.pk}
+    )
+    assert add.status_code == 403
+    theirs = AgencyStaff.objects.get(user__username="agency_dxal")
+    assert (
+        client.get(reverse("admin:portal_agencystaff_change", args=[theirs.pk])).status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "instance"),
+    [
+        ("region", lambda: Region.objects.get(code="232700")),
+        ("province", lambda: Province.objects.get(code="230000")),
+        ("agency", lambda: Agency.objects.get(region__code="210100")),
+    ],
+)
+def test_agency_staff_see_reference_data_but_cannot_change_it(client, demo, model, instance):
+    obj = instance()
+    staff_login(client, "agency_shenyang")
+    url = reverse(f"admin:portal_{model}_change", args=[obj.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"name": "改名"}).status_code == 403
+    assert client.post(reverse(f"admin:portal_{model}_delete", args=[obj.pk])).status_code == 403
+    obj.refresh_from_db()
+    assert obj.name != "改名"
+
+
+def test_superusers_still_change_reference_data(client, demo):
+    staff_login(client, "admin")
+    region = Region.objects.get(code="210200")
+    page = client.get(reverse("admin:portal_region_change", args=[region.pk]))
+    assert page.status_code == 200 and b'name="_save"' in page.content
+
+
+def test_notifications_in_the_admin_are_those_of_the_staffs_region(client, demo):
+    dxal = Filing.objects.get(number="BA232700000001").person.user
+    shenyang = Filing.objects.get(number="BA210100000001").person.user
+    told_dxal = notify(user=dxal, notice="materials_accepted", params={"n": "BA232700000001"})
+    told_shenyang = notify(
+        user=shenyang, notice="materials_accepted", params={"n": "BA210100000001"}
+    )
+    staff_login(client, "agency_shenyang")
+    listing = client.get(reverse("admin:portal_notification_changelist"))
+    shown = {n.pk for n in listing.context["cl"].result_list}
+    assert told_shenyang.pk in shown and told_dxal.pk not in shown
+    url = reverse("admin:portal_notification_change", args=[told_dxal.pk])
+    assert client.get(url).status_code == 404
+    assert Notification.objects.filter(pk=told_dxal.pk).exists()
+
+
+def test_hospital_staff_are_assigned_by_the_agency_of_the_hospitals_region(
+    client, demo, django_user_model
+):
+    from hospitals.models import Hospital, HospitalStaff
+
+    staff_login(client, "agency_shenyang")
+    listing = client.get(reverse("admin:hospitals_hospitalstaff_changelist"))
+    shown = {row.hospital.code for row in listing.context["cl"].result_list}
+    assert shown == {"H21010000001"}
+    newcomer = django_user_model.objects.create_user("clerk", "clerk@example.cn", "x-Pass-2026")
+    elsewhere = Hospital.objects.get(code="H23010300001")
+    page = client.post(
+        reverse("admin:hospitals_hospitalstaff_add"),
+        {"user": newcomer.pk, "hospital": elsewhere.pk},
+    )
+    assert page.status_code == 200 and page.context["adminform"].form.errors
+    assert not HospitalStaff.objects.filter(user=newcomer).exists()
+    own = Hospital.objects.get(code="H21010000001")
+    client.post(
+        reverse("admin:hospitals_hospitalstaff_add"), {"user": newcomer.pk, "hospital": own.pk}
+    )
+    assert HospitalStaff.objects.get(user=newcomer).hospital == own
+
+
+def test_the_official_calendars_corrections_are_kept_by_superusers(client, demo):
+    from filings.models import WorkingDayCorrection
+
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:filings_workingdaycorrection_add")
+    response = client.post(url, {"date": "2026-12-31", "is_working_day": "on", "note": "x"})
+    assert response.status_code == 403
+    assert not WorkingDayCorrection.objects.filter(date="2026-12-31").exists()
