@@ -11,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
 from portal import audit
 from portal.lib import idnumbers
@@ -339,3 +341,15 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PeriodicTaskAdmin(SuperuserEdits, BeatPeriodicTaskAdmin):
+    """The job schedules run every region's jobs: agency staff look at them; only superusers
+    edit, enable, disable or run them (django-celery-beat's actions ask for no permission)."""
+
+    def get_actions(self, request):
+        return super().get_actions(request) if request.user.is_superuser else {}
+
+
+admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskAdmin)

@@ -8,6 +8,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from portal.lib import idnumbers
 from portal.models import Agency, AgencyStaff, InsuredPerson, Province, Region
@@ -45,7 +46,9 @@ PERSONS = [
 AGENCY_STAFF = [("agency_dxal", "232700"), ("agency_shenyang", "210100")]
 AGENCY_GROUP = "Agency reviewers"
 # Apps whose models agency staff work with in the admin (narrowed per model by each admin).
-AGENCY_APPS = ["portal", "hospitals", "filings", "settlement", "django_celery_beat"]
+AGENCY_APPS = ["portal", "hospitals", "filings", "settlement"]
+# Apps agency staff may look at only: the job schedules run every region's jobs.
+AGENCY_VIEW_APPS = ["django_celery_beat"]
 
 
 def _user(username: str, *, staff: bool = False, superuser: bool = False):
@@ -74,7 +77,10 @@ def _totp(user) -> None:
 
 def ensure_agency_group() -> Group:
     group, _ = Group.objects.get_or_create(name=AGENCY_GROUP)
-    perms = Permission.objects.filter(content_type__app_label__in=AGENCY_APPS)
+    perms = Permission.objects.filter(
+        Q(content_type__app_label__in=AGENCY_APPS)
+        | Q(content_type__app_label__in=AGENCY_VIEW_APPS, codename__startswith="view_")
+    )
     group.permissions.set(perms)
     return group
 

@@ -106,3 +106,28 @@ def test_the_official_calendars_corrections_are_kept_by_superusers(client, demo)
     response = client.post(url, {"date": "2026-12-31", "is_working_day": "on", "note": "x"})
     assert response.status_code == 403
     assert not WorkingDayCorrection.objects.filter(date="2026-12-31").exists()
+
+
+def test_agency_staff_see_the_job_schedules_but_do_not_change_them(client, demo):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.first()
+    assert task is not None
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    assert client.get(url).status_code == 200
+    client.post(
+        reverse("admin:django_celery_beat_periodictask_changelist"),
+        {"action": "disable_tasks", "_selected_action": [task.pk]},
+    )
+    task.refresh_from_db()
+    assert task.enabled
+    delete = reverse("admin:django_celery_beat_periodictask_delete", args=[task.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert PeriodicTask.objects.filter(pk=task.pk).exists()
+
+
+def test_superusers_keep_the_schedules_actions(client, demo):
+    staff_login(client, "admin")
+    page = client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
+    assert b"disable_tasks" in page.content and b"run_tasks" in page.content
