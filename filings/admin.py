@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,8 +17,6 @@ from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions, SuperuserEdits
 from portal.audit import client_ip
-from portal.models import Region
-from portal.roles import agency_region
 
 
 class ReasonForm(forms.Form):
@@ -323,26 +320,6 @@ class FilingParametersAdmin(RegionScopedAdmin):
         "referral_course_days",
     ]
     list_filter = ["region"]
-
-    def has_add_permission(self, request):
-        if not request.user.is_superuser and agency_region(request.user) is None:
-            return False
-        return super().has_add_permission(request)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "region" and not request.user.is_superuser:
-            region = agency_region(request.user)
-            kwargs["queryset"] = Region.objects.filter(pk=region.pk if region else None)
-            if region is not None:
-                kwargs["initial"] = region.pk
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if not request.user.is_superuser:
-            region = agency_region(request.user)
-            if region is None or obj.region_id != region.pk:
-                raise PermissionDenied
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(WorkingDayCorrection)

@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -30,7 +31,11 @@ from portal.roles import agency_region
 
 
 class RegionScopedAdmin(admin.ModelAdmin):
-    """Agency staff see the rows of their own region only; other rows do not exist (404)."""
+    """Agency staff see the rows of their own region only; other rows do not exist (404).
+
+    Where the region is the row's own field (`region_field` names a foreign key of the model),
+    agency staff can choose only their own region in the form, and a row saved for another
+    region is refused (403): they cannot add a row to another region or move one there."""
 
     region_field = "region"
 
@@ -44,6 +49,36 @@ class RegionScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return self.scope(request, super().get_queryset(request))
+
+    def _own_region_field(self) -> str | None:
+        """The attribute of the row's region id, when the region is the row's own field."""
+        try:
+            field = self.model._meta.get_field(self.region_field)
+        except FieldDoesNotExist:
+            return None
+        return field.attname if field.many_to_one and field.related_model is Region else None
+
+    def has_add_permission(self, request, *args):
+        if self._own_region_field() and not request.user.is_superuser:
+            if agency_region(request.user) is None:
+                return False
+        return super().has_add_permission(request, *args)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == self.region_field and not request.user.is_superuser:
+            region = agency_region(request.user)
+            kwargs["queryset"] = Region.objects.filter(pk=region.pk if region else None)
+            if region is not None:
+                kwargs["initial"] = region.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        attname = self._own_region_field()
+        if attname and not request.user.is_superuser:
+            region = agency_region(request.user)
+            if region is None or getattr(obj, attname) != region.pk:
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404

@@ -131,3 +131,47 @@ def test_superusers_keep_the_schedules_actions(client, demo):
     staff_login(client, "admin")
     page = client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
     assert b"disable_tasks" in page.content and b"run_tasks" in page.content
+
+
+def _policy(region, year=2031):
+    return {
+        "region": region.pk,
+        "scheme": "employee",
+        "year": year,
+        "level": 3,
+        "deductible": "800.00",
+        "ratio": "0.850",
+        "annual_cap": "300000.00",
+        "class_b_rate": "0.10",
+    }
+
+
+def test_agency_staff_add_regional_policies_for_their_own_region_only(client, demo):
+    from settlement.models import BenefitPolicy
+
+    own, other = Region.objects.get(code="210100"), Region.objects.get(code="232700")
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:settlement_benefitpolicy_add")
+    form = client.get(url).context["adminform"].form
+    assert list(form.fields["region"].queryset) == [own]
+    page = client.post(url, _policy(other))
+    assert page.status_code == 200 and "region" in page.context["adminform"].form.errors
+    assert not BenefitPolicy.objects.filter(region=other, year=2031).exists()
+    client.post(url, _policy(own))
+    assert BenefitPolicy.objects.filter(region=own, year=2031).exists()
+
+
+def test_agency_staff_cannot_move_a_person_to_another_region(client, demo):
+    from portal.models import InsuredPerson
+
+    person = InsuredPerson.objects.get(name="陈明")
+    other = Region.objects.get(code="232700")
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:portal_insuredperson_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"region": other.pk})
+    page = client.post(url, data)
+    assert page.status_code in (200, 403)
+    person.refresh_from_db()
+    assert person.region.code == "210100"
