@@ -42,7 +42,8 @@ def _visible_filing(request, number: str) -> Filing:
         return filing
     if filing.person.user_id == user.pk:
         return filing
-    if agency_region(user) is not None and agency_region(user).pk == filing.insured_region_id:
+    region = agency_region(user)
+    if region is not None and region.pk == filing.insured_region_id and user.is_staff:
         return filing
     staff = getattr(user, "hospital_staff", None)
     if staff is not None and staff.hospital_id in (

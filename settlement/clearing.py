@@ -133,7 +133,7 @@ def visible_statements(user) -> QuerySet[ClearingStatement]:
     if user.is_superuser:
         return qs
     region = agency_region(user)
-    if region is None:
+    if region is None or not user.is_staff:
         return qs.none()
     return qs.filter(Q(treatment_region=region) | Q(insured_region=region))
 
