@@ -27,7 +27,7 @@ from portal import audit
 from portal.models import AgencyStaff
 from portal.notices import params_of
 from portal.notifications import notify
-from portal.roles import agency_region
+from portal.roles import agency_region, check_agency_region
 
 PREFIX = {
     "long_term": "BA",
@@ -428,6 +428,7 @@ def _transition(
             .select_related("person__user", "insured_region")
             .get(pk=filing_id)
         )
+        check_agency_region(actor, filing.insured_region_id)
         rules.check_transition(filing.status, target, filing_type=filing.type)
         changes = updates(filing) if updates else {}
         previous = filing.status
@@ -568,6 +569,7 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
             .select_related("person__user", "insured_region")
             .get(pk=filing.pk)
         )
+        check_agency_region(actor, locked.insured_region_id)
         if locked.basis != Basis.COMMITMENT or locked.status != Status.APPROVED:
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:

@@ -26,3 +26,18 @@ def agency_region(user):
     """The region an agency staff member works for, or None."""
     staff = getattr(user, "agency_staff", None)
     return staff.agency.region if staff else None
+
+
+def check_agency_region(actor, *region_ids: int) -> None:
+    """Agency staff act on their own region's rows only: raises PermissionDenied when `actor`
+    is agency staff of a region other than `region_ids`. The admin's querysets already keep
+    other regions' rows out of reach; services check again, so that no other path (a script, a
+    future view) can act across regions. Superusers, the system (no actor), persons and hospital
+    staff pass: what they may reach is checked where they reach it."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    region = agency_region(actor)
+    if region is not None and region.pk not in region_ids:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("agency staff act on their own region's rows only")

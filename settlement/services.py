@@ -22,6 +22,7 @@ from portal import audit
 from portal.models import InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
+from portal.roles import check_agency_region
 from settlement import engine, rules
 from settlement.engine import money
 from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Settlement
@@ -734,6 +735,7 @@ def _claim_transition(
             .select_related("person__user", "insured_region")
             .get(pk=claim_id)
         )
+        check_agency_region(actor, claim.insured_region_id)
         rules.check_claim_transition(claim.status, target)
         updates = changes(claim) if changes else {}
         previous = claim.status
@@ -900,6 +902,7 @@ def _settlement_transition(
             .select_related("insured_region")
             .get(pk=settlement_id)
         )
+        check_agency_region(actor, settlement.insured_region_id)
         rules.check_settlement_transition(settlement.status, target)
         updates = changes(settlement) if changes else {}
         previous = settlement.status

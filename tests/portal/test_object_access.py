@@ -592,3 +592,43 @@ def test_admin_pages_of_another_regions_objects_answer_404(world):
     for url in urls:
         assert y.get(url).status_code == 404, url
     assert AuditEvent.objects.filter(action="insured.reveal_id").count() == reveals
+
+
+# --- the services themselves: agency staff act on their own region's rows only --------------
+
+
+def test_services_refuse_agency_staff_of_another_region(world):
+    """Behind the admin's querysets, each reviewing service checks the actor's region again."""
+    from django.core.exceptions import PermissionDenied
+
+    from filings import services as filing_services
+    from settlement import services as settlement_services
+
+    x = world["users"][X]  # Daxinganling's agency; everything below is Shenyang's (Y)
+    sun = Filing.objects.get(person__name="孙国强")  # submitted
+    li = _filing("b")  # approved by commitment, materials outstanding
+    claim = _claim(world, "b")
+    Claim.objects.filter(pk=claim.pk).update(status="submitted")
+    held = Settlement.objects.filter(insured_region__code="210100").first()
+    Settlement.objects.filter(pk=held.pk).update(status="held_for_review")
+    rows, counts = (_row(sun), _row(li), _row(claim), _row(held)), _counts()
+    attempts = [
+        lambda: filing_services.filing_approve(filing=sun, actor=x),
+        lambda: filing_services.filing_reject(filing=sun, actor=x, reason="冒领"),
+        lambda: filing_services.filing_return(filing=sun, actor=x, reason="冒领"),
+        lambda: filing_services.filing_accept_materials(filing=li, actor=x),
+        lambda: settlement_services.claim_reject(claim=claim, actor=x, reason="冒领"),
+        lambda: settlement_services.claim_approve(claim=claim, actor=x),
+        lambda: settlement_services.settlement_reject(settlement=held, actor=x, reason="冒领"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert (_row(sun), _row(li), _row(claim), _row(held)) == rows
+    assert _counts() == counts
+    # The region's own agency, the control.
+    y = world["users"][Y]
+    assert filing_services.filing_reject(filing=sun, actor=y, reason="材料不全").status == (
+        "rejected"
+    )
+    assert settlement_services.claim_reject(claim=claim, actor=y, reason="x").status == "rejected"
