@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -221,6 +223,22 @@ class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
     list_display = ["user", "hospital"]
     list_select_related = ["user", "hospital"]
     autocomplete_fields = ["hospital"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Agency staff give a hospital an account that has no other role (not a person's, not
+        staff's, not another region's hospital clerk), or keep one of their region's clerks."""
+        if db_field.name == "user" and not request.user.is_superuser:
+            region = agency_region(request.user)
+            free = Q(
+                is_staff=False,
+                is_superuser=False,
+                insured__isnull=True,
+                agency_staff__isnull=True,
+                hospital_staff__isnull=True,
+            )
+            own = Q(hospital_staff__hospital__region=region) if region else Q(pk__in=[])
+            kwargs["queryset"] = get_user_model().objects.filter(free | own).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ApiKey)

@@ -175,3 +175,21 @@ def test_agency_staff_cannot_move_a_person_to_another_region(client, demo):
     assert page.status_code in (200, 403)
     person.refresh_from_db()
     assert person.region.code == "210100"
+
+
+def test_a_hospital_clerk_account_is_one_without_another_role(client, demo, django_user_model):
+    from hospitals.models import Hospital, HospitalStaff
+    from portal.models import InsuredPerson
+
+    own = Hospital.objects.get(code="H21010000001")
+    person = InsuredPerson.objects.get(name="陈明").user
+    colleague = django_user_model.objects.get(username="agency_dxal")
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:hospitals_hospitalstaff_add")
+    for account in (person, colleague):
+        page = client.post(url, {"user": account.pk, "hospital": own.pk})
+        assert page.status_code == 200 and "user" in page.context["adminform"].form.errors
+        assert not HospitalStaff.objects.filter(user=account).exists()
+    mine = HospitalStaff.objects.get(hospital=own)
+    change = reverse("admin:hospitals_hospitalstaff_change", args=[mine.pk])
+    assert client.get(change).context["adminform"].form["user"].value() == mine.user_id
