@@ -27,6 +27,31 @@ RESETTLED = Adjustment(5)
 UNAPPROVED = Adjustment(10, D("1.00"), D("0.50"))
 
 
+@pytest.mark.parametrize(
+    ("klass", "self_paid", "first_self_pay", "in_scope"),
+    [
+        ("A", "0.00", "0.00", "2000.00"),
+        ("B", "0.00", "200.00", "1800.00"),
+        ("C", "2000.00", "0.00", "0.00"),
+    ],
+)
+def test_rule_3_1_each_class_of_item_is_in_scope_in_part_or_not_at_all(
+    klass, self_paid, first_self_pay, in_scope
+):
+    # Class A wholly in scope; class B after the 10% first self-pay; class C (self-paid) not at
+    # all: the person pays it whole and the fund pays nothing of it.
+    s = split(
+        policy=Policy(D("0"), D("0.85"), D("300000"), D("0.10")), items=[Item(D("2000"), klass)]
+    )
+    assert (str(s.self_paid), str(s.first_self_pay), str(s.in_scope)) == (
+        self_paid,
+        first_self_pay,
+        in_scope,
+    )
+    assert s.fund_pay == (D(in_scope) * D("0.85")).quantize(D("0.01"))
+    assert s.fund_pay + s.person_pay == s.total
+
+
 def test_rule_3_2_employee_long_term_at_a_tertiary_hospital():
     # A 10000, B 5000 (10% first self-pay = 500), C 1000 self-paid.
     # in scope 16000 - 1000 - 500 = 14500; deductible 1000; fund 13500 x 85% = 11475.00.
@@ -117,7 +142,7 @@ def test_rule_3_4_stay_across_two_years_uses_the_discharge_year():
     assert policy_year(datetime.date(2025, 12, 28), datetime.date(2026, 1, 5)) == 2026
 
 
-def test_outpatient_deductible_is_per_year():
+def test_rule_3_2_outpatient_deductible_is_per_year():
     first = split(policy=EMPLOYEE_TERTIARY, items=[Item(D("600"), "A")], outpatient=True)
     assert first.deductible == D("600.00") and first.fund_pay == D("0.00")
     second = split(
@@ -130,7 +155,7 @@ def test_outpatient_deductible_is_per_year():
     assert second.fund_pay == D("170.00")
 
 
-def test_rounding_is_half_up_once_per_component():
+def test_rule_3_2_rounding_is_half_up_once_per_component():
     s = split(policy=Policy(D("0"), D("0.85"), D("1000000")), items=[Item(D("0.03"), "A")])
     assert s.fund_pay == D("0.03")  # 0.0255 -> 0.03 (half up), not banker's 0.02
 
@@ -195,7 +220,7 @@ ytds = st.builds(
 
 @settings(max_examples=500, deadline=None)
 @given(policies, items_st, adjustments, ytds, st.booleans())
-def test_property_every_component_is_non_negative_and_fund_plus_person_is_total(
+def test_rule_3_2_property_every_component_is_non_negative_and_fund_plus_person_is_total(
     policy, items, adjustment, ytd, outpatient
 ):
     s = split(policy=policy, items=items, adjustment=adjustment, ytd=ytd, outpatient=outpatient)
@@ -226,7 +251,7 @@ def test_property_every_component_is_non_negative_and_fund_plus_person_is_total(
 
 @settings(max_examples=500, deadline=None)
 @given(policies, items_st, adjustments, ytds)
-def test_property_the_fund_never_pays_class_c(policy, items, adjustment, ytd):
+def test_rule_3_1_property_the_fund_never_pays_class_c(policy, items, adjustment, ytd):
     only_c = [Item(i.amount, "C") for i in items]
     assert split(policy=policy, items=only_c, adjustment=adjustment, ytd=ytd).fund_pay == 0
     base = split(policy=policy, items=items, adjustment=adjustment, ytd=ytd)
@@ -242,7 +267,7 @@ def test_property_the_fund_never_pays_class_c(policy, items, adjustment, ytd):
     ytds,
     st.builds(Item, amount=amounts, cls=st.sampled_from(["A", "B", "C"])),
 )
-def test_property_adding_an_item_never_lowers_the_persons_share(
+def test_rule_3_2_property_adding_an_item_never_lowers_the_persons_share(
     policy, items, adjustment, ytd, extra
 ):
     base = split(policy=policy, items=items, adjustment=adjustment, ytd=ytd)
