@@ -311,11 +311,10 @@ class MaterialKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Material(models.Model):
-    """A proof material stored under a random name outside any public URL."""
+class StoredUpload(models.Model):
+    """A file that passed the upload pipeline (filings/uploads.py), stored under a random name
+    outside any public URL; a concrete model adds its owner and its `kind` with choices."""
 
-    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="materials")
-    kind = models.CharField(_("kind"), max_length=24, choices=MaterialKind.choices)
     stored_name = models.CharField(max_length=80, unique=True, editable=False)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=40)
@@ -323,9 +322,19 @@ class Material(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["uploaded_at", "id"]
-        verbose_name = _("material")
-        verbose_name_plural = _("materials")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+
+class Material(StoredUpload):
+    """A proof material of a filing."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="materials")
+    kind = models.CharField(_("kind"), max_length=24, choices=MaterialKind.choices)
+
+    class Meta(StoredUpload.Meta):
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")

@@ -13,6 +13,7 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from filings.models import StoredUpload
 from hospitals.models import ApiKey, CareType, Hospital, Level
 from portal.models import InsuredPerson, Region, Scheme
 from settlement import engine
@@ -337,24 +338,15 @@ class ClaimDocumentKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ClaimDocument(models.Model):
+class ClaimDocument(StoredUpload):
     """A supporting document, through the same upload pipeline as filing materials."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("kind"), max_length=24, choices=ClaimDocumentKind.choices)
-    stored_name = models.CharField(max_length=80, unique=True, editable=False)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["uploaded_at", "id"]
+    class Meta(StoredUpload.Meta):
         verbose_name = _("claim document")
         verbose_name_plural = _("claim documents")
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.original_name}"
 
 
 class StatementStatus(models.TextChoices):
