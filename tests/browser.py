@@ -50,4 +50,10 @@ def browser_page(width: int = 375, height: int = 812, locale: str = "zh-CN"):
 
 
 def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """The page is no wider than the screen. Measured against the viewport as configured, not
+    `window.innerWidth`: on a mobile viewport Chromium widens innerWidth to a page that is too
+    wide, and the comparison could never fail."""
+    width = page.viewport_size["width"]
+    return page.evaluate(
+        "w => document.documentElement.scrollWidth <= w && window.innerWidth <= w", width
+    )
