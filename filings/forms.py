@@ -25,8 +25,12 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
+            files = [single(d, initial) for d in data if d]
+        else:
+            files = [single(data, initial)] if data else []
+        if self.required and not files:  # no file at all: the field's own check never ran
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
 
 
 PROOF_CHOICES = [
@@ -246,7 +250,8 @@ class FilingForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.filing_type == "long_term":
-            if data.get("agent_name") and not data.get("agent_id_number"):
+            missing = not data.get("agent_id_number") and "agent_id_number" not in self.errors
+            if data.get("agent_name") and missing:  # (a malformed one has its own message)
                 self.add_error("agent_id_number", _("The agent's ID number is required."))
         return data
 

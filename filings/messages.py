@@ -39,6 +39,7 @@ MESSAGES = {
         "A referral is issued by a designated hospital of the patient's own pooling region."
     ),
     "director_first": _("The department director signs before the medical office stamps."),
+    "signer_required": _("Enter the name of who signs or stamps."),
     "same_region": _("The place of treatment must be outside your own pooling region."),
     "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
     "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),

@@ -692,7 +692,7 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
     """Record the director's signature, then the medical office's stamp (which submits the
     referral to the agency). Each step is recorded with who and when."""
     if not (signer or "").strip():
-        raise RuleError("reason_required")
+        raise RuleError("signer_required")
     with transaction.atomic():
         locked = (
             Filing.objects.select_for_update(of=("self",))

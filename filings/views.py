@@ -391,7 +391,11 @@ def filing_detail(request, number: str):
                     )
                     messages.success(request, _("Materials uploaded: the agency will check them."))
         except RuleError as error:
-            messages.error(request, message(error))
+            form = {"cancel": cancel_form, "change": change_form}.get(action)
+            if form is not None:  # the form again, with what was typed
+                form.add_error(None, message(error))
+            else:
+                messages.error(request, message(error))
         except uploads.UploadRefused as refused:
             upload_form.add_error("files", refused)
         if not (upload_form.errors or cancel_form.errors or change_form.errors):

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from filings import services
 from filings.forms import StartTreatmentForm
@@ -85,6 +84,12 @@ def referral_list(request):
                     % {"n": filing.number},
                 )
                 return redirect("referral-detail", number=filing.number)
+    return _referrals_page(request, hospital, form)
+
+
+def _referrals_page(request, hospital: Hospital, form, started: dict | None = None):
+    """The list page; `started` is the refused start of treatment ({number, value}), shown
+    again in its row."""
     referrals = (
         Filing.objects.filter(issuing_hospital=hospital)
         .select_related("person", "receiving_hospital")
@@ -99,6 +104,7 @@ def referral_list(request):
             "referrals": referrals,
             "incoming": _incoming(hospital),
             "today": timezone.localdate(),
+            "started": started or {},
         },
     )
 
@@ -116,16 +122,19 @@ def _incoming(hospital: Hospital):
 
 
 @login_required
-@require_POST
 def referral_start_treatment(request, number: str):
     """The receiving hospital records the day treatment started under a referral (domain.md
-    §2.2): the course's length runs from it."""
+    §2.2): the course's length runs from it. A refused day shows the list again, the day
+    typed in its row."""
     hospital = _hospital(request)
     filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
+    if request.method != "POST":
+        return redirect("referrals")
     form = StartTreatmentForm(request.POST)
+    typed = {"number": filing.number, "value": request.POST.get("started_on", "")}
     if not form.is_valid():
         messages.error(request, _("Enter the day treatment started."))
-        return redirect("referrals")
+        return _referrals_page(request, hospital, ReferralForm(), typed)
     try:
         filing = services.referral_start_treatment(
             filing=filing,
@@ -135,6 +144,7 @@ def referral_start_treatment(request, number: str):
         )
     except RuleError as error:
         messages.error(request, f"{filing.number}: {message(error)}")
+        return _referrals_page(request, hospital, ReferralForm(), typed)
     else:
         messages.success(
             request,
@@ -156,18 +166,21 @@ def referral_detail(request, number: str):
         number=number,
         issuing_hospital=hospital,
     )
+    signer = ""
     if request.method == "POST":
+        signer = request.POST.get("signer", "")
         try:
             services.referral_sign(
                 filing=filing,
                 hospital=hospital,
                 actor=request.user,
                 step=request.POST.get("step", ""),
-                signer=request.POST.get("signer", ""),
+                signer=signer,
                 ip=client_ip(request),
             )
-            messages.success(request, _("Recorded."))
-        except RuleError as error:
+        except RuleError as error:  # the page again, with what was typed
             messages.error(request, message(error))
-        return redirect("referral-detail", number=number)
-    return render(request, "hospitals/referral_detail.html", {"filing": filing})
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("referral-detail", number=number)
+    return render(request, "hospitals/referral_detail.html", {"filing": filing, "signer": signer})

@@ -180,7 +180,7 @@ def claim_resubmit(request, number: str):
         else:
             messages.success(request, _("Sent again: your agency will review it."))
             return redirect("settlement:claim-detail", number=number)
-    return render(request, "settlement/claim_detail.html", _detail_context(claim, form), status=400)
+    return render(request, "settlement/claim_detail.html", _detail_context(claim, form))
 
 
 @login_required

@@ -58,11 +58,15 @@ class ItemForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("medication_kind") and not data.get("medication_days"):
+        # A value typed but refused has its own message: these are for fields left empty.
+        if data.get("medication_kind") and not self._given(data, "medication_days"):
             self.add_error("medication_days", _("How many days of medication?"))
-        if data.get("amount") is None and (data.get("name") or data.get("code")):
+        if not self._given(data, "amount") and (data.get("name") or data.get("code")):
             self.add_error("amount", _("Enter the amount."))
         return data
+
+    def _given(self, data: dict, name: str) -> bool:
+        return data.get(name) is not None or name in self.errors
 
     def as_item(self) -> dict | None:
         data = self.cleaned_data

@@ -105,7 +105,8 @@ class EstimateForm(forms.Form):
             raise forms.ValidationError(
                 _("Enter either an estimated total or the class A/B/C split, not both.")
             )
-        if not total and not any(split):
+        refused = {"estimated_total", "class_a", "class_b", "class_c"} & set(self.errors)
+        if not total and not any(split) and not refused:  # (a refused amount says why)
             raise forms.ValidationError(
                 _("Enter an estimated total or the class A/B/C amounts of the bill.")
             )

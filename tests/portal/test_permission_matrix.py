@@ -93,10 +93,9 @@ TABLE: dict[str, Rule] = {
     "eligibility-check": R(HOSPITAL_STAFF),
     "referrals": R(HOSPITAL_STAFF),
     "referral-detail": Obj("h1", "h2", only={H1, H2}, personal=True),
-    # The receiving hospital records the start of treatment (an empty form: back to the list).
-    "referral-start-treatment": Obj(
-        "h1", "h2", only={H1, H2}, personal=True, method="post", success=(302,)
-    ),
+    # The receiving hospital records the start of treatment (an empty form: the list again,
+    # with the error).
+    "referral-start-treatment": Obj("h1", "h2", only={H1, H2}, personal=True, method="post"),
     "hospitals:directory": R(EVERYONE),
     "hospitals:home": R(HOSPITAL_STAFF),
     "hospitals:detail": R(EVERYONE),
