@@ -35,7 +35,11 @@ def notifications(request):
     request.user.notifications.filter(
         pk__in=[n.pk for n in page.object_list], read_at__isnull=True
     ).update(read_at=timezone.now())
-    return render(request, "portal/notifications.html", {"page": page})
+    return render(
+        request,
+        "portal/notifications.html",
+        {"page": page, "email_language": Preference.language_of(request.user.pk)},
+    )
 
 
 def _database_ok() -> bool:

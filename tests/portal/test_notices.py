@@ -125,3 +125,12 @@ def test_anonymous_language_switch_still_works(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
     assert not Preference.objects.exists()
+
+
+def test_the_inbox_says_in_which_language_emails_go_out(client, user):
+    client.force_login(user)
+    page = client.get(reverse("notifications")).content.decode()
+    assert "li@example.cn" in page and "以简体中文发送" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("notifications")).content.decode()
+    assert "emailed to li@example.cn, in English" in page
