@@ -25,7 +25,11 @@ from hospitals.services import (
 )
 from portal import audit
 from portal.admin import IdNumberSearch
-from portal.roles import agency_region
+from portal.roles import agency_region, in_own_region
+
+
+def _hospitals_of(region) -> Q:
+    return Q(region=region)
 
 
 class SuspendForm(forms.Form):
@@ -118,10 +122,7 @@ class HospitalAdmin(ImportExportModelAdmin):
 
     def _in_scope(self, request, queryset):
         """Agency staff act on the hospitals of their own region only."""
-        if request.user.is_superuser:
-            return queryset
-        region = agency_region(request.user)
-        return queryset.filter(region=region) if region else queryset.none()
+        return in_own_region(request.user, queryset, _hospitals_of)
 
     def _report(self, request, done: int, skipped: int, done_message: str) -> None:
         self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
@@ -183,9 +184,8 @@ class HospitalAdmin(ImportExportModelAdmin):
         """The hospital picker of a new API key offers the agency's own hospitals only."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         picking_for_key = request.GET.get("model_name") == "apikey"
-        if picking_for_key and not request.user.is_superuser:
-            region = agency_region(request.user)
-            queryset = queryset.filter(region=region) if region else queryset.none()
+        if picking_for_key:
+            queryset = in_own_region(request.user, queryset, _hospitals_of)
         return queryset, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
@@ -200,18 +200,13 @@ class OwnRegionsHospitals:
     hospitals (another region's rows answer 404)."""
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        region = agency_region(request.user)
-        return qs.filter(hospital__region=region) if region else qs.none()
+        return in_own_region(
+            request.user, super().get_queryset(request), lambda r: Q(hospital__region=r)
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "hospital" and not request.user.is_superuser:
-            region = agency_region(request.user)
-            kwargs["queryset"] = (
-                Hospital.objects.filter(region=region) if region else Hospital.objects.none()
-            )
+        if db_field.name == "hospital":
+            kwargs["queryset"] = in_own_region(request.user, Hospital.objects.all(), _hospitals_of)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -294,15 +289,11 @@ class AccessLogAdmin(IdNumberSearch, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        region = agency_region(request.user)
-        if region is None:
-            return qs.none()
-        from django.db.models import Q
-
-        return qs.filter(Q(agency_region=region) | Q(subject_region=region))
+        return in_own_region(
+            request.user,
+            super().get_queryset(request),
+            lambda r: Q(agency_region=r) | Q(subject_region=r),
+        )
 
     def has_add_permission(self, request):
         return False

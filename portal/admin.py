@@ -27,7 +27,7 @@ from portal.models import (
     Province,
     Region,
 )
-from portal.roles import agency_region
+from portal.roles import agency_region, in_own_region
 
 
 class RegionScopedAdmin(admin.ModelAdmin):
@@ -39,13 +39,12 @@ class RegionScopedAdmin(admin.ModelAdmin):
 
     region_field = "region"
 
+    def region_q(self, region) -> Q:
+        """The rows of `region`."""
+        return Q(**{self.region_field: region})
+
     def scope(self, request, qs):
-        if request.user.is_superuser:
-            return qs
-        region = agency_region(request.user)
-        if region is None:
-            return qs.none()
-        return qs.filter(**{self.region_field: region})
+        return in_own_region(request.user, qs, self.region_q)
 
     def get_queryset(self, request):
         return self.scope(request, super().get_queryset(request))
@@ -340,15 +339,8 @@ class NotificationAdmin(RegionScopedAdmin):
     list_display = ["created_at", "user", "shown_subject", "read_at", "emailed_at"]
     list_select_related = ["user"]
 
-    def scope(self, request, qs):
-        if request.user.is_superuser:
-            return qs
-        region = agency_region(request.user)
-        if region is None:
-            return qs.none()
-        return qs.filter(
-            Q(user__insured__region=region) | Q(user__agency_staff__agency__region=region)
-        )
+    def region_q(self, region) -> Q:
+        return Q(user__insured__region=region) | Q(user__agency_staff__agency__region=region)
 
     @admin.display(description=_("subject"))
     def shown_subject(self, obj):

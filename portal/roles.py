@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 INSURED = "insured"
 AGENCY = "agency"
 HOSPITAL = "hospital"
@@ -28,6 +30,15 @@ def agency_region(user):
     return staff.agency.region if staff else None
 
 
+def in_own_region(user, qs, where):
+    """`qs` as `user` may see it: all of it for a superuser, none for a user who is not agency
+    staff, and for agency staff the rows `where(region)` (a Q of their region) selects."""
+    if getattr(user, "is_superuser", False):
+        return qs
+    region = agency_region(user)
+    return qs.filter(where(region)) if region is not None else qs.none()
+
+
 def check_agency_region(actor, *region_ids: int) -> None:
     """Agency staff act on their own region's rows only: raises PermissionDenied when `actor`
     is agency staff of a region other than `region_ids`. The admin's querysets already keep
@@ -38,6 +49,4 @@ def check_agency_region(actor, *region_ids: int) -> None:
         return
     region = agency_region(actor)
     if region is not None and region.pk not in region_ids:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("agency staff act on their own region's rows only")

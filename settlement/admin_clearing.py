@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import RegionScopedAdmin
-from portal.roles import agency_region
+from portal.roles import in_own_region
 from settlement import clearing
 from settlement.clearing import ClearingError
 from settlement.models import (
@@ -65,13 +65,12 @@ class PeriodFilter(admin.SimpleListFilter):
 
 def _either_region(request, qs, prefix: str = ""):
     """Rows of statements whose place of treatment or of insurance is the staff's region."""
-    if request.user.is_superuser:
-        return qs
-    region = agency_region(request.user)
-    if region is None:
-        return qs.none()
-    return qs.filter(
-        Q(**{f"{prefix}treatment_region": region}) | Q(**{f"{prefix}insured_region": region})
+    return in_own_region(
+        request.user,
+        qs,
+        lambda region: (
+            Q(**{f"{prefix}treatment_region": region}) | Q(**{f"{prefix}insured_region": region})
+        ),
     )
 
 
