@@ -621,9 +621,10 @@ def test_charts_are_drawn_from_the_portals_own_scripts_under_its_csp(
             assert box and box["width"] > 200 and box["height"] > 100
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         page.set_viewport_size({"width": 375, "height": 812})
-        # Chart.js redraws its canvases on the next frames after a resize: give it up to 5 s
-        # (polled from here: the page's CSP forbids the string evaluation wait_for_function uses).
-        for _ in range(50):
+        # Chart.js redraws its canvases on the next frames after a resize: give it up to 15 s,
+        # a busy machine included (polled from here: the page's CSP forbids the string
+        # evaluation wait_for_function uses).
+        for _ in range(150):
             if no_horizontal_scroll(page):
                 break
             page.wait_for_timeout(100)
