@@ -321,12 +321,61 @@ def test_verify_answers_for_a_valid_token_and_404s_forged_or_altered(client, fil
     body = response.json()
     assert body["status"] == "valid" and body["number"] == filing.number
     assert body["insured"] == {"name": "王*兰", "id_number": "2327**********0223"}
-    assert str(filing.pk) not in token.split(":")[0] or filing.number not in token
+    # What is in clear is the kind's letter and the filing number, no database id.
+    assert token.split(".")[0] == "C" + filing.number
     altered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     assert client.get(f"/api/v1/verify/{altered}").status_code == 404
     forged = documents.signing.dumps(["certificate", filing.number], salt="other")
     assert client.get(f"/api/v1/verify/{forged}").status_code == 404
     assert client.get(reverse("verify-page", args=[token])).status_code == 200
+    assert client.get(reverse("verify-page", args=[altered])).status_code == 404
+
+
+def test_compact_token_cannot_be_moved_to_another_filing_or_kind(client, filing):
+    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    _clear, mac = token.split(".")
+    other = filing.number[:-1] + ("0" if filing.number[-1] != "0" else "1")
+    for moved in (f"C{other}.{mac}", f"R{filing.number}.{mac}", f"F{filing.number}.{mac}"):
+        assert documents.read_token(moved) is None, moved
+        assert client.get(f"/api/v1/verify/{moved}").status_code == 404
+    genuine = documents.make_token(documents.CERTIFICATE, other)
+    assert documents.read_token(genuine) == ("certificate", other)
+
+
+def test_tokens_printed_before_the_compact_form_still_verify(client, filing):
+    """Printouts carry Django-signed tokens from before: they keep verifying, and their status
+    is the filing's now."""
+    old = documents.signing.dumps(
+        ["certificate", filing.number], salt=documents.SALT, compress=True
+    )
+    assert documents.read_token(old) == ("certificate", filing.number)
+    Filing.objects.filter(pk=filing.pk).update(status="cancelled")
+    assert client.get(f"/api/v1/verify/{old}").json()["status"] == "cancelled"
+
+
+def test_tokens_made_under_a_rotated_secret_key_still_verify(filing, settings):
+    token = documents.make_token(documents.REFERRAL_FORM, filing.number)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert documents.read_token(token) == ("referral_form", filing.number)
+    assert documents.make_token(documents.REFERRAL_FORM, filing.number) != token
+    settings.SECRET_KEY_FALLBACKS = []
+    assert documents.read_token(token) is None
+
+
+def test_verify_url_makes_a_coarse_qr_code_and_fits_one_printed_line(settings):
+    """A 24 mm QR code of a verify URL is version 5 at most (37 modules, 0.65 mm each: readable
+    from a photocopy); Django-signed tokens made version 8 (49 modules)."""
+    import segno
+
+    settings.SITE_URL = "https://ydjy.example.cn"
+    from filings.services import _number
+
+    number = _number("long_term", "232700")  # as long as the portal's numbers get
+    for kind in documents.KINDS:
+        url = documents.verify_url(documents.make_token(kind, number))
+        assert segno.make(url, error=pdf.qr.ERROR, micro=False).version <= 5, url
+        assert len(url) <= 80, url
 
 
 def test_printout_made_before_a_cancellation_verifies_as_cancelled(client, filing):
