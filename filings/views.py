@@ -26,6 +26,7 @@ from filings.forms import (
 )
 from filings.messages import ACTION_LABELS, kind_label, message, reason_text
 from filings.models import Filing, FilingType, Material, MaterialKind, Status
+from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
 from filings.selectors import filings_of, parameters_for, timeline
 from portal.audit import client_ip
@@ -65,70 +66,15 @@ def _store_files(filing: Filing, kind: str, files) -> None:
     uploads.check_count(filing.materials.count(), len(files))
     checked = [uploads.check_upload(f) for f in files]
     for item in checked:
-        stored = uploads.store(item, settings.PRIVATE_MEDIA_ROOT)
-        Material.objects.create(
-            filing=filing,
-            kind=kind or "other",
-            stored_name=stored,
-            original_name=item.original_name,
-            content_type=item.content_type,
-            size=len(item.content),
-        )
+        stored = StoredFile.write(item, kind or "other")
+        Material.objects.create(filing=filing, **stored.fields())
 
 
-class PendingUploads:
-    """Files that passed the upload checks while the rest of the form did not: stored (under
-    random names, like any material) and remembered in the session, so a re-rendered form loses
-    nothing already uploaded. They become materials when the filing is saved."""
-
-    def __init__(self, request, key: str):
-        self.session, self.key = request.session, f"filings:pending:{key}"
-
-    @property
-    def items(self) -> list[dict]:
-        return list(self.session.get(self.key, []))
-
-    def _save(self, items: list[dict]) -> None:
-        self.session[self.key] = items
-
-    def add(self, checked: uploads.CheckedFile, kind: str) -> None:
-        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
-        item = {
-            "stored": stored,
-            "name": checked.original_name,
-            "type": checked.content_type,
-            "size": len(checked.content),
-            "kind": kind,
-        }
-        self._save([*self.items, item])
-
-    def discard(self, stored_names) -> None:
-        drop = set(stored_names)
-        keep = []
-        for item in self.items:
-            if item["stored"] in drop:
-                (Path(settings.PRIVATE_MEDIA_ROOT) / item["stored"]).unlink(missing_ok=True)
-            else:
-                keep.append(item)
-        self._save(keep)
-
-    def attach(self, filing: Filing) -> None:
-        items = self.items
-        uploads.check_count(filing.materials.count(), len(items))
-        Material.objects.bulk_create(
-            Material(
-                filing=filing,
-                kind=item["kind"],
-                stored_name=item["stored"],
-                original_name=item["name"],
-                content_type=item["type"],
-                size=item["size"],
-            )
-            for item in items
-        )
-
-    def clear(self) -> None:
-        self.session.pop(self.key, None)
+def _attach(pending: PendingUploads, filing: Filing) -> None:
+    """The files kept for the form become the filing's materials."""
+    files = pending.files()
+    uploads.check_count(filing.materials.count(), len(files))
+    Material.objects.bulk_create(Material(filing=filing, **f.fields()) for f in files)
 
 
 def _stage_uploads(request, form: FilingForm, pending: PendingUploads, existing: int) -> bool:
@@ -145,18 +91,9 @@ def _stage_uploads(request, form: FilingForm, pending: PendingUploads, existing:
         kind = fixed_kind or request.POST.get("material_kind") or ""
         if kind not in allowed_kinds:
             kind = _default_kind(form.filing_type)
-        try:
-            uploads.check_count(existing + len(pending.items), len(files))
-        except uploads.UploadRefused as refused:
+        for refused in pending.stage(files, str(kind), existing):
             form.add_error(name, refused)
             ok = False
-            continue
-        for f in files:
-            try:
-                pending.add(uploads.check_upload(f), str(kind))
-            except uploads.UploadRefused as refused:
-                form.add_error(name, refused)
-                ok = False
     return ok
 
 
@@ -203,7 +140,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             try:
                 with transaction.atomic():
                     saved = _save(request, person, filing_type, data, filing)
-                    pending.attach(saved)
+                    _attach(pending, saved)
                     if not draft:
                         saved = services.filing_submit(
                             filing=saved,
@@ -221,7 +158,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                 return redirect("filings:detail", number=saved.number)
     else:
         if filing is None:  # a fresh form starts without last time's leftovers
-            pending.discard([item["stored"] for item in pending.items])
+            pending.discard_all()
         initial = FilingForm.initial_from(filing) if filing else None
         form = FilingForm(initial=initial, filing_type=filing_type, person=person)
     return render(
@@ -232,7 +169,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             "title": TITLES[filing_type],
             "filing_type": filing_type,
             "filing": filing,
-            "pending": [{**item, "label": kind_label(item["kind"])} for item in pending.items],
+            "pending": pending.shown(kind_label),
         },
     )
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from filings import uploads
+from filings.pending import PendingUploads
 from portal.audit import client_ip
 from portal.models import AuditEvent
 from portal.roles import agency_region
@@ -73,22 +74,19 @@ def claim_list(request):
     return render(request, "settlement/claims.html", {"page": page, "person": person})
 
 
-def _checked_documents(form) -> list[tuple[str, uploads.CheckedFile]]:
-    """Every document through the upload pipeline; the first refusal is shown on its field."""
-    checked = []
+def _stage_documents(request, pending: PendingUploads) -> dict[str, list]:
+    """Every document chosen this time through the upload pipeline now, whatever the rest of
+    the form says: those that pass are kept (see filings.pending); the refusals by field."""
+    refusals = {}
     for kind in ClaimDocumentKind:
-        for uploaded in form.cleaned_data.get(f"doc_{kind.value}") or []:
-            try:
-                checked.append((kind.value, uploads.check_upload(uploaded)))
-            except uploads.UploadRefused as refused:
-                form.add_error(f"doc_{kind.value}", refused)
-                return []
-    try:
-        uploads.check_count(0, len(checked))
-    except uploads.UploadRefused as refused:
-        form.add_error(None, refused)
-        return []
-    return checked
+        name = f"doc_{kind.value}"
+        if found := pending.stage(request.FILES.getlist(name), kind.value):
+            refusals[name] = found
+    return refusals
+
+
+def _document_label(kind: str) -> str:
+    return str(ClaimDocumentKind(kind).label) if kind in ClaimDocumentKind.values else kind
 
 
 @login_required
@@ -97,11 +95,27 @@ def claim_new(request):
     the claim will likely pay without filing it; "Submit" files it. Nothing typed is lost."""
     person = _person(request)
     submitting = request.method == "POST" and "submit" in request.POST
-    form = ClaimForm(request.POST or None, request.FILES or None, require_documents=submitting)
+    pending = PendingUploads(request, "claim:new")
+    refusals = {}
+    if request.method == "POST":
+        pending.discard(request.POST.getlist("discard"))
+        refusals = _stage_documents(request, pending)
+    else:
+        pending.discard_all()  # a fresh form starts without last time's leftovers
+    form = ClaimForm(
+        request.POST or None,
+        request.FILES or None,
+        require_documents=submitting,
+        kept_kinds=pending.kinds(),
+    )
     formset = ItemFormSet(request.POST or None, prefix="items")
     estimate = None
     if request.method == "POST":
         valid = form.is_valid() & formset.is_valid()
+        for name, errors in refusals.items():
+            for refused in errors:
+                form.add_error(name, refused)
+            valid = False
         items = []
         if valid:
             items = form.bill_items or [
@@ -123,24 +137,26 @@ def claim_new(request):
             }
             try:
                 if submitting:
-                    documents = _checked_documents(form)
-                    if documents:
-                        claim = services.claim_submit(
-                            actor=request.user, documents=documents, ip=client_ip(request), **stay
-                        )
-                        messages.success(request, _("Claim submitted: your agency will review it."))
-                        return redirect("settlement:claim-detail", number=claim.number)
+                    claim = services.claim_submit(
+                        actor=request.user, stored=pending.files(), ip=client_ip(request), **stay
+                    )
+                    pending.clear()
+                    messages.success(request, _("Claim submitted: your agency will review it."))
+                    return redirect("settlement:claim-detail", number=claim.number)
                 else:
                     estimate = services.claim_estimate(**stay)
             except rules.RuleError as error:
                 form.add_error(None, message(error))
             except services.SettlementError as error:
                 form.add_error(None, error.message)
+            except uploads.UploadRefused as refused:
+                form.add_error(None, refused)
     return render(
         request,
         "settlement/claim_new.html",
         {
             "form": form,
+            "pending": pending.shown(_document_label),
             "formset": formset,
             "estimate": estimate,
             "estimate_flags": flag_labels(estimate.flags) if estimate else [],
@@ -153,24 +169,31 @@ def claim_new(request):
 def claim_detail(request, number: str):
     claim = _own_claim(request, number)
     form = ResubmitForm() if claim.status == rules.RETURNED else None
+    pending = PendingUploads(request, f"claim:{claim.number}:resubmit")
+    pending.discard_all()  # a fresh form starts without last time's leftovers
     return render(request, "settlement/claim_detail.html", _detail_context(claim, form))
 
 
 @login_required
 def claim_resubmit(request, number: str):
+    """The answer to a return; documents that passed the checks are kept when the rest of the
+    answer does not (a bill that cannot be read, say), as on the claim form."""
     claim = _own_claim(request, number)
     if request.method != "POST":
         return redirect("settlement:claim-detail", number=number)
-    form = ResubmitForm(request.POST, request.FILES)
-    if form.is_valid():
-        documents = []
+    pending = PendingUploads(request, f"claim:{claim.number}:resubmit")
+    pending.discard(request.POST.getlist("discard"))
+    refusals = pending.stage(
+        request.FILES.getlist("documents"), ClaimDocumentKind.OTHER.value, claim.documents.count()
+    )
+    form = ResubmitForm(request.POST, request.FILES, kept=len(pending.items))
+    if form.is_valid() and not refusals:
         try:
-            documents = [("other", uploads.check_upload(f)) for f in form.cleaned_data["documents"]]
             services.claim_resubmit(
                 claim=claim,
                 actor=request.user,
                 items=form.bill_items,
-                documents=documents,
+                stored=pending.files(),
                 ip=client_ip(request),
             )
         except uploads.UploadRefused as refused:
@@ -178,9 +201,14 @@ def claim_resubmit(request, number: str):
         except rules.RuleError as error:
             form.add_error(None, message(error))
         else:
+            pending.clear()
             messages.success(request, _("Sent again: your agency will review it."))
             return redirect("settlement:claim-detail", number=number)
-    return render(request, "settlement/claim_detail.html", _detail_context(claim, form))
+    for refused in refusals:
+        form.add_error("documents", refused)
+    context = _detail_context(claim, form)
+    context["pending"] = pending.shown(_document_label)
+    return render(request, "settlement/claim_detail.html", context)
 
 
 @login_required

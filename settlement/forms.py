@@ -184,13 +184,17 @@ class ClaimForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
-    def __init__(self, *args, require_documents: bool = True, **kwargs):
+    def __init__(self, *args, require_documents: bool = True, kept_kinds=(), **kwargs):
+        """`kept_kinds`: the kinds of the documents already uploaded and kept for this form
+        (filings.pending), which count as given."""
         super().__init__(*args, **kwargs)
         self.bill_items: list[dict] | None = None
         self.require_documents = require_documents
+        self.kept_kinds = set(kept_kinds)
         for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS:
             self.fields[f"doc_{kind.value}"] = MultipleFileField(label=kind.label, required=False)
-            if require_documents and kind in REQUIRED_DOCUMENTS:
+            needed = require_documents and kind in REQUIRED_DOCUMENTS
+            if needed and kind.value not in self.kept_kinds:
                 self.fields[f"doc_{kind.value}"].widget.attrs["required"] = True
 
     def document_fields(self):
@@ -206,7 +210,8 @@ class ClaimForm(forms.Form):
         data = super().clean()
         if self.require_documents:
             for kind in REQUIRED_DOCUMENTS:
-                if not data.get(f"doc_{kind.value}") and f"doc_{kind.value}" not in self.errors:
+                given = data.get(f"doc_{kind.value}") or kind.value in self.kept_kinds
+                if not given and f"doc_{kind.value}" not in self.errors:
                     self.add_error(f"doc_{kind.value}", _("This document is required."))
         admitted, discharged = data.get("admitted_on"), data.get("discharged_on")
         if admitted and discharged:
@@ -228,6 +233,11 @@ class ResubmitForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
+    def __init__(self, *args, kept: int = 0, **kwargs):
+        """`kept`: documents already uploaded and kept for this answer (filings.pending)."""
+        super().__init__(*args, **kwargs)
+        self.kept = kept
+
     def clean_bill_file(self):
         uploaded = self.cleaned_data.get("bill_file")
         self.bill_items = parse_bill(uploaded) if uploaded else None
@@ -235,7 +245,8 @@ class ResubmitForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("documents") and not data.get("bill_file") and not self.errors:
+        given = data.get("documents") or data.get("bill_file") or self.kept
+        if not given and not self.errors:
             raise ValidationError(_("Add the documents or the corrected list asked for."))
         return data
 

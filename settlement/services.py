@@ -642,11 +642,13 @@ def claim_submit(
     admitted_on: datetime.date,
     discharged_on: datetime.date,
     items: list[dict],
-    documents: list[tuple[str, object]],
+    documents: list[tuple[str, object]] = (),
+    stored=(),
     emergency: bool = False,
     ip=None,
 ):
-    """File a claim with its documents (already checked by the upload pipeline).
+    """File a claim with its documents (already checked by the upload pipeline; `stored`: those
+    already written, see filings.pending).
 
     Refused 12 months after discharge (domain.md §3.4), with the date it lapsed."""
     from settlement.models import Claim
@@ -684,7 +686,7 @@ def claim_submit(
             breakdown=estimate.result.breakdown(),
             flags=sorted(set(flags)),
         )
-        _store_documents(claim, documents)
+        _store_documents(claim, list(documents), list(stored))
         audit.record(
             action="claim.submit",
             actor=actor,
@@ -704,23 +706,16 @@ def _adjustment_dict(adjustment) -> dict:
     }
 
 
-def _store_documents(claim, documents) -> None:
-    from django.conf import settings
-
+def _store_documents(claim, documents, stored=()) -> None:
+    """The claim's documents: `documents` (kind, CheckedFile) written now, `stored`
+    (filings.pending.StoredFile) already written while the form was being corrected."""
     from filings import uploads
+    from filings.pending import StoredFile
     from settlement.models import ClaimDocument
 
-    uploads.check_count(claim.documents.count(), len(documents))
-    for kind, checked in documents:
-        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
-        ClaimDocument.objects.create(
-            claim=claim,
-            kind=kind,
-            stored_name=stored,
-            original_name=checked.original_name,
-            content_type=checked.content_type,
-            size=len(checked.content),
-        )
+    uploads.check_count(claim.documents.count(), len(documents) + len(stored))
+    files = [StoredFile.write(checked, kind) for kind, checked in documents] + list(stored)
+    ClaimDocument.objects.bulk_create(ClaimDocument(claim=claim, **f.fields()) for f in files)
 
 
 def _claim_transition(
@@ -828,7 +823,7 @@ def claim_return(*, claim, actor, reason: str, ip=None):
     )
 
 
-def claim_resubmit(*, claim, actor, items=None, documents=(), ip=None):
+def claim_resubmit(*, claim, actor, items=None, documents=(), stored=(), ip=None):
     """The person answers a return: corrected items and/or more documents, re-estimated."""
     rules.check_claim_dates(
         admitted_on=claim.admitted_on,
@@ -848,7 +843,7 @@ def claim_resubmit(*, claim, actor, items=None, documents=(), ip=None):
             emergency="emergency_without_filing" in current.flags,
             exclude_claim_id=current.pk,
         )
-        _store_documents(current, list(documents))
+        _store_documents(current, list(documents), list(stored))
         late = ["late_claim"] if "late_claim" in current.flags else []
         return {
             "items": json.loads(json.dumps(new_items, default=str)),

@@ -1,0 +1,113 @@
+"""Files that passed the upload checks while the rest of their form did not.
+
+A person who picked their scans and then mistyped a date, or asked for an estimate first, must
+not have to pick them again: each file that passes `uploads.check_upload` is stored at once
+(under a random name, like any material) and remembered in the session under the form's key;
+the re-rendered form lists them (`templates/includes/pending_uploads.html`, each with a box to
+remove it), and they become the filing's materials or the claim's documents when it is saved.
+Files a form leaves behind are deleted by `filings.jobs.remove_abandoned_uploads` a day later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from filings import uploads
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked file already written by `uploads.store`."""
+
+    kind: str
+    stored_name: str
+    original_name: str
+    content_type: str
+    size: int
+
+    @classmethod
+    def write(cls, checked: uploads.CheckedFile, kind: str) -> StoredFile:
+        """Store a checked file (under a random name) and describe it."""
+        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
+        return cls(kind, stored, checked.original_name, checked.content_type, len(checked.content))
+
+    def fields(self) -> dict:
+        """The fields of a StoredUpload row (filing material, claim document) for this file."""
+        return asdict(self)
+
+
+class PendingUploads:
+    def __init__(self, request, key: str):
+        self.session, self.key = request.session, f"filings:pending:{key}"
+
+    @property
+    def items(self) -> list[dict]:
+        return list(self.session.get(self.key, []))
+
+    def files(self) -> list[StoredFile]:
+        return [
+            StoredFile(item["kind"], item["stored"], item["name"], item["type"], item["size"])
+            for item in self.items
+        ]
+
+    def kinds(self) -> set[str]:
+        return {item["kind"] for item in self.items}
+
+    def _save(self, items: list[dict]) -> None:
+        self.session[self.key] = items
+
+    def add(self, checked: uploads.CheckedFile, kind: str) -> None:
+        f = StoredFile.write(checked, kind)
+        item = {
+            "stored": f.stored_name,
+            "name": f.original_name,
+            "type": f.content_type,
+            "size": f.size,
+            "kind": f.kind,
+        }
+        self._save([*self.items, item])
+
+    def stage(self, files, kind: str, existing: int = 0) -> list[uploads.UploadRefused]:
+        """Check `files` now and keep each that passes; the refusals, to show on the field.
+        `existing`: files the object already has, counted against uploads.MAX_FILES."""
+        files = [f for f in files if f]
+        if not files:
+            return []
+        try:
+            uploads.check_count(existing + len(self.items), len(files))
+        except uploads.UploadRefused as refused:
+            return [refused]
+        refusals = []
+        for f in files:
+            try:
+                self.add(uploads.check_upload(f), kind)
+            except uploads.UploadRefused as refused:
+                refusals.append(refused)
+        return refusals
+
+    def discard(self, stored_names) -> None:
+        drop = set(stored_names)
+        if not drop or self.key not in self.session:
+            return  # nothing to change: the session is not written
+        keep = []
+        for item in self.items:
+            if item["stored"] in drop:
+                (Path(settings.PRIVATE_MEDIA_ROOT) / item["stored"]).unlink(missing_ok=True)
+            else:
+                keep.append(item)
+        self._save(keep)
+
+    def discard_all(self) -> None:
+        """A fresh form starts without last time's leftovers."""
+        self.discard([item["stored"] for item in self.items])
+
+    def clear(self) -> None:
+        """The files now belong to what was saved: forget them, keep them on disk."""
+        self.session.pop(self.key, None)
+
+    def shown(self, label) -> list[dict]:
+        """For the template: each kept file with its kind's label (`label(kind)`)."""
+        return [{**item, "label": label(item["kind"])} for item in self.items]
