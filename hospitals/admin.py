@@ -3,9 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -17,9 +19,12 @@ from hospitals.models import AccessLog, ApiKey, Hospital, HospitalStaff
 from hospitals.resources import HospitalResource
 from hospitals.selectors import suspension_history
 from hospitals.services import (
+    InvitationError,
     SuspensionError,
     api_key_create,
     api_key_revoke,
+    clerk_invitation_resend,
+    clerk_invite,
     hospital_resume,
     hospital_suspend,
 )
@@ -30,6 +35,19 @@ from portal.roles import agency_region, in_own_region
 
 def _hospitals_of(region) -> Q:
     return Q(region=region)
+
+
+class ClerkInvitationForm(forms.Form):
+    hospital = forms.ModelChoiceField(label=_("Hospital"), queryset=Hospital.objects.none())
+    email = forms.EmailField(
+        label=_("The clerk's email address"),
+        max_length=150,
+        help_text=_("The clerk signs in with it and gets the link to set a password there."),
+    )
+
+    def __init__(self, *args, hospitals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hospital"].queryset = hospitals
 
 
 class SuspendForm(forms.Form):
@@ -215,9 +233,75 @@ class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
     """Who works for a hospital (its web pages and referrals): assigned by the agency of the
     hospital's region."""
 
-    list_display = ["user", "hospital"]
+    list_display = ["user", "hospital", "invitation"]
     list_select_related = ["user", "hospital"]
     autocomplete_fields = ["hospital"]
+    search_fields = ["user__username", "user__email", "hospital__code", "hospital__name"]
+    change_list_template = "admin/hospitals/hospitalstaff/change_list.html"
+    actions = ["invite_again"]
+
+    @admin.display(description=_("Invitation"))
+    def invitation(self, obj):
+        return _("accepted") if obj.user.has_usable_password() else _("waiting for the clerk")
+
+    def get_urls(self):
+        urls = [
+            path(
+                "invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="hospitals_hospitalstaff_invite",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def invite_view(self, request):
+        """A new clerk's account by email: the clerk sets a password through the invitation."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        hospitals = in_own_region(request.user, Hospital.objects.order_by("code"), _hospitals_of)
+        form = ClerkInvitationForm(request.POST or None, hospitals=hospitals)
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff = clerk_invite(
+                    hospital=form.cleaned_data["hospital"],
+                    email=form.cleaned_data["email"],
+                    actor=request.user,
+                    ip=audit.client_ip(request),
+                )
+            except InvitationError as error:
+                form.add_error("email", error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s for %(hospital)s.")
+                    % {"email": staff.user.email, "hospital": staff.hospital},
+                )
+                return redirect("admin:hospitals_hospitalstaff_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Invite a hospital clerk"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/hospitals/invite_clerk.html", context)
+
+    @admin.action(description=_("Send the invitation again"), permissions=["add"])
+    def invite_again(self, request, queryset):
+        sent = skipped = 0
+        for staff in queryset.select_related("user", "hospital"):
+            if clerk_invitation_resend(
+                staff=staff, actor=request.user, ip=audit.client_ip(request)
+            ):
+                sent += 1
+            else:
+                skipped += 1
+        if sent:
+            messages.success(request, _("%(n)d invitations sent again.") % {"n": sent})
+        if skipped:
+            messages.info(
+                request,
+                _("%(n)d clerks already set their password: nothing sent.") % {"n": skipped},
+            )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """Agency staff give a hospital an account that has no other role (not a person's, not

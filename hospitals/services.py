@@ -230,3 +230,75 @@ def access_log_record(
         purpose=purpose,
         outcome=outcome,
     )
+
+
+# --- Hospital clerks' accounts: invited by the agency of the hospital's region ----------------
+
+
+class InvitationError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def clerk_invite(*, hospital: Hospital, email: str, actor, ip=None):
+    """A new account for a clerk of `hospital`: the email is its login (and username), verified
+    by the invitation itself, with no password until the clerk sets one through the link the
+    invitation carries (`hospitals.tasks.send_clerk_invitation`, queued on commit). Audited.
+    An address that already has an account is refused: that account is assigned as it is."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from hospitals.models import HospitalStaff
+    from hospitals.tasks import send_clerk_invitation
+    from portal.roles import check_agency_region
+
+    check_agency_region(actor, hospital.region_id)
+    email = get_user_model().objects.normalize_email(email.strip()).lower()
+    users = get_user_model().objects
+    with transaction.atomic():
+        taken = (
+            users.filter(email__iexact=email).exists()
+            or users.filter(username__iexact=email).exists()
+            or EmailAddress.objects.filter(email__iexact=email).exists()
+        )
+        if taken:
+            raise InvitationError(
+                _("An account with this email address exists: choose it when adding a clerk.")
+            )
+        user = users.create_user(username=email, email=email)  # no usable password
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        staff = HospitalStaff.objects.create(user=user, hospital=hospital)
+        audit.record(
+            action="hospital_staff.invite",
+            actor=actor,
+            obj=staff,
+            region=hospital.region,
+            reason=email,
+            ip=ip,
+        )
+        transaction.on_commit(lambda: send_clerk_invitation.delay(user.pk))
+    return staff
+
+
+def clerk_invitation_resend(*, staff, actor, ip=None) -> bool:
+    """Send the invitation again to a clerk who has not set a password yet (the link of the
+    last one may have expired). False, and nothing sent, once the clerk has signed up."""
+    from hospitals.tasks import send_clerk_invitation
+    from portal.roles import check_agency_region
+
+    check_agency_region(actor, staff.hospital.region_id)
+    if staff.user.has_usable_password():
+        return False
+    with transaction.atomic():
+        audit.record(
+            action="hospital_staff.invite_again",
+            actor=actor,
+            obj=staff,
+            region=staff.hospital.region,
+            reason=staff.user.email,
+            ip=ip,
+        )
+        transaction.on_commit(lambda: send_clerk_invitation.delay(staff.user_id))
+    return True

@@ -19,6 +19,9 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/readme-check.XXXXXX")"
 CLONE="$WORK/portal"
 LOG="$WORK/make-run.log"
 RUN_PID=""
+# The README's commands run as a newcomer runs them, against what `make run` set up (SQLite and
+# the embedded broker): not against a test run's database or broker named in this environment.
+unset DATABASE_URL REDIS_URL CELERY_BROKER_URL TEST_DATABASE_URL
 
 say() { printf '[readme-check %4ss] %s\n' "$((SECONDS - START))" "$*"; }
 fail() {
