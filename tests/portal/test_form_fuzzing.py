@@ -142,9 +142,28 @@ CONSTRUCTORS = {
     "settlement.forms.ClaimForm": {
         "submit": lambda world: {"require_documents": True},
         "estimate": lambda world: {"require_documents": False},
+        "documents kept": lambda world: {
+            "require_documents": True,
+            "kept_kinds": {"invoice", "discharge_summary"},
+        },
+    },
+    "settlement.forms.ResubmitForm": {
+        "": lambda world: {},
+        "documents kept": lambda world: {"kept": 2},
+    },
+    "hospitals.admin.ClerkInvitationForm": {
+        "": lambda world: {"hospitals": _hospitals()},
     },
 }
 NO_KWARGS = {"": lambda world: {}}
+
+
+def _hospitals():
+    from hospitals.models import Hospital
+
+    return Hospital.objects.order_by("code")
+
+
 CASES = [
     pytest.param(name, variant, id=f"{name}[{variant}]" if variant else name)
     for name in FORMS
