@@ -317,7 +317,7 @@ class StoredUpload(models.Model):
 
     stored_name = models.CharField(max_length=80, unique=True, editable=False)
     original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=40)
+    content_type = models.CharField(_("file type"), max_length=40)
     size = models.PositiveIntegerField(_("size"))
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 

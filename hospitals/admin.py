@@ -15,7 +15,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from hospitals.models import AccessLog, ApiKey, Hospital, HospitalStaff
+from hospitals.models import OUTCOMES, AccessLog, ApiKey, Hospital, HospitalStaff, purpose_label
 from hospitals.resources import HospitalResource
 from hospitals.selectors import suspension_history
 from hospitals.services import (
@@ -35,6 +35,29 @@ from portal.roles import agency_region, in_own_region
 
 def _hospitals_of(region) -> Q:
     return Q(region=region)
+
+
+class PurposeFilter(admin.SimpleListFilter):
+    title = _("purpose")
+    parameter_name = "purpose"
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.get_queryset(request).order_by().values_list("purpose", flat=True)
+        return [(code, purpose_label(code)) for code in sorted(set(codes.distinct()))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(purpose=self.value()) if self.value() else queryset
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = _("outcome")
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return list(OUTCOMES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(outcome=self.value()) if self.value() else queryset
 
 
 class ClerkInvitationForm(forms.Form):
@@ -366,8 +389,26 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 @admin.register(AccessLog)
 class AccessLogAdmin(IdNumberSearch, admin.ModelAdmin):
     id_hash_field = "subject_hash"
-    list_display = ["created_at", "purpose", "outcome", "hospital", "actor", "subject_region"]
-    list_filter = ["purpose", "outcome", "created_at", "hospital"]
+    list_display = [
+        "created_at",
+        "purpose_shown",
+        "outcome_shown",
+        "hospital",
+        "actor",
+        "subject_region",
+    ]
+    list_filter = [PurposeFilter, OutcomeFilter, "created_at", "hospital"]
+    exclude = ["purpose", "outcome"]
+    readonly_fields = ["purpose_shown", "outcome_shown"]
+
+    @admin.display(description=_("purpose"), ordering="purpose")
+    def purpose_shown(self, obj):
+        return obj.purpose_label()
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_shown(self, obj):
+        return obj.outcome_label()
+
     search_fields = ["subject_hash"]
     list_select_related = ["hospital", "actor", "subject_region"]
     date_hierarchy = "created_at"

@@ -77,7 +77,10 @@ class Hospital(BilingualName):
 
 class HospitalStaff(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hospital_staff"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="hospital_staff",
+        verbose_name=_("account"),
     )
     hospital = models.ForeignKey(
         Hospital, on_delete=models.PROTECT, related_name="staff", verbose_name=_("hospital")
@@ -114,6 +117,24 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.hospital.code})"
+
+
+# What the access log's codes mean (written by hospitals.access_log.record's callers).
+PURPOSES = {"eligibility": _("Eligibility check"), "settlement": _("Direct settlement")}
+CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR"}
+OUTCOMES = {
+    "found": _("found"),
+    "not_found": _("not found"),
+    "eligible": _("eligible"),
+    "not_eligible": _("not eligible"),
+}
+
+
+def purpose_label(code: str) -> str:
+    """`eligibility:web` → "Eligibility check (web page)"; an unknown code as it is."""
+    purpose, _sep, channel = code.partition(":")
+    label = str(PURPOSES.get(purpose, purpose))
+    return f"{label} ({CHANNELS.get(channel, channel)})" if channel else label
 
 
 class AccessLog(models.Model):
@@ -170,4 +191,10 @@ class AccessLog(models.Model):
         verbose_name_plural = _("access log")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose} {self.outcome}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose_label()} {self.outcome_label()}"
+
+    def purpose_label(self) -> str:
+        return purpose_label(self.purpose)
+
+    def outcome_label(self) -> str:
+        return str(OUTCOMES.get(self.outcome, self.outcome))

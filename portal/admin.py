@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Q
@@ -304,6 +306,19 @@ class InsuredPersonAdmin(IdNumberSearch, RegionScopedAdmin):
         return request.user.is_superuser
 
 
+@cache
+def _state_labels(object_type: str) -> dict:
+    """The labels of an audited object's states (its model's `status` choices), by code."""
+    try:
+        return dict(apps.get_model(object_type)._meta.get_field("status").flatchoices)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return {}
+
+
+def _state_label(event, code: str):
+    return _state_labels(event.object_type).get(code, code) if code else "-"
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(RegionScopedAdmin):
     list_display = [
@@ -312,10 +327,21 @@ class AuditEventAdmin(RegionScopedAdmin):
         "actor",
         "actor_role",
         "object_repr",
-        "from_state",
-        "to_state",
+        "from_shown",
+        "to_shown",
         "ip",
     ]
+    exclude = ["from_state", "to_state"]
+    readonly_fields = ["from_shown", "to_shown"]
+
+    @admin.display(description=_("from"), ordering="from_state")
+    def from_shown(self, obj):
+        return _state_label(obj, obj.from_state)
+
+    @admin.display(description=_("to"), ordering="to_state")
+    def to_shown(self, obj):
+        return _state_label(obj, obj.to_state)
+
     list_filter = ["action", "actor_role", "created_at"]
     search_fields = ["object_id", "action"]
     list_select_related = ["actor"]
@@ -338,6 +364,9 @@ class NotificationAdmin(RegionScopedAdmin):
 
     list_display = ["created_at", "user", "shown_subject", "read_at", "emailed_at"]
     list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False  # written by the services and jobs that tell someone something
 
     def region_q(self, region) -> Q:
         return Q(user__insured__region=region) | Q(user__agency_staff__agency__region=region)

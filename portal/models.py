@@ -130,7 +130,10 @@ class InsuredPerson(models.Model):
 
 class AgencyStaff(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_staff"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agency_staff",
+        verbose_name=_("account"),
     )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="staff", verbose_name=_("agency")
@@ -202,9 +205,9 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -189,7 +189,12 @@ class Settlement(models.Model):
         Hospital, on_delete=models.PROTECT, related_name="settlements", verbose_name=_("hospital")
     )
     api_key = models.ForeignKey(
-        ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ApiKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
     )
     person = models.ForeignKey(
         InsuredPerson,
@@ -200,7 +205,7 @@ class Settlement(models.Model):
     insured_region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("insured in")
     )
-    idempotency_key = models.CharField(max_length=128, blank=True)
+    idempotency_key = models.CharField(_("Idempotency-Key"), max_length=128, blank=True)
     request_hash = models.CharField(max_length=64)
     category = models.CharField(_("category"), max_length=20, choices=SettledCategory.choices)
     policy_year = models.PositiveSmallIntegerField(_("policy year"))
@@ -214,8 +219,12 @@ class Settlement(models.Model):
     flags = models.JSONField(_("flags"), default=list)
     items = models.JSONField(_("items"), default=list)
     # What the person had already used this year when settled, so a re-check reproduces it.
-    ytd_fund_paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    ytd_deductible_paid = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    ytd_fund_paid = models.DecimalField(
+        _("fund paid earlier in the year"), max_digits=12, decimal_places=2, default=0
+    )
+    ytd_deductible_paid = models.DecimalField(
+        _("deductible paid earlier in the year"), max_digits=10, decimal_places=2, default=0
+    )
     adjustment = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     # Set by the agency's review of a held settlement (the engine's amount stays beside it).

@@ -52,3 +52,28 @@ def test_agency_staff_reach_fewer_add_pages_than_a_superuser(world):
     assert agency < superuser
     for reference in ("region", "province", "agency", "agencystaff", "workingdaycorrection"):
         assert not any(f"/{reference}/add/" in url for url in agency), reference
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_agency_staffs_admin_pages_speak_their_language_and_label_their_fields(world, lang):
+    """Reviewers work in the admin all day: every page of the portal's own apps they reach (the
+    index, each list, a change page, each add page, the clerk invitation) is checked as the
+    public pages are (tests/portal/test_page_language.py). The job schedules' pages are
+    django-celery-beat's own, with its partial catalogue, and are left out."""
+    from tests.portal.test_page_language import Page, _in_language, _report, check, database_texts
+
+    client = _in_language(matrix._client(world, matrix.X), lang)
+    urls = [u for u in _pages(world, matrix.X) if "/django_celery_beat/" not in u]
+    urls += [reverse("admin:index"), reverse("admin:hospitals_hospitalstaff_invite")]
+    data = database_texts()
+    findings: dict[str, dict[str, list[str]]] = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = Page(url, matrix.X, response.content.decode(), 200)
+        for kind, texts in check(page, lang, data).items():
+            for text in texts:
+                findings.setdefault(kind, {}).setdefault(text, []).append(url)
+    assert len(urls) > 30
+    report = [_report(f"{lang}: {kind}", found) for kind, found in sorted(findings.items())]
+    assert not findings, "\n".join(report)
