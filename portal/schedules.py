@@ -1,25 +1,55 @@
 """The periodic jobs, stored in django-celery-beat so agency administrators can edit them."""
 
+# Names are data, shown as they are in either language of the admin: Chinese, then English.
 SCHEDULES = [
     # name, task, crontab (minute, hour[, day of month])
-    ("Filings: nightly expiry, revocation and reminders", "filings.tasks.nightly", ("5", "1")),
     (
-        "Notifications: deliver pending emails",
+        "备案：每日到期、撤销与提醒 / Filings: nightly expiry, revocation and reminders",
+        "filings.tasks.nightly",
+        ("5", "1"),
+    ),
+    (
+        "消息：发送待发邮件 / Notifications: deliver pending emails",
         "portal.tasks.deliver_pending_notifications",
         ("*/5", "*"),
     ),
     (
-        "Uploads: remove files nothing refers to",
+        "上传：清理无引用的文件 / Uploads: remove files nothing refers to",
         "filings.tasks.remove_abandoned_uploads",
         ("40", "3"),
     ),
     # Last month's clearing statements, once held settlements of the month end were reviewed.
     (
-        "Clearing: last month's statements between regions",
+        "清算：生成上月地区间清算单 / Clearing: last month's statements between regions",
         "settlement.tasks.generate_clearing_statements",
         ("30", "2", "5"),
     ),
 ]
+# The English-only names the schedules were first stored under (renamed by portal 0007).
+FORMER_NAMES = {
+    "Filings: nightly expiry, revocation and reminders": "filings.tasks.nightly",
+    "Notifications: deliver pending emails": "portal.tasks.deliver_pending_notifications",
+    "Uploads: remove files nothing refers to": "filings.tasks.remove_abandoned_uploads",
+    "Clearing: last month's statements between regions": (
+        "settlement.tasks.generate_clearing_statements"
+    ),
+}
+
+
+def rename_former(apps) -> None:
+    """Give schedules stored under a former name their current one, keeping their edits (time,
+    enabled, last run); a schedule already stored under both keeps the current one."""
+    Periodic = apps.get_model("django_celery_beat", "PeriodicTask")
+    current = {task: name for name, task, _cron in SCHEDULES}
+    for old, task in FORMER_NAMES.items():
+        row = Periodic.objects.filter(name=old).first()
+        if row is None:
+            continue
+        if Periodic.objects.filter(name=current[task]).exists():
+            row.delete()
+        else:
+            row.name = current[task]
+            row.save(update_fields=["name"])
 
 
 def ensure(apps=None) -> None:
