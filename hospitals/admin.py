@@ -42,8 +42,8 @@ class PurposeFilter(admin.SimpleListFilter):
     parameter_name = "purpose"
 
     def lookups(self, request, model_admin):
-        codes = model_admin.get_queryset(request).order_by().values_list("purpose", flat=True)
-        return [(code, purpose_label(code)) for code in sorted(set(codes.distinct()))]
+        codes = model_admin.get_queryset(request).values_list("purpose", flat=True)
+        return [(code, purpose_label(code)) for code in codes.order_by("purpose").distinct()]
 
     def queryset(self, request, queryset):
         return queryset.filter(purpose=self.value()) if self.value() else queryset

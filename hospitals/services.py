@@ -255,8 +255,8 @@ def clerk_invite(*, hospital: Hospital, email: str, actor, ip=None):
     from portal.roles import check_agency_region
 
     check_agency_region(actor, hospital.region_id)
-    email = get_user_model().objects.normalize_email(email.strip()).lower()
     users = get_user_model().objects
+    email = users.normalize_email(email.strip()).lower()
     with transaction.atomic():
         taken = (
             users.filter(email__iexact=email).exists()
