@@ -363,13 +363,15 @@ def chinese_runs(lines: list[str]) -> list[str]:
 CODE = re.compile(r"[a-z0-9_.@/:-]*")
 
 
-def database_texts() -> list[str]:
-    """Every text stored in the project's tables and the accounts' names and addresses (with
-    people's names also masked, as pages show them), longest first."""
+def database_texts(extra_apps: tuple[str, ...] = ()) -> list[str]:
+    """Every text stored in the project's tables (and in those of `extra_apps`) and the
+    accounts' names and addresses (with people's names also masked, as pages show them),
+    longest first."""
     from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
-    tables = [m for label in APPS for m in apps.get_app_config(label).get_models()]
+    labels = [*APPS, *extra_apps]
+    tables = [m for label in labels for m in apps.get_app_config(label).get_models()]
     texts: set[str] = set()
     for model in [*tables, get_user_model(), EmailAddress]:
         names = [
