@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from hospitals.models import Hospital
 from portal.audit import client_ip
 from portal.lib import idnumbers
 from portal.models import InsuredPerson
+from portal.roles import clerk_hospital
 
 
 class ReferralForm(forms.Form):
@@ -43,16 +43,9 @@ class ReferralForm(forms.Form):
         return idnumbers.normalize(self.cleaned_data["id_number"])
 
 
-def _hospital(request):
-    staff = getattr(request.user, "hospital_staff", None)
-    if staff is None:
-        raise Http404
-    return staff.hospital
-
-
 @login_required
 def referral_list(request):
-    hospital = _hospital(request)
+    hospital = clerk_hospital(request)
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -126,7 +119,7 @@ def referral_start_treatment(request, number: str):
     """The receiving hospital records the day treatment started under a referral (domain.md
     §2.2): the course's length runs from it. A refused day shows the list again, the day
     typed in its row."""
-    hospital = _hospital(request)
+    hospital = clerk_hospital(request)
     filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
     if request.method != "POST":
         return redirect("referrals")
@@ -160,7 +153,7 @@ def referral_start_treatment(request, number: str):
 
 @login_required
 def referral_detail(request, number: str):
-    hospital = _hospital(request)
+    hospital = clerk_hospital(request)
     filing = get_object_or_404(
         Filing.objects.select_related("person", "receiving_hospital"),
         number=number,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 CHOICES = {
     "status": "filings.models.Status",
     "claim_status": "settlement.models.ClaimStatus",
+    "settlement_status": "settlement.models.SettlementStatus",
 }
 # Parameters that are dates (ISO 8601), shown in the reader's date format.
 DATES = {"d", "u"}
@@ -86,6 +87,10 @@ NOTICES = {
     # Settlement.
     "claim_status": Notice(
         _("Your claim %(n)s: %(claim_status)s"), _("The status of your claim has changed.")
+    ),
+    "settlement_reviewed": Notice(
+        _("Settlement %(n)s reviewed: %(settlement_status)s"),
+        _("The agency reviewed a settlement this hospital submitted."),
     ),
     "clearing_issued": Notice(
         _("Clearing statement %(number)s issued"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 INSURED = "insured"
 AGENCY = "agency"
@@ -22,6 +23,15 @@ def role_of(user) -> str | None:
     if hasattr(user, "insured"):
         return INSURED
     return None
+
+
+def clerk_hospital(request):
+    """The hospital of the clerk making `request`. A hospital's pages do not exist for anyone
+    else (404)."""
+    staff = getattr(request.user, "hospital_staff", None)
+    if staff is None:
+        raise Http404
+    return staff.hospital
 
 
 def agency_region(user):

@@ -7,6 +7,7 @@ from hospitals.eligibility_api import EligibilityView
 from hospitals.eligibility_views import eligibility_check
 from hospitals.referral_views import referral_detail, referral_list, referral_start_treatment
 from portal import views
+from settlement import hospital_views
 
 api_v1 = [
     path("eligibility", EligibilityView.as_view(), name="api-eligibility"),
@@ -30,6 +31,13 @@ urlpatterns = [
         "hospitals/referrals/<str:number>/start/",
         referral_start_treatment,
         name="referral-start-treatment",
+    ),
+    # Before hospitals.urls, whose "<code>/" would take "settlements/".
+    path("hospitals/settlements/", hospital_views.settlement_list, name="hospital-settlements"),
+    path(
+        "hospitals/settlements/<str:number>/",
+        hospital_views.settlement_detail,
+        name="hospital-settlement",
     ),
     path("hospitals/", include("hospitals.urls")),
     path("verify/<str:token>/", verify_page, name="verify-page"),

@@ -7,7 +7,7 @@ from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions
 from portal.audit import client_ip
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
-from settlement.messages import flag_labels, message
+from settlement.messages import breakdown_rows, flag_labels, message
 from settlement.models import BenefitPolicy, CategoryPolicy, Claim, Settlement
 
 
@@ -55,16 +55,7 @@ class ReviewActions(ServiceActions):
 
 
 def _split_table(obj) -> str:
-    rows = [(_("Total"), obj.total)]
-    labels = {
-        "self_paid": _("Self-paid items"),
-        "first_self_pay": _("Class B first self-pay"),
-        "deductible": _("Deductible"),
-        "coinsurance": _("Person's share of the rest"),
-        "over_cap": _("Above the annual cap"),
-        "not_covered_medication": _("Discharge medication not covered"),
-    }
-    rows += [(labels.get(k, k), v) for k, v in (obj.breakdown or {}).items()]
+    rows = [(_("Total"), obj.total), *breakdown_rows(obj.breakdown)]
     return format_html(
         '<table class="split">{}</table>',
         format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),

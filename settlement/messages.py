@@ -31,6 +31,22 @@ FLAGS = {
 }
 
 
+# The parts of a settlement's person share (Settlement.breakdown, the API's "breakdown").
+BREAKDOWN = {
+    "self_paid": _("Self-paid items"),
+    "first_self_pay": _("Class B first self-pay"),
+    "deductible": _("Deductible"),
+    "coinsurance": _("Person's share of the rest"),
+    "over_cap": _("Above the annual cap"),
+    "not_covered_medication": _("Discharge medication not covered"),
+}
+
+
+def breakdown_rows(breakdown: dict | None) -> list[tuple[str, str]]:
+    """(label, amount) of each part of a person's share, in the engine's order."""
+    return [(str(BREAKDOWN.get(key, key)), value) for key, value in (breakdown or {}).items()]
+
+
 def message(error: RuleError) -> str:
     template = MESSAGES.get(error.code)
     if template is None:

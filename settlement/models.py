@@ -239,6 +239,8 @@ class Settlement(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
+        # A hospital's own list, newest first (settlement/hospital_views.py).
+        indexes = [models.Index(fields=["hospital", "-created_at"], name="settlement_hospital_new")]
         constraints = [
             models.UniqueConstraint(
                 fields=["hospital", "idempotency_key"],
@@ -253,6 +255,9 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+SettlementStatus = Settlement.Status  # by a dotted path of its own (portal.notices.CHOICES)
 
 
 class ClaimStatus(models.TextChoices):

@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import find_person, hospital_view
-from hospitals.models import Hospital
+from hospitals.models import Hospital, HospitalStaff
 from portal import audit
 from portal.models import InsuredPerson
 from portal.notices import params_of
@@ -916,7 +917,20 @@ def _settlement_transition(
             reason=reason,
             ip=ip,
         )
+        _tell_the_hospital(settlement, reason)
     return settlement
+
+
+def _tell_the_hospital(settlement: Settlement, reason: str) -> None:
+    """The clerks of the hospital that submitted a held settlement learn the agency's decision
+    and its reason (the settlement's page on their desk)."""
+    clerks = HospitalStaff.objects.filter(hospital_id=settlement.hospital_id, user__is_active=True)
+    url = reverse("hospital-settlement", args=[settlement.number])
+    params = {"n": settlement.number, "settlement_status": settlement.status}
+    if reason.strip():
+        params["text"] = reason
+    for clerk in clerks.select_related("user"):
+        notify(user=clerk.user, notice="settlement_reviewed", params=params, url=url)
 
 
 def settlement_approve(

@@ -96,6 +96,8 @@ TABLE: dict[str, Rule] = {
     # The receiving hospital records the start of treatment (an empty form: the list again,
     # with the error).
     "referral-start-treatment": Obj("h1", "h2", only={H1, H2}, personal=True, method="post"),
+    "hospital-settlements": R(HOSPITAL_STAFF),
+    "hospital-settlement": Obj("h1", "h2", only={H1, H2}, personal=True),
     "hospitals:directory": R(EVERYONE),
     "hospitals:home": R(HOSPITAL_STAFF),
     "hospitals:detail": R(EVERYONE),
@@ -308,6 +310,8 @@ def world(demo, settings, monkeypatch):
             "k2": {"number": settlement(h2, ("232701195603120223", "王秀兰")).number},
         },
     }
+    objects["hospital-settlement"] = {"h1": objects["api-settlement"]["k1"]}
+    objects["hospital-settlement"]["h2"] = objects["api-settlement"]["k2"]
     objects["filings:material-preview"] = objects["filings:material"]
     objects["settlement:statement-pdf"] = objects["settlement:statement-csv"]
     token = documents.make_token("certificate", filing_a.number)

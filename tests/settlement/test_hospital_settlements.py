@@ -1,0 +1,154 @@
+"""A hospital's direct settlements on its clerks' desk (/hospitals/settlements/): only its own,
+by state and number, 25 a page; the agency's decision on a held one, with the reviewer's
+reason, reaches the hospital's clerks as a message and on the settlement's page."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from hospitals.models import Hospital
+from portal.models import Notification
+from settlement import services
+from settlement.hospital_views import PER_PAGE
+
+pytestmark = pytest.mark.django_db
+H1, H2 = "H23010300001", "H46020000002"  # the clerks hosp_h23010300001 and hosp_h46020000002
+ITEMS = [{"code": "X1", "name": "住院费", "class": "A", "amount": "5000.00"}]
+
+
+ZHANG = ("232721197811200177", "张伟")  # referred to H1: settled there
+CHEN = ("210103198512010131", "陈明")  # no filing: an emergency of his is held for review
+
+
+def _settle(code: str, who=ZHANG, **visit):
+    today = datetime.date.today()
+    return services.settle(
+        hospital_id=Hospital.objects.get(code=code).pk,
+        api_key_id=None,
+        payload={
+            "id_number": who[0],
+            "name": who[1],
+            "visit": {
+                "care_type": "inpatient",
+                "admitted_on": today - datetime.timedelta(days=3),
+                "discharged_on": today,
+                **visit,
+            },
+            "items": ITEMS,
+        },
+    ).settlement
+
+
+def _clerk(client, demo, code: str = H1, lang: str = "zh-hans"):
+    client.force_login(demo[f"hosp_{code.lower()}"])
+    client.cookies["django_language"] = lang
+    return client
+
+
+def _numbers(response) -> list[str]:
+    return [s.number for s in response.context["page"].object_list]
+
+
+def test_a_clerk_sees_only_their_hospitals_settlements_newest_first(client, demo):
+    mine = [_settle(H1), _settle(H1, who=CHEN, emergency=True)]
+    theirs = _settle(H2, who=("232701195603120223", "王秀兰"))
+    response = _clerk(client, demo).get(reverse("hospital-settlements"))
+    assert response.status_code == 200
+    assert _numbers(response) == [mine[1].number, mine[0].number]
+    html = response.content.decode()
+    assert theirs.number not in html
+    assert "陈*" in html and CHEN[0] not in html  # masked, as at the desk
+    other = client.get(reverse("hospital-settlement", args=[theirs.number]))
+    assert other.status_code == 404
+
+
+def test_the_list_is_filtered_by_state_and_found_by_number(client, demo):
+    settled = _settle(H1)
+    held = _settle(H1, who=CHEN, emergency=True)
+    assert (settled.status, held.status) == ("settled", "held_for_review")
+    clerk = _clerk(client, demo)
+    url = reverse("hospital-settlements")
+    response = clerk.get(url, {"status": "held_for_review"})
+    assert _numbers(response) == [held.number]
+    tabs = {value: count for value, _label, count in response.context["tabs"]}
+    assert tabs[""] == 2 and tabs["held_for_review"] == 1 and tabs["settled"] == 1
+    assert tabs["returned"] == 0
+    assert _numbers(clerk.get(url, {"q": settled.number.lower()})) == [settled.number]
+    assert _numbers(clerk.get(url, {"q": settled.number[:-1]})) != []
+    assert _numbers(clerk.get(url, {"status": "nonsense"})) == [held.number, settled.number]
+    nothing = clerk.get(url, {"q": "JS-NO-SUCH"})
+    assert _numbers(nothing) == [] and "没有符合条件的结算" in nothing.content.decode()
+
+
+def test_the_list_shows_25_a_page_and_an_empty_state(client, demo):
+    clerk = _clerk(client, demo)
+    url = reverse("hospital-settlements")
+    assert "暂无直接结算" in clerk.get(url).content.decode()
+    made = [_settle(H1) for _ in range(PER_PAGE + 3)]
+    first, second = clerk.get(url), clerk.get(url, {"page": 2})
+    assert len(_numbers(first)) == PER_PAGE and len(_numbers(second)) == 3
+    assert set(_numbers(first)) | set(_numbers(second)) == {s.number for s in made}
+    assert "?page=2" in first.content.decode()
+
+
+@pytest.mark.parametrize("decision", ["return", "reject", "approve_adjusted"])
+def test_the_agencys_decision_on_a_held_settlement_reaches_the_hospitals_clerks(
+    client, demo, decision
+):
+    held = _settle(H1, who=CHEN, emergency=True)
+    agency = get_user_model().objects.get(username="agency_shenyang")  # 陈明 is insured there
+    reason = "请补充急诊抢救证明"
+    if decision == "return":
+        services.settlement_return(settlement=held, actor=agency, reason=reason)
+        label = "已退回医疗机构"
+    elif decision == "reject":
+        services.settlement_reject(settlement=held, actor=agency, reason=reason)
+        label = "审核未通过"
+    else:
+        amount = held.fund_pay - D("100.00")
+        services.settlement_approve(settlement=held, actor=agency, fund_pay=amount, reason=reason)
+        label = "已结算"
+    url = reverse("hospital-settlement", args=[held.number])
+    note = Notification.objects.get(user=demo["hosp_h23010300001"], notice="settlement_reviewed")
+    assert note.url == url
+    subject, body = note.text("zh-hans")
+    assert held.number in subject and label in subject and body == reason
+    # The other hospital's clerks and the person hear nothing of it.
+    assert not Notification.objects.filter(
+        notice="settlement_reviewed", user=demo["hosp_h46020000002"]
+    ).exists()
+    page = _clerk(client, demo).get(url).content.decode()
+    assert reason in page and "审核意见" in page
+    if decision == "approve_adjusted":
+        assert str(held.fund_pay) in page  # the engine's amount, beside the approved one
+        assert "审核通过（调整金额）" in page
+    held.refresh_from_db()
+    listing = client.get(reverse("hospital-settlements"), {"status": held.status})
+    assert _numbers(listing) == [held.number]
+
+
+def test_a_clerk_reads_the_settlement_and_its_decision_in_english(client, demo):
+    held = _settle(H1, who=CHEN, emergency=True)
+    agency = get_user_model().objects.get(username="agency_shenyang")
+    services.settlement_return(settlement=held, actor=agency, reason="missing emergency record")
+    page = _clerk(client, demo, lang="en").get(reverse("hospital-settlement", args=[held.number]))
+    html = page.content.decode()
+    assert "Returned to the hospital" in html and "missing emergency record" in html
+    assert "Emergency without a filing" in html  # why it was held
+    note = Notification.objects.get(user=demo["hosp_h23010300001"], notice="settlement_reviewed")
+    assert note.text("en")[0] == f"Settlement {held.number} reviewed: Returned to the hospital"
+
+
+def test_only_hospital_clerks_have_a_settlements_page(client, demo):
+    held = _settle(H1)
+    for username in ["wangxiulan", "agency_shenyang"]:
+        client.force_login(demo[username])
+        assert client.get(reverse("hospital-settlements")).status_code == 404
+        assert client.get(reverse("hospital-settlement", args=[held.number])).status_code == 404
+    client.logout()
+    assert client.get(reverse("hospital-settlements")).status_code == 302  # to sign in
