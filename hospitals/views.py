@@ -59,11 +59,15 @@ def staff_home(request):
     if staff is None:
         raise Http404
     hospital = Hospital.objects.select_related("region", "province").get(pk=staff.hospital_id)
+    from settlement.models import Settlement  # settlement's models build on this app's
+
+    returned = Settlement.objects.filter(hospital=hospital, status=Settlement.Status.RETURNED)
     return render(
         request,
         "hospitals/home.html",
         {
             "hospital": hospital,
             "keys": hospital.api_keys.all(),
+            "returned": returned.count(),
         },
     )

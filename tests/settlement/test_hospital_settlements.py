@@ -152,3 +152,15 @@ def test_only_hospital_clerks_have_a_settlements_page(client, demo):
         assert client.get(reverse("hospital-settlement", args=[held.number])).status_code == 404
     client.logout()
     assert client.get(reverse("hospital-settlements")).status_code == 302  # to sign in
+
+
+def test_the_desk_points_to_the_settlements_returned_to_the_hospital(client, demo):
+    clerk = _clerk(client, demo)
+    desk = clerk.get(reverse("hospitals:home")).content.decode()
+    assert f'href="{reverse("hospital-settlements")}"' in desk and "已退回" not in desk
+    held = _settle(H1, who=CHEN, emergency=True)
+    agency = get_user_model().objects.get(username="agency_shenyang")
+    services.settlement_return(settlement=held, actor=agency, reason="请补充急诊抢救证明")
+    desk = clerk.get(reverse("hospitals:home")).content.decode()
+    assert "1 笔已退回" in desk
+    assert f'href="{reverse("hospital-settlements")}?status=returned"' in desk
