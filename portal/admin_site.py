@@ -23,6 +23,16 @@ class PortalAdminSite(admin.AdminSite):
     site_title = gettext_lazy("Agency administration")
     index_title = gettext_lazy("Review and configuration")
 
+    # The index and the sidebar in the order of the reviewers' work: the queues first, the
+    # directory and the platform next, the job schedules (superusers edit them) last; any other
+    # app after these, alphabetically as Django sorts them.
+    APP_ORDER = ["filings", "settlement", "hospitals", "portal", "django_celery_beat"]
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        rank = {label: i for i, label in enumerate(self.APP_ORDER)}
+        return sorted(apps, key=lambda app: rank.get(app["app_label"], len(rank)))
+
     def has_permission(self, request) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and has_totp(user))

@@ -80,3 +80,18 @@ def test_agency_staffs_admin_pages_speak_their_language_and_label_their_fields(w
     assert len(urls) > 30
     report = [_report(f"{lang}: {kind}", found) for kind, found in sorted(findings.items())]
     assert not findings, "\n".join(report)
+
+
+@pytest.mark.parametrize("actor", [matrix.SU, matrix.X])
+def test_the_admin_lists_the_review_queues_first_and_the_job_schedules_last(world, actor):
+    """Reviewers open the admin for their queues: filings, then claims and settlements; Django
+    would sort the apps by name and put the job schedules ("周期任务") on top."""
+    import re
+
+    client = matrix._client(world, actor)
+    html = client.get(reverse("admin:index")).content.decode()
+    order = re.findall(r'<div class="app-([\w-]+) module', html)
+    assert order[:4] == ["filings", "settlement", "hospitals", "portal"], order
+    assert order.index("django_celery_beat") > order.index("portal"), order
+    sidebar = client.get(reverse("admin:filings_filing_changelist")).content.decode()
+    assert re.findall(r'<div class="app-([\w-]+) module', sidebar) == order
