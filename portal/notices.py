@@ -92,6 +92,10 @@ NOTICES = {
         _("Settlement %(n)s reviewed: %(settlement_status)s"),
         _("The agency reviewed a settlement this hospital submitted."),
     ),
+    "settlement_reviewed_person": Notice(
+        _("Your bill %(n)s at %(h)s: %(settlement_status)s"),
+        _("The agency reviewed the direct settlement of your stay."),
+    ),
     "clearing_issued": Notice(
         _("Clearing statement %(number)s issued"),
         _("%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan."),

@@ -895,7 +895,7 @@ def _settlement_transition(
     with transaction.atomic():
         settlement = (
             Settlement.objects.select_for_update(of=("self",))
-            .select_related("insured_region")
+            .select_related("insured_region", "hospital")
             .get(pk=settlement_id)
         )
         check_agency_region(actor, settlement.insured_region_id)
@@ -917,20 +917,28 @@ def _settlement_transition(
             reason=reason,
             ip=ip,
         )
-        _tell_the_hospital(settlement, reason)
+        _tell_of_the_review(settlement, reason)
     return settlement
 
 
-def _tell_the_hospital(settlement: Settlement, reason: str) -> None:
-    """The clerks of the hospital that submitted a held settlement learn the agency's decision
-    and its reason (the settlement's page on their desk)."""
-    clerks = HospitalStaff.objects.filter(hospital_id=settlement.hospital_id, user__is_active=True)
-    url = reverse("hospital-settlement", args=[settlement.number])
+def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
+    """The agency's decision on a held settlement, with its reason, to the clerks of the
+    hospital that submitted it (the settlement's page on their desk) and to the person (their
+    settlements' page), each in their own language."""
     params = {"n": settlement.number, "settlement_status": settlement.status}
     if reason.strip():
         params["text"] = reason
+    clerks = HospitalStaff.objects.filter(hospital_id=settlement.hospital_id, user__is_active=True)
+    url = reverse("hospital-settlement", args=[settlement.number])
     for clerk in clerks.select_related("user"):
         notify(user=clerk.user, notice="settlement_reviewed", params=params, url=url)
+    person = InsuredPerson.objects.select_related("user").get(pk=settlement.person_id)
+    notify(
+        user=person.user,
+        notice="settlement_reviewed_person",
+        params={**params, "h": settlement.hospital.name},
+        url=reverse("settlement:settlements"),
+    )
 
 
 def settlement_approve(

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from settlement import claim_views, clearing_views, stats_views, views
+from settlement import claim_views, clearing_views, person_views, stats_views, views
 
 app_name = "settlement"
 urlpatterns = [
     path("estimate/", views.estimate, name="estimate"),
+    path("mine/", person_views.settlement_list, name="settlements"),
     path("claims/", claim_views.claim_list, name="claims"),
     path("claims/new/", claim_views.claim_new, name="claim-new"),
     path("claims/<str:number>/", claim_views.claim_detail, name="claim-detail"),

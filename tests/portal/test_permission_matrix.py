@@ -110,6 +110,7 @@ TABLE: dict[str, Rule] = {
     "filings:detail": Obj("a", "b", only={A, B}, personal=True),
     "filings:edit": Obj("a", "b", only={A, B}, personal=True, success=(200, 302)),
     "settlement:estimate": R(INSURED),
+    "settlement:settlements": R(INSURED),
     "settlement:claims": R(INSURED),
     "settlement:claim-new": R(INSURED),
     "settlement:claim-detail": Obj("a", "b", only={A, B}, personal=True),

@@ -1,0 +1,47 @@
+"""An insured person's direct settlements: what each stay cost, what the fund paid, what the
+agency decided on one it held, and how much of this year's annual cap is used."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from settlement.models import AnnualAccumulation, BenefitPolicy, Settlement
+
+PER_PAGE = 20
+
+
+@login_required
+def settlement_list(request):
+    person = getattr(request.user, "insured", None)
+    if person is None:
+        raise Http404
+    year = timezone.localdate().year
+    ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
+    fund_paid = ytd.fund_paid if ytd else None
+    # The cap is set per hospital level; one figure is shown only when every level shares it.
+    caps = set(
+        BenefitPolicy.objects.filter(
+            region_id=person.region_id, scheme=person.scheme, year=year
+        ).values_list("annual_cap", flat=True)
+    )
+    cap = caps.pop() if len(caps) == 1 else None
+    settlements = (
+        Settlement.objects.filter(person=person)
+        .select_related("hospital")
+        .order_by("-discharged_on", "-created_at", "-id")
+    )
+    return render(
+        request,
+        "settlement/my_settlements.html",
+        {
+            "year": year,
+            "ytd": ytd,
+            "cap": cap,
+            "left": max(cap - (fund_paid or 0), 0) if cap is not None else None,
+            "page": Paginator(settlements, PER_PAGE).get_page(request.GET.get("page")),
+        },
+    )
