@@ -14,3 +14,19 @@ def query_with(context, **changes) -> str:
         else:
             params[key] = value
     return params.urlencode()
+
+
+# The colour of a claim's or settlement's state, alike on every page that shows one.
+STATE_BADGES = {
+    "approved": "bg-success",
+    "paid": "bg-success",
+    "settled": "bg-success",
+    "returned": "bg-warning text-dark",
+    "rejected": "bg-danger",
+}
+
+
+@register.filter
+def state_badge(status: str) -> str:
+    """Bootstrap classes of a claim's or settlement's state badge (waiting states: info)."""
+    return STATE_BADGES.get(status, "bg-info text-dark")

@@ -81,3 +81,20 @@ def test_only_insured_persons_have_this_page(client, demo):
     for username in ["hosp_h23010300001", "agency_shenyang"]:
         client.force_login(demo[username])
         assert client.get(URL).status_code == 404
+
+
+def test_a_state_has_one_colour_on_every_page(client, demo):
+    """Decided and paid are green, returned amber, rejected red, waiting blue: the claims' and
+    the settlements' pages share portal_tags.state_badge."""
+    from portal.templatetags.portal_tags import state_badge
+    from settlement.models import ClaimStatus, Settlement
+
+    colours = {value: state_badge(value) for value in [*Settlement.Status, *ClaimStatus]}
+    assert colours["settled"] == colours["approved"] == colours["paid"] == "bg-success"
+    assert colours["returned"] == "bg-warning text-dark" and colours["rejected"] == "bg-danger"
+    assert colours["held_for_review"] == colours["submitted"] == "bg-info text-dark"
+    held = _settle(H1, who=CHEN, emergency=True)
+    agency = get_user_model().objects.get(username="agency_shenyang")
+    services.settlement_return(settlement=held, actor=agency, reason="请补充")
+    html = _as(client, demo, "chenming").get(URL).content.decode()
+    assert '<span class="badge bg-warning text-dark">' in html
