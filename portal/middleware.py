@@ -168,6 +168,8 @@ def sensitive_action(request: HttpRequest) -> str | None:
             return "approve"
     if "settlement" in match.namespaces and request.path.endswith((".csv", ".pdf")):
         return "export"  # the dashboard's CSV, clearing statements as CSV and PDF
+    if name == "hospital-settlements-csv":
+        return "export"  # a hospital's settlements, every page of the list
     return None
 
 

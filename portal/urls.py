@@ -35,6 +35,9 @@ urlpatterns = [
     # Before hospitals.urls, whose "<code>/" would take "settlements/".
     path("hospitals/settlements/", hospital_views.settlement_list, name="hospital-settlements"),
     path(
+        "hospitals/settlements.csv", hospital_views.settlement_csv, name="hospital-settlements-csv"
+    ),
+    path(
         "hospitals/settlements/<str:number>/",
         hospital_views.settlement_detail,
         name="hospital-settlement",

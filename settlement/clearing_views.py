@@ -35,7 +35,7 @@ def _successor(statement: ClearingStatement) -> ClearingStatement | None:
         return None
 
 
-class _Echo:
+class Echo:
     def write(self, value: str) -> str:
         return value
 
@@ -81,7 +81,7 @@ def _csv_rows(statement: ClearingStatement):
 
 def statement_csv(request, number: str):
     statement = _visible_statement(request, number)
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def content():
         # The byte order mark makes Excel read the file as UTF-8 (Chinese names intact).

@@ -1,16 +1,23 @@
 """A hospital's direct settlements, on its clerks' desk: what the hospital submitted, which
-ones the agency holds or returned, and the reviewer's decision and reason."""
+ones the agency holds or returned, and the reviewer's decision and reason; as CSV for the
+hospital's accounts."""
 
 from __future__ import annotations
+
+import csv
+import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.models import AuditEvent
 from portal.roles import clerk_hospital
+from settlement.clearing_views import BOM, Echo
 from settlement.messages import breakdown_rows, flag_labels
 from settlement.models import Settlement
 
@@ -23,27 +30,49 @@ ACTIONS = {
 }
 
 
-@login_required
-def settlement_list(request):
-    """Newest first, by state (the agency's queue of held ones, the returned ones to answer)
-    and by settlement number; 25 a page."""
-    hospital = clerk_hospital(request)
-    settlements = Settlement.objects.filter(hospital=hospital)
-    counts = dict(
-        settlements.order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+def _month(text: str) -> datetime.date | None:
+    """The first day of a month typed as YYYY-MM (an <input type="month">), or None."""
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def _filtered(request, hospital):
+    """The hospital's settlements under the list's filters, and the filters as understood:
+    state, settlement number (a prefix), month of discharge."""
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
         status = ""
     number = request.GET.get("q", "").strip().upper()
-    shown = settlements.select_related("person").order_by("-created_at", "-id")
+    month_text = request.GET.get("month", "").strip()
+    month = _month(month_text)
+    shown = Settlement.objects.filter(hospital=hospital)
     if status:
         shown = shown.filter(status=status)
     if number:
         shown = shown.filter(number__startswith=number)
+    if month:
+        shown = shown.filter(discharged_on__year=month.year, discharged_on__month=month.month)
+    filters = {
+        "status": status,
+        "q": number,
+        "month": month_text if month else "",
+        "month_error": bool(month_text) and month is None,
+    }
+    return shown.select_related("person").order_by("-created_at", "-id"), filters
+
+
+@login_required
+def settlement_list(request):
+    """Newest first, by state (the agency's queue of held ones, the returned ones to answer),
+    settlement number and month of discharge; 25 a page."""
+    hospital = clerk_hospital(request)
+    shown, filters = _filtered(request, hospital)
+    by_status = (
+        Settlement.objects.filter(hospital=hospital).values("status").annotate(n=Count("id"))
+    )
+    counts = {row["status"]: row["n"] for row in by_status.order_by()}
     tabs = [("", gettext_lazy("All"), sum(counts.values()))]
     tabs += [(value, label, counts.get(value, 0)) for value, label in Settlement.Status.choices]
     return render(
@@ -53,10 +82,58 @@ def settlement_list(request):
             "hospital": hospital,
             "page": Paginator(shown, PER_PAGE).get_page(request.GET.get("page")),
             "tabs": tabs,
-            "status": status,
-            "q": number,
+            **filters,
         },
     )
+
+
+@login_required
+def settlement_csv(request):
+    """The list's settlements under the same filters, every page, as CSV (UTF-8 with a byte
+    order mark, so a spreadsheet reads the Chinese): the patient masked, as on the page."""
+    hospital = clerk_hospital(request)
+    shown, filters = _filtered(request, hospital)
+    writer = csv.writer(Echo())
+    header = [
+        _("Settlement number"),
+        _("Admitted on"),
+        _("Discharged on"),
+        _("Care type"),
+        _("Patient"),
+        _("ID number"),
+        _("Category"),
+        _("Total"),
+        _("Fund pays"),
+        _("Person pays"),
+        _("Status"),
+        _("Reviewer's reason"),
+    ]
+
+    def content():
+        yield BOM
+        yield writer.writerow(header)
+        for s in shown.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    s.number,
+                    s.admitted_on.isoformat(),
+                    s.discharged_on.isoformat(),
+                    s.get_care_type_display(),
+                    s.person.masked_name,
+                    s.person.masked_id,
+                    s.get_category_display(),
+                    s.total,
+                    s.fund_pay,
+                    s.person_pay,
+                    s.get_status_display(),
+                    s.review_reason,
+                ]
+            )
+
+    name = "-".join(p for p in [hospital.code, "settlements", filters["month"]] if p)
+    response = StreamingHttpResponse(content(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
 
 
 @login_required

@@ -97,6 +97,7 @@ TABLE: dict[str, Rule] = {
     # with the error).
     "referral-start-treatment": Obj("h1", "h2", only={H1, H2}, personal=True, method="post"),
     "hospital-settlements": R(HOSPITAL_STAFF),
+    "hospital-settlements-csv": R(HOSPITAL_STAFF, success=EXPORT),
     "hospital-settlement": Obj("h1", "h2", only={H1, H2}, personal=True),
     "hospitals:directory": R(EVERYONE),
     "hospitals:home": R(HOSPITAL_STAFF),

@@ -164,3 +164,44 @@ def test_the_desk_points_to_the_settlements_returned_to_the_hospital(client, dem
     desk = clerk.get(reverse("hospitals:home")).content.decode()
     assert "1 笔已退回" in desk
     assert f'href="{reverse("hospital-settlements")}?status=returned"' in desk
+
+
+def test_the_list_is_found_by_month_of_discharge_and_a_bad_month_is_said(client, demo):
+    made = _settle(H1)
+    clerk = _clerk(client, demo)
+    url = reverse("hospital-settlements")
+    this_month = made.discharged_on.strftime("%Y-%m")
+    assert _numbers(clerk.get(url, {"month": this_month})) == [made.number]
+    assert _numbers(clerk.get(url, {"month": "2001-01"})) == []
+    bad = clerk.get(url, {"month": "2026-13"})
+    assert _numbers(bad) == [made.number]  # ignored, and said so
+    assert "请按 YYYY-MM 输入月份" in bad.content.decode()
+
+
+def test_the_list_downloads_as_csv_under_its_filters_with_the_patient_masked(client, demo):
+    import csv
+    import io
+
+    from tests.settlement.test_stats import sign_in
+
+    settled = _settle(H1)
+    held = _settle(H1, who=CHEN, emergency=True)
+    _settle(H2, who=("232701195603120223", "王秀兰"))
+    url = reverse("hospital-settlements-csv")
+    client.force_login(demo["hosp_h23010300001"])  # no recent sign-in: asked to confirm first
+    assert "reauthenticate" in client.get(url)["Location"]
+    sign_in(client, demo["hosp_h23010300001"])
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(url, {"status": "held_for_review"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "结算编号" and len(rows) == 2
+    assert rows[1][0] == held.number and rows[1][4] == "陈*" and CHEN[0] not in text
+    assert rows[1][7:10] == [str(held.total), str(held.fund_pay), str(held.person_pay)]
+    everything = b"".join(client.get(url).streaming_content).decode("utf-8")
+    numbers = {row[0] for row in csv.reader(io.StringIO(everything.lstrip("\ufeff")))}
+    assert numbers == {"结算编号", settled.number, held.number}  # not the other hospital's
+    page = client.get(reverse("hospital-settlements"), {"status": "held_for_review"})
+    assert f'href="{url}?status=held_for_review"' in page.content.decode()
