@@ -28,6 +28,9 @@ CHOICES = {
 }
 # Parameters that are dates (ISO 8601), shown in the reader's date format.
 DATES = {"d", "u"}
+# Parameters that are a record's code, shown by its name in the reader's language (its
+# `display_name`): parameter -> (the model's dotted path, the code's field).
+RECORDS = {"hospital": ("hospitals.models.Hospital", "code")}
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ NOTICES = {
         _("The agency reviewed a settlement this hospital submitted."),
     ),
     "settlement_reviewed_person": Notice(
-        _("Your bill %(n)s at %(h)s: %(settlement_status)s"),
+        _("Your bill %(n)s at %(hospital)s: %(settlement_status)s"),
         _("The agency reviewed the direct settlement of your stay."),
     ),
     "clearing_issued": Notice(
@@ -119,6 +122,12 @@ def _shown(name: str, value):
         return "-"
     if name in DATES:
         return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    if name in RECORDS:
+        path, field = RECORDS[name]
+        module, _dot, cls = path.rpartition(".")
+        model = getattr(importlib.import_module(module), cls)
+        record = model.objects.filter(**{field: value}).first()
+        return record.display_name if record is not None else value
     if name in CHOICES:
         module, _dot, cls = CHOICES[name].rpartition(".")
         try:

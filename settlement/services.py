@@ -936,7 +936,7 @@ def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
     notify(
         user=person.user,
         notice="settlement_reviewed_person",
-        params={**params, "h": settlement.hospital.name},
+        params={**params, "hospital": settlement.hospital.code},
         url=reverse("settlement:settlements"),
     )
 

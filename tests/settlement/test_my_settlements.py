@@ -72,7 +72,10 @@ def test_the_agencys_decision_on_a_held_settlement_is_told_to_the_person(client,
     subject, body = note.text("zh-hans")
     assert held.number in subject and held.hospital.name in subject and "审核未通过" in subject
     assert body == "非急诊抢救，不予支付"
-    assert note.text("en")[0].startswith(f"Your bill {held.number} at ")
+    # The hospital by its name in the reader's language (stored as its code).
+    assert note.params["hospital"] == held.hospital.code
+    english = note.text("en")[0]
+    assert english.startswith(f"Your bill {held.number} at {held.hospital.name_en}: ")
     html = _as(client, demo, "chenming").get(URL).content.decode()
     assert "非急诊抢救，不予支付" in html and "基金不支付这笔费用" in html
 
