@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from hospitals.models import CareType, Hospital, Kind, Level, Ownership
 from hospitals.selectors import SORTS, directory, suspension_history
 from portal.models import Province, Region
+from settlement.models import Settlement
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -59,8 +60,6 @@ def staff_home(request):
     if staff is None:
         raise Http404
     hospital = Hospital.objects.select_related("region", "province").get(pk=staff.hospital_id)
-    from settlement.models import Settlement  # settlement's models build on this app's
-
     returned = Settlement.objects.filter(hospital=hospital, status=Settlement.Status.RETURNED)
     return render(
         request,

@@ -427,25 +427,29 @@ def schedule_in_words(crontab: CrontabSchedule | None) -> str:
     return f"{words} ({crontab.timezone})"
 
 
-class PeriodicTaskInline(BeatPeriodicTaskInline):
-    """The jobs that use a schedule (django-celery-beat's inline, whose task column is labelled
-    in English only)."""
-
-    fields = readonly_fields = ("name", "task_name", "enabled", "last_run_at")
+class TaskName:
+    """A periodic task's dotted path under our label: django-celery-beat's model calls it
+    "Task Name" in English whatever the language."""
 
     @admin.display(description=_("Task name"))
     def task_name(self, obj):
         return obj.task
 
 
-class PeriodicTaskAdmin(SuperuserEdits, BeatPeriodicTaskAdmin):
+class PeriodicTaskInline(TaskName, BeatPeriodicTaskInline):
+    """The jobs that use a schedule."""
+
+    fields = readonly_fields = ("name", "task_name", "enabled", "last_run_at")
+
+
+class PeriodicTaskAdmin(TaskName, SuperuserEdits, BeatPeriodicTaskAdmin):
     """The job schedules run every region's jobs: agency staff look at them; only superusers
     edit, enable, disable or run them (django-celery-beat's actions ask for no permission).
 
-    Shown in the reader's language: the schedule in words, the task field's label and help
-    (django-celery-beat's are English only), django-celery-beat's own strings through our
-    catalogue. Its change form's script (a crontab's English description under the field) is
-    an inline script, which the portal's CSP does not run: the plain change form is used."""
+    Shown in the reader's language: the schedule in words, the task's label (TaskName),
+    django-celery-beat's own strings through our catalogue. Its change form's script (a
+    crontab's English description under the field) is an inline script, which the portal's CSP
+    does not run: the plain change form is used."""
 
     list_display = ["name", "enabled", "when", "start_time", "last_run_at", "one_off"]
     list_filter = ["enabled", "one_off", "start_time", "last_run_at"]  # not by dotted path
@@ -453,9 +457,6 @@ class PeriodicTaskAdmin(SuperuserEdits, BeatPeriodicTaskAdmin):
 
     def get_actions(self, request):
         return super().get_actions(request) if request.user.is_superuser else {}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("crontab", "interval")
 
     @admin.display(description=_("runs"))
     def when(self, obj):
@@ -468,23 +469,15 @@ class PeriodicTaskAdmin(SuperuserEdits, BeatPeriodicTaskAdmin):
         return schedule_in_words(obj.crontab)
 
     def get_fieldsets(self, request, obj=None):
-        """Read-only (agency staff), the task is shown under our label: django-celery-beat's
-        model calls it "Task Name" in English whatever the language."""
+        """Read-only (agency staff), the task is shown under our label (TaskName)."""
         fieldsets = super().get_fieldsets(request, obj)
         if self.has_change_permission(request, obj):
             return fieldsets
+        swap = {"task": "task_name"}
         return [
-            (title, {**options, "fields": [_readonly_task(f) for f in options["fields"]]})
+            (title, {**options, "fields": [swap.get(f, f) for f in options["fields"]]})
             for title, options in fieldsets
         ]
-
-    @admin.display(description=_("Task name"))
-    def task_name(self, obj):
-        return obj.task
-
-
-def _readonly_task(field: str) -> str:
-    return "task_name" if field == "task" else field
 
 
 class CrontabScheduleAdmin(SuperuserEdits, BeatCrontabScheduleAdmin):

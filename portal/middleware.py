@@ -149,8 +149,18 @@ SENSITIVE_ADMIN_ACTIONS = {
 }
 
 
-def sensitive_action(request: HttpRequest) -> str | None:
+def export(view):
+    """Marks a view that exports records (CSV, a statement's PDF): it asks for a recent
+    authentication (RecentAuthenticationMiddleware). Applied outermost, over login_required."""
+    view.sensitive_action = "export"
+    return view
+
+
+def sensitive_action(request: HttpRequest, view_func=None) -> str | None:
     """Which sensitive action ("reveal", "approve", "export") the request is, if any."""
+    marked = getattr(view_func, "sensitive_action", None)
+    if marked is not None:
+        return marked
     match = request.resolver_match
     if match is None:
         return None
@@ -166,10 +176,6 @@ def sensitive_action(request: HttpRequest) -> str | None:
             and request.POST.get("action") in SENSITIVE_ADMIN_ACTIONS
         ):
             return "approve"
-    if "settlement" in match.namespaces and request.path.endswith((".csv", ".pdf")):
-        return "export"  # the dashboard's CSV, clearing statements as CSV and PDF
-    if name == "hospital-settlements-csv":
-        return "export"  # a hospital's settlements, every page of the list
     return None
 
 
@@ -204,7 +210,7 @@ class RecentAuthenticationMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.user.is_authenticated:
             return None
-        action = sensitive_action(request)
+        action = sensitive_action(request, view_func)
         if action is None or recently_authenticated(request):
             return None
         methods = get_adapter().get_reauthentication_methods(request.user)

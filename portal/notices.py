@@ -12,12 +12,12 @@ place of the notice's default body.
 from __future__ import annotations
 
 import datetime
-import importlib
 from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 # Parameters shown by the label of their choice: parameter -> the choices' dotted path.
@@ -124,14 +124,11 @@ def _shown(name: str, value):
         return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
     if name in RECORDS:
         path, field = RECORDS[name]
-        module, _dot, cls = path.rpartition(".")
-        model = getattr(importlib.import_module(module), cls)
-        record = model.objects.filter(**{field: value}).first()
+        record = import_string(path).objects.filter(**{field: value}).first()
         return record.display_name if record is not None else value
     if name in CHOICES:
-        module, _dot, cls = CHOICES[name].rpartition(".")
         try:
-            return getattr(importlib.import_module(module), cls)(value).label
+            return import_string(CHOICES[name])(value).label
         except ValueError:
             return value
     return value

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from portal.middleware import export
 from settlement import clearing
 from settlement.models import ClearingLine, ClearingStatement
 
@@ -79,6 +80,7 @@ def _csv_rows(statement: ClearingStatement):
         yield [number, code, discharged_on.isoformat(), total, fund_pay, person_pay]
 
 
+@export
 def statement_csv(request, number: str):
     statement = _visible_statement(request, number)
     writer = csv.writer(Echo())
@@ -123,6 +125,7 @@ def render_pdf(statement: ClearingStatement, *, lang: str, link=lambda number: "
         return pdf.render_template("pdf/clearing_statement.html", context)
 
 
+@export
 def statement_pdf(request, number: str):
     statement = _visible_statement(request, number)
     lang = "en" if (get_language() or "").startswith("en") else "zh-hans"

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.middleware import export
 from portal.models import AuditEvent
 from portal.roles import clerk_hospital
 from settlement.clearing_views import BOM, Echo
@@ -87,6 +88,7 @@ def settlement_list(request):
     )
 
 
+@export
 @login_required
 def settlement_csv(request):
     """The list's settlements under the same filters, every page, as CSV (UTF-8 with a byte

@@ -3,6 +3,8 @@ agency decided on one it held, and how much of this year's annual cap is used.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -21,7 +23,7 @@ def settlement_list(request):
         raise Http404
     year = timezone.localdate().year
     ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
-    fund_paid = ytd.fund_paid if ytd else None
+    fund_paid = ytd.fund_paid if ytd else Decimal("0")
     # The cap is set per hospital level; one figure is shown only when every level shares it.
     caps = set(
         BenefitPolicy.objects.filter(
@@ -41,7 +43,7 @@ def settlement_list(request):
             "year": year,
             "ytd": ytd,
             "cap": cap,
-            "left": max(cap - (fund_paid or 0), 0) if cap is not None else None,
+            "left": max(cap - fund_paid, Decimal("0")) if cap is not None else None,
             "page": Paginator(settlements, PER_PAGE).get_page(request.GET.get("page")),
         },
     )

@@ -895,7 +895,7 @@ def _settlement_transition(
     with transaction.atomic():
         settlement = (
             Settlement.objects.select_for_update(of=("self",))
-            .select_related("insured_region", "hospital")
+            .select_related("insured_region", "hospital", "person__user")
             .get(pk=settlement_id)
         )
         check_agency_region(actor, settlement.insured_region_id)
@@ -932,9 +932,8 @@ def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
     url = reverse("hospital-settlement", args=[settlement.number])
     for clerk in clerks.select_related("user"):
         notify(user=clerk.user, notice="settlement_reviewed", params=params, url=url)
-    person = InsuredPerson.objects.select_related("user").get(pk=settlement.person_id)
     notify(
-        user=person.user,
+        user=settlement.person.user,
         notice="settlement_reviewed_person",
         params={**params, "hospital": settlement.hospital.code},
         url=reverse("settlement:settlements"),

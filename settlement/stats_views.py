@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 
+from portal.middleware import export
 from portal.models import Region
 from settlement import stats
 
@@ -60,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@export
 @login_required
 def dashboard_csv(request: HttpRequest, chart: str) -> HttpResponse:
     """One chart's numbers as CSV (UTF-8 with a BOM, so spreadsheet programs read Chinese)."""
