@@ -23,6 +23,9 @@ test: sysdeps-test install-dev compilemessages lint
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/djlint templates --lint
+	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
 
 sysdeps:
 	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh run

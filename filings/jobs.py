@@ -28,6 +28,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -186,7 +187,8 @@ def course_lengths() -> list[int]:
         treatment_started_on__isnull=False,
         course_days__isnull=False,
     )
-    return sorted(started.order_by().values_list("course_days", flat=True).distinct())
+    days = started.order_by().values_list("course_days", flat=True).distinct()
+    return sorted(d for d in days if d is not None)
 
 
 # One batch of one kind of change, in one statement and one transaction. `picked` reads up to
@@ -329,7 +331,7 @@ def _apply_orm(
                 if r["person__user_id"]
             ]
             if change.notify_agency:
-                staff = {}
+                staff: dict[int, list[int]] = {}
                 for s in AgencyStaff.objects.values("user_id", "agency__region_id"):
                     staff.setdefault(s["agency__region_id"], []).append(s["user_id"])
                 notes += [
@@ -472,7 +474,7 @@ def _batches(rows: QuerySet) -> Iterator[list[dict]]:
         last = batch[-1]["id"]
 
 
-def _not_reminded(object_type: str, kind: str, due_field: str | None) -> Exists:
+def _not_reminded(object_type: str, kind: str, due_field: str | None) -> Combinable:
     reminders = Reminder.objects.filter(
         object_type=object_type,
         kind=kind,

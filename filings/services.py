@@ -76,7 +76,7 @@ EDITABLE_FIELDS = {
     "agent_relationship",
 }
 # Fields a filing of each type needs before it is submitted (drafts may leave them empty).
-REQUIRED_FIELDS = {
+REQUIRED_FIELDS: dict[str, list[str]] = {
     FilingType.LONG_TERM: ["subtype", "basis", "start_date"],
     FilingType.TEMPORARY: [],
     FilingType.EMERGENCY: ["receiving_hospital", "transfer_date", "diagnosis"],
@@ -244,7 +244,7 @@ def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
     empty = [
         name
         for name in REQUIRED_FIELDS.get(filing.type, [])
-        if not getattr(filing, filing._meta.get_field(name).attname)
+        if not filing.serializable_value(name)  # a foreign key's id: no query
     ]
     if filing.type == FilingType.REFERRAL and filing.referral_source != "paper":
         # An e-referral carries the signatures' timestamps; the names are checked above.
@@ -481,37 +481,29 @@ def filing_submit(
     automatically on submission when the person is insured and active (domain.md §2.4)."""
     today = today or timezone.localdate()
 
-    def checked(f: Filing) -> None:
+    def approved(f: Filing) -> dict:
         check_filing(f, today=today, complete=True, relatives_home=relatives_home)
+        return {"submitted_at": timezone.now(), **_approval_updates(f, None, today)}
 
-    if (
+    def submitted(f: Filing) -> dict:
+        check_filing(f, today=today, complete=True, relatives_home=relatives_home)
+        return {
+            "submitted_at": timezone.now(),
+            "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,
+        }
+
+    automatic = (
         filing.type in rules.AUTOMATIC_TYPES
         and filing.status == Status.DRAFT
         and filing.person.active
-    ):
-        return _transition(
-            filing.pk,
-            Status.APPROVED,
-            actor=actor,
-            action="filing.auto_approve",
-            ip=ip,
-            updates=lambda f: (
-                checked(f) or {"submitted_at": timezone.now(), **_approval_updates(f, None, today)}
-            ),
-        )
+    )
     return _transition(
         filing.pk,
-        Status.SUBMITTED,
+        Status.APPROVED if automatic else Status.SUBMITTED,
         actor=actor,
-        action="filing.submit",
+        action="filing.auto_approve" if automatic else "filing.submit",
         ip=ip,
-        updates=lambda f: (
-            checked(f)
-            or {
-                "submitted_at": timezone.now(),
-                "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,
-            }
-        ),
+        updates=approved if automatic else submitted,
     )
 
 

@@ -15,6 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from settlement.engine import Adjustment
+
 LOCAL = "local"
 LONG_TERM = "long_term"
 REFERRAL = "referral"
@@ -49,15 +51,6 @@ PREFERENCE = {
     "emergency": 3,
     "temporary": 4,
 }
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """domain.md §3.3: applied to the place of insurance's same-level policy."""
-
-    ratio_reduction_points: int = 0
-    deductible_multiplier: Decimal = Decimal("1.00")
-    fund_share: Decimal = Decimal("1.00")
 
 
 # The demo policy of domain.md §4; regions override it through their benefit policy.
@@ -242,13 +235,13 @@ def decide(
                 reason += " " + _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)}
             return Decision(False, LOCAL, False, blockers + [reason], f, adjustments[LOCAL])
         two_way = next((f for f in effective_long_term if f.two_way), None)
-        reasons = list(blockers)
+        local_reasons = list(blockers)
         if not blockers and two_way:
-            reasons.append(
+            local_reasons.append(
                 _("Two-way filing %(n)s: local benefit level at home.") % {"n": two_way.number}
             )
         return Decision(
-            not blockers, LOCAL, two_way is not None, reasons, two_way, adjustments[LOCAL]
+            not blockers, LOCAL, two_way is not None, local_reasons, two_way, adjustments[LOCAL]
         )
 
     reasons: list[str] = []

@@ -231,9 +231,7 @@ def seed_history(today: datetime.date | None = None) -> int:
         default = eligibility.DEFAULT_ADJUSTMENTS.get(
             key, eligibility.DEFAULT_ADJUSTMENTS[category]
         )
-        adjustment = adjustments.get((person.region.code, year, key)) or engine.Adjustment(
-            default.ratio_reduction_points, default.deductible_multiplier, default.fund_share
-        )
+        adjustment = adjustments.get((person.region.code, year, key)) or default
         used = ytd.get((person.pk, year), D("0"))
         while True:
             result = engine.split(

@@ -46,9 +46,12 @@ class Policy:
 
 @dataclass(frozen=True)
 class Adjustment:
+    """domain.md §3.3: a category's change to the place of insurance's same-level policy (the
+    eligibility decision chooses it, the split applies it)."""
+
     ratio_reduction_points: int = 0
-    deductible_multiplier: Decimal = ONE
-    fund_share: Decimal = ONE
+    deductible_multiplier: Decimal = Decimal("1.00")
+    fund_share: Decimal = Decimal("1.00")
 
 
 @dataclass(frozen=True)

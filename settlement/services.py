@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 import selectors
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -200,11 +201,7 @@ def settle(
         result = engine.split(
             policy=policy.as_engine(),
             items=items,
-            adjustment=engine.Adjustment(
-                adjustment.ratio_reduction_points,
-                adjustment.deductible_multiplier,
-                adjustment.fund_share,
-            ),
+            adjustment=adjustment,
             ytd=engine.YearToDate(ytd_row.fund_paid, ytd_row.outpatient_deductible_paid),
             outpatient=outpatient,
         )
@@ -594,11 +591,7 @@ def claim_estimate(
     result = engine.split(
         policy=policy.as_engine(),
         items=_items(items),
-        adjustment=engine.Adjustment(
-            adjustment.ratio_reduction_points,
-            adjustment.deductible_multiplier,
-            adjustment.fund_share,
-        ),
+        adjustment=adjustment,
         ytd=engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
         if ytd
         else engine.YearToDate(),
@@ -643,7 +636,7 @@ def claim_submit(
     admitted_on: datetime.date,
     discharged_on: datetime.date,
     items: list[dict],
-    documents: list[tuple[str, object]] = (),
+    documents: Sequence[tuple[str, object]] = (),
     stored=(),
     emergency: bool = False,
     ip=None,
@@ -945,14 +938,14 @@ def settlement_approve(
 ) -> Settlement:
     """A held settlement stands, as computed or adjusted (reason required); the engine's
     amount is kept beside the adjusted one and the annual accumulation follows."""
-    adjusted = fund_pay is not None and money(fund_pay) != settlement.fund_pay
+    amount = money(fund_pay) if fund_pay is not None else None
+    adjusted = amount is not None and amount != settlement.fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        if not adjusted:
+        if amount is None or not adjusted:
             return {"review_reason": reason}
-        amount = money(fund_pay)
         rules.check_adjusted_amount(amount=amount, total=current.total)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year

@@ -179,10 +179,6 @@ def _hypothetical(kind: str, subtype: str, region: Region, today) -> eligibility
     )
 
 
-def _as_engine(a: eligibility.Adjustment) -> engine.Adjustment:
-    return engine.Adjustment(a.ratio_reduction_points, a.deductible_multiplier, a.fund_share)
-
-
 def categories_at(*, found, region: Region, care_type: str, today, regional: dict) -> list[dict]:
     """The categories possible at `region`, each with its adjustment, via eligibility.decide."""
     place = eligibility.HospitalView(
@@ -205,7 +201,7 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
             {
                 "code": "local",
                 "label": LOCAL_LABEL,
-                "adjustment": _as_engine(decision.adjustment),
+                "adjustment": decision.adjustment,
                 "notes": [str(r) for r in decision.reasons],
                 "eligible": decision.eligible,
             }
@@ -245,7 +241,7 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
             {
                 "code": code,
                 "label": label,
-                "adjustment": _as_engine(adjustment),
+                "adjustment": adjustment,
                 "notes": notes,
                 "eligible": True,
             }

@@ -181,6 +181,21 @@ def test_certificate_prints_the_filing_in_chinese(filing):
     assert "Filing certificate" not in text
 
 
+@pytest.mark.parametrize(
+    ("kind", "lang", "name"),
+    [
+        (documents.REFERRAL_FORM, "zh-hans", "转诊转院审批表"),
+        (documents.FILING_FORM, "zh-hans", "备案表"),
+        (documents.CERTIFICATE, "zh-hans", "备案凭证"),
+        (documents.CERTIFICATE, "en", "Filing certificate"),
+    ],
+)
+def test_a_pdf_is_titled_by_its_form_and_number_in_the_readers_language(filing, kind, lang, name):
+    """A viewer's title bar and a downloads list name the form, not the file's name."""
+    title = pypdf.PdfReader(io.BytesIO(documents.render(filing, kind, lang=lang))).metadata.title
+    assert name in title and title.endswith(filing.number)
+
+
 def test_english_labels_when_the_language_is_english(filing):
     text = _text(documents.render(filing, documents.CERTIFICATE, lang="en"))
     assert "Filing certificate" in text

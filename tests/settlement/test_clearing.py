@@ -527,6 +527,8 @@ def test_rule_3_5_pdf_shows_number_totals_discrepancies_and_the_supersession(cli
     response = client.get(reverse("settlement:statement-pdf", args=[old.number]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(_pdf_text(response.content).split())  # table cells wrap their text
+    title = pypdf.PdfReader(io.BytesIO(response.content)).metadata.title
+    assert title == f"异地就医直接结算清算单 {old.number}"
     for value in (old.number, str(old.total), str(old.fund_pay), str(old.person_pay)):
         assert value in text
     assert new.number in text  # superseded by
