@@ -95,6 +95,13 @@ NOTICES = {
         _("Settlement %(n)s reviewed: %(settlement_status)s"),
         _("The agency reviewed a settlement this hospital submitted."),
     ),
+    "settlements_reviewed": Notice(
+        _("%(count)s settlements of this hospital reviewed"),
+        _(
+            "Settled: %(settled)s; rejected: %(rejected)s; returned to the hospital: "
+            "%(returned)s. Each settlement's page gives the reviewer's reason."
+        ),
+    ),
     "settlement_reviewed_person": Notice(
         _("Your bill %(n)s at %(hospital)s: %(settlement_status)s"),
         _("The agency reviewed the direct settlement of your stay."),

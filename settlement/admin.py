@@ -289,6 +289,11 @@ class SettlementAdmin(ReviewActions, RegionScopedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def _each(self, request, queryset, fn, done: str) -> int:
+        # A hospital's clerks hear of the action's decisions in one message (not one a bill).
+        with services.reviews_told_together():
+            return super()._each(request, queryset, fn, done)
+
     def has_delete_permission(self, request, obj=None):
         return False
 

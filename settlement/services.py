@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import json
 import secrets
 import selectors
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -914,23 +917,77 @@ def _settlement_transition(
     return settlement
 
 
+# The decisions of one reviewer's action on several held settlements, collected for the
+# hospitals' clerks (see reviews_told_together); None outside such an action.
+_told_together: ContextVar[list[tuple[int, str, str, str]] | None] = ContextVar(
+    "settlement_reviews_told_together", default=None
+)
+
+
+@contextmanager
+def reviews_told_together() -> Iterator[None]:
+    """Within it, the decisions on held settlements reach each hospital's clerks as one message
+    per hospital, once every decision is taken: approving 40 held bills of one hospital is one
+    message on its desk and in its clerks' mailboxes, not 40. A hospital with one decision gets
+    the usual message, with the reason. The persons are still told each of their own bill. A
+    refused decision (a rule error) is not told."""
+    decisions: list[tuple[int, str, str, str]] = []
+    token = _told_together.set(decisions)
+    try:
+        yield
+    finally:
+        _told_together.reset(token)
+        for hospital_id, told in itertools.groupby(sorted(decisions), key=lambda d: d[0]):
+            _tell_the_clerks(hospital_id, list(told))
+
+
 def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
     """The agency's decision on a held settlement, with its reason, to the clerks of the
-    hospital that submitted it (the settlement's page on their desk) and to the person (their
-    settlements' page), each in their own language."""
+    hospital that submitted it (the settlement's page on their desk, or one message for several
+    decisions: reviews_told_together) and to the person (their settlements' page), each in
+    their own language."""
+    decision = (settlement.hospital_id, settlement.number, settlement.status, reason)
+    together = _told_together.get()
+    if together is None:
+        _tell_the_clerks(settlement.hospital_id, [decision])
+    else:
+        together.append(decision)  # the decision's last step: its commit follows
     params = {"n": settlement.number, "settlement_status": settlement.status}
     if reason.strip():
         params["text"] = reason
-    clerks = HospitalStaff.objects.filter(hospital_id=settlement.hospital_id, user__is_active=True)
-    url = reverse("hospital-settlement", args=[settlement.number])
-    for clerk in clerks.select_related("user"):
-        notify(user=clerk.user, notice="settlement_reviewed", params=params, url=url)
     notify(
         user=settlement.person.user,
         notice="settlement_reviewed_person",
         params={**params, "hospital": settlement.hospital.code},
         url=reverse("settlement:settlements"),
     )
+
+
+def _tell_the_clerks(hospital_id: int, decisions: list[tuple[int, str, str, str]]) -> None:
+    """One message to each active clerk of the hospital: the decision, or how many of each."""
+    if len(decisions) == 1:
+        _, number, status, reason = decisions[0]
+        notice = "settlement_reviewed"
+        params: dict[str, object] = {"n": number, "settlement_status": status}
+        if reason.strip():
+            params["text"] = reason
+        url = reverse("hospital-settlement", args=[number])
+    else:
+        states = [status for _, _, status, _ in decisions]
+        notice = "settlements_reviewed"
+        params = {
+            "count": len(decisions),
+            **{status: states.count(status) for status in Settlement.Status.values},
+        }
+        # The list opens on what needs the hospital's work (returned), else on the one state.
+        returned = Settlement.Status.RETURNED.value
+        shown: str | None = returned if returned in states else None
+        if shown is None and len(set(states)) == 1:
+            shown = states[0]
+        url = reverse("hospital-settlements") + (f"?status={shown}" if shown else "")
+    clerks = HospitalStaff.objects.filter(hospital_id=hospital_id, user__is_active=True)
+    for clerk in clerks.select_related("user"):
+        notify(user=clerk.user, notice=notice, params=params, url=url)
 
 
 def settlement_approve(

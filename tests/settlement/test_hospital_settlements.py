@@ -205,3 +205,72 @@ def test_the_list_downloads_as_csv_under_its_filters_with_the_patient_masked(cli
     assert numbers == {"结算编号", settled.number, held.number}  # not the other hospital's
     page = client.get(reverse("hospital-settlements"), {"status": "held_for_review"})
     assert f'href="{url}?status=held_for_review"' in page.content.decode()
+
+
+def _held_stays(code: str, count: int, start: int = 0):
+    """`count` held settlements of 陈明 (an emergency without a filing) at the hospital, each a
+    stay of its own (the same stay twice would be a duplicate bill)."""
+    today = datetime.date.today()
+    return [
+        _settle(
+            code,
+            who=CHEN,
+            emergency=True,
+            admitted_on=today - datetime.timedelta(days=10 * i + 3),
+            discharged_on=today - datetime.timedelta(days=10 * i),
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def test_a_reviewers_decisions_on_several_held_bills_reach_the_clerks_in_one_message(demo):
+    from settlement.rules import RuleError
+
+    agency = get_user_model().objects.get(username="agency_shenyang")
+    first, returned, third = _held_stays(H1, 3)
+    (alone,) = _held_stays(H2, 1, start=5)
+    with services.reviews_told_together():
+        services.settlement_approve(settlement=first, actor=agency)
+        services.settlement_return(settlement=returned, actor=agency, reason="请补充病历")
+        services.settlement_approve(settlement=third, actor=agency)
+        services.settlement_reject(settlement=alone, actor=agency, reason="非急诊")
+        with pytest.raises(RuleError):  # already settled: refused, and not told twice
+            services.settlement_approve(settlement=first, actor=agency)
+        # Nothing reaches the desks before the action is over.
+        assert not Notification.objects.filter(user__hospital_staff__isnull=False).exists()
+
+    (note,) = Notification.objects.filter(user=demo["hosp_h23010300001"])
+    assert note.notice == "settlements_reviewed"
+    assert note.url == reverse("hospital-settlements") + "?status=returned"  # what needs work
+    assert note.text("en") == (
+        "3 settlements of this hospital reviewed",
+        "Settled: 2; rejected: 0; returned to the hospital: 1. "
+        "Each settlement's page gives the reviewer's reason.",
+    )
+    assert note.text("zh-hans") == (
+        "本院 3 笔结算已审核",
+        "已结算 2 笔，审核未通过 0 笔，退回医疗机构 1 笔。审核意见见各笔结算的页面。",
+    )
+    # A hospital with one decision hears of it as usual, with the reason.
+    (single,) = Notification.objects.filter(user=demo["hosp_h46020000002"])
+    assert single.notice == "settlement_reviewed" and single.text("zh-hans")[1] == "非急诊"
+    assert single.url == reverse("hospital-settlement", args=[alone.number])
+    # The person is told of each of their bills.
+    person = Notification.objects.filter(notice="settlement_reviewed_person")
+    assert person.count() == 4
+
+
+def test_the_admins_bulk_approval_is_one_message_on_the_desk(client, demo):
+    from tests.hospitals.test_admin import staff_login
+
+    held = _held_stays(H1, 3)
+    staff_login(client, "agency_shenyang")
+    response = client.post(
+        reverse("admin:settlement_settlement_changelist"),
+        {"action": "approve", "_selected_action": [s.pk for s in held]},
+    )
+    assert response.status_code == 302
+    (note,) = Notification.objects.filter(user=demo["hosp_h23010300001"])
+    assert note.notice == "settlements_reviewed"
+    assert note.url == reverse("hospital-settlements") + "?status=settled"
+    assert note.text("en")[0] == "3 settlements of this hospital reviewed"
