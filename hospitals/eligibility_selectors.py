@@ -185,8 +185,9 @@ def _load_adjustments() -> dict:
         "deductible_multiplier",
         "fund_share",
     )
-    for region_id, year, category, *values in rows:
-        table.setdefault((region_id, year), {})[category] = eligibility.Adjustment(*values)
+    for region_id, year, category, points, multiplier, share in rows:
+        adjustment = eligibility.Adjustment(points, multiplier, share)
+        table.setdefault((region_id, year), {})[category] = adjustment
     return table
 
 
@@ -345,7 +346,7 @@ def _fetch_prepared(sql: str, id_hash: str, *, retry: bool = True):
             raise
         connection.close()
         return _fetch_prepared(sql, id_hash, retry=False)
-    connection.health_check_done = True
+    connection.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
     return row
 
 
