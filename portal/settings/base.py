@@ -255,5 +255,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # "C++ to Python logger bridge initialized" on every start and command.
+        "pikepdf": {"level": "WARNING"},
     },
 }

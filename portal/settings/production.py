@@ -1,6 +1,7 @@
 """Production: only hardening on top of base; every secret comes from the environment."""
 
 from .base import *  # noqa: F403
+from .base import LOGGING as BASE_LOGGING
 from .base import env
 
 DEBUG = False
@@ -39,8 +40,7 @@ CACHES = {
 }
 
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
+    **BASE_LOGGING,  # the libraries base.py quiets stay quiet
     "formatters": {"json": {"()": "portal.lib.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},

@@ -32,6 +32,8 @@ def test_production_settings_pass_check_deploy_with_zero_warnings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+    # A command's output is what it says: no library's start-up chatter (pikepdf's logger bridge).
+    assert "pikepdf" not in result.stderr, result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
