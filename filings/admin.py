@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from filings import services
 from filings.forms import StartTreatmentForm
 from filings.messages import kind_label, message
-from filings.models import Filing, FilingParameters, Material, WorkingDayCorrection
+from filings.models import Filing, FilingParameters, Material, Status, WorkingDayCorrection
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions, SuperuserEdits
@@ -66,16 +67,17 @@ class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
     id_hash_field = "person__id_hash"
     rule_error = RuleError
     describe_error = staticmethod(message)
+    # Compact enough for a laptop beside the filters: the kind in one column, dates as digits,
+    # and how long a submitted filing has waited.
     list_display = [
         "number",
         "masked_person",
-        "type",
-        "subtype",
+        "kind",
         "status",
         "place_region",
-        "submitted_at",
-        "valid_from",
-        "valid_until",
+        "submitted",
+        "waiting",
+        "validity",
         "commitment_deadline",
     ]
     list_filter = [
@@ -139,7 +141,40 @@ class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
 
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):
-        return str(obj.person)
+        return format_html("{}<br>{}", obj.person.masked_name, obj.person.masked_id)
+
+    def get_ordering(self, request):
+        # The queue of submitted filings is worked first come, first served.
+        if request.GET.get("status__exact") == Status.SUBMITTED:
+            return ["submitted_at", "id"]
+        return super().get_ordering(request)
+
+    @admin.display(description=_("type"), ordering="type")
+    def kind(self, obj):
+        if not obj.subtype:
+            return obj.get_type_display()
+        return format_html("{}<br>{}", obj.get_type_display(), obj.get_subtype_display())
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted(self, obj):
+        if obj.submitted_at is None:
+            return "-"
+        return f"{timezone.localtime(obj.submitted_at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description=_("waiting"), ordering="submitted_at")
+    def waiting(self, obj):
+        """Whole days a submitted filing has waited for a decision (none for other states)."""
+        if obj.status != Status.SUBMITTED or obj.submitted_at is None:
+            return "-"
+        days = (timezone.localdate() - timezone.localdate(obj.submitted_at)).days
+        return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+
+    @admin.display(description=_("validity"), ordering="valid_from")
+    def validity(self, obj):
+        if obj.valid_from is None:
+            return "-"
+        until = f"{obj.valid_until:%Y-%m-%d}" if obj.valid_until else _("open-ended")
+        return format_html("{} –<br>{}", f"{obj.valid_from:%Y-%m-%d}", until)
 
     @admin.display(description=_("chosen hospitals"))
     def chosen_hospitals(self, obj):

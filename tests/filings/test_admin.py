@@ -9,6 +9,7 @@ from django.utils import timezone
 from filings.models import Filing
 from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent
+from tests.portal.factories import InsuredPersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +240,42 @@ def test_filing_parameters_agency_staff_edit_their_own_region_only(client, demo)
     )
     assert response.status_code == 200
     assert FilingParameters.objects.get(pk=own.pk).region_id == shenyang.pk
+
+
+def test_the_queue_of_submitted_filings_is_first_come_first_served_with_days_waited(client, demo):
+    """Reviewers with hundreds in the queue work the oldest first and see how long each waited;
+    the kind is one column and dates are digits, so the list fits beside the filters."""
+    own = Filing.objects.get(number="BA210100000002")  # submitted, 沈阳's queue
+    older = Filing.objects.get(pk=own.pk)
+    older.pk, older.number = None, "BA210100000009"
+    older.person = InsuredPersonFactory(region=own.insured_region, name="赵敏")  # one open each
+    older.save()
+    now = timezone.now()
+    Filing.objects.filter(pk=own.pk).update(submitted_at=now - datetime.timedelta(days=1))
+    Filing.objects.filter(pk=older.pk).update(
+        submitted_at=now - datetime.timedelta(days=12),
+        created_at=own.created_at - datetime.timedelta(days=1),  # the usual order puts it last
+    )
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:filings_filing_changelist")
+
+    queue = client.get(url, {"status__exact": "submitted"})
+    rows = list(queue.context["cl"].result_list)
+    assert [f.number for f in rows] == ["BA210100000009", "BA210100000002"]
+    html = queue.content.decode()
+    assert "12 天" in html and "1 天" in html
+    assert "异地长期居住<br>异地安置退休人员" in html  # type and sub-type in one column
+    assert f"{timezone.localtime(now - datetime.timedelta(days=12)):%Y-%m-%d %H:%M}" in html
+
+    # Elsewhere the usual order (newest first), and no waiting time for a decided filing.
+    everything = client.get(url)
+    numbers = [f.number for f in everything.context["cl"].result_list]
+    assert numbers.index("BA210100000002") < numbers.index("BA210100000009")
+    approved = Filing.objects.get(number="BA210100000001")
+    cells = client.get(url, {"status__exact": "approved"}).content.decode()
+    assert "天" not in cells.split("BA210100000001")[1].split("</tr>")[0]
+    assert f"{approved.valid_from:%Y-%m-%d} –<br>" in cells
+
+    client.cookies["django_language"] = "en"
+    english = client.get(url, {"status__exact": "submitted"}).content.decode()
+    assert "12 days" in english and "1 day<" in english

@@ -118,8 +118,13 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
     # Agency reviewer: TOTP, the filings queue, a claim in the admin.
     with browser_page(*DESK) as admin:
         _staff_login(admin, base, "agency_shenyang")
-        admin.goto(f"{base}/admin/filings/filing/")
+        # The queue of submitted filings, oldest first, with the left sidebar folded (as a
+        # reviewer on a laptop would) so that every column shows.
+        admin.goto(f"{base}/admin/filings/filing/?status__exact=submitted")
+        admin.click("#toggle-nav-sidebar")
+        admin.evaluate("() => window.scrollTo(0, 0)")
         assert admin.locator("#result_list").count() == 1
+        assert admin.locator("#result_list td.field-waiting").count() >= 1
         shots(admin, "agency-filings-queue")
         admin.goto(f"{base}/admin/settlement/claim/{claim.pk}/change/")
         assert claim.number in admin.content()
