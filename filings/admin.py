@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from filings import services
 from filings.forms import StartTreatmentForm
@@ -16,7 +15,13 @@ from filings.messages import kind_label, message
 from filings.models import Filing, FilingParameters, Material, Status, WorkingDayCorrection
 from filings.rules import RuleError
 from hospitals.models import Hospital
-from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions, SuperuserEdits
+from portal.admin import (
+    IdNumberSearch,
+    RegionScopedAdmin,
+    ReviewQueue,
+    ServiceActions,
+    SuperuserEdits,
+)
 from portal.audit import client_ip
 
 
@@ -62,7 +67,8 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
+class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, RegionScopedAdmin):
+    queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
     id_hash_field = "person__id_hash"
     rule_error = RuleError
@@ -143,12 +149,6 @@ class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
     def masked_person(self, obj):
         return format_html("{}<br>{}", obj.person.masked_name, obj.person.masked_id)
 
-    def get_ordering(self, request):
-        # The queue of submitted filings is worked first come, first served.
-        if request.GET.get("status__exact") == Status.SUBMITTED:
-            return ["submitted_at", "id"]
-        return super().get_ordering(request)
-
     @admin.display(description=_("type"), ordering="type")
     def kind(self, obj):
         if not obj.subtype:
@@ -160,14 +160,6 @@ class FilingAdmin(IdNumberSearch, ServiceActions, RegionScopedAdmin):
         if obj.submitted_at is None:
             return "-"
         return f"{timezone.localtime(obj.submitted_at):%Y-%m-%d %H:%M}"
-
-    @admin.display(description=_("waiting"), ordering="submitted_at")
-    def waiting(self, obj):
-        """Whole days a submitted filing has waited for a decision (none for other states)."""
-        if obj.status != Status.SUBMITTED or obj.submitted_at is None:
-            return "-"
-        days = (timezone.localdate() - timezone.localdate(obj.submitted_at)).days
-        return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
 
     @admin.display(description=_("validity"), ordering="valid_from")
     def validity(self, obj):

@@ -19,8 +19,9 @@ from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
@@ -208,6 +209,28 @@ class ServiceActions:
                 "opts": self.model._meta,
             },
         )
+
+
+class ReviewQueue:
+    """A list that holds a review queue: filtered to the state that waits for a decision
+    (`queue_status`), it is worked first come, first served (oldest `queue_since` first), and
+    the `waiting` column tells how many whole days each row has waited (none for other states)."""
+
+    queue_status: str
+    queue_since: str  # the field holding when the row joined the queue
+
+    def get_ordering(self, request):
+        if request.GET.get("status__exact") == self.queue_status:
+            return [self.queue_since, "id"]
+        return super().get_ordering(request)
+
+    @admin.display(description=_("waiting"))
+    def waiting(self, obj):
+        since = getattr(obj, self.queue_since)
+        if obj.status != self.queue_status or since is None:
+            return "-"
+        days = (timezone.localdate() - timezone.localdate(since)).days
+        return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
 
 
 class SuperuserEdits:

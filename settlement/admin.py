@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import IdNumberSearch, RegionScopedAdmin, ServiceActions
+from portal.admin import IdNumberSearch, RegionScopedAdmin, ReviewQueue, ServiceActions
 from portal.audit import client_ip
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
@@ -81,10 +81,12 @@ def _items_table(obj) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(IdNumberSearch, ReviewActions, RegionScopedAdmin):
-    id_hash_field = "person__id_hash"
+class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, RegionScopedAdmin):
     """The region's claim queue: the engine's split beside the bill, the reason codes, and
     approve / adjust / reject / return / paid, each through one service."""
+
+    id_hash_field = "person__id_hash"
+    queue_status, queue_since = rules.SUBMITTED, "submitted_at"
 
     region_field = "insured_region"
     list_display = [
@@ -98,6 +100,7 @@ class ClaimAdmin(IdNumberSearch, ReviewActions, RegionScopedAdmin):
         "status",
         "reason_codes",
         "submitted_at",
+        "waiting",
     ]
     list_filter = ["status", "care_type", "category", "policy_year", "submitted_at"]
     search_fields = ["number"]
@@ -242,9 +245,10 @@ class ClaimAdmin(IdNumberSearch, ReviewActions, RegionScopedAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReviewActions, RegionScopedAdmin):
+class SettlementAdmin(ReviewActions, ReviewQueue, RegionScopedAdmin):
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
+    queue_status, queue_since = Settlement.Status.HELD, "created_at"
     region_field = "insured_region"
     list_display = [
         "number",
@@ -257,6 +261,7 @@ class SettlementAdmin(ReviewActions, RegionScopedAdmin):
         "status",
         "reason_codes",
         "created_at",
+        "waiting",
     ]
     list_filter = ["status", "category", "policy_year", "care_type", "created_at"]
     search_fields = ["number"]

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.urls import reverse
+from django.utils import timezone
 
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
@@ -630,3 +631,22 @@ def test_fund_plus_person_is_total_is_enforced_to_the_cent_on_every_database(dem
             version=2,
             **regions,
         )
+
+
+def test_the_claims_queue_is_oldest_first_with_the_days_each_has_waited(client, demo):
+    """Filtered to submitted claims, the admin lists them first come, first served, and says
+    how long each has waited; a decided claim has no waiting time."""
+    older, newer = _submit(hospital="H23010300001"), _submit()  # the usual order: newer first
+    now = timezone.now()
+    Claim.objects.filter(pk=newer.pk).update(submitted_at=now - datetime.timedelta(days=2))
+    Claim.objects.filter(pk=older.pk).update(submitted_at=now - datetime.timedelta(days=9))
+    _admin_login(client, "agency_shenyang")
+    url = reverse("admin:settlement_claim_changelist")
+    queue = client.get(url, {"status__exact": "submitted"})
+    assert [c.number for c in queue.context["cl"].result_list] == [older.number, newer.number]
+    html = queue.content.decode()
+    assert '<td class="field-waiting">9 天</td>' in html
+    assert '<td class="field-waiting">2 天</td>' in html
+    Claim.objects.filter(pk=older.pk).update(status="rejected")
+    everything = client.get(url).content.decode()
+    assert everything.count('<td class="field-waiting">-</td>') == 1

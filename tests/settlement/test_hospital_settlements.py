@@ -274,3 +274,23 @@ def test_the_admins_bulk_approval_is_one_message_on_the_desk(client, demo):
     assert note.notice == "settlements_reviewed"
     assert note.url == reverse("hospital-settlements") + "?status=settled"
     assert note.text("en")[0] == "3 settlements of this hospital reviewed"
+
+
+def test_the_held_settlements_queue_is_oldest_first_with_the_days_each_has_waited(client, demo):
+    from django.utils import timezone
+
+    from settlement.models import Settlement
+    from tests.hospitals.test_admin import staff_login
+
+    newer, older = _held_stays(H1, 2)
+    now = timezone.now()
+    Settlement.objects.filter(pk=newer.pk).update(created_at=now - datetime.timedelta(days=1))
+    Settlement.objects.filter(pk=older.pk).update(created_at=now - datetime.timedelta(days=4))
+    staff_login(client, "agency_shenyang")
+    queue = client.get(
+        reverse("admin:settlement_settlement_changelist"), {"status__exact": "held_for_review"}
+    )
+    assert [s.number for s in queue.context["cl"].result_list] == [older.number, newer.number]
+    html = queue.content.decode()
+    assert '<td class="field-waiting">4 天</td>' in html
+    assert '<td class="field-waiting">1 天</td>' in html
