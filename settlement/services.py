@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -917,9 +918,16 @@ def _settlement_transition(
     return settlement
 
 
+class _Decision(NamedTuple):
+    hospital_id: int
+    number: str
+    status: str
+    reason: str
+
+
 # The decisions of one reviewer's action on several held settlements, collected for the
 # hospitals' clerks (see reviews_told_together); None outside such an action.
-_told_together: ContextVar[list[tuple[int, str, str, str]] | None] = ContextVar(
+_told_together: ContextVar[list[_Decision] | None] = ContextVar(
     "settlement_reviews_told_together", default=None
 )
 
@@ -931,13 +939,13 @@ def reviews_told_together() -> Iterator[None]:
     message on its desk and in its clerks' mailboxes, not 40. A hospital with one decision gets
     the usual message, with the reason. The persons are still told each of their own bill. A
     refused decision (a rule error) is not told."""
-    decisions: list[tuple[int, str, str, str]] = []
+    decisions: list[_Decision] = []
     token = _told_together.set(decisions)
     try:
         yield
     finally:
         _told_together.reset(token)
-        for hospital_id, told in itertools.groupby(sorted(decisions), key=lambda d: d[0]):
+        for hospital_id, told in itertools.groupby(sorted(decisions), key=lambda d: d.hospital_id):
             _tell_the_clerks(hospital_id, list(told))
 
 
@@ -946,7 +954,7 @@ def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
     hospital that submitted it (the settlement's page on their desk, or one message for several
     decisions: reviews_told_together) and to the person (their settlements' page), each in
     their own language."""
-    decision = (settlement.hospital_id, settlement.number, settlement.status, reason)
+    decision = _Decision(settlement.hospital_id, settlement.number, settlement.status, reason)
     together = _told_together.get()
     if together is None:
         _tell_the_clerks(settlement.hospital_id, [decision])
@@ -963,17 +971,17 @@ def _tell_of_the_review(settlement: Settlement, reason: str) -> None:
     )
 
 
-def _tell_the_clerks(hospital_id: int, decisions: list[tuple[int, str, str, str]]) -> None:
+def _tell_the_clerks(hospital_id: int, decisions: list[_Decision]) -> None:
     """One message to each active clerk of the hospital: the decision, or how many of each."""
     if len(decisions) == 1:
-        _, number, status, reason = decisions[0]
+        (decision,) = decisions
         notice = "settlement_reviewed"
-        params: dict[str, object] = {"n": number, "settlement_status": status}
-        if reason.strip():
-            params["text"] = reason
-        url = reverse("hospital-settlement", args=[number])
+        params: dict[str, object] = {"n": decision.number, "settlement_status": decision.status}
+        if decision.reason.strip():
+            params["text"] = decision.reason
+        url = reverse("hospital-settlement", args=[decision.number])
     else:
-        states = [status for _, _, status, _ in decisions]
+        states = [d.status for d in decisions]
         notice = "settlements_reviewed"
         params = {
             "count": len(decisions),
