@@ -279,3 +279,50 @@ def test_the_queue_of_submitted_filings_is_first_come_first_served_with_days_wai
     client.cookies["django_language"] = "en"
     english = client.get(url, {"status__exact": "submitted"}).content.decode()
     assert "12 days" in english and "1 day<" in english
+
+
+def test_a_filing_is_decided_from_its_own_page(client, demo):
+    """Beside the materials, the filing's page offers the decisions its state allows, as buttons
+    that post the list's actions for it alone; a decided filing offers the next ones."""
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")  # submitted
+    change = reverse("admin:filings_filing_change", args=[filing.pk])
+    page = client.get(change)
+    offered = [name for name, _ in page.context["decisions"]]
+    assert offered == ["approve", "reject", "return_for_materials"]
+    html = page.content.decode()
+    assert html.count('class="decision-button"') == 3 and "批准" in html
+    assert f'name="_selected_action" value="{filing.pk}"' in html
+
+    # The button's post: the list's action for this filing alone, back to the list.
+    response = client.post(
+        reverse("admin:filings_filing_changelist"),
+        {"action": "approve", "_selected_action": filing.pk},
+    )
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+    assert [name for name, _ in client.get(change).context["decisions"]] == ["cancel"]
+    # Filed by commitment, it offers accepting the supplemented materials first.
+    Filing.objects.filter(pk=filing.pk).update(basis="commitment", materials_accepted_at=None)
+    offered = [name for name, _ in client.get(change).context["decisions"]]
+    assert offered == ["accept_materials", "cancel"]
+
+    # A reason-asking decision opens the reason page first, as from the list.
+    page = client.post(
+        reverse("admin:filings_filing_changelist"),
+        {"action": "cancel", "_selected_action": filing.pk},
+    )
+    assert page.status_code == 200 and Filing.objects.get(pk=filing.pk).status == "approved"
+
+
+def test_an_approved_referrals_page_offers_its_referral_decisions(client, demo):
+    staff_login(client, "agency_dxal")
+    referral = Filing.objects.get(number="ZZ232700000001")  # approved, treatment not started
+    change = reverse("admin:filings_filing_change", args=[referral.pk])
+    offered = [name for name, _ in client.get(change).context["decisions"]]
+    assert referral.treatment_started_on is None
+    assert offered == ["start_treatment", "extend_referral", "change_receiving_hospital", "cancel"]
+    Filing.objects.filter(pk=referral.pk).update(treatment_started_on=referral.valid_from)
+    offered = [name for name, _ in client.get(change).context["decisions"]]
+    assert offered == ["extend_referral", "change_receiving_hospital", "cancel"]
