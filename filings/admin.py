@@ -24,6 +24,7 @@ from filings.models import (
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import (
+    DecisionButtons,
     IdNumberSearch,
     RegionScopedAdmin,
     ReviewQueue,
@@ -75,7 +76,7 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, RegionScopedAdmin):
+class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
     queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
     id_hash_field = "person__id_hash"
@@ -220,29 +221,19 @@ class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, RegionScopedAdmin
     def object_label(self, obj) -> str:
         return obj.number
 
-    def decisions(self, request, filing: Filing) -> list[tuple[str, str]]:
-        """The actions a reviewer can take from the filing's own page, as (name, label), by its
-        state and kind (the services still check each one), among those the reviewer may use."""
+    def decision_names(self, obj: Filing) -> list[str]:
+        if obj.status == Status.SUBMITTED:
+            return ["approve", "reject", "return_for_materials"]
         names = []
-        if filing.status == Status.SUBMITTED:
-            names = ["approve", "reject", "return_for_materials"]
-        elif filing.status == Status.APPROVED:
-            if filing.basis == Basis.COMMITMENT and filing.materials_accepted_at is None:
+        if obj.status == Status.APPROVED:
+            if obj.basis == Basis.COMMITMENT and obj.materials_accepted_at is None:
                 names.append("accept_materials")
-            if filing.type == FilingType.REFERRAL:
-                if filing.treatment_started_on is None:
+            if obj.type == FilingType.REFERRAL:
+                if obj.treatment_started_on is None:
                     names.append("start_treatment")
                 names += ["extend_referral", "change_receiving_hospital"]
             names.append("cancel")
-        allowed = self.get_actions(request)
-        return [(name, allowed[name][2]) for name in names if name in allowed]
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # A queue is worked from each filing's page: its materials and the decision side by
-        # side, instead of back to the list to tick it. The buttons post the list's actions.
-        if obj is not None:
-            context["decisions"] = self.decisions(request, obj)
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        return names
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):

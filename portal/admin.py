@@ -233,6 +233,33 @@ class ReviewQueue:
         return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
 
 
+class DecisionButtons:
+    """A review object's own page offers, as buttons beside its history, the decisions its
+    state allows (`decision_names`), among the actions the reviewer may use: a queue is worked
+    from each object's page, its documents and the decision side by side. Each button posts the
+    list's action for this object alone (one that needs a reason opens the reason page, as from
+    the list); the services check every transition."""
+
+    change_form_template = "admin/decisions_change_form.html"
+    decision_labels: dict = {}  # a label for one object where the action's speaks of several
+
+    def decision_names(self, obj) -> list[str]:
+        return []
+
+    def decisions(self, request, obj) -> list[tuple[str, str]]:
+        allowed = self.get_actions(request)
+        return [
+            (name, self.decision_labels.get(name, allowed[name][2]))
+            for name in self.decision_names(obj)
+            if name in allowed
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["decisions"] = self.decisions(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
 class SuperuserEdits:
     """Reference data and who works where: agency staff may look, only superusers change it
     (a reviewer who could edit an agency's staff could move themselves to another region)."""

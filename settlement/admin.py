@@ -3,7 +3,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import IdNumberSearch, RegionScopedAdmin, ReviewQueue, ServiceActions
+from portal.admin import (
+    DecisionButtons,
+    IdNumberSearch,
+    RegionScopedAdmin,
+    ReviewQueue,
+    ServiceActions,
+)
 from portal.audit import client_ip
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
@@ -81,12 +87,19 @@ def _items_table(obj) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, RegionScopedAdmin):
+class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
     """The region's claim queue: the engine's split beside the bill, the reason codes, and
     approve / adjust / reject / return / paid, each through one service."""
 
     id_hash_field = "person__id_hash"
     queue_status, queue_since = rules.SUBMITTED, "submitted_at"
+    decision_labels = {"approve_clean": _("Approve as estimated")}
+
+    def decision_names(self, obj) -> list[str]:
+        if obj.status == rules.SUBMITTED:
+            clean = ["approve_clean"] if rules.is_clean(obj.flags) else []
+            return [*clean, "approve_adjusted", "reject", "return_to_person"]
+        return ["mark_paid"] if obj.status == rules.APPROVED else []
 
     region_field = "insured_region"
     list_display = [
@@ -245,10 +258,16 @@ class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, RegionScopedAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReviewActions, ReviewQueue, RegionScopedAdmin):
+class SettlementAdmin(ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"
+
+    def decision_names(self, obj) -> list[str]:
+        if obj.status != Settlement.Status.HELD:
+            return []
+        return ["approve", "approve_adjusted", "reject", "return_to_hospital"]
+
     region_field = "insured_region"
     list_display = [
         "number",

@@ -650,3 +650,35 @@ def test_the_claims_queue_is_oldest_first_with_the_days_each_has_waited(client, 
     Claim.objects.filter(pk=older.pk).update(status="rejected")
     everything = client.get(url).content.decode()
     assert everything.count('<td class="field-waiting">-</td>') == 1
+
+
+def test_a_claim_is_decided_from_its_own_page(client, demo):
+    """Beside the bill and the documents, a claim's page offers the decisions its state allows;
+    approving as estimated only when it has no reason code."""
+    clean, flagged = _submit(), _submit(hospital="H23010300001")  # unapproved transfer
+    _admin_login(client, "agency_shenyang")
+
+    def offered(claim):
+        page = client.get(reverse("admin:settlement_claim_change", args=[claim.pk]))
+        return page.context["decisions"]
+
+    decisions = offered(clean)
+    assert [name for name, _ in decisions] == [
+        "approve_clean",
+        "approve_adjusted",
+        "reject",
+        "return_to_person",
+    ]
+    assert str(decisions[0][1]) == "按预估金额批准"  # one claim: not "the clean ones"
+    assert [name for name, _ in offered(flagged)] == [
+        "approve_adjusted",
+        "reject",
+        "return_to_person",
+    ]
+    client.post(
+        reverse("admin:settlement_claim_changelist"),
+        {"action": "approve_clean", "_selected_action": clean.pk},
+    )
+    clean.refresh_from_db()
+    assert clean.status == "approved"
+    assert [name for name, _ in offered(clean)] == ["mark_paid"]

@@ -294,3 +294,19 @@ def test_the_held_settlements_queue_is_oldest_first_with_the_days_each_has_waite
     html = queue.content.decode()
     assert '<td class="field-waiting">4 天</td>' in html
     assert '<td class="field-waiting">1 天</td>' in html
+
+
+def test_a_held_settlement_is_decided_from_its_own_page(client, demo):
+    from tests.hospitals.test_admin import staff_login
+
+    (held,) = _held_stays(H1, 1)
+    settled = _settle(H1)  # 张伟 under his referral: not held
+    staff_login(client, "agency_shenyang")
+    page = client.get(reverse("admin:settlement_settlement_change", args=[held.pk]))
+    names = [name for name, _ in page.context["decisions"]]
+    assert names == ["approve", "approve_adjusted", "reject", "return_to_hospital"]
+    assert page.content.decode().count('class="decision-button"') == 4
+    client.logout()  # 张伟 is insured in Daxinganling
+    staff_login(client, "agency_dxal")
+    page = client.get(reverse("admin:settlement_settlement_change", args=[settled.pk]))
+    assert page.status_code == 200 and page.context["decisions"] == []
