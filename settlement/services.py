@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import itertools
@@ -122,9 +123,7 @@ def _terms(
             if adjustment.ratio_reduction_points
             else eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
         )
-        adjustment = eligibility.Adjustment(
-            base.ratio_reduction_points, base.deductible_multiplier, Decimal("0.50")
-        )
+        adjustment = dataclasses.replace(base, fund_share=Decimal("0.50"))
     regional = CategoryPolicy.objects.filter(
         region_id=person.region_id, year=year, category=policy_key
     ).first()

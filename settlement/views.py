@@ -8,6 +8,7 @@ desk (the region's `resettled_reduction` and the person's long-term filing sub-t
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from django import forms
@@ -224,10 +225,8 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
         adjustment = decision.adjustment
         notes = []
         if code == "unapproved_transfer":
-            adjustment = regional.get(code) or eligibility.Adjustment(
-                adjustment.ratio_reduction_points,
-                adjustment.deductible_multiplier,
-                UNAPPROVED_SHARE,
+            adjustment = regional.get(code) or dataclasses.replace(
+                adjustment, fund_share=UNAPPROVED_SHARE
             )
         elif code == "long_term" and adjustment.ratio_reduction_points:
             notes.append(
@@ -251,9 +250,7 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
 
 def _regional(region_id: int, year: int) -> dict[str, eligibility.Adjustment]:
     return {
-        c.category: eligibility.Adjustment(
-            c.ratio_reduction_points, c.deductible_multiplier, c.fund_share
-        )
+        c.category: c.as_engine()
         for c in CategoryPolicy.objects.filter(region_id=region_id, year=year)
     }
 
