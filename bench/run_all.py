@@ -11,6 +11,7 @@ BENCHES = [
     "bench_recheck.py",
     "bench_jobs.py",
     "bench_eligibility.py",
+    "bench_admin.py",
 ]
 
 failed = []

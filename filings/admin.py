@@ -26,6 +26,7 @@ from hospitals.models import Hospital
 from portal.admin import (
     DecisionButtons,
     IdNumberSearch,
+    LongList,
     RegionScopedAdmin,
     ReviewQueue,
     ServiceActions,
@@ -76,7 +77,9 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
+class FilingAdmin(
+    LongList, IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+):
     queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
     id_hash_field = "person__id_hash"
@@ -105,7 +108,6 @@ class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, 
     ]
     list_select_related = ["person", "place_region"]
     search_fields = ["number"]
-    date_hierarchy = "submitted_at"
     actions = [
         "approve",
         "reject",
@@ -153,6 +155,14 @@ class FilingAdmin(IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, 
         "documents",
     ]
     fields = readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        number = search_term.strip().upper()
+        if number and queryset.filter(number=number).exists():
+            # A whole filing number, as a reviewer types it from a letter or a call: found by
+            # its unique index, not by reading every number in scope for a part of one.
+            return queryset.filter(number=number), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):

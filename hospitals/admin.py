@@ -15,7 +15,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from hospitals.models import OUTCOMES, AccessLog, ApiKey, Hospital, HospitalStaff, purpose_label
+from hospitals.models import OUTCOMES, PURPOSES, AccessLog, ApiKey, Hospital, HospitalStaff
 from hospitals.resources import HospitalResource
 from hospitals.selectors import suspension_history
 from hospitals.services import (
@@ -29,7 +29,7 @@ from hospitals.services import (
     hospital_suspend,
 )
 from portal import audit
-from portal.admin import IdNumberSearch
+from portal.admin import IdNumberSearch, LongList
 from portal.roles import agency_region, in_own_region
 
 
@@ -42,11 +42,14 @@ class PurposeFilter(admin.SimpleListFilter):
     parameter_name = "purpose"
 
     def lookups(self, request, model_admin):
-        codes = model_admin.get_queryset(request).values_list("purpose", flat=True)
-        return [(code, purpose_label(code)) for code in codes.order_by("purpose").distinct()]
+        return list(PURPOSES.items())
 
     def queryset(self, request, queryset):
-        return queryset.filter(purpose=self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # A purpose over every channel it is used on (eligibility:api, eligibility:web...).
+        return queryset.filter(Q(purpose=value) | Q(purpose__startswith=f"{value}:"))
 
 
 class OutcomeFilter(admin.SimpleListFilter):
@@ -387,7 +390,7 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(IdNumberSearch, admin.ModelAdmin):
+class AccessLogAdmin(LongList, IdNumberSearch, admin.ModelAdmin):
     id_hash_field = "subject_hash"
     list_display = [
         "created_at",
@@ -411,7 +414,6 @@ class AccessLogAdmin(IdNumberSearch, admin.ModelAdmin):
 
     search_fields = ["subject_hash"]
     list_select_related = ["hospital", "actor", "subject_region"]
-    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return in_own_region(

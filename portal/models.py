@@ -151,7 +151,7 @@ class AuditEvent(models.Model):
     """One recorded action: who, in which role, did what to which object, from/to which state.
 
     Jobs write these in bulk, so the table keeps few indexes: the object (type, id) for a
-    timeline, the time for the admin list, and the region for an agency's scope.
+    timeline, the time for the admin list, and the region with the time for an agency's list.
     """
 
     actor = models.ForeignKey(
@@ -175,6 +175,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("pooling region"),
+        db_index=False,  # auditevent_region_recent leads with it
     )
     from_state = models.CharField(_("from"), max_length=30, blank=True)
     to_state = models.CharField(_("to"), max_length=30, blank=True)
@@ -186,7 +187,10 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["region", "-created_at", "-id"], name="auditevent_region_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

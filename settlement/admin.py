@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin import (
     DecisionButtons,
     IdNumberSearch,
+    LongList,
+    PolicyYearFilter,
     RegionScopedAdmin,
     ReviewQueue,
     ServiceActions,
@@ -87,7 +89,9 @@ def _items_table(obj) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
+class ClaimAdmin(
+    LongList, IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+):
     """The region's claim queue: the engine's split beside the bill, the reason codes, and
     approve / adjust / reject / return / paid, each through one service."""
 
@@ -115,7 +119,7 @@ class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, Re
         "submitted_at",
         "waiting",
     ]
-    list_filter = ["status", "care_type", "category", "policy_year", "submitted_at"]
+    list_filter = ["status", "care_type", "category", PolicyYearFilter, "submitted_at"]
     search_fields = ["number"]
     list_select_related = ["hospital", "person"]
     actions = ["approve_clean", "approve_adjusted", "reject", "return_to_person", "mark_paid"]
@@ -258,7 +262,7 @@ class ClaimAdmin(IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, Re
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
+class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"
@@ -282,7 +286,7 @@ class SettlementAdmin(ReviewActions, ReviewQueue, DecisionButtons, RegionScopedA
         "created_at",
         "waiting",
     ]
-    list_filter = ["status", "category", "policy_year", "care_type", "created_at"]
+    list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
     search_fields = ["number"]
     list_select_related = ["hospital"]
     actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]

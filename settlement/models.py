@@ -203,7 +203,11 @@ class Settlement(models.Model):
         verbose_name=_("insured person"),
     )
     insured_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("insured in")
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("insured in"),
+        db_index=False,  # settlement_region_recent leads with it
     )
     idempotency_key = models.CharField(_("Idempotency-Key"), max_length=128, blank=True)
     request_hash = models.CharField(max_length=64)
@@ -240,7 +244,21 @@ class Settlement(models.Model):
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
         # A hospital's own list, newest first (settlement/hospital_views.py).
-        indexes = [models.Index(fields=["hospital", "-created_at"], name="settlement_hospital_new")]
+        indexes = [
+            models.Index(fields=["hospital", "-created_at"], name="settlement_hospital_new"),
+            # The admin's list, newest first (an agency's region; every region for a
+            # superuser), and the agency's queue of held settlements, oldest first (few rows
+            # among millions): a list page reads a page, not a region's history.
+            models.Index(
+                fields=["insured_region", "-created_at", "-id"], name="settlement_region_recent"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="settlement_recent"),
+            models.Index(
+                fields=["insured_region", "created_at", "id"],
+                condition=Q(status="held_for_review"),
+                name="settlement_held_queue",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["hospital", "idempotency_key"],

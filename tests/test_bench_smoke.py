@@ -3,14 +3,14 @@
 The benchmarks are standalone scripts nothing else runs, so a change elsewhere (a model's new
 NOT NULL column missing from a bench's COPY, say) broke one unnoticed. Here each runs as a
 subprocess for a few seconds and must exit 0 or 1 (1: a goal missed, expected at these sizes,
-where timings mean nothing), print no traceback, and print its figures. All five take about
+where timings mean nothing), print no traceback, and print its figures. All six take about
 45 s in one process (the PDF and eligibility benches about 15 s each).
 
-The PostgreSQL benches (jobs, re-check, eligibility) run only when the suite is on PostgreSQL
-(CI=true), each in a database of its own, created fresh (the benches reuse loaded data, which
-would hide a broken load) and dropped afterwards: portal_smoke_<bench>_<xdist worker>, never a
-benchmark's default database, where full-size data may be loaded. The engine and PDF benches
-need no database server (the PDF bench uses an in-memory SQLite database, as under `make bench`).
+The PostgreSQL benches (jobs, re-check, eligibility, admin lists) run only when the suite is on
+PostgreSQL (CI=true), each in a database of its own, created fresh (the benches reuse loaded data,
+which would hide a broken load) and dropped afterwards: portal_smoke_<bench>_<xdist worker>, never
+a benchmark's default database, where full-size data may be loaded. The engine and PDF benches need
+no database server (the PDF bench uses an in-memory SQLite database, as under `make bench`).
 """
 
 from __future__ import annotations
@@ -140,6 +140,18 @@ def test_bench_jobs_runs(bench_database):
         r"^query plan of the nightly expiry \(temporary\) path: (PASS|FAIL)",
         r"^backlog \(~25% due\): medians: job \d+\.\d+ ms",
         r"^  job / raw UPDATE: per round [\d. ]+; median \d+\.\d+",
+    )
+
+
+def test_bench_admin_runs(bench_database):
+    env = _env(DATABASE_URL=bench_database("admin"))
+    stdout = _run("bench_admin.py", "--scale", "0.001", "--rounds", "1", env=env)
+    _assert_figures(
+        stdout,
+        r"^admin list pages over 1,000 filings, 3,000 audit events",
+        r"^  agency_shenyang +filings, submitted queue +\d+\.\d+ ms (PASS|FAIL) +\d+ queries",
+        r"^  admin +access log, past 7 days +\d+\.\d+ ms (PASS|FAIL)",
+        r"^GOAL (NOT )?MET: slowest page \d+ ms",
     )
 
 

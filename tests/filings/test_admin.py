@@ -7,16 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from filings.models import Filing
-from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent
 from tests.portal.factories import InsuredPersonFactory
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_login(client, username):
-    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
-    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
 
 
 def test_agency_staff_see_only_their_regions_filings_and_404_for_others(client, demo):

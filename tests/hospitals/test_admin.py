@@ -6,17 +6,12 @@ from django.urls import reverse
 from hospitals.models import AccessLog, Hospital
 from hospitals.services import access_log_record
 from portal.lib import idnumbers
-from portal.management.commands.demo_totp import current_code
 from portal.models import Region
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 WANG = "232701195603120223"  # insured in 232700 (Daxinganling)
 CHEN = "210103198512010131"  # insured in 210100 (Shenyang)
-
-
-def staff_login(client, username: str) -> None:
-    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
-    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
 
 
 def listed(response) -> set[int]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from hospitals.models import Hospital, HospitalStaff
 from hospitals.tasks import send_clerk_invitation
 from portal.models import AuditEvent
-from tests.filings.test_admin import staff_login
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 INVITE = "admin:hospitals_hospitalstaff_invite"

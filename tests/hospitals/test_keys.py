@@ -14,8 +14,8 @@ from hospitals import auth
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import ApiKey, Hospital
 from hospitals.services import api_key_create, api_key_revoke, digest
-from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/eligibility"
@@ -35,11 +35,6 @@ def ask(client, plain: str):
     return client.post(
         URL, WANG, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}"
     )
-
-
-def staff_login(client, username: str) -> None:
-    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
-    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
 
 
 def test_revoked_key_gets_401_on_the_very_next_call_in_the_same_process(

@@ -9,15 +9,11 @@ from django.urls import reverse
 from filings.models import Filing
 from portal.management.commands.demo_totp import current_code
 from tests.browser import browser_page
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 WANG = "232701195603120223"  # 王秀兰, insured in 232700 (Daxinganling)
 FILINGS = "admin:filings_filing_changelist"
-
-
-def staff_login(client, username: str) -> None:
-    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
-    client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
 
 
 def search(client, url_name: str, term: str, query: str = ""):

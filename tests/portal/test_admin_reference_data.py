@@ -7,7 +7,7 @@ from django.urls import reverse
 from filings.models import Filing
 from portal.models import Agency, AgencyStaff, Notification, Province, Region
 from portal.notifications import notify
-from tests.filings.test_admin import staff_login
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 

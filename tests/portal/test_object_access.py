@@ -35,8 +35,8 @@ from settlement.models import (
     Settlement,
 )
 from tests.filings.corpus import _pdf, _png
-from tests.filings.test_admin import staff_login
 from tests.portal import test_permission_matrix as matrix
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,6 @@ from django.urls import reverse
 from django.utils import translation
 
 from hospitals.models import Hospital
-from portal.demo import TOTP_SECRETS
-from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent, JobRun, Region
 from settlement import clearing, tasks
 from settlement.clearing import ClearingError
@@ -38,6 +36,7 @@ from settlement.models import (
     Settlement,
 )
 from tests.portal.factories import InsuredPersonFactory, make_id_number
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -198,14 +197,6 @@ def small(demo):
     rows = build(SMALL, noise=60)
     clearing.generate_statements(period=PERIOD)
     return rows
-
-
-def staff_login(client, username):
-    """A real sign-in (password, then TOTP for staff): downloads need a recent one."""
-    client.logout()
-    client.post(reverse("account_login"), {"login": username, "password": "Demo#2026"})
-    if username in TOTP_SECRETS:
-        client.post(reverse("mfa_authenticate"), {"code": current_code(username)})
 
 
 def _pdf_text(content: bytes) -> str:

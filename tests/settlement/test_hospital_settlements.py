@@ -261,7 +261,7 @@ def test_a_reviewers_decisions_on_several_held_bills_reach_the_clerks_in_one_mes
 
 
 def test_the_admins_bulk_approval_is_one_message_on_the_desk(client, demo):
-    from tests.hospitals.test_admin import staff_login
+    from tests.signin import staff_login
 
     held = _held_stays(H1, 3)
     staff_login(client, "agency_shenyang")
@@ -280,7 +280,7 @@ def test_the_held_settlements_queue_is_oldest_first_with_the_days_each_has_waite
     from django.utils import timezone
 
     from settlement.models import Settlement
-    from tests.hospitals.test_admin import staff_login
+    from tests.signin import staff_login
 
     newer, older = _held_stays(H1, 2)
     now = timezone.now()
@@ -297,7 +297,7 @@ def test_the_held_settlements_queue_is_oldest_first_with_the_days_each_has_waite
 
 
 def test_a_held_settlement_is_decided_from_its_own_page(client, demo):
-    from tests.hospitals.test_admin import staff_login
+    from tests.signin import staff_login
 
     (held,) = _held_stays(H1, 1)
     settled = _settle(H1)  # 张伟 under his referral: not held

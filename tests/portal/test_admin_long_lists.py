@@ -1,0 +1,181 @@
+"""The admin's lists over tables that grow by the million (filings, audit events, notifications,
+the access log, direct settlements, claims) read only what a page shows: no date hierarchy, no
+filter choices read from the rows, no second count of the whole table. bench/bench_admin.py
+measures them at volume; these tests hold the queries that made them slow out of each page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from filings.models import Filing
+from hospitals.services import access_log_record
+from portal import audit
+from portal.models import AuditEvent, Notification, Region
+from portal.notifications import notify
+from tests.signin import staff_login
+
+pytestmark = pytest.mark.django_db
+
+# Each list and a date it is filtered by.
+DATES = {
+    "admin:filings_filing_changelist": "submitted_at",
+    "admin:portal_auditevent_changelist": "created_at",
+    "admin:portal_notification_changelist": "created_at",
+    "admin:hospitals_accesslog_changelist": "created_at",
+    "admin:settlement_settlement_changelist": "created_at",
+    "admin:settlement_claim_changelist": "submitted_at",
+}
+LONG_LISTS = list(DATES)
+
+
+def _queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("name", LONG_LISTS)
+@pytest.mark.parametrize("username", ["agency_shenyang", "admin"])
+def test_a_long_list_reads_no_distinct_values_and_no_date_range(client, demo, name, username):
+    staff_login(client, username)
+    response, sql = _queries(client, reverse(name))
+    # A date hierarchy reads the first and last date and every distinct year of the rows in
+    # scope; a filter of all values reads every distinct value.
+    assert not [s for s in sql if "DISTINCT" in s.upper()], sql
+    assert not [s for s in sql if "MIN(" in s.upper() or "MAX(" in s.upper()], sql
+    assert "xfull" not in response.content.decode()  # no date hierarchy on the page
+
+
+@pytest.mark.parametrize("name", LONG_LISTS)
+def test_a_filtered_long_list_counts_once(client, demo, name):
+    staff_login(client, "agency_shenyang")
+
+    def counts(params):
+        return [s for s in _queries(client, reverse(name), params)[1] if "COUNT(" in s.upper()]
+
+    plain = counts({})
+    filtered = counts({f"{DATES[name]}__gte": "2000-01-01T00:00:00+08:00"})
+    # The filtered rows are counted for the pagination, as the rows of an unfiltered page are;
+    # the rows in scope are not counted a second time for a total beside them.
+    assert len(filtered) == len(plain), filtered
+
+
+def _listed_events(client, params):
+    response = client.get(reverse("admin:portal_auditevent_changelist"), params)
+    return {row.pk for row in response.context["cl"].result_list}
+
+
+def test_audit_events_are_filtered_by_what_they_are_about_and_by_role(client, demo):
+    region = Region.objects.get(code="210100")
+    filing = Filing.objects.filter(insured_region=region).first()
+    reviewer = demo["agency_shenyang"]
+    approve = audit.record(action="filing.approve", actor=reviewer, obj=filing, region=region)
+    sign = audit.record(action="referral.sign_director", obj=filing, region=region)
+    suspend = audit.record(action="hospital.suspend", region=region)
+    invite = audit.record(action="hospital_staff.invite", region=region)
+    system = AuditEvent.objects.create(action="filing.expire", actor_role="system", region=region)
+    staff_login(client, "agency_shenyang")
+    about_filings = _listed_events(client, {"about": "filing"})
+    assert {approve.pk, system.pk} <= about_filings
+    assert not {sign.pk, suspend.pk, invite.pk} & about_filings
+    # "hospital" is the hospital's own events, not its staff's.
+    assert _listed_events(client, {"about": "hospital"}) == {suspend.pk}
+    assert _listed_events(client, {"about": "hospital_staff"}) == {invite.pk}
+    by_system = _listed_events(client, {"role": "system"})
+    assert system.pk in by_system and approve.pk not in by_system
+    assert approve.pk in _listed_events(client, {"role": "agency"})
+    page = client.get(reverse("admin:portal_auditevent_changelist")).content.decode()
+    assert "转诊签字" in page or "referral signatures" in page  # the choices are offered by name
+
+
+def test_the_access_log_purpose_filter_takes_every_channel_of_a_purpose(client, demo):
+    shenyang = Region.objects.get(code="210100")
+    web = access_log_record(
+        subject_hash="a" * 64,
+        subject_region_id=shenyang.pk,
+        purpose="eligibility:web",
+        outcome="found",
+    )
+    api = access_log_record(
+        subject_hash="b" * 64,
+        subject_region_id=shenyang.pk,
+        purpose="eligibility:api",
+        outcome="found",
+    )
+    bill = access_log_record(
+        subject_hash="c" * 64, subject_region_id=shenyang.pk, purpose="settlement", outcome="found"
+    )
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:hospitals_accesslog_changelist")
+    listed = {r.pk for r in client.get(url, {"purpose": "eligibility"}).context["cl"].result_list}
+    assert {web.pk, api.pk} <= listed and bill.pk not in listed
+    listed = {r.pk for r in client.get(url, {"purpose": "settlement"}).context["cl"].result_list}
+    assert bill.pk in listed and not {web.pk, api.pk} & listed
+
+
+def test_notifications_are_listed_newest_first(client, demo, django_user_model):
+    user = django_user_model.objects.get(username="chenming")
+    first = notify(user=user, notice="first")
+    second = notify(user=user, notice="second")
+    staff_login(client, "admin")
+    response = client.get(reverse("admin:portal_notification_changelist"))
+    rows = [n.pk for n in response.context["cl"].result_list]
+    assert rows.index(second.pk) < rows.index(first.pk)
+    assert rows == sorted(Notification.objects.values_list("pk", flat=True), reverse=True)[:100]
+
+
+def test_settlements_are_filtered_by_policy_year_without_reading_the_years(client, demo):
+    from hospitals.models import Hospital
+    from portal.models import InsuredPerson
+    from settlement.models import Settlement
+
+    this_year = timezone.localdate().year
+    person = InsuredPerson.objects.filter(region__code="210100").first()
+    day = timezone.localdate()
+    settled = [
+        Settlement.objects.create(
+            number=f"JSYEAR{year}",
+            hospital=Hospital.objects.first(),
+            person=person,
+            insured_region=person.region,
+            request_hash="x",
+            category="long_term",
+            policy_year=year,
+            care_type="inpatient",
+            admitted_on=day,
+            discharged_on=day,
+            total=100,
+            fund_pay=70,
+            person_pay=30,
+            status=Settlement.Status.SETTLED,
+        )
+        for year in (this_year, this_year - 1)
+    ]
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:settlement_settlement_changelist")
+    response, sql = _queries(client, url, {"policy_year": str(this_year - 1)})
+    listed = {s.pk for s in response.context["cl"].result_list}
+    assert settled[1].pk in listed and settled[0].pk not in listed
+    # This year and the four before it are offered, none read from the rows.
+    page = response.content.decode()
+    assert all(f"policy_year={y}" in page for y in range(this_year - 4, this_year + 1))
+    assert not [q for q in sql if "DISTINCT" in q.upper()]
+
+
+def test_a_whole_filing_number_is_found_exactly_and_a_part_by_search(client, demo):
+    filing = Filing.objects.filter(insured_region__code="210100").order_by("pk").first()
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:filings_filing_changelist")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"q": f" {filing.number.lower()} "})
+    assert [f.pk for f in response.context["cl"].result_list] == [filing.pk]
+    # Found by equality on the number (its unique index), not by LIKE over every number.
+    assert not [q for q in captured.captured_queries if "LIKE" in q["sql"].upper()]
+    part = client.get(url, {"q": filing.number[:-2]})
+    assert filing.pk in {f.pk for f in part.context["cl"].result_list}
+    # Another region's whole number finds nothing.
+    other = Filing.objects.filter(insured_region__code="232700").first()
+    assert not client.get(url, {"q": other.number}).context["cl"].result_list
