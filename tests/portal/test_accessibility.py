@@ -1,0 +1,147 @@
+"""Every page of the portal passes axe-core's WCAG 2.1 A and AA checks, on a phone and on a desk's
+screen, in Chinese and in English (axe-core 4.12 from axe-playwright-python, Playwright +
+Debian's Chromium): a retiree with a screen reader or large text, and a clerk on a keyboard, can
+use what the others use.
+
+The admin is Django's own and is left out (its pages that are ours, such as the reason page of a
+decision, are plain admin forms); an agency reviewer's page outside it, the statistics, is in.
+The check runs on each page as it is after loading: what a page shows after an action (a checked
+person at the desk, a form with errors) is checked too."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from filings import documents
+from filings.models import Filing
+from portal.demo import TOTP_SECRETS
+from portal.management.commands.demo_totp import current_code
+from settlement.models import Claim
+from tests.browser import browser_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# WCAG 2.0 and 2.1, levels A and AA (axe-core's tags).
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "Demo#2026")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    if username in TOTP_SECRETS:
+        page.fill("input[name=code]", current_code(username))
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+
+
+def _violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    found = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            summary = " ".join(node.get("failureSummary", "").split())[:300]
+            found.append(
+                f"{page.url} {violation['id']} ({violation['impact']}): "
+                f"{' '.join(node['target'])} {summary}"
+            )
+    return found
+
+
+def _check(page, url: str, lang: str) -> list[str]:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    shown = page.get_attribute("html", "lang") or ""
+    wrong = [] if shown.startswith(lang) else [f"{url}: in {shown!r}, not {lang!r}"]
+    return wrong + _violations(page)
+
+
+@pytest.fixture
+def site(live_server):
+    call_command("seed_demo", "--no-history", stdout=StringIO())
+    return live_server.url
+
+
+def _pages(base: str) -> dict[str, list[str]]:
+    filing = Filing.objects.filter(person__user__username="lijianguo").first()
+    referral = Filing.objects.filter(type="referral").first()
+    claim = Claim.objects.first()
+    return {
+        "": [
+            f"{base}/",
+            f"{base}/accounts/login/",
+            f"{base}/accounts/password/reset/",
+            f"{base}/hospitals/",
+            f"{base}/hospitals/H23010300001/",
+            f"{base}/verify/{documents.make_token(documents.CERTIFICATE, filing.number)}/",
+            f"{base}/no-such-page/",
+        ],
+        "lijianguo": [
+            f"{base}/filings/",
+            f"{base}/filings/{filing.number}/",
+            f"{base}/filings/new/long_term/",
+            f"{base}/filings/new/temporary/",
+            f"{base}/filings/new/emergency/",
+            f"{base}/filings/new/chronic_outpatient/",
+            f"{base}/settlement/mine/",
+            f"{base}/settlement/claims/",
+            f"{base}/settlement/claims/new/",
+            f"{base}/notifications/",
+            f"{base}/settlement/estimate/",
+        ]
+        + ([f"{base}/settlement/claims/{claim.number}/"] if claim else []),
+        "hosp_h23010300001": [
+            f"{base}/hospitals/desk/",
+            f"{base}/hospitals/check/",
+            f"{base}/hospitals/referrals/",
+            f"{base}/hospitals/settlements/",
+        ]
+        + ([f"{base}/hospitals/referrals/{referral.number}/"] if referral else []),
+        "agency_shenyang": [f"{base}/settlement/dashboard/"],
+    }
+
+
+# A phone in Chinese and a desk's screen in English: the widths lay pages out differently (the
+# menu folded or open, tables as cards or rows), and each language is read once.
+@pytest.mark.parametrize(("width", "locale"), [(375, "zh-CN"), (1280, "en-US")])
+def test_every_page_passes_wcag_a_and_aa(site, width, locale):
+    found = []
+    for username, urls in _pages(site).items():
+        with browser_page(width, 900, locale=locale) as page:
+            if username:
+                _login(page, site, username)
+            for url in urls:
+                found += _check(page, url, "zh" if locale.startswith("zh") else "en")
+    assert not found, "\n".join(found)
+
+
+def test_the_desks_answer_and_a_form_with_errors_pass_too(site):
+    found = []
+    with browser_page(1280, 900) as page:
+        _login(page, site, "hosp_h46020000002")
+        page.goto(f"{site}/hospitals/check/")
+        page.fill("input[name=id_number]", "232701195603120223")
+        page.fill("input[name=name]", "王秀兰")
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        found += _violations(page)
+        page.fill("input[name=id_number]", "123")
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        assert re.search("身份证|ID", page.content())
+        found += _violations(page)
+    with browser_page(375) as page:
+        _login(page, site, "chenming")
+        page.goto(f"{site}/filings/new/long_term/")
+        page.click("button[name=submit]")
+        page.wait_for_load_state()
+        found += _violations(page)
+    assert not found, "\n".join(found)
