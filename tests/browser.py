@@ -57,3 +57,20 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate(
         "w => document.documentElement.scrollWidth <= w && window.innerWidth <= w", width
     )
+
+
+def sign_in(page, base: str, username: str) -> None:
+    """Signs a demo account in through the login page, as its user does: the password, then,
+    for staff (who must pass TOTP), the current code."""
+    from portal.demo import TOTP_SECRETS
+    from portal.management.commands.demo_totp import current_code
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "Demo#2026")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    if username in TOTP_SECRETS:
+        page.fill("input[name=code]", current_code(username))
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()

@@ -7,19 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from filings.models import Filing
-from portal.management.commands.demo_totp import current_code
 from portal.models import InsuredPerson
-from tests.browser import browser_page, no_horizontal_scroll
+from tests.browser import browser_page, no_horizontal_scroll, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "Demo#2026")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_server):
@@ -28,7 +19,7 @@ def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_serve
     InsuredPerson.objects.filter(name="陈明").update(retired=True)
     base = live_server.url
     with browser_page(375) as page:
-        _login(page, base, "chenming")
+        sign_in(page, base, "chenming")
         page.goto(f"{base}/filings/new/long_term/")
         assert no_horizontal_scroll(page)
         page.select_option("select[name=place_region]", label="哈尔滨市")
@@ -41,10 +32,7 @@ def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_serve
         detail_url = page.url
     filing = Filing.objects.get(person__name="陈明")
     with browser_page(1280, 900) as admin:
-        _login(admin, base, "agency_shenyang")
-        admin.fill("input[name=code]", current_code("agency_shenyang"))
-        admin.click("main form button[type=submit]")
-        admin.wait_for_load_state()
+        sign_in(admin, base, "agency_shenyang")
         admin.goto(f"{base}/admin/filings/filing/?status__exact=submitted")
         admin.check(f"input[name=_selected_action][value='{filing.pk}']")
         admin.select_option("select[name=action]", value="approve")
@@ -53,7 +41,7 @@ def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_serve
     filing.refresh_from_db()
     assert filing.status == "approved"
     with browser_page(375) as page:
-        _login(page, base, "chenming")
+        sign_in(page, base, "chenming")
         page.goto(detail_url)
         assert page.locator("#status").inner_text().startswith("已批准")
         assert page.locator("#timeline li[data-state=approved]").count() == 1

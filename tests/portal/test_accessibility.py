@@ -18,27 +18,13 @@ from django.core.management import call_command
 
 from filings import documents
 from filings.models import Filing
-from portal.demo import TOTP_SECRETS
-from portal.management.commands.demo_totp import current_code
 from settlement.models import Claim
-from tests.browser import browser_page
+from tests.browser import browser_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # WCAG 2.0 and 2.1, levels A and AA (axe-core's tags).
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "Demo#2026")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    if username in TOTP_SECRETS:
-        page.fill("input[name=code]", current_code(username))
-        page.click("main form button[type=submit]")
-        page.wait_for_load_state()
 
 
 def _violations(page) -> list[str]:
@@ -117,7 +103,7 @@ def test_every_page_passes_wcag_a_and_aa(site, width, locale):
     for username, urls in _pages(site).items():
         with browser_page(width, 900, locale=locale) as page:
             if username:
-                _login(page, site, username)
+                sign_in(page, site, username)
             for url in urls:
                 found += _check(page, url, "zh" if locale.startswith("zh") else "en")
     assert not found, "\n".join(found)
@@ -126,7 +112,7 @@ def test_every_page_passes_wcag_a_and_aa(site, width, locale):
 def test_the_desks_answer_and_a_form_with_errors_pass_too(site):
     found = []
     with browser_page(1280, 900) as page:
-        _login(page, site, "hosp_h46020000002")
+        sign_in(page, site, "hosp_h46020000002")
         page.goto(f"{site}/hospitals/check/")
         page.fill("input[name=id_number]", "232701195603120223")
         page.fill("input[name=name]", "王秀兰")
@@ -139,7 +125,7 @@ def test_the_desks_answer_and_a_form_with_errors_pass_too(site):
         assert re.search("身份证|ID", page.content())
         found += _violations(page)
     with browser_page(375) as page:
-        _login(page, site, "chenming")
+        sign_in(page, site, "chenming")
         page.goto(f"{site}/filings/new/long_term/")
         page.click("button[name=submit]")
         page.wait_for_load_state()

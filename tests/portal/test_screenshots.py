@@ -17,9 +17,8 @@ from django.core.management import call_command
 
 from filings.models import Filing
 from hospitals.models import Hospital
-from portal.management.commands.demo_totp import current_code
 from settlement.models import Claim
-from tests.browser import browser_page
+from tests.browser import browser_page, sign_in
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,21 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = 375
 DESK = (1280, 800)
 MIN_BYTES = 5 * 1024
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "Demo#2026")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _staff_login(page, base, username):
-    _login(page, base, username)
-    page.fill("input[name=code]", current_code(username))
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -69,7 +53,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
 
     # Insured person: my filings, then one filing with its timeline.
     with browser_page(PHONE) as page:
-        _login(page, base, "wangxiulan")
+        sign_in(page, base, "wangxiulan")
         page.goto(f"{base}/filings/")
         assert page.locator("main").inner_text().strip()
         shots(page, "insured-filings", full_page=True)
@@ -91,7 +75,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
         files[name] = tmp_path / name
         files[name].write_bytes(data)
     with browser_page(PHONE) as page:
-        _login(page, base, "chenming")
+        sign_in(page, base, "chenming")
         page.goto(f"{base}/settlement/claims/new/")
         hospital = Hospital.objects.get(code="H21010000001")
         page.select_option("select[name=hospital]", value=str(hospital.pk))
@@ -117,7 +101,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
 
     # Agency reviewer: TOTP, the filings queue, a claim in the admin.
     with browser_page(*DESK) as admin:
-        _staff_login(admin, base, "agency_shenyang")
+        sign_in(admin, base, "agency_shenyang")
         # The queue of submitted filings, oldest first, with the left sidebar folded (as a
         # reviewer on a laptop would) so that every column shows.
         admin.goto(f"{base}/admin/filings/filing/?status__exact=submitted")
@@ -132,7 +116,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
 
     # Hospital clerk: the admission desk, green for 王秀兰 in Sanya, red for 陈明.
     with browser_page(*DESK) as desk:
-        _login(desk, base, "hosp_h46020000002")
+        sign_in(desk, base, "hosp_h46020000002")
         for name, id_number, verdict, shot in [
             ("王秀兰", "232701195603120223", "eligible", "hospital-check-eligible"),
             ("陈明", "210103198512010131", "not-eligible", "hospital-check-not-eligible"),

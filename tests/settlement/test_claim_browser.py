@@ -8,20 +8,11 @@ import pytest
 from django.core.management import call_command
 
 from hospitals.models import Hospital
-from portal.management.commands.demo_totp import current_code
 from settlement.models import Claim
-from tests.browser import browser_page, no_horizontal_scroll
+from tests.browser import browser_page, no_horizontal_scroll, sign_in
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "Demo#2026")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_amounts(
@@ -40,7 +31,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         files[name].write_bytes(data)
     today = datetime.date.today()
     with browser_page(375) as page:
-        _login(page, base, "chenming")
+        sign_in(page, base, "chenming")
         page.goto(f"{base}/settlement/claims/")
         page.click("a[href='/settlement/claims/new/']")
         page.wait_for_url("**/claims/new/")
@@ -72,10 +63,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
     claim = Claim.objects.get(person__name="陈明")
     assert claim.documents.count() == 4
     with browser_page(1280, 900) as admin:
-        _login(admin, base, "agency_shenyang")
-        admin.fill("input[name=code]", current_code("agency_shenyang"))
-        admin.click("main form button[type=submit]")
-        admin.wait_for_load_state()
+        sign_in(admin, base, "agency_shenyang")
         admin.goto(f"{base}/admin/settlement/claim/?status__exact=submitted")
         admin.check(f"input[name=_selected_action][value='{claim.pk}']")
         admin.select_option("select[name=action]", value="approve_adjusted")
@@ -88,7 +76,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
     claim.refresh_from_db()
     assert claim.status == "approved"
     with browser_page(375) as page:
-        _login(page, base, "chenming")
+        sign_in(page, base, "chenming")
         page.goto(detail_url)
         assert page.locator("#status").inner_text() == "已批准"
         assert page.locator("#approved-fund").inner_text() == "7100.00"
