@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
 from portal.lib import idnumbers
+from portal.roles import clerk
 
 
 class EligibilityForm(forms.Form):
@@ -61,9 +61,7 @@ def _labels(result: dict) -> dict:
 
 @login_required
 def eligibility_check(request):
-    staff = getattr(request.user, "hospital_staff", None)
-    if staff is None:
-        raise Http404
+    staff = clerk(request)
     result = not_found = labels = None
     if request.method == "POST":
         form = EligibilityForm(request.POST)

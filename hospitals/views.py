@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from hospitals.models import CareType, Hospital, Kind, Level, Ownership
 from hospitals.selectors import SORTS, directory, suspension_history
 from portal.models import Province, Region
+from portal.roles import clerk
 from settlement.models import Settlement
 
 PAGE_SIZE = 20
@@ -56,9 +56,7 @@ def directory_detail(request, code: str):
 
 @login_required
 def staff_home(request):
-    staff = getattr(request.user, "hospital_staff", None)
-    if staff is None:
-        raise Http404
+    staff = clerk(request)
     hospital = Hospital.objects.select_related("region", "province").get(pk=staff.hospital_id)
     returned = Settlement.objects.filter(hospital=hospital, status=Settlement.Status.RETURNED)
     return render(

@@ -25,13 +25,18 @@ def role_of(user) -> str | None:
     return None
 
 
-def clerk_hospital(request):
-    """The hospital of the clerk making `request`. A hospital's pages do not exist for anyone
-    else (404)."""
+def clerk(request):
+    """The hospital staff record of the clerk making `request`. A hospital's pages do not exist
+    for anyone else (404)."""
     staff = getattr(request.user, "hospital_staff", None)
     if staff is None:
         raise Http404
-    return staff.hospital
+    return staff
+
+
+def clerk_hospital(request):
+    """The hospital of the clerk making `request` (404 for anyone else)."""
+    return clerk(request).hospital
 
 
 def agency_region(user):
