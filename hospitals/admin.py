@@ -29,7 +29,7 @@ from hospitals.services import (
     hospital_suspend,
 )
 from portal import audit
-from portal.admin import IdNumberSearch, LongList
+from portal.admin import ChoicesFilter, IdNumberSearch, LongList
 from portal.roles import agency_region, in_own_region
 
 
@@ -37,12 +37,10 @@ def _hospitals_of(region) -> Q:
     return Q(region=region)
 
 
-class PurposeFilter(admin.SimpleListFilter):
+class PurposeFilter(ChoicesFilter):
     title = _("purpose")
     parameter_name = "purpose"
-
-    def lookups(self, request, model_admin):
-        return list(PURPOSES.items())
+    options = PURPOSES
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -52,15 +50,10 @@ class PurposeFilter(admin.SimpleListFilter):
         return queryset.filter(Q(purpose=value) | Q(purpose__startswith=f"{value}:"))
 
 
-class OutcomeFilter(admin.SimpleListFilter):
+class OutcomeFilter(ChoicesFilter):
     title = _("outcome")
     parameter_name = "outcome"
-
-    def lookups(self, request, model_admin):
-        return list(OUTCOMES.items())
-
-    def queryset(self, request, queryset):
-        return queryset.filter(outcome=self.value()) if self.value() else queryset
+    field, options = "outcome", OUTCOMES
 
 
 class ClerkInvitationForm(forms.Form):
