@@ -54,6 +54,7 @@ PAGES = [
     ("audit events", "admin:portal_auditevent_changelist", ""),
     ("audit events, about filings", "admin:portal_auditevent_changelist", "?about=filing"),
     ("audit events, past 7 days", "admin:portal_auditevent_changelist", "?created_at__gte={week}"),
+    ("audit events, counts asked", "admin:portal_auditevent_changelist", "?_facets=True"),
     ("notifications", "admin:portal_notification_changelist", ""),
     ("access log", "admin:hospitals_accesslog_changelist", ""),
     ("access log, past 7 days", "admin:hospitals_accesslog_changelist", "?created_at__gte={week}"),
