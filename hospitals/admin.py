@@ -40,14 +40,8 @@ def _hospitals_of(region) -> Q:
 class PurposeFilter(ChoicesFilter):
     title = _("purpose")
     parameter_name = "purpose"
-    options = PURPOSES
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        # A purpose over every channel it is used on (eligibility:api, eligibility:web...).
-        return queryset.filter(Q(purpose=value) | Q(purpose__startswith=f"{value}:"))
+    # A purpose over every channel it is used on (eligibility:api, eligibility:web...).
+    field, options, separator = "purpose", PURPOSES, ":"
 
 
 class OutcomeFilter(ChoicesFilter):

@@ -225,22 +225,29 @@ class LongList:
     - filters whose choices are known in advance (ChoicesFilter), not read from the rows."""
 
     show_full_result_count = False
-    date_hierarchy = None
     show_facets = admin.ShowFacets.NEVER
 
 
 class ChoicesFilter(admin.SimpleListFilter):
     """A filter on one field (`field`) whose choices are known in advance (`options`, code to
-    label): offered without reading the rows."""
+    label): offered without reading the rows. With a `separator`, a choice also takes every
+    value under it (`eligibility` takes `eligibility:web`)."""
 
     field: str
     options: dict = {}
+    separator = ""
 
     def lookups(self, request, model_admin):
         return list(self.options.items())
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        q = Q(**{self.field: value})
+        if self.separator:
+            q |= Q(**{f"{self.field}__startswith": f"{value}{self.separator}"})
+        return queryset.filter(q)
 
 
 class PolicyYearFilter(admin.SimpleListFilter):
@@ -451,11 +458,7 @@ AUDIT_ROLES = {
 class AuditSubjectFilter(ChoicesFilter):
     title = _("about")
     parameter_name = "about"
-    options = AUDIT_SUBJECTS
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(action__startswith=f"{value}.") if value else queryset
+    field, options, separator = "action", AUDIT_SUBJECTS, "."
 
 
 class AuditRoleFilter(ChoicesFilter):
