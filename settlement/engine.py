@@ -128,19 +128,44 @@ def policy_year(admitted_on: datetime.date, discharged_on: datetime.date) -> int
     return discharged_on.year
 
 
-def _medication_excess(
-    item: Item, med: Medication, kind_number: int, earlier_days: int = 0
-) -> tuple[Decimal, bool]:
-    """The part of a discharge drug's line the fund does not pay, and whether it exceeds a
-    limit: beyond 4 kinds, all of it; beyond the days for its kind (counting the days of the
-    same drug on earlier lines), the share of the extra days."""
-    if kind_number > MAX_MEDICATION_KINDS:
-        return item.amount, True
-    limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
-    allowed = max(limit - earlier_days, 0)
-    if med.days > allowed:
-        return item.amount * Decimal(med.days - allowed) / Decimal(med.days), True
-    return ZERO, False
+def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
+    """The part of each line the fund does not pay as discharge medication (domain.md §3.4),
+    and whether any limit was exceeded. Independent of the order of the bill's lines:
+
+    - a drug (by catalogue code, else name) on several lines is one kind: its days are added
+      up, and the share of the days beyond its limit is taken from each of its lines;
+    - of more than 4 kinds, the fund pays the 4 worth most to the person (the most the fund
+      would pay for, after the day limits; self-paid drugs are worth nothing to it); the
+      others are wholly excess. A line naming no drug is a kind of its own."""
+    excess = [ZERO] * len(items)
+    kinds: dict[object, list[int]] = {}
+    for i, item in enumerate(items):
+        if item.medication is not None:
+            kinds.setdefault(item.code or item.name or ("line", i), []).append(i)
+    exceeded = False
+    worth: list[tuple[Decimal, str, object]] = []
+    for key, lines in kinds.items():
+        days = sum(items[i].medication.days for i in lines)  # type: ignore[union-attr]
+        limit = max(
+            MAX_MEDICATION_DAYS.get(items[i].medication.kind, MAX_MEDICATION_DAYS["acute"])  # type: ignore[union-attr]
+            for i in lines
+        )
+        if days > limit:
+            exceeded = True
+            for i in lines:
+                excess[i] = items[i].amount * Decimal(days - limit) / Decimal(days)
+        covered = sum(
+            (items[i].amount - excess[i] for i in lines if items[i].cls != "C"), start=ZERO
+        )
+        first = items[lines[0]]
+        worth.append((covered, f"{first.code}|{first.name}|{first.amount}", key))
+    if len(worth) > MAX_MEDICATION_KINDS:
+        exceeded = True
+        worth.sort(key=lambda w: (-w[0], w[1]))
+        for _covered, _tie, key in worth[MAX_MEDICATION_KINDS:]:
+            for i in kinds[key]:
+                excess[i] = items[i].amount
+    return excess, exceeded
 
 
 def split(
@@ -155,27 +180,10 @@ def split(
     flags: list[str] = []
     total_exact = self_paid_exact = first_exact = med_exact = ZERO
     b_rate = policy.class_b_rate
-    kinds = 0
-    # A drug (by catalogue code, else name) on several lines is one kind, its days added up;
-    # a line naming no drug is a kind of its own.
-    drugs: dict[str, tuple[int, int]] = {}
-    medication_flag = False
-    # One pass: discharge drugs are counted in bill order (a self-paid one is a kind too).
-    for item in items:
+    excess, medication_flag = _medication_excess(items)
+    for item, over in zip(items, excess, strict=True):
         amount = item.amount
         total_exact += amount
-        over = ZERO
-        med = item.medication
-        if med is not None:
-            drug = item.code or item.name
-            number, earlier_days = drugs.get(drug, (0, 0)) if drug else (0, 0)
-            if not number:
-                kinds += 1
-                number = kinds
-            if drug:
-                drugs[drug] = (number, earlier_days + med.days)
-            over, exceeded = _medication_excess(item, med, number, earlier_days)
-            medication_flag = medication_flag or exceeded
         cls = item.cls
         if cls == "C":
             self_paid_exact += amount  # the fund never pays it, over the limits or not
@@ -212,17 +220,20 @@ def split(
     if ratio < ZERO:
         ratio = ZERO
     payable = in_scope - deductible
-    fund_uncapped = (payable * ratio * adjustment.fund_share).quantize(CENT, ROUND_HALF_UP)
+    # The fund pays ratio x (in scope - deductible) up to what is left of the annual cap; a
+    # category paying a share of that (a transfer without an approved referral: 50%, domain.md
+    # §2.2) pays the share of the capped amount. The share it does not pay is the person's
+    # coinsurance; what the cap cuts is over_cap.
+    fund_exact = payable * ratio
     cap_left = policy.annual_cap - ytd.fund_paid
     if cap_left < ZERO:
         cap_left = ZERO
-    fund_pay = (fund_uncapped if fund_uncapped < cap_left else cap_left).quantize(
-        CENT, ROUND_HALF_UP
-    )
-    over_cap = fund_uncapped - fund_pay
+    capped = fund_exact if fund_exact < cap_left else cap_left
+    fund_pay = (capped * adjustment.fund_share).quantize(CENT, ROUND_HALF_UP)
+    over_cap = (fund_exact - capped).quantize(CENT, ROUND_HALF_UP)
     if over_cap > 0:
         flags.append("over_annual_cap")
-    coinsurance = payable - fund_uncapped
+    coinsurance = payable - fund_pay - over_cap
     person_pay = total - fund_pay
     return Split(
         total=total,

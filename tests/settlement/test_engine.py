@@ -109,15 +109,79 @@ def test_rule_3_2_bill_crossing_the_annual_cap():
 
 
 def test_rule_3_4_discharge_medication_over_the_limits_is_not_paid_by_the_fund():
-    # Five kinds (the fifth, 100, is all excess); one acute drug for 14 days (half of 100 is
-    # beyond 7 days): 150 not covered. In scope 10500 - 150 = 10350; fund 9350 x 85% = 7947.50.
+    # Five kinds of 100 each; one acute drug for 14 days (half of it beyond 7 days: worth 50 to
+    # the fund). Of five kinds the fund pays the four worth most, so the 14-day drug is the
+    # fifth kind and not paid at all: 100 not covered. In scope 10400; fund 9400 x 85% = 7990.00.
     meds = [
         Item(D("100"), "A", medication=Medication(14 if i == 0 else 7, "acute")) for i in range(5)
     ]
     s = split(policy=EMPLOYEE_TERTIARY, items=[Item(D("10000"), "A"), *meds])
-    assert s.not_covered_medication == D("150.00")
-    assert (s.fund_pay, s.person_pay) == (D("7947.50"), D("2552.50"))
+    assert s.not_covered_medication == D("100.00")
+    assert (s.fund_pay, s.person_pay) == (D("7990.00"), D("2510.00"))
     assert "discharge_medication_excess" in s.flags
+
+
+def test_rule_3_4_discharge_medication_the_fund_pays_the_four_kinds_worth_most():
+    # A self-paid drug is a fifth kind but worth nothing to the fund: it is the one left out,
+    # wherever it is on the bill, and the four covered kinds are paid in full.
+    covered = [Item(D(a), "A", code=f"M{a}", medication=Medication(7, "acute")) for a in "1234"]
+    self_paid = Item(D("50"), "C", code="C1", medication=Medication(7, "acute"))
+    for items in ([self_paid, *covered], [*covered, self_paid]):
+        s = split(policy=Policy(D("0"), D("0.85"), D("300000")), items=items)
+        assert (s.self_paid, s.not_covered_medication, s.in_scope) == (
+            D("50.00"),
+            D("0.00"),
+            D("10.00"),
+        )
+        assert "discharge_medication_excess" in s.flags
+
+
+def test_rule_3_4_discharge_medication_days_of_one_drug_on_several_lines_add_up():
+    # One acute drug on two lines, 5 + 9 = 14 days: half of its days are beyond 7, so half of
+    # each line is not paid, in either order (30 + 70 -> 50 not covered).
+    lines = [
+        Item(D("30"), "A", code="D1", medication=Medication(5, "acute")),
+        Item(D("70"), "A", code="D1", medication=Medication(9, "acute")),
+    ]
+    for items in (lines, lines[::-1]):
+        assert split(policy=EMPLOYEE_TERTIARY, items=items).not_covered_medication == D("50.00")
+
+
+_drug = st.builds(
+    Item,
+    amount=st.decimals(min_value=D("0.01"), max_value=D("500"), places=2),
+    cls=st.sampled_from("ABC"),
+    code=st.sampled_from(["", "D1", "D2", "D3", "D4", "D5", "D6"]),
+    name=st.sampled_from(["", "甲", "乙"]),
+    medication=st.builds(
+        Medication, days=st.integers(1, 40), kind=st.sampled_from(["acute", "chronic", "special"])
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(_drug, min_size=1, max_size=8), data=st.data())
+def test_rule_3_4_discharge_medication_does_not_depend_on_the_order_of_the_bill(items, data):
+    shuffled = data.draw(st.permutations(items))
+    a = split(policy=EMPLOYEE_TERTIARY, items=items)
+    b = split(policy=EMPLOYEE_TERTIARY, items=list(shuffled))
+    assert (a.not_covered_medication, a.fund_pay, a.flags) == (
+        b.not_covered_medication,
+        b.fund_pay,
+        b.flags,
+    )
+
+
+def test_rule_2_2_unapproved_transfer_pays_half_of_what_the_capped_fund_would_pay():
+    # 299000 paid this year leaves 1000 of the cap. An approved referral would pay 1000.00 (the
+    # cap cuts 5750); without an approved referral the fund pays 50% of that: 500.00.
+    ytd = YearToDate(fund_paid=D("299000"))
+    items = [Item(D("10000"), "A")]
+    referral = split(policy=EMPLOYEE_TERTIARY, items=items, adjustment=REFERRAL, ytd=ytd)
+    s = split(policy=EMPLOYEE_TERTIARY, items=items, adjustment=UNAPPROVED, ytd=ytd)
+    assert (referral.fund_pay, referral.over_cap) == (D("1000.00"), D("5750.00"))
+    assert (s.fund_pay, s.over_cap, s.coinsurance) == (D("500.00"), D("5750.00"), D("2750.00"))
+    assert s.fund_pay + s.person_pay == s.total
 
 
 @pytest.mark.parametrize(
