@@ -121,7 +121,7 @@ class ApiKey(models.Model):
 
 # What the access log's codes mean (written by hospitals.access_log.record's callers).
 PURPOSES = {"eligibility": _("Eligibility check"), "settlement": _("Direct settlement")}
-CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR"}
+CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR", "read": _("read again")}
 OUTCOMES = {
     "found": _("found"),
     "not_found": _("not found"),

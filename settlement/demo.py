@@ -1,5 +1,6 @@
-"""The demo benefit policies of domain.md §4 for every region, this year and last, and a year
-of historical direct settlements for the dashboard (idempotent)."""
+"""The demo benefit policies of domain.md §4 for every region, last year, this year and next
+(so a demo seeded in December still settles a stay discharged in January), and a year of
+historical direct settlements for the dashboard (idempotent)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ ADJUSTMENTS = {
 def seed(out, *, history: bool = True) -> list:
     year = timezone.localdate().year
     for region in Region.objects.all():
-        for y in (year - 1, year):
+        for y in (year - 1, year, year + 1):
             for scheme, (levels, cap) in FIGURES.items():
                 for level, (deductible, ratio) in levels.items():
                     BenefitPolicy.objects.update_or_create(

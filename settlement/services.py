@@ -132,6 +132,25 @@ def _terms(
     return policy, adjustment, flags
 
 
+def _as_emergency(
+    decision: eligibility.Decision, emergency: bool
+) -> tuple[str, engine.Adjustment, list[str]] | None:
+    """An emergency's category, or None when the stay is not settled as one.
+
+    domain.md §2.3: emergency care outside the region is treated as filed (when no filing
+    covers the stay); §3.3: the other-temporary reduction is for non-emergency care, so an
+    emergency under a temporary filing is settled as an emergency. A better filing (long-term,
+    referral) keeps its own category."""
+    if not emergency:
+        return None
+    adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.EMERGENCY]
+    if decision.category == eligibility.NONE:
+        return eligibility.EMERGENCY, adjustment, ["emergency_without_filing"]
+    if decision.category == eligibility.TEMPORARY:
+        return eligibility.EMERGENCY, adjustment, []
+    return None
+
+
 def settle(
     *, hospital_id: int, api_key_id: int | None, payload: dict, idempotency_key: str = ""
 ) -> Outcome:
@@ -139,6 +158,18 @@ def settle(
     digest = request_hash(payload)
     existing = _existing(hospital_id, idempotency_key, digest)
     if existing is not None:
+        # The same bill again: its answer is personal data read again, so it is logged too.
+        access_log.record(
+            api_key_id=api_key_id,
+            hospital_id=hospital_id,
+            subject_hash=InsuredPerson.objects.filter(pk=existing.person_id)
+            .values_list("id_hash", flat=True)
+            .first()
+            or "",
+            subject_region_id=existing.insured_region_id,
+            purpose="settlement:read",
+            outcome="found",
+        )
         return Outcome(existing, False)
     visit = payload["visit"]
     admitted: datetime.date = visit["admitted_on"]
@@ -166,19 +197,17 @@ def settle(
     )
     flags: list[str] = []
     category, adjustment = decision.category, decision.adjustment
-    if not decision.eligible:
-        # domain.md §2.3: emergency care outside the region is treated as filed.
-        if visit.get("emergency") and category == eligibility.NONE:
-            category = eligibility.EMERGENCY
-            adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.EMERGENCY]
-            flags.append("emergency_without_filing")
-        else:
-            raise SettlementError(
-                "not_eligible",
-                _("Direct settlement is not possible here."),
-                status=422,
-                reasons=[str(r) for r in decision.reasons],
-            )
+    as_emergency = _as_emergency(decision, bool(visit.get("emergency")))
+    if as_emergency is not None:
+        category, adjustment, flags = as_emergency
+    # Emergency care is treated as filed; nothing else makes a stay settle here.
+    if not decision.eligible and not (as_emergency and decision.category == eligibility.NONE):
+        raise SettlementError(
+            "not_eligible",
+            _("Direct settlement is not possible here."),
+            status=422,
+            reasons=[str(r) for r in decision.reasons],
+        )
     year = engine.policy_year(admitted, discharged)
     person = InsuredPerson.objects.only("pk", "scheme", "region_id").get(pk=found.person_id)
     policy, adjustment, extra = _terms(
@@ -556,7 +585,9 @@ def claim_estimate(
     """What a claim will likely pay: the same decision and engine as direct settlement.
 
     A stay outside the region without a filing that covered it is paid as a transfer without
-    an approved referral (50%, domain.md §2.2), or as an emergency when it was one (§2.3)."""
+    an approved referral (50%, domain.md §2.2), or as an emergency when it was one (§2.3). A
+    stay a filing covered, or at home, is paid at its category's level even where it could not
+    be settled directly."""
     found = find_person(id_number=person.id_number, name=person.name)
     view = hospital_view(hospital.pk)
     if found is None or view is None:
@@ -570,15 +601,17 @@ def claim_estimate(
     )
     flags: list[str] = []
     category, adjustment, transfer_approved = decision.category, decision.adjustment, None
-    if not decision.eligible:
-        if emergency:
-            category = eligibility.EMERGENCY
-            adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.EMERGENCY]
-            flags.append("emergency_without_filing")
-        else:
-            category = eligibility.REFERRAL
-            adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
-            transfer_approved = False
+    as_emergency = _as_emergency(decision, emergency)
+    if as_emergency is not None:
+        category, adjustment, flags = as_emergency
+    elif category == eligibility.NONE:
+        # No filing covered the stay: a transfer without an approved referral.
+        category = eligibility.REFERRAL
+        adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
+        transfer_approved = False
+    # Otherwise a filing covered the stay (or it was at home), and only direct settlement was
+    # not possible there (one-way at home, a hospital without it for this care): the claim is
+    # paid at that category's level.
     year = engine.policy_year(admitted_on, discharged_on)
     policy, adjustment, extra = _terms(
         person=person,
@@ -758,7 +791,8 @@ def _claim_transition(
 
 def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
     """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
-    required). The fund's payment is added to the person's annual accumulation."""
+    required). The fund's payment, and an outpatient claim's deductible, are added to the
+    person's annual accumulation."""
     adjusted = fund_pay is not None and fund_pay != claim.estimated_fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
@@ -772,7 +806,11 @@ def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str 
         )
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year
-        ).update(fund_paid=F("fund_paid") + amount)
+        ).update(
+            fund_paid=F("fund_paid") + amount,
+            outpatient_deductible_paid=F("outpatient_deductible_paid")
+            + outpatient_deductible(current),
+        )
         return {
             "approved_fund_pay": amount,
             "approved_person_pay": current.total - amount,
@@ -1032,10 +1070,20 @@ def settlement_approve(
     )
 
 
+def outpatient_deductible(row) -> Decimal:
+    """The outpatient deductible a settlement or claim took (domain.md §3.2: outpatient
+    deductible is per year, so it counts towards the year's): nothing for an admission."""
+    if row.care_type == "inpatient":
+        return Decimal("0")
+    return Decimal((row.breakdown or {}).get("deductible") or "0")
+
+
 def _undo_accumulation(current) -> dict:
-    """A rejected or returned settlement no longer counts towards the year's fund payments."""
+    """A rejected or returned settlement no longer counts towards the year's fund payments,
+    nor towards the year's outpatient deductible."""
     AnnualAccumulation.objects.filter(person_id=current.person_id, year=current.policy_year).update(
-        fund_paid=F("fund_paid") - current.fund_pay
+        fund_paid=F("fund_paid") - current.fund_pay,
+        outpatient_deductible_paid=F("outpatient_deductible_paid") - outpatient_deductible(current),
     )
     return {}
 
