@@ -80,6 +80,30 @@ _NOT_EXTENDED_SQL = "(f.extended_until IS NULL OR f.extended_until < %(today)s)"
 _EXPIRED_SQL = f"f.valid_until < %(today)s AND {_NOT_EXTENDED_SQL}"
 
 
+def _supplied_q() -> Exists:
+    """The filing has a supplemented material that still counts (domain.md §2.1): uploaded
+    after approval, on or before the commitment deadline (its day in TIME_ZONE), and not
+    refused by the agency. Pending review or accepted, the promise was kept in time; once the
+    agency refuses every supplement the filing is due again. The material's foreign-key index
+    serves it (a few rows per filing)."""
+    return Exists(
+        Material.objects.filter(
+            filing=OuterRef("pk"),
+            refused_at__isnull=True,
+            uploaded_at__gt=OuterRef("decided_at"),
+            uploaded_at__date__lte=OuterRef("commitment_deadline"),
+        )
+    )
+
+
+# `_supplied_q` on filings_filing f, for the PostgreSQL statement (parameter %(tz)s).
+_SUPPLIED_SQL = (
+    "EXISTS (SELECT 1 FROM filings_material m WHERE m.filing_id = f.id "
+    "AND m.refused_at IS NULL AND m.uploaded_at > f.decided_at "
+    "AND (m.uploaded_at AT TIME ZONE %(tz)s)::date <= f.commitment_deadline)"
+)
+
+
 def _course_over(today: datetime.date, course_lengths: Iterable[int]) -> tuple[str, Q, dict]:
     """Started referrals whose course is over (domain.md §2.2, Daxinganling: 60 days).
 
@@ -160,20 +184,25 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             "filing.expire",
             FilingType.LONG_TERM,
         ),
+        # Commitment filings whose deadline passed with no supplemented material pending
+        # review or accepted (domain.md §2.1); a supplement the agency refuses later no longer
+        # counts, so the next run revokes the filing then.
         Change(
             "revoke_commitment",
             Status.REVOKED,
             "f.basis = 'commitment' AND f.materials_accepted_at IS NULL "
-            "AND f.commitment_deadline < %(today)s",
+            f"AND f.commitment_deadline < %(today)s AND NOT {_SUPPLIED_SQL}",
             approved
             & Q(
                 basis=Basis.COMMITMENT,
                 materials_accepted_at__isnull=True,
                 commitment_deadline__lt=today,
-            ),
+            )
+            & Q(~_supplied_q()),
             "filing.revoke",
             FilingType.LONG_TERM,
             notify_agency=True,
+            params={"tz": settings.TIME_ZONE},
             basis=Basis.COMMITMENT,
         ),
     ]
@@ -492,6 +521,9 @@ def send_commitment_reminders(
 
     The reminder row (filing, kind, deadline) is unique and committed with the notification, so
     a rerun, a late run catching up, or a second beat never sends the same reminder again.
+    A person whose supplemented materials await the agency's review is not asked to supply them
+    (the reminder says "supply them or the filing is revoked"); if the agency refuses them, the
+    reminders still due are sent.
     """
     today = today or timezone.localdate()
     sent = {}
@@ -500,6 +532,7 @@ def send_commitment_reminders(
         kind = f"commitment_{days}"
         due = Filing.objects.filter(
             _not_reminded(FILING, kind, "commitment_deadline"),
+            ~_supplied_q(),
             status=Status.APPROVED,
             basis=Basis.COMMITMENT,
             materials_accepted_at__isnull=True,

@@ -341,10 +341,15 @@ class StoredUpload(models.Model):
 
 
 class Material(StoredUpload):
-    """A proof material of a filing."""
+    """A proof material of a filing.
+
+    One uploaded after the filing was approved is a supplement (domain.md §2.1: the materials a
+    commitment filing promised): pending until the agency accepts the filing's materials
+    (`Filing.materials_accepted_at`) or refuses it (`refused_at`)."""
 
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="materials")
     kind = models.CharField(_("kind"), max_length=24, choices=MaterialKind.choices)
+    refused_at = models.DateTimeField(_("refused"), null=True, blank=True)
 
     class Meta(StoredUpload.Meta):
         verbose_name = _("material")

@@ -99,6 +99,19 @@ def validity(
     raise RuleError("unknown_type", filing_type=filing_type)
 
 
+def referral_care(params: Parameters) -> dict[str, bool]:
+    """domain.md §2.2, the care a referral covers at the place of treatment: where the region
+    allows one course of treatment (Daxinganling: at most N days, an inpatient stay), that
+    course; elsewhere (Liaoning) all care there, inpatient and general outpatient. Outpatient
+    chronic and special diseases need their own filing (§2.5) whatever the referral."""
+    one_course = bool(params.referral_course_days)
+    return {
+        "covers_inpatient": True,
+        "covers_general_outpatient": not one_course,
+        "covers_chronic_outpatient": False,
+    }
+
+
 def course_end(started_on: datetime.date, params: Parameters) -> datetime.date | None:
     """Daxinganling: one course of at most N days from the start of treatment."""
     if not params.referral_course_days:

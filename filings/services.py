@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from filings import rules
 from filings.models import Basis, Filing, FilingType, LongTermSubtype, MaterialKind, Status
@@ -39,8 +40,10 @@ PREFIX = {
 # domain.md §2.6: referral, emergency and other temporary treatment are the temporary filings
 # (临时外出就医); they may coexist with an effective long-term filing only for other places.
 TEMPORARY_TYPES = {FilingType.TEMPORARY, FilingType.REFERRAL, FilingType.EMERGENCY}
-# domain.md §2.5: an outpatient chronic/special disease filing sits on top of one of these.
-CHRONIC_BASE_TYPES = {FilingType.LONG_TERM, *TEMPORARY_TYPES}
+# domain.md §2.5: an outpatient chronic/special disease filing sits on top of a long-term or
+# an other temporary filing; not on a referral (one receiving hospital, Daxinganling: one course)
+# nor an emergency.
+CHRONIC_BASE_TYPES = {FilingType.LONG_TERM, FilingType.TEMPORARY}
 
 # Material kinds (domain.md §2.1). The last two back a referral extension (§2.2); they are
 # plain strings until the model's choices list them.
@@ -230,14 +233,33 @@ def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
 def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.5: outpatient chronic/special disease treatment is filed on top of an
     effective long-term or temporary filing for the same place."""
-    base = Filing.objects.filter(
-        _effective(today),
-        person_id=filing.person_id,
-        type__in=CHRONIC_BASE_TYPES,
-        place_region_id=filing.place_region_id,
-    ).exclude(pk=filing.pk)
-    if not base.exists():
-        raise RuleError("chronic_needs_filing")
+    types = (
+        Filing.objects.filter(
+            _effective(today),
+            person_id=filing.person_id,
+            type__in=[*CHRONIC_BASE_TYPES, FilingType.REFERRAL, FilingType.EMERGENCY],
+            place_region_id=filing.place_region_id,
+        )
+        .exclude(pk=filing.pk)
+        .values_list("type", "number")
+    )
+    found = dict(types)
+    if any(t in found for t in CHRONIC_BASE_TYPES):
+        return
+    other = found.get(FilingType.REFERRAL) or found.get(FilingType.EMERGENCY)
+    if other:
+        # The person has a filing for the place, but not one this can sit on: say so.
+        raise RuleError(
+            "chronic_base_not_referral",
+            _(
+                "Filing %(number)s is a referral or emergency filing: outpatient chronic and "
+                "special disease treatment is filed only on top of an effective long-term "
+                "residence filing or other temporary treatment filing for the same place."
+            )
+            % {"number": other},
+            number=other,
+        )
+    raise RuleError("chronic_needs_filing")
 
 
 def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
@@ -339,6 +361,9 @@ def filing_create(
         "status": Status.DRAFT,
         **fields,
     }
+    if filing_type == FilingType.REFERRAL:
+        # The region decides what a referral covers, whoever fills it in (hospital or person).
+        values.update(rules.referral_care(parameters_for(person.region, today)))
     check_filing(Filing(**values), hospitals=hospitals, today=today)
     for _attempt in range(3):
         try:
@@ -396,6 +421,8 @@ def filing_update(
             locked.type == FilingType.REFERRAL and locked.referral_source != "paper"
         ):
             raise RuleError("not_editable", current=locked.status)
+        if locked.type == FilingType.REFERRAL:
+            fields.update(rules.referral_care(parameters_for(locked.insured_region, today)))
         for name, value in fields.items():
             setattr(locked, name, value)
         if "place_region" in fields or "place_region_id" in fields:
@@ -566,12 +593,48 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
-        if not locked.materials.exists():
+        if not locked.materials.filter(refused_at__isnull=True).exists():
             raise RuleError("materials_missing")
         locked.materials_accepted_at = timezone.now()
         locked.save(update_fields=["materials_accepted_at", "updated_at"])
         _record_in_place(locked, "filing.accept_materials", actor=actor, ip=ip, reason="two_way")
         _notify(locked, "materials_accepted")
+    return locked
+
+
+def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
+    """The agency refuses the materials supplemented for a commitment filing (domain.md §2.1).
+
+    Precondition: an approved commitment filing whose materials are not accepted, with
+    supplemented materials (uploaded since approval) not refused yet; agency staff of the
+    insured region; a reason, which the person sees. Effect: those materials are marked
+    refused (the filing's state does not change), an audit event, and the person is told.
+    Before the deadline the person may supply materials again; once it has passed, the next
+    nightly run revokes the filing (filings/jobs.py `revoke_commitment`), as for a filing that
+    was never supplemented."""
+    if not (reason or "").strip():
+        raise RuleError("reason_required")
+    with transaction.atomic():
+        locked = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("person__user", "insured_region")
+            .get(pk=filing.pk)
+        )
+        if not _may_act_as_agency(actor, locked):
+            raise RuleError("agency_only")
+        if locked.basis != Basis.COMMITMENT or locked.status != Status.APPROVED:
+            raise RuleError("not_commitment")
+        if locked.materials_accepted_at is not None:
+            raise RuleError("already_decided", current=locked.status, target=locked.status)
+        supplements = locked.materials.filter(refused_at__isnull=True)
+        if locked.decided_at is not None:
+            supplements = supplements.filter(uploaded_at__gt=locked.decided_at)
+        if not supplements.update(refused_at=timezone.now()):
+            raise RuleError("materials_missing")
+        _record_in_place(
+            locked, "filing.refuse_materials", actor=actor, ip=ip, reason=reason.strip()
+        )
+        _notify(locked, "filing_status", status=locked.status, text=reason.strip())
     return locked
 
 
@@ -675,7 +738,6 @@ def referral_start(
         referral_condition=condition,
         attending_doctor=attending_doctor,
         referral_source="e_referral",
-        covers_general_outpatient=False,
         start_date=timezone.localdate(),
     )
 

@@ -36,14 +36,15 @@ CARE_LABELS = {
 # cover the same visit (better benefits first: domain.md §3.3). A chronic outpatient filing
 # (domain.md §2.5) sits on top of a long-term or temporary filing for the same place: it widens
 # the care covered, not the benefit level, which stays that of the filing underneath (see
-# `_base_filing`); its own entry here applies only when there is none.
+# `_base_filing`); without one in force on the visit day it covers nothing, so it has no
+# category of its own.
 FILING_CATEGORY = {
     "long_term": LONG_TERM,
-    "chronic_outpatient": LONG_TERM,
     "referral": REFERRAL,
     "emergency": EMERGENCY,
     "temporary": TEMPORARY,
 }
+CHRONIC_BASE_TYPES = ("long_term", "temporary")
 PREFERENCE = {
     "long_term": 0,
     "chronic_outpatient": 1,
@@ -75,7 +76,8 @@ class PersonView:
     region_code: str
     region_name: str
     active: bool = True
-    resettled_reduction: bool = False  # the region reduces resettled persons' ratio (Daxinganling)
+    # The region reduces resettled persons' ratio: it has a "resettled" category policy.
+    resettled_reduction: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,8 @@ def _valid_on(filing: FilingView, day: datetime.date) -> bool:
     return filing.valid_until is None or day <= filing.valid_until
 
 
-def _why_not(
-    filing: FilingView, hospital: HospitalView, care_type: str, day: datetime.date, care_label: str
-) -> str | None:
-    """The first reason this filing does not cover the visit, in words a clerk understands."""
+def _not_in_force(filing: FilingView, day: datetime.date) -> str | None:
+    """Why this filing is not in force on `day` (its state or validity), or None."""
     n = filing.number
     if filing.status == "submitted":
         return _("Filing %(n)s is pending review by the agency.") % {"n": n}
@@ -152,6 +152,17 @@ def _why_not(
         if filing.valid_from:
             return _("Filing %(n)s takes effect on %(d)s.") % {"n": n, "d": _d(filing.valid_from)}
         return _("Filing %(n)s is not yet effective.") % {"n": n}
+    return None
+
+
+def _why_not(
+    filing: FilingView, hospital: HospitalView, care_type: str, day: datetime.date, care_label: str
+) -> str | None:
+    """The first reason this filing does not cover the visit, in words a clerk understands."""
+    n = filing.number
+    state = _not_in_force(filing, day)
+    if state is not None:
+        return state
     if filing.type == "referral":
         if filing.receiving_hospital and filing.receiving_hospital != hospital.code:
             return _("Referral %(n)s names another hospital (%(h)s).") % {
@@ -183,12 +194,41 @@ def _base_filing(
     bases = [
         f
         for f in filings
-        if f.type in ("long_term", "temporary")
+        if f.type in CHRONIC_BASE_TYPES
         and f.status == "approved"
         and f.place_region_code == filing.place_region_code
         and _valid_on(f, day)
     ]
     return min(bases, key=lambda f: PREFERENCE[f.type], default=None)
+
+
+def _no_base(filing: FilingView, filings: list[FilingView], day: datetime.date) -> str:
+    """Why a chronic outpatient filing covers nothing on `day`: no long-term or temporary
+    filing for its place is in force; the reason names the latest one's state, if any."""
+    candidates = [
+        f
+        for f in filings
+        if f.type in CHRONIC_BASE_TYPES and f.place_region_code == filing.place_region_code
+    ]
+    latest = max(
+        candidates,
+        key=lambda f: (f.valid_from or datetime.date.max, -PREFERENCE[f.type]),
+        default=None,
+    )
+    params = {"n": filing.number, "place": filing.place_region_name}
+    if latest is None:
+        text = _(
+            "Outpatient chronic and special disease filing %(n)s applies only on top of a "
+            "long-term residence or other temporary filing for %(place)s, and the person has "
+            "none."
+        )
+        return text % params
+    text = _(
+        "Outpatient chronic and special disease filing %(n)s applies only on top of a "
+        "long-term residence or other temporary filing for %(place)s in force on the visit "
+        "day: %(why)s"
+    )
+    return text % {**params, "why": _not_in_force(latest, day) or ""}
 
 
 def decide(
@@ -248,6 +288,10 @@ def decide(
     covering: list[FilingView] = []
     for f in sorted(filings, key=lambda f: PREFERENCE.get(f.type, 9)):
         why = _why_not(f, hospital, care_type, visit_date, care_label)
+        if why is None and f.type == "chronic_outpatient":
+            # domain.md §2.5: never better than, nor without, the filing it sits on.
+            if _base_filing(f, filings, visit_date) is None:
+                why = _no_base(f, filings, visit_date)
         if why is None:
             covering.append(f)
         else:

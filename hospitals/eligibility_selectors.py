@@ -273,9 +273,17 @@ def _sql(vendor: str) -> str:
         f"SELECT {agg}({obj}({pairs}, 'hospitals', {wrap.format('(' + chosen + ')')})) "
         "FROM filings_filing f WHERE f.person_id = p.id AND f.status <> 'draft'"
     )
+    # domain.md §3.3: the −5 points are a regional policy (Daxinganling's resettled persons),
+    # so the region must have configured a "resettled" category adjustment (settlement's
+    # CategoryPolicy, as the settlement applies it); read in the same round trip, through the
+    # index of its (region, year, category) unique constraint.
+    resettled = (
+        "EXISTS (SELECT 1 FROM settlement_categorypolicy c "
+        "WHERE c.region_id = p.region_id AND c.category = 'resettled')"
+    )
     return (
-        "SELECT p.id, p.name, p.scheme, p.active, p.region_id, "
-        f"({filings}) FROM portal_insuredperson p WHERE p.id_hash = %s"
+        f"SELECT p.id, p.name, p.scheme, p.active, p.region_id, ({filings}), {resettled} "
+        "FROM portal_insuredperson p WHERE p.id_hash = %s"
     )
 
 
@@ -356,10 +364,10 @@ def find_person(*, id_number: str, name: str) -> Found | None:
     row = _fetch(id_hash)
     if row is None:
         return None
-    person_id, person_name, scheme, active, region_id, filings_json = row
+    person_id, person_name, scheme, active, region_id, filings_json, resettled = row
     if person_name != (name or "").strip():
         return None
-    region_code, region_name, measures = _region(region_id)
+    region_code, region_name, _measures = _region(region_id)
     person = eligibility.PersonView(
         name=person_name,
         masked_name=idnumbers.mask_name(person_name),
@@ -368,7 +376,7 @@ def find_person(*, id_number: str, name: str) -> Found | None:
         region_code=region_code,
         region_name=region_name,
         active=bool(active),
-        resettled_reduction=measures == "daxinganling",
+        resettled_reduction=bool(resettled),
     )
     raw = filings_json if isinstance(filings_json, list) else json.loads(filings_json or "[]")
     return Found(person_id, person, [_filing_view(f) for f in raw or []], region_id, id_hash)

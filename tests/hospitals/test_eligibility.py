@@ -283,11 +283,18 @@ def test_rule_2_5_chronic_filing_on_a_long_term_filing_settles_as_long_term():
 
 
 def test_rule_2_5_a_temporary_filing_elsewhere_or_not_in_force_is_not_the_base():
+    # Without its base in force on the visit day the chronic filing covers nothing: it never
+    # settles at better (long-term) rates than the filing it sits on.
     elsewhere = replace(TEMPORARY_NO_CHRONIC, place_region_code="460200")
-    expired = replace(TEMPORARY_NO_CHRONIC, status="expired")
+    expired = replace(
+        TEMPORARY_NO_CHRONIC, status="expired", valid_until=DAY - datetime.timedelta(days=1)
+    )
     for other in (elsewhere, expired):
         d = run(LI, HARBIN, [CHRONIC, other], care="chronic_outpatient")
-        assert (d.eligible, d.category) == (True, "long_term")
+        assert (d.eligible, d.category, d.filing) == (False, "none", None)
+        assert any("F6" in r for r in d.reasons)
+    d = run(LI, HARBIN, [CHRONIC, expired], care="chronic_outpatient")
+    assert any("F6" in r and "F4 expired on 2026-11-21" in r for r in d.reasons)
 
 
 def test_regional_category_adjustments_replace_the_defaults():
