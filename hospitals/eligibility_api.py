@@ -18,6 +18,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -31,7 +32,7 @@ from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from hospitals import eligibility
-from hospitals.api_errors import error_body, error_headers
+from hospitals.api_errors import JSONParser, TooLarge, error_body, error_headers
 from hospitals.auth import KEYWORD, HasHospitalKey, HospitalKeyAuthentication, key_ids
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
@@ -270,6 +271,7 @@ ErrorResponse = inline_serializer(
 # schema). `as_view()` puts the plain-Django path in front of it.
 class EligibilityView(APIView):
     throttle_classes = [HospitalKeyThrottle]
+    parser_classes = [JSONParser]
 
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]
@@ -296,6 +298,7 @@ class EligibilityView(APIView):
             400: OpenApiResponse(ErrorResponse, description="Invalid input"),
             401: OpenApiResponse(ErrorResponse, description="Missing or wrong key"),
             404: OpenApiResponse(ErrorResponse, description="Unknown person or name mismatch"),
+            413: OpenApiResponse(ErrorResponse, description="The body is too large"),
             415: OpenApiResponse(ErrorResponse, description="The body is not JSON"),
             429: OpenApiResponse(ErrorResponse, description="Over the rate limit"),
         },
@@ -358,12 +361,17 @@ def _fast(request) -> HttpResponse:
         allowed, wait = throttle(key_id)
         if not allowed:
             raise exceptions.Throttled(wait)
-        body = request.body
+        try:
+            body = request.body
+        except RequestDataTooBig:  # a body longer than its Content-Length said
+            raise TooLarge() from None
         if body:
             try:
                 data = json.loads(body.decode(), parse_constant=strict_constant)
             except ValueError as exc:  # also UnicodeDecodeError
                 raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+            except RecursionError:  # nested deeper than `json` goes: as JSONParser answers
+                raise exceptions.ParseError("JSON parse error - nested too deeply") from None
         else:
             data = {}  # as DRF parses an empty body
         return _json(_answer(parse_request(data), key_id, hospital_id))

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from filings.document_views import VerifyView, document_download, verify_page
+from hospitals.api_errors import not_found as api_not_found
 from hospitals.eligibility_api import EligibilityView
 from hospitals.eligibility_views import eligibility_check
 from hospitals.referral_views import referral_detail, referral_list, referral_start_treatment
@@ -50,4 +51,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Last: any other path under /api/ answers the API's JSON 404, with DEBUG on or off (a
+    # handler404 would serve only with DEBUG off). Unnamed: it is no route of its own.
+    re_path(r"^api/", api_not_found),
 ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -14,13 +18,45 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hospitals.api_errors import error_response
+from hospitals import access_log
+from hospitals.api_errors import JSONParser, error_response
 from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
-from hospitals.eligibility_api import ErrorResponse, HospitalKeyThrottle
+from hospitals.eligibility_api import ErrorResponse, HospitalKeyThrottle, IsoDateField
 from hospitals.models import CareType
 from portal.lib import idnumbers
 from settlement.models import Settlement
 from settlement.services import SettlementError, as_dict, settle
+
+
+class StringDecimalField(serializers.DecimalField):
+    """A decimal sent as a JSON string of ASCII digits with an optional fraction (shared/api.md:
+    money as strings), never a JSON number (a binary float), an exponent, a sign or spaces."""
+
+    pattern = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not self.pattern.fullmatch(data):
+            self.fail("format")
+        return super().to_internal_value(data)
+
+
+class MoneyField(StringDecimalField):
+    """Money: `"123"`, `"123.4"` or `"123.45"`."""
+
+    pattern = re.compile(r"\d+(?:\.\d{1,2})?", re.ASCII)
+    default_error_messages = {
+        "format": gettext_lazy(
+            'Enter the amount as a string of digits with at most two decimals, such as "123.45".'
+        )
+    }
+
+
+class RateField(StringDecimalField):
+    """A rate from 0 to 1 as a string: `"0.1"`, `"0.10"`, `"1"`."""
+
+    default_error_messages = {
+        "format": gettext_lazy('Enter the rate as a string decimal from 0 to 1, such as "0.10".')
+    }
 
 
 class MedicationSerializer(serializers.Serializer):
@@ -32,8 +68,8 @@ class ItemSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     # "class" is a Python keyword: declared below.
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    first_self_pay_rate = serializers.DecimalField(
+    amount = MoneyField(max_digits=12, decimal_places=2, min_value=0)
+    first_self_pay_rate = RateField(
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False, allow_null=True
     )
     discharge_medication = MedicationSerializer(required=False, allow_null=True)
@@ -46,8 +82,8 @@ class ItemSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.Serializer):
     care_type = serializers.ChoiceField(choices=CareType.choices)
-    admitted_on = serializers.DateField()
-    discharged_on = serializers.DateField()
+    admitted_on = IsoDateField()
+    discharged_on = IsoDateField()
     emergency = serializers.BooleanField(required=False, default=False)
     transfer_approved = serializers.BooleanField(required=False, default=True)
 
@@ -101,10 +137,32 @@ SettlementResponse = inline_serializer(
 )
 
 
+IDEMPOTENCY_KEY_LENGTH = Settlement._meta.get_field("idempotency_key").max_length
+
+
+def idempotency_key(request) -> str:
+    """The Idempotency-Key header, stripped; "" without one. A key that cannot be stored as
+    sent (empty, or longer than the column) is refused: cut short, two keys would collide."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return ""
+    key = raw.strip()
+    if not key:
+        message = _("The Idempotency-Key header is empty.")
+    elif len(key) > IDEMPOTENCY_KEY_LENGTH:
+        message = _("The Idempotency-Key header is longer than %(max)s characters.") % {
+            "max": IDEMPOTENCY_KEY_LENGTH
+        }
+    else:
+        return key
+    raise serializers.ValidationError({"Idempotency-Key": [message]})
+
+
 class SettlementCreate(APIView):
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]
     throttle_classes = [HospitalKeyThrottle]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="settlement_create",
@@ -118,6 +176,7 @@ class SettlementCreate(APIView):
             401: OpenApiResponse(ErrorResponse),
             404: OpenApiResponse(ErrorResponse),
             409: OpenApiResponse(ErrorResponse),
+            413: OpenApiResponse(ErrorResponse, description="The body is too large"),
             415: OpenApiResponse(ErrorResponse, description="The body is not JSON"),
             422: OpenApiResponse(ErrorResponse),
             429: OpenApiResponse(ErrorResponse),
@@ -125,8 +184,13 @@ class SettlementCreate(APIView):
     )
     def post(self, request):
         form = SettlementRequest(data=request.data)
-        form.is_valid(raise_exception=True)
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:128]
+        errors = {} if form.is_valid() else dict(form.errors)
+        try:
+            key = idempotency_key(request)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+        if errors:  # the header's problem and the body's in one answer
+            raise serializers.ValidationError(errors)
         try:
             outcome = settle(
                 hospital_id=request.auth.hospital_id,
@@ -148,6 +212,11 @@ class SettlementCreate(APIView):
         )
 
 
+# The access log's purpose for GET /api/v1/settlements/{number}: under "settlement" (the
+# admin's purpose filter takes every "settlement:..." code), read and not written.
+READ_PURPOSE = "settlement:read"
+
+
 class SettlementDetail(APIView):
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]
@@ -163,9 +232,21 @@ class SettlementDetail(APIView):
         },
     )
     def get(self, request, number: str):
-        settlement = Settlement.objects.filter(
-            number=number, hospital_id=request.auth.hospital_id
-        ).first()
+        settlement = (
+            Settlement.objects.filter(number=number, hospital_id=request.auth.hospital_id)
+            .annotate(subject_hash=F("person__id_hash"))
+            .first()
+        )
+        # shared/api.md: every read of personal data is in the access log, as settle() records
+        # the write.
+        access_log.record(
+            api_key_id=request.auth.pk,
+            hospital_id=request.auth.hospital_id,
+            subject_hash=settlement.subject_hash if settlement else "",
+            subject_region_id=settlement.insured_region_id if settlement else None,
+            purpose=READ_PURPOSE,
+            outcome="found" if settlement else "not_found",
+        )
         if settlement is None:
             raise NotFound()
         return Response(as_dict(settlement))

@@ -1,0 +1,240 @@
+"""POST /api/v1/settlements refuses what shared/api.md does not allow (money as strings, dates as
+YYYY-MM-DD, an Idempotency-Key it can keep) with field messages keyed by path; GET
+/api/v1/settlements/{number} is in the access log."""
+
+import pytest
+
+from hospitals.models import AccessLog
+from portal.models import InsuredPerson
+from settlement.models import Settlement
+from tests.settlement import test_api as api_tests
+from tests.settlement.test_api import CHEN, URL, bill, post
+
+pytestmark = pytest.mark.django_db
+keys, _fresh = api_tests.keys, api_tests._fresh  # the API tests' fixtures
+HOSPITAL = "H21010000001"  # where 陈明 is insured: a local settlement
+
+
+def item(**changes) -> dict:
+    return {"code": "X1", "name": "住院费", "class": "A", "amount": "100.00", **changes}
+
+
+def refused(client, keys, body, *, lang="en", idem=None) -> dict:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {keys[HOSPITAL]}", "HTTP_ACCEPT_LANGUAGE": lang}
+    if idem is not None:
+        headers["HTTP_IDEMPOTENCY_KEY"] = idem
+    before = Settlement.objects.count()
+    response = client.post(URL, body, content_type="application/json", **headers)
+    assert response.status_code == 400, response.content
+    assert Settlement.objects.count() == before
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    return error["fields"]
+
+
+# --- field messages keyed by path ---------------------------------------------------------
+
+
+def test_nested_field_errors_are_readable_messages_keyed_by_their_path(client, keys):
+    body = bill(CHEN, items=[item(), item(**{"class": "D"})])
+    fields = refused(client, keys, body, lang="zh-hans")
+    assert fields == {"items[1].class": ["“D” 不是合法选项。"]}
+    fields = refused(client, keys, body)
+    assert fields == {"items[1].class": ['"D" is not a valid choice.']}
+
+
+def test_every_nested_error_is_under_its_own_path(client, keys):
+    body = bill(CHEN, items=[item(amount="-1", **{"class": "D"}), item(discharge_medication={})])
+    body["visit"]["emergency"] = "maybe"
+    body["id_number"] = "232701195603120224"
+    fields = refused(client, keys, body)
+    assert set(fields) == {
+        "id_number",  # a top-level field keeps its name
+        "items[0].amount",
+        "items[0].class",
+        "items[1].discharge_medication.days",
+        "items[1].discharge_medication.kind",
+        "visit.emergency",
+    }
+    for messages in fields.values():
+        assert messages and all(isinstance(m, str) for m in messages)
+        assert not any("ErrorDetail" in m or "{" in m for m in messages)
+
+
+def test_an_error_about_a_whole_nested_object_or_list_is_under_its_path(client, keys):
+    today = bill(CHEN)["visit"]["discharged_on"]
+    body = bill(CHEN, admitted=None)
+    body["visit"]["admitted_on"], body["visit"]["discharged_on"] = today, "2000-01-01"
+    assert refused(client, keys, body) == {
+        "visit.discharged_on": ["The discharge date is before the admission date."]
+    }
+    body = {**bill(CHEN), "visit": "inpatient", "items": []}
+    fields = refused(client, keys, body)
+    assert set(fields) == {"visit", "items"}
+    assert fields["items"] == ["This list may not be empty."]
+    assert refused(client, keys, {**bill(CHEN), "items": ["X1"]}).keys() == {"items[0]"}
+
+
+# --- money and rates as strings ------------------------------------------------------------
+
+MONEY_MESSAGE = (
+    'Enter the amount as a string of digits with at most two decimals, such as "123.45".'
+)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        123.45,
+        100,
+        0,
+        "1e3",
+        "1E3",
+        "123.456",
+        "-1",
+        "+1",
+        " 1",
+        "1 ",
+        "1,000",
+        "",
+        "1.",
+        ".5",
+        "NaN",
+        "Infinity",
+        "１２３",
+        "0x10",
+        True,
+        ["1"],
+    ],
+)
+def test_an_amount_other_than_a_string_with_at_most_two_decimals_is_refused(client, keys, amount):
+    fields = refused(client, keys, bill(CHEN, items=[item(amount=amount)]))
+    assert fields == {"items[0].amount": [MONEY_MESSAGE]}
+
+
+def test_an_amount_message_is_in_the_requested_language(client, keys):
+    fields = refused(client, keys, bill(CHEN, items=[item(amount=12.5)]), lang="zh-hans")
+    assert fields["items[0].amount"] == [
+        '金额请以字符串填写：只含数字，最多两位小数，例如 "123.45"。'
+    ]
+
+
+def test_amounts_with_zero_one_or_two_decimals_are_taken(client, keys):
+    items = [
+        item(amount="123", **{"class": "C"}),
+        item(amount="123.4", **{"class": "C"}),
+        item(amount="0.45", **{"class": "C"}),
+    ]
+    response = post(client, keys[HOSPITAL], bill(CHEN, items=items))
+    assert response.status_code == 201, response.content
+    assert response.json()["total"] == "246.85"
+
+
+RATE_MESSAGE = 'Enter the rate as a string decimal from 0 to 1, such as "0.10".'
+
+
+@pytest.mark.parametrize("rate", [0.1, 1, 0, "1e-1", "-0.1", "+0.1", " 0.1", ".1", "0.", "NaN"])
+def test_a_first_self_pay_rate_other_than_a_string_decimal_is_refused(client, keys, rate):
+    body = bill(CHEN, items=[item(first_self_pay_rate=rate, **{"class": "B"})])
+    assert refused(client, keys, body) == {"items[0].first_self_pay_rate": [RATE_MESSAGE]}
+
+
+@pytest.mark.parametrize("rate", ["1.5", "2", "0.1234"])
+def test_a_first_self_pay_rate_outside_0_to_1_is_refused(client, keys, rate):
+    body = bill(CHEN, items=[item(first_self_pay_rate=rate, **{"class": "B"})])
+    assert refused(client, keys, body).keys() == {"items[0].first_self_pay_rate"}
+
+
+@pytest.mark.parametrize("rate", ["0.10", "0", "1", "1.000", None])
+def test_a_first_self_pay_rate_from_0_to_1_as_a_string_is_taken(client, keys, rate):
+    body = bill(CHEN, items=[item(first_self_pay_rate=rate, **{"class": "B"})])
+    assert post(client, keys[HOSPITAL], body).status_code == 201
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["admitted_on", "discharged_on"])
+@pytest.mark.parametrize(
+    "value", ["20261101", "2026-W48-1", "2026-11-01T00:00", " 2026-11-01", "2026-1-1", 20261101]
+)
+def test_a_visit_date_other_than_yyyy_mm_dd_is_refused(client, keys, field, value):
+    body = bill(CHEN)
+    body["visit"][field] = value
+    fields = refused(client, keys, body)
+    assert fields.keys() == {f"visit.{field}"}
+    assert "YYYY-MM-DD" in fields[f"visit.{field}"][0]
+
+
+# --- Idempotency-Key -----------------------------------------------------------------------
+
+
+def test_an_idempotency_key_longer_than_it_can_be_stored_is_refused_not_cut(client, keys):
+    stem = "k" * 128
+    fields = refused(client, keys, bill(CHEN), idem=stem + "1")
+    assert fields == {
+        "Idempotency-Key": ["The Idempotency-Key header is longer than 128 characters."]
+    }
+    zh = refused(client, keys, bill(CHEN), idem=stem + "2", lang="zh-hans")
+    assert zh == {"Idempotency-Key": ["Idempotency-Key 请求头超过 128 个字符。"]}
+    # Exactly as long as the column: kept whole, and the same key returns the same settlement.
+    first = post(client, keys[HOSPITAL], bill(CHEN), idem=stem)
+    again = post(client, keys[HOSPITAL], bill(CHEN), idem=f"  {stem} ")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert Settlement.objects.get(number=first.json()["number"]).idempotency_key == stem
+
+
+@pytest.mark.parametrize("idem", ["", "   ", "\t"])
+def test_an_idempotency_key_given_empty_is_refused(client, keys, idem):
+    fields = refused(client, keys, bill(CHEN), idem=idem)
+    assert fields == {"Idempotency-Key": ["The Idempotency-Key header is empty."]}
+
+
+# --- the access log ------------------------------------------------------------------------
+
+
+def test_reading_a_settlement_writes_one_access_log_row(client, keys):
+    number = post(client, keys[HOSPITAL], bill(CHEN)).json()["number"]
+    reads = AccessLog.objects.filter(purpose="settlement:read")
+    assert not reads.exists()
+    own = client.get(f"{URL}/{number}", HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}")
+    assert own.status_code == 200
+    row = reads.get()
+    chen = InsuredPerson.objects.get(name="陈明")
+    settlement = Settlement.objects.get(number=number)
+    assert (row.api_key_id, row.hospital_id, row.subject_hash, row.subject_region_id) == (
+        settlement.api_key_id,
+        settlement.hospital_id,
+        chen.id_hash,
+        chen.region_id,
+    )
+    assert row.outcome == "found"
+    assert row.purpose_label().startswith("Direct settlement") or "直接结算" in row.purpose_label()
+    # Another hospital learns nothing, and its attempt is recorded without a subject.
+    other = client.get(f"{URL}/{number}", HTTP_AUTHORIZATION=f"Bearer {keys['H46020000002']}")
+    assert other.status_code == 404
+    miss = reads.exclude(pk=row.pk).get()
+    assert (miss.outcome, miss.subject_hash, miss.hospital.code) == (
+        "not_found",
+        "",
+        "H46020000002",
+    )
+
+
+def test_the_admin_lists_settlement_reads_under_the_settlement_purpose(client, keys):
+    from django.urls import reverse
+
+    from tests.signin import staff_login
+
+    number = post(client, keys[HOSPITAL], bill(CHEN)).json()["number"]
+    client.get(f"{URL}/{number}", HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}")
+    read = AccessLog.objects.get(purpose="settlement:read")
+    staff_login(client, "agency_shenyang")  # 陈明 is insured in Shenyang
+    url = reverse("admin:hospitals_accesslog_changelist")
+    listed = client.get(url, {"purpose": "settlement"}).context["cl"].result_list
+    assert read.pk in {row.pk for row in listed}
+
+
+def test_a_bad_idempotency_key_and_a_bad_body_are_answered_together(client, keys):
+    body = bill(CHEN, items=[item(amount=1)])
+    assert refused(client, keys, body, idem=" ").keys() == {"Idempotency-Key", "items[0].amount"}
