@@ -1,6 +1,17 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
+
+from portal import roles
+
+# Where each role starts after signing in (unless the sign-in was asked for by a page, `next`).
+START = {
+    roles.INSURED: "filings:list",
+    roles.HOSPITAL: "hospitals:home",
+    roles.AGENCY: "admin:index",
+    roles.ADMIN: "admin:index",
+}
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -8,6 +19,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return True
+
+    def get_login_redirect_url(self, request) -> str:
+        """A person lands on their filings, a clerk on the desk, agency staff on the review
+        queues: not on the public home page, whose links sit behind the phone's menu."""
+        start = START.get(roles.role_of(request.user))
+        return reverse(start) if start else super().get_login_redirect_url(request)
 
 
 def axes_username(request, credentials) -> str | None:

@@ -6,18 +6,38 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as switch_language
 from kombu import Connection
 
+from portal.adapters import START
 from portal.models import Preference
 from portal.roles import role_of
 
 
 def home(request):
-    return render(request, "portal/home.html", {"role": role_of(request.user)})
+    role = role_of(request.user)
+    start = START.get(role)
+    return render(
+        request,
+        "portal/home.html",
+        {"role": role, "start_url": reverse(start) if start else None},
+    )
+
+
+def csrf_failure(request, reason=""):
+    """A form sent from a page that is no longer valid (signed out or in again in another tab,
+    or open for too long): say so in the user's language, with the way back to the form."""
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return render(request, "403_csrf.html", {"back": back}, status=403)
 
 
 def set_language(request):

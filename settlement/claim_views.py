@@ -19,7 +19,7 @@ from portal.audit import client_ip
 from portal.models import AuditEvent
 from portal.roles import agency_region
 from settlement import rules, services
-from settlement.forms import ClaimForm, ItemFormSet, ResubmitForm
+from settlement.forms import MAX_ITEMS, ClaimForm, ItemFormSet, ResubmitForm
 from settlement.messages import flag_labels, message
 from settlement.models import Claim, ClaimDocument, ClaimDocumentKind
 
@@ -45,7 +45,7 @@ def _detail_context(claim: Claim, resubmit_form=None) -> dict:
     return {
         "claim": claim,
         "events": _timeline(claim),
-        "flags": flag_labels(claim.flags),
+        "flags": flag_labels(claim.flags, claim.items),
         "documents": claim.documents.all(),
         "deadline": rules.claim_deadline(claim.discharged_on),
         "resubmit_form": resubmit_form,
@@ -89,6 +89,17 @@ def _document_label(kind: str) -> str:
     return str(ClaimDocumentKind(kind).label) if kind in ClaimDocumentKind.values else kind
 
 
+ADD_ROWS = 4
+
+
+def _with_more_rows(data):
+    """The posted form with ADD_ROWS more empty item rows (up to the bill's limit)."""
+    data = data.copy()
+    total = int(data.get("items-TOTAL_FORMS") or 0)
+    data["items-TOTAL_FORMS"] = str(min(total + ADD_ROWS, MAX_ITEMS))
+    return data
+
+
 @login_required
 def claim_new(request):
     """One page: the stay, the bill (typed or uploaded), the documents. "Estimate" shows what
@@ -108,9 +119,21 @@ def claim_new(request):
         require_documents=submitting,
         kept_kinds=pending.kinds(),
     )
-    formset = ItemFormSet(request.POST or None, prefix="items")
+    adding = request.method == "POST" and "add_rows" in request.POST
+    formset = ItemFormSet(
+        _with_more_rows(request.POST) if adding else request.POST or None, prefix="items"
+    )
     estimate = None
-    if request.method == "POST":
+    if adding:
+        # Four more empty rows for a longer bill: nothing is checked or filed yet, so what was
+        # typed comes back as it was, without errors.
+        form.errors.clear()
+        for f in formset.forms:
+            f.errors.clear()
+        for name, errors in refusals.items():
+            for refused in errors:
+                form.add_error(name, refused)
+    elif request.method == "POST":
         valid = form.is_valid() & formset.is_valid()
         for name, errors in refusals.items():
             for refused in errors:

@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from filings.forms import MultipleFileField
 from hospitals.models import CareType, Hospital
 from settlement import rules
-from settlement.messages import message
+from settlement.messages import ITEM_CLASSES, message
 from settlement.models import ClaimDocumentKind
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 MAX_ITEMS = 500
 MAX_BILL_BYTES = 2 * 1024 * 1024
 MAX_AMOUNT_DIGITS = 8  # digits before the point: 99,999,999.99 at most, as ItemForm
-CLASSES = [("A", _("Class A")), ("B", _("Class B")), ("C", _("Self-paid (class C)"))]
+CLASSES = list(ITEM_CLASSES.items())
 MEDICATION_KINDS = [
     ("", _("Not discharge medication")),
     ("acute", _("Discharge medication, acute")),

@@ -40,28 +40,28 @@ def _month(text: str) -> datetime.date | None:
 
 
 def _filtered(request, hospital):
-    """The hospital's settlements under the list's filters, and the filters as understood:
-    state, settlement number (a prefix), month of discharge."""
+    """The hospital's settlements under the list's filters, the filters as understood (state,
+    settlement number (a prefix), month of discharge), and the settlements under every filter
+    but the state (what the state tabs count)."""
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
         status = ""
     number = request.GET.get("q", "").strip().upper()
     month_text = request.GET.get("month", "").strip()
     month = _month(month_text)
-    shown = Settlement.objects.filter(hospital=hospital)
-    if status:
-        shown = shown.filter(status=status)
+    scope = Settlement.objects.filter(hospital=hospital)
     if number:
-        shown = shown.filter(number__startswith=number)
+        scope = scope.filter(number__startswith=number)
     if month:
-        shown = shown.filter(discharged_on__year=month.year, discharged_on__month=month.month)
+        scope = scope.filter(discharged_on__year=month.year, discharged_on__month=month.month)
+    shown = scope.filter(status=status) if status else scope
     filters = {
         "status": status,
         "q": number,
         "month": month_text if month else "",
         "month_error": bool(month_text) and month is None,
     }
-    return shown.select_related("person").order_by("-created_at", "-id"), filters
+    return shown.select_related("person").order_by("-created_at", "-id"), filters, scope
 
 
 @login_required
@@ -69,10 +69,9 @@ def settlement_list(request):
     """Newest first, by state (the agency's queue of held ones, the returned ones to answer),
     settlement number and month of discharge; 25 a page."""
     hospital = clerk_hospital(request)
-    shown, filters = _filtered(request, hospital)
-    by_status = (
-        Settlement.objects.filter(hospital=hospital).values("status").annotate(n=Count("id"))
-    )
+    shown, filters, scope = _filtered(request, hospital)
+    # The tabs count what the number and month leave, so a tab's count is what it lists.
+    by_status = scope.values("status").annotate(n=Count("id"))
     counts = {row["status"]: row["n"] for row in by_status.order_by()}
     tabs = [("", gettext_lazy("All"), sum(counts.values()))]
     tabs += [(value, label, counts.get(value, 0)) for value, label in Settlement.Status.choices]
@@ -94,7 +93,7 @@ def settlement_csv(request):
     """The list's settlements under the same filters, every page, as CSV (UTF-8 with a byte
     order mark, so a spreadsheet reads the Chinese): the patient masked, as on the page."""
     hospital = clerk_hospital(request)
-    shown, filters = _filtered(request, hospital)
+    shown, filters, _scope = _filtered(request, hospital)
     writer = csv.writer(Echo())
     header = [
         _("Settlement number"),
@@ -157,7 +156,7 @@ def settlement_detail(request, number: str):
             "hospital": hospital,
             "s": settlement,
             "breakdown": breakdown_rows(settlement.breakdown),
-            "flags": flag_labels(settlement.flags),
+            "flags": flag_labels(settlement.flags, settlement.items),
             "events": [(e, ACTIONS.get(e.action, e.action)) for e in events],
         },
     )

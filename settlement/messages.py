@@ -28,7 +28,11 @@ FLAGS = {
     "above_review_threshold": _("Above the review threshold"),
     "emergency_without_filing": _("Emergency without a filing"),
     "rechecked_changed": _("Changed by a re-check"),
+    "over_annual_cap": _("Above the annual cap (the part over it is the person's)"),
 }
+
+# A bill item's class (api.md "class"), as the person and the clerk read it.
+ITEM_CLASSES = {"A": _("Class A"), "B": _("Class B"), "C": _("Self-paid (class C)")}
 
 
 # The parts of a settlement's person share (Settlement.breakdown, the API's "breakdown").
@@ -58,5 +62,14 @@ def message(error: RuleError) -> str:
     return str(template) % params
 
 
-def flag_labels(flags) -> list[str]:
-    return [str(FLAGS.get(flag, flag)) for flag in flags]
+def flag_labels(flags, items=()) -> list[str]:
+    """The flags in words; given the bill's items, an item without a catalogue code is named."""
+    labels = []
+    for flag in flags:
+        label = str(FLAGS.get(flag, flag))
+        if flag == "not_in_catalogue":
+            names = [i.get("name") or "?" for i in items if not (i.get("code") or "").strip()]
+            if names:
+                label = f"{label}: {', '.join(names)}"
+        labels.append(label)
+    return labels

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -24,6 +25,11 @@ def settlement_list(request):
     year = timezone.localdate().year
     ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
     fund_paid = ytd.fund_paid if ytd else Decimal("0")
+    # A bill held for the agency's review is counted against the cap until it is decided (so
+    # two bills cannot both use the same room), but the fund has not paid it yet.
+    held = Settlement.objects.filter(
+        person=person, policy_year=year, status=Settlement.Status.HELD
+    ).aggregate(total=Sum("fund_pay"))["total"] or Decimal("0")
     # The cap is set per hospital level; one figure is shown only when every level shares it.
     caps = set(
         BenefitPolicy.objects.filter(
@@ -42,6 +48,8 @@ def settlement_list(request):
         {
             "year": year,
             "ytd": ytd,
+            "paid": fund_paid - held,
+            "held": held,
             "cap": cap,
             "left": max(cap - fund_paid, Decimal("0")) if cap is not None else None,
             "page": Paginator(settlements, PER_PAGE).get_page(request.GET.get("page")),

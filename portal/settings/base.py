@@ -131,6 +131,7 @@ PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "media" / 
 # Accounts (django-allauth).
 SITE_ID = 1
 LOGIN_REDIRECT_URL = "home"
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 LOGIN_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
