@@ -233,3 +233,19 @@ def test_the_phones_menu_button_shows_the_unread_messages(client, demo):
 def test_the_directory_sorts_hospitals_by_their_name_not_a_persons(client, demo):
     html = client.get("/hospitals/").content.decode()
     assert ">名称</option>" in html and ">姓名</option>" not in html
+
+
+def test_the_account_pages_use_the_portals_buttons_and_words(client, demo):
+    html = client.get("/accounts/login/").content.decode()
+    assert 'class="btn btn-primary' in html
+    assert "用户名或电子邮箱" in html and "用户名或email" not in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_in_english_the_menu_button_stays_beside_the_brand(live_server):
+    with browser_page(375, 740, locale="en-US") as page:
+        page.goto(f"{live_server.url}/hospitals/")
+        brand = page.locator(".navbar-brand").bounding_box()
+        toggler = page.locator(".navbar-toggler").bounding_box()
+        assert toggler["y"] < brand["y"] + brand["height"]
