@@ -26,6 +26,7 @@ from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import find_person, hospital_view
 from hospitals.models import Hospital, HospitalStaff
 from portal import audit
+from portal.lib import idnumbers
 from portal.models import InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
@@ -179,7 +180,7 @@ def settle(
     access_log.record(
         api_key_id=api_key_id,
         hospital_id=hospital_id,
-        subject_hash=found.id_hash if found else "",
+        subject_hash=found.id_hash if found else idnumbers.id_hash(payload["id_number"]),
         subject_region_id=found.region_id if found else None,
         purpose="settlement",
         outcome="found" if found else "not_found",

@@ -178,3 +178,15 @@ def test_rule_3_4_the_demo_settles_a_stay_discharged_next_year_under_next_years_
     outcome = _settle(CHEN, "H21010000001", discharged_on=datetime.date(today.year + 1, 1, 2))
     assert outcome.created
     assert outcome.settlement.policy_year == today.year + 1
+
+
+def test_a_bill_for_an_unknown_person_is_logged_under_the_number_asked_for(demo):
+    # As the eligibility check does: the access log can show who was asked for even when no
+    # insured person matched (the keyed hash, never the number itself).
+    from portal.lib import idnumbers
+
+    with pytest.raises(services.SettlementError):
+        _settle(("232701195603120223", "王秀"), "H23010300001")
+    row = AccessLog.objects.order_by("-id").first()
+    assert (row.purpose, row.outcome) == ("settlement", "not_found")
+    assert row.subject_hash == idnumbers.id_hash("232701195603120223") != ""
