@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings import services
 from filings.forms import StartTreatmentForm
+from filings.jobs import _supplied_q as supplied_in_time
 from filings.messages import kind_label, message
 from filings.models import (
     Basis,
@@ -30,7 +31,6 @@ from portal.admin import (
     RegionScopedAdmin,
     ReviewQueue,
     ServiceActions,
-    SuperuserEdits,
 )
 from portal.audit import client_ip
 
@@ -55,18 +55,31 @@ class ChangeHospitalForm(ReasonForm):
 
 
 class CommitmentDueFilter(admin.SimpleListFilter):
+    """Commitment filings (domain.md §2.1) whose materials are not accepted yet: those still
+    waiting for the person's materials (all of them, or due within 30 days), and the review
+    queue of those whose supplied materials await the agency's decision. Supplied means what
+    the nightly revocation counts (uploaded after approval, by the deadline, not refused), so
+    the queue holds exactly the filings the job leaves alone for the reviewer."""
+
     title = _("commitment deadline")
     parameter_name = "commitment"
 
     def lookups(self, request, model_admin):
-        return [("outstanding", _("materials outstanding")), ("due30", _("due within 30 days"))]
+        return [
+            ("outstanding", _("materials outstanding")),
+            ("due30", _("due within 30 days")),
+            ("awaiting_review", _("supplemented materials awaiting review")),
+        ]
 
     def queryset(self, request, queryset):
         import datetime
 
-        outstanding = queryset.filter(
+        open_commitments = queryset.filter(
             basis="commitment", materials_accepted_at__isnull=True, status="approved"
         )
+        if self.value() == "awaiting_review":
+            return open_commitments.filter(supplied_in_time())
+        outstanding = open_commitments.filter(~supplied_in_time())
         if self.value() == "outstanding":
             return outstanding
         if self.value() == "due30":
@@ -113,6 +126,7 @@ class FilingAdmin(
         "reject",
         "return_for_materials",
         "accept_materials",
+        "refuse_materials",
         "cancel",
         "start_treatment",
         "extend_referral",
@@ -238,12 +252,23 @@ class FilingAdmin(
         if obj.status == Status.APPROVED:
             if obj.basis == Basis.COMMITMENT and obj.materials_accepted_at is None:
                 names.append("accept_materials")
+                if self._supplements_awaiting_review(obj):
+                    names.append("refuse_materials")
             if obj.type == FilingType.REFERRAL:
                 if obj.treatment_started_on is None:
                     names.append("start_treatment")
                 names += ["extend_referral", "change_receiving_hospital"]
             names.append("cancel")
         return names
+
+    @staticmethod
+    def _supplements_awaiting_review(obj: Filing) -> bool:
+        """Materials uploaded since approval and not refused: what `filing_refuse_materials`
+        would refuse."""
+        pending = obj.materials.filter(refused_at__isnull=True)
+        if obj.decided_at is not None:
+            pending = pending.filter(uploaded_at__gt=obj.decided_at)
+        return pending.exists()
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
@@ -263,6 +288,17 @@ class FilingAdmin(
                 filing=f, actor=request.user, ip=client_ip(request)
             ),
             _("{} filings are now two-way."),
+        )
+
+    @admin.action(description=_("Refuse supplemented materials (with a reason)"))
+    def refuse_materials(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            "refuse_materials",
+            services.filing_refuse_materials,
+            _("{} filings: the supplemented materials were refused."),
+            _("Refuse supplemented materials"),
         )
 
     def _with_reason(self, request, queryset, action, fn, done, title):
@@ -383,8 +419,12 @@ class FilingParametersAdmin(RegionScopedAdmin):
 
 
 @admin.register(WorkingDayCorrection)
-class WorkingDayCorrectionAdmin(SuperuserEdits, admin.ModelAdmin):
-    """The official calendar's corrections hold for every region: superusers keep them."""
+class WorkingDayCorrectionAdmin(admin.ModelAdmin):
+    """domain.md §2.3: agency administrators add or correct days of the official calendar (a
+    new year's make-up days published late), so a December transfer's 3 working days are
+    counted right. The corrections hold for every region; who may add, change or delete them is
+    the agency group's model permissions (portal/demo.py), and each change is kept in the
+    admin's history (LogEntry) like the filing parameters'."""
 
     list_display = ["date", "is_working_day", "note"]
     date_hierarchy = "date"

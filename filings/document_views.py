@@ -6,6 +6,7 @@ import time
 
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -19,6 +20,10 @@ from filings.models import Filing
 from portal.roles import agency_region
 
 WAIT_SECONDS = 15
+# The "being prepared" page refreshes itself until the PDF is there, for about this long; then
+# it says so and stops (a worker far behind, or none running), leaving a way to try again.
+REFRESH_SECONDS = 60
+REFRESH_EVERY = 5
 
 
 def _visible_filing(request, number: str) -> Filing:
@@ -66,13 +71,45 @@ def document_download(request, number: str, kind: str):
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
     if not path.exists():
-        return render(request, "filings/document_pending.html", {"filing": filing}, status=202)
+        return _pending(request, filing)
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
         filename=f"{kind}-{filing.number}.pdf",
         content_type="application/pdf",
     )
+
+
+def _pending(request, filing: Filing):
+    """The PDF is not there yet: a page that asks again by itself (no script: a refresh to the
+    same address with the time of the first ask) until REFRESH_SECONDS have passed, then one
+    that says it is taking longer than usual, with a link to try again."""
+    now = int(time.time())
+    started = request.GET.get("since", "")
+    since = int(started) if started.isdigit() and int(started) <= now else now
+    late = now - since >= REFRESH_SECONDS
+    return render(
+        request,
+        "filings/document_pending.html",
+        {
+            "filing": filing,
+            "late": late,
+            "refresh": f"{REFRESH_EVERY};url={request.path}?since={since}",
+            "again": request.path,
+            "back": _filing_page(request.user, filing),
+        },
+        status=202,
+    )
+
+
+def _filing_page(user, filing: Filing) -> str:
+    """Where this user sees the filing: the person's own page, the agency's admin page, the
+    hospital's referral page."""
+    if filing.person.user_id == user.pk:
+        return reverse("filings:detail", args=[filing.number])
+    if user.is_staff:
+        return reverse("admin:filings_filing_change", args=[filing.pk])
+    return reverse("referral-detail", args=[filing.number])
 
 
 def verify_page(request, token: str):

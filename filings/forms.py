@@ -106,7 +106,11 @@ class FilingForm(forms.Form):
         label=_("Place of treatment (province · pooling region)"),
         queryset=Region.objects.select_related("province"),
     )
-    subtype = forms.ChoiceField(label=_("Who you are"), choices=LongTermSubtype.choices)
+    # No sub-type chosen for the person: the first one (resettled retirees) would make a
+    # non-retiree's draft fail before they have read the choices.
+    subtype = forms.ChoiceField(
+        label=_("Who you are"), choices=[("", "---------"), *LongTermSubtype.choices]
+    )
     start_date = forms.DateField(
         label=_("From"),
         initial=timezone.localdate,
@@ -219,9 +223,17 @@ class FilingForm(forms.Form):
         care = [
             c for c in ("inpatient", "general_outpatient", "chronic_outpatient") if filing.covers(c)
         ]
+        kinds = [m.kind for m in filing.materials.all()]
+        proof_kinds = {k for k, _label in PROOF_CHOICES}
+        # The kind of the proof already given (long-term), else of the last material chosen by
+        # kind (chronic disease); the field's first choice only when there is none.
+        chosen = [k for k in kinds if k in proof_kinds] or [
+            k for k in kinds if k not in FILE_FIELDS.values()
+        ]
         return {
             "place_region": filing.place_region_id,
             "subtype": filing.subtype,
+            "material_kind": chosen[-1] if chosen else None,
             "start_date": filing.start_date,
             "care": care,
             "hospitals": list(filing.hospitals.values_list("pk", flat=True)),
@@ -266,6 +278,14 @@ class CancelForm(forms.Form):
         label=_("Why do you want to cancel?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # A cancelled filing cannot be restored (domain.md §2.6: cancelled is final): asked for,
+    # and checked here, not only by the browser.
+    confirm = forms.BooleanField(
+        label=_("I understand a cancelled filing cannot be restored"),
+        error_messages={
+            "required": _("Tick the box to confirm: a cancelled filing cannot be restored.")
+        },
     )
 
 

@@ -47,6 +47,11 @@ MESSAGES = {
         "Your long-term residence filing %(number)s already covers this place: a temporary "
         "filing is only for other places."
     ),
+    "chronic_base_not_referral": _(
+        "Filing %(number)s is a referral or emergency filing: outpatient chronic and "
+        "special disease treatment is filed only on top of an effective long-term "
+        "residence filing or other temporary treatment filing for the same place."
+    ),
     "chronic_needs_filing": _(
         "Outpatient chronic and special disease treatment is filed on top of an effective "
         "long-term residence or temporary filing for the same place: file that first."
@@ -80,6 +85,7 @@ ACTION_LABELS = {
     "filing.create": _("Draft"),
     "filing.update": _("Edited"),
     "filing.accept_materials": _("Your materials were accepted"),
+    "filing.refuse_materials": _("The materials you supplied were not accepted"),
     "filing.change_request": _("Change requested"),
     "referral.sign_director": _("Signed by the department director"),
     "referral.sign_office": _("Stamped by the medical office"),
@@ -128,6 +134,15 @@ def _field_label(name: str) -> str:
         return name
 
 
+def _hospital_named(code: str) -> str:
+    """A hospital as the person knows it, by its name and code ("三亚市人民医院 (H46020000002)");
+    an unknown code as it is."""
+    from hospitals.models import Hospital
+
+    hospital = Hospital.objects.filter(code=code).first()
+    return str(hospital) if hospital is not None else code
+
+
 def message(error: RuleError) -> str:
     params = {
         k: date_format(v, "Y-m-d") if hasattr(v, "isoformat") else ("-" if v is None else v)
@@ -140,6 +155,8 @@ def message(error: RuleError) -> str:
         params["fields"] = sep.join(_field_label(n) for n in params["fields"])
     from filings.models import Status
 
+    if params.get("hospital"):
+        params["hospital"] = _hospital_named(str(params["hospital"]))
     labels = dict(Status.choices)
     for key in ("current", "target"):
         if key in params:

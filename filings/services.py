@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from filings import rules
 from filings.models import Basis, Filing, FilingType, LongTermSubtype, MaterialKind, Status
@@ -249,16 +248,7 @@ def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
     other = found.get(FilingType.REFERRAL) or found.get(FilingType.EMERGENCY)
     if other:
         # The person has a filing for the place, but not one this can sit on: say so.
-        raise RuleError(
-            "chronic_base_not_referral",
-            _(
-                "Filing %(number)s is a referral or emergency filing: outpatient chronic and "
-                "special disease treatment is filed only on top of an effective long-term "
-                "residence filing or other temporary treatment filing for the same place."
-            )
-            % {"number": other},
-            number=other,
-        )
+        raise RuleError("chronic_base_not_referral", number=other)
     raise RuleError("chronic_needs_filing")
 
 
@@ -634,7 +624,17 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
         _record_in_place(
             locked, "filing.refuse_materials", actor=actor, ip=ip, reason=reason.strip()
         )
-        _notify(locked, "filing_status", status=locked.status, text=reason.strip())
+        # Before the deadline the person may supply materials again; after it, the filing is
+        # revoked at the next nightly run: the notice says which.
+        in_time = locked.commitment_deadline is None or (
+            timezone.localdate() <= locked.commitment_deadline
+        )
+        _notify(
+            locked,
+            "materials_refused" if in_time else "materials_refused_late",
+            reason=reason.strip(),
+            d=locked.commitment_deadline,
+        )
     return locked
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from filings.forms import (
     UploadForm,
 )
 from filings.messages import ACTION_LABELS, kind_label, message, reason_text
-from filings.models import Filing, FilingType, Material, MaterialKind, Status
+from filings.models import OPEN_STATUSES, Filing, FilingType, Material, MaterialKind, Status
 from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
 from filings.selectors import filings_of, parameters_for, timeline
@@ -48,16 +49,33 @@ def _person(request):
     return person
 
 
+def _open_long_term(person) -> Filing | None:
+    """The person's long-term filing in progress or in force (domain.md §2.6: one at a time;
+    the services refuse a second)."""
+    return (
+        Filing.objects.filter(person=person, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES)
+        .only("number", "status", "type")
+        .first()
+    )
+
+
 @login_required
 def filing_list(request):
     person = _person(request)
+    open_long_term = _open_long_term(person)
     return render(
         request,
         "filings/list.html",
         {
             "filings": filings_of(request.user),
             "person": person,
-            "types": TITLES,
+            # A second long-term filing would be refused only once filled in: not offered.
+            "types": {
+                code: title
+                for code, title in TITLES.items()
+                if not (code == FilingType.LONG_TERM and open_long_term)
+            },
+            "open_long_term": open_long_term,
         },
     )
 
@@ -102,6 +120,18 @@ def filing_new(request, filing_type: str):
     person = _person(request)
     if filing_type not in TITLES:
         raise Http404
+    if filing_type == FilingType.LONG_TERM and request.method != "POST":
+        open_long_term = _open_long_term(person)
+        if open_long_term is not None:  # say so before anything is filled in
+            return render(
+                request,
+                "filings/new.html",
+                {
+                    "title": TITLES[filing_type],
+                    "filing_type": filing_type,
+                    "open_long_term": open_long_term,
+                },
+            )
     return _filing_form_page(request, person, filing_type, None)
 
 
@@ -170,6 +200,8 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             "filing_type": filing_type,
             "filing": filing,
             "pending": pending.shown(kind_label),
+            # What the filing already carries: not to be picked again.
+            "attached": [(m, kind_label(m.kind)) for m in filing.materials.all()] if filing else [],
         },
     )
 
@@ -288,6 +320,13 @@ def filing_detail(request, number: str):
         number=number,
         person=person,
     )
+    params = parameters_for(filing.insured_region)
+    today = timezone.localdate()
+    lock_until = None
+    long_term_effective = filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM
+    if long_term_effective and filing.valid_from:
+        allowed = rules.change_allowed_from(filing.valid_from, params)
+        lock_until = allowed if allowed > today else None
     upload_form, cancel_form, change_form = UploadForm(), CancelForm(), ChangeRequestForm()
     if request.method == "POST":
         action = request.POST.get("action")
@@ -335,21 +374,21 @@ def filing_detail(request, number: str):
                 messages.error(request, message(error))
         except uploads.UploadRefused as refused:
             upload_form.add_error("files", refused)
+        if lock_until is not None and action in ("cancel", "change"):
+            # Sent from a page older than the lock period (whose forms are not shown): refused
+            # by the service, or incomplete, it is answered with the date they become possible.
+            if cancel_form.errors or change_form.errors:
+                messages.error(request, message(RuleError("locked", allowed_from=lock_until)))
+            cancel_form, change_form = CancelForm(), ChangeRequestForm()
         if not (upload_form.errors or cancel_form.errors or change_form.errors):
             return redirect("filings:detail", number=number)
-    params = parameters_for(filing.insured_region)
-    today = timezone.localdate()
-    lock_until = None
-    long_term_effective = filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM
-    if long_term_effective and filing.valid_from:
-        allowed = rules.change_allowed_from(filing.valid_from, params)
-        lock_until = allowed if allowed > today else None
-    days_left = (
-        (filing.commitment_deadline - today).days
-        if filing.commitment_deadline and filing.materials_accepted_at is None
-        else None
-    )
     materials = list(filing.materials.all())
+    supplied_on = None
+    days_left = None
+    if filing.commitment_deadline and filing.materials_accepted_at is None:
+        supplied_on = _supplied_on(filing, materials)
+        if supplied_on is None:
+            days_left = (filing.commitment_deadline - today).days
     editable = filing.status in EDITABLE and (
         filing.type != FilingType.REFERRAL or filing.referral_source == "paper"
     )
@@ -366,6 +405,7 @@ def filing_detail(request, number: str):
             "change_form": change_form,
             "lock_until": lock_until,
             "days_left": days_left,
+            "supplied_on": supplied_on,
             "valid_until": max(
                 [d for d in (filing.valid_until, filing.extended_until) if d], default=None
             ),
@@ -379,11 +419,29 @@ def filing_detail(request, number: str):
             "can_submit": filing.status in EDITABLE,
             "ask_relatives_home": filing.type == FilingType.LONG_TERM
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
-            "can_change": long_term_effective,
+            # Within the lock period (domain.md §2.1) neither is offered: the page says from
+            # which day they can be asked for (the services refuse them until then).
+            "can_change": long_term_effective and lock_until is None,
             "can_cancel": filing.status
-            in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED),
+            in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
+            and lock_until is None,
         },
     )
+
+
+def _supplied_on(filing: Filing, materials: list[Material]) -> datetime.date | None:
+    """The day the person last supplied the materials a commitment filing promised, while they
+    await the agency's review (domain.md §2.1): uploaded after approval, by the deadline, not
+    refused, as the nightly revocation counts them (filings/jobs.py `_supplied_q`). None when
+    nothing supplied awaits review."""
+    days = [
+        timezone.localdate(m.uploaded_at)
+        for m in materials
+        if m.refused_at is None
+        and (filing.decided_at is None or m.uploaded_at > filing.decided_at)
+        and timezone.localdate(m.uploaded_at) <= filing.commitment_deadline
+    ]
+    return max(days, default=None)
 
 
 def _material(request, pk: int) -> tuple[Material, Path]:

@@ -48,6 +48,23 @@ NOTICES = {
         _("Your materials were accepted"),
         _("Filing %(n)s is now two-way: you can also settle directly at home."),
     ),
+    # The agency refused the materials supplied for a commitment filing (domain.md §2.1): the
+    # reviewer's reason, and what follows from the deadline (`d`).
+    "materials_refused": Notice(
+        _("The materials you supplied for filing %(n)s were not accepted"),
+        _(
+            "Reason: %(reason)s. Supply the materials again by %(d)s (the commitment "
+            "deadline), or the filing will be revoked. Until materials are accepted, direct "
+            "settlement is possible only at the place of residence."
+        ),
+    ),
+    "materials_refused_late": Notice(
+        _("The materials you supplied for filing %(n)s were not accepted"),
+        _(
+            "Reason: %(reason)s. The commitment deadline (%(d)s) has passed, so the filing "
+            "will be revoked. Settlements made before the revocation stand."
+        ),
+    ),
     "change_requested": Notice(
         _("Your request to change filing %(n)s was sent"),
         _("The agency will contact you about the change."),

@@ -111,7 +111,8 @@ def test_rule_2_1_supplied_materials_refused_after_the_deadline_revoke_the_filin
         again = jobs.run_nightly()
     assert run.details["revoke_commitment"] == 1 and again.details["revoke_commitment"] == 0
     assert status(filing) == "revoked"
-    assert says(person_notes.all(), "撤销", filing.number) == 1
+    # The refusal said the filing "will be revoked"; the revocation's own notice says it is.
+    assert says(person_notes.all(), "已被撤销", filing.number) == 1
     assert says(Notification.objects.filter(user=world["staff"]), "撤销", filing.number) == 1
 
 

@@ -350,7 +350,10 @@ def test_rule_2_1_ask_to_change_inside_the_lock_period_is_refused_with_the_date(
     filing = Filing.objects.get(number="BA232700000001")
     allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
     url = reverse("filings:detail", args=[filing.number])
-    assert 'id="change"' in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    # No form to fill in for nothing: the date from which a change can be asked for.
+    assert 'id="change"' not in page and f"{allowed:%Y-%m-%d}" in page
+    # A request sent all the same (a page kept open from before) is refused by the service.
     html = client.post(url, {"action": "change", "what": "更换定点医院"}, follow=True).content
     html = html.decode()
     assert "锁定期" in html and f"{allowed:%Y-%m-%d}" in html
@@ -364,10 +367,11 @@ def test_rule_2_1_cancellation_by_the_person_needs_an_id_copy(client, demo):
     later = timezone.localdate() + datetime.timedelta(days=60)  # after the 6-month lock
     with time_machine.travel(later):
         login(client, demo, "lijianguo")
-        page = client.post(url, {"action": "cancel", "reason": "回沈阳"}, follow=True, **EN)
+        cancel = {"action": "cancel", "reason": "回沈阳", "confirm": "on"}
+        page = client.post(url, cancel, follow=True, **EN)
         assert "To cancel, upload first" in page.content.decode()
         client.post(url, {"action": "upload", "kind": "id_copy", "files": [png()]})
-        client.post(url, {"action": "cancel", "reason": "回沈阳"})
+        client.post(url, cancel)
     assert Filing.objects.get(number="BA210100000001").status == "cancelled"
 
 

@@ -1,4 +1,5 @@
-"""Reference data and staff assignments in the admin: agency staff look, superusers change;
+"""Reference data and staff assignments in the admin: agency staff look, superusers change (the
+official calendar's corrections excepted: agency staff keep them, domain.md §2.3);
 notifications are shown to the agency of the person told."""
 
 import pytest
@@ -98,14 +99,38 @@ def test_hospital_staff_are_assigned_by_the_agency_of_the_hospitals_region(
     assert HospitalStaff.objects.get(user=newcomer).hospital == own
 
 
-def test_the_official_calendars_corrections_are_kept_by_superusers(client, demo):
-    from filings.models import WorkingDayCorrection
+def test_rule_2_3_agency_staff_add_change_and_delete_the_official_calendars_corrections(
+    client, demo
+):
+    """domain.md §2.3: agency administrators add or correct days of the official calendar in
+    the admin (next year's make-up days, published late), each change kept in its history."""
+    import datetime
 
+    from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+
+    from filings.models import WorkingDayCorrection
+    from filings.selectors import is_working_day_function
+
+    saturday = datetime.date(2027, 2, 20)  # a Saturday, made a working day
     staff_login(client, "agency_shenyang")
     url = reverse("admin:filings_workingdaycorrection_add")
-    response = client.post(url, {"date": "2026-12-31", "is_working_day": "on", "note": "x"})
-    assert response.status_code == 403
-    assert not WorkingDayCorrection.objects.filter(date="2026-12-31").exists()
+    assert client.get(url).status_code == 200
+    added = client.post(url, {"date": saturday.isoformat(), "is_working_day": "on", "note": "调休"})
+    assert added.status_code == 302
+    correction = WorkingDayCorrection.objects.get(date=saturday)
+    assert is_working_day_function()(saturday)
+    change = reverse("admin:filings_workingdaycorrection_change", args=[correction.pk])
+    changed = client.post(change, {"date": saturday.isoformat(), "note": "更正：不调休"})
+    assert changed.status_code == 302
+    correction.refresh_from_db()
+    assert not correction.is_working_day and not is_working_day_function()(saturday)
+    delete = reverse("admin:filings_workingdaycorrection_delete", args=[correction.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not WorkingDayCorrection.objects.filter(date=saturday).exists()
+    history = LogEntry.objects.filter(
+        user__username="agency_shenyang", content_type__model="workingdaycorrection"
+    )
+    assert sorted(history.values_list("action_flag", flat=True)) == [ADDITION, CHANGE, DELETION]
 
 
 def test_agency_staff_see_the_job_schedules_but_do_not_change_them(client, demo):

@@ -43,7 +43,10 @@ from tests.portal import test_page_language as language
 from tests.portal import test_permission_matrix as matrix
 
 world = matrix.world
-A, H1, H2, ANON = matrix.A, matrix.H1, matrix.H2, matrix.ANON
+A, B, H1, H2, ANON = matrix.A, matrix.B, matrix.H1, matrix.H2, matrix.ANON
+# A person with no long-term filing (陈明): someone with an open one is shown it instead of the
+# long-term form.
+C = "person without a long-term filing"
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
@@ -109,6 +112,7 @@ def filing_cases(ids: dict) -> list[Case]:
         "agent_id_number": FREE_ID,
         "agent_relationship": "儿子",
     }
+    long_term_c = {**long_term, "subtype": "long_term_resident"}
     temporary = {"place_region": sanya, "start_date": _day(), "care": ["inpatient"]}
     emergency = {
         "place_region": sanya,
@@ -135,20 +139,24 @@ def filing_cases(ids: dict) -> list[Case]:
     id_copy = {"file_id_copy": [("id-copy.png", _png())]}
     new = {t: _page("filings:new", filing_type=t) for t in language.FILING_TYPES}
     detail = _object("filings:detail", "a")  # A's long-term filing, approved
+    # B's long-term filing, approved and (see _prepare) past its lock period: the page offers
+    # the cancellation and the change request (within the lock it offers neither, and says
+    # from when: tests/filings/test_filing_pages.py).
+    detail_b = _object("filings:detail", "b")
     return [
         case(
             "long-term filing, required fields empty",
-            A,
+            C,
             new["long_term"],
-            long_term,
+            long_term_c,
             {"place_region": "", "subtype": ""},
             **submit,
         ),
         case(
             "long-term filing, malformed agent's ID number",
-            A,
+            C,
             new["long_term"],
-            long_term,
+            long_term_c,
             {"agent_id_number": BAD_CHECK_DIGIT},
             files=id_copy,
             kept_files=("id-copy.png",),
@@ -156,9 +164,9 @@ def filing_cases(ids: dict) -> list[Case]:
         ),
         case(
             "long-term filing, impossible start date",
-            A,
+            C,
             new["long_term"],
-            long_term,
+            long_term_c,
             {"start_date": IMPOSSIBLE_DATE},
             files=id_copy,
             kept_files=("id-copy.png",),
@@ -166,9 +174,9 @@ def filing_cases(ids: dict) -> list[Case]:
         ),
         case(
             "long-term filing, proof of the wrong type",
-            A,
+            C,
             new["long_term"],
-            long_term,
+            long_term_c,
             {},
             files={"files": [("scan.exe", EXE)], **id_copy},
             kept_files=("id-copy.png",),
@@ -269,11 +277,9 @@ def filing_cases(ids: dict) -> list[Case]:
             {},
             files={"files": [("certificate.png", TEXT_FILE)]},
         ),
-        case("cancellation, no reason", A, detail, {}, {"reason": ""}),
-        case("change request, nothing asked", A, detail, {}, {"what": "   "}),
-        # Typed well, refused by a rule: A's filing is in its lock period.
-        case("cancellation inside the lock period", A, detail, {"reason": "回原籍养老"}, {}),
-        case("change request inside the lock period", A, detail, {"what": "更换定点医院"}, {}),
+        case("cancellation, no reason", B, detail_b, {"confirm": "on"}, {"reason": ""}),
+        case("cancellation, not confirmed", B, detail_b, {"reason": "回原籍养老"}, {}),
+        case("change request, nothing asked", B, detail_b, {}, {"what": "   "}),
     ]
 
 
@@ -552,7 +558,8 @@ def _ids() -> dict:
 
 
 def _prepare(w) -> None:
-    """H2's e-referral (the matrix's) back to waiting for the director's signature."""
+    """H2's e-referral (the matrix's) back to waiting for the director's signature; B's
+    filing past its lock period; the person without a long-term filing signed in as C."""
     from filings.models import Filing
 
     number = w["objects"]["referral-detail"]["h2"]["number"]
@@ -560,6 +567,12 @@ def _prepare(w) -> None:
         status="draft", director_signed_at=None, director_signed_by=""
     )
     w["draft_referral"] = number
+    # B's filing took effect 200 days ago: past Liaoning's 6-month lock.
+    b = w["objects"]["filings:detail"]["b"]["number"]
+    Filing.objects.filter(number=b).update(valid_from=TODAY - 200 * DAY)
+    from django.contrib.auth import get_user_model
+
+    w["users"][C] = get_user_model().objects.get(username="chenming")
 
 
 def _reset_link(w) -> str:

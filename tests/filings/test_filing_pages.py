@@ -1,0 +1,262 @@
+"""The person's filing pages say what can be done before anything is typed: the lock period,
+the long-term filing already open, the two-way line only once it means something, a
+cancellation confirmed, a draft's materials and sub-type kept, errors listed at the top of
+each form, a PDF that does not come, and hospitals named in errors."""
+
+import datetime
+import re
+import time
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import translation
+
+from filings import rules
+from filings.messages import message
+from filings.models import Filing
+from filings.rules import RuleError
+from filings.selectors import parameters_for
+from hospitals.models import Hospital
+from portal.models import AuditEvent, Region
+from tests.filings.test_views import png
+
+pytestmark = pytest.mark.django_db
+
+WANG = "BA232700000001"  # 王秀兰: long-term, effective 99 days ago (Daxinganling: 12-month lock)
+
+
+def harbin():
+    return Region.objects.get(code="230100")
+
+
+def draft_of_chen(client, demo, **extra):
+    """陈明 (not retired) saves a long-term draft for Harbin."""
+    client.force_login(demo["chenming"])
+    response = client.post(
+        reverse("filings:new", args=["long_term"]),
+        {"place_region": harbin().pk, "draft": "1", **extra},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    return Filing.objects.get(person__name="陈明")
+
+
+# --- 3. the lock period ---------------------------------------------------------------------
+
+
+def test_rule_2_1_within_the_lock_period_the_page_says_from_when_instead_of_offering_forms(
+    client, demo
+):
+    filing = Filing.objects.get(number=WANG)
+    allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
+    client.force_login(demo["wangxiulan"])
+    url = reverse("filings:detail", args=[WANG])
+    html = client.get(url).content.decode()
+    assert 'value="cancel"' not in html and 'value="change"' not in html
+    assert 'name="reason"' not in html and 'name="what"' not in html
+    locked = re.search(r'<p[^>]*id="locked"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert f"{allowed:%Y-%m-%d}" in locked and "可申请变更或取消" in locked
+    # Sent all the same (a page kept open), it is still refused, with the date.
+    page = client.post(url, {"action": "cancel", "reason": "回原籍", "confirm": "on"}, follow=True)
+    assert f"{allowed:%Y-%m-%d}" in page.content.decode()
+    assert Filing.objects.get(number=WANG).status == "approved"
+    # Once the lock period is over, both can be asked for.
+    with time_machine.travel(allowed + datetime.timedelta(days=1)):
+        client.force_login(demo["wangxiulan"])
+        html = client.get(url).content.decode()
+    assert 'value="cancel"' in html and 'value="change"' in html and 'id="locked"' not in html
+
+
+# --- 4. one long-term filing at a time ------------------------------------------------------
+
+
+def test_rule_2_6_a_person_with_an_open_long_term_filing_is_shown_it_not_a_form_for_another(
+    client, demo
+):
+    new = reverse("filings:new", args=["long_term"])
+    own = reverse("filings:detail", args=[WANG])
+    client.force_login(demo["wangxiulan"])
+    listing = client.get(reverse("filings:list")).content.decode()
+    assert f'href="{new}"' not in listing
+    sentence = re.search(r'id="open-long-term"[^>]*>(.*?)</div>', listing, re.S).group(1)
+    assert f'href="{own}"' in sentence and WANG in sentence and "已有异地长期居住备案" in sentence
+    form_page = client.get(new).content.decode()
+    assert 'name="place_region"' not in form_page and 'type="file"' not in form_page
+    assert f'href="{own}"' in form_page
+    # A draft counts too; someone without one gets the link and the form.
+    client.force_login(demo["chenming"])
+    assert f'href="{new}"' in client.get(reverse("filings:list")).content.decode()
+    assert 'name="place_region"' in client.get(new).content.decode()
+    draft = draft_of_chen(client, demo)
+    listing = client.get(reverse("filings:list")).content.decode()
+    assert f'href="{new}"' not in listing and draft.number in listing
+    assert reverse("filings:detail", args=[draft.number]) in client.get(new).content.decode()
+
+
+# --- 5. cancelling is confirmed -------------------------------------------------------------
+
+
+def test_a_cancellation_needs_its_confirmation_ticked_checked_on_the_server(client, demo):
+    filing = draft_of_chen(client, demo)
+    url = reverse("filings:detail", args=[filing.number])
+    assert 'name="confirm"' in client.get(url).content.decode()
+    page = client.post(url, {"action": "cancel", "reason": "不去了"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "请勾选确认" in html and "不去了" in html  # the reason typed is kept
+    assert Filing.objects.get(pk=filing.pk).status == "draft"
+    assert not AuditEvent.objects.filter(action="filing.cancel").exists()
+    client.post(url, {"action": "cancel", "reason": "不去了", "confirm": "on"})
+    assert Filing.objects.get(pk=filing.pk).status == "cancelled"
+
+
+# --- 6. no sub-type chosen for the person ---------------------------------------------------
+
+
+def test_rule_2_1_no_sub_type_is_preselected_and_a_non_retirees_draft_saves_without_one(
+    client, demo
+):
+    client.force_login(demo["chenming"])
+    html = client.get(reverse("filings:new", args=["long_term"])).content.decode()
+    select = re.search(r'<select name="subtype".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select)
+    assert options[0][0] == ""  # what a browser sends when nobody chooses
+    assert not [value for value, attrs in options if "selected" in attrs and value]
+    filing = draft_of_chen(client, demo, subtype=options[0][0], basis="commitment")
+    assert (filing.status, filing.subtype) == ("draft", "")
+    # Submitting still asks for it.
+    response = client.post(
+        reverse("filings:edit", args=[filing.number]),
+        {"place_region": harbin().pk, "subtype": "", "submit": ""},
+    )
+    assert response.status_code == 200 and "subtype" in response.context["form"].errors
+
+
+# --- 7. editing a draft -----------------------------------------------------------------------
+
+
+def test_editing_a_draft_lists_its_materials_and_keeps_the_kind_of_proof(client, demo):
+    filing = draft_of_chen(
+        client,
+        demo,
+        material_kind="residence_certificate",
+        files=[png("居住证明.png")],
+        file_id_copy=[png("身份证.png")],
+    )
+    assert filing.materials.count() == 2
+    html = client.get(reverse("filings:edit", args=[filing.number])).content.decode()
+    attached = re.search(r'id="attached-materials">(.*?)</div>', html, re.S).group(1)
+    assert "居住证明 · 居住证明.png" in attached and "身份证复印件 · 身份证.png" in attached
+    select = re.search(r'<select name="material_kind".*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="residence_certificate"[^>]*selected', select)
+
+
+# --- 8. a PDF that does not come ------------------------------------------------------------
+
+
+def test_the_pdf_page_stops_refreshing_after_about_a_minute_and_offers_a_way_on(
+    client, demo, monkeypatch
+):
+    monkeypatch.setattr("filings.document_views.WAIT_SECONDS", 0)
+    monkeypatch.setattr("filings.document_views.render_document.delay", lambda *a: None)
+    client.force_login(demo["wangxiulan"])
+    url = reverse("document-download", args=[WANG, "certificate"])
+    first = client.get(url)
+    assert first.status_code == 202
+    refresh = re.search(r'http-equiv="refresh" content="5;url=([^"]+)"', first.content.decode())
+    assert refresh and refresh.group(1).startswith(f"{url}?since=")
+    since = int(refresh.group(1).rsplit("=", 1)[1])
+    still = client.get(url, {"since": since}).content.decode()
+    assert 'http-equiv="refresh"' in still and 'id="document-late"' not in still
+    late = client.get(url, {"since": int(time.time()) - 61})
+    html = late.content.decode()
+    assert late.status_code == 202 and 'http-equiv="refresh"' not in html
+    assert 'id="document-late"' in html and "比平时长" in html
+    assert f'href="{url}"' in html  # try again, from the start
+    assert f'href="{reverse("filings:detail", args=[WANG])}"' in html
+
+
+# --- 9. two-way only once decided -----------------------------------------------------------
+
+
+def test_rule_2_1_the_two_way_line_is_shown_only_for_an_approved_long_term_filing(client, demo):
+    filing = draft_of_chen(client, demo)
+    html = client.get(reverse("filings:detail", args=[filing.number])).content.decode()
+    assert 'id="two-way"' not in html and "双向" not in html
+    client.force_login(demo["wangxiulan"])
+    html = client.get(reverse("filings:detail", args=[WANG])).content.decode()
+    assert 'id="two-way"' in html
+
+
+# --- 10. errors at the top of each form -----------------------------------------------------
+
+
+def _summary(html: str) -> str | None:
+    found = re.search(r'<div class="[^"]*form-errors-summary[^"]*"[^>]*>(.*?)</div>', html, re.S)
+    return found.group(1) if found else None
+
+
+def test_the_filing_forms_list_their_errors_at_the_top_linked_to_the_fields(client, demo):
+    client.force_login(demo["chenming"])
+    response = client.post(
+        reverse("filings:new", args=["long_term"]), {"subtype": "long_term_resident"}
+    )
+    html = response.content.decode()
+    summary = _summary(html)
+    assert summary and 'href="#id_place_region"' in summary
+    assert html.index("form-errors-summary") < html.index('name="place_region"')
+    filing = draft_of_chen(client, demo)
+    edit = client.post(
+        reverse("filings:edit", args=[filing.number]), {"place_region": "", "submit": ""}
+    )
+    assert _summary(edit.content.decode())
+    detail = reverse("filings:detail", args=[filing.number])
+    upload = client.post(detail, {"action": "upload", "kind": "id_copy"}).content.decode()
+    assert 'href="#id_files"' in _summary(upload)
+    cancel = client.post(detail, {"action": "cancel", "reason": ""}).content.decode()
+    assert 'href="#id_reason"' in _summary(cancel) and 'href="#id_confirm"' in _summary(cancel)
+
+
+def test_a_change_request_with_nothing_asked_lists_the_error_at_the_top(client, demo):
+    filing = Filing.objects.get(number=WANG)
+    allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
+    with time_machine.travel(allowed + datetime.timedelta(days=1)):
+        client.force_login(demo["wangxiulan"])
+        url = reverse("filings:detail", args=[WANG])
+        html = client.post(url, {"action": "change", "what": ""}).content.decode()
+    assert 'href="#id_what"' in _summary(html)
+
+
+# --- 12. hospitals named in errors ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["hospital_elsewhere", "hospital_not_eligible"])
+def test_an_error_about_a_hospital_names_it_with_its_code(demo, code):
+    hospital = Hospital.objects.get(code="H46020000001")
+    with translation.override("zh-hans"):
+        text = message(RuleError(code, hospital="H46020000001"))
+    assert hospital.name in text and "H46020000001" in text
+    with translation.override("en"):
+        text = message(RuleError(code, hospital="H46020000001"))
+    assert (hospital.name_en or hospital.name) in text and "H46020000001" in text
+
+
+def test_a_chosen_hospital_elsewhere_is_named_on_the_form(client, demo):
+    """王秀兰's region (Daxinganling) asks for hospitals at the place of residence: one in Sanya
+    chosen for Harbin is refused by name."""
+    sanya = Hospital.objects.get(code="H46020000002")
+    Filing.objects.filter(number=WANG).update(status="cancelled")
+    client.force_login(demo["wangxiulan"])
+    response = client.post(
+        reverse("filings:new", args=["long_term"]),
+        {
+            "place_region": harbin().pk,
+            "subtype": "resettled_retiree",
+            "hospitals": [sanya.pk],
+            "draft": "1",
+        },
+    )
+    assert response.status_code == 200
+    refused = re.search(r"医疗机构 (.*?) 不在居住地", response.content.decode())
+    assert refused and refused.group(1) == f"{sanya.name} (H46020000002)"
+    assert not Filing.objects.filter(person__name="王秀兰", status="draft").exists()
