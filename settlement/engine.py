@@ -138,32 +138,32 @@ def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
       would pay for, after the day limits; self-paid drugs are worth nothing to it); the
       others are wholly excess. A line naming no drug is a kind of its own."""
     excess = [ZERO] * len(items)
-    kinds: dict[object, list[int]] = {}
+    kinds: dict[str, list[tuple[int, Medication]]] = {}
     for i, item in enumerate(items):
         if item.medication is not None:
-            kinds.setdefault(item.code or item.name or ("line", i), []).append(i)
+            # A line naming no drug is a kind of its own (a key no drug's code or name has).
+            kinds.setdefault(item.code or item.name or f"\0{i}", []).append((i, item.medication))
     exceeded = False
-    worth: list[tuple[Decimal, str, object]] = []
+    worth: list[tuple[Decimal, str, str]] = []
     for key, lines in kinds.items():
-        days = sum(items[i].medication.days for i in lines)  # type: ignore[union-attr]
+        days = sum(med.days for _i, med in lines)
         limit = max(
-            MAX_MEDICATION_DAYS.get(items[i].medication.kind, MAX_MEDICATION_DAYS["acute"])  # type: ignore[union-attr]
-            for i in lines
+            MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"]) for _i, med in lines
         )
         if days > limit:
             exceeded = True
-            for i in lines:
+            for i, _med in lines:
                 excess[i] = items[i].amount * Decimal(days - limit) / Decimal(days)
         covered = sum(
-            (items[i].amount - excess[i] for i in lines if items[i].cls != "C"), start=ZERO
+            (items[i].amount - excess[i] for i, _med in lines if items[i].cls != "C"), start=ZERO
         )
-        first = items[lines[0]]
+        first = items[lines[0][0]]
         worth.append((covered, f"{first.code}|{first.name}|{first.amount}", key))
     if len(worth) > MAX_MEDICATION_KINDS:
         exceeded = True
         worth.sort(key=lambda w: (-w[0], w[1]))
         for _covered, _tie, key in worth[MAX_MEDICATION_KINDS:]:
-            for i in kinds[key]:
+            for i, _med in kinds[key]:
                 excess[i] = items[i].amount
     return excess, exceeded
 
