@@ -50,42 +50,46 @@ FIELDS = (
 
 def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]:
     """The full split written inline: plain Decimal, no dataclass results, no flags."""
+    # Discharge medication (domain.md §3.4): the lines of one drug (by code, else name) are one
+    # kind, their days added up and the days beyond the limit taken pro rata from each line; of
+    # more than four kinds the fund pays the four it would pay most for (self-paid ones are
+    # worth nothing), the others not at all.
+    groups: dict = {}
+    for n, item in enumerate(items):
+        if item.medication is not None:
+            groups.setdefault(item.code or item.name or ("line", n), []).append(n)
+    over = [ZERO] * len(items)
+    ranked = []
+    for key, lines in groups.items():
+        days = sum(items[n].medication.days for n in lines)
+        limit = max(DAYS[items[n].medication.kind] for n in lines)
+        for n in lines:
+            over[n] = items[n].amount * max(days - limit, 0) / days
+        worth = sum((items[n].amount - over[n] for n in lines if items[n].cls != "C"), ZERO)
+        what = sorted(
+            f"{items[n].code}|{items[n].name}|{items[n].amount}|{items[n].cls}|"
+            f"{items[n].medication.days}|{items[n].medication.kind}"
+            for n in lines
+        )
+        ranked.append((-worth, "|".join(what), key))
+    for _worth, _what, key in sorted(ranked, key=lambda r: (r[0], r[1]))[4:]:
+        for n in groups[key]:
+            over[n] = items[n].amount
     total = c = b = med = ZERO
-    kinds = 0
-    seen: dict[str, tuple[int, int]] = {}  # drug → its kind number, days on earlier lines
-    for item in items:
+    for n, item in enumerate(items):
         amount = item.amount
         total += amount
-        number = earlier = 0
-        if item.medication is not None:
-            # A self-paid drug is one of the four kinds too, and a drug on several lines is
-            # one kind with its days added up (as the engine counts).
-            drug = item.code or item.name
-            number, earlier = seen.get(drug, (0, 0)) if drug else (0, 0)
-            if not number:
-                kinds += 1
-                number = kinds
-            if drug:
-                seen[drug] = (number, earlier + item.medication.days)
         if item.cls == "C":
             c += amount
             continue
-        over = ZERO
-        if item.medication is not None:
-            allowed = max(DAYS[item.medication.kind] - earlier, 0)
-            if number > 4:
-                over = amount
-            elif item.medication.days > allowed:
-                days = item.medication.days
-                over = amount * (days - allowed) / days
-        med += over
+        med += over[n]
         if item.cls == "B":
             rate = (
                 policy.class_b_rate
                 if item.first_self_pay_rate is None
                 else item.first_self_pay_rate
             )
-            b += (amount - over) * rate
+            b += (amount - over[n]) * rate
     total = total.quantize(CENT, ROUND_HALF_UP)
     c = c.quantize(CENT, ROUND_HALF_UP)
     b = b.quantize(CENT, ROUND_HALF_UP)
@@ -101,11 +105,15 @@ def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]
     if ratio < 0:
         ratio = ZERO
     payable = in_scope - deductible
-    uncapped = (payable * ratio * adjustment.fund_share).quantize(CENT, ROUND_HALF_UP)
+    # The fund's ratio of the rest, up to what is left of the cap, then its share of that (a
+    # transfer without an approved referral: 50%, domain.md §2.2).
+    full = payable * ratio
     cap_left = policy.annual_cap - ytd.fund_paid
     if cap_left < 0:
         cap_left = ZERO
-    fund = uncapped if uncapped < cap_left else cap_left
+    capped = full if full < cap_left else cap_left
+    fund = (capped * adjustment.fund_share).quantize(CENT, ROUND_HALF_UP)
+    above_cap = (full - capped).quantize(CENT, ROUND_HALF_UP)
     q = CENT
     return (
         total,
@@ -114,9 +122,9 @@ def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]
         med,
         in_scope.quantize(q),
         deductible.quantize(q),
-        (payable - uncapped).quantize(q),
-        (uncapped - fund).quantize(q),
-        fund.quantize(q),
+        (payable - fund - above_cap).quantize(q),
+        above_cap,
+        fund,
         (total - fund).quantize(q),
     )
 

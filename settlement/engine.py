@@ -157,8 +157,14 @@ def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
         covered = sum(
             (items[i].amount - excess[i] for i, _med in lines if items[i].cls != "C"), start=ZERO
         )
-        first = items[lines[0][0]]
-        worth.append((covered, f"{first.code}|{first.name}|{first.amount}", key))
+        # Ties are broken by what the lines are, never by where they are on the bill.
+        tie = "|".join(
+            sorted(
+                f"{items[i].code}|{items[i].name}|{items[i].amount}|{items[i].cls}|{med.days}|{med.kind}"
+                for i, med in lines
+            )
+        )
+        worth.append((covered, tie, key))
     if len(worth) > MAX_MEDICATION_KINDS:
         exceeded = True
         worth.sort(key=lambda w: (-w[0], w[1]))

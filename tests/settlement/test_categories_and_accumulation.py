@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import AccessLog, Hospital
@@ -72,7 +73,7 @@ def test_rule_3_3_an_emergency_under_a_temporary_filing_is_settled_as_an_emergen
 def test_rule_2_3_an_emergency_does_not_open_a_hospital_without_direct_settlement(demo):
     # H23010300008 has no direct settlement of general outpatient care: an emergency there under
     # 刘芳's temporary filing is still refused with the reasons.
-    with pytest.raises(services.SettlementError) as refused:
+    with translation.override("zh-hans"), pytest.raises(services.SettlementError) as refused:
         _settle(LIU, "H23010300008", care="general_outpatient", emergency=True)
     assert refused.value.status == 422
     assert any("门诊" in reason for reason in refused.value.reasons)
