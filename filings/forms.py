@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +13,26 @@ from filings.models import Basis, Filing, LongTermSubtype, MaterialKind, Referra
 from hospitals.models import Hospital
 from portal.lib import idnumbers
 from portal.models import Region
+
+
+class _ByRegion:
+    """A hospital choice widget whose options carry their pooling region (`data-region`), so
+    static/js/portal.js can show only the hospitals of the place chosen."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)  # type: ignore[misc]
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-region"] = str(instance.region_id)
+        return option
+
+
+class HospitalCheckboxes(_ByRegion, forms.CheckboxSelectMultiple):
+    pass
+
+
+class HospitalSelect(_ByRegion, forms.Select):
+    pass
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -133,7 +155,7 @@ class FilingForm(forms.Form):
             suspended_on__isnull=True,
         ).select_related("region"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=HospitalCheckboxes,
     )
     basis = forms.ChoiceField(
         label=_("Proof"),
@@ -173,7 +195,7 @@ class FilingForm(forms.Form):
         label=_("Agent's relationship"), max_length=40, required=False
     )
     receiving_hospital = forms.ModelChoiceField(
-        label=_("Hospital"), queryset=Hospital.objects.all()
+        label=_("Hospital"), queryset=Hospital.objects.all(), widget=HospitalSelect
     )
     transfer_date = forms.DateField(
         label=_("Date of the emergency transfer"),
@@ -216,6 +238,41 @@ class FilingForm(forms.Form):
             for name, field in self.fields.items():
                 if name != "place_region":
                     field.required = False
+        if "hospitals" in self.fields:
+            self.fields["hospitals"].help_text = self._hospitals_help()
+        self._show_the_places_hospitals()
+
+    def _hospitals_help(self) -> str:
+        """Whether the person's own region asks them to choose hospitals, and how many."""
+        from filings.selectors import parameters_for
+
+        region = self.person.region
+        most = parameters_for(region).max_hospitals
+        if most:
+            return _(
+                "%(region)s asks you to choose up to %(n)s public general hospitals of secondary "
+                "level or above at the place of residence."
+            ) % {"region": region.display_name, "n": most}
+        return _(
+            "%(region)s does not ask you to choose: leave this empty, and any connected "
+            "designated institution there will do."
+        ) % {"region": region.display_name}
+
+    def _show_the_places_hospitals(self) -> None:
+        """Once the place is known (sent, or the filing's), only its hospitals are listed: a
+        phone is not handed the whole country's. The field still accepts any hospital, so one
+        chosen elsewhere is refused by the rules with its name, not as an unknown choice."""
+        place = self.data.get(self.add_prefix("place_region")) if self.is_bound else None
+        place = place or self.initial.get("place_region")
+        if not str(place or "").isdigit():
+            return
+        for name in ("hospitals", "receiving_hospital"):
+            if name in self.fields:
+                field = self.fields[name]
+                # A copy of the field shares its widget: giving the copy the place's hospitals
+                # sets the widget's choices, and the field keeps its own queryset.
+                shown = copy.copy(field)
+                shown.queryset = field.queryset.filter(region_id=int(place))
 
     @staticmethod
     def initial_from(filing: Filing) -> dict:

@@ -33,3 +33,32 @@
     element.focus({ preventScroll: true });
   });
 })();
+
+/* A filing form lists hospitals of every place until the place is chosen (the page sent after
+ * it lists only that place's): choosing the place shows only its hospitals here at once. Each
+ * hospital choice carries its pooling region (filings.forms.HospitalCheckboxes, HospitalSelect).
+ */
+(function () {
+  "use strict";
+
+  function showPlace(form, region) {
+    form.querySelectorAll("[data-region]").forEach(function (choice) {
+      var hidden = Boolean(region) && choice.getAttribute("data-region") !== region;
+      if (choice.tagName === "OPTION") {
+        choice.hidden = hidden;
+      } else {
+        var row = choice.closest(".form-check") || choice;
+        row.hidden = hidden;
+      }
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[name=place_region]")) {
+      return;
+    }
+    showPlace(select.form, select.value);
+  });
+})();
+
