@@ -143,6 +143,8 @@ class FilingAdmin(
         "place_region",
         "valid_from",
         "valid_until",
+        # A renewal takes effect the day after the filing it renews ends (domain.md §2.1).
+        "renews",
         "basis",
         "relatives_home",
         "commitment_deadline",

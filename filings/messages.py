@@ -9,6 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from filings.rules import RuleError
 
 MESSAGES = {
+    # The refusals of a renewal (services.filing_renew, rules.check_renewal).
+    "renewal_not_possible": _("Only an approved long-term residence filing can be renewed."),
+    "renewal_open_ended": _(
+        "This filing is valid until it is changed or cancelled: there is nothing to renew."
+    ),
+    "renewal_too_early": _(
+        "This filing is valid until %(valid_until)s: you can renew it from %(opens_on)s."
+    ),
+    "renewal_too_late": _(
+        "This filing ended on %(valid_until)s: it can no longer be renewed. File again instead."
+    ),
+    "already_renewed": _("This filing already has a renewal in progress or approved."),
     "already_decided": _("This filing has already been decided (it is now %(current)s)."),
     "transition_not_allowed": _("A filing that is %(current)s cannot become %(target)s."),
     "not_automatic": _("Only other temporary filings are approved automatically."),

@@ -158,6 +158,18 @@ class Filing(models.Model):
     )
     agent_relationship = models.CharField(_("agent's relationship"), max_length=40, blank=True)
 
+    # A long-term filing that renews an approved one before its validity ends (domain.md §2.1:
+    # Daxinganling, 12 months, then re-file); it takes effect the day after that one ends.
+    renews = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        verbose_name=_("renews filing"),
+        db_index=False,  # one_renewal_per_filing serves the open ones
+    )
+
     decision_note = models.TextField(_("note to the person"), blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -172,14 +184,29 @@ class Filing(models.Model):
         verbose_name = _("filing")
         verbose_name_plural = _("filings")
         constraints = [
-            # domain.md §2.6: at most one effective long-term filing per person; open drafts and
-            # submissions count too, so concurrent creation cannot make two.
+            # domain.md §2.6: at most one effective long-term filing per person. The database
+            # decides under concurrency: one long-term filing in progress per person; one
+            # approved long-term filing per person that renews nothing; and a filing renewed
+            # by at most one filing that is not final. A renewal may be approved while the
+            # filing it renews is (their validities follow each other: the service sets them);
+            # an unrelated second filing next to an approved one is refused by the service.
             models.UniqueConstraint(
                 fields=["person"],
+                condition=Q(type="long_term", status__in=["draft", "submitted", "returned"]),
+                name="one_pending_long_term_filing_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(type="long_term", status="approved", renews__isnull=True),
+                name="one_approved_long_term_filing_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["renews"],
                 condition=Q(
-                    type="long_term", status__in=["draft", "submitted", "returned", "approved"]
+                    renews__isnull=False,
+                    status__in=["draft", "submitted", "returned", "approved"],
                 ),
-                name="one_open_long_term_filing_per_person",
+                name="one_renewal_per_filing",
             ),
         ]
         indexes = [

@@ -226,3 +226,48 @@ def two_way(filing_type: str, status: str, basis: str, materials_accepted: bool)
         and status == APPROVED
         and (basis == "materials" or materials_accepted)
     )
+
+
+# domain.md §2.1 (Daxinganling: 12 months' validity, "then re-file") and §2.6 (one effective
+# long-term filing at a time): from this many days before an approved long-term filing's
+# validity ends the person may renew it, so the review happens while the old filing is still in
+# force and the renewal can take effect the day after it ends (no gap without direct
+# settlement). 60 days leave room for a return for more materials and a second review.
+RENEWAL_WINDOW_DAYS = 60
+
+
+def renewal_opens_on(valid_until: datetime.date) -> datetime.date:
+    """The first day a filing valid until `valid_until` may be renewed."""
+    return valid_until - datetime.timedelta(days=RENEWAL_WINDOW_DAYS)
+
+
+def renewal_start(valid_until: datetime.date) -> datetime.date:
+    """A renewal takes effect the day after the renewed filing's validity ends."""
+    return valid_until + datetime.timedelta(days=1)
+
+
+def check_renewal(
+    *, filing_type: str, status: str, valid_until: datetime.date | None, today: datetime.date
+) -> None:
+    """An approved long-term filing with a validity may be renewed within the renewal window
+    up to its last valid day. An open-ended filing (Liaoning) has nothing to renew."""
+    if filing_type != "long_term" or status != APPROVED:
+        raise RuleError("renewal_not_possible")
+    if valid_until is None:
+        raise RuleError("renewal_open_ended")
+    if today < renewal_opens_on(valid_until):
+        raise RuleError(
+            "renewal_too_early", opens_on=renewal_opens_on(valid_until), valid_until=valid_until
+        )
+    if today > valid_until:
+        raise RuleError("renewal_too_late", valid_until=valid_until)
+
+
+def may_renew(
+    *, filing_type: str, status: str, valid_until: datetime.date | None, today: datetime.date
+) -> bool:
+    try:
+        check_renewal(filing_type=filing_type, status=status, valid_until=valid_until, today=today)
+    except RuleError:
+        return False
+    return True

@@ -20,7 +20,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from filings import rules
-from filings.models import Basis, Filing, FilingType, LongTermSubtype, MaterialKind, Status
+from filings.models import (
+    OPEN_STATUSES,
+    Basis,
+    Filing,
+    FilingType,
+    LongTermSubtype,
+    MaterialKind,
+    Status,
+)
 from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
 from portal import audit
@@ -326,35 +334,30 @@ def check_filing(
         _check_complete(filing, relatives_home=relatives_home)
 
 
-def filing_create(
-    *,
-    person,
-    actor,
-    filing_type: str,
-    hospitals=(),
-    ip=None,
-    today: datetime.date | None = None,
-    **fields,
-) -> Filing:
-    """A draft filing for `person`, its content checked by `check_filing` (what is present:
-    a draft may be partial). A second open long-term filing is refused (the partial unique
-    constraint decides under concurrency)."""
-    today = today or timezone.localdate()
-    place = fields.get("place_region")
-    if place is not None and "place_province" not in fields:
-        fields["place_province_id"] = place.province_id
-    hospitals = list(hospitals)
-    values = {
-        "person": person,
-        "insured_region_id": person.region_id,
-        "type": filing_type,
-        "status": Status.DRAFT,
-        **fields,
-    }
-    if filing_type == FilingType.REFERRAL:
-        # The region decides what a referral covers, whoever fills it in (hospital or person).
-        values.update(rules.referral_care(parameters_for(person.region, today)))
-    check_filing(Filing(**values), hospitals=hospitals, today=today)
+# The partial unique constraints of one person's long-term filings (filings/models.py).
+LONG_TERM_CONSTRAINTS = (
+    "one_pending_long_term_filing_per_person",
+    "one_approved_long_term_filing_per_person",
+    "one_renewal_per_filing",
+)
+
+
+def _other_open_long_term(person_id: int, but: int | None = None) -> bool:
+    """The person has a long-term filing in progress or in force (besides filing `but`):
+    domain.md §2.6, one at a time, a renewal apart."""
+    return (
+        Filing.objects.filter(
+            person_id=person_id, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES
+        )
+        .exclude(pk=but)
+        .exists()
+    )
+
+
+def _insert(*, values: dict, hospitals: list, actor, ip, person) -> Filing:
+    """Insert a draft (a fresh number on a collision) with its hospitals and audit event.
+    A long-term filing the constraints refuse is RuleError("open_long_term_exists")."""
+    filing_type = values["type"]
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -373,17 +376,118 @@ def filing_create(
                 )
                 return filing
         except IntegrityError as exc:
-            if "one_open_long_term_filing_per_person" in str(exc) or (
+            # SQLite names the columns, not the constraint: a long-term filing that now meets
+            # one in progress is the constraint's doing, not a number collision.
+            renews = values.get("renews")
+            if "one_renewal_per_filing" in str(exc) or (
+                renews is not None
+                and Filing.objects.filter(renews=renews, status__in=OPEN_STATUSES).exists()
+            ):
+                raise RuleError("already_renewed") from exc
+            if any(name in str(exc) for name in LONG_TERM_CONSTRAINTS) or (
                 filing_type == FilingType.LONG_TERM
                 and Filing.objects.filter(
                     person=person,
                     type=FilingType.LONG_TERM,
-                    status__in=["draft", "submitted", "returned", "approved"],
+                    status__in=[Status.DRAFT, Status.SUBMITTED, Status.RETURNED],
                 ).exists()
             ):
                 raise RuleError("open_long_term_exists") from exc
             # a number collision: try another number
     raise RuleError("transition_not_allowed", current="", target=Status.DRAFT)
+
+
+def filing_create(
+    *,
+    person,
+    actor,
+    filing_type: str,
+    hospitals=(),
+    ip=None,
+    today: datetime.date | None = None,
+    **fields,
+) -> Filing:
+    """A draft filing for `person`, its content checked by `check_filing` (what is present:
+    a draft may be partial). A second long-term filing while one is in progress or in force is
+    refused (a renewal is made by `filing_renew`); the partial unique constraints decide under
+    concurrency."""
+    today = today or timezone.localdate()
+    place = fields.get("place_region")
+    if place is not None and "place_province" not in fields:
+        fields["place_province_id"] = place.province_id
+    hospitals = list(hospitals)
+    values = {
+        "person": person,
+        "insured_region_id": person.region_id,
+        "type": filing_type,
+        "status": Status.DRAFT,
+        **fields,
+    }
+    if filing_type == FilingType.REFERRAL:
+        # The region decides what a referral covers, whoever fills it in (hospital or person).
+        values.update(rules.referral_care(parameters_for(person.region, today)))
+    check_filing(Filing(**values), hospitals=hospitals, today=today)
+    if filing_type == FilingType.LONG_TERM and _other_open_long_term(person.pk):
+        raise RuleError("open_long_term_exists")
+    return _insert(values=values, hospitals=hospitals, actor=actor, ip=ip, person=person)
+
+
+def renewal_of(filing: Filing) -> Filing | None:
+    """The filing's renewal that is not final (draft, submitted, returned or approved)."""
+    return (
+        Filing.objects.filter(renews_id=filing.pk, status__in=OPEN_STATUSES)
+        .only("number", "status", "type", "valid_from", "valid_until")
+        .first()
+    )
+
+
+def filing_renew(*, filing: Filing, actor, ip=None, today: datetime.date | None = None) -> Filing:
+    """Renew an approved long-term filing before its validity ends (domain.md §2.1, §2.6).
+
+    Precondition: the filing is approved, has a validity (not open-ended) and today is within
+    `rules.RENEWAL_WINDOW_DAYS` of its end; it has no renewal that is not final and the person
+    has no other long-term filing in progress. Effect: a draft long-term filing that `renews`
+    it, with its place, sub-type, care and chosen hospitals (those not suspended), starting the
+    day after its validity ends, and its creation event. The person adds the proof materials
+    or the commitment and submits it; on approval it takes effect the day after the renewed filing
+    ends (`_approval_updates`). The partial unique constraints decide under concurrency."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        old = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("person__region", "insured_region", "place_region")
+            .get(pk=filing.pk)
+        )
+        rules.check_renewal(
+            filing_type=old.type, status=old.status, valid_until=old.valid_until, today=today
+        )
+        existing = renewal_of(old)
+        if existing is not None:
+            raise RuleError("already_renewed", number=existing.number)
+        if _other_open_long_term(old.person_id, but=old.pk):
+            raise RuleError("open_long_term_exists")
+        hospitals = [
+            h
+            for h in old.hospitals.select_related("region")
+            if h.suspended_on is None or h.suspended_on > today
+        ]
+        values = {
+            "person": old.person,
+            "insured_region_id": old.person.region_id,
+            "type": FilingType.LONG_TERM,
+            "status": Status.DRAFT,
+            "renews": old,
+            "subtype": old.subtype,
+            "place_province_id": old.place_province_id,
+            "place_region_id": old.place_region_id,
+            "covers_inpatient": old.covers_inpatient,
+            "covers_general_outpatient": old.covers_general_outpatient,
+            "covers_chronic_outpatient": old.covers_chronic_outpatient,
+            "start_date": rules.renewal_start(old.valid_until),
+        }
+        check_filing(Filing(**values), hospitals=hospitals, today=today)
+        # The renewal's own "filing.create" event, with its `renews`, records who renewed.
+        return _insert(values=values, hospitals=hospitals, actor=actor, ip=ip, person=old.person)
 
 
 def filing_update(
@@ -469,7 +573,14 @@ def _transition(
 
 def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
     params = parameters_for(filing.insured_region, today)
-    valid_from, valid_until = rules.validity(filing.type, params, today, filing.start_date)
+    start_date = filing.start_date
+    renewed_until = _renewed_until(filing)
+    if renewed_until is not None:
+        # A renewal takes effect the day after the renewed filing ends, whatever start the
+        # person asked for: no overlap (domain.md §2.6) and no gap. If that day has passed,
+        # it takes effect as usual.
+        start_date = rules.renewal_start(renewed_until)
+    valid_from, valid_until = rules.validity(filing.type, params, today, start_date)
     changes = {
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -481,6 +592,18 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
     if filing.type == FilingType.REFERRAL and params.referral_course_days:
         changes["course_days"] = params.referral_course_days
     return changes
+
+
+def _renewed_until(filing: Filing) -> datetime.date | None:
+    """The last valid day of the filing `filing` renews, while that one is (or was, until it
+    expired) in force; None for a filing that renews nothing, or one cancelled or revoked."""
+    if filing.renews_id is None:
+        return None
+    return (
+        Filing.objects.filter(pk=filing.renews_id, status__in=[Status.APPROVED, Status.EXPIRED])
+        .values_list("valid_until", flat=True)
+        .first()
+    )
 
 
 def filing_submit(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,29 @@ def _open_long_term(person) -> Filing | None:
     )
 
 
+def _renewable(person, today: datetime.date) -> list[Filing]:
+    """The person's approved long-term filings that may be renewed today and have no renewal
+    in progress or approved (one query)."""
+    candidates = (
+        Filing.objects.filter(
+            person=person,
+            type=FilingType.LONG_TERM,
+            status=Status.APPROVED,
+            valid_until__gte=today,
+            valid_until__lte=today + datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS),
+        )
+        .exclude(renewals__status__in=OPEN_STATUSES)
+        .only("number", "type", "status", "valid_until")
+    )
+    return [
+        f
+        for f in candidates
+        if rules.may_renew(
+            filing_type=f.type, status=f.status, valid_until=f.valid_until, today=today
+        )
+    ]
+
+
 @login_required
 def filing_list(request):
     person = _person(request)
@@ -76,6 +100,7 @@ def filing_list(request):
                 if not (code == FilingType.LONG_TERM and open_long_term)
             },
             "open_long_term": open_long_term,
+            "renewable": _renewable(person, timezone.localdate()),
         },
     )
 
@@ -315,7 +340,12 @@ def filing_detail(request, number: str):
     person = _person(request)
     filing = get_object_or_404(
         Filing.objects.select_related(
-            "place_region", "place_province", "insured_region", "receiving_hospital", "person"
+            "place_region",
+            "place_province",
+            "insured_region",
+            "receiving_hospital",
+            "person",
+            "renews",
         ),
         number=number,
         person=person,
@@ -328,6 +358,23 @@ def filing_detail(request, number: str):
         allowed = rules.change_allowed_from(filing.valid_from, params)
         lock_until = allowed if allowed > today else None
     upload_form, cancel_form, change_form = UploadForm(), CancelForm(), ChangeRequestForm()
+    if request.method == "POST" and request.POST.get("action") == "renew":
+        try:
+            renewal = services.filing_renew(
+                filing=filing, actor=request.user, ip=client_ip(request)
+            )
+        except RuleError as error:
+            messages.error(request, message(error))
+            return redirect("filings:detail", number=number)
+        messages.success(
+            request,
+            _(
+                "Renewal %(n)s is saved as a draft: add the proof materials or choose the "
+                "commitment, then submit it. Once approved it takes effect on %(d)s."
+            )
+            % {"n": renewal.number, "d": date_format(renewal.start_date, "Y-m-d")},
+        )
+        return redirect("filings:edit", number=renewal.number)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -389,6 +436,13 @@ def filing_detail(request, number: str):
         supplied_on = _supplied_on(filing, materials)
         if supplied_on is None:
             days_left = (filing.commitment_deadline - today).days
+    renewal = renewal_opens_on = None
+    if long_term_effective and filing.valid_until:
+        renewal = services.renewal_of(filing)
+        renewal_opens_on = rules.renewal_opens_on(filing.valid_until)
+    can_renew = renewal is None and rules.may_renew(
+        filing_type=filing.type, status=filing.status, valid_until=filing.valid_until, today=today
+    )
     editable = filing.status in EDITABLE and (
         filing.type != FilingType.REFERRAL or filing.referral_source == "paper"
     )
@@ -416,6 +470,14 @@ def filing_detail(request, number: str):
                 and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
             ),
             "can_edit": editable,
+            # domain.md §2.1, §2.6: a renewal, reviewed before this filing ends, takes effect
+            # the day after it ends.
+            "renewal": renewal,
+            "can_renew": can_renew,
+            "renewal_opens_on": renewal_opens_on
+            if renewal_opens_on and renewal_opens_on > today
+            else None,
+            "renewal_starts_on": rules.renewal_start(filing.valid_until) if can_renew else None,
             "can_submit": filing.status in EDITABLE,
             "ask_relatives_home": filing.type == FilingType.LONG_TERM
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
