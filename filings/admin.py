@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings import services
 from filings.forms import StartTreatmentForm
-from filings.jobs import _supplied_q as supplied_in_time
+from filings.jobs import supplied_in_time
 from filings.messages import kind_label, message
 from filings.models import (
     Basis,

@@ -80,7 +80,7 @@ _NOT_EXTENDED_SQL = "(f.extended_until IS NULL OR f.extended_until < %(today)s)"
 _EXPIRED_SQL = f"f.valid_until < %(today)s AND {_NOT_EXTENDED_SQL}"
 
 
-def _supplied_q() -> Exists:
+def supplied_in_time() -> Exists:
     """The filing has a supplemented material that still counts (domain.md §2.1): uploaded
     after approval, on or before the commitment deadline (its day in TIME_ZONE), and not
     refused by the agency. Pending review or accepted, the promise was kept in time; once the
@@ -96,7 +96,7 @@ def _supplied_q() -> Exists:
     )
 
 
-# `_supplied_q` on filings_filing f, for the PostgreSQL statement (parameter %(tz)s).
+# `supplied_in_time` on filings_filing f, for the PostgreSQL statement (parameter %(tz)s).
 _SUPPLIED_SQL = (
     "EXISTS (SELECT 1 FROM filings_material m WHERE m.filing_id = f.id "
     "AND m.refused_at IS NULL AND m.uploaded_at > f.decided_at "
@@ -198,7 +198,7 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
                 materials_accepted_at__isnull=True,
                 commitment_deadline__lt=today,
             )
-            & Q(~_supplied_q()),
+            & Q(~supplied_in_time()),
             "filing.revoke",
             FilingType.LONG_TERM,
             notify_agency=True,
@@ -532,7 +532,7 @@ def send_commitment_reminders(
         kind = f"commitment_{days}"
         due = Filing.objects.filter(
             _not_reminded(FILING, kind, "commitment_deadline"),
-            ~_supplied_q(),
+            ~supplied_in_time(),
             status=Status.APPROVED,
             basis=Basis.COMMITMENT,
             materials_accepted_at__isnull=True,

@@ -494,7 +494,7 @@ def filing_detail(request, number: str):
 def _supplied_on(filing: Filing, materials: list[Material]) -> datetime.date | None:
     """The day the person last supplied the materials a commitment filing promised, while they
     await the agency's review (domain.md §2.1): uploaded after approval, by the deadline, not
-    refused, as the nightly revocation counts them (filings/jobs.py `_supplied_q`). None when
+    refused, as the nightly revocation counts them (filings/jobs.py `supplied_in_time`). None when
     nothing supplied awaits review."""
     days = [
         timezone.localdate(m.uploaded_at)
