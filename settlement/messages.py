@@ -13,6 +13,9 @@ MESSAGES = {
     ),
     "discharge_before_admission": _("The discharge date is before the admission date."),
     "discharge_in_future": _("The discharge date cannot be in the future."),
+    "referral_form_needed": _(
+        "This stay was under an approved referral: add the referral form to the documents."
+    ),
     "reason_required": _("Give a reason: the person or the hospital will see it."),
     "adjusted_amount_out_of_range": _(
         "The fund's payment must be between 0 and the bill's total (%(total)s)."

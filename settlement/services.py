@@ -696,6 +696,11 @@ def claim_submit(
         items=items,
         emergency=emergency,
     )
+    # domain.md §3.4: "the referral form where one applies": a stay under an approved referral.
+    if estimate.category == eligibility.REFERRAL and "unapproved_transfer" not in estimate.flags:
+        given = {kind for kind, _file in documents} | {f.kind for f in stored}
+        if "referral_form" not in given:
+            raise rules.RuleError("referral_form_needed")
     flags = list(estimate.flags)
     if timezone.localdate().year > discharged_on.year:
         flags.append("late_claim")  # due within the calendar year (domain.md §3.4)

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import AccessLog, Hospital
-from settlement import services
+from settlement import rules, services
 from settlement.models import AnnualAccumulation
 from tests.settlement.test_claims import _person, _staff, _submit
 
@@ -191,3 +191,44 @@ def test_a_bill_for_an_unknown_person_is_logged_under_the_number_asked_for(demo)
     row = AccessLog.objects.order_by("-id").first()
     assert (row.purpose, row.outcome) == ("settlement", "not_found")
     assert row.subject_hash == idnumbers.id_hash("232701195603120223") != ""
+
+
+def test_rule_3_4_a_claim_for_a_stay_under_an_approved_referral_needs_the_referral_form(demo):
+    # 张伟's referral to H23010300001 is approved: his claim for a stay there is paid as a
+    # referral, and "the referral form where one applies" is one of its documents.
+    from settlement.models import Claim
+    from tests.filings.corpus import _pdf
+    from tests.settlement.test_claims import _documents
+
+    today = datetime.date.today()
+    stay = {
+        "admitted_on": today - datetime.timedelta(days=2),
+        "discharged_on": today - datetime.timedelta(days=1),
+    }
+    with pytest.raises(rules.RuleError) as refused:
+        _submit(name="张伟", hospital="H23010300001", **stay)
+    assert refused.value.code == "referral_form_needed"
+    assert not Claim.objects.filter(person__name="张伟").exists()
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from filings import uploads
+
+    form = ("referral_form", uploads.check_upload(SimpleUploadedFile("referral.pdf", _pdf())))
+    person = _person("张伟")
+    claim = services.claim_submit(
+        person=person,
+        actor=person.user,
+        hospital=Hospital.objects.get(code="H23010300001"),
+        care_type="inpatient",
+        **stay,
+        items=TEN_THOUSAND_A,
+        documents=[*_documents(), form],
+    )
+    assert claim.category == "referral"
+    assert claim.documents.filter(kind="referral_form").exists()
+
+
+def test_a_claim_without_an_approved_referral_needs_no_referral_form(demo):
+    claim = _submit(name="陈明", hospital="H23010300001")  # an unapproved transfer
+    assert "unapproved_transfer" in claim.flags
