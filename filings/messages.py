@@ -95,6 +95,7 @@ EXTRA_KIND_LABELS = {
 # Timeline labels of events that do not change the state (a transition shows the new state).
 ACTION_LABELS = {
     "filing.create": _("Draft"),
+    "filing.material_remove": _("Material taken off"),
     "filing.update": _("Edited"),
     "filing.accept_materials": _("Your materials were accepted"),
     "filing.refuse_materials": _("The materials you supplied were not accepted"),

@@ -26,6 +26,7 @@ from filings.models import (
     Filing,
     FilingType,
     LongTermSubtype,
+    Material,
     MaterialKind,
     Status,
 )
@@ -1031,3 +1032,29 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
         )
         _notify(locked, "referral_hospital_changed", h=hospital.name)
     return locked
+
+
+def material_remove(*, material: Material, actor, ip=None) -> Filing:
+    """The person takes a material back from their draft or returned filing (a wrong file):
+    the row goes at once, with an audit event naming the file; the file itself is deleted by the
+    nightly clean-up of files nothing refers to. A filing under review or decided keeps its
+    materials."""
+    with transaction.atomic():
+        filing = (
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("insured_region")
+            .get(pk=material.filing_id)
+        )
+        if filing.status not in (Status.DRAFT, Status.RETURNED):
+            raise RuleError("not_editable", current=filing.status)
+        if not Material.objects.filter(pk=material.pk, filing=filing).delete()[0]:
+            return filing  # taken back already (a second tap)
+        audit.record(
+            action="filing.material_remove",
+            actor=actor,
+            obj=filing,
+            region=filing.insured_region,
+            reason=f"{material.get_kind_display()}: {material.original_name}",
+            ip=ip,
+        )
+    return filing

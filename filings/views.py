@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from filings import rules, services, uploads
 from filings.documents import kinds_for
@@ -553,3 +554,23 @@ def material_preview(request, pk: int):
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_POST
+def material_remove(request, pk: int):
+    """Take a material back from one's own draft or returned filing, then back to editing it."""
+    person = _person(request)
+    material = get_object_or_404(
+        Material.objects.select_related("filing"), pk=pk, filing__person=person
+    )
+    number = material.filing.number
+    try:
+        services.material_remove(material=material, actor=request.user, ip=client_ip(request))
+    except RuleError as error:
+        messages.error(request, message(error))
+        return redirect("filings:detail", number=number)
+    messages.success(
+        request, _("%(name)s was taken off the filing.") % {"name": material.original_name}
+    )
+    return redirect("filings:edit", number=number)

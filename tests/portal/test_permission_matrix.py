@@ -108,6 +108,10 @@ TABLE: dict[str, Rule] = {
     "filings:new": R(INSURED),
     "filings:material": Obj("a", "b", personal=True),
     "filings:material-preview": Obj("a", "b", personal=True),
+    # Only the person takes a material back (their filings here are approved: refused, 302).
+    "filings:material-remove": Obj(
+        "a", "b", only={A, B}, personal=True, method="post", success=(302,)
+    ),
     "filings:detail": Obj("a", "b", only={A, B}, personal=True),
     "filings:edit": Obj("a", "b", only={A, B}, personal=True, success=(200, 302)),
     "settlement:estimate": R(INSURED),
@@ -315,6 +319,7 @@ def world(demo, settings, monkeypatch):
     objects["hospital-settlement"] = {"h1": objects["api-settlement"]["k1"]}
     objects["hospital-settlement"]["h2"] = objects["api-settlement"]["k2"]
     objects["filings:material-preview"] = objects["filings:material"]
+    objects["filings:material-remove"] = objects["filings:material"]
     objects["settlement:statement-pdf"] = objects["settlement:statement-csv"]
     token = documents.make_token("certificate", filing_a.number)
     kwargs = {
