@@ -215,6 +215,9 @@ class FilingAdmin(
         for m in obj.materials.all():
             download = reverse("filings:material", args=[m.pk])
             label = f"{kind_label(m.kind)} · {m.original_name}"
+            if m.refused_at:  # a supplement the agency did not accept stays, marked
+                refused_on = timezone.localtime(m.refused_at).date()
+                label += " · " + _("refused on %(d)s") % {"d": refused_on}
             if m.content_type in ("image/jpeg", "image/png"):
                 rows.append(
                     format_html(

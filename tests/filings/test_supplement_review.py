@@ -199,3 +199,16 @@ def test_rule_2_5_the_chronic_base_error_is_said_in_the_language_it_is_read_in(d
         assert message(error.value).startswith("Filing ZZ232700000001 is a referral")
     with translation.override("zh-hans"):
         assert "转诊转院或急诊抢救备案" in message(error.value)
+
+
+def test_a_refused_supplement_is_marked_so_on_the_persons_page_and_the_reviewers(client, demo):
+    supply(client, demo)
+    filing = Filing.objects.get(number=NUMBER)
+    services.filing_refuse_materials(filing=filing, actor=demo["agency_shenyang"], reason=REASON)
+    day = timezone.localdate().isoformat()
+    client.force_login(demo["lijianguo"])
+    page = client.get(reverse("filings:detail", args=[filing.number])).content.decode()
+    assert f"已于 {day} 退回" in page
+    staff_login(client, "agency_shenyang")
+    admin = client.get(reverse("admin:filings_filing_change", args=[filing.pk]))
+    assert f"已于 {day} 退回" in admin.content.decode()
