@@ -177,15 +177,19 @@ def settle(
     discharged: datetime.date = visit["discharged_on"]
     found = find_person(id_number=payload["id_number"], name=payload["name"])
     hospital = hospital_view(hospital_id)
-    access_log.record(
-        api_key_id=api_key_id,
-        hospital_id=hospital_id,
-        subject_hash=found.id_hash if found else idnumbers.id_hash(payload["id_number"]),
-        subject_region_id=found.region_id if found else None,
-        purpose="settlement",
-        outcome="found" if found else "not_found",
-    )
+
+    def log(outcome: str) -> None:
+        access_log.record(
+            api_key_id=api_key_id,
+            hospital_id=hospital_id,
+            subject_hash=found.id_hash if found else idnumbers.id_hash(payload["id_number"]),
+            subject_region_id=found.region_id if found else None,
+            purpose="settlement",
+            outcome=outcome,
+        )
+
     if found is None or hospital is None:
+        log("not_found")
         raise SettlementError(
             "not_found", _("No insured person with this ID number and name."), status=404
         )
@@ -203,12 +207,15 @@ def settle(
         category, adjustment, flags = as_emergency
     # Emergency care is treated as filed; nothing else makes a stay settle here.
     if not decision.eligible and not (as_emergency and decision.category == eligibility.NONE):
+        log("not_eligible")
         raise SettlementError(
             "not_eligible",
             _("Direct settlement is not possible here."),
             status=422,
             reasons=[str(r) for r in decision.reasons],
         )
+    # The access log says what the hospital learnt: that the person may settle here.
+    log("eligible")
     year = engine.policy_year(admitted, discharged)
     person = InsuredPerson.objects.only("pk", "scheme", "region_id").get(pk=found.person_id)
     policy, adjustment, extra = _terms(

@@ -232,3 +232,13 @@ def test_rule_3_4_a_claim_for_a_stay_under_an_approved_referral_needs_the_referr
 def test_a_claim_without_an_approved_referral_needs_no_referral_form(demo):
     claim = _submit(name="陈明", hospital="H23010300001")  # an unapproved transfer
     assert "unapproved_transfer" in claim.flags
+
+
+def test_a_bills_access_log_row_says_whether_the_person_may_settle_here(demo):
+    with pytest.raises(services.SettlementError):
+        _settle(CHEN, "H23010300001")  # no filing for Harbin, not an emergency: 422
+    refused = AccessLog.objects.order_by("-id").first()
+    _settle(LIU, "H23010300001")
+    settled = AccessLog.objects.order_by("-id").first()
+    assert (refused.purpose, refused.outcome) == ("settlement", "not_eligible")
+    assert (settled.purpose, settled.outcome) == ("settlement", "eligible")
