@@ -96,6 +96,8 @@ EXTRA_KIND_LABELS = {
 ACTION_LABELS = {
     "filing.create": _("Draft"),
     "filing.material_remove": _("Material taken off"),
+    # A temporary filing for the place of a long-term filing now approved (domain.md §2.6).
+    "filing.superseded": _("Ends the day before the long-term residence filing takes effect"),
     "filing.update": _("Edited"),
     "filing.accept_materials": _("Your materials were accepted"),
     "filing.refuse_materials": _("The materials you supplied were not accepted"),

@@ -346,13 +346,12 @@ LONG_TERM_CONSTRAINTS = (
 def _other_open_long_term(person_id: int, but: int | None = None) -> bool:
     """The person has a long-term filing in progress or in force (besides filing `but`):
     domain.md §2.6, one at a time, a renewal apart."""
-    return (
-        Filing.objects.filter(
-            person_id=person_id, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES
-        )
-        .exclude(pk=but)
-        .exists()
+    others = Filing.objects.filter(
+        person_id=person_id, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES
     )
+    if but is not None:
+        others = others.exclude(pk=but)
+    return others.exists()
 
 
 def _insert(*, values: dict, hospitals: list, actor, ip, person) -> Filing:
@@ -462,6 +461,7 @@ def filing_renew(*, filing: Filing, actor, ip=None, today: datetime.date | None 
         rules.check_renewal(
             filing_type=old.type, status=old.status, valid_until=old.valid_until, today=today
         )
+        assert old.valid_until is not None  # check_renewal refuses an open-ended filing
         existing = renewal_of(old)
         if existing is not None:
             raise RuleError("already_renewed", number=existing.number)
@@ -650,15 +650,63 @@ def filing_submit(
 
 def filing_approve(*, filing: Filing, actor, note: str = "", ip=None) -> Filing:
     today = timezone.localdate()
-    return _transition(
-        filing.pk,
-        Status.APPROVED,
-        actor=actor,
-        action="filing.approve",
-        reason=note,
-        ip=ip,
-        updates=lambda f: {**_approval_updates(f, actor, today), "decision_note": note},
+    with transaction.atomic():
+        approved = _transition(
+            filing.pk,
+            Status.APPROVED,
+            actor=actor,
+            action="filing.approve",
+            reason=note,
+            ip=ip,
+            updates=lambda f: {**_approval_updates(f, actor, today), "decision_note": note},
+        )
+        if approved.type == FilingType.LONG_TERM:
+            _end_temporary_filings_there(approved, actor, ip)
+    return approved
+
+
+def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
+    """domain.md §2.6: a temporary filing coexists with a long-term filing only for another
+    place. The person's temporary filings for the long-term filing's place end the day before
+    it takes effect (one that would only start later is cancelled), so the person is covered
+    without a gap and by one filing at a time; each change is on the temporary filing's
+    timeline. The nightly expiry then closes them as any other."""
+    if long_term.valid_from is None:
+        return
+    last_day = long_term.valid_from - datetime.timedelta(days=1)
+    temporary = (
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("insured_region")
+        .filter(
+            person_id=long_term.person_id,
+            type=FilingType.TEMPORARY,
+            status=Status.APPROVED,
+            place_region_id=long_term.place_region_id,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=last_day))
     )
+    for other in temporary:
+        reason = f"{long_term.number}"
+        if other.valid_from is not None and other.valid_from > last_day:
+            Filing.objects.filter(pk=other.pk).update(
+                status=Status.CANCELLED, updated_at=timezone.now()
+            )
+            action, to_state = "filing.cancel", str(Status.CANCELLED)
+        else:
+            Filing.objects.filter(pk=other.pk).update(
+                valid_until=last_day, updated_at=timezone.now()
+            )
+            action, to_state = "filing.superseded", ""
+        audit.record(
+            action=action,
+            actor=actor,
+            obj=other,
+            region=other.insured_region,
+            from_state=str(Status.APPROVED) if to_state else "",
+            to_state=to_state,
+            reason=reason,
+            ip=ip,
+        )
 
 
 def filing_reject(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
