@@ -49,8 +49,17 @@ def _settle(who, hospital, *, care="inpatient", key="", **visit):
     )
 
 
-def _year_to_date(name: str) -> AnnualAccumulation:
-    return AnnualAccumulation.objects.get(person__name=name, year=datetime.date.today().year)
+def _year_to_date(name: str, year: int | None = None) -> AnnualAccumulation:
+    return AnnualAccumulation.objects.get(
+        person__name=name, year=year or datetime.date.today().year
+    )
+
+
+# A claim's stay of one day (yesterday): both its days in one year, whatever today is.
+YESTERDAY = {
+    "admitted_on": datetime.date.today() - datetime.timedelta(days=1),
+    "discharged_on": datetime.date.today() - datetime.timedelta(days=1),
+}
 
 
 # --- §3.3: an emergency under a temporary filing ------------------------------------------
@@ -133,28 +142,25 @@ def test_rule_3_2_outpatient_deductible_of_a_returned_settlement_no_longer_count
 
 
 def test_rule_3_2_an_approved_outpatient_claim_counts_its_deductible_for_the_year(demo):
-    claim = _submit(name="陈明", hospital="H21010000001", care_type="general_outpatient")
+    claim = _submit(
+        name="陈明", hospital="H21010000001", care_type="general_outpatient", **YESTERDAY
+    )
     taken = D(claim.breakdown["deductible"])
-    assert taken > 0
+    assert taken == D("1000.00")  # the year's whole outpatient deductible at a tertiary hospital
     services.claim_approve(claim=claim, actor=_staff("agency_shenyang"))
-    year = _year_to_date("陈明")
+    year = _year_to_date("陈明", claim.policy_year)
     assert (year.fund_paid, year.outpatient_deductible_paid) == (claim.estimated_fund_pay, taken)
     # The next outpatient claim of the year owes no deductible already paid.
     second = _submit(
-        name="陈明",
-        hospital="H21010000001",
-        care_type="general_outpatient",
-        admitted_on=datetime.date.today() - datetime.timedelta(days=4),
-        discharged_on=datetime.date.today() - datetime.timedelta(days=4),
+        name="陈明", hospital="H21010000001", care_type="general_outpatient", **YESTERDAY
     )
-    assert taken == D("1000.00")  # the year's whole outpatient deductible at a tertiary hospital
     assert second.breakdown["deductible"] == "0.00"
 
 
 def test_an_approved_inpatient_claim_leaves_the_outpatient_deductible_alone(demo):
     claim = _submit(name="陈明", hospital="H21010000001")
     services.claim_approve(claim=claim, actor=_staff("agency_shenyang"))
-    assert _year_to_date("陈明").outpatient_deductible_paid == D("0")
+    assert _year_to_date("陈明", claim.policy_year).outpatient_deductible_paid == D("0")
 
 
 # --- api.md: every call that reads personal data is in the access log ------------------------
