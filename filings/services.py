@@ -343,6 +343,12 @@ LONG_TERM_CONSTRAINTS = (
 )
 
 
+def _lock(pk: int, *related: str) -> Filing:
+    """The filing `pk` with `related`, its row locked until the transaction ends: every change
+    of a filing starts here, so two at once are made one after the other."""
+    return Filing.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
+
+
 def _other_open_long_term(person_id: int, but: int | None = None) -> bool:
     """The person has a long-term filing in progress or in force (besides filing `but`):
     domain.md §2.6, one at a time, a renewal apart."""
@@ -453,11 +459,7 @@ def filing_renew(*, filing: Filing, actor, ip=None, today: datetime.date | None 
     ends (`_approval_updates`). The partial unique constraints decide under concurrency."""
     today = today or timezone.localdate()
     with transaction.atomic():
-        old = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__region", "insured_region", "place_region")
-            .get(pk=filing.pk)
-        )
+        old = _lock(filing.pk, "person__region", "insured_region", "place_region")
         rules.check_renewal(
             filing_type=old.type, status=old.status, valid_until=old.valid_until, today=today
         )
@@ -507,11 +509,7 @@ def filing_update(
         raise TypeError(f"not editable: {sorted(names - EDITABLE_FIELDS)}")
     today = today or timezone.localdate()
     with transaction.atomic():
-        locked = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__user", "insured_region", "place_region")
-            .get(pk=filing.pk)
-        )
+        locked = _lock(filing.pk, "person__user", "insured_region", "place_region")
         if locked.status not in (Status.DRAFT, Status.RETURNED) or (
             locked.type == FilingType.REFERRAL and locked.referral_source != "paper"
         ):
@@ -545,11 +543,7 @@ def _transition(
     updates: Callable[[Filing], dict] | None = None,
 ) -> Filing:
     with transaction.atomic():
-        filing = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__user", "insured_region")
-            .get(pk=filing_id)
-        )
+        filing = _lock(filing_id, "person__user", "insured_region")
         check_agency_region(actor, filing.insured_region_id)
         rules.check_transition(filing.status, target, filing_type=filing.type)
         changes = updates(filing) if updates else {}
@@ -745,11 +739,7 @@ def filing_return(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
 def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
     """Supplemented commitment materials accepted: the filing turns two-way."""
     with transaction.atomic():
-        locked = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__user", "insured_region")
-            .get(pk=filing.pk)
-        )
+        locked = _lock(filing.pk, "person__user", "insured_region")
         check_agency_region(actor, locked.insured_region_id)
         if locked.basis != Basis.COMMITMENT or locked.status != Status.APPROVED:
             raise RuleError("not_commitment")
@@ -777,11 +767,7 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
     if not (reason or "").strip():
         raise RuleError("reason_required")
     with transaction.atomic():
-        locked = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__user", "insured_region")
-            .get(pk=filing.pk)
-        )
+        locked = _lock(filing.pk, "person__user", "insured_region")
         if not _may_act_as_agency(actor, locked):
             raise RuleError("agency_only")
         if locked.basis != Basis.COMMITMENT or locked.status != Status.APPROVED:
@@ -853,11 +839,7 @@ def filing_request_change(
         raise RuleError("describe_change")
     today = today or timezone.localdate()
     with transaction.atomic():
-        locked = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("person__user", "insured_region")
-            .get(pk=filing.pk)
-        )
+        locked = _lock(filing.pk, "person__user", "insured_region")
         if locked.status != Status.APPROVED or locked.type != FilingType.LONG_TERM:
             raise RuleError("change_not_possible")
         rules.check_change_allowed(
@@ -920,11 +902,7 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
     if not (signer or "").strip():
         raise RuleError("signer_required")
     with transaction.atomic():
-        locked = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("insured_region", "person__user")
-            .get(pk=filing.pk)
-        )
+        locked = _lock(filing.pk, "insured_region", "person__user")
         if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
             raise RuleError("transition_not_allowed", current=locked.status, target="signed")
         now = timezone.now()
@@ -960,11 +938,7 @@ def _may_act_as_agency(actor, filing: Filing) -> bool:
 
 
 def _locked_referral(filing_id: int, statuses: Iterable[str] = (Status.APPROVED,)) -> Filing:
-    locked = (
-        Filing.objects.select_for_update(of=("self",))
-        .select_related("person__user", "insured_region", "receiving_hospital")
-        .get(pk=filing_id)
-    )
+    locked = _lock(filing_id, "person__user", "insured_region", "receiving_hospital")
     if locked.type != FilingType.REFERRAL or locked.status not in statuses:
         raise RuleError("not_an_open_referral", current=locked.status)
     return locked
@@ -1088,11 +1062,7 @@ def material_remove(*, material: Material, actor, ip=None) -> Filing:
     nightly clean-up of files nothing refers to. A filing under review or decided keeps its
     materials."""
     with transaction.atomic():
-        filing = (
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("insured_region")
-            .get(pk=material.filing_id)
-        )
+        filing = _lock(material.filing_id, "insured_region")
         if filing.status not in (Status.DRAFT, Status.RETURNED):
             raise RuleError("not_editable", current=filing.status)
         if not Material.objects.filter(pk=material.pk, filing=filing).delete()[0]:
