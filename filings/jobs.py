@@ -43,6 +43,9 @@ CLAIM = "settlement.claim"
 # Reminder thresholds before the commitment deadline, largest first (each sent once, ever).
 REMINDER_DAYS = (30, 7, 1)
 CLAIM_REMINDER_KIND = "claim_deadline"
+# What the person is told when a long-term filing ends and its approved renewal takes over
+# (domain.md §2.1): not "expired, file again".
+RENEWED_NOTICE = "filing_renewal_in_force"
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,9 @@ WITH picked AS MATERIALIZED (
     UPDATE filings_filing f SET status = %(to)s, updated_at = %(now)s
     WHERE f.ctid = ANY((SELECT tids FROM picked)::tid[]) AND f.status = 'approved' AND {where}
     RETURNING f.id, f.number, f.insured_region_id,
-        (SELECT p.user_id FROM portal_insuredperson p WHERE p.id = f.person_id) AS user_id
+        (SELECT p.user_id FROM portal_insuredperson p WHERE p.id = f.person_id) AS user_id,
+        CASE WHEN f.type = 'long_term' THEN (SELECT r.number FROM filings_filing r
+            WHERE r.renews_id = f.id AND r.status = 'approved' LIMIT 1) END AS renewal
 ), events AS (
     INSERT INTO portal_auditevent (actor_role, action, object_type, object_id, object_repr,
         region_id, from_state, to_state, reason, created_at)
@@ -244,7 +249,11 @@ WITH picked AS MATERIALIZED (
         'approved', %(to)s, %(reason)s, %(now)s FROM changed c
 ), person_notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
-    SELECT c.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '', '/filings/', %(now)s
+    SELECT c.user_id,
+        CASE WHEN c.renewal IS NULL THEN %(notice)s ELSE %(renewed_notice)s END,
+        CASE WHEN c.renewal IS NULL THEN jsonb_build_object('n', c.number)
+            ELSE jsonb_build_object('n', c.number, 'r', c.renewal) END,
+        '', '', '/filings/', %(now)s
     FROM changed c
     WHERE c.user_id IS NOT NULL
     RETURNING id
@@ -283,6 +292,7 @@ def pg_change_params(
         "action": change.action,
         "reason": change.name,
         "notice": change.notice,
+        "renewed_notice": RENEWED_NOTICE if change.notice == "filing_expired" else change.notice,
         "batch": BATCH,
         "notify_agency": change.notify_agency,
         "ids": ids,
@@ -327,7 +337,7 @@ def _apply_orm(
             rows = list(
                 Filing.objects.filter(where)
                 .order_by("id")
-                .values("id", "number", "person__user_id", "insured_region_id")[:BATCH]
+                .values("id", "number", "person__user_id", "insured_region_id", "type")[:BATCH]
             )
             if not rows:
                 return total
@@ -349,11 +359,16 @@ def _apply_orm(
                 )
                 for r in rows
             )
+            renewals = _renewals([r["id"] for r in rows if r["type"] == FilingType.LONG_TERM])
             notes = [
                 Notification(
                     user_id=r["person__user_id"],
-                    notice=change.notice,
-                    params={"n": r["number"]},
+                    notice=RENEWED_NOTICE
+                    if r["id"] in renewals and change.notice == "filing_expired"
+                    else change.notice,
+                    params={"n": r["number"], "r": renewals[r["id"]]}
+                    if r["id"] in renewals and change.notice == "filing_expired"
+                    else {"n": r["number"]},
                     url="/filings/",
                 )
                 for r in rows
@@ -374,6 +389,17 @@ def _apply_orm(
             if deliver:
                 _deliver_on_commit([n.pk for n in created if n.pk])
         total += len(rows)
+
+
+def _renewals(ids: list[int]) -> dict[int, str]:
+    """The approved renewal's number of each of the filings `ids` that has one."""
+    if not ids:
+        return {}
+    return dict(
+        Filing.objects.filter(renews_id__in=ids, status=Status.APPROVED).values_list(
+            "renews_id", "number"
+        )
+    )
 
 
 def apply_changes(

@@ -86,6 +86,13 @@ NOTICES = {
         _("Your filing has expired"),
         _("Filing %(n)s has expired. File again if you still need treatment there."),
     ),
+    "filing_renewal_in_force": Notice(
+        _("Your renewed filing is now in force"),
+        _(
+            "Filing %(n)s has ended, and its renewal %(r)s is in force from today: nothing "
+            "else to do."
+        ),
+    ),
     "filing_revoked": Notice(
         _("Your filing has been revoked"),
         _(
