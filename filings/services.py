@@ -670,7 +670,7 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
     last_day = long_term.valid_from - datetime.timedelta(days=1)
     temporary = (
         Filing.objects.select_for_update(of=("self",))
-        .select_related("insured_region")
+        .select_related("insured_region", "person__user")
         .filter(
             person_id=long_term.person_id,
             type=FilingType.TEMPORARY,
@@ -691,6 +691,9 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
                 valid_until=last_day, updated_at=timezone.now()
             )
             action, to_state = "filing.superseded", ""
+        # The person is told either way; a filing that would only have started later is
+        # simply replaced ("ends" the day before it starts).
+        _notify(other, "temporary_superseded", lt=long_term.number, d=last_day)
         audit.record(
             action=action,
             actor=actor,

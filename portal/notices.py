@@ -93,6 +93,14 @@ NOTICES = {
             "else to do."
         ),
     ),
+    # A long-term filing approved for the place of a temporary one (domain.md §2.6).
+    "temporary_superseded": Notice(
+        _("Your long-term residence filing replaces filing %(n)s"),
+        _(
+            "Long-term residence filing %(lt)s covers the same place with better benefits, so "
+            "temporary filing %(n)s ends on %(d)s."
+        ),
+    ),
     "filing_revoked": Notice(
         _("Your filing has been revoked"),
         _(

@@ -75,3 +75,18 @@ def test_rule_2_6_a_temporary_filing_for_another_place_stays(demo):
     temporary.refresh_from_db()
     assert (temporary.status, temporary.valid_until) == ("approved", before)
     assert not AuditEvent.objects.filter(action="filing.superseded").exists()
+
+
+def test_rule_2_6_the_person_is_told_the_long_term_filing_replaces_the_temporary_one(demo):
+    from portal.models import Notification
+
+    liu = InsuredPerson.objects.get(name="刘芳")
+    temporary = Filing.objects.get(person=liu, type="temporary")
+    long_term = services.filing_approve(
+        filing=_long_term_for(liu, Region.objects.get(code="230100")), actor=demo["admin"]
+    )
+    note = Notification.objects.get(user=liu.user, notice="temporary_superseded")
+    subject, body = note.text("zh-hans")
+    last_day = timezone.localdate() - DAY
+    assert temporary.number in subject
+    assert long_term.number in body and f"{last_day.month}月{last_day.day}日" in body
