@@ -257,7 +257,7 @@ class FilingAdmin(
         if obj.status == Status.APPROVED:
             if obj.basis == Basis.COMMITMENT and obj.materials_accepted_at is None:
                 names.append("accept_materials")
-                if self._supplements_awaiting_review(obj):
+                if services.supplements_awaiting_review(obj).exists():
                     names.append("refuse_materials")
             if obj.type == FilingType.REFERRAL:
                 if obj.treatment_started_on is None:
@@ -265,15 +265,6 @@ class FilingAdmin(
                 names += ["extend_referral", "change_receiving_hospital"]
             names.append("cancel")
         return names
-
-    @staticmethod
-    def _supplements_awaiting_review(obj: Filing) -> bool:
-        """Materials uploaded since approval and not refused: what `filing_refuse_materials`
-        would refuse."""
-        pending = obj.materials.filter(refused_at__isnull=True)
-        if obj.decided_at is not None:
-            pending = pending.filter(uploaded_at__gt=obj.decided_at)
-        return pending.exists()
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):

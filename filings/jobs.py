@@ -359,15 +359,18 @@ def _apply_orm(
                 )
                 for r in rows
             )
-            renewals = _renewals([r["id"] for r in rows if r["type"] == FilingType.LONG_TERM])
+            # An expiry whose approved renewal takes over says so (as the SQL statement does).
+            renewed = (
+                _renewals([r["id"] for r in rows if r["type"] == FilingType.LONG_TERM])
+                if change.notice == "filing_expired"
+                else {}
+            )
             notes = [
                 Notification(
                     user_id=r["person__user_id"],
-                    notice=RENEWED_NOTICE
-                    if r["id"] in renewals and change.notice == "filing_expired"
-                    else change.notice,
-                    params={"n": r["number"], "r": renewals[r["id"]]}
-                    if r["id"] in renewals and change.notice == "filing_expired"
+                    notice=RENEWED_NOTICE if r["id"] in renewed else change.notice,
+                    params={"n": r["number"], "r": renewed[r["id"]]}
+                    if r["id"] in renewed
                     else {"n": r["number"]},
                     url="/filings/",
                 )

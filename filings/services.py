@@ -680,7 +680,6 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=last_day))
     )
     for other in temporary:
-        reason = f"{long_term.number}"
         if other.valid_from is not None and other.valid_from > last_day:
             Filing.objects.filter(pk=other.pk).update(
                 status=Status.CANCELLED, updated_at=timezone.now()
@@ -701,7 +700,7 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
             region=other.insured_region,
             from_state=str(Status.APPROVED) if to_state else "",
             to_state=to_state,
-            reason=reason,
+            reason=long_term.number,
             ip=ip,
         )
 
@@ -757,6 +756,15 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
     return locked
 
 
+def supplements_awaiting_review(filing: Filing):
+    """The materials supplied since the filing was approved and not refused: what the agency
+    accepts or refuses (domain.md §2.1)."""
+    supplements = filing.materials.filter(refused_at__isnull=True)
+    if filing.decided_at is not None:
+        supplements = supplements.filter(uploaded_at__gt=filing.decided_at)
+    return supplements
+
+
 def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
     """The agency refuses the materials supplemented for a commitment filing (domain.md §2.1).
 
@@ -777,10 +785,7 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
-        supplements = locked.materials.filter(refused_at__isnull=True)
-        if locked.decided_at is not None:
-            supplements = supplements.filter(uploaded_at__gt=locked.decided_at)
-        if not supplements.update(refused_at=timezone.now()):
+        if not supplements_awaiting_review(locked).update(refused_at=timezone.now()):
             raise RuleError("materials_missing")
         _record_in_place(
             locked, "filing.refuse_materials", actor=actor, ip=ip, reason=reason.strip()

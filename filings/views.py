@@ -66,11 +66,7 @@ def _renewable(person, today: datetime.date) -> list[Filing]:
     in progress or approved (one query)."""
     candidates = (
         Filing.objects.filter(
-            person=person,
-            type=FilingType.LONG_TERM,
-            status=Status.APPROVED,
-            valid_until__gte=today,
-            valid_until__lte=today + datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS),
+            person=person, type=FilingType.LONG_TERM, status=Status.APPROVED, valid_until__gte=today
         )
         .exclude(renewals__status__in=OPEN_STATUSES)
         .only("number", "type", "status", "valid_until")

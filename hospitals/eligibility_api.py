@@ -32,7 +32,7 @@ from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from hospitals import eligibility
-from hospitals.api_errors import JSONParser, TooLarge, error_body, error_headers
+from hospitals.api_errors import TooLarge, error_body, error_headers
 from hospitals.auth import KEYWORD, HasHospitalKey, HospitalKeyAuthentication, key_ids
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
@@ -271,7 +271,6 @@ ErrorResponse = inline_serializer(
 # schema). `as_view()` puts the plain-Django path in front of it.
 class EligibilityView(APIView):
     throttle_classes = [HospitalKeyThrottle]
-    parser_classes = [JSONParser]
 
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]

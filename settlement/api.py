@@ -19,13 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospitals import access_log
-from hospitals.api_errors import JSONParser, error_response
+from hospitals.api_errors import error_response
 from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
 from hospitals.eligibility_api import ErrorResponse, HospitalKeyThrottle, IsoDateField
 from hospitals.models import CareType
 from portal.lib import idnumbers
 from settlement.models import Settlement
-from settlement.services import SettlementError, as_dict, settle
+from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
 
 
 class StringDecimalField(serializers.DecimalField):
@@ -162,7 +162,6 @@ class SettlementCreate(APIView):
     authentication_classes = [HospitalKeyAuthentication]
     permission_classes = [HasHospitalKey]
     throttle_classes = [HospitalKeyThrottle]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="settlement_create",
@@ -210,11 +209,6 @@ class SettlementCreate(APIView):
             as_dict(outcome.settlement),
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         )
-
-
-# The access log's purpose for GET /api/v1/settlements/{number}: under "settlement" (the
-# admin's purpose filter takes every "settlement:..." code), read and not written.
-READ_PURPOSE = "settlement:read"
 
 
 class SettlementDetail(APIView):

@@ -133,6 +133,12 @@ def _terms(
     return policy, adjustment, flags
 
 
+# The access log's purpose for a settlement read again (GET /api/v1/settlements/{number}, the
+# same bill sent again): under "settlement" (the admin's purpose filter takes every
+# "settlement:..." code), read and not written.
+READ_PURPOSE = "settlement:read"
+
+
 def _as_emergency(
     decision: eligibility.Decision, emergency: bool
 ) -> tuple[str, engine.Adjustment, list[str]] | None:
@@ -168,7 +174,7 @@ def settle(
             .first()
             or "",
             subject_region_id=existing.insured_region_id,
-            purpose="settlement:read",
+            purpose=READ_PURPOSE,
             outcome="found",
         )
         return Outcome(existing, False)
