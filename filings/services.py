@@ -983,21 +983,61 @@ def referral_start_treatment(
         end = _referral_end(locked)
         if (locked.valid_from and started_on < locked.valid_from) or (end and started_on > end):
             raise RuleError("outside_validity", valid_from=locked.valid_from, valid_until=end)
-        params = parameters_for(locked.insured_region, started_on)
-        changes: dict = {"treatment_started_on": started_on}
-        course_end = rules.course_end(started_on, params)
-        if course_end is not None:
-            changes.update(
-                valid_until=course_end,
-                course_days=params.referral_course_days,
-                extended_until=None,
-            )
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*changes, "updated_at"])
-        _record_in_place(locked, "referral.start_treatment", actor=actor, ip=ip)
-        _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
+        _start_course(locked, started_on, actor=actor, ip=ip)
     return locked
+
+
+def _start_course(
+    locked: Filing, started_on: datetime.date, *, actor, ip, reason: str = ""
+) -> None:
+    """Record the start of treatment on the locked referral: where the region allows one
+    course, its last day becomes the validity's end and the start-window extension lapses."""
+    params = parameters_for(locked.insured_region, started_on)
+    changes: dict = {"treatment_started_on": started_on}
+    course_end = rules.course_end(started_on, params)
+    if course_end is not None:
+        changes.update(
+            valid_until=course_end,
+            course_days=params.referral_course_days,
+            extended_until=None,
+        )
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*changes, "updated_at"])
+    _record_in_place(locked, "referral.start_treatment", actor=actor, ip=ip, reason=reason)
+    _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
+
+
+def referral_course_for_stay(
+    *, number: str, admitted_on: datetime.date, discharged_on: datetime.date, hospital: str
+) -> datetime.date | None:
+    """A stay settled directly under referral `number` (domain.md §2.2). Where the region
+    allows one course of treatment (Daxinganling: 60 days), the stay is that course: if the
+    receiving hospital has not marked the start of treatment, the admission day starts it now
+    (recorded and told as `referral_start_treatment` does, by no one in person). Returns the
+    course's last day (an extension included) when the stay runs past it, else None: the
+    days beyond need an extension, so such a bill is held for the agency to review. Runs in
+    the caller's transaction; a referral without a course (Liaoning) is left as it is."""
+    pk = Filing.objects.filter(number=number, type=FilingType.REFERRAL).values_list("pk", flat=True)
+    if not pk:
+        return None
+    locked = _lock(pk[0], "person__user", "insured_region")
+    if locked.status != Status.APPROVED:
+        return None  # ended since the decision (the nightly job): the decision stands
+    if locked.treatment_started_on is None:
+        if not parameters_for(locked.insured_region, admitted_on).referral_course_days:
+            return None
+        _start_course(
+            locked,
+            admitted_on,
+            actor=None,
+            ip=None,
+            reason=f"direct settlement at {hospital}, admitted {admitted_on.isoformat()}",
+        )
+    if not locked.course_days:
+        return None
+    end = _referral_end(locked)
+    return end if end is not None and discharged_on > end else None
 
 
 def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str, ip=None) -> Filing:

@@ -55,6 +55,7 @@ REASON_CODES = {
     "duplicate_bill",
     "above_review_threshold",
     "emergency_without_filing",
+    "referral_course_exceeded",
 }
 # Codes that keep an item out of the "clean" bulk approval.
 NOT_CLEAN = REASON_CODES

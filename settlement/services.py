@@ -41,6 +41,7 @@ HOLD_FLAGS = {
     "discharge_medication_excess",
     "above_review_threshold",
     "emergency_without_filing",
+    "referral_course_exceeded",
 }
 
 
@@ -252,6 +253,8 @@ def settle(
             outpatient=outpatient,
         )
         flags += list(result.flags)
+        if _past_the_course(decision, hospital, admitted, discharged):
+            flags.append("referral_course_exceeded")
         if result.total > REVIEW_THRESHOLD:
             flags.append("above_review_threshold")
         status = Settlement.Status.HELD if HOLD_FLAGS & set(flags) else Settlement.Status.SETTLED
@@ -296,6 +299,26 @@ def settle(
             + (result.deductible if outpatient else Decimal("0")),
         )
     return Outcome(settlement, True)
+
+
+def _past_the_course(
+    decision: eligibility.Decision,
+    hospital: eligibility.HospitalView,
+    admitted: datetime.date,
+    discharged: datetime.date,
+) -> bool:
+    """domain.md §2.2: a referral for one course of treatment (Daxinganling: 60 days) is started
+    by its first stay settled here, and a stay running past the course (an extension included)
+    is held for the agency, which alone can extend it."""
+    filing = decision.filing
+    if not decision.eligible or filing is None or filing.type != "referral":
+        return False
+    from filings.services import referral_course_for_stay
+
+    end = referral_course_for_stay(
+        number=filing.number, admitted_on=admitted, discharged_on=discharged, hospital=hospital.code
+    )
+    return end is not None
 
 
 def as_dict(s: Settlement) -> dict:
