@@ -9,7 +9,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import Basis, Filing, LongTermSubtype, MaterialKind, ReferralCondition
+from filings.models import (
+    Basis,
+    Filing,
+    LongTermSubtype,
+    MaterialKind,
+    ReferralCondition,
+    TemporaryPurpose,
+)
 from hospitals.models import Hospital
 from portal.lib import idnumbers
 from portal.models import Region
@@ -102,7 +109,7 @@ class FilingForm(forms.Form):
             "agent_relationship",
             "file_agent_id_copy",
         ],
-        "temporary": ["place_region", "start_date", "care"],
+        "temporary": ["place_region", "purpose", "start_date", "care"],
         "emergency": [
             "place_region",
             "receiving_hospital",
@@ -132,6 +139,18 @@ class FilingForm(forms.Form):
     # non-retiree's draft fail before they have read the choices.
     subtype = forms.ChoiceField(
         label=_("Who you are"), choices=[("", "---------"), *LongTermSubtype.choices]
+    )
+    # A temporary filing's reason (stored as its sub-type). Optional: most reasons change
+    # nothing; two keep the home benefit level (domain.md §3.3), so the help says which.
+    purpose = forms.ChoiceField(
+        label=_("Why you go"),
+        choices=[("", _("Not stated")), *TemporaryPurpose.choices],
+        required=False,
+        help_text=_(
+            "Benefits are reduced for other temporary treatment, except for a residents' scheme "
+            "member who goes to study, and for maternity within your own province: these keep "
+            "your home benefit level."
+        ),
     )
     start_date = forms.DateField(
         label=_("From"),
@@ -290,6 +309,7 @@ class FilingForm(forms.Form):
         return {
             "place_region": filing.place_region_id,
             "subtype": filing.subtype,
+            "purpose": filing.subtype if filing.type == "temporary" else "",
             "material_kind": chosen[-1] if chosen else None,
             "start_date": filing.start_date,
             "care": care,

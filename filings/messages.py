@@ -68,6 +68,7 @@ MESSAGES = {
         "Outpatient chronic and special disease treatment is filed on top of an effective "
         "long-term residence or temporary filing for the same place: file that first."
     ),
+    "subtype_not_for_type": _("This sub-type does not belong to this type of filing."),
     "not_retired": _("The resettled-retiree sub-type is for retired persons only."),
     "incomplete": _("Fill in before submitting: %(fields)s."),
     "materials_incomplete": _("Materials missing: %(missing)s."),

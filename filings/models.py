@@ -26,6 +26,18 @@ class LongTermSubtype(models.TextChoices):
     STATIONED_WORKER = "stationed_worker", _("Worker stationed elsewhere")
 
 
+class TemporaryPurpose(models.TextChoices):
+    """Why the person goes elsewhere (domain.md §2.4). Two keep the home benefit level (§3.3):
+    study, for a residents' scheme member, and maternity within the person's own province."""
+
+    BUSINESS_TRIP = "business_trip", _("Business trip")
+    STUDY = "study", _("Study")
+    TRAINING = "training", _("Training")
+    VISITING_RELATIVES = "visiting_relatives", _("Visiting relatives")
+    TRAVEL = "travel", _("Travel")
+    MATERNITY = "maternity", _("Maternity (giving birth)")
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted, awaiting review")
@@ -73,7 +85,11 @@ class Filing(models.Model):
     )
     type = models.CharField(_("type"), max_length=20, choices=FilingType.choices)
     subtype = models.CharField(
-        _("sub-type"), max_length=20, choices=LongTermSubtype.choices, blank=True
+        _("sub-type"),
+        max_length=20,
+        choices=[*LongTermSubtype.choices, *TemporaryPurpose.choices],
+        blank=True,
+        help_text=_("Long-term filings: who the person is; temporary filings: why they go."),
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT

@@ -29,6 +29,7 @@ from filings.models import (
     Material,
     MaterialKind,
     Status,
+    TemporaryPurpose,
 )
 from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
@@ -85,6 +86,11 @@ EDITABLE_FIELDS = {
     "agent_name",
     "agent_id_number",
     "agent_relationship",
+}
+# The sub-types each type may have: who the person is (long-term), why they go (temporary).
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    FilingType.LONG_TERM: tuple(LongTermSubtype.values),
+    FilingType.TEMPORARY: tuple(TemporaryPurpose.values),
 }
 # Fields a filing of each type needs before it is submitted (drafts may leave them empty).
 REQUIRED_FIELDS: dict[str, list[str]] = {
@@ -310,6 +316,8 @@ def check_filing(
     person = filing.person
     if filing.place_region_id == person.region_id:
         raise RuleError("same_region")
+    if filing.subtype and filing.subtype not in SUBTYPES.get(filing.type, ()):
+        raise RuleError("subtype_not_for_type")
     if filing.type == FilingType.LONG_TERM:
         if filing.subtype == LongTermSubtype.RESETTLED_RETIREE and not person.retired:
             raise RuleError("not_retired")

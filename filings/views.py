@@ -276,6 +276,8 @@ def _fields(filing_type: str, data: dict) -> tuple[dict, list | None]:
             agent_id_number=data.get("agent_id_number") or None,
             agent_relationship=data.get("agent_relationship", ""),
         )
+    elif filing_type == "temporary":
+        fields.update(subtype=data.get("purpose") or "")
     elif filing_type == "emergency":
         fields.update(
             transfer_date=data.get("transfer_date"),

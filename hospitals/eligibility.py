@@ -117,6 +117,9 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     filing: FilingView | None = None
     adjustment: Adjustment = field(default_factory=Adjustment)
+    # The category policy the adjustment is (settlement's CategoryPolicy key) when it is not
+    # the category's own: "resettled", or "long_term" for temporary care at the home level.
+    policy: str = ""
 
 
 def _d(value: datetime.date) -> str:
@@ -231,6 +234,31 @@ def _no_base(filing: FilingView, filings: list[FilingView], day: datetime.date) 
     return text % {**params, "why": _not_in_force(latest, day) or ""}
 
 
+def same_province(region_code: str, other_code: str) -> bool:
+    """Pooling regions of one province: their codes (GB/T 2260) share the first two digits."""
+    return region_code[:2] == other_code[:2]
+
+
+def home_level_reason(filing: FilingView, person: PersonView) -> str | None:
+    """domain.md §3.3: two kinds of other temporary treatment keep the home benefit level (the
+    long-term row, "unchanged"): a residents' scheme member who is studying there, and
+    maternity within the person's own province. The reason, in words, or None."""
+    if filing.type != "temporary":
+        return None
+    if filing.subtype == "study" and person.scheme == "resident":
+        return _(
+            "Residents' scheme student (filing %(n)s): benefits at the home level, not reduced."
+        ) % {"n": filing.number}
+    if filing.subtype == "maternity" and same_province(
+        filing.place_region_code, person.region_code
+    ):
+        return _(
+            "Maternity within the home province (filing %(n)s): benefits at the home level, "
+            "not reduced."
+        ) % {"n": filing.number}
+    return None
+
+
 def decide(
     *,
     person: PersonView,
@@ -311,14 +339,20 @@ def decide(
     best = covering[0]
     basis = _base_filing(best, filings, visit_date) or best
     category = FILING_CATEGORY[basis.type]
-    adjustment = adjustments[category]
+    policy = category
     if (
         category == LONG_TERM
         and basis.subtype == "resettled_retiree"
         and person.resettled_reduction
     ):
-        adjustment = adjustments["resettled"]
+        policy = "resettled"
     notes = list(blockers)
+    home_level = home_level_reason(basis, person) if category == TEMPORARY else None
+    if home_level is not None:
+        policy = LONG_TERM
+        notes.append(home_level)
     if not blockers and best.type == "long_term" and not best.two_way:
         notes.append(_("One-way filing: commitment materials are still outstanding."))
-    return Decision(not blockers, category, best.two_way, notes, best, adjustment)
+    return Decision(
+        not blockers, category, best.two_way, notes, best, adjustments[policy], policy=policy
+    )

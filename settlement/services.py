@@ -99,10 +99,18 @@ def _items(raw: list[dict]) -> list[engine.Item]:
 
 
 def _terms(
-    *, person, hospital_id: int, year: int, category: str, adjustment, transfer_approved
+    *,
+    person,
+    hospital_id: int,
+    year: int,
+    category: str,
+    adjustment,
+    transfer_approved,
+    policy_key: str = "",
 ) -> tuple[BenefitPolicy, eligibility.Adjustment, list[str]]:
     """The place of insurance's policy for the stay's year and hospital level, and the
-    category's adjustment (domain.md §3.3): the region's own, else the demo default."""
+    adjustment of category policy `policy_key` (the category's own unless the decision says
+    otherwise, `Decision.policy`; domain.md §3.3): the region's own, else the demo default."""
     flags: list[str] = []
     level = Hospital.objects.only("level").get(pk=hospital_id).level
     policy = BenefitPolicy.objects.filter(
@@ -114,9 +122,7 @@ def _terms(
             _("No benefit policy of the insured region for %(year)s.") % {"year": year},
             status=422,
         )
-    policy_key = category
-    if category == eligibility.LONG_TERM and adjustment.ratio_reduction_points:
-        policy_key = "resettled"
+    policy_key = policy_key or category
     if transfer_approved is False and category != eligibility.LOCAL:
         policy_key = "unapproved_transfer"
         flags.append("unapproved_transfer")
@@ -155,6 +161,8 @@ def _as_emergency(
     if decision.category == eligibility.NONE:
         return eligibility.EMERGENCY, adjustment, ["emergency_without_filing"]
     if decision.category == eligibility.TEMPORARY:
+        if decision.adjustment.ratio_reduction_points < adjustment.ratio_reduction_points:
+            return None  # a temporary filing at the home level (§3.3) is better still
         return eligibility.EMERGENCY, adjustment, []
     return None
 
@@ -232,6 +240,7 @@ def settle(
         category=category,
         adjustment=adjustment,
         transfer_approved=visit.get("transfer_approved"),
+        policy_key="" if as_emergency else decision.policy,
     )
     flags += extra
     outpatient = visit["care_type"] != "inpatient"
@@ -657,6 +666,7 @@ def claim_estimate(
         category=category,
         adjustment=adjustment,
         transfer_approved=transfer_approved,
+        policy_key="" if category != decision.category else decision.policy,
     )
     flags += extra
     ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()

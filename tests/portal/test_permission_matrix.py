@@ -245,7 +245,7 @@ def world(demo, settings, monkeypatch):
         settlement_services.claim_return(claim=made, actor=None, reason="补充材料")
         return made
 
-    def settlement(hospital, who):
+    def settlement(hospital, who, **visit):
         today = timezone.localdate()
         return settlement_services.settle(
             hospital_id=hospital.pk,
@@ -257,6 +257,7 @@ def world(demo, settings, monkeypatch):
                     "care_type": "inpatient",
                     "admitted_on": today - datetime.timedelta(days=2),
                     "discharged_on": today,
+                    **visit,
                 },
                 "items": [{"code": "X1", "name": "住院费", "class": "A", "amount": "5000.00"}],
             },
@@ -312,7 +313,11 @@ def world(demo, settings, monkeypatch):
             "y": {"number": statement("210200", "210100").number},
         },
         "api-settlement": {
-            "k1": {"number": settlement(h1, ("232721197811200177", "张伟")).number},
+            # An emergency (no filing covers H1 for her): a stay under 张伟's referral would
+            # start his course, and the world needs its start form.
+            "k1": {
+                "number": settlement(h1, ("232701195603120223", "王秀兰"), emergency=True).number
+            },
             "k2": {"number": settlement(h2, ("232701195603120223", "王秀兰")).number},
         },
     }
