@@ -9,6 +9,21 @@ from django.utils.translation import gettext_lazy as _
 from filings.rules import RuleError
 
 MESSAGES = {
+    # The refusals of a follow-up notice (services.referral_follow_up, rules.check_follow_up).
+    "follow_up_kind": _("Choose what the notice is for: continued treatment or a readmission."),
+    "not_the_receiving_hospital": _(
+        "Only the receiving hospital named in the referral can issue its follow-up notice."
+    ),
+    "follow_up_not_needed": _(
+        "This referral covers all care for its validity: no follow-up notice is needed."
+    ),
+    "follow_up_not_started": _(
+        "A follow-up notice needs a referral under which treatment has started."
+    ),
+    "follow_up_cycle_over": _(
+        "The treatment cycle ended on %(cycle_end)s: the patient needs a new referral."
+    ),
+    "follow_up_open": _("This referral already has a follow-up notice under review or approved."),
     # The refusals of a renewal (services.filing_renew, rules.check_renewal).
     "renewal_not_possible": _("Only an approved long-term residence filing can be renewed."),
     "renewal_open_ended": _(

@@ -65,6 +65,9 @@ class ReferralCondition(models.TextChoices):
 class ReferralSource(models.TextChoices):
     E_REFERRAL = "e_referral", _("Electronic referral by the hospital")
     PAPER = "paper", _("Paper referral registered by the person")
+    # domain.md §2.2: the receiving hospital's written notice for continued treatment or a
+    # readmission within the treatment cycle (the filing `renews` the referral it follows).
+    FOLLOW_UP = "follow_up", _("Follow-up notice by the receiving hospital")
 
 
 class Filing(models.Model):
@@ -182,7 +185,7 @@ class Filing(models.Model):
         null=True,
         blank=True,
         related_name="renewals",
-        verbose_name=_("renews filing"),
+        verbose_name=_("renews or follows up filing"),
         db_index=False,  # one_renewal_per_filing serves the open ones
     )
 

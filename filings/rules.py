@@ -271,3 +271,43 @@ def may_renew(
     except RuleError:
         return False
     return True
+
+
+# domain.md §2.2 (Daxinganling): continued treatment or a readmission within one treatment cycle
+# needs the receiving hospital's written notice, approved by the agency.
+FOLLOW_UP_CYCLE_MONTHS = 12
+
+
+def follow_up_cycle_end(first_started_on: datetime.date) -> datetime.date:
+    """The last day of the treatment cycle that began with the first course's start."""
+    return (
+        first_started_on + relativedelta(months=FOLLOW_UP_CYCLE_MONTHS) - datetime.timedelta(days=1)
+    )
+
+
+def check_follow_up(
+    *,
+    status: str,
+    course_days: int | None,
+    first_started_on: datetime.date | None,
+    today: datetime.date,
+) -> None:
+    """A follow-up notice may be issued for a referral of one course (its region has a course
+    length) whose treatment has started, approved or since expired, within the treatment cycle
+    counted from the first course's start. A referral for all care (Liaoning) needs none: it
+    covers every stay in its validity."""
+    if not course_days:
+        raise RuleError("follow_up_not_needed")
+    if status not in (APPROVED, EXPIRED) or first_started_on is None:
+        raise RuleError("follow_up_not_started")
+    end = follow_up_cycle_end(first_started_on)
+    if today > end:
+        raise RuleError("follow_up_cycle_over", cycle_end=end)
+
+
+def may_follow_up(**kwargs) -> bool:
+    try:
+        check_follow_up(**kwargs)
+    except RuleError:
+        return False
+    return True

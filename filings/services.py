@@ -28,6 +28,7 @@ from filings.models import (
     LongTermSubtype,
     Material,
     MaterialKind,
+    ReferralSource,
     Status,
     TemporaryPurpose,
 )
@@ -86,6 +87,11 @@ EDITABLE_FIELDS = {
     "agent_name",
     "agent_id_number",
     "agent_relationship",
+}
+# What a follow-up notice is for (domain.md §2.2), as the agency reads it in the audit trail.
+FOLLOW_UP_KINDS = {
+    "continued": "continued treatment",
+    "readmission": "readmission",
 }
 # The sub-types each type may have: who the person is (long-term), why they go (temporary).
 SUBTYPES: dict[str, tuple[str, ...]] = {
@@ -273,7 +279,13 @@ def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
         for name in REQUIRED_FIELDS.get(filing.type, [])
         if not filing.serializable_value(name)  # a foreign key's id: no query
     ]
-    if filing.type == FilingType.REFERRAL and filing.referral_source != "paper":
+    if filing.referral_source == ReferralSource.FOLLOW_UP:
+        # A follow-up notice is the receiving hospital's, stamped by its medical office: no
+        # department director signs it.
+        empty = [n for n in empty if n != "director_signed_by"]
+        if not filing.medical_office_signed_at:
+            empty.append("medical_office_signed_at")
+    elif filing.type == FilingType.REFERRAL and filing.referral_source != "paper":
         # An e-referral carries the signatures' timestamps; the names are checked above.
         empty += [
             n for n in ("director_signed_at", "medical_office_signed_at") if not getattr(filing, n)
@@ -1110,6 +1122,97 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
         )
         _notify(locked, "referral_hospital_changed", h=hospital.name)
     return locked
+
+
+def first_of_chain(filing: Filing) -> Filing:
+    """The referral a chain of follow-ups began with (each follow-up `renews` the one before)."""
+    seen = {filing.pk}
+    while filing.renews_id is not None and filing.renews_id not in seen:
+        seen.add(filing.renews_id)
+        filing = Filing.objects.only(
+            "pk", "renews_id", "treatment_started_on", "status", "number"
+        ).get(pk=filing.renews_id)
+    return filing
+
+
+def referral_follow_up(
+    *,
+    referral: Filing,
+    hospital,
+    actor,
+    kind: str,
+    attending_doctor: str,
+    medical_office: str,
+    ip=None,
+) -> Filing:
+    """The receiving hospital's written notice for continued treatment or a readmission
+    (`kind`: "continued" | "readmission") under a referral of one course (domain.md §2.2,
+    Daxinganling), within the treatment cycle counted from the first course's start
+    (`rules.check_follow_up`).
+
+    Effect: a referral filing that `renews` (follows up) `referral`, for the same hospital,
+    diagnosis and care, stamped by the hospital's medical office and submitted to the agency,
+    which approves it as any referral: its start window runs from the approval (or from the
+    day after a course still running ends), and its course from the day treatment starts. The
+    agency is told. One follow-up that is not final per referral (`one_renewal_per_filing`)."""
+    if kind not in FOLLOW_UP_KINDS:
+        raise RuleError("follow_up_kind")
+    if not attending_doctor.strip() or not medical_office.strip():
+        raise RuleError("signer_required")
+    today = timezone.localdate()
+    with transaction.atomic():
+        old = _lock(referral.pk, "person__region", "insured_region", "receiving_hospital")
+        if old.type != FilingType.REFERRAL or old.receiving_hospital_id != hospital.pk:
+            raise RuleError("not_the_receiving_hospital")
+        rules.check_follow_up(
+            status=old.status,
+            course_days=old.course_days,
+            first_started_on=first_of_chain(old).treatment_started_on,
+            today=today,
+        )
+        if renewal_of(old) is not None:
+            raise RuleError("follow_up_open")
+        if hospital.suspended_on is not None and hospital.suspended_on <= today:
+            raise RuleError("hospital_suspended", hospital=hospital.code)
+        now = timezone.now()
+        values = {
+            "person": old.person,
+            "insured_region_id": old.insured_region_id,
+            "type": FilingType.REFERRAL,
+            "status": Status.DRAFT,
+            "renews": old,
+            "referral_source": ReferralSource.FOLLOW_UP,
+            "place_province_id": old.place_province_id,
+            "place_region_id": old.place_region_id,
+            "covers_inpatient": old.covers_inpatient,
+            "covers_general_outpatient": old.covers_general_outpatient,
+            "covers_chronic_outpatient": old.covers_chronic_outpatient,
+            "receiving_hospital": hospital,
+            "issuing_hospital": hospital,
+            "diagnosis": old.diagnosis,
+            "referral_condition": old.referral_condition,
+            "attending_doctor": attending_doctor.strip(),
+            "medical_office_signed_by": medical_office.strip(),
+            "medical_office_signed_at": now,
+            "start_date": today,
+        }
+        check_filing(Filing(**values), today=today)
+        try:
+            filing = _insert(values=values, hospitals=[], actor=actor, ip=ip, person=old.person)
+        except RuleError as error:
+            if error.code != "already_renewed":
+                raise
+            raise RuleError("follow_up_open") from error  # a notice issued at the same moment
+        _record_in_place(
+            old,
+            "referral.follow_up",
+            actor=actor,
+            ip=ip,
+            reason=f"{filing.number}: {FOLLOW_UP_KINDS[kind]}",
+        )
+    filing = filing_submit(filing=filing, actor=actor, ip=ip)
+    _notify_agency(filing, "follow_up_submitted", r=old.number, h=hospital.name)
+    return filing
 
 
 def material_remove(*, material: Material, actor, ip=None) -> Filing:

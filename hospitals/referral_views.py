@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from filings import services
+from filings import rules, services
 from filings.forms import StartTreatmentForm
 from filings.messages import message
-from filings.models import Filing, FilingType, ReferralCondition, Status
+from filings.models import OPEN_STATUSES, Filing, FilingType, ReferralCondition, Status
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.audit import client_ip
@@ -103,15 +105,92 @@ def _referrals_page(request, hospital: Hospital, form, started: dict | None = No
 
 
 def _incoming(hospital: Hospital):
-    """Approved referrals to this hospital, newest first: where its clerks record the start
-    of treatment."""
-    return (
-        Filing.objects.filter(
-            receiving_hospital=hospital, type=FilingType.REFERRAL, status=Status.APPROVED
+    """Referrals to this hospital, not started first: the approved ones, where its clerks
+    record the start of treatment, and the started ones of one course, approved or since
+    expired within the treatment cycle, which may get a follow-up notice (domain.md §2.2).
+    Each carries its open follow-up's number (`follow_up`), if any."""
+    today = timezone.localdate()
+    cycle_began_after = today - relativedelta(months=rules.FOLLOW_UP_CYCLE_MONTHS)
+    open_follow_up = Filing.objects.filter(renews=OuterRef("pk"), status__in=OPEN_STATUSES)
+    rows = (
+        Filing.objects.filter(receiving_hospital=hospital, type=FilingType.REFERRAL)
+        .filter(
+            Q(status=Status.APPROVED)
+            | Q(
+                status=Status.EXPIRED,
+                course_days__isnull=False,
+                treatment_started_on__gt=cycle_began_after,
+            )
         )
         .select_related("person", "issuing_hospital")
+        .annotate(follow_up=Subquery(open_follow_up.values("number")[:1]))
         .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from")[:100]
     )
+    return [_with_follow_up_offer(f, today) for f in rows]
+
+
+def _with_follow_up_offer(filing: Filing, today) -> Filing:
+    """Mark `may_follow_up` on a referral this hospital could follow up today (the cycle of a
+    chain of follow-ups is the first course's; the service checks it again)."""
+    first = services.first_of_chain(filing) if filing.renews_id else filing
+    filing.may_follow_up = not filing.follow_up and rules.may_follow_up(  # type: ignore[attr-defined]
+        status=filing.status,
+        course_days=filing.course_days,
+        first_started_on=first.treatment_started_on,
+        today=today,
+    )
+    return filing
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("For"),
+        choices=[
+            ("continued", gettext_lazy("Continued treatment")),
+            ("readmission", gettext_lazy("Readmission")),
+        ],
+    )
+    attending_doctor = forms.CharField(label=gettext_lazy("Attending doctor"), max_length=60)
+    medical_office = forms.CharField(
+        label=gettext_lazy("Medical office that stamped"), max_length=60
+    )
+
+
+@login_required
+def referral_follow_up(request, number: str):
+    """The receiving hospital's written follow-up notice under a referral of one course
+    (domain.md §2.2), submitted to the agency. A refused notice shows the list again with a
+    message naming the referral; what was typed is kept in its row."""
+    hospital = clerk_hospital(request)
+    filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
+    if request.method != "POST":
+        return redirect("referrals")
+    form = FollowUpForm(request.POST)
+    typed = {"number": filing.number, "follow_up": request.POST}
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("%(n)s: enter what the notice is for, the attending doctor and the medical office.")
+            % {"n": filing.number},
+        )
+        return _referrals_page(request, hospital, ReferralForm(), typed)
+    try:
+        follow_up = services.referral_follow_up(
+            referral=filing,
+            hospital=hospital,
+            actor=request.user,
+            ip=client_ip(request),
+            **form.cleaned_data,
+        )
+    except RuleError as error:
+        messages.error(request, f"{filing.number}: {message(error)}")
+        return _referrals_page(request, hospital, ReferralForm(), typed)
+    messages.success(
+        request,
+        _("Follow-up notice %(f)s for referral %(n)s sent to the agency for approval.")
+        % {"f": follow_up.number, "n": filing.number},
+    )
+    return redirect(f"{reverse('referrals')}#incoming")
 
 
 @login_required

@@ -78,6 +78,13 @@ NOTICES = {
         _("Referral %(n)s: new receiving hospital"), _("You can now settle directly at %(h)s.")
     ),
     # Filings, told to the agency.
+    "follow_up_submitted": Notice(
+        _("Follow-up notice %(n)s to review"),
+        _(
+            "%(h)s asks for continued treatment or a readmission under referral %(r)s "
+            "(follow-up %(n)s)."
+        ),
+    ),
     "change_requested_agency": Notice(
         _("Change requested for filing %(n)s"), _("The person asked to change the filing.")
     ),

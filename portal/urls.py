@@ -6,7 +6,12 @@ from filings.document_views import VerifyView, document_download, verify_page
 from hospitals.api_errors import not_found as api_not_found
 from hospitals.eligibility_api import EligibilityView
 from hospitals.eligibility_views import eligibility_check
-from hospitals.referral_views import referral_detail, referral_list, referral_start_treatment
+from hospitals.referral_views import (
+    referral_detail,
+    referral_follow_up,
+    referral_list,
+    referral_start_treatment,
+)
 from portal import views
 from settlement import hospital_views
 
@@ -32,6 +37,11 @@ urlpatterns = [
         "hospitals/referrals/<str:number>/start/",
         referral_start_treatment,
         name="referral-start-treatment",
+    ),
+    path(
+        "hospitals/referrals/<str:number>/follow-up/",
+        referral_follow_up,
+        name="referral-follow-up",
     ),
     # Before hospitals.urls, whose "<code>/" would take "settlements/".
     path("hospitals/settlements/", hospital_views.settlement_list, name="hospital-settlements"),

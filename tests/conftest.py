@@ -116,9 +116,14 @@ def demo(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and cached keys live in the cache: no test sees another's."""
+    """Rate limits and cached keys live in the cache, and regions, hospitals and category
+    policies in the admission desk's snapshots: no test sees another's."""
     from django.core.cache import cache
 
+    from hospitals.eligibility_selectors import clear_caches
+
     cache.clear()
+    clear_caches()
     yield
     cache.clear()
+    clear_caches()

@@ -96,6 +96,7 @@ TABLE: dict[str, Rule] = {
     # The receiving hospital records the start of treatment (an empty form: the list again,
     # with the error).
     "referral-start-treatment": Obj("h1", "h2", only={H1, H2}, personal=True, method="post"),
+    "referral-follow-up": Obj("h1", "h2", only={H1, H2}, personal=True, method="post"),
     "hospital-settlements": R(HOSPITAL_STAFF),
     "hospital-settlements-csv": R(HOSPITAL_STAFF, success=EXPORT),
     "hospital-settlement": Obj("h1", "h2", only={H1, H2}, personal=True),
@@ -284,6 +285,10 @@ def world(demo, settings, monkeypatch):
         "referral-detail": {"h1": {"number": zhang.number}, "h2": {"number": referral_h2.number}},
         "referral-start-treatment": {
             "h1": {"number": zhang.number},  # to H1's hospital
+            "h2": {"number": referral_h2.number},
+        },
+        "referral-follow-up": {
+            "h1": {"number": zhang.number},
             "h2": {"number": referral_h2.number},
         },
         "document-download": {

@@ -13,7 +13,7 @@ from filings import services as filing_services
 from filings.models import Filing
 from filings.rules import RuleError
 from hospitals import eligibility
-from hospitals.eligibility_selectors import clear_caches, find_person
+from hospitals.eligibility_selectors import find_person
 from hospitals.models import Hospital
 from portal.models import InsuredPerson, Region
 from settlement import services
@@ -23,13 +23,6 @@ D = Decimal
 ZHANG = ("232721197811200177", "张伟")  # residents' scheme, Daxinganling (Heilongjiang)
 LIU = ("210202199004150481", "刘芳")  # employees' scheme, Dalian (Liaoning)
 BILL = [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}]
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def _temporary(who, region_code: str, purpose: str) -> Filing:

@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from filings.models import Filing, FilingParameters
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from portal.models import AuditEvent, Notification
 from settlement import services
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.django_db
 ZHANG = ("232721197811200177", "张伟")  # referral to H23010300001, approved 5 days ago
 RECEIVING = "H23010300001"
 BILL = [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}]
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def _days(n: int) -> datetime.date:
