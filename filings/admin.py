@@ -19,6 +19,7 @@ from filings.models import (
     FilingParameters,
     FilingType,
     Material,
+    ReferralSource,
     Status,
     WorkingDayCorrection,
 )
@@ -145,6 +146,8 @@ class FilingAdmin(
         "valid_until",
         # A renewal takes effect the day after the filing it renews ends (domain.md §2.1).
         "renews",
+        # An e-referral, a paper one, or a follow-up notice (domain.md §2.2).
+        "referral_source",
         "basis",
         "relatives_home",
         "commitment_deadline",
@@ -186,6 +189,10 @@ class FilingAdmin(
 
     @admin.display(description=_("type"), ordering="type")
     def kind(self, obj):
+        if obj.referral_source == ReferralSource.FOLLOW_UP:
+            return format_html(
+                "{}<br>{}", obj.get_type_display(), obj.get_referral_source_display()
+            )
         if not obj.subtype:
             return obj.get_type_display()
         return format_html("{}<br>{}", obj.get_type_display(), obj.get_subtype_display())

@@ -235,3 +235,14 @@ def test_another_hospital_cannot_reach_the_notice(client, demo):
     )
     assert response.status_code == 404
     assert not Filing.objects.filter(renews=referral).exists()
+
+
+def test_the_agency_sees_a_follow_up_notice_for_what_it_is(client, demo):
+    follow_up = _notice(_course_over(), demo)
+    client.force_login(demo["agency_dxal"])
+    listing = client.get(reverse("admin:filings_filing_changelist")).content.decode()
+    change = client.get(
+        reverse("admin:filings_filing_change", args=[follow_up.pk])
+    ).content.decode()
+    assert "转入医院复诊通知" in listing and "转入医院复诊通知" in change
+    assert follow_up.renews.number in change  # the referral it follows up
