@@ -352,7 +352,15 @@ def decide(
         policy = LONG_TERM
         notes.append(home_level)
     if not blockers and best.type == "long_term" and not best.two_way:
-        notes.append(_("One-way filing: commitment materials are still outstanding."))
+        note = _("One-way filing: commitment materials are still outstanding.")
+        if best.commitment_deadline:
+            note += " " + _("Deadline: %(d)s.") % {"d": _d(best.commitment_deadline)}
+            if visit_date > best.commitment_deadline:
+                # A visit asked about ahead: the filing stands only if the materials are in.
+                note += " " + _(
+                    "The visit is after it: without the materials the filing is revoked then."
+                )
+        notes.append(note)
     return Decision(
         not blockers, category, best.two_way, notes, best, adjustments[policy], policy=policy
     )

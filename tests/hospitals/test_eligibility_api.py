@@ -128,6 +128,19 @@ def test_one_way_filing_shows_the_commitment_deadline(client, keys):
     assert any("单向" in r for r in body["reasons"])
 
 
+def test_rule_2_1_at_the_place_of_residence_a_one_way_filing_names_its_deadline(client, keys):
+    # 李建国 settles directly in Harbin (one-way): the desk is told until when that holds.
+    body = ask(client, keys["H23010300002"], "李建国").json()
+    deadline = body["filing"]["commitment_deadline"]
+    assert body["eligible"] is True
+    note = next(r for r in body["reasons"] if "单向" in r)
+    assert deadline in note and "撤销" not in note
+    # A visit asked about after the deadline: eligible today's way, with the warning.
+    later = datetime.date.fromisoformat(deadline) + datetime.timedelta(days=1)
+    body = ask(client, keys["H23010300002"], "李建国", visit_date=later.isoformat()).json()
+    assert any(deadline in r and "撤销" in r for r in body["reasons"])
+
+
 def test_unknown_person_and_name_mismatch_get_the_same_404(client, keys):
     mismatch = client.post(
         URL,
