@@ -25,26 +25,42 @@ def rows() -> list[dict]:
 def seed(out) -> list[tuple[str, str]]:
     provinces = {p.name: p for p in Province.objects.all()}
     regions = {r.code: r for r in Region.objects.all()}
+    fields = {
+        "name": "name_zh",
+        "name_en": "name_en",
+        "level": "level",
+        "kind": "kind",
+        "ownership": "ownership",
+    }
+    flags = [
+        "inpatient",
+        "general_outpatient",
+        "chronic_outpatient",
+        "resettlement_designated",
+    ]
+    hospitals = []
     for row in rows():
         pinyin, initials = search_keys(row["name_zh"])
-        Hospital.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "name": row["name_zh"],
-                "name_en": row["name_en"],
-                "province": provinces[row["province"]],
-                "region": regions[row["region_code"]],
-                "level": int(row["level"]),
-                "kind": row["kind"],
-                "ownership": row["ownership"],
-                "inpatient": row["inpatient"] == "1",
-                "general_outpatient": row["general_outpatient"] == "1",
-                "chronic_outpatient": row["chronic_outpatient"] == "1",
-                "resettlement_designated": row["resettlement_designated"] == "1",
-                "pinyin": pinyin,
-                "initials": initials,
-            },
+        values = {name: row[column] for name, column in fields.items()}
+        values["level"] = int(values["level"])
+        hospitals.append(
+            Hospital(
+                code=row["code"],
+                province=provinces[row["province"]],
+                region=regions[row["region_code"]],
+                pinyin=pinyin,
+                initials=initials,
+                **values,
+                **{flag: row[flag] == "1" for flag in flags},
+            )
         )
+    # One upsert on the national code (the demo is seeded before most tests).
+    Hospital.objects.bulk_create(
+        hospitals,
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=[*fields, "province", "region", "pinyin", "initials", *flags],
+    )
     logins = []
     for code in STAFF:
         hospital = Hospital.objects.get(code=code)

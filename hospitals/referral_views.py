@@ -108,10 +108,15 @@ def _incoming(hospital: Hospital):
     """Referrals to this hospital, not started first: the approved ones, where its clerks
     record the start of treatment, and the started ones of one course, approved or since
     expired within the treatment cycle, which may get a follow-up notice (domain.md §2.2).
-    Each carries its open follow-up's number (`follow_up`), if any."""
+    Each carries its follow-up notice's number and state (`follow_up`, `follow_up_status`),
+    if it has one."""
     today = timezone.localdate()
     cycle_began_after = today - relativedelta(months=rules.FOLLOW_UP_CYCLE_MONTHS)
-    open_follow_up = Filing.objects.filter(renews=OuterRef("pk"), status__in=OPEN_STATUSES)
+    # The notice that follows a referral up (rejected or cancelled ones apart): once there is
+    # one, a further notice follows up the latest referral of the chain, not this one.
+    follow_ups = Filing.objects.filter(
+        renews=OuterRef("pk"), status__in=[*OPEN_STATUSES, Status.EXPIRED]
+    ).order_by("-created_at")
     rows = (
         Filing.objects.filter(receiving_hospital=hospital, type=FilingType.REFERRAL)
         .filter(
@@ -123,7 +128,10 @@ def _incoming(hospital: Hospital):
             )
         )
         .select_related("person", "issuing_hospital")
-        .annotate(follow_up=Subquery(open_follow_up.values("number")[:1]))
+        .annotate(
+            follow_up=Subquery(follow_ups.values("number")[:1]),
+            follow_up_status=Subquery(follow_ups.values("status")[:1]),
+        )
         .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from")[:100]
     )
     return [_with_follow_up_offer(f, today) for f in rows]
@@ -132,6 +140,8 @@ def _incoming(hospital: Hospital):
 def _with_follow_up_offer(filing: Filing, today) -> Filing:
     """Mark `may_follow_up` on a referral this hospital could follow up today (the cycle of a
     chain of follow-ups is the first course's; the service checks it again)."""
+    if filing.follow_up:  # type: ignore[attr-defined]
+        filing.follow_up_label = Status(filing.follow_up_status).label  # type: ignore[attr-defined]
     first = services.first_of_chain(filing) if filing.renews_id else filing
     filing.may_follow_up = not filing.follow_up and rules.may_follow_up(  # type: ignore[attr-defined]
         status=filing.status,

@@ -246,3 +246,15 @@ def test_the_agency_sees_a_follow_up_notice_for_what_it_is(client, demo):
     ).content.decode()
     assert "转入医院复诊通知" in listing and "转入医院复诊通知" in change
     assert follow_up.renews.number in change  # the referral it follows up
+
+
+def test_once_followed_up_the_page_offers_the_notice_on_the_latest_referral(client, demo):
+    first = _course_over(started_days_ago=100)
+    second = services.filing_approve(filing=_notice(first, demo), actor=demo["agency_dxal"])
+    Filing.objects.filter(pk=second.pk).update(treatment_started_on=_days(-70), status="expired")
+    client.force_login(demo["hosp_h23010300001"])
+    html = client.get(reverse("referrals")).content.decode()
+    assert reverse("referral-follow-up", args=[second.number]) in html
+    assert reverse("referral-follow-up", args=[first.number]) not in html
+    row = html.split(f'data-number="{first.number}"')[1].split("incoming-referral")[0]
+    assert second.number in row and "已过期" in row
