@@ -100,18 +100,115 @@ def _media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
 
 
-@pytest.fixture
-def demo(db):
-    """The seeded demo of shared/demo.md."""
+def _seed_demo() -> None:
     from io import StringIO
 
     from django.core.management import call_command
 
     # The year of synthetic settlements behind the dashboard is seeded by its own tests.
     call_command("seed_demo", "--no-history", stdout=StringIO())
+
+
+def _demo_users() -> dict:
     from django.contrib.auth import get_user_model
 
     return {u.username: u for u in get_user_model().objects.all()}
+
+
+_TRANSACTIONAL = {"transactional_db", "live_server", "django_db_serialized_rollback"}
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        _TRANSACTIONAL & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+
+
+class _SharedDemo:
+    """The demo of shared/demo.md, seeded once for a run of consecutive tests that ask for it
+    (in one module, none of them transactional) inside an outer transaction: each test's own
+    transaction is a savepoint within it, rolled back after the test as usual, so every test
+    starts from the demo as seeded. Closed (rolled back) before any other test, and at the end
+    of each module, so no other test ever sees it. DEMO_PER_TEST=1 seeds it for every test."""
+
+    def __init__(self):
+        self.atomic = None
+        self.module = None
+        self.media: str | None = None
+
+    def open(self, module) -> None:
+        from django.db import transaction
+
+        if self.atomic is not None and self.module is module:
+            return
+        self.close()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.module = module
+        _seed_demo()
+        self.media = settings.PRIVATE_MEDIA_ROOT  # the demo's material files
+
+    def close(self) -> None:
+        from django.db import transaction
+
+        if self.atomic is None:
+            return
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+        self.atomic = self.module = self.media = None
+
+
+_shared_demo = _SharedDemo()
+
+
+@pytest.fixture
+def _demo_shared_across_a_module(request, _media):
+    """Before the test's own transaction (see `_django_db_helper`): open the shared demo for a
+    test that asks for it, close it for any other."""
+    import os
+
+    wants = "demo" in request.fixturenames and not _transactional(request)
+    if not wants or os.environ.get("DEMO_PER_TEST"):
+        if _shared_demo.atomic is not None:
+            with request.getfixturevalue("django_db_blocker").unblock():
+                _shared_demo.close()
+        yield False
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        _shared_demo.open(request.module)
+    yield True
+
+
+@pytest.fixture
+def _django_db_helper(_demo_shared_across_a_module, _django_db_helper):
+    """pytest-django's own (every database test's transaction), set up after the shared demo
+    is opened or closed, so the test's transaction is a savepoint within the demo's."""
+    yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_the_shared_demo(django_db_blocker):
+    yield
+    if _shared_demo.atomic is not None:
+        with django_db_blocker.unblock():
+            _shared_demo.close()
+
+
+@pytest.fixture
+def demo(db, _demo_shared_across_a_module):
+    """The seeded demo of shared/demo.md: its accounts by username."""
+    import shutil
+
+    if _demo_shared_across_a_module:
+        # The demo's material files were written under the first test's media root.
+        if _shared_demo.media and _shared_demo.media != settings.PRIVATE_MEDIA_ROOT:
+            shutil.copytree(_shared_demo.media, settings.PRIVATE_MEDIA_ROOT, dirs_exist_ok=True)
+    else:
+        _seed_demo()
+    return _demo_users()
 
 
 @pytest.fixture(autouse=True)
