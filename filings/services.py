@@ -1210,7 +1210,9 @@ def referral_follow_up(
             ip=ip,
             reason=f"{filing.number}: {FOLLOW_UP_KINDS[kind]}",
         )
-    filing = filing_submit(filing=filing, actor=actor, ip=ip)
+        # Submitted in the same transaction: a notice refused on submission leaves no draft
+        # behind to block the next one.
+        filing = filing_submit(filing=filing, actor=actor, ip=ip)
     _notify_agency(filing, "follow_up_submitted", r=old.number, h=hospital.name)
     return filing
 

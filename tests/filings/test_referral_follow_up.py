@@ -258,3 +258,16 @@ def test_once_followed_up_the_page_offers_the_notice_on_the_latest_referral(clie
     assert reverse("referral-follow-up", args=[first.number]) not in html
     row = html.split(f'data-number="{first.number}"')[1].split("incoming-referral")[0]
     assert second.number in row and "已过期" in row
+
+
+def test_a_notice_refused_on_submission_leaves_no_draft_behind(demo, monkeypatch):
+    referral = _course_over()
+
+    def refused(**kwargs):
+        raise RuleError("incomplete", fields=["diagnosis"])
+
+    monkeypatch.setattr(services, "filing_submit", refused)
+    assert _refused(referral, demo).code == "incomplete"
+    assert not Filing.objects.filter(renews=referral).exists()
+    monkeypatch.undo()
+    assert _notice(referral, demo).status == "submitted"  # the next notice is not blocked
