@@ -63,8 +63,10 @@ def _submit(name="陈明", hospital="H21010000001", items=None, **stay):
         actor=person.user,
         hospital=Hospital.objects.get(code=hospital),
         care_type=stay.pop("care_type", "inpatient"),
-        admitted_on=stay.pop("admitted_on", today - datetime.timedelta(days=10)),
-        discharged_on=stay.pop("discharged_on", today - datetime.timedelta(days=5)),
+        # Discharged today: claimed within the calendar year of discharge whatever the day
+        # (a stay ended last week would be a late claim in the first days of January).
+        admitted_on=stay.pop("admitted_on", today - datetime.timedelta(days=5)),
+        discharged_on=stay.pop("discharged_on", today),
         items=items or TEN_THOUSAND_A,
         documents=_documents(),
         **stay,
@@ -78,8 +80,17 @@ def _staff(username="agency_shenyang"):
 # --- domain.md §3.4: the 12-month limit and the discharge year -----------------------------
 
 
+def _policies_of_the_travelled_year() -> None:
+    """The demo was seeded for the real today: these tests' fixed dates need the policies of
+    the years around the date they travel to."""
+    from settlement import demo as settlement_demo
+
+    settlement_demo.seed(io.StringIO(), history=False)
+
+
 @time_machine.travel(datetime.datetime(2026, 11, 21, 10, 0), tick=False)
 def test_rule_3_4_claim_12_months_and_1_day_after_discharge_is_refused_with_the_date(demo):
+    _policies_of_the_travelled_year()
     with pytest.raises(rules.RuleError) as refused:
         _submit(admitted_on=datetime.date(2025, 11, 10), discharged_on=datetime.date(2025, 11, 20))
     assert refused.value.code == "claim_lapsed"
@@ -89,6 +100,7 @@ def test_rule_3_4_claim_12_months_and_1_day_after_discharge_is_refused_with_the_
 
 @time_machine.travel(datetime.datetime(2026, 11, 20, 10, 0), tick=False)
 def test_rule_3_4_claim_on_the_last_day_of_the_12_months_is_accepted(demo):
+    _policies_of_the_travelled_year()
     claim = _submit(
         admitted_on=datetime.date(2025, 11, 10), discharged_on=datetime.date(2025, 11, 20)
     )
@@ -99,6 +111,7 @@ def test_rule_3_4_claim_on_the_last_day_of_the_12_months_is_accepted(demo):
 
 @time_machine.travel(datetime.datetime(2026, 11, 21, 10, 0), tick=False)
 def test_rule_3_4_the_claim_page_says_when_the_claim_lapsed(client, demo):
+    _policies_of_the_travelled_year()
     client.force_login(_person("陈明").user)
     response = client.post(
         reverse("settlement:claim-new"),
@@ -120,6 +133,7 @@ def test_rule_3_4_the_claim_page_says_when_the_claim_lapsed(client, demo):
 
 @time_machine.travel(datetime.datetime(2026, 2, 1, 10, 0), tick=False)
 def test_rule_3_4_stay_across_two_years_uses_the_discharge_years_policy(demo):
+    _policies_of_the_travelled_year()
     # The 2026 policy differs from 2025's (demo: deductible 1000, ratio 85%).
     BenefitPolicy.objects.filter(
         region__code="210100", scheme="employee", year=2026, level=3
@@ -419,10 +433,7 @@ def test_paid_only_after_approval_and_then_closed(demo):
 
 def test_a_second_claim_for_the_same_stay_is_flagged_as_a_duplicate_bill(demo):
     today = datetime.date.today()
-    stay = {
-        "admitted_on": today - datetime.timedelta(days=10),
-        "discharged_on": today - datetime.timedelta(days=5),
-    }
+    stay = {"admitted_on": today - datetime.timedelta(days=10), "discharged_on": today}
     first = _submit(**stay)
     second = _submit(**stay)
     assert "duplicate_bill" not in first.flags
