@@ -1124,15 +1124,28 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
     return locked
 
 
-def first_of_chain(filing: Filing) -> Filing:
-    """The referral a chain of follow-ups began with (each follow-up `renews` the one before)."""
-    seen = {filing.pk}
-    while filing.renews_id is not None and filing.renews_id not in seen:
-        seen.add(filing.renews_id)
-        filing = Filing.objects.only(
-            "pk", "renews_id", "treatment_started_on", "status", "number"
-        ).get(pk=filing.renews_id)
-    return filing
+def cycle_starts(filings: Iterable[Filing]) -> dict[int, datetime.date | None]:
+    """For each referral, the start of treatment of the first referral of its chain of
+    follow-ups (each follow-up `renews` the one before): where its treatment cycle began.
+    One query per level of the chains, whatever the number of referrals (a page of them)."""
+    known = {f.pk: (f.renews_id, f.treatment_started_on) for f in filings}
+    at = {pk: pk for pk in known}  # each referral's farthest link read so far
+    seen = {pk: {pk} for pk in known}
+    while True:
+        wanted = {known[link][0] for link in at.values()} - {None} - known.keys()
+        if wanted:
+            rows = Filing.objects.filter(pk__in=wanted).values_list(
+                "pk", "renews_id", "treatment_started_on"
+            )
+            known.update({pk: (renews, started) for pk, renews, started in rows})
+        moved = False
+        for pk, link in at.items():
+            renews = known[link][0]
+            if renews is not None and renews in known and renews not in seen[pk]:
+                seen[pk].add(renews)
+                at[pk], moved = renews, True
+        if not moved:
+            return {pk: known[link][1] for pk, link in at.items()}
 
 
 def referral_follow_up(
@@ -1167,7 +1180,7 @@ def referral_follow_up(
         rules.check_follow_up(
             status=old.status,
             course_days=old.course_days,
-            first_started_on=first_of_chain(old).treatment_started_on,
+            first_started_on=cycle_starts([old])[old.pk],
             today=today,
         )
         if renewal_of(old) is not None:

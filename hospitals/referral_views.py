@@ -134,19 +134,20 @@ def _incoming(hospital: Hospital):
         )
         .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from")[:100]
     )
-    return [_with_follow_up_offer(f, today) for f in rows]
+    rows = list(rows)
+    starts = services.cycle_starts(rows)
+    return [_with_follow_up_offer(f, starts[f.pk], today) for f in rows]
 
 
-def _with_follow_up_offer(filing: Filing, today) -> Filing:
+def _with_follow_up_offer(filing: Filing, cycle_start, today) -> Filing:
     """Mark `may_follow_up` on a referral this hospital could follow up today (the cycle of a
-    chain of follow-ups is the first course's; the service checks it again)."""
+    chain of follow-ups began with the first course; the service checks it again)."""
     if filing.follow_up:  # type: ignore[attr-defined]
         filing.follow_up_label = Status(filing.follow_up_status).label  # type: ignore[attr-defined]
-    first = services.first_of_chain(filing) if filing.renews_id else filing
     filing.may_follow_up = not filing.follow_up and rules.may_follow_up(  # type: ignore[attr-defined]
         status=filing.status,
         course_days=filing.course_days,
-        first_started_on=first.treatment_started_on,
+        first_started_on=cycle_start,
         today=today,
     )
     return filing

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import AccessLog, Hospital
 from settlement import rules, services
 from settlement.models import AnnualAccumulation
@@ -20,13 +19,6 @@ D = Decimal
 TEN_THOUSAND_A = [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}]
 CHEN = ("210103198512010131", "陈明")
 LIU = ("210202199004150481", "刘芳")
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def _settle(who, hospital, *, care="inpatient", key="", **visit):

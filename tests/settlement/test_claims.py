@@ -16,7 +16,6 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from portal.management.commands.demo_totp import current_code
 from portal.models import AuditEvent, InsuredPerson, Notification
@@ -28,13 +27,6 @@ from tests.filings.corpus import _jpeg, _pdf, _png
 pytestmark = pytest.mark.django_db
 D = Decimal
 TEN_THOUSAND_A = [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}]
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def _person(name: str) -> InsuredPerson:
