@@ -239,19 +239,30 @@ def same_province(region_code: str, other_code: str) -> bool:
     return region_code[:2] == other_code[:2]
 
 
-def home_level_reason(filing: FilingView, person: PersonView) -> str | None:
+def home_level_ground(filing: FilingView, person: PersonView) -> str | None:
     """domain.md §3.3: two kinds of other temporary treatment keep the home benefit level (the
-    long-term row, "unchanged"): a residents' scheme member who is studying there, and
-    maternity within the person's own province. The reason, in words, or None."""
+    long-term row, "unchanged"): a residents' scheme member who is studying there ("study"), and
+    maternity within the person's own province ("maternity"). The ground, or None."""
     if filing.type != "temporary":
         return None
     if filing.subtype == "study" and person.scheme == "resident":
-        return _(
-            "Residents' scheme student (filing %(n)s): benefits at the home level, not reduced."
-        ) % {"n": filing.number}
+        return "study"
     if filing.subtype == "maternity" and same_province(
         filing.place_region_code, person.region_code
     ):
+        return "maternity"
+    return None
+
+
+def home_level_reason(filing: FilingView, person: PersonView) -> str | None:
+    """The home benefit level of other temporary treatment (`home_level_ground`), in words for
+    the desk, or None."""
+    ground = home_level_ground(filing, person)
+    if ground == "study":
+        return _(
+            "Residents' scheme student (filing %(n)s): benefits at the home level, not reduced."
+        ) % {"n": filing.number}
+    if ground == "maternity":
         return _(
             "Maternity within the home province (filing %(n)s): benefits at the home level, "
             "not reduced."

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from filings.models import TemporaryPurpose
 from hospitals import eligibility
 from hospitals.eligibility_selectors import find_person
 from hospitals.models import Level
@@ -70,6 +71,15 @@ class EstimateForm(forms.Form):
         label=gettext_lazy("Care type"),
         choices=[(code, label) for code, label in eligibility.CARE_LABELS.items()],
         initial="inpatient",
+    )
+    purpose = forms.ChoiceField(
+        label=gettext_lazy("Why you would go (other temporary treatment)"),
+        required=False,
+        choices=[("", gettext_lazy("Not stated")), *TemporaryPurpose.choices],
+        help_text=gettext_lazy(
+            "Study for a residents' scheme member, and maternity within your own province, keep "
+            "your home benefit level."
+        ),
     )
     estimated_total = _money_field(
         gettext_lazy("Estimated total of the bill"),
@@ -180,8 +190,36 @@ def _hypothetical(kind: str, subtype: str, region: Region, today) -> eligibility
     )
 
 
-def categories_at(*, found, region: Region, care_type: str, today, regional: dict) -> list[dict]:
-    """The categories possible at `region`, each with its adjustment, via eligibility.decide."""
+def _temporary_notes(*, found, region: Region, purpose: str, home_level: bool) -> list[str]:
+    """What the purpose of other temporary treatment does to its level (domain.md §3.3), and, when
+    none is stated, which purpose would keep the home level here."""
+    person = found.person
+    if home_level and purpose == "study":
+        return [_("As a residents' scheme student there, you keep your home benefit level.")]
+    if home_level and purpose == "maternity":
+        return [_("Giving birth within your own province keeps your home benefit level.")]
+    if purpose == "study":
+        return [_("Only residents' scheme members keep the home level when studying elsewhere.")]
+    if purpose == "maternity":
+        return [
+            _("Maternity keeps the home level only within your own province; %(place)s is not.")
+            % {"place": region.display_name}
+        ]
+    notes = []
+    if person.scheme == "resident":
+        notes.append(_("Going there to study? Choose Study above: you would keep the home level."))
+    if eligibility.same_province(region.code, person.region_code):
+        notes.append(
+            _("Going there to give birth? Choose Maternity above: you would keep the home level.")
+        )
+    return notes
+
+
+def categories_at(
+    *, found, region: Region, care_type: str, today, regional: dict, purpose: str = ""
+) -> list[dict]:
+    """The categories possible at `region`, each with its adjustment, via eligibility.decide.
+    `purpose` is the stated purpose of other temporary treatment (TemporaryPurpose), or ""."""
     place = eligibility.HospitalView(
         code="",
         name="",
@@ -214,12 +252,13 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
     rows = []
     for code, label in CATEGORIES:
         kind = "referral" if code == "unapproved_transfer" else code
+        filing = _hypothetical(kind, purpose if kind == "temporary" else subtype, region, today)
         decision = eligibility.decide(
             person=found.person,
             hospital=place,
             care_type=care_type,
             visit_date=today,
-            filings=[_hypothetical(kind, subtype, region, today)],
+            filings=[filing],
             adjustments=regional,
         )
         adjustment = decision.adjustment
@@ -235,6 +274,13 @@ def categories_at(*, found, region: Region, care_type: str, today, regional: dic
                     "%(p)s points."
                 )
                 % {"region": found.person.region_name, "p": adjustment.ratio_reduction_points}
+            )
+        elif code == "temporary":
+            notes = _temporary_notes(
+                found=found,
+                region=region,
+                purpose=purpose,
+                home_level=eligibility.home_level_ground(filing, found.person) is not None,
             )
         rows.append(
             {
@@ -285,6 +331,7 @@ def estimate(request):
                 care_type=data["care_type"],
                 today=today,
                 regional=_regional(person.region_id, year),
+                purpose=data.get("purpose", ""),
             )
             items = form.items()
             for row in rows:

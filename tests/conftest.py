@@ -224,3 +224,15 @@ def _fresh_cache():
     yield
     cache.clear()
     clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request's Accept-Language leaves its
+    language active on the thread after the response, which a later test calling a service
+    directly would otherwise read."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from settlement import engine
 from settlement.models import AnnualAccumulation
@@ -158,6 +158,7 @@ def test_the_province_narrows_the_regions(client, demo):
     assert "region" in other.context["form"].errors
 
 
+@translation.override("en")
 def test_explain_names_every_difference():
     best = engine.Adjustment(0, D("1.00"), D("1.00"))
     assert explain(extra=D("0"), adj=best, best_label="X", best=best) == "The cheapest here."
@@ -171,3 +172,56 @@ def test_explain_names_every_difference():
 def test_estimator_is_for_insured_persons(client, demo):
     client.force_login(demo["hosp_h23010300001"])
     assert client.get(reverse("settlement:estimate")).status_code == 404
+
+
+# domain.md §3.3, first row: the estimator's temporary row at the home level when the purpose
+# keeps it (figures of tests/settlement/test_home_level_temporary.py, 10,000 of class A).
+DALIAN = "210200"
+
+
+def test_rule_3_3_estimator_a_residents_scheme_student_keeps_the_home_level(client, demo):
+    reduced = rows_of(estimate(client, demo["zhangwei"], estimated_total="10000"))
+    assert reduced["temporary"]["split"].fund_pay == D("3280.00")
+    assert reduced["temporary"]["notes"] == [
+        "Going there to study? Choose Study above: you would keep the home level."
+    ]
+    studying = rows_of(estimate(client, demo["zhangwei"], estimated_total="10000", purpose="study"))
+    assert studying["temporary"]["split"].fund_pay == D("5280.00")
+    assert studying["temporary"]["split"] == studying["long_term"]["split"]
+    assert studying["temporary"]["extra"] == 0
+    assert studying["temporary"]["notes"] == [
+        "As a residents' scheme student there, you keep your home benefit level."
+    ]
+
+
+def test_rule_3_3_estimator_an_employee_studying_is_still_reduced(client, demo):
+    rows = rows_of(estimate(client, demo["chenming"], estimated_total="10000", purpose="study"))
+    assert rows["temporary"]["split"].fund_pay < rows["long_term"]["split"].fund_pay
+    assert rows["temporary"]["notes"] == [
+        "Only residents' scheme members keep the home level when studying elsewhere."
+    ]
+
+
+def test_rule_3_3_estimator_maternity_keeps_the_home_level_within_the_province(client, demo):
+    user = demo["chenming"]  # insured in Shenyang, Liaoning
+    hint = rows_of(estimate(client, user, region=DALIAN, class_a="10000"))
+    assert hint["temporary"]["notes"] == [
+        "Going there to give birth? Choose Maternity above: you would keep the home level."
+    ]
+    assert hint["temporary"]["extra"] > 0
+    birth = rows_of(estimate(client, user, region=DALIAN, class_a="10000", purpose="maternity"))
+    assert birth["temporary"]["split"] == birth["long_term"]["split"]
+    assert birth["temporary"]["notes"] == [
+        "Giving birth within your own province keeps your home benefit level."
+    ]
+    elsewhere = rows_of(estimate(client, user, class_a="10000", purpose="maternity"))
+    assert elsewhere["temporary"]["split"].fund_pay == D("5525.00")  # Sanya: still reduced
+    assert elsewhere["temporary"]["notes"] == [
+        "Maternity keeps the home level only within your own province; Sanya is not."
+    ]
+
+
+def test_estimator_refuses_an_unknown_purpose(client, demo):
+    response = estimate(client, demo["chenming"], estimated_total="10000", purpose="holiday")
+    assert response.context["rows"] == []
+    assert "purpose" in response.context["form"].errors
