@@ -182,6 +182,24 @@ def _demo_shared_across_a_module(request, _media):
     yield True
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's own; before it drops the test database, the sessions that threads of
+    this process left open on it (the desk's snapshot refresher, a live server's request
+    threads) are ended, so PostgreSQL lets the database go instead of warning that it is
+    "being accessed by other users" and leaving it behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def _django_db_helper(_demo_shared_across_a_module, _django_db_helper):
     """pytest-django's own (every database test's transaction), set up after the shared demo

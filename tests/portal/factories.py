@@ -55,6 +55,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.cn")
     password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create and results:
+            instance.save(update_fields=["password"])
+
 
 class InsuredPersonFactory(factory.django.DjangoModelFactory):
     class Meta:
