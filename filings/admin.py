@@ -32,6 +32,7 @@ from portal.admin import (
     RegionScopedAdmin,
     ReviewQueue,
     ServiceActions,
+    to_the_minute,
 )
 from portal.audit import client_ip
 
@@ -199,9 +200,7 @@ class FilingAdmin(
 
     @admin.display(description=_("submitted"), ordering="submitted_at")
     def submitted(self, obj):
-        if obj.submitted_at is None:
-            return "-"
-        return f"{timezone.localtime(obj.submitted_at):%Y-%m-%d %H:%M}"
+        return to_the_minute(obj.submitted_at)
 
     @admin.display(description=_("validity"), ordering="valid_from")
     def validity(self, obj):

@@ -266,6 +266,12 @@ class PolicyYearFilter(admin.SimpleListFilter):
         return queryset.filter(policy_year=int(value)) if value and value.isdigit() else queryset
 
 
+def to_the_minute(value) -> str:
+    """A date and time in a list's cell: digits to the minute in local time ("2026-11-23
+    10:05"), narrower than the date format spelt out, so a queue's columns fit a laptop."""
+    return "-" if value is None else f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
 class ReviewQueue:
     """A list that holds a review queue: filtered to the state that waits for a decision
     (`queue_status`), it is worked first come, first served (oldest `queue_since` first), and

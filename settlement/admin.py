@@ -11,6 +11,7 @@ from portal.admin import (
     RegionScopedAdmin,
     ReviewQueue,
     ServiceActions,
+    to_the_minute,
 )
 from portal.audit import client_ip
 from settlement import rules, services
@@ -99,6 +100,10 @@ class ClaimAdmin(
     queue_status, queue_since = rules.SUBMITTED, "submitted_at"
     decision_labels = {"approve_clean": _("Approve as estimated")}
 
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted(self, obj):
+        return to_the_minute(obj.submitted_at)
+
     def decision_names(self, obj) -> list[str]:
         if obj.status == rules.SUBMITTED:
             clean = ["approve_clean"] if rules.is_clean(obj.flags) else []
@@ -116,7 +121,7 @@ class ClaimAdmin(
         "approved_fund_pay",
         "status",
         "reason_codes",
-        "submitted_at",
+        "submitted",
         "waiting",
     ]
     list_filter = ["status", "care_type", "category", PolicyYearFilter, "submitted_at"]
@@ -267,6 +272,10 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"
 
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return to_the_minute(obj.created_at)
+
     def decision_names(self, obj) -> list[str]:
         if obj.status != Settlement.Status.HELD:
             return []
@@ -283,7 +292,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
         "person_pay",
         "status",
         "reason_codes",
-        "created_at",
+        "created",
         "waiting",
     ]
     list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
