@@ -101,7 +101,9 @@ def seed(out, *, history: bool = True) -> list:
 # Settlement numbers of the history: the engine's own are "JS" + digits, so these never clash.
 HISTORY_PREFIX = "JSH"
 HISTORY_COUNT = 1250
-PERSONS_PER_REGION = 10
+# Enough people that each has one to a few stays a year, as in life: with 10 a region, a person
+# had up to 70 stays and a million yuan of bills, and one stay in six went over the annual cap.
+PERSONS_PER_REGION = 200
 # A county-level area code in each region, for the synthetic persons' ID numbers.
 AREAS = {
     "210100": "210102",
@@ -142,12 +144,12 @@ def _synthetic_persons(rng: random.Random) -> dict[str, list[InsuredPerson]]:
         for n in range(PERSONS_PER_REGION):
             born = datetime.date(rng.randint(1945, 1990), rng.randint(1, 12), rng.randint(1, 28))
             person = InsuredPerson(
-                name=f"统计样本{code[:4]}{n + 1:02d}",
+                name=f"统计样本{code[:4]}{n + 1:03d}",
                 region=regions[code],
                 scheme="resident" if n % 4 == 3 else "employee",
                 retired=born.year < 1965,
             )
-            person.set_id_number(_synthetic_id(area, born, 900 + n))
+            person.set_id_number(_synthetic_id(area, born, 100 + n))  # serials 100-899
             wanted.append(person)
     existing = set(
         InsuredPerson.objects.filter(id_hash__in=[p.id_hash for p in wanted]).values_list(

@@ -18,6 +18,7 @@ from allauth.account.internal.flows.login import record_authentication
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count, Max
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -573,7 +574,11 @@ def test_seeded_history_spans_the_demo_pairs_with_genuine_id_numbers(seeded):
     assert min(months) >= stats.month_starts()[0]
     assert len({(d.year, d.month) for d in months}) >= 11  # all 12 unless today is the 1st
     synthetic = InsuredPerson.objects.filter(settlements__in=history).distinct()
-    assert synthetic.count() <= 60
+    assert synthetic.count() <= len(settlement_demo.AREAS) * settlement_demo.PERSONS_PER_REGION
+    # As in life, a person has one to a few stays a year, none of them over the annual cap.
+    stays = history.values("person").annotate(n=Count("id")).aggregate(most=Max("n"))["most"]
+    assert stays <= 10
+    assert not [s for s in history.only("flags") if "over_annual_cap" in s.flags]
     assert all(idnumbers.problem(p.id_number) is None for p in synthetic)
     assert all(p.user_id is None for p in synthetic)
     # The engine's split, stored as the engine would: fund + person = total on every row.
