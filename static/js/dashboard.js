@@ -34,6 +34,8 @@
         beginAtZero: true,
         stacked: spec.stacked,
         grid: { drawOnChartArea: order === 0 },
+        // Counts are whole numbers: no 0.2 filings on an axis of small counts.
+        ticks: dataset.unit === "count" ? { precision: 0 } : {},
         title: { display: true, text: spec.units[dataset.unit] || dataset.unit }
       };
       order += 1;

@@ -624,6 +624,16 @@ def test_charts_are_drawn_from_the_portals_own_scripts_under_its_csp(
         for i in range(canvases.count()):
             box = canvases.nth(i).bounding_box()
             assert box and box["width"] > 200 and box["height"] > 100
+        # An axis of counts has whole-number ticks only (no 0.2 settlements).
+        axes = page.evaluate(
+            "() => Object.values(Chart.instances).flatMap(c => Object.values(c.scales)"
+            ".filter(s => s.axis === 'y')"
+            ".map(s => [s.options.title.text, s.ticks.map(t => t.value)]))"
+        )
+        with translation.override("zh-hans"):
+            number = str(translation.gettext("Number"))
+        counts = [ticks for title, ticks in axes if title == number]
+        assert counts and all(float(v).is_integer() for ticks in counts for v in ticks), axes
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         page.set_viewport_size({"width": 375, "height": 812})
         # Chart.js redraws its canvases on the next frames after a resize: give it up to 15 s,
