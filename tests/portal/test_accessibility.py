@@ -3,13 +3,16 @@ screen, in Chinese and in English (axe-core 4.12 from axe-playwright-python, Pla
 Debian's Chromium): a retiree with a screen reader or large text, and a clerk on a keyboard, can
 use what the others use.
 
-The admin is Django's own and is left out (its pages that are ours, such as the reason page of a
-decision, are plain admin forms); an agency reviewer's page outside it, the statistics, is in.
+The agency reviewer's admin is Django's own; its pages a reviewer works in all day (the index,
+the queues, a filing's and a settlement's page with their decisions, the audit log) are checked in
+both languages at a desk's width, and an agency reviewer's page outside it, the statistics, is in
+too.
 The check runs on each page as it is after loading: what a page shows after an action (a checked
 person at the desk, a form with errors) is checked too."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from io import StringIO
 
@@ -130,4 +133,46 @@ def test_the_desks_answer_and_a_form_with_errors_pass_too(site):
         page.click("button[name=submit]")
         page.wait_for_load_state()
         found += _violations(page)
+    assert not found, "\n".join(found)
+
+
+# The reviewer's admin pages: (username, language) → paths; each agency sees its own region.
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/filings/filing/",
+    "/admin/settlement/settlement/",
+    "/admin/settlement/claim/",
+    "/admin/portal/auditevent/",
+]
+
+
+def test_the_agency_reviewers_admin_pages_pass_too(site):
+    from hospitals.models import Hospital
+    from settlement import services
+
+    today = datetime.date.today()
+    settled = services.settle(
+        hospital_id=Hospital.objects.get(code="H46020000002").pk,
+        api_key_id=None,
+        idempotency_key="",
+        payload={
+            "id_number": "232701195603120223",
+            "name": "王秀兰",
+            "visit": {"care_type": "inpatient", "admitted_on": today, "discharged_on": today},
+            "items": [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}],
+        },
+    ).settlement
+    found = []
+    for username, locale, own in [
+        ("agency_dxal", "zh-CN", [Filing.objects.get(person__name="王秀兰"), settled]),
+        ("agency_shenyang", "en-US", [Filing.objects.get(person__name="孙国强")]),
+    ]:
+        with browser_page(1280, 900, locale=locale) as page:
+            sign_in(page, site, username)
+            changes = [
+                f"/admin/{o._meta.app_label}/{o._meta.model_name}/{o.pk}/change/" for o in own
+            ]
+            for path in ADMIN_PAGES + changes:
+                found += _check(page, f"{site}{path}", locale[:2])
+                assert page.url.startswith(f"{site}{path.split('?')[0]}"), page.url  # signed in
     assert not found, "\n".join(found)
