@@ -85,6 +85,8 @@ def _pages(base: str) -> dict[str, list[str]]:
             f"{base}/settlement/claims/new/",
             f"{base}/notifications/",
             f"{base}/settlement/estimate/",
+            f"{base}/settlement/estimate/?region=460200&level=3&care_type=inpatient"
+            "&purpose=study&estimated_total=10000",
         ]
         + ([f"{base}/settlement/claims/{claim.number}/"] if claim else []),
         "hosp_h23010300001": [
