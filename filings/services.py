@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from filings import rules
@@ -34,6 +35,7 @@ from filings.models import (
 )
 from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
+from hospitals.models import HospitalStaff
 from portal import audit
 from portal.models import AgencyStaff
 from portal.notices import params_of
@@ -143,6 +145,31 @@ def _notify(filing: Filing, notice: str, **params) -> None:
             notice=notice,
             params=params_of(n=filing.number, **params),
             url=f"/filings/{filing.number}/",
+        )
+
+
+# The referral decisions the hospitals a referral names are told of (domain.md §2.2).
+HOSPITALS_TOLD = {Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.CANCELLED}
+
+
+def _notify_hospitals(filing: Filing, notice: str, **params) -> None:
+    """Tell the active clerks of the hospitals a referral names `notice`: the issuing hospital
+    (the link opens the referral's page there) and the receiving one (its referrals page)."""
+    links = {}
+    if filing.receiving_hospital_id:
+        links[filing.receiving_hospital_id] = reverse("referrals")
+    if filing.issuing_hospital_id:
+        links[filing.issuing_hospital_id] = reverse("referral-detail", args=[filing.number])
+    if not links:
+        return
+    receiving = filing.receiving_hospital.code if filing.receiving_hospital_id else ""
+    clerks = HospitalStaff.objects.filter(hospital_id__in=links, user__is_active=True)
+    for clerk in clerks.select_related("user"):
+        notify(
+            user=clerk.user,
+            notice=notice,
+            params=params_of(n=filing.number, hospital=receiving, **params),
+            url=links[clerk.hospital_id],
         )
 
 
@@ -583,6 +610,8 @@ def _transition(
             ip=ip,
         )
         _notify(filing, "filing_status", status=target, text=reason)
+        if filing.type == FilingType.REFERRAL and target in HOSPITALS_TOLD:
+            _notify_hospitals(filing, "referral_decided", status=target, text=reason)
     return filing
 
 

@@ -77,6 +77,12 @@ NOTICES = {
     "referral_hospital_changed": Notice(
         _("Referral %(n)s: new receiving hospital"), _("You can now settle directly at %(h)s.")
     ),
+    # A referral decided by the agency, told to the clerks of the hospitals it names: the one
+    # that issued it (an e-referral, a follow-up notice) and the one that receives the patient.
+    "referral_decided": Notice(
+        _("Referral %(n)s: %(status)s"),
+        _("The agency decided on the referral of a patient to %(hospital)s."),
+    ),
     # Filings, told to the agency.
     "follow_up_submitted": Notice(
         _("Follow-up notice %(n)s to review"),
