@@ -162,7 +162,7 @@ def _notify_hospitals(filing: Filing, notice: str, **params) -> None:
         links[filing.issuing_hospital_id] = reverse("referral-detail", args=[filing.number])
     if not links:
         return
-    receiving = filing.receiving_hospital.code if filing.receiving_hospital_id else ""
+    receiving = filing.receiving_hospital.code if filing.receiving_hospital else ""
     clerks = HospitalStaff.objects.filter(hospital_id__in=links, user__is_active=True)
     for clerk in clerks.select_related("user"):
         notify(
