@@ -152,10 +152,11 @@ def _notify(filing: Filing, notice: str, **params) -> None:
 HOSPITALS_TOLD = {Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.CANCELLED}
 
 
-def _notify_hospitals(filing: Filing, notice: str, **params) -> None:
+def _notify_hospitals(filing: Filing, notice: str, *, also: Iterable[int] = (), **params) -> None:
     """Tell the active clerks of the hospitals a referral names `notice`: the issuing hospital
-    (the link opens the referral's page there) and the receiving one (its referrals page)."""
-    links = {}
+    (the link opens the referral's page there), the receiving one and any hospital in `also`
+    (their referrals page)."""
+    links = {pk: reverse("referrals") for pk in also}
     if filing.receiving_hospital_id:
         links[filing.receiving_hospital_id] = reverse("referrals")
     if filing.issuing_hospital_id:
@@ -1113,6 +1114,7 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
         locked.save(update_fields=["extended_until", "updated_at"])
         _record_in_place(locked, "referral.extend", actor=actor, ip=ip, reason=reason.strip())
         _notify(locked, "referral_extended", u=until)
+        _notify_hospitals(locked, "referral_extended", u=until)
     return locked
 
 
@@ -1150,6 +1152,13 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
             reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
         )
         _notify(locked, "referral_hospital_changed", h=hospital.name)
+        _notify_hospitals(
+            locked,
+            "referral_hospital_moved",
+            also=[previous.pk] if previous else [],
+            was=previous.code if previous else "",
+            text=reason.strip(),
+        )
     return locked
 
 

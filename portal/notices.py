@@ -30,7 +30,10 @@ CHOICES = {
 DATES = {"d", "u"}
 # Parameters that are a record's code, shown by its name in the reader's language (its
 # `display_name`): parameter -> (the model's dotted path, the code's field).
-RECORDS = {"hospital": ("hospitals.models.Hospital", "code")}
+RECORDS = {
+    "hospital": ("hospitals.models.Hospital", "code"),
+    "was": ("hospitals.models.Hospital", "code"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ NOTICES = {
     "referral_decided": Notice(
         _("Referral %(n)s: %(status)s"),
         _("The agency decided on the referral of a patient to %(hospital)s."),
+    ),
+    "referral_hospital_moved": Notice(
+        _("Referral %(n)s: the receiving hospital is now %(hospital)s"),
+        _("The agency named %(hospital)s instead of %(was)s as the receiving hospital."),
     ),
     # Filings, told to the agency.
     "follow_up_submitted": Notice(

@@ -5,9 +5,12 @@ with the reviewer's reason when there is one."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from filings import services
 from filings.models import Filing
@@ -86,3 +89,39 @@ def test_a_filing_that_is_not_a_referral_tells_no_hospital(demo):
     services.filing_approve(filing=filing, actor=demo["agency_shenyang"])
     assert len(_told(receiving_clerk)) == before
     assert not Notification.objects.filter(notice="referral_decided").exists()
+
+
+def _zhang() -> Filing:
+    return Filing.objects.get(person__name="张伟", type="referral")  # approved, to H23010300001
+
+
+def test_rule_2_2_an_extension_is_told_to_the_receiving_hospital(demo):
+    clerk = demo["hosp_h23010300001"]
+    before = len(_told(clerk))
+    filing = _zhang()
+    until = filing.valid_until + datetime.timedelta(days=15)
+    services.referral_extend(filing=filing, actor=demo["agency_dxal"], until=until, reason="候床")
+    (told,) = _told(clerk)[before:]
+    assert told.notice == "referral_extended" and told.url == reverse("referrals")
+    assert date_format(until, "DATE_FORMAT") in told.text("zh-hans")[1]
+
+
+def test_rule_2_2_a_new_receiving_hospital_and_the_old_one_are_told(demo):
+    old, new = demo["hosp_h23010300001"], demo["hosp_h46020000002"]
+    before = len(_told(old))
+    filing = _zhang()
+    services.referral_change_hospital(
+        filing=filing,
+        actor=demo["agency_dxal"],
+        hospital=Hospital.objects.get(code="H46020000002"),
+        reason="专科更对口",
+    )
+    (gone,) = _told(old)[before:]
+    (coming,) = _told(new)
+    assert gone.notice == coming.notice == "referral_hospital_moved"
+    assert gone.url == coming.url == reverse("referrals")
+    subject, body = coming.text("zh-hans")
+    assert filing.number in subject and "三亚市人民医院" in subject
+    assert body == "专科更对口"  # the reviewer's reason
+    english = Notification(notice=coming.notice, params={**coming.params, "text": ""})
+    assert "instead of First Affiliated Hospital of Harbin" in english.text("en")[1]
