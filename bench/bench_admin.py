@@ -47,6 +47,7 @@ VOLUME = {
 DAYS = 730
 
 PAGES = [
+    ("index, what waits", "admin:index", ""),
     ("filings", "admin:filings_filing_changelist", ""),
     ("filings, submitted queue", "admin:filings_filing_changelist", "?status__exact=submitted"),
     ("filings, search by number", "admin:filings_filing_changelist", "?q={number}"),

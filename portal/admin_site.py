@@ -33,6 +33,12 @@ class PortalAdminSite(admin.AdminSite):
         rank = {label: i for i, label in enumerate(self.APP_ORDER)}
         return sorted(apps, key=lambda app: rank.get(app["app_label"], len(rank)))
 
+    def index(self, request, extra_context=None):
+        """The index, with what waits in each review queue first (portal.admin_queues)."""
+        from portal.admin_queues import waiting
+
+        return super().index(request, {"queues": waiting(self, request), **(extra_context or {})})
+
     def has_permission(self, request) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and has_totp(user))

@@ -1,0 +1,81 @@
+"""The admin index's "Waiting for review": each review queue the reviewer works, with how many
+rows wait in it and how long the oldest has waited, counted as the queue's own list counts them
+(the model admin's queryset, scoped to the reviewer's region) and linked to that list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+@dataclass(frozen=True)
+class Queue:
+    label: str
+    count: int
+    oldest: str  # how long the oldest row has waited, in words; "" when unknown or none wait
+    url: str
+
+
+def _specs():
+    from filings.models import Filing, Status
+    from settlement.models import Claim, ClaimStatus, Settlement
+
+    # (model, the list's query, the field holding when a row joined the queue, label)
+    return [
+        (Filing, {"status__exact": Status.SUBMITTED}, "submitted_at", _("Filings")),
+        (
+            Filing,
+            {"commitment": "awaiting_review"},
+            None,
+            _("Supplemented commitment materials"),
+        ),
+        (
+            Claim,
+            {"status__exact": ClaimStatus.SUBMITTED},
+            "submitted_at",
+            _("Reimbursement claims"),
+        ),
+        (
+            Settlement,
+            {"status__exact": Settlement.Status.HELD},
+            "created_at",
+            _("Direct settlements held"),
+        ),
+    ]
+
+
+def waiting(site, request) -> list[Queue]:
+    """The queues `request.user` may view, in the order of the index."""
+    from filings.admin import CommitmentDueFilter
+
+    today = timezone.localdate()
+    queues = []
+    for model, query, since, label in _specs():
+        model_admin = site._registry.get(model)
+        if model_admin is None or not model_admin.has_view_permission(request):
+            continue
+        rows = model_admin.get_queryset(request)
+        if "commitment" in query:
+            chosen = CommitmentDueFilter(
+                request, {"commitment": [query["commitment"]]}, model, model_admin
+            )
+            rows = chosen.queryset(request, rows)
+        else:
+            rows = rows.filter(**{name.removesuffix("__exact"): v for name, v in query.items()})
+        if since:
+            found = rows.aggregate(count=Count("pk"), oldest=Min(since))
+        else:
+            found = {"count": rows.count(), "oldest": None}
+        oldest = ""
+        if found["count"] and found["oldest"] is not None:
+            days = (today - timezone.localdate(found["oldest"])).days
+            oldest = ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        queues.append(Queue(str(label), found["count"], oldest, f"{changelist}?{urlencode(query)}"))
+    return queues
