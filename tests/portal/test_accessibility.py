@@ -12,7 +12,6 @@ person at the desk, a form with errors) is checked too."""
 
 from __future__ import annotations
 
-import datetime
 import re
 from io import StringIO
 
@@ -23,6 +22,7 @@ from filings import documents
 from filings.models import Filing
 from settlement.models import Claim
 from tests.browser import browser_page, sign_in
+from tests.settling import settle_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,21 +149,7 @@ ADMIN_PAGES = [
 
 
 def test_the_agency_reviewers_admin_pages_pass_too(site):
-    from hospitals.models import Hospital
-    from settlement import services
-
-    today = datetime.date.today()
-    settled = services.settle(
-        hospital_id=Hospital.objects.get(code="H46020000002").pk,
-        api_key_id=None,
-        idempotency_key="",
-        payload={
-            "id_number": "232701195603120223",
-            "name": "王秀兰",
-            "visit": {"care_type": "inpatient", "admitted_on": today, "discharged_on": today},
-            "items": [{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}],
-        },
-    ).settlement
+    settled = settle_today()
     found = []
     for username, locale, own in [
         ("agency_dxal", "zh-CN", [Filing.objects.get(person__name="王秀兰"), settled]),

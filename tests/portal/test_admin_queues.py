@@ -6,11 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from hospitals.models import Hospital
-from settlement import services
 from tests.filings.test_supplement_review import supply
+from tests.settling import settle_today
 from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -41,18 +39,7 @@ def test_the_index_counts_each_queue_of_the_reviewers_own_region(client, demo):
 
 
 def test_a_held_settlement_and_supplied_materials_are_counted_where_they_wait(client, demo):
-    today = timezone.localdate()
-    services.settle(  # over the review threshold: held for review
-        hospital_id=Hospital.objects.get(code="H46020000002").pk,
-        api_key_id=None,
-        idempotency_key="",
-        payload={
-            "id_number": "232701195603120223",
-            "name": "王秀兰",
-            "visit": {"care_type": "inpatient", "admitted_on": today, "discharged_on": today},
-            "items": [{"code": "X1", "name": "住院费", "class": "A", "amount": "150000.00"}],
-        },
-    )
+    settle_today("150000.00")  # over the review threshold: held for review
     dxal = _by_label(client, "agency_dxal")
     held = dxal["暂缓结算的直接结算"]
     assert (held.count, held.oldest) == (1, "0 天")

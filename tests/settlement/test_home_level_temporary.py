@@ -16,7 +16,7 @@ from hospitals import eligibility
 from hospitals.eligibility_selectors import find_person
 from hospitals.models import Hospital
 from portal.models import InsuredPerson, Region
-from settlement import services
+from tests.settling import settle_today
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -39,23 +39,8 @@ def _temporary(who, region_code: str, purpose: str) -> Filing:
 
 
 def _settle(who, hospital: str, **visit):
-    today = timezone.localdate()
-    return services.settle(
-        hospital_id=Hospital.objects.get(code=hospital).pk,
-        api_key_id=None,
-        idempotency_key="",
-        payload={
-            "id_number": who[0],
-            "name": who[1],
-            "visit": {
-                "care_type": "inpatient",
-                "admitted_on": today,  # the filing is in force from today
-                "discharged_on": today,
-                **visit,
-            },
-            "items": BILL,
-        },
-    ).settlement
+    # Admitted today, as the filing is in force from today; 10,000 of class A.
+    return settle_today(BILL[0]["amount"], hospital=hospital, who=who, **visit)
 
 
 def test_rule_3_3_a_residents_scheme_student_keeps_the_home_benefit_level(demo):
