@@ -35,7 +35,7 @@ from filings.models import (
 )
 from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
-from hospitals.models import HospitalStaff
+from hospitals.selectors import active_clerks
 from portal import audit
 from portal.models import AgencyStaff
 from portal.notices import params_of
@@ -164,8 +164,7 @@ def _notify_hospitals(filing: Filing, notice: str, *, also: Iterable[int] = (), 
     if not links:
         return
     receiving = filing.receiving_hospital.code if filing.receiving_hospital else ""
-    clerks = HospitalStaff.objects.filter(hospital_id__in=links, user__is_active=True)
-    for clerk in clerks.select_related("user"):
+    for clerk in active_clerks(links):
         notify(
             user=clerk.user,
             notice=notice,

@@ -1,18 +1,27 @@
-"""Reads of the directory: one filtered, sorted queryset for the page and the API alike, and a
-hospital's suspension history."""
+"""Reads of the directory: one filtered, sorted queryset for the page and the API alike, a
+hospital's suspension history, and the clerks a hospital's messages go to."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from hospitals.models import CareType, Hospital
+from hospitals.models import CareType, Hospital, HospitalStaff
 from hospitals.services import RESUME, SUSPEND
 from portal.models import AuditEvent
 
 SORTS = {"code": "code", "name": "pinyin", "level": "-level", "region": "region__code"}
+
+
+def active_clerks(hospital_ids: Iterable[int]) -> QuerySet[HospitalStaff]:
+    """The staff rows, with their accounts, of the active clerks of these hospitals: whom a
+    message to a hospital reaches."""
+    return HospitalStaff.objects.filter(
+        hospital_id__in=list(hospital_ids), user__is_active=True
+    ).select_related("user")
 
 
 def directory(params) -> QuerySet[Hospital]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import admin
 from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils import timezone
@@ -50,24 +51,33 @@ def _specs():
     ]
 
 
+def _in_queue(request, model_admin, query: dict):
+    """The model admin's rows (scoped to the reviewer's region) that its list shows for `query`:
+    each parameter through the list filter of that name, else as a field lookup."""
+    filters = {
+        f.parameter_name: f
+        for f in model_admin.list_filter
+        if isinstance(f, type) and issubclass(f, admin.SimpleListFilter)
+    }
+    rows = model_admin.get_queryset(request)
+    for name, value in query.items():
+        if name in filters:
+            chosen = filters[name](request, {name: [value]}, model_admin.model, model_admin)
+            rows = chosen.queryset(request, rows)
+        else:
+            rows = rows.filter(**{name: value})
+    return rows
+
+
 def waiting(site, request) -> list[Queue]:
     """The queues `request.user` may view, in the order of the index."""
-    from filings.admin import CommitmentDueFilter
-
     today = timezone.localdate()
     queues = []
     for model, query, since, label in _specs():
-        model_admin = site._registry.get(model)
-        if model_admin is None or not model_admin.has_view_permission(request):
+        model_admin = site.get_model_admin(model)
+        if not model_admin.has_view_permission(request):
             continue
-        rows = model_admin.get_queryset(request)
-        if "commitment" in query:
-            chosen = CommitmentDueFilter(
-                request, {"commitment": [query["commitment"]]}, model, model_admin
-            )
-            rows = chosen.queryset(request, rows)
-        else:
-            rows = rows.filter(**{name.removesuffix("__exact"): v for name, v in query.items()})
+        rows = _in_queue(request, model_admin, query)
         if since:
             found = rows.aggregate(count=Count("pk"), oldest=Min(since))
         else:

@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import find_person, hospital_view
-from hospitals.models import Hospital, HospitalStaff
+from hospitals.models import Hospital
+from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import idnumbers
 from portal.models import InsuredPerson
@@ -1082,8 +1083,7 @@ def _tell_the_clerks(hospital_id: int, decisions: list[_Decision]) -> None:
         if shown is None and len(set(states)) == 1:
             shown = states[0]
         url = reverse("hospital-settlements") + (f"?status={shown}" if shown else "")
-    clerks = HospitalStaff.objects.filter(hospital_id=hospital_id, user__is_active=True)
-    for clerk in clerks.select_related("user"):
+    for clerk in active_clerks([hospital_id]):
         notify(user=clerk.user, notice=notice, params=params, url=url)
 
 

@@ -280,7 +280,7 @@ def categories_at(
                 found=found,
                 region=region,
                 purpose=purpose,
-                home_level=eligibility.home_level_ground(filing, found.person) is not None,
+                home_level=decision.policy == eligibility.LONG_TERM,
             )
         rows.append(
             {
