@@ -29,7 +29,7 @@ from hospitals.services import (
     hospital_suspend,
 )
 from portal import audit
-from portal.admin import ChoicesFilter, IdNumberSearch, LongList
+from portal.admin import ChoicesFilter, IdNumberSearch, LogList
 from portal.roles import agency_region, in_own_region
 
 
@@ -377,7 +377,7 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(LongList, IdNumberSearch, admin.ModelAdmin):
+class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
     id_hash_field = "subject_hash"
     list_display = [
         "created_at",

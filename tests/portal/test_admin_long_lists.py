@@ -12,6 +12,7 @@ from django.utils import timezone
 from filings.models import Filing
 from hospitals.services import access_log_record
 from portal import audit
+from portal.admin import CappedCountPaginator
 from portal.models import AuditEvent, Notification, Region
 from portal.notifications import notify
 from tests.signin import staff_login
@@ -183,3 +184,90 @@ def test_a_whole_filing_number_is_found_exactly_and_a_part_by_search(client, dem
     # Another region's whole number finds nothing.
     other = Filing.objects.filter(insured_region__code="232700").first()
     assert not client.get(url, {"q": other.number}).context["cl"].result_list
+
+
+LOGS = [
+    "admin:portal_auditevent_changelist",
+    "admin:portal_notification_changelist",
+    "admin:hospitals_accesslog_changelist",
+]
+
+
+def _in_scope(name, django_user_model):
+    """The rows the superuser sees in a log's list, after three more are written to it."""
+    from django.contrib import admin
+
+    from hospitals.models import AccessLog
+
+    region = Region.objects.get(code="210100")
+    user = django_user_model.objects.get(username="chenming")
+    for n in range(3):
+        audit.record(action="filing.submit", actor=user, region=region)
+        notify(user=user, notice=f"note {n}")
+        access_log_record(
+            subject_hash=f"{n}" * 64,
+            subject_region_id=region.pk,
+            purpose="settlement",
+            outcome="found",
+        )
+    model = {
+        "admin:portal_auditevent_changelist": AuditEvent,
+        "admin:portal_notification_changelist": Notification,
+        "admin:hospitals_accesslog_changelist": AccessLog,
+    }[name]
+    assert admin.site.get_model_admin(model).paginator is CappedCountPaginator
+    return model.objects.count()
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_a_log_counts_up_to_its_cap_and_says_more(
+    client, demo, name, monkeypatch, django_user_model
+):
+    staff_login(client, "admin")
+    rows = _in_scope(name, django_user_model)
+    monkeypatch.setattr(CappedCountPaginator, "cap", rows - 1)
+    response, sql = _queries(client, reverse(name))
+    cl = response.context["cl"]
+    assert cl.result_count == rows - 1 and cl.paginator.capped
+    # One count, and it stops: it reads at most cap + 1 rows, not every row that matches.
+    table = cl.model._meta.db_table
+    counts = [s for s in sql if "COUNT(" in s.upper() and f'FROM "{table}"' in s]
+    # (the header's badge counts the signed-in user's own unread notifications)
+    unbounded = [s for s in counts if "LIMIT" not in s and '"read_at" IS NULL' not in s]
+    assert not unbounded and [s for s in counts if f"LIMIT {rows}" in s], counts
+    page = response.content.decode()
+    assert f"{rows - 1:,} 条，仅列出前 {rows - 1:,} 条" in page, page[-3000:]
+    # The last page lists the last counted rows: the cap is a window, not an error.
+    last = client.get(reverse(name), {"p": cl.paginator.num_pages})
+    assert last.status_code == 200 and last.context["cl"].page_num == cl.paginator.num_pages
+
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse(name), {"q": ""}).content.decode()
+    assert f"More than {rows - 1:,} " in page
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_a_log_under_its_cap_is_counted_exactly(client, demo, name, monkeypatch, django_user_model):
+    staff_login(client, "admin")
+    rows = _in_scope(name, django_user_model)
+    monkeypatch.setattr(CappedCountPaginator, "cap", rows)
+    cl = client.get(reverse(name)).context["cl"]
+    assert cl.result_count == rows and not cl.paginator.capped
+    assert "超过" not in client.get(reverse(name)).content.decode()
+
+
+def test_a_search_of_a_long_log_says_more_than_the_cap(client, demo, monkeypatch):
+    staff_login(client, "admin")
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    matching = AuditEvent.objects.filter(action__icontains="filing").count()
+    assert matching > 2
+    page = client.get(reverse("admin:portal_auditevent_changelist"), {"q": "filing"})
+    assert "超过 2 条结果" in page.content.decode()
+
+
+def test_a_list_with_actions_is_counted_exactly(client, demo, monkeypatch):
+    """ "Select all N filings" applies an action to every filing that matches: N is exact."""
+    staff_login(client, "admin")
+    monkeypatch.setattr(CappedCountPaginator, "cap", 1)
+    cl = client.get(reverse("admin:filings_filing_changelist")).context["cl"]
+    assert cl.result_count == Filing.objects.count() > 1
