@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -129,27 +130,58 @@ _ID_NUMBER = re.compile(r"\d{17}[\dXx]", re.ASCII)
 
 class IsoDateField(serializers.DateField):
     """`YYYY-MM-DD` only (shared/api.md), not the other ISO 8601 forms that Python's
-    `date.fromisoformat` takes (`2026-W01-1`, `20260101`)."""
+    `date.fromisoformat` takes (`2026-W01-1`, `20260101`); a date of that form that does not
+    exist (`2026-02-30`) is told as such, not as a wrong format."""
+
+    default_error_messages = {
+        "no_such_date": gettext_lazy("There is no such date: {value}."),
+    }
 
     def to_internal_value(self, value):
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DD")
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            self.fail("no_such_date", value=value)
         return super().to_internal_value(value)
 
 
-class EligibilityRequest(serializers.Serializer):
-    id_number = serializers.RegexField(
-        r"^\s*\d{17}[\dXx]\s*$", max_length=40, help_text="18-character resident ID number"
-    )
-    name = serializers.CharField(max_length=60, min_length=1)
-    care_type = serializers.ChoiceField(choices=CareType.choices)
-    visit_date = IsoDateField(required=False, help_text="YYYY-MM-DD; default today")
+class IdNumberField(serializers.CharField):
+    """A resident ID number, checked as the web pages check it (portal.lib.idnumbers: the spaces
+    a clerk types in groups are dropped, the birth date and the check digit must be right), and
+    answered with the same messages."""
 
-    def validate_id_number(self, value: str) -> str:
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", "18-character resident ID number")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):  # a JSON number loses a leading zero and cannot hold X
+            raise serializers.ValidationError(
+                str(idnumbers.MESSAGES[idnumbers.INVALID_FORMAT]), code="invalid"
+            )
+        value = super().to_internal_value(data)
         code = idnumbers.problem(value)
         if code:
             raise serializers.ValidationError(str(idnumbers.MESSAGES[code]), code=code)
         return idnumbers.normalize(value)
+
+
+class JsonObjectSerializer(serializers.Serializer):
+    """A request body that must be a JSON object, refused in the request's language."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("The request body must be a JSON object."),
+    }
+
+
+class EligibilityRequest(JsonObjectSerializer):
+    id_number = IdNumberField()
+    name = serializers.CharField(max_length=60, min_length=1)
+    care_type = serializers.ChoiceField(choices=CareType.choices)
+    visit_date = IsoDateField(required=False, help_text="YYYY-MM-DD; default today")
 
 
 def parse_request(data) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -21,9 +22,16 @@ from rest_framework.views import APIView
 from hospitals import access_log
 from hospitals.api_errors import error_response
 from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
-from hospitals.eligibility_api import ErrorResponse, HospitalKeyThrottle, IsoDateField
+from hospitals.eligibility_api import (
+    ErrorResponse,
+    HospitalKeyThrottle,
+    IdNumberField,
+    IsoDateField,
+    JsonObjectSerializer,
+)
 from hospitals.models import CareType
-from portal.lib import idnumbers
+from settlement import rules
+from settlement.messages import message as rule_message
 from settlement.models import Settlement
 from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
 
@@ -88,24 +96,29 @@ class VisitSerializer(serializers.Serializer):
     transfer_approved = serializers.BooleanField(required=False, default=True)
 
     def validate(self, data):
-        if data["discharged_on"] < data["admitted_on"]:
-            raise serializers.ValidationError(
-                {"discharged_on": [_("The discharge date is before the admission date.")]}
+        try:
+            rules.check_stay_dates(
+                admitted_on=data["admitted_on"],
+                discharged_on=data["discharged_on"],
+                today=timezone.localdate(),
             )
+        except rules.RuleError as error:
+            raise serializers.ValidationError(
+                {"discharged_on": [rule_message(error)]}, code=error.code
+            ) from None
         return data
 
 
-class SettlementRequest(serializers.Serializer):
-    id_number = serializers.RegexField(r"^\s*\d{17}[\dXx]\s*$", max_length=40)
+class SettlementRequest(JsonObjectSerializer):
+    id_number = IdNumberField()
     name = serializers.CharField(max_length=60, min_length=1)
     visit = VisitSerializer()
     items = ItemSerializer(many=True, allow_empty=False, min_length=1, max_length=2000)
 
-    def validate_id_number(self, value):
-        code = idnumbers.problem(value)
-        if code:
-            raise serializers.ValidationError(str(idnumbers.MESSAGES[code]))
-        return idnumbers.normalize(value)
+    def validate_items(self, items):
+        if not sum(item["amount"] for item in items):
+            raise serializers.ValidationError(rule_message(rules.RuleError("bill_total_zero")))
+        return items
 
 
 SettlementResponse = inline_serializer(

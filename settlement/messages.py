@@ -13,6 +13,7 @@ MESSAGES = {
     ),
     "discharge_before_admission": _("The discharge date is before the admission date."),
     "discharge_in_future": _("The discharge date cannot be in the future."),
+    "bill_total_zero": _("The bill comes to 0.00: there is nothing to settle."),
     "referral_form_needed": _(
         "This stay was under an approved referral: add the referral form to the documents."
     ),

@@ -94,13 +94,21 @@ def claim_deadline(discharged_on: datetime.date) -> datetime.date:
     return discharged_on + relativedelta(months=CLAIM_MONTHS)
 
 
-def check_claim_dates(
+def check_stay_dates(
     *, admitted_on: datetime.date, discharged_on: datetime.date, today: datetime.date
 ) -> None:
+    """A stay that is settled or claimed has ended: admitted on or before the discharge, and
+    discharged today at the latest (a bill dated ahead is not settled)."""
     if discharged_on < admitted_on:
         raise RuleError("discharge_before_admission")
     if discharged_on > today:
         raise RuleError("discharge_in_future")
+
+
+def check_claim_dates(
+    *, admitted_on: datetime.date, discharged_on: datetime.date, today: datetime.date
+) -> None:
+    check_stay_dates(admitted_on=admitted_on, discharged_on=discharged_on, today=today)
     deadline = claim_deadline(discharged_on)
     if today > deadline:
         raise RuleError("claim_lapsed", deadline=deadline)

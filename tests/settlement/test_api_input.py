@@ -2,7 +2,10 @@
 YYYY-MM-DD, an Idempotency-Key it can keep) with field messages keyed by path; GET
 /api/v1/settlements/{number} is in the access log."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from hospitals.models import AccessLog
 from portal.models import InsuredPerson
@@ -164,6 +167,79 @@ def test_a_visit_date_other_than_yyyy_mm_dd_is_refused(client, keys, field, valu
     fields = refused(client, keys, body)
     assert fields.keys() == {f"visit.{field}"}
     assert "YYYY-MM-DD" in fields[f"visit.{field}"][0]
+
+
+def test_a_date_of_the_right_form_that_does_not_exist_is_told_as_such(client, keys):
+    body = bill(CHEN)
+    body["visit"]["admitted_on"] = "2026-02-30"
+    fields = refused(client, keys, body, lang="zh-hans")
+    assert fields == {"visit.admitted_on": ["没有这一天：2026-02-30。"]}
+
+
+def test_a_stay_that_has_not_ended_is_not_settled(client, keys):
+    """A bill whose discharge is after today (in China's time) is refused, as a claim is."""
+    today = timezone.localdate()
+    ahead = bill(
+        CHEN, admitted=today + datetime.timedelta(days=5), discharged=today + datetime.timedelta(1)
+    )
+    ahead["visit"]["admitted_on"] = today.isoformat()
+    fields = refused(client, keys, ahead, lang="zh-hans")
+    assert fields == {"visit.discharged_on": ["出院日期不能晚于今天。"]}
+    fields = refused(client, keys, bill(CHEN, admitted=today + datetime.timedelta(days=3)))
+    assert fields == {"visit.discharged_on": ["The discharge date is before the admission date."]}
+    # Discharged today: settled.
+    assert post(client, keys[HOSPITAL], bill(CHEN, admitted=today)).status_code == 201
+
+
+def test_a_bill_that_comes_to_nothing_is_refused(client, keys):
+    body = bill(CHEN, items=[item(amount="0.00"), item(amount="0", **{"class": "C"})])
+    assert refused(client, keys, body) == {
+        "items": ["The bill comes to 0.00: there is nothing to settle."]
+    }
+    body = bill(CHEN, items=[item(amount="0.00"), item(amount="0.01")])
+    assert post(client, keys[HOSPITAL], body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "id_number", [" 210103 198512 010131 ", "2101 0319 8512 0101 31", "210103198512010131"]
+)
+def test_an_id_number_typed_in_groups_is_taken_as_the_web_check_takes_it(client, keys, id_number):
+    body = bill(CHEN)
+    body["id_number"] = id_number
+    response = post(client, keys[HOSPITAL], body)
+    assert response.status_code == 201, response.content
+    assert response.json()["number"]
+
+
+@pytest.mark.parametrize(
+    "id_number", [210103198512010131, "21010319851201013", "21010319851201013Y"]
+)
+def test_an_id_number_that_is_not_18_characters_in_a_string_is_told_what_one_is(
+    client, keys, id_number
+):
+    body = bill(CHEN)
+    body["id_number"] = id_number
+    assert refused(client, keys, body, lang="zh-hans") == {
+        "id_number": ["身份证号码为18位：前17位为数字，最后一位为数字或X。"]
+    }
+
+
+def test_a_body_that_is_not_an_object_is_refused_in_the_request_language(client, keys):
+    """Not DRF's "Expected a dictionary, but got list" (with Python's word for it)."""
+    for url in (URL, "/api/v1/eligibility"):
+        for lang, expected in (
+            ("zh-hans", "请求体必须是一个 JSON 对象。"),
+            ("en", "The request body must be a JSON object."),
+        ):
+            response = client.post(
+                url,
+                [bill(CHEN)],
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}",
+                HTTP_ACCEPT_LANGUAGE=lang,
+            )
+            assert response.status_code == 400
+            assert response.json()["error"]["fields"] == {"non_field_errors": [expected]}
 
 
 # --- Idempotency-Key -----------------------------------------------------------------------
