@@ -67,6 +67,7 @@ MESSAGES = {
     ),
     "director_first": _("The department director signs before the medical office stamps."),
     "signer_required": _("Enter the name of who signs or stamps."),
+    "signer_too_long": _("A name of at most %(max)s characters, please."),
     "same_region": _("The place of treatment must be outside your own pooling region."),
     "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
     "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),

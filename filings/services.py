@@ -953,11 +953,22 @@ def referral_start(
     )
 
 
+def _signer_name(name: str) -> str:
+    """The name of who signs or stamps a referral, as stored: typed, and as long as the form's
+    columns hold (a longer one is refused, never cut)."""
+    name = (name or "").strip()
+    if not name:
+        raise RuleError("signer_required")
+    longest = Filing._meta.get_field("director_signed_by").max_length or 0
+    if len(name) > longest:
+        raise RuleError("signer_too_long", max=longest)
+    return name
+
+
 def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip=None) -> Filing:
     """Record the director's signature, then the medical office's stamp (which submits the
     referral to the agency). Each step is recorded with who and when."""
-    if not (signer or "").strip():
-        raise RuleError("signer_required")
+    signer = _signer_name(signer)
     with transaction.atomic():
         locked = _lock(filing.pk, "insured_region", "person__user")
         if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
@@ -1207,8 +1218,7 @@ def referral_follow_up(
     agency is told. One follow-up that is not final per referral (`one_renewal_per_filing`)."""
     if kind not in FOLLOW_UP_KINDS:
         raise RuleError("follow_up_kind")
-    if not attending_doctor.strip() or not medical_office.strip():
-        raise RuleError("signer_required")
+    attending_doctor, medical_office = _signer_name(attending_doctor), _signer_name(medical_office)
     today = timezone.localdate()
     with transaction.atomic():
         old = _lock(referral.pk, "person__region", "insured_region", "receiving_hospital")
@@ -1241,8 +1251,8 @@ def referral_follow_up(
             "issuing_hospital": hospital,
             "diagnosis": old.diagnosis,
             "referral_condition": old.referral_condition,
-            "attending_doctor": attending_doctor.strip(),
-            "medical_office_signed_by": medical_office.strip(),
+            "attending_doctor": attending_doctor,
+            "medical_office_signed_by": medical_office,
             "medical_office_signed_at": now,
             "start_date": today,
         }

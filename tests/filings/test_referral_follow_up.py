@@ -177,6 +177,8 @@ def test_a_notice_needs_its_kind_and_signers(demo):
     referral = _course_over()
     assert _refused(referral, demo, kind="holiday").code == "follow_up_kind"
     assert _refused(referral, demo, medical_office=" ").code == "signer_required"
+    too_long = _refused(referral, demo, attending_doctor="刘" * 61)
+    assert (too_long.code, too_long.params) == ("signer_too_long", {"max": 60})
     assert not Filing.objects.filter(renews=referral).exists()
 
 

@@ -59,6 +59,22 @@ def test_rule_2_2_e_referral_signed_level_by_level_then_approved(client, demo):
     assert filing.number in client.get(reverse("filings:list")).content.decode()
 
 
+def test_a_signers_name_longer_than_the_form_keeps_is_refused_and_kept_on_the_page(client, demo):
+    start(client, demo)
+    filing = Filing.objects.get(person__name="陈明", type="referral")
+    url = reverse("referral-detail", args=[filing.number])
+    response = client.post(url, {"step": "director", "signer": "张" * 61})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "姓名最多 60 个字。" in page and "张" * 61 in page  # what was typed, to shorten
+    filing.refresh_from_db()
+    assert filing.director_signed_at is None and filing.director_signed_by == ""
+    assert not AuditEvent.objects.filter(action="referral.sign_director").exists()
+    client.post(url, {"step": "director", "signer": f"  {'张' * 60}  "})
+    filing.refresh_from_db()
+    assert filing.director_signed_by == "张" * 60 and filing.director_signed_at is not None
+
+
 def test_rule_2_2_only_a_hospital_of_the_patients_own_region_refers(client, demo):
     response = start(client, demo, user="hosp_h46020000002")
     assert response.status_code == 200
