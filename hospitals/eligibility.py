@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.lib.text import sentences
 from settlement.engine import Adjustment
 
 LOCAL = "local"
@@ -311,7 +312,7 @@ def decide(
                 "settlement at home is possible only after they are accepted."
             ) % {"n": f.number}
             if f.commitment_deadline:
-                reason += " " + _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)}
+                reason = sentences(reason, _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)})
             return Decision(False, LOCAL, False, blockers + [reason], f, adjustments[LOCAL])
         two_way = next((f for f in effective_long_term if f.two_way), None)
         local_reasons = list(blockers)
@@ -365,11 +366,12 @@ def decide(
     if not blockers and best.type == "long_term" and not best.two_way:
         note = _("One-way filing: commitment materials are still outstanding.")
         if best.commitment_deadline:
-            note += " " + _("Deadline: %(d)s.") % {"d": _d(best.commitment_deadline)}
+            note = sentences(note, _("Deadline: %(d)s.") % {"d": _d(best.commitment_deadline)})
             if visit_date > best.commitment_deadline:
                 # A visit asked about ahead: the filing stands only if the materials are in.
-                note += " " + _(
-                    "The visit is after it: without the materials the filing is revoked then."
+                note = sentences(
+                    note,
+                    _("The visit is after it: without the materials the filing is revoked then."),
                 )
         notes.append(note)
     return Decision(

@@ -141,6 +141,18 @@ def test_rule_2_1_at_the_place_of_residence_a_one_way_filing_names_its_deadline(
     assert any(deadline in r and "撤销" in r for r in body["reasons"])
 
 
+def test_a_reason_of_two_sentences_is_written_as_its_language_writes_them(client, keys):
+    """Chinese sentences follow one another with no space after the full stop; English ones
+    with a space."""
+    body = ask(client, keys["H21010000001"], "李建国").json()
+    deadline = body["filing"]["commitment_deadline"]
+    (reason,) = [r for r in body["reasons"] if deadline in r]
+    assert f"直接结算。补交期限：{deadline}。" in reason, reason
+    body = ask(client, keys["H21010000001"], "李建国", lang="en").json()
+    (reason,) = [r for r in body["reasons"] if deadline in r]
+    assert f"accepted. Deadline: {deadline}." in reason, reason
+
+
 def test_unknown_person_and_name_mismatch_get_the_same_404(client, keys):
     mismatch = client.post(
         URL,
@@ -266,6 +278,25 @@ def test_desk_page_keeps_what_was_typed_on_an_error(client, demo):
     assert "校验码" in html
     assert 'value="王秀兰"' in html
     assert "232701195603120224" in html  # what the clerk typed, so it can be corrected
+
+
+@pytest.mark.parametrize(
+    ("clerk", "name", "terms"),
+    [
+        ("hosp_h21010000001", "陈明", "支付比例不降低，起付线 × 1.00，基金支付份额 1.00"),  # local
+        ("hosp_h46020000002", "王秀兰", "支付比例降低 5 个百分点，起付线 × 1.00"),
+    ],
+)
+def test_desk_page_says_a_ratio_is_not_reduced_rather_than_minus_0(
+    client, demo, clerk, name, terms
+):
+    client.force_login(demo[clerk])
+    html = client.post(
+        reverse("eligibility-check"),
+        {"id_number": PEOPLE[name], "name": name, "care_type": "inpatient"},
+    ).content.decode()
+    assert 'data-verdict="eligible"' in html
+    assert terms in html and "降低 0 个百分点" not in html
 
 
 def test_desk_page_is_only_for_hospital_staff(client, demo):
