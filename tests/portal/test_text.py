@@ -4,11 +4,13 @@ from portal.lib.text import sentences
 
 
 def test_chinese_sentences_follow_one_another_without_a_space():
-    assert sentences("材料尚未补齐。", "补交期限：2026-12-27。") == "材料尚未补齐。补交期限：2026-12-27。"
+    joined = sentences("材料尚未补齐。", "补交期限：2026-12-27。")
+    assert joined == "材料尚未补齐。补交期限：2026-12-27。"
 
 
 def test_english_sentences_are_separated_by_one_space():
-    assert sentences("Outstanding.", "Deadline: 2026-12-27.") == "Outstanding. Deadline: 2026-12-27."
+    joined = sentences("Outstanding.", "Deadline: 2026-12-27.")
+    assert joined == "Outstanding. Deadline: 2026-12-27."
 
 
 def test_empty_pieces_are_left_out():
