@@ -19,7 +19,7 @@ from portal.audit import client_ip
 from portal.models import AuditEvent
 from portal.roles import agency_region
 from settlement import rules, services
-from settlement.forms import MAX_ITEMS, ClaimForm, ItemFormSet, ResubmitForm
+from settlement.forms import MAX_ITEMS, ClaimForm, ItemFormSet, ResubmitForm, item_rows
 from settlement.messages import flag_labels, message
 from settlement.models import Claim, ClaimDocument, ClaimDocumentKind
 
@@ -174,11 +174,17 @@ def claim_new(request):
                 form.add_error(None, error.message)
             except uploads.UploadRefused as refused:
                 form.add_error(None, refused)
+    bill_read = form.bill_items is not None
+    if bill_read:
+        # A browser never sends a file again: the items read from the list come back as rows,
+        # which the next press (estimate or submit) sends as typed items.
+        formset = ItemFormSet(initial=item_rows(form.bill_items), prefix="items")
     return render(
         request,
         "settlement/claim_new.html",
         {
             "form": form,
+            "bill_read": bill_read,
             "pending": pending.shown(_document_label),
             "formset": formset,
             "estimate": estimate,

@@ -115,18 +115,22 @@ def parse_bill(uploaded) -> list[dict]:
             rows = list(csv.reader(io.StringIO(text)))
         except csv.Error:  # e.g. a field over the csv module's 131072 characters
             raise ValidationError(_("The bill file is neither CSV nor XLSX.")) from None
-    rows = [[str(c if c is not None else "").strip() for c in row] for row in rows]
-    rows = [row for row in rows if any(row)]
-    if rows and rows[0] and rows[0][0].lower() in {"code", "编码", "项目编码"}:
-        rows = rows[1:]
-    if not rows:
+    # Each row keeps its number in the file, as a spreadsheet shows it (a header is row 1; empty
+    # rows are skipped but counted), so "row 5" is the row the person sees as 5.
+    numbered = [
+        (number, [str(c if c is not None else "").strip() for c in row])
+        for number, row in enumerate(rows, start=1)
+    ]
+    numbered = [(number, row) for number, row in numbered if any(row)]
+    if numbered and numbered[0][1][0].lower() in {"code", "编码", "项目编码"}:
+        numbered = numbered[1:]
+    if not numbered:
         raise ValidationError(_("The bill file has no items."))
-    if len(rows) > MAX_ITEMS:
+    if len(numbered) > MAX_ITEMS:
         raise ValidationError(_("At most %(n)s items per claim.") % {"n": MAX_ITEMS})
     items, errors = [], []
-    for number, row in enumerate(rows, start=1):
-        row = (row + [""] * 6)[:6]
-        code, name, cls, amount, days, kind = row
+    for number, row in numbered:
+        code, name, cls, amount, days, kind = (row + [""] * 6)[:6]
         cls = cls.upper()
         try:
             value = Decimal(amount.replace(",", ""))
@@ -134,28 +138,47 @@ def parse_bill(uploaded) -> list[dict]:
             value = None
         if value is not None and not value.is_finite():  # NaN and Infinity
             value = None
+        problems = []  # every problem of the row, not only its first
         if cls not in {"A", "B", "C"}:
-            errors.append(_("Row %(row)s: the class must be A, B or C.") % {"row": number})
-        elif (
+            problems.append(_("Row %(row)s: the class must be A, B or C.") % {"row": number})
+        if (
             value is None
             or value <= 0
             or value.as_tuple().exponent < -2
             or value.adjusted() > MAX_AMOUNT_DIGITS - 1  # as a typed item: at most 10 digits
         ):
-            errors.append(_("Row %(row)s: the amount is not valid.") % {"row": number})
-        elif kind and (
+            problems.append(_("Row %(row)s: the amount is not valid.") % {"row": number})
+        if kind and (
             kind not in {"acute", "chronic", "special"}
             or not (days.isascii() and days.isdigit() and 1 <= int(days) <= 366)
         ):
-            errors.append(
+            problems.append(
                 _("Row %(row)s: discharge medication needs days and acute, chronic or special.")
                 % {"row": number}
             )
+        if problems:
+            errors.extend(problems)
         else:
             items.append(_item(code, name, cls, value, days or None, kind or None))
     if errors:
         raise ValidationError(errors)
     return items
+
+
+def item_rows(items: list[dict]) -> list[dict]:
+    """Items as the initial values of the item rows (ItemForm), e.g. those read from a bill file,
+    which a browser cannot send again."""
+    return [
+        {
+            "code": item["code"],
+            "name": item["name"],
+            "cls": item["class"],
+            "amount": Decimal(item["amount"]),
+            "medication_days": (item["discharge_medication"] or {}).get("days"),
+            "medication_kind": (item["discharge_medication"] or {}).get("kind", ""),
+        }
+        for item in items
+    ]
 
 
 def _xlsx_rows(data: bytes) -> list[list]:

@@ -185,3 +185,49 @@ def test_the_answer_to_a_return_keeps_its_documents_when_the_bill_cannot_be_read
     claim.refresh_from_db()
     assert claim.status == "submitted"
     assert ClaimDocument.objects.filter(claim=claim, original_name="page2.png").count() == 1
+
+
+def test_a_bill_file_read_at_an_estimate_comes_back_as_rows_that_the_submit_files(client, demo):
+    """A browser never sends a chosen file again: after the estimate, the items read from the
+    itemised list are in the item rows, so submitting without choosing the list again files
+    exactly those items."""
+    client.force_login(_person("陈明").user)
+    url = reverse("settlement:claim-new")
+    bill = "code,name,class,amount,days,kind\nX1,住院费,A,8000.50\nM1,药,B,70,20,chronic\n"
+    typed = {"items-0-code", "items-0-name", "items-0-amount"}  # nothing typed: the file only
+    estimate = client.post(
+        url,
+        {
+            **{k: v for k, v in _stay().items() if k not in typed},
+            "bill_file": SimpleUploadedFile("bill.csv", bill.encode("utf-8-sig")),
+            "estimate": "1",
+            **_scans(),
+        },
+    )
+    assert estimate.status_code == 200
+    assert estimate.context["estimate"] is not None
+    assert "已将您清单中的 2 个费用项目填入下表" in estimate.content.decode()
+    formset = estimate.context["formset"]
+    rows = [f.initial for f in formset.forms if f.initial]
+    assert [(r["code"], r["cls"], str(r["amount"])) for r in rows] == [
+        ("X1", "A", "8000.50"),
+        ("M1", "B", "70.00"),
+    ]
+    assert (rows[1]["medication_days"], rows[1]["medication_kind"]) == (20, "chronic")
+    # What the browser sends back: the rows as shown, and no file.
+    sent = {
+        "items-TOTAL_FORMS": str(formset.total_form_count()),
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "500",
+    }
+    for i, form in enumerate(formset.forms):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            sent[f"items-{i}-{name}"] = "" if value is None else str(value)
+    stay_only = {k: v for k, v in _stay().items() if not k.startswith("items-")}
+    submitted = client.post(url, {**stay_only, **sent, "submit": "1"})
+    assert submitted.status_code == 302, submitted.context["form"].errors
+    claim = Claim.objects.get()
+    assert [(i["code"], i["amount"]) for i in claim.items] == [("X1", "8000.50"), ("M1", "70.00")]
+    assert claim.items[1]["discharge_medication"] == {"days": 20, "kind": "chronic"}

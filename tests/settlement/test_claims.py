@@ -300,6 +300,19 @@ def test_the_bill_can_be_uploaded_as_csv_and_every_bad_row_is_named():
     assert "1" in text and "2" in text and len(refused.value.messages) == 2
 
 
+def test_a_bad_row_of_a_bill_is_named_by_its_row_in_the_spreadsheet_with_all_its_problems():
+    """The header is row 1 and an empty row still counts, as a spreadsheet numbers them."""
+    from django.core.exceptions import ValidationError
+
+    bad = "code,name,class,amount\nX1,a,A,10\n\nX2,b,Q,abc\nX3,c,A,5\n"
+    with pytest.raises(ValidationError) as refused:
+        parse_bill(SimpleUploadedFile("bill.csv", bad.encode()))
+    assert refused.value.messages == [
+        "第 4 行：类别须为A、B或C（甲类、乙类或丙类）。",
+        "第 4 行：金额无效。",
+    ]
+
+
 def test_the_bill_can_be_uploaded_as_xlsx():
     from openpyxl import Workbook
 
