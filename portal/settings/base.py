@@ -139,7 +139,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "portal.forms.InsuredSignupForm"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+# Failed sign-ins: 5 in 5 minutes for one account (django-axes then locks that account from
+# that address for an hour), and 30 in 5 minutes from one address across accounts: a family's
+# or a community centre's shared address is not locked by one person's mistyped passwords.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key"}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Revealing an ID number, approving and exporting need a sign-in or re-authentication (password

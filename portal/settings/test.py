@@ -46,7 +46,6 @@ STORAGES = {
 }
 PRIVATE_MEDIA_ROOT = str(BASE_DIR / ".test-media" / "private")
 MEDIA_ROOT = str(BASE_DIR / ".test-media")
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Browser tests type the TOTP code on a busy machine: accept the neighbouring 30-s windows too.
 MFA_TOTP_TOLERANCE = 1

@@ -142,3 +142,21 @@ def test_seed_demo_is_idempotent(demo):
     call_command("seed_demo", stdout=out)
     assert counts() == before
     assert "wangxiulan" in out.getvalue()
+
+
+def test_one_persons_failed_sign_ins_do_not_lock_others_on_the_same_address(client, demo):
+    """A family's or a community centre's shared address: five wrong passwords for a made-up
+    account (or for another person's) leave the others free to sign in from it."""
+    for _ in range(6):
+        _login(client, "nobodyxyz", password="wrong")
+    assert _login(client, "liufang").status_code == 302
+    page = client.get(reverse("filings:list"))
+    assert page.status_code == 200
+
+
+def test_many_accounts_tried_from_one_address_are_still_stopped(client, demo):
+    for n in range(30):
+        _login(client, f"guess{n}", password="wrong")
+    response = _login(client, "liufang")
+    assert response.status_code != 302 and "_auth_user_id" not in client.session
+    assert response.status_code == 429 and "尝试次数过多" in response.content.decode()
