@@ -69,6 +69,34 @@ def test_signup_with_invalid_id_number_is_refused_in_the_users_language(
     assert "李建国" in response.content.decode()
 
 
+def test_a_short_password_is_refused_in_chinese_under_its_field(client, region):
+    """Django 5.2's "too short" message (a new msgid, with %d) has no Chinese of Django's own:
+    the portal's catalogue gives it. Each error is under its own field, marked invalid."""
+    import re
+
+    data = {
+        "email": "li@example.cn",
+        "username": "li",
+        "password1": "xq7",
+        "password2": "xq7",
+        "name": "李建国",
+        "id_number": "2101021962080503",
+        "region": region.pk,
+        "scheme": "employee",
+    }
+    page = client.post(reverse("account_signup"), data).content.decode()
+    assert "密码太短，至少需要 8 个字符。" in page and "too short" not in page
+    # The field, then its message (crispy-bootstrap5): not a list above the next field's label.
+    for name, text in (("password1", "密码太短"), ("id_number", "身份证号码为18位")):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+        assert field and "is-invalid" in field.group(0), name
+        after = page[field.end() :]
+        feedback = re.search(r'class="invalid-feedback"[^>]*>(.*?)</', after, re.S)
+        assert feedback and text in page[field.end() : field.end() + feedback.end() + 200], name
+    assert 'value="李建国"' in page  # what was typed is kept
+    assert not InsuredPerson.objects.exists()
+
+
 def test_second_account_for_the_same_id_number_is_refused(client, region):
     _signup(client, region, id_number="210102196208050352")
     client.logout()
