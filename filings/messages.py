@@ -43,6 +43,10 @@ MESSAGES = {
         "Within the lock period the filing cannot be changed or cancelled: possible "
         "from %(allowed_from)s."
     ),
+    "locked_while_valid": _(
+        "This filing cannot be changed or cancelled while it is valid (until %(valid_until)s): "
+        "the lock period after it took effect lasts as long as its validity."
+    ),
     "emergency_too_late": _(
         "The 3 working days after the transfer ended on %(deadline)s and "
         "the stay has been settled: claim reimbursement instead."

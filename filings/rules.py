@@ -139,14 +139,34 @@ def change_allowed_from(valid_from: datetime.date, params: Parameters) -> dateti
     return valid_from + relativedelta(months=params.lock_months)
 
 
-def check_change_allowed(
-    valid_from: datetime.date | None, params: Parameters, today: datetime.date
-) -> None:
+def lock_refusal(
+    valid_from: datetime.date | None,
+    valid_until: datetime.date | None,
+    params: Parameters,
+    today: datetime.date,
+) -> RuleError | None:
+    """Why a change or cancellation of an effective filing is refused today for the lock
+    period, or None. A lock that outlasts the validity (Daxinganling: 12 months of each) is
+    told as such: "possible from" a day after the filing ends would promise nothing."""
     if valid_from is None:
-        return
+        return None
     allowed = change_allowed_from(valid_from, params)
-    if today < allowed:
-        raise RuleError("locked", allowed_from=allowed)
+    if today >= allowed:
+        return None
+    if valid_until is not None and allowed > valid_until:
+        return RuleError("locked_while_valid", valid_until=valid_until)
+    return RuleError("locked", allowed_from=allowed)
+
+
+def check_change_allowed(
+    valid_from: datetime.date | None,
+    params: Parameters,
+    today: datetime.date,
+    valid_until: datetime.date | None = None,
+) -> None:
+    refusal = lock_refusal(valid_from, valid_until, params, today)
+    if refusal is not None:
+        raise refusal
 
 
 def working_days_after(

@@ -863,7 +863,9 @@ def filing_cancel(
 
     def updates(f: Filing) -> dict:
         if f.status == Status.APPROVED and f.type == FilingType.LONG_TERM:
-            rules.check_change_allowed(f.valid_from, parameters_for(f.insured_region, today), today)
+            rules.check_change_allowed(
+                f.valid_from, parameters_for(f.insured_region, today), today, f.valid_until
+            )
             if getattr(actor, "pk", None) is not None and actor.pk == f.person.user_id:
                 kinds = set(f.materials.values_list("kind", flat=True))
                 needed = [MaterialKind.ID_COPY]
@@ -900,7 +902,10 @@ def filing_request_change(
         if locked.status != Status.APPROVED or locked.type != FilingType.LONG_TERM:
             raise RuleError("change_not_possible")
         rules.check_change_allowed(
-            locked.valid_from, parameters_for(locked.insured_region, today), today
+            locked.valid_from,
+            parameters_for(locked.insured_region, today),
+            today,
+            locked.valid_until,
         )
         _record_in_place(locked, "filing.change_request", actor=actor, ip=ip, reason=what.strip())
         _notify_agency(locked, "change_requested_agency", text=what.strip())

@@ -424,7 +424,10 @@ def filing_detail(request, number: str):
             # Sent from a page older than the lock period (whose forms are not shown): refused
             # by the service, or incomplete, it is answered with the date they become possible.
             if cancel_form.errors or change_form.errors:
-                messages.error(request, message(RuleError("locked", allowed_from=lock_until)))
+                refusal = rules.lock_refusal(filing.valid_from, filing.valid_until, params, today)
+                messages.error(
+                    request, message(refusal or RuleError("locked", allowed_from=lock_until))
+                )
             cancel_form, change_form = CancelForm(), ChangeRequestForm()
         if not (upload_form.errors or cancel_form.errors or change_form.errors):
             return redirect("filings:detail", number=number)

@@ -24,6 +24,7 @@ from tests.filings.test_views import png
 pytestmark = pytest.mark.django_db
 
 WANG = "BA232700000001"  # 王秀兰: long-term, effective 99 days ago (Daxinganling: 12-month lock)
+LI = "BA210100000001"  # 李建国: long-term by commitment, effective 150 days ago (Shenyang)
 
 
 def harbin():
@@ -47,10 +48,11 @@ def draft_of_chen(client, demo, **extra):
 def test_rule_2_1_within_the_lock_period_the_page_says_from_when_instead_of_offering_forms(
     client, demo
 ):
-    filing = Filing.objects.get(number=WANG)
+    # 李建国 (Shenyang: a 6-month lock, no end of validity), effective 150 days ago.
+    filing = Filing.objects.get(number=LI)
     allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
-    client.force_login(demo["wangxiulan"])
-    url = reverse("filings:detail", args=[WANG])
+    client.force_login(demo["lijianguo"])
+    url = reverse("filings:detail", args=[LI])
     html = client.get(url).content.decode()
     assert 'value="cancel"' not in html and 'value="change"' not in html
     assert 'name="reason"' not in html and 'name="what"' not in html
@@ -59,12 +61,27 @@ def test_rule_2_1_within_the_lock_period_the_page_says_from_when_instead_of_offe
     # Sent all the same (a page kept open), it is still refused, with the date.
     page = client.post(url, {"action": "cancel", "reason": "回原籍", "confirm": "on"}, follow=True)
     assert f"{allowed:%Y-%m-%d}" in page.content.decode()
-    assert Filing.objects.get(number=WANG).status == "approved"
+    assert Filing.objects.get(number=LI).status == "approved"
     # Once the lock period is over, both can be asked for.
     with time_machine.travel(allowed + datetime.timedelta(days=1)):
-        client.force_login(demo["wangxiulan"])
+        client.force_login(demo["lijianguo"])
         html = client.get(url).content.decode()
     assert 'value="cancel"' in html and 'value="change"' in html and 'id="locked"' not in html
+
+
+def test_rule_2_1_a_lock_as_long_as_the_validity_is_told_as_such_with_renewal(client, demo):
+    """Daxinganling: 12 months of lock and 12 months of validity. The day a change would be
+    allowed is the day after the filing ends: the page says it cannot be changed or cancelled
+    while valid, and that renewing goes on from there, not "from" a day it no longer exists."""
+    filing = Filing.objects.get(number=WANG)
+    allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
+    assert allowed > filing.valid_until
+    client.force_login(demo["wangxiulan"])
+    html = client.get(reverse("filings:detail", args=[WANG])).content.decode()
+    assert 'value="cancel"' not in html and 'value="change"' not in html
+    locked = re.search(r'<p[^>]*id="locked"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert f"有效期内（至 {filing.valid_until:%Y-%m-%d}）不能变更或取消" in locked
+    assert "续期" in locked and f"{allowed:%Y-%m-%d}" not in locked
 
 
 # --- 4. one long-term filing at a time ------------------------------------------------------

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -555,22 +556,38 @@ def test_rule_2_2_paper_referral_hospital_at_the_place_outside_own_region_scan_r
 
 
 def test_rule_2_1_change_request_refused_inside_the_lock_period_with_the_date(demo):
-    filing = Filing.objects.get(number="BA232700000001")  # 王秀兰, Daxinganling: 12 months
+    filing = Filing.objects.get(number="BA210100000001")  # 李建国, Shenyang: 6 months
     error = refused(
         services.filing_request_change, filing=filing, actor=filing.person.user, what="换医院"
     )
     assert error.code == "locked"
-    assert error.params["allowed_from"] == filing.valid_from.replace(
-        year=filing.valid_from.year + 1
-    )
     allowed = error.params["allowed_from"]
+    assert allowed == filing.valid_from + relativedelta(months=6)
     services.filing_request_change(
         filing=filing, actor=filing.person.user, what="更换定点医院", today=allowed
     )
     event = AuditEvent.objects.get(object_id=str(filing.pk), action="filing.change_request")
     assert event.reason == "更换定点医院"
-    assert says(demo["agency_dxal"].notifications.all(), filing.number, "更换定点医院")
+    assert says(demo["agency_shenyang"].notifications.all(), filing.number, "更换定点医院")
     assert Filing.objects.get(pk=filing.pk).status == "approved"
+
+
+def test_rule_2_1_a_lock_as_long_as_the_validity_refuses_for_as_long_as_the_filing_is_valid(demo):
+    """Daxinganling: 12 months of lock, 12 months of validity. No day of the validity allows a
+    change, and the refusal says so rather than naming the day after the filing ends."""
+    filing = Filing.objects.get(number="BA232700000001")  # 王秀兰
+    for today in (filing.valid_from, filing.valid_until):
+        error = refused(
+            services.filing_request_change,
+            filing=filing,
+            actor=filing.person.user,
+            what="换医院",
+            today=today,
+        )
+        assert (error.code, error.params) == (
+            "locked_while_valid",
+            {"valid_until": filing.valid_until},
+        )
 
 
 # Calendar and parameters read from the database.

@@ -12,6 +12,7 @@ from PIL import Image
 
 from filings import rules, services
 from filings.models import Filing, Material
+from filings.rules import RuleError
 from filings.selectors import parameters_for
 from portal.models import AuditEvent, Region
 
@@ -351,13 +352,19 @@ def test_rule_2_1_ask_to_change_inside_the_lock_period_is_refused_with_the_date(
     allowed = rules.change_allowed_from(filing.valid_from, parameters_for(filing.insured_region))
     url = reverse("filings:detail", args=[filing.number])
     page = client.get(url).content.decode()
-    # No form to fill in for nothing: the date from which a change can be asked for.
-    assert 'id="change"' not in page and f"{allowed:%Y-%m-%d}" in page
+    # No form to fill in for nothing. Daxinganling's lock (12 months) outlasts the validity (12
+    # months): the page says so, not "from" the day after the filing ends.
+    assert allowed > filing.valid_until
+    until = f"{filing.valid_until:%Y-%m-%d}"
+    assert 'id="change"' not in page and f"有效期内（至 {until}）" in page
     # A request sent all the same (a page kept open from before) is refused by the service.
     html = client.post(url, {"action": "change", "what": "更换定点医院"}, follow=True).content
     html = html.decode()
-    assert "锁定期" in html and f"{allowed:%Y-%m-%d}" in html
+    assert "锁定期与有效期一样长" in html and f"{allowed:%Y-%m-%d}" not in html
     assert not AuditEvent.objects.filter(action="filing.change_request").exists()
+    with pytest.raises(RuleError) as refused:
+        services.filing_request_change(filing=filing, actor=demo["wangxiulan"], what="更换医院")
+    assert refused.value.code == "locked_while_valid"
 
 
 def test_rule_2_1_cancellation_by_the_person_needs_an_id_copy(client, demo):
