@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +21,9 @@ from filings.models import (
 from hospitals.models import Hospital
 from portal.lib import idnumbers
 from portal.models import Region
+
+# How far ahead a filing may start (its form's `start_date`).
+START_AHEAD_MONTHS = 6
 
 
 class _ByRegion:
@@ -253,6 +257,18 @@ class FilingForm(forms.Form):
             self.fields["material_kind"].choices = PROOF_CHOICES
             self.fields["material_kind"].label = _("Proof of residence")
             self.fields["files"].label = _("Proof of residence: files (JPEG, PNG or PDF)")
+        if filing_type == "referral":
+            self.fields["files"].label = _(
+                "Referral form scan (JPEG, PNG or PDF, at most 10 MB each)"
+            )
+            self.fields["files"].help_text = _(
+                "Required: the referral form the referring hospital signed and stamped."
+            )
+        elif filing_type == "emergency":
+            self.fields["files"].label = _(
+                "The hospital's emergency or transfer certificate, if you have it (JPEG, PNG or "
+                "PDF, at most 10 MB each)"
+            )
         if draft:
             for name, field in self.fields.items():
                 if name != "place_region":
@@ -328,6 +344,28 @@ class FilingForm(forms.Form):
             "director_signed_by": filing.director_signed_by,
             "medical_office_signed_by": filing.medical_office_signed_by,
         }
+
+    def clean_start_date(self):
+        """A filing takes effect from today at the earliest (treatment before it is claimed,
+        or, in an emergency, filed after the transfer), and is not made years ahead."""
+        start = self.cleaned_data.get("start_date")
+        if start is None:
+            return start
+        today = timezone.localdate()
+        latest = today + relativedelta(months=START_AHEAD_MONTHS)
+        if start < today:
+            raise forms.ValidationError(
+                _(
+                    "A filing takes effect from today at the earliest. For treatment before "
+                    "today, claim a reimbursement (or, after an emergency, file an emergency)."
+                )
+            )
+        if start > latest:
+            raise forms.ValidationError(
+                _("A filing can start at most %(n)s months ahead, on %(d)s at the latest.")
+                % {"n": START_AHEAD_MONTHS, "d": latest.isoformat()}
+            )
+        return start
 
     def clean_agent_id_number(self) -> str:
         value = self.cleaned_data.get("agent_id_number", "")

@@ -75,6 +75,10 @@ MESSAGES = {
     "same_region": _("The place of treatment must be outside your own pooling region."),
     "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
     "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),
+    "temporary_covers_place": _(
+        "Your temporary filing %(number)s already covers this place until %(valid_until)s. "
+        "To go on after it, start the new filing on %(next_day)s or later."
+    ),
     "long_term_covers_place": _(
         "Your long-term residence filing %(number)s already covers this place: a temporary "
         "filing is only for other places."

@@ -277,6 +277,34 @@ def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
         raise RuleError("long_term_covers_place", number=long_term)
 
 
+def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
+    """A second other-temporary filing for a place where one is in force on the new one's first
+    day would cover nothing more: the person is told until when the first one runs and from
+    which day a continuation can start."""
+    starts = max(today, filing.start_date or today)
+    current = (
+        Filing.objects.filter(
+            _effective(starts),
+            person_id=filing.person_id,
+            type=FilingType.TEMPORARY,
+            place_region_id=filing.place_region_id,
+            valid_from__lte=starts,
+        )
+        .exclude(pk=filing.pk)
+        .order_by("-valid_until")
+        .values_list("number", "valid_until")
+        .first()
+    )
+    if current and current[1] is not None:  # (an effective temporary filing has an end)
+        number, until = current
+        raise RuleError(
+            "temporary_covers_place",
+            number=number,
+            valid_until=until,
+            next_day=until + datetime.timedelta(days=1),
+        )
+
+
 def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.5: outpatient chronic/special disease treatment is filed on top of an
     effective long-term or temporary filing for the same place."""
@@ -376,6 +404,8 @@ def check_filing(
         )
     if filing.type in TEMPORARY_TYPES:
         _check_no_long_term_here(filing, today)
+    if filing.type == FilingType.TEMPORARY:
+        _check_no_temporary_here(filing, today)
     if filing.type == FilingType.CHRONIC:
         _check_chronic_base(filing, today)
     if complete:

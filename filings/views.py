@@ -44,6 +44,28 @@ TITLES = {
 }
 
 
+# The form field a refused rule is about: its message goes beside that field (and in the
+# summary at the top), not only at the top of a long form.
+RULE_FIELDS = {
+    "same_region": "place_region",
+    "long_term_covers_place": "place_region",
+    "temporary_covers_place": "start_date",
+    "not_retired": "subtype",
+    "subtype_not_for_type": "subtype",
+    "too_many_hospitals": "hospitals",
+    "choose_hospitals": "hospitals",
+    "duplicate_hospital": "hospitals",
+    "hospital_elsewhere": "hospitals",
+    "hospital_not_eligible": "hospitals",
+    "no_choice_here": "hospitals",
+    "hospital_suspended": "hospitals",
+    "hospital_not_at_place": "receiving_hospital",
+    "transfer_in_future": "transfer_date",
+    "materials_missing": "files",
+    "materials_incomplete": "files",
+}
+
+
 def _person(request):
     person = getattr(request.user, "insured", None)
     if person is None:
@@ -201,7 +223,8 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                             relatives_home=data.get("relatives_home", False),
                         )
             except RuleError as error:
-                form.add_error(None, message(error))
+                field = RULE_FIELDS.get(error.code)
+                form.add_error(field if field in form.fields else None, message(error))
             except uploads.UploadRefused as refused:
                 form.add_error("files" if "files" in form.fields else None, refused)
             else:

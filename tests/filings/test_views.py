@@ -17,6 +17,8 @@ from filings.selectors import parameters_for
 from portal.models import AuditEvent, Region
 
 pytestmark = pytest.mark.django_db
+# A start a week ahead: within the six months a filing may start ahead, whatever the day.
+SOON = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
 
 
 def png(name="scan.png"):
@@ -39,7 +41,7 @@ def test_long_term_filing_by_commitment_is_submitted(client, demo):
         {
             "place_region": harbin.pk,
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient", "general_outpatient"],
             "basis": "commitment",
             "submit": "1",
@@ -58,7 +60,7 @@ def test_bad_input_re_renders_with_messages_and_keeps_what_was_typed(client, dem
         reverse("filings:new", args=["long_term"]),
         {
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "basis": "materials",
             "agent_name": "陈小明",
             "agent_id_number": "210103198512010132",
@@ -81,7 +83,7 @@ def test_hostile_upload_is_refused_and_nothing_is_created(client, demo):
         {
             "place_region": Region.objects.get(code="230100").pk,
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient"],
             "basis": "materials",
             "material_kind": "residence_certificate",
@@ -101,7 +103,7 @@ def test_rule_2_4_temporary_filing_is_approved_with_advice_about_long_term(clien
         reverse("filings:new", args=["temporary"]),
         {
             "place_region": Region.objects.get(code="460200").pk,
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient"],
         },
         follow=True,
@@ -196,7 +198,7 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 def test_rule_2_5_chronic_filing_needs_a_filing_for_the_place_in_the_view(client, demo):
     harbin = Region.objects.get(code="230100")
-    form = {"place_region": harbin.pk, "disease": "2型糖尿病", "start_date": "2026-12-01"}
+    form = {"place_region": harbin.pk, "disease": "2型糖尿病", "start_date": SOON}
     login(client, demo, "chenming")
     response = client.post(reverse("filings:new", args=["chronic_outpatient"]), form, **EN)
     assert response.status_code == 200
@@ -231,7 +233,7 @@ def test_rule_2_6_a_draft_is_saved_with_partial_input_and_completed_later(client
         {
             "place_region": harbin.pk,
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient"],
             "basis": "commitment",
         },
@@ -251,7 +253,7 @@ def test_rule_2_6_returned_filing_is_edited_and_resubmitted_in_the_view(client, 
     form = {
         "place_region": harbin.pk,
         "subtype": "long_term_resident",
-        "start_date": "2026-12-01",
+        "start_date": SOON,
         "care": ["inpatient", "general_outpatient"],
         "basis": "commitment",
     }
@@ -307,7 +309,7 @@ def test_rule_2_1_uploads_are_kept_when_the_rest_of_the_form_is_invalid(client, 
         {
             "place_region": harbin.pk,
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient"],
             "basis": "materials",
             "file_social_security_copy": [png("社保卡.png")],
@@ -331,7 +333,7 @@ def test_rule_2_1_missing_materials_are_named_and_the_uploads_kept(client, demo)
         {
             "place_region": harbin.pk,
             "subtype": "long_term_resident",
-            "start_date": "2026-12-01",
+            "start_date": SOON,
             "care": ["inpatient"],
             "basis": "materials",
             "material_kind": "residence_certificate",
@@ -444,3 +446,50 @@ def test_the_payment_record_is_asked_of_residents_scheme_members_only(client, de
     login(client, demo, "chenming")  # employees' scheme
     html = client.get(reverse("filings:new", args=["long_term"])).content.decode()
     assert 'name="file_payment_record"' not in html and 'name="file_social_security_copy"' in html
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [(-1, "备案最早从今天起生效"), (200, "备案最多可提前 6 个月办理")],
+)
+def test_a_start_before_today_or_far_ahead_is_refused_beside_the_date(client, demo, days, message):
+    """Not replaced silently by today (a past start was), nor taken years ahead."""
+    login(client, demo, "chenming")
+    start = timezone.localdate() + datetime.timedelta(days=days)
+    response = client.post(
+        reverse("filings:new", args=["temporary"]),
+        {
+            "place_region": Region.objects.get(code="460200").pk,
+            "start_date": start.isoformat(),
+            "care": ["inpatient"],
+        },
+    )
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["start_date"])
+    assert not Filing.objects.filter(person__name="陈明").exists()
+
+
+def test_a_second_temporary_filing_for_a_place_already_covered_is_refused_beside_its_date(
+    client, demo
+):
+    """刘芳 has an other-temporary filing for Harbin: a second one from today would cover
+    nothing more; one that starts the day after it ends continues it."""
+    login(client, demo, "liufang")
+    current = Filing.objects.get(person__name="刘芳", type="temporary", status="approved")
+    form = {"place_region": current.place_region_id, "care": ["inpatient"]}
+    url = reverse("filings:new", args=["temporary"])
+    response = client.post(url, {**form, "start_date": timezone.localdate().isoformat()})
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["start_date"])
+    next_day = current.valid_until + datetime.timedelta(days=1)
+    assert current.number in errors and f"{next_day:%Y-%m-%d}" in errors
+    assert Filing.objects.filter(person__name="刘芳", type="temporary").count() == 1
+    # From the day after it ends: a continuation, approved.
+    going_on = client.post(url, {**form, "start_date": f"{next_day:%Y-%m-%d}"})
+    assert going_on.status_code == 302
+    assert Filing.objects.filter(person__name="刘芳", type="temporary").count() == 2
+    # Another place is another matter.
+    other = client.post(
+        url, {**form, "place_region": Region.objects.get(code="460200").pk, "start_date": SOON}
+    )
+    assert other.status_code == 302
