@@ -295,8 +295,10 @@ def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
         .values_list("number", "valid_until")
         .first()
     )
-    if current and current[1] is not None:  # (an effective temporary filing has an end)
-        number, until = current
+    if current is None:
+        return
+    number, until = current
+    if until is not None:  # (an effective temporary filing always has an end)
         raise RuleError(
             "temporary_covers_place",
             number=number,
