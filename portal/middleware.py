@@ -106,7 +106,26 @@ class SessionTimeoutMiddleware:
             now = time.time()
             request.session.setdefault(SIGNED_IN_AT, now)
             request.session[LAST_SEEN_AT] = now
+        elif request.method == "POST" and self._sent_to_sign_in(request, response):
+            # A form sent after signing out elsewhere (another tab, another device): say why
+            # the sign-in page came instead, and that nothing was saved.
+            messages.warning(
+                request,
+                _(
+                    "You were no longer signed in, so what you sent was not saved. Sign in, "
+                    "then fill in the form again."
+                ),
+            )
         return response
+
+    @staticmethod
+    def _sent_to_sign_in(request: HttpRequest, response) -> bool:
+        login_path = resolve_url(settings.LOGIN_URL)
+        return (
+            response.status_code == 302
+            and response.get("Location", "").split("?")[0] == login_path
+            and request.path != login_path
+        )
 
     def _expired_message(self, request: HttpRequest) -> str | None:
         """What to tell the user when their session is over, else None."""

@@ -346,3 +346,19 @@ def test_anonymous_export_is_not_sent_to_reauthenticate(client, demo):
     response = client.get("/settlement/clearing/QS0000000000.csv")
     assert response.status_code in (302, 404)
     assert reverse("mfa_reauthenticate") not in response.get("Location", "")
+
+
+def test_a_form_sent_after_signing_out_elsewhere_says_why_and_that_nothing_was_saved(client):
+    """Signed out in another tab, the person presses Submit on a form still open: the sign-in
+    page comes with the reason, not bare."""
+    client.force_login(InsuredPersonFactory().user)
+    client.logout()  # (as the other tab did)
+    response = client.post(reverse("filings:new", args=["temporary"]), {"care": ["inpatient"]})
+    assert response.status_code == 302
+    assert urlparse(response["Location"]).path == reverse("account_login")
+    page = client.get(response["Location"]).content.decode()  # the sign-in page shows it
+    assert "您已退出登录，刚才提交的内容未能保存。请重新登录后再填写一次。" in page
+    # A page opened (not sent) signed out is no such case: no message.
+    response = client.get(reverse("filings:new", args=["temporary"]))
+    assert response.status_code == 302
+    assert "未能保存" not in client.get(response["Location"]).content.decode()
