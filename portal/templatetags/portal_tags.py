@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
 
 register = template.Library()
@@ -30,3 +32,15 @@ STATE_BADGES = {
 def state_badge(status: str) -> str:
     """Bootstrap classes of a claim's or settlement's state badge (waiting states: info)."""
     return STATE_BADGES.get(status, "bg-info text-dark")
+
+
+@register.filter
+def yuan(value) -> str:
+    """An amount as a person reads it: two decimals and thousands grouped ("150,345.58"), in
+    either language. Not for the API or CSV, which keep "150345.58"."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value)

@@ -194,7 +194,7 @@ def test_my_settlements_show_a_held_bill_apart_from_what_the_fund_has_paid(clien
     client.force_login(demo["chenming"])
     html = client.get("/settlement/mine/").content.decode()
     assert 'id="fund-paid">0.00<' in html
-    assert f'id="fund-held">{held.fund_pay}<' in html
+    assert f'id="fund-held">{held.fund_pay:,.2f}<' in html
 
 
 def test_the_clerks_state_tabs_count_what_the_month_leaves(client, demo):

@@ -16,3 +16,14 @@ def test_english_sentences_are_separated_by_one_space():
 def test_empty_pieces_are_left_out():
     assert sentences("", "One.", "", "Two.") == "One. Two."
     assert sentences() == ""
+
+
+def test_an_amount_for_a_person_has_its_thousands_grouped():
+    from decimal import Decimal
+
+    from portal.templatetags.portal_tags import yuan
+
+    assert yuan(Decimal("150345.58")) == "150,345.58"
+    assert yuan(Decimal("0")) == "0.00"
+    assert yuan("1234.5") == "1,234.50"
+    assert yuan(None) == ""

@@ -38,7 +38,9 @@ def test_a_person_sees_their_own_settlements_and_this_years_total(client, demo):
     year = datetime.date.today().year
     paid = AnnualAccumulation.objects.get(person=first.person, year=year).fund_paid
     assert paid == first.fund_pay + second.fund_pay
-    assert response.context["ytd"].fund_paid == paid and f">{paid}<" in html
+    # Amounts as a person reads them: thousands grouped ("12,345.67").
+    assert response.context["ytd"].fund_paid == paid and f">{paid:,.2f}<" in html
+    assert f"{first.total:,.2f}" in html and "," in f"{first.total:,.2f}"
 
 
 def test_the_cap_left_is_the_cap_less_this_years_fund_payments(client, demo):
@@ -50,7 +52,7 @@ def test_the_cap_left_is_the_cap_less_this_years_fund_payments(client, demo):
     response = _as(client, demo, "zhangwei").get(URL)
     assert response.context["cap"] == D("300000.00")
     assert response.context["left"] == D("300000.00") - settled.fund_pay
-    assert str(D("300000.00") - settled.fund_pay) in response.content.decode()
+    assert f"{D('300000.00') - settled.fund_pay:,.2f}" in response.content.decode()
     levels = list(policies.order_by("level"))
     if len(levels) > 1:  # caps that differ by hospital level: no single figure to show
         BenefitPolicy.objects.filter(pk=levels[0].pk).update(annual_cap=D("1.00"))
