@@ -383,9 +383,39 @@ class FilingForm(forms.Form):
         return data
 
 
+# The kinds of material a filing of each type may be given on its page (domain.md §2.1, §2.2):
+# a long-term filing's proofs and copies, a referral's form and what its extension needs.
+UPLOAD_KINDS = {
+    "long_term": [
+        *PROOF_CHOICES,
+        MaterialKind.RELATIONSHIP_PROOF,
+        MaterialKind.ID_COPY,
+        MaterialKind.SOCIAL_SECURITY_COPY,
+        MaterialKind.PAYMENT_RECORD,
+        MaterialKind.AGENT_ID_COPY,
+        MaterialKind.OTHER,
+    ],
+    "referral": [
+        MaterialKind.REFERRAL_SCAN,
+        MaterialKind.HOSPITALISATION_SUMMARY,
+        MaterialKind.DIAGNOSIS_CERTIFICATE,
+        MaterialKind.OTHER,
+    ],
+}
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of material"), choices=ALL_KIND_CHOICES)
     files = MultipleFileField(label=_("Files (JPEG, PNG or PDF, at most 10 MB each)"))
+
+    def __init__(self, *args, filing_type: str = "", **kwargs):
+        """Only the kinds a filing of `filing_type` takes are offered (and accepted)."""
+        super().__init__(*args, **kwargs)
+        kinds = UPLOAD_KINDS.get(filing_type)
+        if kinds:
+            self.fields["kind"].choices = [
+                k if isinstance(k, tuple) else (k.value, k.label) for k in kinds
+            ]
 
 
 class CancelForm(forms.Form):

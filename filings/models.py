@@ -368,6 +368,17 @@ class MaterialKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What keeps a commitment (domain.md §2.1, filing by commitment): one proof of residence, or, for
+# a worker stationed elsewhere, the employer's posting certificate. A copy of the ID card or any
+# other file alone does not.
+COMMITMENT_PROOF_KINDS = (
+    MaterialKind.HOUSEHOLD_REGISTER.value,
+    MaterialKind.PROPERTY_CERTIFICATE.value,
+    MaterialKind.RESIDENCE_CERTIFICATE.value,
+    MaterialKind.POSTING_CERTIFICATE.value,
+)
+
+
 class StoredUpload(models.Model):
     """A file that passed the upload pipeline (filings/uploads.py), stored under a random name
     outside any public URL; a concrete model adds its owner and its `kind` with choices."""

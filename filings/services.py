@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from filings import rules
 from filings.models import (
+    COMMITMENT_PROOF_KINDS,
     OPEN_STATUSES,
     Basis,
     Filing,
@@ -828,7 +829,9 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
-        if not locked.materials.filter(refused_at__isnull=True).exists():
+        if not locked.materials.filter(
+            refused_at__isnull=True, kind__in=COMMITMENT_PROOF_KINDS
+        ).exists():
             raise RuleError("materials_missing")
         locked.materials_accepted_at = timezone.now()
         locked.save(update_fields=["materials_accepted_at", "updated_at"])

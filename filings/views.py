@@ -28,7 +28,15 @@ from filings.forms import (
     UploadForm,
 )
 from filings.messages import ACTION_LABELS, kind_label, message, reason_text
-from filings.models import OPEN_STATUSES, Filing, FilingType, Material, MaterialKind, Status
+from filings.models import (
+    COMMITMENT_PROOF_KINDS,
+    OPEN_STATUSES,
+    Filing,
+    FilingType,
+    Material,
+    MaterialKind,
+    Status,
+)
 from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
 from filings.selectors import filings_of, parameters_for, timeline
@@ -379,7 +387,8 @@ def filing_detail(request, number: str):
     if long_term_effective and filing.valid_from:
         allowed = rules.change_allowed_from(filing.valid_from, params)
         lock_until = allowed if allowed > today else None
-    upload_form, cancel_form, change_form = UploadForm(), CancelForm(), ChangeRequestForm()
+    upload_form = UploadForm(filing_type=filing.type)
+    cancel_form, change_form = CancelForm(), ChangeRequestForm()
     if request.method == "POST" and request.POST.get("action") == "renew":
         try:
             renewal = services.filing_renew(
@@ -429,7 +438,7 @@ def filing_detail(request, number: str):
                     )
                     messages.success(request, _("Your request was sent to the agency."))
             elif action == "upload":
-                upload_form = UploadForm(request.POST, request.FILES)
+                upload_form = UploadForm(request.POST, request.FILES, filing_type=filing.type)
                 if upload_form.is_valid():
                     _store_files(
                         filing, upload_form.cleaned_data["kind"], upload_form.cleaned_data["files"]
@@ -457,7 +466,11 @@ def filing_detail(request, number: str):
     materials = list(filing.materials.all())
     supplied_on = None
     days_left = None
-    if filing.commitment_deadline and filing.materials_accepted_at is None:
+    if (
+        filing.status == Status.APPROVED
+        and filing.commitment_deadline
+        and filing.materials_accepted_at is None
+    ):
         supplied_on = _supplied_on(filing, materials)
         if supplied_on is None:
             days_left = (filing.commitment_deadline - today).days
@@ -524,7 +537,8 @@ def _supplied_on(filing: Filing, materials: list[Material]) -> datetime.date | N
     days = [
         timezone.localdate(m.uploaded_at)
         for m in materials
-        if m.refused_at is None
+        if m.kind in COMMITMENT_PROOF_KINDS
+        and m.refused_at is None
         and (filing.decided_at is None or m.uploaded_at > filing.decided_at)
         and timezone.localdate(m.uploaded_at) <= filing.commitment_deadline
     ]

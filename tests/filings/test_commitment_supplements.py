@@ -87,6 +87,43 @@ def test_rule_2_1_commitment_materials_supplied_by_the_deadline_and_awaiting_rev
     assert status(awaiting) == "approved"
 
 
+@pytest.mark.parametrize(
+    "kind",
+    ["household_register", "property_certificate", "residence_certificate", "posting_certificate"],
+)
+def test_rule_2_1_a_proof_of_residence_keeps_the_commitment(world, kind):  # noqa: F811
+    kept = commitment(world)
+    supply(kept, local(DEADLINE, 10), kind=kind)
+    assert jobs.apply_changes(TODAY)["revoke_commitment"] == 0
+    assert status(kept) == "approved"
+
+
+@pytest.mark.parametrize("kind", ["id_copy", "social_security_copy", "other", "referral_scan"])
+def test_rule_2_1_a_file_that_is_no_proof_of_residence_does_not_keep_the_commitment(
+    world,  # noqa: F811 - the fixture
+    kind,
+):
+    """What was promised is one of the proofs of residence: an ID copy (or any other file)
+    supplied by the deadline leaves the promise unkept, and the filing is revoked."""
+    unkept = commitment(world)
+    supply(unkept, local(DEADLINE, 10), kind=kind)
+    assert jobs.apply_changes(TODAY)["revoke_commitment"] == 1
+    assert status(unkept) == "revoked"
+
+
+def test_rule_2_1_the_agency_accepts_a_supplement_only_with_a_proof_of_residence(
+    world,  # noqa: F811 - the fixture
+):
+    filing = commitment(world, deadline=TODAY + datetime.timedelta(days=30))
+    supply(filing, local(TODAY, 9), kind="id_copy")
+    reviewer = world["staff"]
+    with pytest.raises(RuleError) as refused:
+        services.filing_accept_materials(filing=filing, actor=reviewer)
+    assert refused.value.code == "materials_missing"
+    supply(filing, local(TODAY, 10), kind="residence_certificate")
+    assert services.filing_accept_materials(filing=filing, actor=reviewer).two_way
+
+
 def test_rule_2_1_supplied_materials_refused_after_the_deadline_revoke_the_filing_at_the_next_run(
     world,  # noqa: F811 - the fixture
 ):

@@ -136,6 +136,35 @@ def test_commitment_countdown_and_upload_of_materials_later(client, demo):
     assert Material.objects.filter(filing__number="BA210100000001").count() == 1
 
 
+def test_rule_2_1_an_id_copy_leaves_the_countdown_and_says_what_is_still_owed(client, demo):
+    """The promise is a proof of residence: an ID copy uploaded does not end the countdown, and
+    the page names what is still to supply. The kinds offered are a long-term filing's."""
+    login(client, demo, "lijianguo")
+    url = reverse("filings:detail", args=["BA210100000001"])
+    page = client.get(url)
+    kinds = dict(page.context["upload_form"].fields["kind"].choices)
+    assert "household_register" in kinds and "id_copy" in kinds
+    assert "referral_scan" not in kinds and "hospitalisation_summary" not in kinds
+    client.post(url, {"action": "upload", "kind": "id_copy", "files": [png()]})
+    html = client.get(url).content.decode()
+    assert 'id="countdown"' in html and 'id="awaiting-review"' not in html
+    assert "尚需补交：一项居住证明材料" in html
+    # A kind that is no long-term filing's is refused, not stored.
+    refused = client.post(url, {"action": "upload", "kind": "referral_scan", "files": [png()]})
+    assert refused.status_code == 200
+    assert Material.objects.filter(filing__number="BA210100000001").count() == 1
+    client.post(url, {"action": "upload", "kind": "household_register", "files": [png()]})
+    html = client.get(url).content.decode()
+    assert 'id="countdown"' not in html and 'id="awaiting-review"' in html
+
+
+def test_a_revoked_commitment_filing_shows_no_countdown(client, demo):
+    Filing.objects.filter(number="BA210100000001").update(status="revoked")
+    login(client, demo, "lijianguo")
+    html = client.get(reverse("filings:detail", args=["BA210100000001"])).content.decode()
+    assert 'id="countdown"' not in html and "逾期将撤销" not in html
+
+
 def test_cancel_inside_the_lock_period_is_refused_with_the_date(client, demo):
     login(client, demo, "wangxiulan")
     url = reverse("filings:detail", args=["BA232700000001"])
