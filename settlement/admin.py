@@ -143,6 +143,7 @@ class ClaimAdmin(
         "split",
         "reason_codes",
         "estimated_fund_pay",
+        "fund_pay_now",
         "total",
         "approved_fund_pay",
         "approved_person_pay",
@@ -161,6 +162,27 @@ class ClaimAdmin(
     @admin.display(description=_("reason codes"))
     def reason_codes(self, obj):
         return "; ".join(flag_labels(obj.flags)) or "-"
+
+    @admin.display(description=_("the fund would pay now"))
+    def fund_pay_now(self, obj):
+        """The split against the year to date as it is now, which "approve as estimated" pays:
+        other decisions since the claim was filed may have used or freed part of the cap."""
+        if obj.status != rules.SUBMITTED:
+            return "-"
+        try:
+            now = services.claim_split_now(obj).fund_pay
+        except services.SettlementError as error:
+            return error.message
+        if now == obj.estimated_fund_pay:
+            return now
+        return format_html(
+            '<strong id="fund-pay-now">{}</strong> · {}',
+            now,
+            _(
+                "not the estimate made when the claim was filed: the annual cap has been used or "
+                "freed since. Approving as estimated pays this amount."
+            ),
+        )
 
     @admin.display(description=_("bill"))
     def bill(self, obj):

@@ -842,16 +842,53 @@ def _claim_transition(
     return claim
 
 
+def claim_split_now(claim) -> engine.Split:
+    """The claim's split against the person's year to date as it stands now, with the category
+    and adjustment decided when it was filed. The estimate stored at submission is of that day:
+    a held settlement rejected since frees part of the annual cap, one approved uses it up."""
+    person = claim.person
+    level = Hospital.objects.only("level").get(pk=claim.hospital_id).level
+    policy = BenefitPolicy.objects.filter(
+        region_id=person.region_id, scheme=person.scheme, year=claim.policy_year, level=level
+    ).first()
+    if policy is None:
+        raise SettlementError(
+            "no_policy",
+            _("No benefit policy of the insured region for %(year)s.")
+            % {"year": claim.policy_year},
+            status=422,
+        )
+    terms = claim.adjustment or {}
+    adjustment = engine.Adjustment(
+        int(terms.get("points", 0)),
+        Decimal(terms.get("multiplier", "1.00")),
+        Decimal(terms.get("share", "1.00")),
+    )
+    ytd = AnnualAccumulation.objects.filter(person_id=person.pk, year=claim.policy_year).first()
+    return engine.split(
+        policy=policy.as_engine(),
+        items=_items(claim.items),
+        adjustment=adjustment,
+        ytd=engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
+        if ytd
+        else engine.YearToDate(),
+        outpatient=claim.care_type != "inpatient",
+    )
+
+
 def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
     """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
-    required). The fund's payment, and an outpatient claim's deductible, are added to the
+    required). "As estimated" is the engine's split now (`claim_split_now`), not the one stored
+    at submission, so a cap used or freed since is counted; the claim keeps the split it was
+    approved on. The fund's payment, and an outpatient claim's deductible, are added to the
     person's annual accumulation."""
-    adjusted = fund_pay is not None and fund_pay != claim.estimated_fund_pay
+    adjusted = fund_pay is not None and money(fund_pay) != claim_split_now(claim).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        amount = money(fund_pay) if fund_pay is not None else current.estimated_fund_pay
+        now = claim_split_now(current)  # under the claim's lock, the year to date as it is
+        amount = money(fund_pay) if fund_pay is not None else now.fund_pay
         rules.check_adjusted_amount(amount=amount, total=current.total)
         AnnualAccumulation.objects.bulk_create(
             [AnnualAccumulation(person_id=current.person_id, year=current.policy_year)],
@@ -865,6 +902,8 @@ def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str 
             + outpatient_deductible(current),
         )
         return {
+            "estimated_fund_pay": now.fund_pay,
+            "breakdown": now.breakdown(),
             "approved_fund_pay": amount,
             "approved_person_pay": current.total - amount,
             "decided_at": timezone.now(),

@@ -23,6 +23,7 @@ from settlement import rules, services
 from settlement.forms import parse_bill
 from settlement.models import AnnualAccumulation, BenefitPolicy, Claim, Settlement
 from tests.filings.corpus import _jpeg, _pdf, _png
+from tests.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -376,6 +377,39 @@ def test_approve_as_estimated_updates_the_year_and_tells_the_person(demo, mailou
     event = AuditEvent.objects.get(object_id=str(claim.pk), action="claim.approve")
     assert (event.from_state, event.to_state, event.actor) == ("submitted", "approved", staff)
     assert Notification.objects.filter(user=claim.person.user, url__contains=claim.number).exists()
+
+
+def test_approve_as_estimated_pays_the_split_against_the_year_as_it_is_now(client, demo):
+    """The estimate is of the day the claim was filed. When the annual cap is used up since
+    (another claim approved, a held settlement decided), "approve as estimated" pays what the
+    cap leaves now, the admin page says so, and the claim keeps the split it was approved on."""
+    claim = _submit()
+    other = _submit(
+        admitted_on=claim.admitted_on - datetime.timedelta(days=20),
+        discharged_on=claim.admitted_on - datetime.timedelta(days=15),
+    )
+    assert claim.estimated_fund_pay == D("7650.00")
+    cap = BenefitPolicy.objects.filter(
+        region=claim.person.region, scheme=claim.person.scheme, year=claim.policy_year
+    ).values_list("annual_cap", flat=True)[0]
+    AnnualAccumulation.objects.update_or_create(
+        person=claim.person, year=claim.policy_year, defaults={"fund_paid": cap - D("1000.00")}
+    )
+    staff = _staff()
+    staff_login(client, "agency_shenyang")
+    page = client.get(reverse("admin:settlement_claim_change", args=[claim.pk])).content.decode()
+    assert 'id="fund-pay-now">1000.00<' in page and "与提交时的测算不同" in page
+    approved = services.claim_approve(claim=claim, actor=staff)
+    assert approved.approved_fund_pay == D("1000.00")
+    assert approved.approved_person_pay == claim.total - D("1000.00")
+    assert approved.estimated_fund_pay == D("1000.00")
+    ytd = AnnualAccumulation.objects.get(person=claim.person, year=claim.policy_year)
+    assert ytd.fund_paid == cap  # never over the cap
+    # Approving the other claim's stored estimate now would be an adjustment: it needs a reason.
+    assert other.estimated_fund_pay == D("7650.00")
+    with pytest.raises(rules.RuleError) as refused:
+        services.claim_approve(claim=other, actor=staff, fund_pay=other.estimated_fund_pay)
+    assert refused.value.code == "reason_required"
 
 
 def test_adjusting_needs_a_reason_and_stays_within_the_total(demo):
