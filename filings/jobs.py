@@ -256,7 +256,7 @@ WITH picked AS MATERIALIZED (
         CASE WHEN c.renewal IS NULL THEN %(notice)s ELSE %(renewed_notice)s END,
         CASE WHEN c.renewal IS NULL THEN jsonb_build_object('n', c.number)
             ELSE jsonb_build_object('n', c.number, 'r', c.renewal) END,
-        '', '', '/filings/', %(now)s
+        '', '', '/filings/' || c.number || '/', %(now)s
     FROM changed c
     WHERE c.user_id IS NOT NULL
     RETURNING id
@@ -375,7 +375,7 @@ def _apply_orm(
                     params={"n": r["number"], "r": renewed[r["id"]]}
                     if r["id"] in renewed
                     else {"n": r["number"]},
-                    url="/filings/",
+                    url=f"/filings/{r['number']}/",
                 )
                 for r in rows
                 if r["person__user_id"]
@@ -461,7 +461,7 @@ WITH due AS (
 ), notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
     SELECT d.user_id, %(notice)s, jsonb_build_object('n', d.number, 'd', d.due_date), '', '',
-        %(url)s, %(now)s
+        %(url)s || d.number || '/', %(now)s
     FROM sent s JOIN due d ON d.id::text = s.object_id
     WHERE d.user_id IS NOT NULL
     RETURNING id
@@ -473,8 +473,9 @@ SELECT (SELECT count(*) FROM sent), ARRAY(SELECT id FROM notes)
 def _remind(
     due: list[Due], *, object_type: str, kind: str, notice: str, url: str, deliver: bool
 ) -> int:
-    """Write the reminder rows and, for each one that went in, the notification: one
-    transaction, so a reminder is never recorded without its message or sent twice."""
+    """Write the reminder rows and, for each one that went in, the notification (linked to
+    `url` + the object's number, its own page): one transaction, so a reminder is never
+    recorded without its message or sent twice."""
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -513,7 +514,7 @@ def _remind(
                     user_id=d.user_id,
                     notice=notice,
                     params={"n": d.number, "d": d.due_date.isoformat()},
-                    url=url,
+                    url=f"{url}{d.number}/",
                 )
                 for d in new
                 if d.user_id

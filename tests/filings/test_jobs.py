@@ -91,6 +91,8 @@ def test_rule_2_4_temporary_filing_expires_after_its_validity(world):
     event = AuditEvent.objects.get(object_id=str(due.pk))
     assert (event.from_state, event.to_state, event.actor_role) == ("approved", "expired", "system")
     assert says(Notification.objects.filter(user=due.person.user), "已过期", due.number) == 1
+    note = Notification.objects.get(user=due.person.user)
+    assert note.url == f"/filings/{due.number}/"
 
 
 def test_rule_2_2_referral_not_used_within_its_start_window_expires_unless_extended(world):
@@ -157,6 +159,9 @@ def test_rule_2_1_commitment_reminders_30_7_1_days_before_each_sent_once_ever(wo
         "commitment_7",
     ]
     assert Notification.objects.filter(user=filing.person.user).count() == 3
+    # Each opens the filing's own page, where the materials are uploaded (not the list).
+    urls = set(Notification.objects.filter(user=filing.person.user).values_list("url", flat=True))
+    assert urls == {f"/filings/{filing.number}/"}
 
 
 def test_a_late_run_catches_up_with_the_reminder_it_missed(world):
