@@ -129,6 +129,15 @@ VerifyResponse = inline_serializer(
         ),
         "valid_from": serializers.DateField(allow_null=True),
         "valid_until": serializers.DateField(allow_null=True),
+        "type": serializers.CharField(),
+        "place_of_treatment": inline_serializer(
+            "VerifiedPlace",
+            {"code": serializers.CharField(), "name": serializers.CharField()},
+            allow_null=True,
+        ),
+        "two_way": serializers.BooleanField(
+            allow_null=True, help_text="long-term filings: settles at home too (else null)"
+        ),
         "insured": inline_serializer(
             "VerifiedInsured",
             {"name": serializers.CharField(), "id_number": serializers.CharField()},

@@ -54,7 +54,15 @@ def kinds_for(filing: Filing) -> list[str]:
         kinds.append(REFERRAL_FORM)
     if filing.type == FilingType.LONG_TERM and filing.status != Status.DRAFT:
         kinds.append(FILING_FORM)
-    if filing.status in (Status.APPROVED, Status.EXPIRED, Status.CANCELLED, Status.REVOKED):
+    # A certificate of a filing that was approved: one cancelled before that (a draft, a
+    # pending filing) never took effect and has nothing to certify.
+    was_approved = filing.valid_from is not None
+    if was_approved and filing.status in (
+        Status.APPROVED,
+        Status.EXPIRED,
+        Status.CANCELLED,
+        Status.REVOKED,
+    ):
         kinds.append(CERTIFICATE)
     return kinds
 
@@ -143,6 +151,7 @@ class Doc:
     director_signed_at: datetime.datetime | None = None
     medical_office_signed_by: str = ""
     medical_office_signed_at: datetime.datetime | None = None
+    filing_status: str = ""  # the state's code (`status` is its label): how to word the validity
 
 
 def _doc(filing: Filing) -> Doc:
@@ -187,6 +196,7 @@ def _doc(filing: Filing) -> Doc:
         director_signed_at=filing.director_signed_at,
         medical_office_signed_by=filing.medical_office_signed_by,
         medical_office_signed_at=filing.medical_office_signed_at,
+        filing_status=filing.status,
     )
 
 
@@ -303,7 +313,7 @@ def verification(token: str) -> dict | None:
     if parsed is None:
         return None
     kind, number = parsed
-    filing = Filing.objects.select_related("person").filter(number=number).first()
+    filing = Filing.objects.select_related("person", "place_region").filter(number=number).first()
     if filing is None:
         return None
     return {
@@ -312,6 +322,16 @@ def verification(token: str) -> dict | None:
         "status": status_now(filing),
         "valid_from": filing.valid_from.isoformat() if filing.valid_from else None,
         "valid_until": filing.valid_until.isoformat() if filing.valid_until else None,
+        # Where it lets the person settle: a long-term filing by commitment whose materials are
+        # outstanding is one-way (at the place of residence only, domain.md §2.1).
+        "type": filing.type,
+        "place_of_treatment": {
+            "code": filing.place_region.code,
+            "name": filing.place_region.name,
+        }
+        if filing.place_region
+        else None,
+        "two_way": filing.two_way if filing.type == FilingType.LONG_TERM else None,
         "insured": {
             "name": idnumbers.mask_name(filing.person.name),
             "id_number": filing.person.masked_id,

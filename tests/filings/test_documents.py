@@ -617,3 +617,42 @@ def test_renders_from_two_threads_at_once_are_both_whole():
 def test_the_date_of_issue_is_labelled_as_a_date(filing):
     text = _text(documents.render(filing, documents.CERTIFICATE))
     assert "出具日期" in text and "已出具" not in text
+
+
+def test_a_filing_never_approved_has_no_certificate_and_its_form_does_not_print_a_validity(
+    filing,
+):
+    """A pending filing's dates are set when it is approved: its form says so, not "open-ended";
+    cancelled before approval (a draft, a pending filing), it never took effect and has no
+    certificate to print."""
+    Filing.objects.filter(pk=filing.pk).update(
+        status="submitted", valid_from=None, valid_until=None
+    )
+    filing.refresh_from_db()
+    assert documents.kinds_for(filing) == [documents.FILING_FORM]
+    text = _text(documents.render(filing, documents.FILING_FORM))
+    assert "审核通过后确定" in text and "长期有效" not in text
+    Filing.objects.filter(pk=filing.pk).update(status="cancelled")
+    filing.refresh_from_db()
+    assert documents.CERTIFICATE not in documents.kinds_for(filing)
+    # Cancelled after it took effect, it keeps its certificate, whose validity says it ended.
+    Filing.objects.filter(pk=filing.pk).update(
+        valid_from=timezone.localdate() - datetime.timedelta(days=9), valid_until=None
+    )
+    filing.refresh_from_db()
+    assert documents.CERTIFICATE in documents.kinds_for(filing)
+    text = _text(documents.render(filing, documents.CERTIFICATE))
+    assert "已终止" in text and "长期有效" not in text
+
+
+def test_verify_says_where_a_long_term_filing_settles_one_way_or_two(client, filing):
+    """Checked at the person's home, a one-way filing (commitment materials outstanding) must
+    not read as valid there: the answer gives the place and whether it is two-way."""
+    token = _token_printed_in(documents.render(filing, documents.CERTIFICATE))
+    answer = client.get(f"/api/v1/verify/{token}").json()
+    assert answer["type"] == "long_term" and answer["two_way"] is False
+    assert answer["place_of_treatment"] == {"code": "460200", "name": "三亚市"}
+    page = client.get(reverse("verify-page", args=[token])).content.decode()
+    assert "单向备案：仅可在居住地直接结算" in page
+    Filing.objects.filter(pk=filing.pk).update(materials_accepted_at=timezone.now())
+    assert client.get(f"/api/v1/verify/{token}").json()["two_way"] is True
