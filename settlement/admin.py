@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -288,6 +289,22 @@ class ClaimAdmin(
         )
 
 
+# What a reviewer decides a held settlement on: the patient (masked), the stay, the bill and the
+# split; not the API's plumbing (the request's hash and idempotency key, the key it came with)
+# nor the adjustment's raw JSON, which SettlementAdmin.benefit_terms puts in words.
+SETTLEMENT_HIDDEN = {
+    "id",
+    "person",
+    "request_hash",
+    "idempotency_key",
+    "api_key",
+    "items",
+    "breakdown",
+    "flags",
+    "adjustment",
+}
+
+
 @admin.register(Settlement)
 class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
     """Direct settlements of the region's insured; the held ones are the review queue."""
@@ -306,6 +323,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
     region_field = "insured_region"
     list_display = [
         "number",
+        "masked_person",
         "hospital",
         "category",
         "policy_year",
@@ -319,19 +337,32 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
     ]
     list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
     search_fields = ["number"]
-    list_select_related = ["hospital"]
+    list_select_related = ["hospital", "person"]
     actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]
     readonly_fields = [
-        *(
-            f.name
-            for f in Settlement._meta.fields
-            if f.name not in {"id", "person", "request_hash", "items", "breakdown", "flags"}
-        ),
+        "number",
+        "masked_person",
+        *(f.name for f in Settlement._meta.fields if f.name not in SETTLEMENT_HIDDEN | {"number"}),
+        "benefit_terms",
         "bill",
         "split",
         "reason_codes",
     ]
-    exclude = ["person", "request_hash", "items", "breakdown", "flags"]
+    exclude = sorted(SETTLEMENT_HIDDEN - {"id"})
+
+    @admin.display(description=_("insured person"))
+    def masked_person(self, obj):
+        return str(obj.person)
+
+    @admin.display(description=_("Benefit adjustment"))
+    def benefit_terms(self, obj):
+        terms = obj.adjustment or {}
+        benefit = {
+            "ratio_reduction_points": terms.get("points", 0),
+            "deductible_multiplier": terms.get("multiplier", "1.00"),
+            "fund_share": terms.get("share", "1.00"),
+        }
+        return render_to_string("includes/benefit_terms.html", {"benefit": benefit}).strip()
 
     @admin.display(description=_("reason codes"))
     def reason_codes(self, obj):
