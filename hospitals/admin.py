@@ -379,6 +379,10 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 @admin.register(AccessLog)
 class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
     id_hash_field = "subject_hash"
+    search_help_text = _(
+        "Search by a whole ID number, which is then shown as #… so that it stays out of the "
+        "address bar."
+    )
     list_display = [
         "created_at",
         "purpose_shown",

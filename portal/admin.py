@@ -110,6 +110,11 @@ class IdNumberSearch:
     hash in `id_hash_field`; any other term searches `search_fields` as usual."""
 
     id_hash_field: str
+    # Said under the search box: what it finds, and why a whole ID number comes back as "#…".
+    search_help_text = _(
+        "Search by number (whole or its start) or by a whole ID number, which is then shown as "
+        "#… so that it stays out of the address bar. Names are not searched."
+    )
 
     class Media:
         js = ["js/admin-id-search.js"]
@@ -402,6 +407,10 @@ class InsuredPersonAdmin(IdNumberSearch, RegionScopedAdmin):
     list_filter = ["scheme", "retired", "active", "region"]
     list_select_related = ["region"]
     search_fields = ["name"]
+    search_help_text = _(
+        "Search by name or by a whole ID number, which is then shown as #… so that it stays "
+        "out of the address bar."
+    )
     fields = [
         "name",
         "masked_id_col",

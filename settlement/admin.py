@@ -337,6 +337,9 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
     ]
     list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
     search_fields = ["number"]
+    search_help_text = _(
+        "Search by settlement number (whole or its start). Names and ID numbers are not searched."
+    )
     list_select_related = ["hospital", "person"]
     actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]
     readonly_fields = [

@@ -114,3 +114,23 @@ def test_a_full_id_number_in_the_url_is_answered_with_the_tokens_url(client, dem
     query = parse_qs(urlsplit(response["Location"]).query)
     assert query["q"][0].startswith("#") and query["status__exact"] == ["approved"]
     assert listed(client.get(response["Location"]))
+
+
+@pytest.mark.parametrize(
+    ("url_name", "says"),
+    [
+        (FILINGS, "不能按姓名查询"),
+        ("admin:settlement_claim_changelist", "不能按姓名查询"),
+        ("admin:settlement_settlement_changelist", "结算编号"),
+        ("admin:portal_insuredperson_changelist", "可按姓名"),
+        ("admin:hospitals_accesslog_changelist", "完整的身份证号码"),
+    ],
+)
+def test_the_search_box_says_what_it_finds_and_why_an_id_number_shows_as_a_token(
+    client, demo, url_name, says
+):
+    """A reviewer who types a name where names are not searched (privacy: only the keyed hash
+    of an ID number is kept) is told so, and why the ID number they typed reads "#…"."""
+    staff_login(client, "agency_dxal")
+    page = client.get(reverse(url_name)).content.decode()
+    assert 'id="searchbar_helptext"' in page and says in page
