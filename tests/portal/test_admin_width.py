@@ -51,3 +51,28 @@ def test_the_filings_queue_fits_a_laptop_screen(live_server, demo, username, loc
         page.reload()
         page.wait_for_load_state()
         assert not page.evaluate(FITS)["folded"]
+
+
+OVERLAP = """() => {
+  const title = document.querySelector('#content h2').getBoundingClientRect();
+  const tools = [...document.querySelectorAll('.object-tools li')].map(li => li.getBoundingClientRect());
+  const crosses = r => !(r.right <= title.left || r.left >= title.right ||
+                         r.bottom <= title.top || r.top >= title.bottom);
+  const colour = sel => getComputedStyle(document.querySelector(sel)).backgroundColor;
+  return {tools: tools.length, covered: tools.filter(crosses).length,
+          approve: colour('.decision-approve'), reject: colour('.decision-reject')};
+}"""
+
+
+def test_a_held_settlements_decisions_do_not_cover_its_number_in_english(live_server, demo):
+    """Four long English labels, floated beside the title as Django places object tools,
+    covered the settlement's number at 1280 pixels; approving and rejecting looked alike."""
+    from tests.settling import settle_today
+
+    held = settle_today("150000.00")
+    with browser_page(1280, 900, locale="en-US") as page:
+        _sign_in(page, live_server.url, "agency_dxal")
+        page.goto(f"{live_server.url}/admin/settlement/settlement/{held.pk}/change/")
+        layout = page.evaluate(OVERLAP)
+    assert layout["tools"] == 5 and layout["covered"] == 0, layout
+    assert layout["approve"] != layout["reject"], layout
