@@ -55,7 +55,8 @@ def test_the_filings_queue_fits_a_laptop_screen(live_server, demo, username, loc
 
 OVERLAP = """() => {
   const title = document.querySelector('#content h2').getBoundingClientRect();
-  const tools = [...document.querySelectorAll('.object-tools li')].map(li => li.getBoundingClientRect());
+  const tools = [...document.querySelectorAll('.object-tools li')]
+    .map(li => li.getBoundingClientRect());
   const crosses = r => !(r.right <= title.left || r.left >= title.right ||
                          r.bottom <= title.top || r.top >= title.bottom);
   const colour = sel => getComputedStyle(document.querySelector(sel)).backgroundColor;
