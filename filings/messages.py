@@ -164,10 +164,15 @@ def kind_label(kind: str) -> str:
 
 
 def _field_label(name: str) -> str:
+    """A field as the person's form calls it ("Who you are", not the model's "sub-type"), else
+    as the model does."""
     from django.core.exceptions import FieldDoesNotExist
 
+    from filings.forms import FilingForm
     from filings.models import Filing
 
+    if name in FilingForm.base_fields:
+        return str(FilingForm.base_fields[name].label)
     try:
         return str(Filing._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:

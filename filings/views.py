@@ -74,6 +74,22 @@ RULE_FIELDS = {
 }
 
 
+def _add_rule_error(form, error: RuleError) -> None:
+    """A refused rule on the form: beside the field it is about (RULE_FIELDS), and a missing
+    field beside itself, named by the form's own label, not the model's ("sub-type")."""
+    if error.code == "incomplete":
+        missing = [n for n in error.params.get("fields", []) if n in form.fields]
+        for name in missing:
+            form.add_error(name, _("Needed to submit the filing."))
+        rest = [n for n in error.params.get("fields", []) if n not in form.fields]
+        if rest:
+            form.add_error(None, message(RuleError("incomplete", fields=rest)))
+        if missing or rest:
+            return
+    field = RULE_FIELDS.get(error.code)
+    form.add_error(field if field in form.fields else None, message(error))
+
+
 def _person(request):
     person = getattr(request.user, "insured", None)
     if person is None:
@@ -231,8 +247,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                             relatives_home=data.get("relatives_home", False),
                         )
             except RuleError as error:
-                field = RULE_FIELDS.get(error.code)
-                form.add_error(field if field in form.fields else None, message(error))
+                _add_rule_error(form, error)
             except uploads.UploadRefused as refused:
                 form.add_error("files" if "files" in form.fields else None, refused)
             else:

@@ -286,7 +286,7 @@ def test_a_filing_is_decided_from_its_own_page(client, demo):
     offered = [name for name, _ in page.context["decisions"]]
     assert offered == ["approve", "reject", "return_for_materials"]
     html = page.content.decode()
-    assert html.count('class="decision-button"') == 3 and "批准" in html
+    assert html.count('class="decision-button ') == 3 and "批准" in html
     assert f'name="_selected_action" value="{filing.pk}"' in html
 
     # The button's post: the list's action for this filing alone, back to the list.

@@ -14,7 +14,7 @@ from filings import rules, services
 from filings.models import Filing, Material
 from filings.rules import RuleError
 from filings.selectors import parameters_for
-from portal.models import AuditEvent, Region
+from portal.models import AuditEvent, InsuredPerson, Region
 
 pytestmark = pytest.mark.django_db
 # A start a week ahead: within the six months a filing may start ahead, whatever the day.
@@ -253,7 +253,8 @@ def test_rule_2_6_a_draft_is_saved_with_partial_input_and_completed_later(client
     assert (filing.status, filing.subtype, filing.basis) == ("draft", "", "")
     detail = reverse("filings:detail", args=[filing.number])
     page = client.post(detail, {"action": "submit"}, follow=True, **EN).content.decode()
-    assert "Fill in before submitting" in page and "sub-type" in page
+    # Named as the form names it ("Who you are"), not as the model does ("sub-type").
+    assert "Fill in before submitting" in page and "Who you are" in page and "sub-type" not in page
     assert Filing.objects.get(pk=filing.pk).status == "draft"
     edit = reverse("filings:edit", args=[filing.number])
     assert f'value="{harbin.pk}" selected' in client.get(edit).content.decode()
@@ -522,3 +523,22 @@ def test_a_second_temporary_filing_for_a_place_already_covered_is_refused_beside
         url, {**form, "place_region": Region.objects.get(code="460200").pk, "start_date": SOON}
     )
     assert other.status_code == 302
+
+
+def test_a_refused_rule_goes_beside_the_fields_it_names(demo):
+    """The service's refusals on the form: a missing field beside itself, a rule beside the
+    field it is about, the rest at the top."""
+    from filings.forms import FilingForm
+    from filings.views import _add_rule_error
+
+    person = InsuredPerson.objects.get(name="陈明")
+    form = FilingForm({}, filing_type="long_term", person=person, draft=True)
+    form.is_valid()
+    _add_rule_error(form, RuleError("incomplete", fields=["subtype", "director_signed_by"]))
+    _add_rule_error(form, RuleError("too_many_hospitals", max=3))
+    _add_rule_error(form, RuleError("open_long_term_exists"))
+    assert form.errors["subtype"] == ["提交备案前须填写此项。"]
+    assert "hospitals" in form.errors
+    top = " ".join(form.non_field_errors())
+    assert "科室主任" in top or "department director" in top.lower()  # not a field of this form
+    assert len(form.non_field_errors()) == 2

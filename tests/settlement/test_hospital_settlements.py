@@ -305,7 +305,7 @@ def test_a_held_settlement_is_decided_from_its_own_page(client, demo):
     page = client.get(reverse("admin:settlement_settlement_change", args=[held.pk]))
     names = [name for name, _ in page.context["decisions"]]
     assert names == ["approve", "approve_adjusted", "reject", "return_to_hospital"]
-    assert page.content.decode().count('class="decision-button"') == 4
+    assert page.content.decode().count('class="decision-button ') == 4
     client.logout()  # 张伟 is insured in Daxinganling
     staff_login(client, "agency_dxal")
     page = client.get(reverse("admin:settlement_settlement_change", args=[settled.pk]))
