@@ -145,6 +145,10 @@ ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key"}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {
+    "authenticate": "portal.mfa_forms.PortalAuthenticateForm",
+    "reauthenticate": "portal.mfa_forms.PortalReauthenticateForm",
+}
 # Revealing an ID number, approving and exporting need a sign-in or re-authentication (password
 # or TOTP) this recent (portal.middleware.RecentAuthenticationMiddleware).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300

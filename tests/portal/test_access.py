@@ -160,3 +160,11 @@ def test_many_accounts_tried_from_one_address_are_still_stopped(client, demo):
     response = _login(client, "liufang")
     assert response.status_code != 302 and "_auth_user_id" not in client.session
     assert response.status_code == 429 and "尝试次数过多" in response.content.decode()
+
+
+def test_the_totp_step_asks_for_a_verification_code_not_a_catalogue_code(client, demo):
+    """allauth's "Code" reads 编码 (a catalogue number) in Chinese: the field says 验证码."""
+    response = _login(client, "agency_dxal")
+    page = client.get(response["Location"]).content.decode()
+    assert "验证码" in page and "编码" not in page
+    assert 'inputmode="numeric"' in page and 'autocomplete="one-time-code"' in page
