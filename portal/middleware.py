@@ -4,6 +4,7 @@ recent re-authentication that sensitive actions ask for."""
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import get_adapter
@@ -15,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils import translation
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from portal import roles
@@ -69,6 +70,19 @@ STAFF_ROLES = {roles.AGENCY, roles.HOSPITAL, roles.ADMIN}
 
 def is_staff_user(user) -> bool:
     return bool(user.is_staff) or roles.role_of(user) in STAFF_ROLES
+
+
+def _admin_page_referred_from(request: HttpRequest) -> str | None:
+    """The admin page (path and query) the request was sent from, when it is this site's."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(referer)
+    if not parts.path.startswith("/admin/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _with_next(url: str, next_url: str) -> str:
@@ -238,6 +252,7 @@ class RecentAuthenticationMiddleware:
         # Staff in the admin all have TOTP: the code is quicker and proves the second factor.
         urls = {method["id"]: method["url"] for method in methods}
         url = urls.get("mfa_reauthenticate", methods[0]["url"])
+        back = request.get_full_path()
         if action == "approve":
             messages.warning(
                 request,
@@ -246,4 +261,7 @@ class RecentAuthenticationMiddleware:
                     "the rows and run the action again."
                 ),
             )
-        return HttpResponseRedirect(_with_next(url, request.get_full_path()))
+            # Back to the page the decision was made on (the object's own page, a filtered
+            # queue), not to the whole list the action was posted to.
+            back = _admin_page_referred_from(request) or back
+        return HttpResponseRedirect(_with_next(url, back))

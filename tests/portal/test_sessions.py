@@ -306,6 +306,38 @@ def test_approving_in_the_admin_needs_a_recent_authentication(client, demo, cloc
     assert filing.status == "approved"
 
 
+def test_after_confirming_it_is_them_a_reviewer_returns_to_the_page_they_decided_on(
+    client, demo, clock
+):
+    """A decision pressed on a filing's own page (or in a filtered queue) posts to the list:
+    after the code, the reviewer is back on that page, not on the whole list."""
+    _staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    changelist = reverse("admin:filings_filing_changelist")
+    page = reverse("admin:filings_filing_change", args=[filing.pk])
+    _minutes(clock, 6)
+    response = client.post(
+        changelist,
+        {"action": "approve", "_selected_action": [filing.pk]},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    assert _asks_to_reauthenticate(response, page)
+    queue = f"{changelist}?status__exact=submitted"
+    response = client.post(
+        changelist,
+        {"action": "approve", "_selected_action": [filing.pk]},
+        HTTP_REFERER=f"http://testserver{queue}",
+    )
+    assert _asks_to_reauthenticate(response, queue)
+    # Another site's page is not followed.
+    response = client.post(
+        changelist,
+        {"action": "approve", "_selected_action": [filing.pk]},
+        HTTP_REFERER="https://elsewhere.example/admin/",
+    )
+    assert _asks_to_reauthenticate(response, changelist)
+
+
 def test_other_admin_actions_do_not_ask_again(client, demo, clock):
     _staff_login(client, "agency_shenyang")
     filing = Filing.objects.get(number="BA210100000002")
