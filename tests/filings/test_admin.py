@@ -276,6 +276,28 @@ def test_the_queue_of_submitted_filings_is_first_come_first_served_with_days_wai
     assert "12 days" in english and "1 day<" in english
 
 
+def test_a_decision_on_a_filings_page_lands_back_in_the_queue_it_was_opened_from(client, demo):
+    """Opened from the submitted queue, the page's decisions post to the list with that filter,
+    so the reviewer is back in the queue, not on the whole list."""
+    import re
+    from html import unescape
+
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")  # submitted
+    queue = "status__exact=submitted"
+    change = reverse("admin:filings_filing_change", args=[filing.pk])
+    html = client.get(change, {"_changelist_filters": queue}).content.decode()
+    actions = {
+        unescape(a)
+        for a in re.findall(r'<form method="post" action="([^"]+)" class="decision"', html)
+    }
+    assert actions == {f"{reverse('admin:filings_filing_changelist')}?{queue}"}
+    response = client.post(actions.pop(), {"action": "approve", "_selected_action": filing.pk})
+    assert response.status_code == 302 and response["Location"].endswith(f"?{queue}")
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+
+
 def test_a_filing_is_decided_from_its_own_page(client, demo):
     """Beside the materials, the filing's page offers the decisions its state allows, as buttons
     that post the list's actions for it alone; a decided filing offers the next ones."""
