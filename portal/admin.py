@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
@@ -505,6 +505,52 @@ AUDIT_ROLES = {
 }
 
 
+# What was done, in words (the event's action is `subject.verb`; an unknown one is shown as
+# recorded). Each decision of a review also carries its from and to states.
+AUDIT_VERBS = {
+    "create": pgettext_lazy("audit action", "created"),
+    "update": pgettext_lazy("audit action", "edited"),
+    "submit": pgettext_lazy("audit action", "submitted"),
+    "resubmit": pgettext_lazy("audit action", "submitted again"),
+    "approve": pgettext_lazy("audit action", "approved"),
+    "auto_approve": pgettext_lazy("audit action", "approved automatically"),
+    "adjust_approve": pgettext_lazy("audit action", "approved with an adjusted amount"),
+    "reject": pgettext_lazy("audit action", "rejected"),
+    "return": pgettext_lazy("audit action", "returned"),
+    "cancel": pgettext_lazy("audit action", "cancelled"),
+    "expire": pgettext_lazy("audit action", "expired"),
+    "revoke": pgettext_lazy("audit action", "revoked"),
+    "superseded": pgettext_lazy("audit action", "ended by a long-term filing"),
+    "material_remove": pgettext_lazy("audit action", "material taken off"),
+    "change_request": pgettext_lazy("audit action", "change requested"),
+    "accept_materials": pgettext_lazy("audit action", "supplemented materials accepted"),
+    "refuse_materials": pgettext_lazy("audit action", "supplemented materials refused"),
+    "sign_director": pgettext_lazy("audit action", "signed by the department director"),
+    "sign_office": pgettext_lazy("audit action", "stamped by the medical office"),
+    "start_treatment": pgettext_lazy("audit action", "treatment started"),
+    "extend": pgettext_lazy("audit action", "extended"),
+    "change_hospital": pgettext_lazy("audit action", "receiving hospital changed"),
+    "pay": pgettext_lazy("audit action", "paid"),
+    "issue": pgettext_lazy("audit action", "issued"),
+    "supersede": pgettext_lazy("audit action", "replaced by a correction"),
+    "discrepancy": pgettext_lazy("audit action", "discrepancy"),
+    "suspend": pgettext_lazy("audit action", "suspended"),
+    "resume": pgettext_lazy("audit action", "resumed"),
+    "invite": pgettext_lazy("audit action", "invited"),
+    "invite_again": pgettext_lazy("audit action", "invited again"),
+    "reveal_id": pgettext_lazy("audit action", "ID number revealed"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """`filing.approve` → "备案：已批准"-like words: the subject's and the verb's labels."""
+    subject, _dot, verb = action.partition(".")
+    verb = verb.split(".")[0]
+    if subject not in AUDIT_SUBJECTS or verb not in AUDIT_VERBS:
+        return action
+    return f"{AUDIT_SUBJECTS[subject]}{_(': ')}{AUDIT_VERBS[verb]}"
+
+
 class AuditSubjectFilter(ChoicesFilter):
     title = _("about")
     parameter_name = "about"
@@ -521,16 +567,24 @@ class AuditRoleFilter(ChoicesFilter):
 class AuditEventAdmin(LogList, RegionScopedAdmin):
     list_display = [
         "created_at",
-        "action",
+        "action_shown",
         "actor",
-        "actor_role",
+        "role_shown",
         "object_repr",
         "from_shown",
         "to_shown",
         "ip",
     ]
     exclude = ["from_state", "to_state"]
-    readonly_fields = ["from_shown", "to_shown"]
+    readonly_fields = ["action_shown", "role_shown", "from_shown", "to_shown"]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj):
+        return audit_action_label(obj.action)
+
+    @admin.display(description=_("role"), ordering="actor_role")
+    def role_shown(self, obj):
+        return AUDIT_ROLES.get(obj.actor_role, obj.actor_role)
 
     @admin.display(description=_("from"), ordering="from_state")
     def from_shown(self, obj):

@@ -271,3 +271,20 @@ def test_a_list_with_actions_is_counted_exactly(client, demo, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "cap", 1)
     cl = client.get(reverse("admin:filings_filing_changelist")).context["cl"]
     assert cl.result_count == Filing.objects.count() > 1
+
+
+def test_the_audit_log_words_its_actions_and_roles(client, demo):
+    """Not "filing.approve" and "agency": what was done and by whom, in the reader's language."""
+    region = Region.objects.get(code="210100")
+    filing = Filing.objects.filter(insured_region=region).first()
+    audit.record(action="filing.approve", actor=demo["agency_shenyang"], obj=filing, region=region)
+    audit.record(action="clearing.discrepancy.reported", obj=filing, region=region)
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:portal_auditevent_changelist")
+    page = client.get(url).content.decode()
+    assert "备案：批准" in page and "清算单：报告差异" in page
+    assert "经办机构工作人员" in page
+    assert ">filing.approve<" not in page
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
+    assert "filings: approved" in page and "agency staff" in page
