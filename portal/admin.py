@@ -629,6 +629,16 @@ class NotificationAdmin(LogList, RegionScopedAdmin):
     def shown_subject(self, obj):
         return obj.shown[0]
 
+    @admin.display(description=_("message"))
+    def shown_body(self, obj):
+        return obj.shown[1]
+
+    # The message as its reader got it, in words: not the notice's code and raw parameters
+    # ({"claim_status": "returned"}), nor the empty subject and body columns of a notice
+    # worded when shown.
+    fields = ["created_at", "user", "shown_subject", "shown_body", "url", "read_at", "emailed_at"]
+    readonly_fields = ["created_at", "shown_subject", "shown_body"]
+
     def has_change_permission(self, request, obj=None):
         return False
 

@@ -288,3 +288,21 @@ def test_the_audit_log_words_its_actions_and_roles(client, demo):
     client.cookies["django_language"] = "en"
     page = client.get(url).content.decode()
     assert "filings: approved" in page and "agency staff" in page
+
+
+def test_a_notifications_page_shows_the_message_in_words_not_its_parameters(
+    client, demo, django_user_model
+):
+    user = django_user_model.objects.get(username="chenming")
+    note = notify(
+        user=user,
+        notice="claim_status",
+        params={"n": "BX0001", "claim_status": "returned", "text": "补充发票"},
+        url="/settlement/claims/BX0001/",
+    )
+    staff_login(client, "admin")
+    page = client.get(reverse("admin:portal_notification_change", args=[note.pk])).content
+    page = page.decode()
+    subject, body = note.shown
+    assert subject in page and "BX0001" in page and "补充发票" in page
+    assert "claim_status" not in page and "&quot;returned&quot;" not in page

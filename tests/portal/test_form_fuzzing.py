@@ -154,6 +154,11 @@ CONSTRUCTORS = {
     "hospitals.admin.ClerkInvitationForm": {
         "": lambda world: {"hospitals": _hospitals()},
     },
+    # allauth's TOTP forms, worded by the portal: the code is checked against a staff user's.
+    "portal.mfa_forms.PortalAuthenticateForm": {"": lambda world: {"user": world["agency_dxal"]}},
+    "portal.mfa_forms.PortalReauthenticateForm": {
+        "": lambda world: {"user": world["agency_dxal"]}
+    },
 }
 NO_KWARGS = {"": lambda world: {}}
 
@@ -430,7 +435,12 @@ def test_form_accepts_arbitrary_text(pg_like, name, variant):
         form.is_valid()
         assert isinstance(form.errors, dict)
 
-    run()
+    # allauth's forms (the TOTP step) read the request being served, as its middleware sets it.
+    from allauth.core import context as allauth_context
+    from django.test import RequestFactory
+
+    with allauth_context.request_context(RequestFactory().post("/")):
+        run()
 
 
 # --- views ------------------------------------------------------------------------------------
