@@ -156,9 +156,7 @@ CONSTRUCTORS = {
     },
     # allauth's TOTP forms, worded by the portal: the code is checked against a staff user's.
     "portal.mfa_forms.PortalAuthenticateForm": {"": lambda world: {"user": world["agency_dxal"]}},
-    "portal.mfa_forms.PortalReauthenticateForm": {
-        "": lambda world: {"user": world["agency_dxal"]}
-    },
+    "portal.mfa_forms.PortalReauthenticateForm": {"": lambda world: {"user": world["agency_dxal"]}},
 }
 NO_KWARGS = {"": lambda world: {}}
 
