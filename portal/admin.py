@@ -196,13 +196,16 @@ class ServiceActions:
     def _with_form(self, request, queryset, action, form_class, apply, done, title):
         """Ask for the action's input, then call `apply(obj, cleaned_data)` for each selected
         object; an invalid form re-renders the page with its messages and changes nothing."""
+        # A form that checks its input against the selected objects (an amount against their
+        # totals) is given them.
+        objects = {"objects": list(queryset)} if getattr(form_class, "takes_objects", False) else {}
         if "apply" in request.POST:
-            form = form_class(request.POST)
+            form = form_class(request.POST, **objects)
             if form.is_valid():
                 self._each(request, queryset, lambda obj: apply(obj, form.cleaned_data), done)
                 return None
         else:
-            form = form_class()
+            form = form_class(**objects)
         return render(
             request,
             "admin/filings/reason.html",

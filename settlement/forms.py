@@ -285,3 +285,26 @@ class AdjustForm(forms.Form):
         label=_("Fund pays (yuan)"), min_value=0, max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason for the adjustment"), widget=forms.Textarea)
+    takes_objects = True
+
+    def __init__(self, *args, objects=(), **kwargs):
+        """`objects`: the claims or settlements being adjusted. The amount is checked against
+        the smallest of their totals here, so a figure over it comes back on this page with
+        what was typed, rather than as a refusal on the list."""
+        super().__init__(*args, **kwargs)
+        totals = [obj.total for obj in objects]
+        self.most = min(totals) if totals else None
+        if self.most is not None:
+            self.fields["fund_pay"].max_value = self.most
+            self.fields["fund_pay"].widget.attrs["max"] = str(self.most)
+            self.fields["fund_pay"].help_text = _("From 0.00 to the bill's total, %(total)s.") % {
+                "total": self.most
+            }
+
+    def clean_fund_pay(self):
+        amount = self.cleaned_data["fund_pay"]
+        if self.most is not None and amount > self.most:
+            raise forms.ValidationError(
+                _("At most the bill's total, %(total)s.") % {"total": self.most}
+            )
+        return amount

@@ -562,6 +562,33 @@ def test_adjust_and_approve_through_the_admin(client, demo):
     assert claim.status == "approved" and claim.approved_fund_pay == D("7100.00")
 
 
+def test_an_adjusted_amount_over_the_total_comes_back_on_the_form_with_what_was_typed(
+    client, demo
+):
+    """Not a refusal on the list that throws the amount and the reason away: the form says
+    the bill's total (beside the field too) and keeps both."""
+    claim = _submit()
+    _admin_login(client, "agency_shenyang")
+    url = reverse("admin:settlement_claim_changelist")
+    form_page = client.post(url, {"action": "approve_adjusted", "_selected_action": [claim.pk]})
+    assert "0.00 至费用总额 10000.00 之间" in form_page.content.decode()
+    page = client.post(
+        url,
+        {
+            "action": "approve_adjusted",
+            "_selected_action": [claim.pk],
+            "apply": "1",
+            "fund_pay": "99999",
+            "reason": "发票金额有误",
+        },
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "不能超过费用总额 10000.00" in html
+    assert 'value="99999"' in html and "发票金额有误" in html
+    claim.refresh_from_db()
+    assert claim.status == "submitted" and claim.approved_fund_pay is None
+
+
 # --- held settlements --------------------------------------------------------------------
 
 
