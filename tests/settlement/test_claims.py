@@ -562,9 +562,7 @@ def test_adjust_and_approve_through_the_admin(client, demo):
     assert claim.status == "approved" and claim.approved_fund_pay == D("7100.00")
 
 
-def test_an_adjusted_amount_over_the_total_comes_back_on_the_form_with_what_was_typed(
-    client, demo
-):
+def test_an_adjusted_amount_over_the_total_comes_back_on_the_form_with_what_was_typed(client, demo):
     """Not a refusal on the list that throws the amount and the reason away: the form says
     the bill's total (beside the field too) and keeps both."""
     claim = _submit()
