@@ -239,7 +239,8 @@ class LongList:
 
 class CappedCountPaginator(Paginator):
     """Counts the rows of a list up to `cap` and no further: a list of more rows says "more
-    than 10,000" and pages through its first 10,000 (100 pages), which are the newest.
+    than 10,000" and pages through its first 10,000 in the list's order (100 pages; the logs
+    list the newest first).
 
     An exact count reads every row that matches, however few a page shows: over a region's 1.5
     million audit events, a filter by subject took 360-440 ms to count (bench/bench_admin.py).
@@ -546,7 +547,8 @@ AUDIT_VERBS = {
 
 
 def audit_action_label(action: str) -> str:
-    """`filing.approve` → "备案：已批准"-like words: the subject's and the verb's labels."""
+    """`filing.approve` → "备案：批准" ("filings: approved"): the subject's and the verb's
+    labels; an action of an unknown subject or verb as recorded."""
     subject, _dot, verb = action.partition(".")
     verb = verb.split(".")[0]
     if subject not in AUDIT_SUBJECTS or verb not in AUDIT_VERBS:
