@@ -62,3 +62,31 @@
   });
 })();
 
+
+/* Switching the language reloads the page from the server: what was typed into a form of the
+ * page and not sent is lost. Once something has been typed, the switch asks first (its
+ * question is the switcher's `data-confirm-if-typed`, in the page's language).
+ */
+(function () {
+  "use strict";
+
+  var typed = false;
+  function noteTyping(event) {
+    if (event.target.closest && event.target.closest("main form")) {
+      typed = true;
+    }
+  }
+  document.addEventListener("input", noteTyping);
+  document.addEventListener("change", noteTyping);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "language-switcher") {
+      typed = false; // the form is being sent: nothing typed is left behind
+      return;
+    }
+    var question = form.getAttribute("data-confirm-if-typed");
+    if (typed && question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+})();
