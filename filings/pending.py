@@ -85,7 +85,7 @@ class PendingUploads:
             try:
                 self.add(uploads.check_upload(f), kind)
             except uploads.UploadRefused as refused:
-                refusals.append(refused)
+                refusals.append(uploads.naming_the_file(f, refused))
         return refusals
 
     def discard(self, stored_names) -> None:

@@ -65,6 +65,21 @@ def _refuse(message, code: str):
     raise UploadRefused(message, code=code)
 
 
+def naming_the_file(uploaded, refused: UploadRefused) -> UploadRefused:
+    """The refusal of one of several files, with the file's name in front ("fake.pdf: only
+    JPEG…"), so the person knows which to replace. A name that is itself refused (a path,
+    control characters) is left out."""
+    name = getattr(uploaded, "name", "") or ""
+    try:
+        shown = _safe_name(name)
+    except UploadRefused:
+        return refused
+    if not shown:
+        return refused
+    reason = " ".join(refused.messages)
+    return UploadRefused(_("%(name)s: %(reason)s") % {"name": shown, "reason": reason})
+
+
 def _safe_name(name: str) -> str:
     name = name or ""
     if (

@@ -148,12 +148,20 @@ def filing_list(request):
     )
 
 
-def _store_files(filing: Filing, kind: str, files) -> None:
+def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
+    """Store each file that passes the checks as a material of `filing`. Returns how many were
+    stored and the refusals of the others, each naming its file."""
     uploads.check_count(filing.materials.count(), len(files))
-    checked = [uploads.check_upload(f) for f in files]
-    for item in checked:
-        stored = StoredFile.write(item, kind or "other")
-        Material.objects.create(filing=filing, **stored.fields())
+    refusals, stored = [], 0
+    for f in files:
+        try:
+            item = uploads.check_upload(f)
+        except uploads.UploadRefused as refused:
+            refusals.append(uploads.naming_the_file(f, refused))
+            continue
+        Material.objects.create(filing=filing, **StoredFile.write(item, kind or "other").fields())
+        stored += 1
+    return stored, refusals
 
 
 def _attach(pending: PendingUploads, filing: Filing) -> None:
@@ -455,10 +463,14 @@ def filing_detail(request, number: str):
             elif action == "upload":
                 upload_form = UploadForm(request.POST, request.FILES, filing_type=filing.type)
                 if upload_form.is_valid():
-                    _store_files(
-                        filing, upload_form.cleaned_data["kind"], upload_form.cleaned_data["files"]
-                    )
-                    messages.success(request, _("Materials uploaded: the agency will check them."))
+                    data = upload_form.cleaned_data
+                    stored, refusals = _store_files(filing, data["kind"], data["files"])
+                    if stored:
+                        messages.success(
+                            request, _("Materials uploaded: the agency will check them.")
+                        )
+                    for refused in refusals:  # named, beside the files kept
+                        upload_form.add_error("files", refused)
         except RuleError as error:
             form = {"cancel": cancel_form, "change": change_form}.get(action)
             if form is not None:  # the form again, with what was typed

@@ -158,6 +158,21 @@ def test_rule_2_1_an_id_copy_leaves_the_countdown_and_says_what_is_still_owed(cl
     assert 'id="countdown"' not in html and 'id="awaiting-review"' in html
 
 
+def test_of_several_files_uploaded_a_refused_one_is_named_and_the_good_ones_are_kept(client, demo):
+    login(client, demo, "lijianguo")
+    url = reverse("filings:detail", args=["BA210100000001"])
+    fake = SimpleUploadedFile("fake.pdf", b"not a pdf at all", content_type="application/pdf")
+    good = png()
+    response = client.post(
+        url, {"action": "upload", "kind": "household_register", "files": [good, fake]}
+    )
+    assert response.status_code == 200
+    errors = response.context["upload_form"].errors["files"]
+    assert len(errors) == 1 and errors[0].startswith("fake.pdf：")
+    kept = Material.objects.filter(filing__number="BA210100000001")
+    assert [m.original_name for m in kept] == [good.name]
+
+
 def test_a_revoked_commitment_filing_shows_no_countdown(client, demo):
     Filing.objects.filter(number="BA210100000001").update(status="revoked")
     login(client, demo, "lijianguo")
