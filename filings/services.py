@@ -260,19 +260,21 @@ def _check_hospitals(filing: Filing, hospitals: list, today: datetime.date) -> N
     )
 
 
+def _others_here(filing: Filing, filing_type: str, day: datetime.date):
+    """The person's other filings of `filing_type` for `filing`'s place in force on `day`."""
+    return Filing.objects.filter(
+        _effective(day),
+        person_id=filing.person_id,
+        type=filing_type,
+        place_region_id=filing.place_region_id,
+    ).exclude(pk=filing.pk)
+
+
 def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.6: temporary filings coexist with a long-term filing only for other
     places (the long-term filing already covers its place)."""
     long_term = (
-        Filing.objects.filter(
-            _effective(today),
-            person_id=filing.person_id,
-            type=FilingType.LONG_TERM,
-            place_region_id=filing.place_region_id,
-        )
-        .exclude(pk=filing.pk)
-        .values_list("number", flat=True)
-        .first()
+        _others_here(filing, FilingType.LONG_TERM, today).values_list("number", flat=True).first()
     )
     if long_term:
         raise RuleError("long_term_covers_place", number=long_term)
@@ -284,14 +286,8 @@ def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
     which day a continuation can start."""
     starts = max(today, filing.start_date or today)
     current = (
-        Filing.objects.filter(
-            _effective(starts),
-            person_id=filing.person_id,
-            type=FilingType.TEMPORARY,
-            place_region_id=filing.place_region_id,
-            valid_from__lte=starts,
-        )
-        .exclude(pk=filing.pk)
+        _others_here(filing, FilingType.TEMPORARY, starts)
+        .filter(valid_from__lte=starts)
         .order_by("-valid_until")
         .values_list("number", "valid_until")
         .first()
