@@ -1,7 +1,8 @@
-"""Strings the admin shows from Django and django-celery-beat that their own Simplified Chinese
-catalogues lack. They are translated in the portal's catalogue (`locale/`, which Django reads
-before the libraries' own); listing them here keeps `make messages` from dropping them, since
-it reads only the project's sources. Nothing imports this module."""
+"""Strings the admin and the account pages show from Django and django-celery-beat that their
+own Simplified Chinese catalogues lack. They are translated in the portal's catalogue
+(`locale/`, which Django reads before the libraries' own); listing them here keeps
+`make messages` from dropping them, since it reads only the project's sources. Nothing imports
+this module."""
 
 from django.utils.translation import gettext_noop, ngettext_lazy
 
@@ -24,4 +25,10 @@ STRINGS = [
     ngettext_lazy("{0} task was successfully enabled", "{0} tasks were successfully enabled", 1),
     ngettext_lazy("{0} task was successfully disabled", "{0} tasks were successfully disabled", 1),
     ngettext_lazy("{0} task was successfully toggled", "{0} tasks were successfully toggled", 1),
+    # Django 5.2's password length validator (the sign-up page): a new msgid, with %d.
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        8,
+    ),
 ]
