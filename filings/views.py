@@ -239,6 +239,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
         form = FilingForm(
             request.POST, request.FILES, filing_type=filing_type, person=person, draft=draft
         )
+        _fix_renewal_start(form, filing)
         existing = filing.materials.count() if filing else 0
         staged = _stage_uploads(request, form, pending, existing)
         if form.is_valid() and staged:
@@ -267,6 +268,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             pending.discard_all()
         initial = FilingForm.initial_from(filing) if filing else None
         form = FilingForm(initial=initial, filing_type=filing_type, person=person)
+        _fix_renewal_start(form, filing)
     return render(
         request,
         "filings/new.html",
@@ -280,6 +282,19 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             "attached": [(m, kind_label(m.kind)) for m in filing.materials.all()] if filing else [],
         },
     )
+
+
+def _fix_renewal_start(form: FilingForm, filing: Filing | None) -> None:
+    """A renewal takes effect the day after the renewed filing ends (domain.md §2.1): its start
+    is shown, not asked for (a date typed there was ignored without a word)."""
+    if filing is None or filing.renews_id is None or "start_date" not in form.fields:
+        return
+    field = form.fields["start_date"]
+    field.disabled = True
+    form.initial["start_date"] = filing.start_date
+    field.help_text = _(
+        "A renewal takes effect the day after the filing it renews ends: %(d)s."
+    ) % {"d": filing.start_date.isoformat() if filing.start_date else "-"}
 
 
 def _saved_message(request, filing: Filing, filing_type: str) -> None:

@@ -148,6 +148,20 @@ def test_rule_2_1_renewal_draft_copies_the_renewed_filing(demo, client):
         page = client.get(f"/filings/{old.number}/").content.decode()
         assert 'id="renewal"' in page and renewal.number in page and 'id="renew"' not in page
         assert "续期备案：" in page
+        # Its start is shown, not asked for: a date typed there cannot move it.
+        form = edit.context["form"]
+        assert form.fields["start_date"].disabled
+        assert f"{renewal.start_date:%Y-%m-%d}" in form.fields["start_date"].help_text
+        client.post(
+            f"/filings/{renewal.number}/edit/",
+            {
+                "place_region": renewal.place_region_id,
+                "start_date": f"{day:%Y-%m-%d}",
+                "draft": "1",
+            },
+        )
+        renewal.refresh_from_db()
+        assert renewal.start_date == old.valid_until + DAY
 
 
 def test_rule_2_6_approved_renewal_takes_effect_the_day_after_the_renewed_filing_ends(demo):
