@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import admin
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -24,7 +24,7 @@ class Queue:
 
 
 def _specs():
-    from filings.models import Filing, Status
+    from filings.models import COMMITMENT_PROOF_KINDS, Filing, Status
     from settlement.models import Claim, ClaimStatus, Settlement
 
     # (model, the list's query, the field holding when a row joined the queue, label)
@@ -33,7 +33,15 @@ def _specs():
         (
             Filing,
             {"commitment": "awaiting_review"},
-            None,
+            # Waiting since the proof of residence was supplied (not since the filing was).
+            Min(
+                "materials__uploaded_at",
+                filter=Q(
+                    materials__kind__in=COMMITMENT_PROOF_KINDS,
+                    materials__refused_at__isnull=True,
+                    materials__uploaded_at__gt=F("decided_at"),
+                ),
+            ),
             _("Supplemented commitment materials"),
         ),
         (
@@ -78,10 +86,10 @@ def waiting(site, request) -> list[Queue]:
         if not model_admin.has_view_permission(request):
             continue
         rows = _in_queue(request, model_admin, query)
-        if since:
+        if isinstance(since, str):
             found = rows.aggregate(count=Count("pk"), oldest=Min(since))
-        else:
-            found = {"count": rows.count(), "oldest": None}
+        else:  # an aggregate over a join: the count is the rows', apart
+            found = {"count": rows.count(), "oldest": rows.aggregate(oldest=since)["oldest"]}
         oldest = ""
         if found["count"] and found["oldest"] is not None:
             days = (today - timezone.localdate(found["oldest"])).days

@@ -51,6 +51,8 @@ def test_a_held_settlement_and_supplied_materials_are_counted_where_they_wait(cl
     materials = _by_label(client)["承诺补交材料"]
     assert materials.count == 1 == listed(client, materials.url)
     assert materials.url.endswith("?commitment=awaiting_review")
+    # Waiting since the materials were supplied (today), not "-".
+    assert materials.oldest == "0 天"
 
 
 def test_the_index_is_in_english_for_an_english_reader(client, demo):
