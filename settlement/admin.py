@@ -170,20 +170,7 @@ class ClaimAdmin(
         other decisions since the claim was filed may have used or freed part of the cap."""
         if obj.status != rules.SUBMITTED:
             return "-"
-        try:
-            now = services.claim_split_now(obj).fund_pay
-        except services.SettlementError as error:
-            return error.message
-        if now == obj.estimated_fund_pay:
-            return now
-        return format_html(
-            '<strong id="fund-pay-now">{}</strong> · {}',
-            now,
-            _(
-                "not the estimate made when the claim was filed: the annual cap has been used or "
-                "freed since. Approving as estimated pays this amount."
-            ),
-        )
+        return _pay_now(obj, obj.estimated_fund_pay, counted_already=False)
 
     @admin.display(description=_("bill"))
     def bill(self, obj):
@@ -289,6 +276,25 @@ class ClaimAdmin(
         )
 
 
+def _pay_now(obj, stored, *, counted_already: bool):
+    """What the fund pays if the row is approved as computed now (services.split_now), marked
+    when it is not the figure stored when the row was filed or held."""
+    try:
+        now = services.split_now(obj, counted_already=counted_already).fund_pay
+    except services.SettlementError as error:
+        return error.message
+    if now == stored:
+        return now
+    return format_html(
+        '<strong id="fund-pay-now">{}</strong> · {}',
+        now,
+        _(
+            "not the figure computed when it was filed: the annual cap has been used or freed "
+            "since. Approving as computed pays this amount."
+        ),
+    )
+
+
 # What a reviewer decides a held settlement on: the patient (masked), the stay, the bill and the
 # split; not the API's plumbing (the request's hash and idempotency key, the key it came with)
 # nor the adjustment's raw JSON, which SettlementAdmin.benefit_terms puts in words.
@@ -346,12 +352,20 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
         "number",
         "masked_person",
         *(f.name for f in Settlement._meta.fields if f.name not in SETTLEMENT_HIDDEN | {"number"}),
+        "fund_pay_now",
         "benefit_terms",
         "bill",
         "split",
         "reason_codes",
     ]
     exclude = sorted(SETTLEMENT_HIDDEN - {"id"})
+
+    @admin.display(description=_("the fund would pay now"))
+    def fund_pay_now(self, obj):
+        """For a held settlement, what approving it as computed pays (the cap as it is now)."""
+        if obj.status != Settlement.Status.HELD:
+            return "-"
+        return _pay_now(obj, obj.fund_pay, counted_already=True)
 
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):

@@ -842,38 +842,47 @@ def _claim_transition(
     return claim
 
 
-def claim_split_now(claim) -> engine.Split:
-    """The claim's split against the person's year to date as it stands now, with the category
-    and adjustment decided when it was filed. The estimate stored at submission is of that day:
-    a held settlement rejected since frees part of the annual cap, one approved uses it up."""
-    person = claim.person
-    level = Hospital.objects.only("level").get(pk=claim.hospital_id).level
+def split_now(row, *, counted_already: bool = False) -> engine.Split:
+    """A claim's or held settlement's split against the person's year to date as it stands
+    now, with the category and adjustment decided when it was filed. The split stored then is
+    of that day: a held settlement rejected since frees part of the annual cap, one approved
+    uses it up. `counted_already`: the row's own payment is in the year to date (a held
+    settlement counts against the cap until decided) and is taken out of it first."""
+    person = row.person
+    level = Hospital.objects.only("level").get(pk=row.hospital_id).level
     policy = BenefitPolicy.objects.filter(
-        region_id=person.region_id, scheme=person.scheme, year=claim.policy_year, level=level
+        region_id=person.region_id, scheme=person.scheme, year=row.policy_year, level=level
     ).first()
     if policy is None:
         raise SettlementError(
             "no_policy",
-            _("No benefit policy of the insured region for %(year)s.")
-            % {"year": claim.policy_year},
+            _("No benefit policy of the insured region for %(year)s.") % {"year": row.policy_year},
             status=422,
         )
-    terms = claim.adjustment or {}
+    terms = row.adjustment or {}
     adjustment = engine.Adjustment(
         int(terms.get("points", 0)),
         Decimal(terms.get("multiplier", "1.00")),
         Decimal(terms.get("share", "1.00")),
     )
-    ytd = AnnualAccumulation.objects.filter(person_id=person.pk, year=claim.policy_year).first()
+    ytd = AnnualAccumulation.objects.filter(person_id=person.pk, year=row.policy_year).first()
+    paid = ytd.fund_paid if ytd else Decimal("0")
+    deductible = ytd.outpatient_deductible_paid if ytd else Decimal("0")
+    if counted_already:
+        paid = max(paid - row.fund_pay, Decimal("0"))
+        deductible = max(deductible - outpatient_deductible(row), Decimal("0"))
     return engine.split(
         policy=policy.as_engine(),
-        items=_items(claim.items),
+        items=_items(row.items),
         adjustment=adjustment,
-        ytd=engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
-        if ytd
-        else engine.YearToDate(),
-        outpatient=claim.care_type != "inpatient",
+        ytd=engine.YearToDate(paid, deductible),
+        outpatient=row.care_type != "inpatient",
     )
+
+
+def claim_split_now(claim) -> engine.Split:
+    """A claim's split against the year as it stands now (`split_now`)."""
+    return split_now(claim)
 
 
 def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
@@ -1130,15 +1139,29 @@ def settlement_approve(
     *, settlement, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None
 ) -> Settlement:
     """A held settlement stands, as computed or adjusted (reason required); the engine's
-    amount is kept beside the adjusted one and the annual accumulation follows."""
+    amount is kept beside the adjusted one and the annual accumulation follows. "As computed"
+    is the engine's split now (`split_now`): the cap may have been used or freed since the
+    bill was held."""
     amount = money(fund_pay) if fund_pay is not None else None
-    adjusted = amount is not None and amount != settlement.fund_pay
+    computed = split_now(settlement, counted_already=True).fund_pay
+    adjusted = amount is not None and amount != computed
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
     def changes(current):
         if amount is None or not adjusted:
-            return {"review_reason": reason}
+            now = split_now(current, counted_already=True)  # under the row lock
+            if now.fund_pay == current.fund_pay:
+                return {"review_reason": reason}
+            AnnualAccumulation.objects.filter(
+                person_id=current.person_id, year=current.policy_year
+            ).update(fund_paid=F("fund_paid") + (now.fund_pay - current.fund_pay))
+            return {
+                "fund_pay": now.fund_pay,
+                "person_pay": now.person_pay,
+                "breakdown": now.breakdown(),
+                "review_reason": reason,
+            }
         rules.check_adjusted_amount(amount=amount, total=current.total)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year

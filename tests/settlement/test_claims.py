@@ -13,6 +13,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -398,7 +399,7 @@ def test_approve_as_estimated_pays_the_split_against_the_year_as_it_is_now(clien
     staff = _staff()
     staff_login(client, "agency_shenyang")
     page = client.get(reverse("admin:settlement_claim_change", args=[claim.pk])).content.decode()
-    assert 'id="fund-pay-now">1000.00<' in page and "与提交时的测算不同" in page
+    assert 'id="fund-pay-now">1000.00<' in page and "与提交时计算的金额不同" in page
     approved = services.claim_approve(claim=claim, actor=staff)
     assert approved.approved_fund_pay == D("1000.00")
     assert approved.approved_person_pay == claim.total - D("1000.00")
@@ -614,6 +615,39 @@ def _held_settlement() -> Settlement:
     )
     assert outcome.settlement.status == "held_for_review"
     return outcome.settlement
+
+
+def test_a_held_settlement_approved_as_computed_pays_what_the_cap_leaves_now(demo):
+    """Held while the cap was nearly used up, the bill was computed at what was left then. The
+    agency has since rejected another held bill, which frees its share of the cap: approved as
+    computed, this one pays the split of the year as it is now, and the year follows."""
+    settlement = _held_settlement()
+    cap = BenefitPolicy.objects.filter(
+        region=settlement.person.region,
+        scheme=settlement.person.scheme,
+        year=settlement.policy_year,
+    ).values_list("annual_cap", flat=True)[0]
+    full = settlement.fund_pay
+    # As if it had been computed when only 1,000.00 of the cap was left: 1,000.00, counted.
+    Settlement.objects.filter(pk=settlement.pk).update(
+        fund_pay=D("1000.00"), person_pay=settlement.total - D("1000.00")
+    )
+    AnnualAccumulation.objects.filter(person=settlement.person).update(fund_paid=cap)
+    settlement.refresh_from_db()
+    # Since then, another held bill worth 20,000.00 of the cap was rejected.
+    AnnualAccumulation.objects.filter(person=settlement.person).update(
+        fund_paid=cap - D("20000.00")
+    )
+    client = Client()
+    staff_login(client, "agency_shenyang")
+    page = client.get(reverse("admin:settlement_settlement_change", args=[settlement.pk]))
+    assert f'id="fund-pay-now">{full}<' in page.content.decode()
+    approved = services.settlement_approve(settlement=settlement, actor=_staff())
+    assert approved.status == "settled" and approved.fund_pay == full
+    assert approved.fund_pay + approved.person_pay == approved.total
+    assert approved.original_fund_pay is None  # the engine's figure, not an adjustment
+    ytd = AnnualAccumulation.objects.get(person=settlement.person).fund_paid
+    assert ytd == cap - D("20000.00") + (full - D("1000.00"))
 
 
 def test_held_settlement_approved_adjusted_keeps_the_engines_amount_beside_it(demo):
