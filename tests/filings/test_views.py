@@ -557,3 +557,19 @@ def test_a_refused_rule_goes_beside_the_fields_it_names(demo):
     top = " ".join(form.non_field_errors())
     assert "科室主任" in top or "department director" in top.lower()  # not a field of this form
     assert len(form.non_field_errors()) == 2
+
+
+def test_a_referrals_page_names_its_hospital_and_what_to_do_once_it_has_ended(client, demo):
+    """张伟's referral is for one hospital, to be started by a day; 赵丽's has expired: the page
+    says how to be treated there again, not only "file again"."""
+    zhang = Filing.objects.get(person__name="张伟", type="referral", status="approved")
+    login(client, demo, "zhangwei")
+    html = client.get(reverse("filings:detail", args=[zhang.number])).content.decode()
+    next_step = re.search(r'id="referral-next">(.*?)</span>', html, re.S).group(1)
+    assert zhang.receiving_hospital.name in next_step
+    assert f"{zhang.valid_until:%Y-%m-%d}" in next_step and "开始治疗" in next_step
+    zhao = Filing.objects.get(person__name="赵丽", type="referral")
+    login(client, demo, "zhaoli")
+    html = client.get(reverse("filings:detail", args=[zhao.number])).content.decode()
+    next_step = re.search(r'id="referral-next">(.*?)</span>', html, re.S).group(1)
+    assert "申请新的转诊" in next_step and "续诊通知" in next_step
