@@ -87,7 +87,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
         page.fill("input[name=items-0-amount]", "10000.00")
         page.click("button[name=estimate]")
         page.wait_for_load_state()
-        assert page.locator("#estimate-fund").inner_text() == "7650.00"
+        assert page.locator("#estimate-fund").inner_text() == "7,650.00"
         page.locator("#estimate-fund").scroll_into_view_if_needed()
         shots(page, "insured-claim-estimate", full_page=True)
         # Submitted, so the reviewer has a claim to open.

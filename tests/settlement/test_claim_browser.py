@@ -48,7 +48,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         assert page.locator("input[name=items-0-amount]").bounding_box()["width"] >= 120
         page.click("button[name=estimate]")
         page.wait_for_load_state()
-        assert page.locator("#estimate-fund").inner_text() == "7650.00"
+        assert page.locator("#estimate-fund").inner_text() == "7,650.00"
         # Typed values survive the estimate; the files are chosen now.
         assert page.input_value("input[name=items-0-amount]") == "10000.00"
         page.set_input_files("input[name=doc_discharge_summary]", str(files["summary.pdf"]))
@@ -79,7 +79,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         sign_in(page, base, "chenming")
         page.goto(detail_url)
         assert page.locator("#status").inner_text() == "已批准"
-        assert page.locator("#approved-fund").inner_text() == "7100.00"
-        assert page.locator("#approved-person").inner_text() == "2900.00"
+        assert page.locator("#approved-fund").inner_text() == "7,100.00"
+        assert page.locator("#approved-person").inner_text() == "2,900.00"
         assert "部分项目不予支付" in page.locator("#timeline").inner_text()
         assert no_horizontal_scroll(page)

@@ -181,7 +181,7 @@ def test_estimate_is_shown_before_filing_and_files_nothing(client, demo):
     )
     assert response.status_code == 200
     assert response.context["estimate"].result.fund_pay == D("7650.00")
-    assert 'id="estimate-fund">7650.00<' in response.content.decode()
+    assert 'id="estimate-fund">7,650.00<' in response.content.decode()  # thousands grouped
     assert Claim.objects.count() == 0
 
 
@@ -233,7 +233,7 @@ def test_person_files_a_claim_with_documents_through_the_page(client, demo):
     assert claim.documents.count() == 4
     assert claim.estimated_fund_pay == D("7650.00")
     page = client.get(response["Location"]).content.decode()
-    assert claim.number in page and "7650.00" in page
+    assert claim.number in page and "7,650.00" in page
 
 
 def test_submitting_without_the_required_documents_is_refused_and_keeps_the_input(client, demo):
@@ -486,8 +486,8 @@ def test_the_timeline_shows_the_approved_amounts_to_the_person(client, demo):
     services.claim_approve(claim=claim, actor=_staff(), fund_pay=D("7000.00"), reason="调整")
     client.force_login(claim.person.user)
     html = client.get(reverse("settlement:claim-detail", args=[claim.number])).content.decode()
-    assert 'id="approved-fund">7000.00<' in html
-    assert 'id="approved-person">3000.00<' in html
+    assert 'id="approved-fund">7,000.00<' in html
+    assert 'id="approved-person">3,000.00<' in html
     assert html.index('data-state="submitted"') < html.index('data-state="approved"')
 
 
