@@ -77,15 +77,14 @@ RULE_FIELDS = {
 def _add_rule_error(form, error: RuleError) -> None:
     """A refused rule on the form: beside the field it is about (RULE_FIELDS), and a missing
     field beside itself, named by the form's own label, not the model's ("sub-type")."""
-    if error.code == "incomplete":
-        missing = [n for n in error.params.get("fields", []) if n in form.fields]
-        for name in missing:
+    fields = error.params.get("fields", []) if error.code == "incomplete" else []
+    if fields:
+        rest = [n for n in fields if n not in form.fields]
+        for name in set(fields) - set(rest):
             form.add_error(name, _("Needed to submit the filing."))
-        rest = [n for n in error.params.get("fields", []) if n not in form.fields]
         if rest:
             form.add_error(None, message(RuleError("incomplete", fields=rest)))
-        if missing or rest:
-            return
+        return
     field = RULE_FIELDS.get(error.code)
     form.add_error(field if field in form.fields else None, message(error))
 

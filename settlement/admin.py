@@ -373,12 +373,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
 
     @admin.display(description=_("Benefit adjustment"))
     def benefit_terms(self, obj):
-        terms = obj.adjustment or {}
-        benefit = {
-            "ratio_reduction_points": terms.get("points", 0),
-            "deductible_multiplier": terms.get("multiplier", "1.00"),
-            "fund_share": terms.get("share", "1.00"),
-        }
+        benefit = services.adjustment_from(obj.adjustment)
         return render_to_string("includes/benefit_terms.html", {"benefit": benefit}).strip()
 
     @admin.display(description=_("reason codes"))

@@ -99,6 +99,22 @@ def _items(raw: list[dict]) -> list[engine.Item]:
     return items
 
 
+def _policy_for(person, hospital_id: int, year: int) -> BenefitPolicy:
+    """The place of insurance's policy of `year` for the person's scheme at the hospital's
+    level (SettlementError 422 when the region has none)."""
+    level = Hospital.objects.only("level").get(pk=hospital_id).level
+    policy = BenefitPolicy.objects.filter(
+        region_id=person.region_id, scheme=person.scheme, year=year, level=level
+    ).first()
+    if policy is None:
+        raise SettlementError(
+            "no_policy",
+            _("No benefit policy of the insured region for %(year)s.") % {"year": year},
+            status=422,
+        )
+    return policy
+
+
 def _terms(
     *,
     person,
@@ -113,16 +129,7 @@ def _terms(
     adjustment of category policy `policy_key` (the category's own unless the decision says
     otherwise, `Decision.policy`; domain.md §3.3): the region's own, else the demo default."""
     flags: list[str] = []
-    level = Hospital.objects.only("level").get(pk=hospital_id).level
-    policy = BenefitPolicy.objects.filter(
-        region_id=person.region_id, scheme=person.scheme, year=year, level=level
-    ).first()
-    if policy is None:
-        raise SettlementError(
-            "no_policy",
-            _("No benefit policy of the insured region for %(year)s.") % {"year": year},
-            status=422,
-        )
+    policy = _policy_for(person, hospital_id, year)
     policy_key = policy_key or category
     if transfer_approved is False and category != eligibility.LOCAL:
         policy_key = "unapproved_transfer"
@@ -789,6 +796,16 @@ def _adjustment_dict(adjustment) -> dict:
     }
 
 
+def adjustment_from(terms: dict | None) -> engine.Adjustment:
+    """The adjustment `_adjustment_dict` stored on a claim or settlement."""
+    terms = terms or {}
+    return engine.Adjustment(
+        int(terms.get("points", 0)),
+        Decimal(terms.get("multiplier", "1.00")),
+        Decimal(terms.get("share", "1.00")),
+    )
+
+
 def _store_documents(claim, documents, stored=()) -> None:
     """The claim's documents: `documents` (kind, CheckedFile) written now, `stored`
     (filings.pending.StoredFile) already written while the form was being corrected."""
@@ -849,22 +866,7 @@ def split_now(row, *, counted_already: bool = False) -> engine.Split:
     uses it up. `counted_already`: the row's own payment is in the year to date (a held
     settlement counts against the cap until decided) and is taken out of it first."""
     person = row.person
-    level = Hospital.objects.only("level").get(pk=row.hospital_id).level
-    policy = BenefitPolicy.objects.filter(
-        region_id=person.region_id, scheme=person.scheme, year=row.policy_year, level=level
-    ).first()
-    if policy is None:
-        raise SettlementError(
-            "no_policy",
-            _("No benefit policy of the insured region for %(year)s.") % {"year": row.policy_year},
-            status=422,
-        )
-    terms = row.adjustment or {}
-    adjustment = engine.Adjustment(
-        int(terms.get("points", 0)),
-        Decimal(terms.get("multiplier", "1.00")),
-        Decimal(terms.get("share", "1.00")),
-    )
+    policy = _policy_for(person, row.hospital_id, row.policy_year)
     ytd = AnnualAccumulation.objects.filter(person_id=person.pk, year=row.policy_year).first()
     paid = ytd.fund_paid if ytd else Decimal("0")
     deductible = ytd.outpatient_deductible_paid if ytd else Decimal("0")
@@ -874,29 +876,24 @@ def split_now(row, *, counted_already: bool = False) -> engine.Split:
     return engine.split(
         policy=policy.as_engine(),
         items=_items(row.items),
-        adjustment=adjustment,
+        adjustment=adjustment_from(row.adjustment),
         ytd=engine.YearToDate(paid, deductible),
         outpatient=row.care_type != "inpatient",
     )
 
 
-def claim_split_now(claim) -> engine.Split:
-    """A claim's split against the year as it stands now (`split_now`)."""
-    return split_now(claim)
-
-
 def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
     """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
-    required). "As estimated" is the engine's split now (`claim_split_now`), not the one stored
+    required). "As estimated" is the engine's split now (`split_now`), not the one stored
     at submission, so a cap used or freed since is counted; the claim keeps the split it was
     approved on. The fund's payment, and an outpatient claim's deductible, are added to the
     person's annual accumulation."""
-    adjusted = fund_pay is not None and money(fund_pay) != claim_split_now(claim).fund_pay
+    adjusted = fund_pay is not None and money(fund_pay) != split_now(claim).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        now = claim_split_now(current)  # under the claim's lock, the year to date as it is
+        now = split_now(current)  # under the claim's lock, the year to date as it is
         amount = money(fund_pay) if fund_pay is not None else now.fund_pay
         rules.check_adjusted_amount(amount=amount, total=current.total)
         AnnualAccumulation.objects.bulk_create(
@@ -1143,8 +1140,7 @@ def settlement_approve(
     is the engine's split now (`split_now`): the cap may have been used or freed since the
     bill was held."""
     amount = money(fund_pay) if fund_pay is not None else None
-    computed = split_now(settlement, counted_already=True).fund_pay
-    adjusted = amount is not None and amount != computed
+    adjusted = amount is not None and amount != split_now(settlement, counted_already=True).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
