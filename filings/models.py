@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
@@ -263,6 +265,24 @@ class Filing(models.Model):
 
     def covers(self, care_type: str) -> bool:
         return bool(getattr(self, f"covers_{care_type}", False))
+
+    def get_status_display(self) -> str:
+        """The state's label; an approved filing whose validity starts later (a renewal, a
+        filing for a trip next month) says from when it is in force, not just "in force"."""
+        if self.not_yet_in_force:
+            return _("Approved (in force from %(date)s)") % {
+                "date": date_format(self.valid_from, "Y-m-d")
+            }
+        return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    @property
+    def not_yet_in_force(self) -> bool:
+        """Approved, with a validity that starts after today."""
+        return (
+            self.status == Status.APPROVED
+            and self.valid_from is not None
+            and self.valid_from > timezone.localdate()
+        )
 
     @property
     def two_way(self) -> bool:

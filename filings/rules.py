@@ -147,8 +147,10 @@ def lock_refusal(
 ) -> RuleError | None:
     """Why a change or cancellation of an effective filing is refused today for the lock
     period, or None. A lock that outlasts the validity (Daxinganling: 12 months of each) is
-    told as such: "possible from" a day after the filing ends would promise nothing."""
-    if valid_from is None:
+    told as such: "possible from" a day after the filing ends would promise nothing. Before
+    the filing takes effect (a renewal, a filing for a later trip) nothing is locked: the lock
+    runs "after it takes effect" (domain.md §2.1)."""
+    if valid_from is None or today < valid_from:
         return None
     allowed = change_allowed_from(valid_from, params)
     if today >= allowed:

@@ -421,7 +421,8 @@ def filing_detail(request, number: str):
     today = timezone.localdate()
     lock_until = None
     long_term_effective = filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM
-    if long_term_effective and filing.valid_from:
+    if long_term_effective and filing.valid_from and filing.valid_from <= today:
+        # Locked once in force, not before (rules.lock_refusal).
         allowed = rules.change_allowed_from(filing.valid_from, params)
         lock_until = allowed if allowed > today else None
     upload_form = UploadForm(filing_type=filing.type)

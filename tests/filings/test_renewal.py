@@ -177,6 +177,48 @@ def test_rule_2_6_approved_renewal_takes_effect_the_day_after_the_renewed_filing
     assert old.status == "approved" and old.valid_until < renewal.valid_from
 
 
+def test_rule_2_6_an_approved_renewal_says_from_when_it_is_in_force(demo, client):
+    """Until it takes effect, the renewal is not labelled "in force" like the filing it
+    renews: My filings, its page and its certificate say the day it starts."""
+    old = wang_filing()
+    on = old.valid_until - datetime.timedelta(days=20)
+    renewal = renew_and_approve(demo, old, on)
+    with time_machine.travel(at(on), tick=False):
+        client.force_login(demo["wangxiulan"])
+        listing = client.get("/filings/").content.decode()
+        page = client.get(f"/filings/{renewal.number}/").content.decode()
+        later = renewal.valid_from.isoformat()
+        assert f"已批准（{later}起生效）" in page
+        assert f"已批准（{later}起生效）" in listing
+        assert listing.count("已批准（生效）") == 1  # the renewed filing, still in force
+        # What to do next: the renewed filing applies until the renewal starts.
+        assert f"本续期备案自 {later} 起生效（备案 {old.number} 期满的次日）" in page
+        assert "在定点医疗机构出示身份证即可直接结算" not in page
+    with time_machine.travel(at(renewal.valid_from), tick=False):
+        assert Filing.objects.get(pk=renewal.pk).get_status_display() == "已批准（生效）"
+
+
+def test_rule_2_1_an_approved_renewal_can_be_cancelled_before_it_takes_effect(demo, client):
+    """The lock runs after a filing takes effect: the person who renewed and changed their
+    mind cancels the renewal before its first day; from that day it is locked."""
+    old = wang_filing()
+    on = old.valid_until - datetime.timedelta(days=20)
+    renewal = renew_and_approve(demo, old, on)
+    with time_machine.travel(at(renewal.valid_from), tick=False):
+        error = refused(services.filing_cancel, filing=renewal, actor=demo["wangxiulan"])
+        assert error.code == "locked_while_valid"
+    with time_machine.travel(at(on + DAY), tick=False):
+        client.force_login(demo["wangxiulan"])
+        page = client.get(f"/filings/{renewal.number}/").content.decode()
+        assert "不能变更或取消" not in page
+        assert 'name="action" value="cancel"' in page
+        services.filing_cancel(
+            filing=renewal, actor=demo["agency_dxal"], reason="本人申请取消续期"
+        )
+    assert Filing.objects.get(pk=renewal.pk).status == "cancelled"
+    assert Filing.objects.get(pk=old.pk).status == "approved"
+
+
 def test_rule_2_6_renewal_approved_after_the_renewed_filing_ended_takes_effect_as_usual(demo):
     old = wang_filing()
     user = old.person.user

@@ -82,6 +82,15 @@ def test_rule_2_1_daxinganling_lock_period_is_12_months():
     rules.check_change_allowed(D(2026, 1, 15), DAXINGANLING, D(2027, 1, 15))
 
 
+def test_rule_2_1_lock_period_runs_only_after_the_filing_takes_effect():
+    """"Change or cancel after it takes effect: not within N months": before its first day
+    (a renewal, a filing for a later trip) the filing is not locked."""
+    starts = D(2026, 3, 1)
+    for params in (LIAONING, DAXINGANLING):
+        assert rules.lock_refusal(starts, D(2027, 2, 28), params, D(2026, 2, 28)) is None
+        assert rules.lock_refusal(starts, D(2027, 2, 28), params, starts) is not None
+
+
 def test_rule_2_1_commitment_period_is_6_months():
     assert rules.commitment_deadline(D(2026, 5, 31), LIAONING) == D(2026, 11, 30)
 
