@@ -278,7 +278,7 @@ class FilingAdmin(
             request,
             queryset,
             lambda f: services.filing_approve(filing=f, actor=request.user, ip=client_ip(request)),
-            _("{} filings approved."),
+            (_("Approved."), _("{} filings approved.")),
         )
 
     @admin.action(description=_("Accept supplemented materials"))
@@ -289,7 +289,7 @@ class FilingAdmin(
             lambda f: services.filing_accept_materials(
                 filing=f, actor=request.user, ip=client_ip(request)
             ),
-            _("{} filings are now two-way."),
+            (_("Now two-way."), _("{} filings are now two-way.")),
         )
 
     @admin.action(description=_("Refuse supplemented materials (with a reason)"))
@@ -299,7 +299,10 @@ class FilingAdmin(
             queryset,
             "refuse_materials",
             services.filing_refuse_materials,
-            _("{} filings: the supplemented materials were refused."),
+            (
+                _("The supplemented materials were refused."),
+                _("{} filings: the supplemented materials were refused."),
+            ),
             _("Refuse supplemented materials"),
         )
 
@@ -323,7 +326,7 @@ class FilingAdmin(
             queryset,
             "reject",
             services.filing_reject,
-            _("{} filings rejected."),
+            (_("Rejected."), _("{} filings rejected.")),
             _("Reject filings"),
         )
 
@@ -334,7 +337,7 @@ class FilingAdmin(
             queryset,
             "return_for_materials",
             services.filing_return,
-            _("{} filings returned."),
+            (_("Returned for more materials."), _("{} filings returned.")),
             _("Return filings for more materials"),
         )
 
@@ -345,7 +348,7 @@ class FilingAdmin(
             queryset,
             "cancel",
             services.filing_cancel,
-            _("{} filings cancelled."),
+            (_("Cancelled."), _("{} filings cancelled.")),
             _("Cancel filings"),
         )
 
@@ -359,7 +362,7 @@ class FilingAdmin(
             lambda f, data: services.referral_start_treatment(
                 filing=f, actor=request.user, started_on=data["started_on"], ip=client_ip(request)
             ),
-            _("{} referrals: treatment started."),
+            (_("Treatment started."), _("{} referrals: treatment started.")),
             _("Record the start of treatment"),
         )
 
@@ -377,7 +380,7 @@ class FilingAdmin(
                 reason=data["reason"],
                 ip=client_ip(request),
             ),
-            _("{} referrals extended."),
+            (_("Extended."), _("{} referrals extended.")),
             _("Extend referrals"),
         )
 
@@ -395,7 +398,7 @@ class FilingAdmin(
                 reason=data["reason"],
                 ip=client_ip(request),
             ),
-            _("{} referrals now name another hospital."),
+            (_("The receiving hospital is changed."), _("{} referrals now name another hospital.")),
             _("Change the receiving hospital"),
         )
 

@@ -177,21 +177,41 @@ class ServiceActions:
     def object_label(self, obj) -> str:
         return str(obj)
 
-    def _each(self, request, queryset, fn, done: str) -> int:
-        ok = 0
+    def _each(self, request, queryset, fn, done) -> int:
+        """Apply fn to each object. `done` is (what was done to one, "{} objects ..."): the
+        message names the object when one was done (a decision from its page), linked to it,
+        so the reviewer back in the queue sees which; otherwise it counts them."""
+        done_one, done_many = done
+        decided = []
         for obj in queryset:
             try:
                 fn(obj)
-                ok += 1
+                decided.append(obj)
             except self.rule_error as error:
                 self.message_user(
                     request,
                     f"{self.object_label(obj)}: {self.describe_error(error)}",
                     messages.ERROR,
                 )
-        if ok:
-            self.message_user(request, format_html(done, ok), messages.SUCCESS)
-        return ok
+        if len(decided) == 1:
+            obj = decided[0]
+            url = reverse(
+                f"{self.admin_site.name}:{obj._meta.app_label}_{obj._meta.model_name}_change",
+                args=[obj.pk],
+            )
+            self.message_user(
+                request,
+                format_html(
+                    _('<a href="{url}">{object}</a>: {done}'),
+                    url=url,
+                    object=self.object_label(obj),
+                    done=done_one,
+                ),
+                messages.SUCCESS,
+            )
+        elif decided:
+            self.message_user(request, format_html(done_many, len(decided)), messages.SUCCESS)
+        return len(decided)
 
     def _with_form(self, request, queryset, action, form_class, apply, done, title):
         """Ask for the action's input, then call `apply(obj, cleaned_data)` for each selected

@@ -208,7 +208,7 @@ class ClaimAdmin(
             request,
             clean,
             lambda c: services.claim_approve(claim=c, actor=request.user, ip=client_ip(request)),
-            _("{} claims approved."),
+            (_("Approved."), _("{} claims approved.")),
         )
         if skipped:
             self.message_user(
@@ -234,7 +234,10 @@ class ClaimAdmin(
                 reason=data["reason"],
                 ip=client_ip(request),
             ),
-            _("{} claims approved with an adjusted amount."),
+            (
+                _("Approved with an adjusted amount."),
+                _("{} claims approved with an adjusted amount."),
+            ),
             _("Adjust and approve"),
         )
 
@@ -248,7 +251,7 @@ class ClaimAdmin(
             lambda c, data: services.claim_reject(
                 claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
             ),
-            _("{} claims rejected."),
+            (_("Rejected."), _("{} claims rejected.")),
             _("Reject claims"),
         )
 
@@ -262,7 +265,7 @@ class ClaimAdmin(
             lambda c, data: services.claim_return(
                 claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
             ),
-            _("{} claims returned."),
+            (_("Returned."), _("{} claims returned.")),
             _("Return claims"),
         )
 
@@ -272,7 +275,7 @@ class ClaimAdmin(
             request,
             queryset,
             lambda c: services.claim_mark_paid(claim=c, actor=request.user, ip=client_ip(request)),
-            _("{} claims marked as paid."),
+            (_("Marked as paid."), _("{} claims marked as paid.")),
         )
 
 
@@ -391,7 +394,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
     def has_add_permission(self, request):
         return False
 
-    def _each(self, request, queryset, fn, done: str) -> int:
+    def _each(self, request, queryset, fn, done) -> int:
         # A hospital's clerks hear of the action's decisions in one message (not one a bill).
         with services.reviews_told_together():
             return super()._each(request, queryset, fn, done)
@@ -407,7 +410,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
             lambda s: services.settlement_approve(
                 settlement=s, actor=request.user, ip=client_ip(request)
             ),
-            _("{} settlements approved."),
+            (_("Approved."), _("{} settlements approved.")),
         )
 
     @admin.action(description=_("Approve with an adjusted amount (with a reason)"))
@@ -426,7 +429,10 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
                 reason=data["reason"],
                 ip=client_ip(request),
             ),
-            _("{} settlements approved with an adjusted amount."),
+            (
+                _("Approved with an adjusted amount."),
+                _("{} settlements approved with an adjusted amount."),
+            ),
             _("Adjust and approve"),
         )
 
@@ -440,7 +446,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
             lambda s, data: services.settlement_reject(
                 settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
             ),
-            _("{} settlements rejected."),
+            (_("Rejected."), _("{} settlements rejected.")),
             _("Reject settlements"),
         )
 
@@ -454,7 +460,7 @@ class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, Reg
             lambda s, data: services.settlement_return(
                 settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
             ),
-            _("{} settlements returned to the hospital."),
+            (_("Returned to the hospital."), _("{} settlements returned to the hospital.")),
             _("Return settlements"),
         )
 

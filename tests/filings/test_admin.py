@@ -296,6 +296,24 @@ def test_a_decision_on_a_filings_page_lands_back_in_the_queue_it_was_opened_from
     assert response.status_code == 302 and response["Location"].endswith(f"?{queue}")
     filing.refresh_from_db()
     assert filing.status == "approved"
+    # Back in the queue, the message names the filing decided, linked to its page.
+    told = client.get(response["Location"]).content.decode()
+    assert f'<a href="{change}">{filing.number}</a>：已批准。' in told
+
+
+def test_a_decision_on_several_filings_is_counted(client, demo):
+    staff_login(client, "agency_shenyang")
+    # 李建国's filing back in the queue beside 孙国强's.
+    Filing.objects.filter(number="BA210100000001").update(status="submitted")
+    submitted = Filing.objects.filter(insured_region__code="210100", status="submitted")
+    pks = list(submitted.values_list("pk", flat=True))
+    assert len(pks) == 2
+    response = client.post(
+        reverse("admin:filings_filing_changelist"),
+        {"action": "approve", "_selected_action": pks},
+        follow=True,
+    )
+    assert f"已批准 {len(pks)} 件备案。" in response.content.decode()
 
 
 def test_a_filing_is_decided_from_its_own_page(client, demo):

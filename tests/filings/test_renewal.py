@@ -212,9 +212,7 @@ def test_rule_2_1_an_approved_renewal_can_be_cancelled_before_it_takes_effect(de
         page = client.get(f"/filings/{renewal.number}/").content.decode()
         assert "不能变更或取消" not in page
         assert 'name="action" value="cancel"' in page
-        services.filing_cancel(
-            filing=renewal, actor=demo["agency_dxal"], reason="本人申请取消续期"
-        )
+        services.filing_cancel(filing=renewal, actor=demo["agency_dxal"], reason="本人申请取消续期")
     assert Filing.objects.get(pk=renewal.pk).status == "cancelled"
     assert Filing.objects.get(pk=old.pk).status == "approved"
 

@@ -83,7 +83,7 @@ def test_rule_2_1_daxinganling_lock_period_is_12_months():
 
 
 def test_rule_2_1_lock_period_runs_only_after_the_filing_takes_effect():
-    """"Change or cancel after it takes effect: not within N months": before its first day
+    """ "Change or cancel after it takes effect: not within N months": before its first day
     (a renewal, a filing for a later trip) the filing is not locked."""
     starts = D(2026, 3, 1)
     for params in (LIAONING, DAXINGANLING):
