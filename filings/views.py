@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -125,15 +126,22 @@ def _renewable(person, today: datetime.date) -> list[Filing]:
     ]
 
 
+PAST_PER_PAGE = 10
+
+
 @login_required
 def filing_list(request):
     person = _person(request)
     open_long_term = _open_long_term(person)
+    filings = filings_of(request.user)
+    # The filings still open (a handful at most) always; the closed ones a page at a time.
+    past = filings.exclude(status__in=OPEN_STATUSES)
     return render(
         request,
         "filings/list.html",
         {
-            "filings": filings_of(request.user),
+            "filings": filings.filter(status__in=OPEN_STATUSES),
+            "page": Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page")),
             "person": person,
             # A second long-term filing would be refused only once filled in: not offered.
             "types": {

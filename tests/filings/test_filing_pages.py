@@ -277,3 +277,32 @@ def test_a_chosen_hospital_elsewhere_is_named_on_the_form(client, demo):
     refused = re.search(r"医疗机构 (.*?) 不在居住地", response.content.decode())
     assert refused and refused.group(1) == f"{sanya.name} (H46020000002)"
     assert not Filing.objects.filter(person__name="王秀兰", status="draft").exists()
+
+
+def test_my_filings_shows_the_open_ones_and_pages_the_past_ones(client, demo):
+    """The filings still open stand first on every page; the closed ones follow under their
+    own heading, ten a page, newest first."""
+    zhao = demo["zhaoli"]
+    expired = Filing.objects.get(person=zhao.insured, status="expired")
+    for n in range(11):  # eleven more closed filings: twelve in all, two pages
+        copy = Filing.objects.get(pk=expired.pk)
+        copy.pk = None
+        copy.number = f"BA2327009{n:05d}"
+        copy.status = "cancelled"
+        copy.save()
+    open_one = Filing.objects.get(pk=expired.pk)
+    open_one.pk, open_one.number, open_one.status = None, "ZZ232700988888", "draft"
+    open_one.save()
+    client.force_login(zhao)
+
+    first = client.get("/filings/")
+    html = first.content.decode()
+    current = html[html.index('id="current"') : html.index('id="past"')]
+    assert "ZZ232700988888" in current and "BA2327009" not in current
+    assert "过往备案" in html and "（12）" not in html and "(12)" in html
+    assert len(first.context["page"].object_list) == 10
+    second = client.get("/filings/", {"page": 2})
+    assert len(second.context["page"].object_list) == 2
+    assert "ZZ232700988888" in second.content.decode()  # the open one on every page
+    shown = [f.number for f in first.context["page"]] + [f.number for f in second.context["page"]]
+    assert sorted(shown) == sorted([expired.number] + [f"BA2327009{n:05d}" for n in range(11)])
