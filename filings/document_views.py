@@ -86,7 +86,7 @@ def _pending(request, filing: Filing):
     that says it is taking longer than usual, with a link to try again."""
     now = int(time.time())
     started = request.GET.get("since", "")
-    since = int(started) if started.isdigit() and int(started) <= now else now
+    since = int(started) if started.isascii() and started.isdigit() and int(started) <= now else now
     late = now - since >= REFRESH_SECONDS
     return render(
         request,

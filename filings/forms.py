@@ -213,7 +213,7 @@ class FilingForm(forms.Form):
     agent_name = forms.CharField(
         label=_("Agent's name (if someone files for you)"), max_length=60, required=False
     )
-    agent_id_number = forms.CharField(label=_("Agent's ID number"), max_length=18, required=False)
+    agent_id_number = idnumbers.IdNumberFormField(label=_("Agent's ID number"), required=False)
     agent_relationship = forms.CharField(
         label=_("Agent's relationship"), max_length=40, required=False
     )
@@ -299,7 +299,7 @@ class FilingForm(forms.Form):
         chosen elsewhere is refused by the rules with its name, not as an unknown choice."""
         place = self.data.get(self.add_prefix("place_region")) if self.is_bound else None
         place = place or self.initial.get("place_region")
-        if not str(place or "").isdigit():
+        if not (str(place or "").isascii() and str(place or "").isdigit()):
             return
         for name in ("hospitals", "receiving_hospital"):
             if name in self.fields:
@@ -366,13 +366,6 @@ class FilingForm(forms.Form):
                 % {"n": START_AHEAD_MONTHS, "d": latest.isoformat()}
             )
         return start
-
-    def clean_agent_id_number(self) -> str:
-        value = self.cleaned_data.get("agent_id_number", "")
-        if value:
-            idnumbers.validate_id_number(value)
-            return idnumbers.normalize(value)
-        return value
 
     def clean(self):
         data = super().clean()

@@ -15,10 +15,8 @@ from portal.roles import clerk
 
 
 class EligibilityForm(forms.Form):
-    id_number = forms.CharField(
-        label=_("Resident ID number"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    id_number = idnumbers.IdNumberFormField(
+        label=_("Resident ID number"), attrs={"autofocus": True}
     )
     name = forms.CharField(label=_("Name"), max_length=60)
     care_type = forms.ChoiceField(
@@ -29,10 +27,6 @@ class EligibilityForm(forms.Form):
         required=False,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
-
-    def clean_id_number(self) -> str:
-        idnumbers.validate_id_number(self.cleaned_data["id_number"])
-        return idnumbers.normalize(self.cleaned_data["id_number"])
 
     def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()

@@ -26,7 +26,7 @@ from portal.roles import clerk_hospital
 
 
 class ReferralForm(forms.Form):
-    id_number = forms.CharField(label=gettext_lazy("Patient's resident ID number"), max_length=18)
+    id_number = idnumbers.IdNumberFormField(label=gettext_lazy("Patient's resident ID number"))
     name = forms.CharField(label=gettext_lazy("Patient's name"), max_length=60)
     receiving_hospital = forms.ModelChoiceField(
         label=gettext_lazy("Receiving hospital"),
@@ -39,10 +39,6 @@ class ReferralForm(forms.Form):
         widget=forms.RadioSelect,
     )
     attending_doctor = forms.CharField(label=gettext_lazy("Attending doctor"), max_length=60)
-
-    def clean_id_number(self):
-        idnumbers.validate_id_number(self.cleaned_data["id_number"])
-        return idnumbers.normalize(self.cleaned_data["id_number"])
 
 
 @login_required

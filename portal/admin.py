@@ -148,7 +148,7 @@ class IdNumberSearch:
     @staticmethod
     def _full_id_hash(term: str) -> str | None:
         normalized = idnumbers.normalize(term)
-        if len(normalized) == 18 and normalized[:17].isdigit():
+        if len(normalized) == 18 and normalized[:17].isascii() and normalized[:17].isdigit():
             return idnumbers.id_hash(normalized)
         return None
 
@@ -327,7 +327,11 @@ class PolicyYearFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(policy_year=int(value)) if value and value.isdigit() else queryset
+        return (
+            queryset.filter(policy_year=int(value))
+            if value and value.isascii() and value.isdigit()
+            else queryset
+        )
 
 
 def to_the_minute(value) -> str:

@@ -12,11 +12,8 @@ from portal.models import InsuredPerson, Region, Scheme
 
 class InsuredSignupForm(forms.Form):
     name = forms.CharField(label=_("Full name (as on the ID card)"), max_length=60)
-    id_number = forms.CharField(
-        label=_("Resident ID number"),
-        max_length=18,
-        min_length=1,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    id_number = idnumbers.IdNumberFormField(
+        label=_("Resident ID number"), attrs={"inputmode": "text"}
     )
     region = forms.ModelChoiceField(
         label=_("Insured in (pooling region)"), queryset=Region.objects.select_related("province")
@@ -27,8 +24,7 @@ class InsuredSignupForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
     def clean_id_number(self) -> str:
-        value = idnumbers.normalize(self.cleaned_data["id_number"])
-        idnumbers.validate_id_number(value)
+        value = self.cleaned_data["id_number"]
         existing = InsuredPerson.objects.filter(id_hash=idnumbers.id_hash(value)).first()
         if existing is not None and existing.user_id is not None:
             raise forms.ValidationError(

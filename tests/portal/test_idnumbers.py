@@ -90,3 +90,15 @@ def test_keyed_hash_depends_on_the_secret(settings):
     settings.ID_HASH_KEY = "another"
     assert idnumbers.id_hash("232701195603120223") != first
     assert "232701195603120223" not in first
+
+
+def test_rule_1_full_width_digits_and_invisible_characters_are_read_as_typed():
+    """An input method's full-width digits (２３２７…) and a zero-width space pasted from a chat
+    are the same number, not a "wrong check digit"; non-ASCII digits that are not full-width
+    forms (Arabic-Indic) are not a number at all."""
+    full_width = "２３２７０１１９５６０３１２０２２３"
+    assert idnumbers.normalize(full_width) == "232701195603120223"
+    assert idnumbers.problem(full_width) is None
+    assert idnumbers.problem("232701\u200b195603120223\ufeff") is None
+    assert idnumbers.problem("٢٣٢٧٠١١٩٥٦٠٣١٢٠٢٢٣") == idnumbers.INVALID_FORMAT
+    assert idnumbers.id_hash(full_width) == idnumbers.id_hash("232701195603120223")

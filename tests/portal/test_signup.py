@@ -193,3 +193,17 @@ def test_verification_email_is_in_the_users_language(client, region):
     assert english.to == ["li@example.cn"] and chinese.to == ["liu@example.cn"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.subject + chinese.body)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.subject)
+
+
+def test_signup_takes_the_id_number_typed_in_groups_or_full_width(client, region):
+    """Typed as on the card, in groups of 6-8-4, the number is 20 characters: it is taken, as
+    the hospital's desk takes it, not refused as "at most 18 characters"."""
+    response = _signup(client, region, id_number="210102 19620805 0352")
+    assert response.status_code == 302
+    assert InsuredPerson.objects.get().id_number == "210102196208050352"
+
+
+def test_signup_with_a_full_width_id_number_is_taken(client, region):
+    response = _signup(client, region, id_number="２１０１０２１９６２０８０５０３５２")
+    assert response.status_code == 302
+    assert InsuredPerson.objects.get().id_number == "210102196208050352"
