@@ -340,7 +340,7 @@ def _fields(filing_type: str, data: dict) -> tuple[dict, list | None]:
         covers_inpatient="inpatient" in care,
         covers_general_outpatient="general_outpatient" in care,
         covers_chronic_outpatient="chronic_outpatient" in care,
-        start_date=data.get("start_date") or timezone.localdate(),
+        start_date=data.get("start_date"),  # blank: from the day it is approved
     )
     hospitals = None
     if filing_type == "long_term":
@@ -433,6 +433,14 @@ def filing_detail(request, number: str):
         # Locked once in force, not before (rules.lock_refusal).
         allowed = rules.change_allowed_from(filing.valid_from, params)
         lock_until = allowed if allowed > today else None
+    # Within the lock period (domain.md §2.1) neither is offered: the page says from which day
+    # they can be asked for (the services refuse them until then).
+    can_change = long_term_effective and lock_until is None
+    can_cancel = filing.status in OPEN_STATUSES and lock_until is None
+    can_upload = filing.status in EDITABLE or (
+        filing.status == Status.APPROVED
+        and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
+    )
     upload_form = UploadForm(filing_type=filing.type)
     cancel_form, change_form = CancelForm(), ChangeRequestForm()
     if request.method == "POST" and request.POST.get("action") == "renew":
@@ -483,6 +491,12 @@ def filing_detail(request, number: str):
                         ip=client_ip(request),
                     )
                     messages.success(request, _("Your request was sent to the agency."))
+            elif action == "upload" and not can_upload:  # a page from before it closed
+                messages.error(
+                    request,
+                    _("This filing is %(status)s: materials can no longer be added to it.")
+                    % {"status": filing.get_status_display()},
+                )
             elif action == "upload":
                 upload_form = UploadForm(request.POST, request.FILES, filing_type=filing.type)
                 if upload_form.is_valid():
@@ -496,7 +510,8 @@ def filing_detail(request, number: str):
                         upload_form.add_error("files", refused)
         except RuleError as error:
             form = {"cancel": cancel_form, "change": change_form}.get(action)
-            if form is not None:  # the form again, with what was typed
+            shown = {"cancel": can_cancel, "change": can_change}.get(action, False)
+            if form is not None and shown:  # the form again, with what was typed
                 form.add_error(None, message(error))
             else:
                 messages.error(request, message(error))
@@ -510,6 +525,15 @@ def filing_detail(request, number: str):
                 messages.error(
                     request, message(refusal or RuleError("locked", allowed_from=lock_until))
                 )
+            cancel_form, change_form = CancelForm(), ChangeRequestForm()
+        elif (action == "cancel" and cancel_form.errors and not can_cancel) or (
+            action == "change" and change_form.errors and not can_change
+        ):  # sent from a page older than the filing's new state: the form is not shown now
+            messages.error(
+                request,
+                _("This filing is now %(status)s: what you sent no longer applies to it.")
+                % {"status": filing.get_status_display()},
+            )
             cancel_form, change_form = CancelForm(), ChangeRequestForm()
         if not (upload_form.errors or cancel_form.errors or change_form.errors):
             return redirect("filings:detail", number=number)
@@ -552,11 +576,7 @@ def filing_detail(request, number: str):
                 [d for d in (filing.valid_until, filing.extended_until) if d], default=None
             ),
             "documents": kinds_for(filing),
-            "can_upload": filing.status in EDITABLE
-            or (
-                filing.status == Status.APPROVED
-                and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
-            ),
+            "can_upload": can_upload,
             "can_edit": editable,
             # domain.md §2.1, §2.6: a renewal, reviewed before this filing ends, takes effect
             # the day after it ends.
@@ -569,12 +589,8 @@ def filing_detail(request, number: str):
             "can_submit": filing.status in EDITABLE,
             "ask_relatives_home": filing.type == FilingType.LONG_TERM
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
-            # Within the lock period (domain.md §2.1) neither is offered: the page says from
-            # which day they can be asked for (the services refuse them until then).
-            "can_change": long_term_effective and lock_until is None,
-            "can_cancel": filing.status
-            in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
-            and lock_until is None,
+            "can_change": can_change,
+            "can_cancel": can_cancel,
         },
     )
 

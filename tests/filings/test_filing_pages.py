@@ -149,6 +149,15 @@ def test_rule_2_1_no_sub_type_is_preselected_and_a_non_retirees_draft_saves_with
     assert response.status_code == 200 and "subtype" in response.context["form"].errors
 
 
+def test_a_draft_saved_without_a_start_date_keeps_it_blank(client, demo):
+    """A start date left blank on a draft is not stored as the day it was saved: resumed a
+    week later, the draft would be refused for a start "before today" nobody typed."""
+    filing = draft_of_chen(client, demo, basis="commitment", start_date="")
+    assert filing.start_date is None
+    edit = client.get(reverse("filings:edit", args=[filing.number])).content.decode()
+    assert re.search(r'name="start_date"[^>]*value="\d', edit) is None
+
+
 # --- 7. editing a draft -----------------------------------------------------------------------
 
 
@@ -306,3 +315,42 @@ def test_my_filings_shows_the_open_ones_and_pages_the_past_ones(client, demo):
     assert "ZZ232700988888" in second.content.decode()  # the open one on every page
     shown = [f.number for f in first.context["page"]] + [f.number for f in second.context["page"]]
     assert sorted(shown) == sorted([expired.number] + [f"BA2327009{n:05d}" for n in range(11)])
+
+
+def test_a_closed_filing_takes_no_more_materials_even_from_an_old_page(client, demo):
+    """The page of an expired referral offers no upload; a form sent from a page opened before
+    it ended is refused with the filing's state, and nothing is stored."""
+    from filings.models import Material
+
+    zhao = Filing.objects.get(number="ZZ232700000002")
+    assert zhao.status == "expired"
+    client.force_login(demo["zhaoli"])
+    before = Material.objects.filter(filing=zhao).count()
+    response = client.post(
+        f"/filings/{zhao.number}/",
+        {"action": "upload", "kind": "other", "files": png()},
+        follow=True,
+    )
+    assert Material.objects.filter(filing=zhao).count() == before
+    assert "该备案当前状态为“已过期”，不能再补充材料。" in response.content.decode()
+    assert "材料已上传" not in response.content.decode()
+
+
+@pytest.mark.parametrize("confirmed", [True, False])
+def test_a_cancellation_sent_after_the_agency_decided_is_answered(client, demo, confirmed):
+    """孙国强 opened his submitted filing's page; the agency rejected the filing meanwhile. The
+    cancellation he then sends is refused in words on the page he lands on (the form itself is
+    not shown for a rejected filing), whether or not his form was complete."""
+    from filings import services
+
+    filing = Filing.objects.select_related("person__user").get(
+        person__name="孙国强", status="submitted"
+    )
+    services.filing_reject(filing=filing, actor=demo["agency_shenyang"], reason="材料不全")
+    client.force_login(filing.person.user)
+    data = {"action": "cancel", "reason": "不去了"} | ({"confirm": "on"} if confirmed else {})
+    response = client.post(f"/filings/{filing.number}/", data, follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain  # back on the page, not a form that is not drawn
+    assert "未通过" in html and ("不能变为" in html or "已不适用" in html)
+    assert Filing.objects.get(pk=filing.pk).status == "rejected"
