@@ -81,9 +81,11 @@ def document_download(request, number: str, kind: str):
 
 
 def _pending(request, filing: Filing):
-    """The PDF is not there yet: a page that asks again by itself (no script: a refresh to the
-    same address with the time of the first ask) until REFRESH_SECONDS have passed, then one
-    that says it is taking longer than usual, with a link to try again."""
+    """The PDF is not there yet: a page that says so in a status region and asks again
+    (static/js/portal.js, every REFRESH_EVERY seconds: the download starts when it is ready)
+    until REFRESH_SECONDS have passed since the first ask, then says it is taking longer than
+    usual, with a link to try again. No page reload (a screen reader would start reading from
+    the top each time); without JavaScript, "Check again" carries the time of the first ask."""
     now = int(time.time())
     started = request.GET.get("since", "")
     since = int(started) if started.isascii() and started.isdigit() and int(started) <= now else now
@@ -94,7 +96,9 @@ def _pending(request, filing: Filing):
         {
             "filing": filing,
             "late": late,
-            "refresh": f"{REFRESH_EVERY};url={request.path}?since={since}",
+            "check": f"{request.path}?since={since}",
+            "poll_every": REFRESH_EVERY,
+            "poll_until": since + REFRESH_SECONDS,
             "again": request.path,
             "back": _filing_page(request.user, filing),
         },

@@ -90,3 +90,69 @@
     }
   });
 })();
+
+
+/* A PDF being prepared (filings/document_pending.html): ask again every few seconds, without
+ * reloading the page (a screen reader would start again from the top). When it is ready the
+ * download starts and the status region says so; past the time given, it says it is taking
+ * longer than usual. Without JavaScript the page's "Check again" link does the same by hand.
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var status = document.getElementById("document-waiting");
+    if (!status) {
+      return;
+    }
+    var url = status.getAttribute("data-poll");
+    var every = Number(status.getAttribute("data-poll-every")) * 1000;
+    var until = Number(status.getAttribute("data-poll-until")) * 1000;
+
+    function say(text) {
+      status.textContent = text;
+    }
+
+    function ask() {
+      if (Date.now() >= until) {
+        say(status.getAttribute("data-late"));
+        return;
+      }
+      fetch(url, { method: "HEAD", credentials: "same-origin" })
+        .then(function (response) {
+          if (response.status === 200) {
+            say(status.getAttribute("data-ready"));
+            window.location.href = url;
+          } else if (response.status === 202) {
+            window.setTimeout(ask, every);
+          } else {
+            say(status.getAttribute("data-late"));
+          }
+        })
+        .catch(function () {
+          say(status.getAttribute("data-late"));
+        });
+    }
+
+    window.setTimeout(ask, every);
+  });
+})();
+
+
+/* The desk check's verdict (hospitals/eligibility_check.html), spoken: the ID field keeps the
+ * focus for the next card, so the verdict is copied into a status region once the page is up
+ * (a region filled before it would not be announced).
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var live = document.getElementById("verdict-live");
+    var verdict = document.querySelector("[data-verdict]");
+    if (live && verdict) {
+      window.setTimeout(function () {
+        live.textContent = verdict.textContent.replace(/^[✔✘]\s*/, "");
+      }, 300);
+    }
+  });
+})();
