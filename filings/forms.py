@@ -19,7 +19,7 @@ from filings.models import (
     TemporaryPurpose,
 )
 from hospitals.models import Hospital
-from portal.lib import idnumbers
+from portal.lib import idnumbers, text
 from portal.models import Region
 
 # How far ahead a filing may start (its form's `start_date`).
@@ -210,11 +210,11 @@ class FilingForm(forms.Form):
         label=_("Payment record (residents' scheme)"), required=False
     )
     file_agent_id_copy = MultipleFileField(label=_("Agent's ID card copy"), required=False)
-    agent_name = forms.CharField(
+    agent_name = text.PlainTextField(
         label=_("Agent's name (if someone files for you)"), max_length=60, required=False
     )
     agent_id_number = idnumbers.IdNumberFormField(label=_("Agent's ID number"), required=False)
-    agent_relationship = forms.CharField(
+    agent_relationship = text.PlainTextField(
         label=_("Agent's relationship"), max_length=40, required=False
     )
     receiving_hospital = forms.ModelChoiceField(
@@ -227,16 +227,18 @@ class FilingForm(forms.Form):
     discharge_settled = forms.BooleanField(
         label=_("Already discharged and settled"), required=False
     )
-    diagnosis = forms.CharField(label=_("Diagnosis"), max_length=200)
-    disease = forms.CharField(
+    diagnosis = text.PlainTextField(label=_("Diagnosis"), max_length=200)
+    disease = text.PlainTextField(
         label=_("Chronic or special disease (as recognised at home)"), max_length=100
     )
     referral_condition = forms.ChoiceField(
         label=_("Referral condition"), choices=ReferralCondition.choices
     )
-    attending_doctor = forms.CharField(label=_("Attending doctor"), max_length=60)
-    director_signed_by = forms.CharField(label=_("Department director who signed"), max_length=60)
-    medical_office_signed_by = forms.CharField(
+    attending_doctor = text.PlainTextField(label=_("Attending doctor"), max_length=60)
+    director_signed_by = text.PlainTextField(
+        label=_("Department director who signed"), max_length=60
+    )
+    medical_office_signed_by = text.PlainTextField(
         label=_("Medical office that stamped"), max_length=60
     )
 
@@ -412,7 +414,7 @@ class UploadForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(
+    reason = text.PlainTextField(
         label=_("Why do you want to cancel?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -428,7 +430,7 @@ class CancelForm(forms.Form):
 
 
 class ChangeRequestForm(forms.Form):
-    what = forms.CharField(
+    what = text.PlainTextField(
         label=_("What do you want to change?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -70,6 +70,7 @@ MESSAGES = {
         "A referral is issued by a designated hospital of the patient's own pooling region."
     ),
     "director_first": _("The department director signs before the medical office stamps."),
+    "already_signed": _("This step was already signed on %(d)s: the first signature stands."),
     "signer_required": _("Enter the name of who signs or stamps."),
     "signer_too_long": _("A name of at most %(max)s characters, please."),
     "same_region": _("The place of treatment must be outside your own pooling region."),

@@ -38,6 +38,7 @@ from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
+from portal.lib import text
 from portal.models import AgencyStaff
 from portal.notices import params_of
 from portal.notifications import notify
@@ -992,7 +993,7 @@ def referral_start(
 def _signer_name(name: str) -> str:
     """The name of who signs or stamps a referral, as stored: typed, and as long as the form's
     columns hold (a longer one is refused, never cut)."""
-    name = (name or "").strip()
+    name = text.plain(name)
     if not name:
         raise RuleError("signer_required")
     longest = Filing._meta.get_field("director_signed_by").max_length or 0
@@ -1010,6 +1011,9 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
         if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
             raise RuleError("transition_not_allowed", current=locked.status, target="signed")
         now = timezone.now()
+        signed = {"director": locked.director_signed_at, "office": locked.medical_office_signed_at}
+        if signed.get(step) is not None:  # a second tab, a double click: the first one stands
+            raise RuleError("already_signed", d=timezone.localtime(signed[step]))
         if step == "director":
             locked.director_signed_by, locked.director_signed_at = signer, now
             fields = ["director_signed_by", "director_signed_at"]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
-from portal.lib import idnumbers
+from portal.lib import idnumbers, text
 from portal.roles import clerk
 
 
@@ -18,7 +18,7 @@ class EligibilityForm(forms.Form):
     id_number = idnumbers.IdNumberFormField(
         label=_("Resident ID number"), attrs={"autofocus": True}
     )
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = text.PlainTextField(label=_("Name"), max_length=60)
     care_type = forms.ChoiceField(
         label=_("Care type"), choices=CareType.choices, initial=CareType.INPATIENT
     )

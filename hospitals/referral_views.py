@@ -20,25 +20,25 @@ from filings.models import OPEN_STATUSES, Filing, FilingType, ReferralCondition,
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.audit import client_ip
-from portal.lib import idnumbers
+from portal.lib import idnumbers, text
 from portal.models import InsuredPerson
 from portal.roles import clerk_hospital
 
 
 class ReferralForm(forms.Form):
     id_number = idnumbers.IdNumberFormField(label=gettext_lazy("Patient's resident ID number"))
-    name = forms.CharField(label=gettext_lazy("Patient's name"), max_length=60)
+    name = text.PlainTextField(label=gettext_lazy("Patient's name"), max_length=60)
     receiving_hospital = forms.ModelChoiceField(
         label=gettext_lazy("Receiving hospital"),
         queryset=Hospital.objects.filter(suspended_on__isnull=True).select_related("region"),
     )
-    diagnosis = forms.CharField(label=gettext_lazy("Diagnosis"), max_length=200)
+    diagnosis = text.PlainTextField(label=gettext_lazy("Diagnosis"), max_length=200)
     condition = forms.ChoiceField(
         label=gettext_lazy("Referral condition"),
         choices=ReferralCondition.choices,
         widget=forms.RadioSelect,
     )
-    attending_doctor = forms.CharField(label=gettext_lazy("Attending doctor"), max_length=60)
+    attending_doctor = text.PlainTextField(label=gettext_lazy("Attending doctor"), max_length=60)
 
 
 @login_required
@@ -157,8 +157,8 @@ class FollowUpForm(forms.Form):
             ("readmission", gettext_lazy("Readmission")),
         ],
     )
-    attending_doctor = forms.CharField(label=gettext_lazy("Attending doctor"), max_length=60)
-    medical_office = forms.CharField(
+    attending_doctor = text.PlainTextField(label=gettext_lazy("Attending doctor"), max_length=60)
+    medical_office = text.PlainTextField(
         label=gettext_lazy("Medical office that stamped"), max_length=60
     )
 

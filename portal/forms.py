@@ -6,12 +6,12 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from portal.lib import idnumbers
+from portal.lib import idnumbers, text
 from portal.models import InsuredPerson, Region, Scheme
 
 
 class InsuredSignupForm(forms.Form):
-    name = forms.CharField(label=_("Full name (as on the ID card)"), max_length=60)
+    name = text.PlainTextField(label=_("Full name (as on the ID card)"), max_length=60)
     id_number = idnumbers.IdNumberFormField(
         label=_("Resident ID number"), attrs={"inputmode": "text"}
     )

@@ -78,4 +78,7 @@ STRINGS = [
     # placeholder ("用户名或email" in allauth's catalogue).
     pgettext_lazy("field label", "Login"),
     gettext_noop("Username or email"),
+    # Django's message for a NUL byte in a form field ("不允许是用空字符串。" in its catalogue:
+    # "empty strings are not allowed", with a typo).
+    gettext_noop("Null characters are not allowed."),
 ]

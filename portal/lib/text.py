@@ -1,6 +1,10 @@
-"""Text put together from translated pieces."""
+"""Text put together from translated pieces, and free text as typed, made safe to keep."""
 
 from __future__ import annotations
+
+import unicodedata
+
+from django import forms
 
 # A sentence that ends in one of these (Chinese punctuation) is followed at once, without a space.
 _FULL_WIDTH_ENDS = ("。", "！", "？", "；", "：", "）", "」", "”")
@@ -17,3 +21,22 @@ def sentences(*parts: str) -> str:
             text += " "
         text += part
     return text
+
+
+def plain(value: str) -> str:
+    """A name or a short free text as it is kept and printed: NFC, without invisible format
+    characters (a right-to-left override that would print a signature's date backwards, a
+    zero-width space that makes a name "not found"), without control characters, trimmed.
+    Full-width letters stay as typed (NFC, not NFKC): they are a person's writing."""
+    value = unicodedata.normalize("NFC", value or "")
+    return "".join(
+        ch for ch in value if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t"
+    ).strip()
+
+
+class PlainTextField(forms.CharField):
+    """A form's name or free text, cleaned by `plain` before its length and required checks."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return plain(value) if value else value

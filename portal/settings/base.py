@@ -92,6 +92,10 @@ TEMPLATES = [
 ]
 
 # Embedded default: SQLite. DATABASE_URL switches to PostgreSQL (psycopg 3).
+# A write transaction takes SQLite's write lock when it begins (IMMEDIATE): with the default
+# (DEFERRED) two requests at once (a double click) both read, then both try to write, and one
+# fails at once with "database is locked" whatever the timeout; now the second waits.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -99,7 +103,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

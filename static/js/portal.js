@@ -156,3 +156,36 @@
     }
   });
 })();
+
+
+/* A second click on a form's button while the first is on its way (a double click, an impatient
+ * tap on a slow phone) is not sent again: it would file the same thing twice. A form sent more
+ * than a few seconds ago can be sent again (a download that does not leave the page).
+ */
+(function () {
+  "use strict";
+
+  var AGAIN_AFTER_MS = 4000;
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (event.defaultPrevented) {
+        return; // not sent (the language switch's question answered "no")
+      }
+      var sent = Number(form.getAttribute("data-sent-at") || 0);
+      if (sent && Date.now() - sent < AGAIN_AFTER_MS) {
+        event.preventDefault();
+        return;
+      }
+      form.setAttribute("data-sent-at", String(Date.now()));
+    },
+    false
+  );
+  // Back to a page kept in the browser's memory: its forms can be sent again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sent-at]").forEach(function (form) {
+      form.removeAttribute("data-sent-at");
+    });
+  });
+})();

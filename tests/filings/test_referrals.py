@@ -75,6 +75,32 @@ def test_a_signers_name_longer_than_the_form_keeps_is_refused_and_kept_on_the_pa
     assert filing.director_signed_by == "张" * 60 and filing.director_signed_at is not None
 
 
+def test_a_second_signature_of_the_same_step_is_refused_and_the_first_stands(client, demo):
+    """Two tabs, or a double click: the director's signature is not silently replaced."""
+    start(client, demo)
+    filing = Filing.objects.get(person__name="陈明", type="referral")
+    url = reverse("referral-detail", args=[filing.number])
+    client.post(url, {"step": "director", "signer": "赵主任"})
+    response = client.post(url, {"step": "director", "signer": "钱主任"}, follow=True)
+    assert (
+        "此步骤已于" in response.content.decode() and "以首次签字为准" in response.content.decode()
+    )
+    filing.refresh_from_db()
+    assert filing.director_signed_by == "赵主任"
+    assert AuditEvent.objects.filter(action="referral.sign_director").count() == 1
+
+
+def test_invisible_and_control_characters_are_not_kept_in_a_signers_name(client, demo):
+    """A right-to-left override printed the signature's date backwards on the referral form;
+    a NUL byte would be refused by PostgreSQL."""
+    start(client, demo)
+    filing = Filing.objects.get(person__name="陈明", type="referral")
+    url = reverse("referral-detail", args=[filing.number])
+    client.post(url, {"step": "director", "signer": "\u202e张\u200b主任\x00"})
+    filing.refresh_from_db()
+    assert filing.director_signed_by == "张主任"
+
+
 def test_rule_2_2_only_a_hospital_of_the_patients_own_region_refers(client, demo):
     response = start(client, demo, user="hosp_h46020000002")
     assert response.status_code == 200

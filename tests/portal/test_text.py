@@ -27,3 +27,12 @@ def test_an_amount_for_a_person_has_its_thousands_grouped():
     assert yuan(Decimal("0")) == "0.00"
     assert yuan("1234.5") == "1,234.50"
     assert yuan(None) == ""
+
+
+def test_plain_text_drops_invisible_and_control_characters_and_keeps_the_writing():
+    from portal.lib.text import plain
+
+    assert plain(" \u202e王\u200b秀兰\ufeff\x00 ") == "王秀兰"
+    assert plain("第一行\n第二行") == "第一行\n第二行"
+    assert plain("ＡＢＣ 李") == "ＡＢＣ 李"  # full-width letters are the person's writing
+    assert plain("e\u0301") == "\u00e9"  # composed (NFC)
