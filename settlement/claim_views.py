@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from filings import uploads
 from filings.pending import PendingUploads
 from portal.audit import client_ip
-from portal.models import AuditEvent
+from portal.models import AuditEvent, InsuredPerson
 from portal.roles import agency_region
+from portal.templatetags.portal_tags import yuan
 from settlement import rules, services
 from settlement.forms import MAX_ITEMS, ClaimForm, ItemFormSet, ResubmitForm, item_rows
 from settlement.messages import flag_labels, message
@@ -93,11 +98,48 @@ ADD_ROWS = 4
 
 
 def _with_more_rows(data):
-    """The posted form with ADD_ROWS more empty item rows (up to the bill's limit)."""
+    """The posted form with ADD_ROWS more empty item rows (up to the bill's limit). A count
+    that is not a number ("abc", "²") is taken as none: the formset's own check of its
+    management form answers that, as on any other press."""
     data = data.copy()
-    total = int(data.get("items-TOTAL_FORMS") or 0)
+    try:
+        total = max(int(data.get("items-TOTAL_FORMS") or 0), 0)
+    except ValueError:
+        total = 0
     data["items-TOTAL_FORMS"] = str(min(total + ADD_ROWS, MAX_ITEMS))
     return data
+
+
+def _same_bill(stay: dict) -> Claim | None:
+    """The person's own claim, not rejected, for the same hospital, dates and total as this
+    one: most likely the same form sent twice (a second press of Submit, or the browser's back
+    and send again). A rejected claim may be claimed again."""
+    total = sum((Decimal(item["amount"]) for item in stay["items"]), Decimal("0"))
+    earlier = (
+        Claim.objects.filter(
+            person=stay["person"],
+            hospital=stay["hospital"],
+            admitted_on=stay["admitted_on"],
+            discharged_on=stay["discharged_on"],
+        )
+        .exclude(status=rules.REJECTED)
+        .order_by("-submitted_at", "-id")
+    )
+    # The total compared here, not in SQL: SQLite keeps a decimal as a float.
+    return next((claim for claim in earlier if claim.total == total), None)
+
+
+def _same_bill_message(claim: Claim) -> str:
+    return _(
+        "You have already claimed this bill: claim %(number)s, submitted on %(date)s, is for the "
+        "same hospital, the same dates and the same total (%(total)s yuan). If this is another "
+        "bill, tick “%(confirm)s” and submit again."
+    ) % {
+        "number": claim.number,
+        "date": date_format(timezone.localtime(claim.submitted_at), "Y-m-d"),
+        "total": yuan(claim.total),
+        "confirm": ClaimForm.base_fields["different_bill"].label,
+    }
 
 
 @login_required
@@ -160,12 +202,25 @@ def claim_new(request):
             }
             try:
                 if submitting:
-                    claim = services.claim_submit(
-                        actor=request.user, stored=pending.files(), ip=client_ip(request), **stay
-                    )
-                    pending.clear()
-                    messages.success(request, _("Claim submitted: your agency will review it."))
-                    return redirect("settlement:claim-detail", number=claim.number)
+                    with transaction.atomic():
+                        # One submission of a person's at a time, so that two presses of Submit
+                        # cannot both find no earlier claim and both file one.
+                        list(InsuredPerson.objects.select_for_update().filter(pk=person.pk))
+                        same = None if data["different_bill"] else _same_bill(stay)
+                        if same is None:
+                            claim = services.claim_submit(
+                                actor=request.user,
+                                stored=pending.files(),
+                                ip=client_ip(request),
+                                **stay,
+                            )
+                    if same is not None:
+                        form.same_bill = same
+                        form.add_error(None, _same_bill_message(same))
+                    else:
+                        pending.clear()
+                        messages.success(request, _("Claim submitted: your agency will review it."))
+                        return redirect("settlement:claim-detail", number=claim.number)
                 else:
                     estimate = services.claim_estimate(**stay)
             except rules.RuleError as error:

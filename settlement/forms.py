@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
+import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from filings.forms import MultipleFileField
@@ -21,6 +26,19 @@ DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 MAX_ITEMS = 500
 MAX_BILL_BYTES = 2 * 1024 * 1024
 MAX_AMOUNT_DIGITS = 8  # digits before the point: 99,999,999.99 at most, as ItemForm
+# An XLSX is a zip: what it unpacks to is checked before openpyxl unpacks anything. A bill of
+# 500 rows unpacks to well under 1 MB, and spreadsheet XML packs about 10 to 1; a zip bomb (one
+# cell of 300 MB packed into 310 KB) is over both.
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_PACKING_RATIO = 100
+PACKING_CHECKED_FROM = 1024 * 1024  # a small member may pack tighter without harm
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an .xls, or an XLSX with a password
+BILL_COLUMNS = 6  # code, name, class, amount, days, kind: the rest of a row is not read
+MAX_SHEET_ROWS = 10 * MAX_ITEMS  # rows of a sheet read, empty ones between items included
+# Unicode category Cc but the tab: NUL, line breaks, escapes, C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
+GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 CLASSES = list(ITEM_CLASSES.items())
 MEDICATION_KINDS = [
     ("", _("Not discharge medication")),
@@ -38,11 +56,47 @@ REQUIRED_DOCUMENTS = [
 OPTIONAL_DOCUMENTS = [ClaimDocumentKind.REFERRAL_FORM, ClaimDocumentKind.OTHER]
 
 
+def amount_text(value: str) -> str | None:
+    """An amount as people write it, as plain digits and a point: full-width digits and point,
+    spaces and thousands separators (`,` or `，`, in groups of three) are read, so "1,234.56"
+    and "１２３４．５６" are "1234.56". None for anything else, which Decimal would read but a
+    person does not mean as an amount ("1e5", "1_000", "-5", "NaN")."""
+    text = "".join(unicodedata.normalize("NFKC", value).split())  # NFKC: "，" is ","
+    if GROUPED_AMOUNT.fullmatch(text):
+        text = text.replace(",", "")
+    return text if AMOUNT.fullmatch(text) else None
+
+
+class AmountField(forms.DecimalField):
+    """An amount in yuan, typed: read by `amount_text`, then the usual checks of a
+    DecimalField (its digits, decimal places, least and most). A text box, not a number box:
+    a browser empties a number box holding "1,234.56" before the form is sent."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": _("Enter an amount, such as 1234.56.")}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = "".join(value.split())
+            if text in self.empty_values:
+                return None
+            value = amount_text(text)
+            if value is None:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if not isinstance(widget, forms.NumberInput):
+            attrs.setdefault("inputmode", "decimal")  # a phone's keyboard of digits and point
+        return attrs
+
+
 class ItemForm(forms.Form):
     code = forms.CharField(label=_("Catalogue code"), max_length=40, required=False)
     name = forms.CharField(label=_("Item"), max_length=100, required=False)
     cls = forms.ChoiceField(label=_("Class"), choices=CLASSES, initial="A")
-    amount = forms.DecimalField(
+    amount = AmountField(
         label=_("Amount (yuan)"),
         min_value=Decimal("0.01"),
         max_digits=10,
@@ -97,12 +151,22 @@ def _item(code, name, cls, amount, days=None, kind=None) -> dict:
 
 def parse_bill(uploaded) -> list[dict]:
     """The hospital's itemised list as CSV or XLSX: columns code, name, class, amount and
-    optionally days and kind of discharge medication. Every bad row is named."""
+    optionally days and kind of discharge medication. Every bad row is named, with every
+    problem it has; a cell is held to what the item's row on the form takes."""
     if uploaded.size > MAX_BILL_BYTES:
         raise ValidationError(_("The bill file is larger than 2 MB."))
     data = uploaded.read()
+    unsaved: dict[int, set[int]] = {}
     if data[:2] == b"PK":
-        rows = _xlsx_rows(data)
+        rows, unsaved = _xlsx_rows(data, _file_name(uploaded))
+    elif data[:8] == OLE2:
+        raise ValidationError(
+            _(
+                "“%(name)s” is an old Excel (.xls) workbook or has a password: save it as .xlsx "
+                "without a password, or as CSV, and upload it again."
+            )
+            % {"name": _file_name(uploaded)}
+        )
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -118,7 +182,7 @@ def parse_bill(uploaded) -> list[dict]:
     # Each row keeps its number in the file, as a spreadsheet shows it (a header is row 1; empty
     # rows are skipped but counted), so "row 5" is the row the person sees as 5.
     numbered = [
-        (number, [str(c if c is not None else "").strip() for c in row])
+        (number, [_cell_text(c) for c in row[:BILL_COLUMNS]])
         for number, row in enumerate(rows, start=1)
     ]
     numbered = [(number, row) for number, row in numbered if any(row)]
@@ -130,24 +194,23 @@ def parse_bill(uploaded) -> list[dict]:
         raise ValidationError(_("At most %(n)s items per claim.") % {"n": MAX_ITEMS})
     items, errors = [], []
     for number, row in numbered:
-        code, name, cls, amount, days, kind = (row + [""] * 6)[:6]
+        code, name, cls, amount, days, kind = (row + [""] * BILL_COLUMNS)[:BILL_COLUMNS]
         cls = cls.upper()
-        try:
-            value = Decimal(amount.replace(",", ""))
-        except InvalidOperation:
-            value = None
-        if value is not None and not value.is_finite():  # NaN and Infinity
-            value = None
-        problems = []  # every problem of the row, not only its first
-        if cls not in {"A", "B", "C"}:
+        formulas = unsaved.get(number, set())
+        problems = _cell_problems(number, row)  # every problem of the row, not only its first
+        if formulas:
+            problems.append(
+                _(
+                    "Row %(row)s: a formula has no saved value (the file was not saved in Excel "
+                    "or WPS): open the file there and save it, or type the value instead."
+                )
+                % {"row": number}
+            )
+        if cls not in {"A", "B", "C"} and 2 not in formulas:
             problems.append(_("Row %(row)s: the class must be A, B or C.") % {"row": number})
-        if (
-            value is None
-            or value <= 0
-            or value.as_tuple().exponent < -2
-            or value.adjusted() > MAX_AMOUNT_DIGITS - 1  # as a typed item: at most 10 digits
-        ):
-            problems.append(_("Row %(row)s: the amount is not valid.") % {"row": number})
+        value, problem = _bill_amount(amount, number)
+        if problem and 3 not in formulas:
+            problems.append(problem)
         if kind and (
             kind not in {"acute", "chronic", "special"}
             or not (days.isascii() and days.isdigit() and 1 <= int(days) <= 366)
@@ -163,6 +226,69 @@ def parse_bill(uploaded) -> list[dict]:
     if errors:
         raise ValidationError(errors)
     return items
+
+
+def _file_name(uploaded) -> str:
+    return Truncator(uploaded.name or "").chars(60)
+
+
+def _cell_text(value) -> str:
+    """A cell as text. A number as the spreadsheet shows it, to Excel's 15 significant digits:
+    a sum saved as 33.330000000000005 is the 33.33 the person sees."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        try:
+            return format(Decimal(format(value, ".15g")), "f")
+        except InvalidOperation:  # NaN and infinity: refused as amounts below
+            return str(value)
+    return str(value).strip()
+
+
+def _cell_problems(number: int, row: list[str]) -> list[str]:
+    """A control character anywhere in the cells read; a code or name longer than an item's
+    row on the form takes (ItemForm)."""
+    problems = []
+    if any(CONTROL.search(cell) for cell in row):
+        problems.append(
+            _(
+                "Row %(row)s: a cell holds a control character (such as NUL): remove it and "
+                "upload the file again."
+            )
+            % {"row": number}
+        )
+    code, name = (row + ["", ""])[:2]
+    most = ItemForm.base_fields["code"].max_length
+    if most is not None and len(code) > most:
+        problems.append(
+            _("Row %(row)s: the catalogue code is longer than %(max)s characters.")
+            % {"row": number, "max": most}
+        )
+    most = ItemForm.base_fields["name"].max_length
+    if most is not None and len(name) > most:
+        problems.append(
+            _("Row %(row)s: the item name is longer than %(max)s characters.")
+            % {"row": number, "max": most}
+        )
+    return problems
+
+
+def _bill_amount(text: str, number: int) -> tuple[Decimal | None, str | None]:
+    """The amount of a row as an item's row on the form reads it (AmountField), or why not."""
+    plain = amount_text(text)
+    if plain is None:
+        return None, _("Row %(row)s: the amount is not valid.") % {"row": number}
+    value = Decimal(plain)  # digits and a point only: finite
+    if len(plain.partition(".")[2]) > 2:
+        return None, _("Row %(row)s: the amount has more than 2 decimal places.") % {"row": number}
+    if value <= 0:
+        return None, _("Row %(row)s: the amount must be more than 0.") % {"row": number}
+    if value.adjusted() > MAX_AMOUNT_DIGITS - 1:  # as a typed item: at most 10 digits
+        return None, _("Row %(row)s: the amount is over %(max)s.") % {
+            "row": number,
+            "max": "99999999.99",
+        }
+    return value, None
 
 
 def item_rows(items: list[dict]) -> list[dict]:
@@ -181,15 +307,113 @@ def item_rows(items: list[dict]) -> list[dict]:
     ]
 
 
-def _xlsx_rows(data: bytes) -> list[list]:
+def _check_unpacked(data: bytes, name: str) -> None:
+    """Refuse a workbook that would unpack into far more than a bill (a zip bomb), or that is
+    no zip at all, before openpyxl unpacks anything. zipfile never gives more than the sizes
+    the archive declares for a member (and fails on a member that would), so these bound it."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValidationError(
+            _("“%(name)s” is not an XLSX workbook that can be read: save it as .xlsx or CSV.")
+            % {"name": name}
+        ) from exc
+    unpacked = sum(member.file_size for member in members)
+    packed_tight = any(
+        member.file_size > PACKING_CHECKED_FROM
+        and member.file_size > MAX_PACKING_RATIO * max(member.compress_size, 1)
+        for member in members
+    )
+    if unpacked > MAX_UNPACKED_BYTES or packed_tight:
+        raise ValidationError(
+            _(
+                "“%(name)s” unpacks to far more than a bill can hold (over %(mb)s MB, or packed "
+                "over %(ratio)s to 1): it is not read. Export the bill again, or save it as CSV."
+            )
+            % {"name": name, "mb": MAX_UNPACKED_BYTES // (1024 * 1024), "ratio": MAX_PACKING_RATIO}
+        )
+
+
+def _xlsx_rows(data: bytes, name: str) -> tuple[list[list], dict[int, set[int]]]:
+    """The rows of the workbook's one visible sheet that holds anything (a hidden sheet is
+    not what the person sees, so it is never read), and, by row number, the columns whose
+    formula has no saved value (openpyxl reads those as empty)."""
     from openpyxl import load_workbook
 
+    _check_unpacked(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        filled = []
+        for sheet in workbook.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            rows, blanks = _sheet_rows(sheet)
+            if any(any(_cell_text(c) for c in row) for row in rows):
+                filled.append((sheet.title, rows, blanks))
+        workbook.close()
+        if len(filled) > 1:
+            sep = "、" if (get_language() or "").startswith("zh") else ", "
+            raise ValidationError(
+                _(
+                    "The bill is on more than one sheet of “%(name)s” (%(sheets)s): put it on "
+                    "one sheet and upload the file again."
+                )
+                % {
+                    "name": name,
+                    "sheets": sep.join(Truncator(sheet[0]).chars(31) for sheet in filled),
+                }
+            )
+        if not filled:
+            return [], {}
+        title, rows, blanks = filled[0]
+        return rows, _unsaved_formulas(data, title, blanks)
+    except ValidationError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ValidationError(_("The XLSX file cannot be read.")) from exc
-    sheet = workbook.worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ITEMS + 2)]
+
+
+def _sheet_rows(sheet) -> tuple[list[list], set[tuple[int, int]]]:
+    """The sheet's values from row 1, the bill's columns only; reading stops past the most items
+    a bill may have (the count is refused after) or MAX_SHEET_ROWS rows. With them, the empty
+    cells of rows of items that read as an empty number (row, column): a formula whose result
+    was never saved reads so (a spreadsheet saves an empty text result as text)."""
+    rows, blanks, filled = [], set(), 0
+    for number, cells in enumerate(
+        sheet.iter_rows(max_row=MAX_SHEET_ROWS, max_col=BILL_COLUMNS), start=1
+    ):
+        row = [cell.value for cell in cells]
+        rows.append(row)
+        if any(_cell_text(c) for c in row):
+            filled += 1
+            blanks |= {
+                (number, column)
+                for column, cell in enumerate(cells)
+                if cell.value is None and cell.data_type == "n"
+            }
+            if filled > MAX_ITEMS + 1:  # the header and one too many
+                break
+    return rows, blanks
+
+
+def _unsaved_formulas(data: bytes, title: str, blanks: set[tuple[int, int]]) -> dict[int, set[int]]:
+    """Of the blank cells, those that hold a formula (a file written by a program that keeps a
+    formula without computing it), by row. The sheet is read again, formulas as written, only
+    when a row of items lacks a code, name, class or amount."""
+    from openpyxl import load_workbook
+
+    if not any(column < 4 for _number, column in blanks):
+        return {}
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    last = max(number for number, _column in blanks)
+    written = workbook[title].iter_rows(max_row=last, max_col=BILL_COLUMNS, values_only=True)
+    unsaved: dict[int, set[int]] = {}
+    for number, row in enumerate(written, start=1):
+        for column, formula in enumerate(row):
+            if (number, column) in blanks and formula is not None:
+                unsaved.setdefault(number, set()).add(column)
+    workbook.close()
+    return unsaved
 
 
 class ClaimForm(forms.Form):
@@ -206,12 +430,17 @@ class ClaimForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+    # Shown once the person's earlier claim for the same bill has been named (claim_views).
+    different_bill = forms.BooleanField(
+        label=_("This is another bill, not the one I claimed before"), required=False
+    )
 
     def __init__(self, *args, require_documents: bool = True, kept_kinds=(), **kwargs):
         """`kept_kinds`: the kinds of the documents already uploaded and kept for this form
         (filings.pending), which count as given."""
         super().__init__(*args, **kwargs)
         self.bill_items: list[dict] | None = None
+        self.same_bill = None  # the earlier claim this one repeats, when the view found one
         self.require_documents = require_documents
         self.kept_kinds = set(kept_kinds)
         for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS:
@@ -281,7 +510,7 @@ class ReasonForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
-    fund_pay = forms.DecimalField(
+    fund_pay = AmountField(
         label=_("Fund pays (yuan)"), min_value=0, max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason for the adjustment"), widget=forms.Textarea)
@@ -296,7 +525,6 @@ class AdjustForm(forms.Form):
         self.most = min(totals) if totals else None
         if self.most is not None:
             self.fields["fund_pay"].max_value = self.most
-            self.fields["fund_pay"].widget.attrs["max"] = str(self.most)
             self.fields["fund_pay"].help_text = _("From 0.00 to the bill's total, %(total)s.") % {
                 "total": self.most
             }

@@ -23,12 +23,22 @@ from settlement.messages import breakdown_rows, flag_labels
 from settlement.models import Settlement
 
 PER_PAGE = 25
+# What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it so it is).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ACTIONS = {
     "settlement.approve": gettext_lazy("Approved on review"),
     "settlement.adjust_approve": gettext_lazy("Approved on review with an adjusted amount"),
     "settlement.reject": gettext_lazy("Rejected on review"),
     "settlement.return": gettext_lazy("Returned to the hospital"),
 }
+
+
+def spreadsheet_text(value) -> str:
+    """A text cell of a CSV as plain text in Excel or WPS: one that would start a formula, such
+    as a reviewer's reason "=HYPERLINK(...)", gets a leading apostrophe, which the spreadsheet
+    shows as text. For text columns only: an amount stays a number, a negative one too."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def _month(text: str) -> datetime.date | None:
@@ -116,18 +126,23 @@ def settlement_csv(request):
         for s in shown.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    s.number,
-                    s.admitted_on.isoformat(),
-                    s.discharged_on.isoformat(),
-                    s.get_care_type_display(),
-                    s.person.masked_name,
-                    s.person.masked_id,
-                    s.get_category_display(),
+                    *map(
+                        spreadsheet_text,
+                        [
+                            s.number,
+                            s.admitted_on.isoformat(),
+                            s.discharged_on.isoformat(),
+                            s.get_care_type_display(),
+                            s.person.masked_name,
+                            s.person.masked_id,
+                            s.get_category_display(),
+                        ],
+                    ),
                     s.total,
                     s.fund_pay,
                     s.person_pay,
-                    s.get_status_display(),
-                    s.review_reason,
+                    spreadsheet_text(s.get_status_display()),
+                    spreadsheet_text(s.review_reason),
                 ]
             )
 

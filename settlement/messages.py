@@ -3,13 +3,17 @@
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from settlement.rules import RuleError
+from settlement.rules import SETTLEMENT_RETURNED, RuleError
 
 MESSAGES = {
     "already_decided": _("This has already been decided (it is now %(current)s)."),
     "transition_not_allowed": _("Something that is %(current)s cannot become %(target)s."),
+    # transition_not_allowed to the state it is in: a page sent again after it was done.
+    "already_in_state": _("This is already %(current)s: there is nothing more to do."),
+    # `deadline` is the last day a claim is accepted (rules.claim_deadline), not the first
+    # day it is refused.
     "claim_lapsed": _(
-        "Claims must be made within 12 months of discharge: this one lapsed on %(deadline)s."
+        "Claims must be made within 12 months of discharge: the last day to claim was %(deadline)s."
     ),
     "discharge_before_admission": _("The discharge date is before the admission date."),
     "discharge_in_future": _("The discharge date cannot be in the future."),
@@ -56,14 +60,38 @@ def breakdown_rows(breakdown: dict | None) -> list[tuple[str, str]]:
     return [(str(BREAKDOWN.get(key, key)), value) for key, value in (breakdown or {}).items()]
 
 
+def _state_labels(error: RuleError) -> dict:
+    """The labels of the states an error names: a claim's or a settlement's. The error does not
+    say which it came from, its states do: "settled" and "held_for_review" are a settlement's
+    only, and only a settlement is decided by being returned (a claim returned is still open).
+    What is left, "rejected" already decided, is named as a claim's ("Rejected"), which is
+    true of a settlement too."""
+    from settlement.models import ClaimStatus, SettlementStatus
+
+    states = {error.params.get("current"), error.params.get("target")}
+    settlement = bool(states & {SettlementStatus.SETTLED, SettlementStatus.HELD}) or (
+        error.code == "already_decided" and error.params.get("current") == SETTLEMENT_RETURNED
+    )
+    return dict((SettlementStatus if settlement else ClaimStatus).choices)
+
+
 def message(error: RuleError) -> str:
-    template = MESSAGES.get(error.code)
+    code = error.code
+    if code == "transition_not_allowed" and error.params.get("current") == error.params.get(
+        "target"
+    ):
+        code = "already_in_state"
+    template = MESSAGES.get(code)
     if template is None:
         return str(error)
     params = {
         key: date_format(value, "Y-m-d") if hasattr(value, "isoformat") else value
         for key, value in error.params.items()
     }
+    labels = _state_labels(error)
+    for key in ("current", "target"):
+        if key in params:
+            params[key] = labels.get(params[key], params[key])
     return str(template) % params
 
 

@@ -25,6 +25,7 @@ from hospitals.eligibility_selectors import find_person
 from hospitals.models import Level
 from portal.models import Province, Region
 from settlement import engine
+from settlement.forms import AmountField
 from settlement.models import (
     AnnualAccumulation,
     BenefitPolicy,
@@ -47,7 +48,7 @@ UNAPPROVED_SHARE = Decimal("0.50")  # domain.md §2.2
 
 
 def _money_field(label, help_text=""):
-    return forms.DecimalField(
+    return AmountField(
         label=label,
         help_text=help_text,
         required=False,
