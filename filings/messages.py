@@ -140,6 +140,9 @@ REASON_TEXTS = {
     "revoke_commitment": _("Filing %(n)s was revoked (commitment materials not supplied)."),
 }
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SETTLED_AT = re.compile(
+    r"^direct settlement at (?P<hospital>\S+), admitted (?P<date>\d{4}-\d{2}-\d{2})$"
+)
 
 
 def reason_text(reason: str, number: str) -> str:
@@ -150,6 +153,12 @@ def reason_text(reason: str, number: str) -> str:
         return ""
     if reason in REASON_TEXTS:
         return str(REASON_TEXTS[reason]) % {"n": number}
+    settled = _SETTLED_AT.match(reason)
+    if settled:  # the course started by a direct settlement (services.referral_course_for_stay)
+        return str(_("Settled directly at %(h)s, admitted on %(d)s.")) % {
+            "h": _hospital_named(settled["hospital"]),
+            "d": settled["date"],
+        }
     if reason.startswith("expire_"):
         return str(_("Filing %(n)s has expired.")) % {"n": number}
     if _CODE.match(reason):

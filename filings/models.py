@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
@@ -274,6 +275,15 @@ class Filing(models.Model):
                 "date": date_format(self.valid_from, "Y-m-d")
             }
         return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    @property
+    def place(self) -> str:
+        """The place of treatment as its language writes it: "黑龙江省哈尔滨市", "Harbin,
+        Heilongjiang"."""
+        province, region = self.place_province, self.place_region
+        if (get_language() or "").startswith("zh"):
+            return f"{province or ''}{region or ''}"
+        return ", ".join(str(p) for p in (region, province) if p)
 
     @property
     def not_yet_in_force(self) -> bool:

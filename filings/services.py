@@ -1132,6 +1132,7 @@ def referral_course_for_stay(
             admitted_on,
             actor=None,
             ip=None,
+            # Kept as data, worded in the reader's language (messages.reason_text).
             reason=f"direct settlement at {hospital}, admitted {admitted_on.isoformat()}",
         )
     if not locked.course_days:

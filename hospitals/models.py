@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import BilingualName, Province, Region
@@ -65,6 +66,9 @@ class Hospital(BilingualName):
         verbose_name_plural = _("designated hospitals")
 
     def __str__(self) -> str:
+        # Full-width parentheses in Chinese text: "三亚市人民医院（H46020000002）".
+        if (get_language() or "").startswith("zh"):
+            return f"{self.display_name}（{self.code}）"
         return f"{self.display_name} ({self.code})"
 
     @property

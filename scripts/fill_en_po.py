@@ -1,4 +1,6 @@
-"""English is the source language: fill every empty msgstr of the en catalogue with its msgid."""
+"""English is the source language: fill every empty (or fuzzy) msgstr of the en catalogue with
+its msgid. A msgstr set on purpose (a library's label reworded, a Chinese gloss left out of the
+English) is kept."""
 
 from pathlib import Path
 
@@ -7,12 +9,14 @@ import polib
 path = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
 po = polib.pofile(str(path))
 for entry in po:
-    # Always the msgid itself: a fuzzy match from makemessages must never survive here.
+    # The msgid itself where nothing was set: a fuzzy match from makemessages never survives.
+    fuzzy = "fuzzy" in entry.flags
     if entry.msgid_plural:
-        entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-    else:
+        if fuzzy or not all(entry.msgstr_plural.values()):
+            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+    elif fuzzy or not entry.msgstr:
         entry.msgstr = entry.msgid
-    if "fuzzy" in entry.flags:
+    if fuzzy:
         entry.flags.remove("fuzzy")
 po.save()
 print(f"{path}: {len(po)} entries")

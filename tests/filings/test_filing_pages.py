@@ -292,7 +292,7 @@ def test_a_chosen_hospital_elsewhere_is_named_on_the_form(client, demo):
     )
     assert response.status_code == 200
     refused = re.search(r"医疗机构 (.*?) 不在居住地", response.content.decode())
-    assert refused and refused.group(1) == f"{sanya.name} (H46020000002)"
+    assert refused and refused.group(1) == f"{sanya.name}（H46020000002）"
     assert not Filing.objects.filter(person__name="王秀兰", status="draft").exists()
 
 
@@ -362,3 +362,40 @@ def test_a_cancellation_sent_after_the_agency_decided_is_answered(client, demo, 
     assert response.redirect_chain  # back on the page, not a form that is not drawn
     assert "未通过" in html and ("不能变为" in html or "已不适用" in html)
     assert Filing.objects.get(pk=filing.pk).status == "rejected"
+
+
+def test_a_course_started_by_a_direct_settlement_is_told_in_the_readers_language(client, demo):
+    """The timeline of a referral whose course a direct settlement started: "开始治疗" then the
+    reason, in words of the page's language, not the recorded "direct settlement at …"."""
+    from filings import services
+
+    filing = Filing.objects.get(number="ZZ232700000001")
+    Filing.objects.filter(pk=filing.pk).update(treatment_started_on=None)
+    admitted = filing.valid_from
+    services.referral_course_for_stay(
+        number=filing.number,
+        admitted_on=admitted,
+        discharged_on=admitted,
+        hospital=filing.receiving_hospital.code,
+    )
+    client.force_login(demo["zhangwei"])
+    page = client.get(f"/filings/{filing.number}/").content.decode()
+    assert "direct settlement at" not in page
+    assert f"直接结算，入院日期为 {admitted.isoformat()}。" in page
+    assert filing.receiving_hospital.name in page
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/filings/{filing.number}/").content.decode()
+    assert "Settled directly at" in english and "直接结算，入院日期" not in english
+
+
+def test_places_and_hospitals_are_written_as_each_language_writes_them(demo):
+    """Chinese: "黑龙江省哈尔滨市" and "三亚市人民医院（H46020000002）", without the stray space
+    and half-width parentheses; "Harbin, Heilongjiang" and "(H46020000002)" in English."""
+    filing = Filing.objects.get(number="BA210100000001")  # 李建国: Harbin
+    sanya = Hospital.objects.get(code="H46020000002")
+    with translation.override("zh-hans"):
+        assert filing.place == "黑龙江省哈尔滨市"
+        assert str(sanya) == f"{sanya.name}（H46020000002）"
+    with translation.override("en"):
+        assert filing.place == "Harbin, Heilongjiang"
+        assert str(sanya) == f"{sanya.name_en} (H46020000002)"

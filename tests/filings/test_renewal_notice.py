@@ -54,7 +54,7 @@ def test_rule_2_1_a_renewed_filing_ending_tells_the_person_the_renewal_is_in_for
     note = Notification.objects.get(user=demo["wangxiulan"], params__n=WANG)
     assert note.notice == "filing_renewal_in_force"
     subject, body = note.text("zh-hans")
-    assert "续办备案 BA-RENEWAL-1 自今日起生效" in body
+    assert "续期备案 BA-RENEWAL-1 自今日起生效" in body
     renewal.refresh_from_db()
     assert renewal.status == "approved"
 

@@ -572,4 +572,4 @@ def test_a_referrals_page_names_its_hospital_and_what_to_do_once_it_has_ended(cl
     login(client, demo, "zhaoli")
     html = client.get(reverse("filings:detail", args=[zhao.number])).content.decode()
     next_step = re.search(r'id="referral-next">(.*?)</span>', html, re.S).group(1)
-    assert "申请新的转诊" in next_step and "续诊通知" in next_step
+    assert "申请新的转诊" in next_step and "复诊通知" in next_step

@@ -108,3 +108,41 @@ def test_the_language_switcher_names_each_language_in_itself(client):
     client.cookies.load({"django_language": "en"})
     english_page = client.get(reverse("hospitals:directory"))
     assert 'lang="zh-hans">简体中文</button>' in english_page.content.decode()
+
+
+def test_english_rewordings_survive_make_messages(tmp_path):
+    """scripts/fill_en_po.py fills the English catalogue's empty msgstrs with their msgids and
+    keeps a msgstr set on purpose (allauth's "Login" field says "Username or email"; a label's
+    Chinese gloss is left out of the English)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import polib
+
+    root = Path(__file__).resolve().parents[2]
+    copy = tmp_path / "locale" / "en" / "LC_MESSAGES"
+    copy.mkdir(parents=True)
+    shutil.copy(root / "locale/en/LC_MESSAGES/django.po", copy / "django.po")
+    po = polib.pofile(str(copy / "django.po"))
+    po.find("Commitment (告知承诺)").msgstr = ""  # as makemessages leaves a new entry
+    po.save()
+    script = (root / "scripts/fill_en_po.py").read_text()
+    script = script.replace("Path(__file__).resolve().parent.parent", f"Path({str(tmp_path)!r})")
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    filled = polib.pofile(str(copy / "django.po"))
+    assert filled.find("Login", msgctxt="field label").msgstr == "Username or email"
+    assert filled.find("Written commitment (告知承诺)").msgstr == "Written commitment"
+    assert filled.find("Commitment (告知承诺)").msgstr == "Commitment (告知承诺)"
+
+
+def test_the_commitment_reads_without_a_chinese_gloss_in_english():
+    from django.utils import translation
+
+    from filings.models import Basis
+
+    with translation.override("en"):
+        assert str(Basis.COMMITMENT.label) == "Written commitment"
+    with translation.override("zh-hans"):
+        assert str(Basis.COMMITMENT.label) == "告知承诺"

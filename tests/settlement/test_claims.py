@@ -778,7 +778,7 @@ def test_a_claim_is_decided_from_its_own_page(client, demo):
         "reject",
         "return_to_person",
     ]
-    assert str(decisions[0][1]) == "按预估金额批准"  # one claim: not "the clean ones"
+    assert str(decisions[0][1]) == "按测算金额批准"  # one claim: not "the clean ones"
     assert [name for name, _ in offered(flagged)] == [
         "approve_adjusted",
         "reject",
