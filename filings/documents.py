@@ -327,7 +327,7 @@ def verification(token: str) -> dict | None:
         "type": filing.type,
         "place_of_treatment": {
             "code": filing.place_region.code,
-            "name": filing.place_region.name,
+            "name": filing.place_region.display_name,  # in the request's language
         }
         if filing.place_region
         else None,

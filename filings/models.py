@@ -434,7 +434,9 @@ class Material(StoredUpload):
     commitment filing promised): pending until the agency accepts the filing's materials
     (`Filing.materials_accepted_at`) or refuses it (`refused_at`)."""
 
-    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="materials")
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="materials", verbose_name=_("filing")
+    )
     kind = models.CharField(_("kind"), max_length=24, choices=MaterialKind.choices)
     refused_at = models.DateTimeField(_("refused"), null=True, blank=True)
 

@@ -1202,7 +1202,7 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
             ip=ip,
             reason=f"{previous.code if previous else '-'} → {hospital.code}: {reason.strip()}",
         )
-        _notify(locked, "referral_hospital_changed", h=hospital.name)
+        _notify(locked, "referral_hospital_changed", h=hospital.code)
         _notify_hospitals(
             locked,
             "referral_hospital_moved",
@@ -1314,7 +1314,7 @@ def referral_follow_up(
         # Submitted in the same transaction: a notice refused on submission leaves no draft
         # behind to block the next one.
         filing = filing_submit(filing=filing, actor=actor, ip=ip)
-    _notify_agency(filing, "follow_up_submitted", r=old.number, h=hospital.name)
+    _notify_agency(filing, "follow_up_submitted", r=old.number, h=hospital.code)
     return filing
 
 

@@ -605,7 +605,8 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
         "to_shown",
         "ip",
     ]
-    exclude = ["from_state", "to_state"]
+    # Its page shows the worded action, role and states, not the recorded codes.
+    exclude = ["from_state", "to_state", "action", "actor_role", "object_type"]
     readonly_fields = ["action_shown", "role_shown", "from_shown", "to_shown"]
 
     @admin.display(description=_("action"), ordering="action")

@@ -81,4 +81,7 @@ STRINGS = [
     # Django's message for a NUL byte in a form field ("不允许是用空字符串。" in its catalogue:
     # "empty strings are not allowed", with a typo).
     gettext_noop("Null characters are not allowed."),
+    # The label suffix of Django's forms and the admin's fields ("入院日期:"): full-width in
+    # Chinese.
+    gettext_noop(":"),
 ]

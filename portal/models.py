@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -193,7 +194,12 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        # The action in words, as the audit log's list shows it ("备案：批准"), for the title and
+        # the breadcrumbs of its page; the labels live with the log's admin.
+        from portal.admin import audit_action_label
+
+        when = f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} " if self.created_at else ""
+        return f"{when}{audit_action_label(self.action)} {self.object_repr}"
 
 
 class Notification(models.Model):

@@ -33,6 +33,7 @@ DATES = {"d", "u"}
 RECORDS = {
     "hospital": ("hospitals.models.Hospital", "code"),
     "was": ("hospitals.models.Hospital", "code"),
+    "h": ("hospitals.models.Hospital", "code"),
 }
 
 

@@ -652,6 +652,9 @@ def test_verify_says_where_a_long_term_filing_settles_one_way_or_two(client, fil
     answer = client.get(f"/api/v1/verify/{token}").json()
     assert answer["type"] == "long_term" and answer["two_way"] is False
     assert answer["place_of_treatment"] == {"code": "460200", "name": "三亚市"}
+    Region.objects.filter(code="460200").update(name_en="Sanya")
+    english = client.get(f"/api/v1/verify/{token}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["place_of_treatment"] == {"code": "460200", "name": "Sanya"}
     page = client.get(reverse("verify-page", args=[token])).content.decode()
     assert "单向备案：仅可在居住地直接结算" in page
     Filing.objects.filter(pk=filing.pk).update(materials_accepted_at=timezone.now())

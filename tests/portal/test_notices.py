@@ -27,7 +27,7 @@ SAMPLE = {
     "claim_status": "returned",
     "d": "2027-01-05",
     "u": "2027-03-06",
-    "h": "三亚市人民医院",
+    "h": "H46020000002",  # a hospital's code: named in the reader's language
     "count": 12,
     "total": "1234.50",
     "fund": "987.60",
@@ -48,7 +48,20 @@ def test_every_notice_reads_whole_in_both_languages(code):
     for text in (zh, en):
         assert "%(" not in text and "{" not in text
     assert HAN.search(zh)
-    assert not HAN.search(en.replace(SAMPLE["h"], ""))
+    assert not HAN.search(en)
+
+
+def test_a_hospital_is_named_in_the_readers_language(demo):
+    """ "You can now settle directly at Sanya People's Hospital", not at 三亚市人民医院."""
+    from hospitals.models import Hospital
+
+    sanya = Hospital.objects.get(code="H46020000002")
+    _subject, english = notices.render("referral_hospital_changed", SAMPLE, "en")
+    _subject, chinese = notices.render("referral_hospital_changed", SAMPLE, "zh-hans")
+    assert sanya.name_en and sanya.name_en in english and not HAN.search(english)
+    assert sanya.name in chinese
+    _subject, english = notices.render("follow_up_submitted", SAMPLE, "en")
+    assert english.startswith(sanya.name_en)
 
 
 def test_dates_and_states_are_shown_in_the_readers_words():
