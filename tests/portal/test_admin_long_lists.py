@@ -306,3 +306,21 @@ def test_a_notifications_page_shows_the_message_in_words_not_its_parameters(
     subject, body = note.shown
     assert subject in page and "BX0001" in page and "补充发票" in page
     assert "claim_status" not in page and "&quot;returned&quot;" not in page
+
+
+def test_an_audit_events_page_is_titled_with_the_worded_action(client, demo):
+    """Its title and breadcrumbs said "filing.approve"; its fields showed the recorded codes."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from portal.models import AuditEvent
+    from tests.signin import staff_login
+
+    event = AuditEvent.objects.filter(action="filing.approve").first()
+    with translation.override("zh-hans"):
+        assert "备案：批准" in str(event) and "filing.approve" not in str(event)
+    staff_login(client, "admin")
+    page = client.get(reverse("admin:portal_auditevent_change", args=[event.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "备案：批准" in html
+    assert "filing.approve" not in html and "filings.filing" not in html
