@@ -347,6 +347,25 @@ class FilingForm(forms.Form):
             "medical_office_signed_by": filing.medical_office_signed_by,
         }
 
+    def clean_transfer_date(self):
+        """An emergency transfer has happened, and within the 12 months a claim can still go
+        back to (domain.md §3.4): a future day or a mistyped year is refused beside the date."""
+        transfer = self.cleaned_data.get("transfer_date")
+        if transfer is None:
+            return transfer
+        today = timezone.localdate()
+        if transfer > today:
+            raise forms.ValidationError(_("The transfer date cannot be after today."))
+        if transfer < today - relativedelta(months=12):
+            raise forms.ValidationError(
+                _(
+                    "The transfer was more than 12 months ago (before %(d)s): it can no longer "
+                    "be filed. Ask your agency."
+                )
+                % {"d": (today - relativedelta(months=12)).isoformat()}
+            )
+        return transfer
+
     def clean_start_date(self):
         """A filing takes effect from today at the earliest (treatment before it is claimed,
         or, in an emergency, filed after the transfer), and is not made years ahead."""

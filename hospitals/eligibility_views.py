@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -30,6 +31,21 @@ class EligibilityForm(forms.Form):
 
     def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()
+
+    def clean_visit_date(self):
+        """A visit within a year either way of today: a stay being settled, an admission being
+        planned. A mistyped year (0001, 9999) is told as such, not answered red."""
+        visit = self.cleaned_data.get("visit_date")
+        if visit is None:
+            return visit
+        today = timezone.localdate()
+        earliest, latest = today - relativedelta(years=1), today + relativedelta(years=1)
+        if not earliest <= visit <= latest:
+            raise forms.ValidationError(
+                _("Enter a visit date within a year of today, from %(a)s to %(b)s.")
+                % {"a": earliest.isoformat(), "b": latest.isoformat()}
+            )
+        return visit
 
 
 CATEGORY_LABELS = {

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RecentAuthenticationMiddleware",
+    "portal.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -399,3 +399,22 @@ def test_places_and_hospitals_are_written_as_each_language_writes_them(demo):
     with translation.override("en"):
         assert filing.place == "Harbin, Heilongjiang"
         assert str(sanya) == f"{sanya.name_en} (H46020000002)"
+
+
+@pytest.mark.parametrize("days", [1, 400])
+def test_an_emergency_transfer_date_in_the_future_or_long_ago_is_refused(client, demo, days):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    day = today + dt.timedelta(days=1) if days == 1 else today - dt.timedelta(days=days)
+    client.force_login(demo["chenming"])
+    response = client.post(
+        reverse("filings:new", args=["emergency"]),
+        {"place_region": harbin().pk, "transfer_date": day.isoformat(), "draft": "1"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["transfer_date"]
+    assert ("不能晚于今天" in errors[0]) == (days == 1)
+    assert not Filing.objects.filter(person__name="陈明").exists()

@@ -17,3 +17,23 @@ def test_desk_shows_the_category_and_filing_status_in_words(client, demo):
     category = html.split('data-category="long_term">')[1].split("</dd>")[0]
     assert category == "异地长期居住备案"
     assert "· 已批准（生效）</dd>" in html and "· approved</dd>" not in html
+
+
+@pytest.mark.parametrize("visit", ["0001-01-01", "9999-12-31"])
+def test_a_mistyped_visit_year_is_told_not_answered_red(client, demo, visit):
+    """A visit date years away was checked and answered "not eligible" in red: the clerk
+    would send the patient away for a typing slip."""
+    client.force_login(demo["hosp_h46020000002"])
+    response = client.post(
+        "/hospitals/check/",
+        {
+            "id_number": "232701195603120223",
+            "name": "王秀兰",
+            "care_type": "inpatient",
+            "visit_date": visit,
+        },
+    )
+    html = response.content.decode()
+    assert "data-verdict" not in html
+    assert "请填写一年以内的就诊日期" in html
+    assert 'value="232701195603120223"' in html  # what was typed is kept

@@ -862,3 +862,20 @@ def test_the_checks_find_lost_values_hidden_and_english_errors():
         "Chinese in an English error message: '该字段是必填项。'",
         "Chinese in an English error message: '请填写'",
     ]
+
+
+def test_opening_a_buttons_address_answers_with_a_page_and_changes_nothing(client, demo):
+    """GET on a POST-only address (a material's removal, typed or from the history) was an
+    empty 405; now a page in the user's language says nothing was changed. The API's 405 keeps
+    its JSON body."""
+    from filings.models import Material
+
+    material = Material.objects.filter(filing__number="BA232700000001").first()
+    client.force_login(demo["wangxiulan"])
+    response = client.get(f"/filings/materials/{material.pk}/remove/")
+    html = response.content.decode()
+    assert response.status_code == 405 and "POST" in response["Allow"]
+    assert "此地址不是页面" in html and "未做任何更改" in html
+    assert Material.objects.filter(pk=material.pk).exists()
+    api = client.get("/api/v1/settlements")
+    assert api.status_code in (401, 403, 405) and "此地址不是页面" not in api.content.decode()
