@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 # Parameters shown by the label of their choice: parameter -> the choices' dotted path.
 CHOICES = {
@@ -40,7 +41,8 @@ RECORDS = {
 @dataclass(frozen=True)
 class Notice:
     subject: Promise
-    body: Promise  # the body, or the default body when the notice carries a `text`
+    body: Promise  # followed by the notice's `text` (a reviewer's reason), when it has one
+    text_label: Promise | None = None  # what the `text` is: a reason, unless said otherwise
 
 
 NOTICES = {
@@ -100,7 +102,9 @@ NOTICES = {
         ),
     ),
     "change_requested_agency": Notice(
-        _("Change requested for filing %(n)s"), _("The person asked to change the filing.")
+        _("Change requested for filing %(n)s"),
+        _("The person asked to change the filing."),
+        _("Request"),
     ),
     # The nightly job (filings/jobs.py), to the person and, for a revocation, the agency.
     "filing_expired": Notice(
@@ -200,7 +204,10 @@ def render(notice: str, params: dict, language: str | None = None) -> tuple[str,
         entry = NOTICES[notice]
         values = _Values((name, _shown(name, value)) for name, value in params.items())
         subject = str(entry.subject) % values
-        body = params.get("text") or str(entry.body) % values
+        body = str(entry.body) % values
+        if params.get("text"):  # what happened, then why, labelled: "原因：材料不全"
+            label = str(entry.text_label or _("Reason"))
+            body = f"{body}\n{label}{pgettext('after a label', ': ')}{params['text']}"
     return subject, body
 
 

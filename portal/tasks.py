@@ -4,7 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from portal.models import Notification, Preference
 
@@ -43,7 +44,12 @@ def deliver_notification(notification_id: int) -> bool:
         )
         if note is None or not note.user.email:
             return False
-        subject, body = note.text(Preference.language_of(note.user_id))
+        language = Preference.language_of(note.user_id)
+        subject, body = note.text(language)
+        if note.url:  # where to read it and act: the filing's, the claim's own page
+            with translation.override(language):
+                link = _("View it on the portal: %(url)s") % {"url": settings.SITE_URL + note.url}
+            body = f"{body}\n\n{link}"
         EmailMessage(
             subject,
             body,

@@ -79,7 +79,7 @@ def test_rule_2_2_a_rejected_referral_tells_the_hospitals_why(demo):
     services.filing_reject(filing=filing, actor=demo["agency_dxal"], reason="本地可治疗")
     (told,) = _told(issuing_clerk)
     subject, body = told.text("zh-hans")
-    assert "未通过" in subject and body == "本地可治疗"
+    assert "未通过" in subject and body.endswith("\n原因：本地可治疗")
 
 
 def test_a_filing_that_is_not_a_referral_tells_no_hospital(demo):
@@ -122,6 +122,6 @@ def test_rule_2_2_a_new_receiving_hospital_and_the_old_one_are_told(demo):
     assert gone.url == coming.url == reverse("referrals")
     subject, body = coming.text("zh-hans")
     assert filing.number in subject and "三亚市人民医院" in subject
-    assert body == "专科更对口"  # the reviewer's reason
+    assert body.endswith("\n原因：专科更对口")  # the reviewer's reason
     english = Notification(notice=coming.notice, params={**coming.params, "text": ""})
     assert "instead of First Affiliated Hospital of Harbin" in english.text("en")[1]

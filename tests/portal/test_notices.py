@@ -77,9 +77,17 @@ def test_dates_and_states_are_shown_in_the_readers_words():
     assert "March 6, 2027" in body
 
 
-def test_typed_text_is_the_body_as_written_and_a_missing_value_shows_as_a_dash():
+def test_typed_text_follows_the_body_labelled_and_a_missing_value_shows_as_a_dash():
+    """What happened, then the reviewer's words as written, labelled as a reason (a request,
+    for a change the person asked for): the text alone said nothing of what it was about."""
     _subject, body = notices.render("filing_status", {**SAMPLE, "text": "请补充材料"}, "en")
-    assert body == "请补充材料"
+    assert body == "The status of your filing has changed.\nReason: 请补充材料"
+    _subject, body = notices.render("filing_status", {**SAMPLE, "text": "请补充材料"}, "zh-hans")
+    assert body.endswith("\n原因：请补充材料")
+    _subject, body = notices.render(
+        "change_requested_agency", {**SAMPLE, "text": "换医院"}, "zh-hans"
+    )
+    assert body.endswith("\n申请内容：换医院")
     subject, _body = notices.render("filing_status", {"status": "approved"}, "en")
     assert subject.startswith("Your filing -:")
     subject, _body = notices.render("filing_status", {"n": "X", "status": "gone"}, "en")
@@ -147,3 +155,16 @@ def test_the_inbox_says_in_which_language_emails_go_out(client, user):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("notifications")).content.decode()
     assert "emailed to li@example.cn, in English" in page
+
+
+def test_an_email_links_to_the_page_of_what_it_is_about(user, settings):
+    settings.SITE_URL = "https://ybj.example.cn"
+    note = notify(user=user, notice="materials_accepted", params={"n": "BA1"}, url="/filings/BA1/")
+    mail.outbox.clear()
+    assert deliver_notification.run(note.pk)
+    (message,) = mail.outbox
+    assert message.body.endswith("请登录平台查看：https://ybj.example.cn/filings/BA1/")
+    plain = notify(user=user, notice="materials_accepted", params={"n": "BA2"})
+    mail.outbox.clear()
+    assert deliver_notification.run(plain.pk)
+    assert "请登录平台查看" not in mail.outbox[0].body

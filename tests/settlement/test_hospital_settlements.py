@@ -117,7 +117,7 @@ def test_the_agencys_decision_on_a_held_settlement_reaches_the_hospitals_clerks(
     note = Notification.objects.get(user=demo["hosp_h23010300001"], notice="settlement_reviewed")
     assert note.url == url
     subject, body = note.text("zh-hans")
-    assert held.number in subject and label in subject and body == reason
+    assert held.number in subject and label in subject and body.endswith(f"\n原因：{reason}")
     # The other hospital's clerks and the person hear nothing of it.
     assert not Notification.objects.filter(
         notice="settlement_reviewed", user=demo["hosp_h46020000002"]
@@ -253,7 +253,9 @@ def test_a_reviewers_decisions_on_several_held_bills_reach_the_clerks_in_one_mes
     )
     # A hospital with one decision hears of it as usual, with the reason.
     (single,) = Notification.objects.filter(user=demo["hosp_h46020000002"])
-    assert single.notice == "settlement_reviewed" and single.text("zh-hans")[1] == "非急诊"
+    assert single.notice == "settlement_reviewed" and single.text("zh-hans")[1].endswith(
+        "\n原因：非急诊"
+    )
     assert single.url == reverse("hospital-settlement", args=[alone.number])
     # The person is told of each of their bills.
     person = Notification.objects.filter(notice="settlement_reviewed_person")

@@ -73,7 +73,7 @@ def test_the_agencys_decision_on_a_held_settlement_is_told_to_the_person(client,
     assert note.url == URL
     subject, body = note.text("zh-hans")
     assert held.number in subject and held.hospital.name in subject and "审核未通过" in subject
-    assert body == "非急诊抢救，不予支付"
+    assert body.endswith("\n原因：非急诊抢救，不予支付")
     # The hospital by its name in the reader's language (stored as its code).
     assert note.params["hospital"] == held.hospital.code
     english = note.text("en")[0]
