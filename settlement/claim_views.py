@@ -102,12 +102,23 @@ def _with_more_rows(data):
     that is not a number ("abc", "²") is taken as none: the formset's own check of its
     management form answers that, as on any other press."""
     data = data.copy()
-    try:
-        total = max(int(data.get("items-TOTAL_FORMS") or 0), 0)
-    except ValueError:
-        total = 0
-    data["items-TOTAL_FORMS"] = str(min(total + ADD_ROWS, MAX_ITEMS))
+    data["items-TOTAL_FORMS"] = str(min(_posted_rows(data) + ADD_ROWS, MAX_ITEMS))
     return data
+
+
+def _posted_rows(data) -> int:
+    try:
+        return max(int(data.get("items-TOTAL_FORMS") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _focus_first_new_row(formset, before: int) -> None:
+    """The keyboard lands in the first of the rows just added (static/js/portal.js), not at
+    the top of the page, so typing goes on where it left off."""
+    if before < len(formset.forms):
+        first = formset.forms[before]
+        first.fields[next(iter(first.fields))].widget.attrs["data-focus-on-load"] = True
 
 
 def _same_bill(stay: dict) -> Claim | None:
@@ -234,6 +245,8 @@ def claim_new(request):
         # A browser never sends a file again: the items read from the list come back as rows,
         # which the next press (estimate or submit) sends as typed items.
         formset = ItemFormSet(initial=item_rows(form.bill_items), prefix="items")
+    elif adding:
+        _focus_first_new_row(formset, _posted_rows(request.POST))
     return render(
         request,
         "settlement/claim_new.html",

@@ -92,7 +92,22 @@ class AmountField(forms.DecimalField):
         return attrs
 
 
+class RowBoundField(forms.BoundField):
+    """A field of an item's row, drawn as a bare widget in a table cell (not by crispy, which
+    marks the fields it draws): marked `is-invalid` when it has an error, so it is drawn and
+    found (static/js/portal.js) as a field in error."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            widget = widget or self.field.widget
+            given = attrs.get("class") or widget.attrs.get("class") or ""
+            attrs["class"] = f"{given} is-invalid".strip()
+        return attrs
+
+
 class ItemForm(forms.Form):
+    bound_field_class = RowBoundField
     code = forms.CharField(label=_("Catalogue code"), max_length=40, required=False)
     name = forms.CharField(label=_("Item"), max_length=100, required=False)
     cls = forms.ChoiceField(label=_("Class"), choices=CLASSES, initial="A")

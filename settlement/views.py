@@ -363,5 +363,6 @@ def estimate(request):
             "place": place,
             "local": bool(rows) and rows[0]["code"] == "local",
             "ytd": ytd,
+            "no_policy": form.is_bound and form.is_valid() and policy is None,
         },
     )
