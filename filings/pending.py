@@ -10,6 +10,8 @@ Files a form leaves behind are deleted by `filings.jobs.remove_abandoned_uploads
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,9 +41,34 @@ class StoredFile:
         return asdict(self)
 
 
+# The hidden field that names one rendered form's kept files (includes/pending_uploads.html): the
+# same form opened in a second tab has its own, so opening it there leaves the first tab's files.
+FORM_FIELD = "kept_files"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
+KEPT_FORMS = 5  # a form's kept files are remembered for its last few renderings only
+
+
 class PendingUploads:
     def __init__(self, request, key: str):
-        self.session, self.key = request.session, f"filings:pending:{key}"
+        """The kept files of one rendering of the form `key`: a form sent back names its own
+        (FORM_FIELD); a form opened afresh starts a new, empty list, and the session forgets
+        all but the KEPT_FORMS latest lists of that form (their files, never saved, are removed
+        by `filings.jobs.remove_abandoned_uploads`). A post without the field (a client of its
+        own) shares one list for the form, as before."""
+        self.session = request.session
+        prefix = f"filings:pending:{key}"
+        if request.method == "POST":
+            token = request.POST.get(FORM_FIELD, "")
+            self.token = token if _TOKEN.fullmatch(token) else ""
+        else:
+            self.token = secrets.token_urlsafe(9)
+            self._forget_older(prefix)
+        self.key = f"{prefix}:{self.token}" if self.token else prefix
+
+    def _forget_older(self, prefix: str) -> None:
+        mine = [k for k in self.session.keys() if k.startswith(f"{prefix}:")]
+        for key in mine[: max(len(mine) - KEPT_FORMS + 1, 0)]:
+            del self.session[key]
 
     @property
     def items(self) -> list[dict]:
@@ -99,10 +126,6 @@ class PendingUploads:
             else:
                 keep.append(item)
         self._save(keep)
-
-    def discard_all(self) -> None:
-        """A fresh form starts without last time's leftovers."""
-        self.discard([item["stored"] for item in self.items])
 
     def clear(self) -> None:
         """The files now belong to what was saved: forget them, keep them on disk."""

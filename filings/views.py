@@ -270,9 +270,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                 pending.clear()
                 _saved_message(request, saved, filing_type)
                 return redirect("filings:detail", number=saved.number)
-    else:
-        if filing is None:  # a fresh form starts without last time's leftovers
-            pending.discard_all()
+    else:  # a fresh form: a new, empty list of kept files (PendingUploads)
         initial = FilingForm.initial_from(filing) if filing else None
         form = FilingForm(initial=initial, filing_type=filing_type, person=person)
         _fix_renewal_start(form, filing)
@@ -285,6 +283,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
             "filing_type": filing_type,
             "filing": filing,
             "pending": pending.shown(kind_label),
+            "kept_files": pending.token,
             # What the filing already carries: not to be picked again.
             "attached": [(m, kind_label(m.kind)) for m in filing.materials.all()] if filing else [],
         },

@@ -164,8 +164,6 @@ def claim_new(request):
     if request.method == "POST":
         pending.discard(request.POST.getlist("discard"))
         refusals = _stage_documents(request, pending)
-    else:
-        pending.discard_all()  # a fresh form starts without last time's leftovers
     form = ClaimForm(
         request.POST or None,
         request.FILES or None,
@@ -254,6 +252,7 @@ def claim_new(request):
             "form": form,
             "bill_read": bill_read,
             "pending": pending.shown(_document_label),
+            "kept_files": pending.token,
             "formset": formset,
             "estimate": estimate,
             "estimate_flags": flag_labels(estimate.flags) if estimate else [],
@@ -266,9 +265,10 @@ def claim_new(request):
 def claim_detail(request, number: str):
     claim = _own_claim(request, number)
     form = ResubmitForm() if claim.status == rules.RETURNED else None
-    pending = PendingUploads(request, f"claim:{claim.number}:resubmit")
-    pending.discard_all()  # a fresh form starts without last time's leftovers
-    return render(request, "settlement/claim_detail.html", _detail_context(claim, form))
+    pending = PendingUploads(request, f"claim:{claim.number}:resubmit")  # a new, empty list
+    context = _detail_context(claim, form)
+    context["kept_files"] = pending.token
+    return render(request, "settlement/claim_detail.html", context)
 
 
 @login_required
@@ -305,6 +305,7 @@ def claim_resubmit(request, number: str):
         form.add_error("documents", refused)
     context = _detail_context(claim, form)
     context["pending"] = pending.shown(_document_label)
+    context["kept_files"] = pending.token
     return render(request, "settlement/claim_detail.html", context)
 
 

@@ -144,13 +144,21 @@ def test_more_than_ten_files_in_all_are_refused_across_the_attempts(client, demo
     assert len(response.context["pending"]) == 4  # none of the seven were kept
 
 
-def test_a_fresh_claim_form_discards_what_an_abandoned_one_kept(client, demo):
+def test_a_fresh_claim_form_starts_empty_and_leaves_another_tabs_kept_files(client, demo):
+    """The form opened in a second tab starts with no kept files, and the first tab's are still
+    there when it is sent: opening the form deleted them, and the first tab's submit then asked
+    for all four documents again. Files of a form never sent go a day later (below)."""
     client.force_login(_person("陈明").user)
     url = reverse("settlement:claim-new")
-    kept = client.post(url, _stay(estimate="1", **_scans())).context["pending"]
+    token = client.get(url).context["kept_files"]  # the first tab's form
+    first = client.post(url, _stay(estimate="1", kept_files=token, **_scans()))
+    kept = first.context["pending"]
+    assert kept and f'name="kept_files" value="{token}"' in first.content.decode()
+    second_tab = client.get(url)
+    assert second_tab.context["pending"] == [] and second_tab.context["kept_files"] != token
+    again = client.post(url, _stay(estimate="1", kept_files=token))
+    assert [i["stored"] for i in again.context["pending"]] == [i["stored"] for i in kept]
     assert {i["stored"] for i in kept} <= _stored_files()
-    assert client.get(url).context["pending"] == []
-    assert not {i["stored"] for i in kept} & _stored_files()
 
 
 def test_files_kept_for_a_form_never_sent_are_removed_a_day_later(client, demo):
