@@ -125,7 +125,7 @@ def test_the_agencys_decision_on_a_held_settlement_reaches_the_hospitals_clerks(
     page = _clerk(client, demo).get(url).content.decode()
     assert reason in page and "审核意见" in page
     if decision == "approve_adjusted":
-        assert str(held.fund_pay) in page  # the engine's amount, beside the approved one
+        assert f"{held.fund_pay:,.2f}" in page  # the engine's amount (grouped), beside the new
         assert "审核通过（调整金额）" in page
     held.refresh_from_db()
     listing = client.get(reverse("hospital-settlements"), {"status": held.status})
@@ -312,3 +312,14 @@ def test_a_held_settlement_is_decided_from_its_own_page(client, demo):
     staff_login(client, "agency_dxal")
     page = client.get(reverse("admin:settlement_settlement_change", args=[settled.pk]))
     assert page.status_code == 200 and page.context["decisions"] == []
+
+
+def test_the_clerks_pages_group_the_thousands_of_amounts(client, demo):
+    """A clerk reading 150345.58 at a busy desk misreads it; 150,345.58 as on the person's
+    pages (the CSV keeps 150345.58)."""
+    held = _settle(H1, who=CHEN, emergency=True)
+    assert held.total >= 1000
+    page = _clerk(client, demo).get(reverse("hospital-settlement", args=[held.number]))
+    html = page.content.decode()
+    assert f'id="fund-pay">{held.fund_pay:,.2f}</dd>' in html
+    assert f"{held.total:,.2f}" in html and "," in f"{held.total:,.2f}"
