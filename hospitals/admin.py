@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from import_export.admin import ImportExportModelAdmin
 
 from hospitals.models import OUTCOMES, PURPOSES, AccessLog, ApiKey, Hospital, HospitalStaff
@@ -160,7 +161,11 @@ class HospitalAdmin(ImportExportModelAdmin):
         if skipped:
             self.message_user(
                 request,
-                _("%(n)d hospitals were skipped: not in your region or not in that state.")
+                ngettext_lazy(
+                    "%(n)d hospital was skipped: not in your region or not in that state.",
+                    "%(n)d hospitals were skipped: not in your region or not in that state.",
+                    "n",
+                )
                 % {"n": skipped},
                 messages.WARNING,
             )
@@ -184,7 +189,14 @@ class HospitalAdmin(ImportExportModelAdmin):
                         continue
                     done += 1
                 self._report(
-                    request, done, queryset.count() - done, _("%(n)d hospitals suspended.")
+                    request,
+                    done,
+                    queryset.count() - done,
+                    ngettext_lazy(
+                        "%(n)d hospital suspended.",
+                        "%(n)d hospitals suspended.",
+                        "n",
+                    ),
                 )
                 return None
         else:
@@ -209,7 +221,16 @@ class HospitalAdmin(ImportExportModelAdmin):
             except SuspensionError:
                 continue
             done += 1
-        self._report(request, done, queryset.count() - done, _("%(n)d hospitals resumed."))
+        self._report(
+            request,
+            done,
+            queryset.count() - done,
+            ngettext_lazy(
+                "%(n)d hospital resumed.",
+                "%(n)d hospitals resumed.",
+                "n",
+            ),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """The hospital picker of a new API key offers the agency's own hospitals only."""
@@ -309,11 +330,24 @@ class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
             else:
                 skipped += 1
         if sent:
-            messages.success(request, _("%(n)d invitations sent again.") % {"n": sent})
+            messages.success(
+                request,
+                ngettext_lazy(
+                    "%(n)d invitation sent again.",
+                    "%(n)d invitations sent again.",
+                    "n",
+                )
+                % {"n": sent},
+            )
         if skipped:
             messages.info(
                 request,
-                _("%(n)d clerks already set their password: nothing sent.") % {"n": skipped},
+                ngettext_lazy(
+                    "%(n)d clerk already set their password: nothing sent.",
+                    "%(n)d clerks already set their password: nothing sent.",
+                    "n",
+                )
+                % {"n": skipped},
             )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from portal.admin import RegionScopedAdmin
 from portal.roles import in_own_region
@@ -322,7 +323,12 @@ class ClearingDiscrepancyAdmin(RegionScopedAdmin):
             label = dict(DiscrepancyStatus.choices)[status]
             self.message_user(
                 request,
-                _("%(count)s discrepancies now %(status)s.") % {"count": done, "status": label},
+                ngettext_lazy(
+                    "%(count)s discrepancy now %(status)s.",
+                    "%(count)s discrepancies now %(status)s.",
+                    "count",
+                )
+                % {"count": done, "status": label},
                 messages.SUCCESS,
             )
 

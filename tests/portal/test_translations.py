@@ -146,3 +146,31 @@ def test_the_commitment_reads_without_a_chinese_gloss_in_english():
         assert str(Basis.COMMITMENT.label) == "Written commitment"
     with translation.override("zh-hans"):
         assert str(Basis.COMMITMENT.label) == "告知承诺"
+
+
+@pytest.mark.django_db
+def test_counted_admin_messages_agree_in_number_in_english(client, demo):
+    """ "1 hospitals resumed" read as a slip: the counted messages are plural forms."""
+    import datetime
+
+    from django.urls import reverse
+
+    from hospitals.models import Hospital
+    from hospitals.services import hospital_suspend
+    from tests.signin import staff_login
+
+    hospital = Hospital.objects.get(code="H23010300001")
+    hospital_suspend(
+        hospital=hospital,
+        actor=demo["agency_dxal"],
+        suspended_on=datetime.date.today(),
+        reason="违规结算",
+    )
+    staff_login(client, "admin")
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        reverse("admin:hospitals_hospital_changelist"),
+        {"action": "resume", "_selected_action": [hospital.pk]},
+        follow=True,
+    )
+    assert "1 hospital resumed." in response.content.decode()
