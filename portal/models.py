@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from portal.audit_labels import audit_action_label
 from portal.lib import idnumbers
 
 
@@ -195,9 +196,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         # The action in words, as the audit log's list shows it ("备案：批准"), for the title and
-        # the breadcrumbs of its page; the labels live with the log's admin.
-        from portal.admin import audit_action_label
-
+        # the breadcrumbs of its page.
         when = f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} " if self.created_at else ""
         return f"{when}{audit_action_label(self.action)} {self.object_repr}"
 

@@ -23,6 +23,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
+from portal.lib import text
+
 _FORMAT = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d would take ２ and ٢)
 
 # Reason codes, so rules and APIs can report why a number was refused.
@@ -43,10 +45,7 @@ def normalize(value: str) -> str:
     """The number as typed, made comparable: full-width digits and letters (an input method's
     １２３ｘ) as ASCII (NFKC), without spaces or invisible format characters (a zero-width space
     pasted from a chat), in upper case."""
-    value = unicodedata.normalize("NFKC", value or "")
-    return "".join(
-        ch for ch in value if not ch.isspace() and unicodedata.category(ch) != "Cf"
-    ).upper()
+    return "".join(text.plain(unicodedata.normalize("NFKC", value or "")).split()).upper()
 
 
 def problem(value: str, *, today: datetime.date | None = None) -> str | None:
