@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.lib.text import spreadsheet_text
 from portal.middleware import export
 from portal.models import AuditEvent
 from portal.roles import clerk_hospital
@@ -23,8 +24,6 @@ from settlement.messages import breakdown_rows, flag_labels
 from settlement.models import Settlement
 
 PER_PAGE = 25
-# What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it so it is).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ACTIONS = {
     "settlement.approve": gettext_lazy("Approved on review"),
     "settlement.adjust_approve": gettext_lazy("Approved on review with an adjusted amount"),
@@ -32,13 +31,6 @@ ACTIONS = {
     "settlement.return": gettext_lazy("Returned to the hospital"),
 }
 
-
-def spreadsheet_text(value) -> str:
-    """A text cell of a CSV as plain text in Excel or WPS: one that would start a formula, such
-    as a reviewer's reason "=HYPERLINK(...)", gets a leading apostrophe, which the spreadsheet
-    shows as text. For text columns only: an amount stays a number, a negative one too."""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def _month(text: str) -> datetime.date | None:

@@ -35,6 +35,7 @@ from django.utils.translation import pgettext
 
 from filings.models import Filing, FilingType
 from filings.models import Status as FilingStatus
+from portal.lib.text import spreadsheet_text
 from portal.models import Region
 from portal.roles import agency_region
 from settlement.models import Claim, ClaimStatus, Settlement
@@ -385,7 +386,11 @@ class Chart:
     def csv_rows(self) -> list[list[str]]:
         out = []
         for row in self.rows:
-            first = [f"{row['key']:%Y-%m}"] if self.months else [row["key"], row["label"]]
+            first = (
+                [f"{row['key']:%Y-%m}"]
+                if self.months
+                else [spreadsheet_text(row["key"]), spreadsheet_text(row["label"])]
+            )
             out.append(first + [_csv_value(v) for v in row["values"]])
         return out
 

