@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -43,9 +44,68 @@ from portal.models import (
     Region,
 )
 from portal.roles import agency_region, in_own_region
+from portal.templatetags.portal_tags import yuan
+
+GROUPED = "_grouped"
 
 
-class RegionScopedAdmin(admin.ModelAdmin):
+def _grouped_amount(field):
+    """A read-only amount as the person's and the hospital's pages show it: two decimals and
+    thousands grouped ("150,345.58"), sorted by the field."""
+
+    def show(obj):
+        value = getattr(obj, field.name)
+        return "-" if value is None else yuan(value)
+
+    show.short_description = field.verbose_name  # type: ignore[attr-defined]
+    show.admin_order_field = field.name  # type: ignore[attr-defined]
+    return show
+
+
+class GroupedAmounts:
+    """Amounts (the model's two-decimal DecimalFields) read in lists and read-only fields with
+    their thousands grouped, as on every other page; a field that is edited stays as typed.
+    Django's admin would print them ungrouped ("150345.58"): each such column or read-only field
+    is shown by a function of its own, `<field>_grouped`, with the field's name and ordering."""
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)  # type: ignore[call-arg]
+        self._amounts = {
+            f.name
+            for f in model._meta.fields
+            if isinstance(f, models.DecimalField) and f.decimal_places == 2
+        }
+        for name in self._amounts:
+            setattr(self, name + GROUPED, _grouped_amount(model._meta.get_field(name)))
+
+    def _grouping(self, names, only=None):
+        if names is None:
+            return names
+        return type(names)(
+            n + GROUPED
+            if isinstance(n, str) and n in self._amounts and (only is None or n in only)
+            else n
+            for n in names
+        )
+
+    def get_list_display(self, request):
+        return self._grouping(super().get_list_display(request))  # type: ignore[misc]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._grouping(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+
+    def get_exclude(self, request, obj=None):
+        # A read-only amount is shown by its function, so its field leaves the form by name.
+        readonly = set(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        excluded = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
+        return excluded + sorted(self._amounts & readonly)
+
+    def get_fields(self, request, obj=None):
+        readonly = set(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return self._grouping(super().get_fields(request, obj), only=readonly)  # type: ignore[misc]
+
+
+class RegionScopedAdmin(GroupedAmounts, admin.ModelAdmin):
     """Agency staff see the rows of their own region only; other rows do not exist (404).
 
     Where the region is the row's own field (`region_field` names a foreign key of the model),

@@ -15,6 +15,7 @@ from portal.admin import (
     to_the_minute,
 )
 from portal.audit import client_ip
+from portal.templatetags.portal_tags import yuan
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
 from settlement.messages import breakdown_rows, flag_labels, message
@@ -66,6 +67,7 @@ class ReviewActions(ServiceActions):
 
 def _split_table(obj) -> str:
     rows = [(_("Total"), obj.total), *breakdown_rows(obj.breakdown)]
+    rows = [(label, yuan(amount)) for label, amount in rows]
     return format_html(
         '<table class="split">{}</table>',
         format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
@@ -83,7 +85,7 @@ def _items_table(obj) -> str:
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (i.get("code", ""), i.get("name", ""), i.get("class", ""), i.get("amount", ""))
+                (i.get("code", ""), i.get("name", ""), i.get("class", ""), yuan(i.get("amount")))
                 for i in obj.items or []
             ),
         ),
@@ -287,10 +289,10 @@ def _pay_now(obj, stored, *, counted_already: bool):
     except services.SettlementError as error:
         return error.message
     if now == stored:
-        return now
+        return yuan(now)
     return format_html(
         '<strong id="fund-pay-now">{}</strong> · {}',
-        now,
+        yuan(now),
         _(
             "not the figure computed when it was filed: the annual cap has been used or freed "
             "since. Approving as computed pays this amount."

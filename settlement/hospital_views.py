@@ -32,7 +32,6 @@ ACTIONS = {
 }
 
 
-
 def _month(text: str) -> datetime.date | None:
     """The first day of a month typed as YYYY-MM (an <input type="month">), or None."""
     try:

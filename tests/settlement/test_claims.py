@@ -399,7 +399,7 @@ def test_approve_as_estimated_pays_the_split_against_the_year_as_it_is_now(clien
     staff = _staff()
     staff_login(client, "agency_shenyang")
     page = client.get(reverse("admin:settlement_claim_change", args=[claim.pk])).content.decode()
-    assert 'id="fund-pay-now">1000.00<' in page and "与提交时计算的金额不同" in page
+    assert 'id="fund-pay-now">1,000.00<' in page and "与提交时计算的金额不同" in page
     approved = services.claim_approve(claim=claim, actor=staff)
     assert approved.approved_fund_pay == D("1000.00")
     assert approved.approved_person_pay == claim.total - D("1000.00")
@@ -524,7 +524,7 @@ def test_agency_sees_only_its_regions_claims_in_the_admin(client, demo):
     assert page.status_code == 200
     html = page.content.decode()
     # The engine's split beside the bill.
-    assert "7650.00" in html and "住院费" in html
+    assert "7,650.00" in html and "住院费" in html
 
 
 def test_bulk_approve_approves_only_the_clean_claims(client, demo):
@@ -641,7 +641,7 @@ def test_a_held_settlement_approved_as_computed_pays_what_the_cap_leaves_now(dem
     client = Client()
     staff_login(client, "agency_shenyang")
     page = client.get(reverse("admin:settlement_settlement_change", args=[settlement.pk]))
-    assert f'id="fund-pay-now">{full}<' in page.content.decode()
+    assert f'id="fund-pay-now">{full:,.2f}<' in page.content.decode()
     approved = services.settlement_approve(settlement=settlement, actor=_staff())
     assert approved.status == "settled" and approved.fund_pay == full
     assert approved.fund_pay + approved.person_pay == approved.total
