@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from filings import uploads
+from filings import rules, uploads
 from filings.models import Filing, FilingParameters, Material
 from hospitals.models import Hospital
 from portal.lib import idnumbers
@@ -72,7 +72,7 @@ def _filings(today: datetime.date) -> list[dict]:
             "basis": "materials",
             "approved": ago(100),
             "valid_from": ago(99),
-            "valid_until": ago(99) + relativedelta(months=12) - datetime.timedelta(days=1),
+            "valid_until": rules.last_day_of_months(ago(99), 12),
             "hospitals": SANYA,
             "chronic": True,
         },

@@ -72,6 +72,17 @@ class Parameters:
     temporary_validity_months: int = 6
 
 
+def last_day_of_months(start: datetime.date, months: int) -> datetime.date:
+    """The last day of a period of `months` months that begins on `start`: the day before the
+    same day `months` later (2024-03-15 + 12 months: 2025-03-14), or, where that month has no
+    such day, its last day (2024-02-29 + 12 months: 2025-02-28; 2025-01-31 + 1 month:
+    2025-02-28), so that the next period begins the day after and no day is lost between."""
+    same_day = start + relativedelta(months=months)
+    if same_day.day != start.day:  # the month is shorter: relativedelta stopped at its end
+        return same_day
+    return same_day - datetime.timedelta(days=1)
+
+
 def validity(
     filing_type: str,
     params: Parameters,
@@ -84,10 +95,7 @@ def validity(
         if params.benefits_start == "day_after":
             start = max(start, approved_on + datetime.timedelta(days=1))
         months = params.long_term_validity_months
-        until = (
-            start + relativedelta(months=months) - datetime.timedelta(days=1) if months else None
-        )
-        return start, until
+        return start, last_day_of_months(start, months) if months else None
     if filing_type == "referral":
         if params.referral_start_window_months:
             # Daxinganling: treatment must start within the window (the course is then set
@@ -302,9 +310,7 @@ FOLLOW_UP_CYCLE_MONTHS = 12
 
 def follow_up_cycle_end(first_started_on: datetime.date) -> datetime.date:
     """The last day of the treatment cycle that began with the first course's start."""
-    return (
-        first_started_on + relativedelta(months=FOLLOW_UP_CYCLE_MONTHS) - datetime.timedelta(days=1)
-    )
+    return last_day_of_months(first_started_on, FOLLOW_UP_CYCLE_MONTHS)
 
 
 def check_follow_up(
