@@ -197,6 +197,10 @@ def seed(out) -> list[tuple[str, str]]:
                 "medical_office_signed_by": "医务科" if spec["type"] == "referral" else "",
                 "medical_office_signed_at": at if spec["type"] == "referral" else None,
                 "course_days": spec.get("course_days"),
+                # Seeded again, a filing is as demo.md has it: a course started or a window
+                # extended since (by a settlement, by the agency) starts over too.
+                "treatment_started_on": None,
+                "extended_until": None,
                 "submitted_at": at,
                 "decided_at": decided,
             },

@@ -123,6 +123,11 @@ class Decision:
     policy: str = ""
 
 
+# The states of a filing that covers the days of its validity: approved, and expired (which
+# ended, but covered its days until then).
+IN_FORCE_STATES = ("approved", "expired")
+
+
 def _d(value: datetime.date) -> str:
     return date_format(value, "Y-m-d")
 
@@ -148,7 +153,11 @@ def _not_in_force(filing: FilingView, day: datetime.date) -> str | None:
         return _("Filing %(n)s was cancelled.") % {"n": n}
     if filing.status == "revoked":
         return _("Filing %(n)s was revoked (commitment materials not supplied).") % {"n": n}
-    if filing.status == "expired" or (filing.valid_until and day > filing.valid_until):
+    # An expired filing still covers the days of its validity (a stay admitted before it
+    # ended and settled after the nightly job marked it): only a day after it is refused.
+    if (filing.valid_until and day > filing.valid_until) or (
+        filing.status == "expired" and not filing.valid_until
+    ):
         if filing.valid_until:
             return _("Filing %(n)s expired on %(d)s.") % {"n": n, "d": _d(filing.valid_until)}
         return _("Filing %(n)s has expired.") % {"n": n}
@@ -199,7 +208,7 @@ def _base_filing(
         f
         for f in filings
         if f.type in CHRONIC_BASE_TYPES
-        and f.status == "approved"
+        and f.status in IN_FORCE_STATES
         and f.place_region_code == filing.place_region_code
         and _valid_on(f, day)
     ]
@@ -300,7 +309,7 @@ def decide(
     effective_long_term = [
         f
         for f in filings
-        if f.type == "long_term" and f.status == "approved" and _valid_on(f, visit_date)
+        if f.type == "long_term" and f.status in IN_FORCE_STATES and _valid_on(f, visit_date)
     ]
 
     if hospital.region_code == person.region_code:

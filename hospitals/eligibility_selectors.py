@@ -257,6 +257,7 @@ _FIELDS = (
     "basis",
     "materials_accepted_at",
     "commitment_deadline",
+    "extended_until",
 )
 
 
@@ -382,6 +383,12 @@ def find_person(*, id_number: str, name: str) -> Found | None:
     return Found(person_id, person, [_filing_view(f) for f in raw or []], region_id, id_hash)
 
 
+def _until(valid_until: datetime.date | None, extended_until: datetime.date | None):
+    if valid_until is None or extended_until is None:
+        return valid_until
+    return max(valid_until, extended_until)
+
+
 def _filing_view(f: dict) -> eligibility.FilingView:
     place_code, place_name, _measures = _region(f["place_region_id"])
     chosen = f.get("hospitals") or []
@@ -399,12 +406,16 @@ def _filing_view(f: dict) -> eligibility.FilingView:
         place_region_name=place_name,
         covers=frozenset(c for c, column in _COVERS if f[column]),
         valid_from=_date(f["valid_from"]),
-        valid_until=_date(f["valid_until"]),
+        # A referral's start window or course extended on request (domain.md §2.2) runs to the
+        # later of the two days.
+        valid_until=_until(_date(f["valid_until"]), _date(f["extended_until"])),
         hospitals=tuple(sorted(filter(None, (hospital_code(h) for h in chosen if h)))),
         receiving_hospital=hospital_code(f["receiving_hospital_id"])
         if f["receiving_hospital_id"]
         else None,
-        two_way=f["type"] == "long_term" and f["status"] == "approved" and not outstanding,
+        two_way=f["type"] == "long_term"
+        and f["status"] in eligibility.IN_FORCE_STATES
+        and not outstanding,
         commitment_deadline=_date(f["commitment_deadline"]),
         materials_outstanding=outstanding,
     )

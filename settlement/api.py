@@ -116,8 +116,10 @@ class SettlementRequest(JsonObjectSerializer):
     items = ItemSerializer(many=True, allow_empty=False, min_length=1, max_length=2000)
 
     def validate_items(self, items):
-        if not sum(item["amount"] for item in items):
-            raise serializers.ValidationError(rule_message(rules.RuleError("bill_total_zero")))
+        try:
+            rules.check_bill_total(sum(item["amount"] for item in items))
+        except rules.RuleError as error:
+            raise serializers.ValidationError(rule_message(error), code=error.code) from None
         return items
 
 

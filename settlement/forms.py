@@ -533,21 +533,26 @@ class AdjustForm(forms.Form):
 
     def __init__(self, *args, objects=(), **kwargs):
         """`objects`: the claims or settlements being adjusted. The amount is checked against
-        the smallest of their totals here, so a figure over it comes back on this page with
-        what was typed, rather than as a refusal on the list."""
+        the smallest of what the fund may pay of them (`services.fund_limit`: the in-scope
+        amount, within the year's cap left) here, so a figure over it comes back on this page
+        with what was typed, rather than as a refusal on the list."""
+        from settlement.services import fund_limit
+
         super().__init__(*args, **kwargs)
-        totals = [obj.total for obj in objects]
-        self.most = min(totals) if totals else None
+        limits = [fund_limit(obj) for obj in objects]
+        self.most = min(limits) if limits else None
         if self.most is not None:
             self.fields["fund_pay"].max_value = self.most
-            self.fields["fund_pay"].help_text = _("From 0.00 to the bill's total, %(total)s.") % {
-                "total": self.most
-            }
+            self.fields["fund_pay"].help_text = _(
+                "From 0.00 to %(limit)s: the bill's amount within the policy's scope, within "
+                "what is left of the year's cap."
+            ) % {"limit": self.most}
 
     def clean_fund_pay(self):
         amount = self.cleaned_data["fund_pay"]
         if self.most is not None and amount > self.most:
             raise forms.ValidationError(
-                _("At most the bill's total, %(total)s.") % {"total": self.most}
+                _("At most %(limit)s: the fund does not pay self-paid items, nor beyond the cap.")
+                % {"limit": self.most}
             )
         return amount

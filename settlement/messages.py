@@ -18,12 +18,16 @@ MESSAGES = {
     "discharge_before_admission": _("The discharge date is before the admission date."),
     "discharge_in_future": _("The discharge date cannot be in the future."),
     "bill_total_zero": _("The bill comes to 0.00: there is nothing to settle."),
+    "bill_total_too_large": _(
+        "The bill comes to more than %(limit)s yuan: check the amounts (a digit too many?)."
+    ),
     "referral_form_needed": _(
         "This stay was under an approved referral: add the referral form to the documents."
     ),
     "reason_required": _("Give a reason: the person or the hospital will see it."),
     "adjusted_amount_out_of_range": _(
-        "The fund's payment must be between 0 and the bill's total (%(total)s)."
+        "The fund's payment must be between 0 and %(limit)s: the bill's amount within the "
+        "policy's scope, within what is left of the year's cap."
     ),
 }
 

@@ -86,6 +86,11 @@ class SettledCategory(models.TextChoices):
     TEMPORARY = "temporary", _("Other temporary treatment filing")
 
 
+# domain.md §3.3: the fund pays 50% of what it would otherwise pay for a transfer without an
+# approved referral.
+UNAPPROVED_TRANSFER_SHARE = Decimal("0.50")
+
+
 class CategoryPolicy(models.Model):
     """domain.md §3.3: a region's adjustment for one category, capped per category."""
 
@@ -126,6 +131,23 @@ class CategoryPolicy(models.Model):
                 name="reduction_within_the_category_cap",
                 violation_error_message=_("The ratio reduction exceeds the cap of its category."),
             ),
+            # domain.md §3.3: only a transfer without an approved referral pays a share (50%);
+            # a share on another category would cut its ratio past the category's cap.
+            models.CheckConstraint(
+                condition=Q(category="unapproved_transfer", fund_share=UNAPPROVED_TRANSFER_SHARE)
+                | (~Q(category="unapproved_transfer") & Q(fund_share=1)),
+                name="fund_share_of_the_category",
+                violation_error_message=_(
+                    "Only a transfer without an approved referral pays a share of the fund's "
+                    "payment, and that share is 0.50."
+                ),
+            ),
+            # ... and a resettled person's deductible is unchanged.
+            models.CheckConstraint(
+                condition=~Q(category="resettled") | Q(deductible_multiplier=1),
+                name="resettled_deductible_unchanged",
+                violation_error_message=_("A resettled person's deductible is unchanged (1.00)."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,15 +165,29 @@ class CategoryPolicy(models.Model):
                     code="reduction_above_cap",
                     params={"cap": cap},
                 )
-        # A share of 0 would make the category worthless, above 1 the fund would pay more than
-        # the bill; a multiplier below 1 would lower the deductible, which §3.3 never allows.
-        if self.fund_share is not None and not (0 < self.fund_share <= 1):
+        # domain.md §3.3: the fund pays 50% for a transfer without an approved referral, and
+        # all of its payment otherwise (a share would cut the ratio past the category's cap); a
+        # multiplier below 1 would lower the deductible, which §3.3 never allows, and a resettled
+        # person's deductible is unchanged.
+        share = (
+            UNAPPROVED_TRANSFER_SHARE
+            if self.category == Category.UNAPPROVED_TRANSFER
+            else Decimal("1.00")
+        )
+        if self.fund_share is not None and self.fund_share != share:
             errors["fund_share"] = ValidationError(
-                _("The fund share must be more than 0 and at most 1."), code="fund_share_range"
+                _("The fund share of this category is %(share)s (domain rule 3.3)."),
+                code="fund_share_of_the_category",
+                params={"share": share},
             )
         if self.deductible_multiplier is not None and self.deductible_multiplier < 1:
             errors["deductible_multiplier"] = ValidationError(
                 _("The deductible multiplier must be at least 1."), code="multiplier_below_one"
+            )
+        elif self.category == Category.RESETTLED and self.deductible_multiplier not in (None, 1):
+            errors["deductible_multiplier"] = ValidationError(
+                _("A resettled person's deductible is unchanged: the multiplier is 1.00."),
+                code="resettled_deductible_unchanged",
             )
         if errors:
             raise ValidationError(errors)

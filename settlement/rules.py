@@ -4,6 +4,7 @@ deadline, reason codes. Pure Python, no ORM; services turn a RuleError into a me
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -114,9 +115,24 @@ def check_claim_dates(
         raise RuleError("claim_lapsed", deadline=deadline)
 
 
-def check_adjusted_amount(*, amount, total) -> None:
-    if amount < 0 or amount > total:
-        raise RuleError("adjusted_amount_out_of_range", total=total)
+# The largest bill a settlement or claim can keep: its money columns are numeric(12, 2).
+MAX_BILL_TOTAL = Decimal("9999999999.99")
+
+
+def check_bill_total(total) -> None:
+    """A bill comes to more than 0.00 and to no more than its columns can keep (every item may
+    be large, and a bill has many)."""
+    if not total:
+        raise RuleError("bill_total_zero")
+    if total > MAX_BILL_TOTAL:
+        raise RuleError("bill_total_too_large", limit=f"{MAX_BILL_TOTAL:,.2f}")
+
+
+def check_adjusted_amount(*, amount, limit) -> None:
+    """An adjusted fund payment lies between 0 and `limit`: what the fund may pay of the bill
+    (its in-scope amount, within what is left of the year's cap)."""
+    if amount < 0 or amount > limit:
+        raise RuleError("adjusted_amount_out_of_range", limit=limit)
 
 
 def is_clean(flags) -> bool:

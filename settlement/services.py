@@ -175,6 +175,37 @@ def _as_emergency(
     return None
 
 
+def decide_stay(
+    *,
+    found,
+    hospital,
+    care_type: str,
+    admitted_on: datetime.date,
+    discharged_on: datetime.date,
+) -> eligibility.Decision:
+    """Which filing a stay is settled under: the one covering the day of admission or, when none
+    did, one in force on the day of discharge. domain.md §2.3: a person may file retroactively
+    any time before discharge settlement (出院结算前补办备案), and the hospital then settles
+    directly; an emergency filing completed after the transfer covers the stay it was for."""
+    decision = eligibility.decide(
+        person=found.person,
+        hospital=hospital,
+        care_type=care_type,
+        visit_date=admitted_on,
+        filings=found.filings,
+    )
+    if decision.category != eligibility.NONE or discharged_on <= admitted_on:
+        return decision
+    at_discharge = eligibility.decide(
+        person=found.person,
+        hospital=hospital,
+        care_type=care_type,
+        visit_date=discharged_on,
+        filings=found.filings,
+    )
+    return at_discharge if at_discharge.category != eligibility.NONE else decision
+
+
 def settle(
     *, hospital_id: int, api_key_id: int | None, payload: dict, idempotency_key: str = ""
 ) -> Outcome:
@@ -216,12 +247,12 @@ def settle(
         raise SettlementError(
             "not_found", _("No insured person with this ID number and name."), status=404
         )
-    decision = eligibility.decide(
-        person=found.person,
+    decision = decide_stay(
+        found=found,
         hospital=hospital,
         care_type=visit["care_type"],
-        visit_date=admitted,
-        filings=found.filings,
+        admitted_on=admitted,
+        discharged_on=discharged,
     )
     flags: list[str] = []
     category, adjustment = decision.category, decision.adjustment
@@ -642,16 +673,17 @@ def claim_estimate(
     an approved referral (50%, domain.md §2.2), or as an emergency when it was one (§2.3). A
     stay a filing covered, or at home, is paid at its category's level even where it could not
     be settled directly."""
+    rules.check_bill_total(sum(Decimal(str(item["amount"])) for item in items))
     found = find_person(id_number=person.id_number, name=person.name)
     view = hospital_view(hospital.pk)
     if found is None or view is None:
         raise SettlementError("not_found", _("Unknown person or hospital."), status=404)
-    decision = eligibility.decide(
-        person=found.person,
+    decision = decide_stay(
+        found=found,
         hospital=view,
         care_type=care_type,
-        visit_date=admitted_on,
-        filings=found.filings,
+        admitted_on=admitted_on,
+        discharged_on=discharged_on,
     )
     flags: list[str] = []
     category, adjustment, transfer_approved = decision.category, decision.adjustment, None
@@ -859,12 +891,9 @@ def _claim_transition(
     return claim
 
 
-def split_now(row, *, counted_already: bool = False) -> engine.Split:
-    """A claim's or held settlement's split against the person's year to date as it stands
-    now, with the category and adjustment decided when it was filed. The split stored then is
-    of that day: a held settlement rejected since frees part of the annual cap, one approved
-    uses it up. `counted_already`: the row's own payment is in the year to date (a held
-    settlement counts against the cap until decided) and is taken out of it first."""
+def _year_so_far(row, counted_already: bool) -> tuple[BenefitPolicy, engine.YearToDate]:
+    """The row's benefit policy and the person's year to date as it stands now (without the
+    row's own payment when `counted_already`)."""
     person = row.person
     policy = _policy_for(person, row.hospital_id, row.policy_year)
     ytd = AnnualAccumulation.objects.filter(person_id=person.pk, year=row.policy_year).first()
@@ -873,13 +902,58 @@ def split_now(row, *, counted_already: bool = False) -> engine.Split:
     if counted_already:
         paid = max(paid - row.fund_pay, Decimal("0"))
         deductible = max(deductible - outpatient_deductible(row), Decimal("0"))
+    return policy, engine.YearToDate(paid, deductible)
+
+
+def split_now(row, *, counted_already: bool = False) -> engine.Split:
+    """A claim's or held settlement's split against the person's year to date as it stands
+    now, with the category and adjustment decided when it was filed. The split stored then is
+    of that day: a held settlement rejected since frees part of the annual cap, one approved
+    uses it up. `counted_already`: the row's own payment is in the year to date (a held
+    settlement counts against the cap until decided) and is taken out of it first."""
+    policy, ytd = _year_so_far(row, counted_already)
     return engine.split(
         policy=policy.as_engine(),
         items=_items(row.items),
         adjustment=adjustment_from(row.adjustment),
-        ytd=engine.YearToDate(paid, deductible),
+        ytd=ytd,
         outpatient=row.care_type != "inpatient",
     )
+
+
+def _lock_year(row) -> None:
+    """Lock the person's accumulation of the row's year (made if missing) before the split is
+    taken against it, as `settle` does: a decision and a new settlement of the same person at
+    once cannot both count the same part of the annual cap."""
+    AnnualAccumulation.objects.bulk_create(
+        [AnnualAccumulation(person_id=row.person_id, year=row.policy_year)], ignore_conflicts=True
+    )
+    AnnualAccumulation.objects.select_for_update().get(
+        person_id=row.person_id, year=row.policy_year
+    )
+
+
+def _fund_limit(row, now: engine.Split, counted_already: bool) -> Decimal:
+    """domain.md §3.2: an adjusted payment is a reviewer's figure, but the fund never pays a
+    self-paid item (nor a class-B item's first self-pay, nor medication over the limits) and
+    never more than what is left of the year's cap: at most the lesser of the split's in-scope
+    amount and the cap left."""
+    policy, ytd = _year_so_far(row, counted_already)
+    return min(now.in_scope, max(policy.annual_cap - ytd.fund_paid, Decimal("0")))
+
+
+def fund_limit(row) -> Decimal:
+    """The most a reviewer may adjust a claim's or a held settlement's fund payment to, the
+    year as it stands now. A held settlement counts against the year until decided, so its
+    own payment is taken out of the year first."""
+    counted = isinstance(row, Settlement)
+    return _fund_limit(row, split_now(row, counted_already=counted), counted)
+
+
+def _outpatient(row, split: engine.Split) -> Decimal:
+    """The outpatient deductible `split` takes (per year, domain.md §3.2.2): none for an
+    admission."""
+    return Decimal("0") if row.care_type == "inpatient" else split.deductible
 
 
 def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
@@ -893,19 +967,18 @@ def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str 
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        now = split_now(current)  # under the claim's lock, the year to date as it is
+        _lock_year(current)
+        now = split_now(current)  # under the claim's and the year's locks, as it is now
         amount = money(fund_pay) if fund_pay is not None else now.fund_pay
-        rules.check_adjusted_amount(amount=amount, total=current.total)
-        AnnualAccumulation.objects.bulk_create(
-            [AnnualAccumulation(person_id=current.person_id, year=current.policy_year)],
-            ignore_conflicts=True,
-        )
+        if amount != now.fund_pay:
+            limit = _fund_limit(current, now, counted_already=False)
+            rules.check_adjusted_amount(amount=amount, limit=limit)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year
         ).update(
             fund_paid=F("fund_paid") + amount,
-            outpatient_deductible_paid=F("outpatient_deductible_paid")
-            + outpatient_deductible(current),
+            # The deductible of the split approved on, not of the one estimated at submission.
+            outpatient_deductible_paid=F("outpatient_deductible_paid") + _outpatient(current, now),
         )
         return {
             "estimated_fund_pay": now.fund_pay,
@@ -1145,20 +1218,29 @@ def settlement_approve(
         raise rules.RuleError("reason_required")
 
     def changes(current):
+        _lock_year(current)
+        now = split_now(current, counted_already=True)  # under the row's and the year's locks
         if amount is None or not adjusted:
-            now = split_now(current, counted_already=True)  # under the row lock
-            if now.fund_pay == current.fund_pay:
+            held_deductible = outpatient_deductible(current)
+            if now.fund_pay == current.fund_pay and _outpatient(current, now) == held_deductible:
                 return {"review_reason": reason}
+            # Recomputed: the year's fund payments and outpatient deductible follow the split
+            # it is approved on (another bill rejected since may have freed the deductible).
             AnnualAccumulation.objects.filter(
                 person_id=current.person_id, year=current.policy_year
-            ).update(fund_paid=F("fund_paid") + (now.fund_pay - current.fund_pay))
+            ).update(
+                fund_paid=F("fund_paid") + (now.fund_pay - current.fund_pay),
+                outpatient_deductible_paid=F("outpatient_deductible_paid")
+                + (_outpatient(current, now) - held_deductible),
+            )
             return {
                 "fund_pay": now.fund_pay,
                 "person_pay": now.person_pay,
                 "breakdown": now.breakdown(),
                 "review_reason": reason,
             }
-        rules.check_adjusted_amount(amount=amount, total=current.total)
+        limit = _fund_limit(current, now, counted_already=True)
+        rules.check_adjusted_amount(amount=amount, limit=limit)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year
         ).update(fund_paid=F("fund_paid") + (amount - current.fund_pay))

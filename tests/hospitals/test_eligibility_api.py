@@ -519,7 +519,7 @@ def test_benefit_comes_from_the_insured_regions_category_policy(client, keys):
         defaults={
             "ratio_reduction_points": 15,
             "deductible_multiplier": Decimal("1.20"),
-            "fund_share": Decimal("0.90"),
+            "fund_share": Decimal("1.00"),
         },
     )
     clear_caches()  # the policies are cached per process (eligibility_selectors.CACHE_SECONDS)
@@ -528,7 +528,7 @@ def test_benefit_comes_from_the_insured_regions_category_policy(client, keys):
     assert body["benefit"] == {
         "ratio_reduction_points": 15,
         "deductible_multiplier": "1.20",
-        "fund_share": "0.90",
+        "fund_share": "1.00",
     }
     # Without a policy of the region for the year of the visit: the defaults of domain.md §4.
     CategoryPolicy.objects.filter(region=dalian, year=year).delete()

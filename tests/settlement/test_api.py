@@ -448,7 +448,8 @@ def category_form(**overrides):
 
 
 CAP_MESSAGE = "At most %(cap)s points for this category (domain rule 3.3)."
-SHARE_MESSAGE = "The fund share must be more than 0 and at most 1."
+SHARE_MESSAGE = "The fund share of this category is %(share)s (domain rule 3.3)."
+RESETTLED_MESSAGE = "A resettled person's deductible is unchanged: the multiplier is 1.00."
 MULTIPLIER_MESSAGE = "The deductible multiplier must be at least 1."
 
 
@@ -462,8 +463,22 @@ MULTIPLIER_MESSAGE = "The deductible multiplier must be at least 1."
             CAP_MESSAGE,
             {"cap": 10},
         ),
-        ({"fund_share": "0.00"}, "fund_share", SHARE_MESSAGE, {}),
-        ({"fund_share": "1.20"}, "fund_share", SHARE_MESSAGE, {}),
+        ({"fund_share": "0.00"}, "fund_share", SHARE_MESSAGE, {"share": "1.00"}),
+        ({"fund_share": "1.20"}, "fund_share", SHARE_MESSAGE, {"share": "1.00"}),
+        # A share would cut the ratio past the category's cap: 85% x 0.5 is 42.5 points less.
+        ({"fund_share": "0.50"}, "fund_share", SHARE_MESSAGE, {"share": "1.00"}),
+        (
+            {"category": "unapproved_transfer", "ratio_reduction_points": "10"},
+            "fund_share",
+            SHARE_MESSAGE,
+            {"share": "0.50"},
+        ),
+        (
+            {"category": "resettled", "ratio_reduction_points": "5", "deductible_multiplier": "3"},
+            "deductible_multiplier",
+            RESETTLED_MESSAGE,
+            {},
+        ),
         ({"deductible_multiplier": "0.80"}, "deductible_multiplier", MULTIPLIER_MESSAGE, {}),
     ],
 )
