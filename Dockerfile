@@ -5,10 +5,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=portal.settings.production
 
 # WeasyPrint (Pango, HarfBuzz with subsetting: without libharfbuzz-subset0 CJK PDFs render
-# 15-50x slower), a CJK font, and gettext for the translations.
+# 15-50x slower), a CJK font and its fallback for the rare characters of names (fonts-hanazono:
+# CJK Ext A-F, which wqy-microhei lacks; static/css/pdf-forms.css), and gettext for the
+# translations.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-    libharfbuzz-subset0 fonts-wqy-microhei gettext curl \
+    libharfbuzz-subset0 fonts-wqy-microhei fonts-hanazono gettext curl \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -62,6 +62,10 @@ REFERENCE = (
     "备案信息发生变化的，应及时办理变更或取消。</p></body></html>"
 )
 REFERENCE_LABEL = "one A4 page: h1 + a 2-line paragraph of Chinese, forms' stylesheet and footer"
+# Printed for information: the forms' size for a person whose name has rare characters that
+# wqy-microhei lacks (CJK Ext B U+20000 and U+21484), drawn from the fallback font, Hanazono
+# (static/css/pdf-forms.css): a subset of HanaMinA and one of HanaMinB embedded beside wqy's.
+RARE_NAME = "王\U00020000\U00021484"
 # HarfBuzz subsets keep glyph ids (WeasyPrint's RETAIN_GIDS): empty slots up to the highest glyph
 # used stay in the font program, and full-width punctuation (，：（）) sits near glyph 34,400 of
 # the 49,531 in wqy-microhei, so a subset of a Chinese page is about 370 KB decoded (tens of KB
@@ -344,6 +348,22 @@ def main() -> int:
             f"without warm-up first {colds[kind]['first'] * 1000:.0f} ms = "
             f"{colds[kind]['first'] / colds[kind]['warm']:.1f}x"
         )
+    print(f"for information, the same forms for a name with rare characters ({RARE_NAME}):")
+    name, filing.person.name = filing.person.name, RARE_NAME
+    try:
+        for kind, fn in forms.items():
+            content = fn()
+            fonts = dict(_embedded_fonts(content))  # a font the copies share, once
+            fallback = [(n, size) for n, size in fonts.items() if "WenQuanYi" not in n]
+            subsets = ", ".join(
+                f"{n.split('+')[-1]} {size / 1024:.0f} KB decoded" for n, size in fallback
+            )
+            print(
+                f"  {kind:13s} {len(content) / 1024:5.1f} KB {verdict(len(content) <= MAX_BYTES)}"
+                f" | fallback: {subsets or 'none'}"
+            )
+    finally:
+        filing.person.name = name
     connection.creation.destroy_test_db(":memory:", verbosity=0)
     print(
         "ALL GOALS MET"

@@ -2,12 +2,13 @@
 # Installs the system packages the portal needs when they are missing (as root), or prints the
 # exact command to run. Usage: scripts/sysdeps.sh venv|run|test
 #   venv  only what `python -m venv` needs (ensurepip: Debian's python3.X-venv)
-#   run   that, plus WeasyPrint's libraries, a CJK font and gettext
+#   run   that, plus WeasyPrint's libraries, a CJK font and its fallback for the rare
+#         characters of names (CJK Ext A-F), gettext and poppler-utils
 #   test  that, plus the browser, docker-compose and wrk the tests use
 # PYTHON names the interpreter the Makefile builds the virtual environment with.
 set -euo pipefail
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-RUN_PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils"
+RUN_PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-wqy-microhei fonts-hanazono gettext poppler-utils"
 TEST_PKGS="chromium docker-compose wrk"
 case "${1:-run}" in
   venv) pkgs="" ;;

@@ -2,7 +2,8 @@
 
 The URL fetcher allows only `data:` URLs and `asset:` URLs naming files bundled under
 `static/pdf/` (stylesheets, images): no `file://`, no network, no redirects. The CJK font comes
-from fontconfig (`fonts-wqy-microhei`), so WeasyPrint embeds a subset of it.
+from fontconfig (`fonts-wqy-microhei`, with `fonts-hanazono` for the rare characters of names it
+lacks), so WeasyPrint embeds a subset of it.
 
 The filing documents (`render_form`) use their own small stylesheet, `static/css/pdf-forms.css`,
 parsed once per process; a form printed in copies (`render_form_copies`) is laid out once and
