@@ -180,7 +180,7 @@ def key_ids(header: str) -> tuple[int, int]:
     if not header:
         raise exceptions.NotAuthenticated(_("An API key is required (Authorization: Bearer)."))
     parts = header.split()
-    if len(parts) != 2 or parts[0] != KEYWORD:
+    if len(parts) != 2 or parts[0].lower() != KEYWORD.lower():  # RFC 9110: case-insensitive
         raise exceptions.AuthenticationFailed(_("Invalid Authorization header."))
     hit = keys.ids(digest(parts[1]))
     if hit is None:

@@ -170,16 +170,57 @@ class IdNumberField(serializers.CharField):
 
 
 class JsonObjectSerializer(serializers.Serializer):
-    """A request body that must be a JSON object, refused in the request's language."""
+    """A request body that must be a JSON object, refused in the request's language (`null`
+    too, which DRF would answer with its own English "No data provided")."""
 
     default_error_messages = {
         "invalid": gettext_lazy("The request body must be a JSON object."),
     }
 
+    def validate_empty_values(self, data):
+        if data is None:
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [self.error_messages["invalid"]]},
+                code="invalid",
+            )
+        return super().validate_empty_values(data)
+
+
+# JSON types as api.md has them: a text is a JSON string, a flag a JSON boolean, a count a JSON
+# number. DRF would take 5 for "5", "yes" or 1 for true and "7" for 7; a hospital's system that
+# sends those has a bug the answer should show, not a bill settled on a guess.
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": gettext_lazy("Enter a JSON string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false (a JSON boolean).")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": gettext_lazy("Enter a whole number (a JSON number).")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class EligibilityRequest(JsonObjectSerializer):
     id_number = IdNumberField()
-    name = serializers.CharField(max_length=60, min_length=1)
+    name = StrictCharField(max_length=60, min_length=1)
     care_type = serializers.ChoiceField(choices=CareType.choices)
     visit_date = IsoDateField(required=False, help_text="YYYY-MM-DD; default today")
 

@@ -28,6 +28,9 @@ from hospitals.eligibility_api import (
     IdNumberField,
     IsoDateField,
     JsonObjectSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
 )
 from hospitals.models import CareType
 from settlement import rules
@@ -68,13 +71,13 @@ class RateField(StringDecimalField):
 
 
 class MedicationSerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=366)
+    days = StrictIntegerField(min_value=1, max_value=366)
     kind = serializers.ChoiceField(choices=["acute", "chronic", "special"])
 
 
 class ItemSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    code = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     # "class" is a Python keyword: declared below.
     amount = MoneyField(max_digits=12, decimal_places=2, min_value=0)
     first_self_pay_rate = RateField(
@@ -92,8 +95,8 @@ class VisitSerializer(serializers.Serializer):
     care_type = serializers.ChoiceField(choices=CareType.choices)
     admitted_on = IsoDateField()
     discharged_on = IsoDateField()
-    emergency = serializers.BooleanField(required=False, default=False)
-    transfer_approved = serializers.BooleanField(required=False, default=True)
+    emergency = StrictBooleanField(required=False, default=False)
+    transfer_approved = StrictBooleanField(required=False, default=True)
 
     def validate(self, data):
         try:
@@ -111,7 +114,7 @@ class VisitSerializer(serializers.Serializer):
 
 class SettlementRequest(JsonObjectSerializer):
     id_number = IdNumberField()
-    name = serializers.CharField(max_length=60, min_length=1)
+    name = StrictCharField(max_length=60, min_length=1)
     visit = VisitSerializer()
     items = ItemSerializer(many=True, allow_empty=False, min_length=1, max_length=2000)
 

@@ -231,15 +231,71 @@ def test_a_body_that_is_not_an_object_is_refused_in_the_request_language(client,
             ("zh-hans", "请求体必须是一个 JSON 对象。"),
             ("en", "The request body must be a JSON object."),
         ):
-            response = client.post(
-                url,
-                [bill(CHEN)],
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}",
-                HTTP_ACCEPT_LANGUAGE=lang,
-            )
-            assert response.status_code == 400
-            assert response.json()["error"]["fields"] == {"non_field_errors": [expected]}
+            for body in ([bill(CHEN)], "null"):  # `null`: not DRF's English "No data provided"
+                response = client.post(
+                    url,
+                    body,
+                    content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}",
+                    HTTP_ACCEPT_LANGUAGE=lang,
+                )
+                assert response.status_code == 400
+                assert response.json()["error"]["fields"] == {"non_field_errors": [expected]}
+
+
+# --- JSON types as api.md has them --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda b: b["visit"].update(emergency="yes"), "visit.emergency"),
+        (lambda b: b["visit"].update(emergency=1), "visit.emergency"),
+        (lambda b: b["visit"].update(emergency="true"), "visit.emergency"),
+        (lambda b: b["visit"].update(transfer_approved=0), "visit.transfer_approved"),
+        (lambda b: b.update(name=5), "name"),
+        (lambda b: b["items"][0].update(code=123), "items[0].code"),
+        (lambda b: b["items"][0].update(name=["住院费"]), "items[0].name"),
+        (
+            lambda b: b["items"][0].update(discharge_medication={"days": "7", "kind": "acute"}),
+            "items[0].discharge_medication.days",
+        ),
+        (
+            lambda b: b["items"][0].update(discharge_medication={"days": True, "kind": "acute"}),
+            "items[0].discharge_medication.days",
+        ),
+    ],
+)
+def test_a_value_of_another_json_type_is_refused_not_converted(client, keys, change, path):
+    """api.md: invalid input is 400. A string "yes" for the emergency flag had settled a bill
+    as an emergency (the money changes); a number for the name had answered 404."""
+    body = bill(CHEN)
+    change(body)
+    fields = refused(client, keys, body)
+    assert list(fields) == [path], fields
+
+
+def test_a_name_of_another_json_type_is_refused_by_the_eligibility_check(client, keys):
+    response = client.post(
+        "/api/v1/eligibility",
+        {"id_number": CHEN[0], "name": 5, "care_type": "inpatient"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys[HOSPITAL]}",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["name"]
+
+
+def test_the_authorization_scheme_is_case_insensitive(client, keys):
+    """RFC 9110 §11.1: "bearer" is the same scheme as "Bearer"."""
+    for scheme in ("bearer", "BEARER"):
+        response = client.post(
+            "/api/v1/eligibility",
+            {"id_number": CHEN[0], "name": CHEN[1], "care_type": "inpatient"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"{scheme} {keys[HOSPITAL]}",
+        )
+        assert response.status_code == 200, scheme
 
 
 # --- Idempotency-Key -----------------------------------------------------------------------
