@@ -28,6 +28,7 @@ from hospitals.models import Hospital
 from portal.admin import (
     DecisionButtons,
     IdNumberSearch,
+    KeptRecords,
     LongList,
     RegionScopedAdmin,
     ReviewQueue,
@@ -436,7 +437,7 @@ class WorkingDayCorrectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Material)
-class MaterialAdmin(RegionScopedAdmin):
+class MaterialAdmin(KeptRecords, RegionScopedAdmin):
     region_field = "filing__insured_region"
     list_display = ["filing", "kind", "original_name", "size", "uploaded_at"]
     list_select_related = ["filing"]

@@ -49,6 +49,20 @@ PDF_FORBIDDEN = {
 }
 
 
+def download_name(original_name: str, content_type: str) -> str:
+    """The name a stored file is downloaded under: the uploader's name with the extension of
+    the type it was checked to be. A PDF uploaded as `scan.html` downloads as `scan.pdf`, so a
+    reviewer's computer never opens it as a web page."""
+    extension = TYPES.get(content_type, ".bin")
+    same = {extension, ".jpeg"} if extension == ".jpg" else {extension}
+    stem, dot, given = original_name.rpartition(".")
+    if not (dot and stem):  # "scan", or ".pdf": no extension of its own
+        stem = original_name.lstrip(".") or "file"
+    elif "." + given.lower() in same:
+        return original_name
+    return stem + extension
+
+
 class UploadRefused(ValidationError):
     pass
 

@@ -638,7 +638,7 @@ def material_download(request, pk: int):
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
-        filename=material.original_name,
+        filename=uploads.download_name(material.original_name, material.content_type),
         content_type=material.content_type,
     )
 

@@ -8,6 +8,7 @@ from import_export import fields, resources, widgets
 
 from hospitals.models import Hospital
 from hospitals.services import search_keys
+from portal.lib.text import FORMULA_START, spreadsheet_text
 from portal.models import Province, Region
 
 
@@ -63,6 +64,24 @@ class HospitalResource(resources.ModelResource):
             where = f"{self.region.code} {self.region.name}" if self.region else "-"
             message = _("You may import only the hospitals of your own region (%(region)s).")
             raise ValidationError({"region": message % {"region": where}})
+
+    # Text a person typed (a hospital's names) never opens as a formula in Excel or WPS: it is
+    # exported behind an apostrophe (portal.lib.text.spreadsheet_text), which an import of the
+    # same file takes off again.
+    TEXT_COLUMNS = ("name_zh", "name_en")
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if field.column_name in self.TEXT_COLUMNS and isinstance(value, str):
+            return spreadsheet_text(value)
+        return value
+
+    def before_import_row(self, row, **kwargs):
+        for column in self.TEXT_COLUMNS:
+            value = row.get(column)
+            if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_START):
+                row[column] = value[1:]
+        return super().before_import_row(row, **kwargs)
 
     def before_save_instance(self, instance, row, **kwargs):
         instance.pinyin, instance.initials = search_keys(instance.name)

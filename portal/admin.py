@@ -450,6 +450,15 @@ class DecisionButtons:
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+class KeptRecords:
+    """Records that are never deleted in the admin, by anyone: they change only through the
+    services (with their audit trail), and a deletion here would bypass both (a deleted
+    proof of residence would leave its filing two-way; a notification is what was told)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SuperuserEdits:
     """Reference data and who works where: agency staff may look, only superusers change it
     (a reviewer who could edit an agency's staff could move themselves to another region)."""
@@ -490,7 +499,7 @@ class AgencyStaffAdmin(SuperuserEdits, RegionScopedAdmin):
 
 
 @admin.register(InsuredPerson)
-class InsuredPersonAdmin(IdNumberSearch, RegionScopedAdmin):
+class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
     id_hash_field = "id_hash"
     list_display = ["masked_name_col", "masked_id_col", "region", "scheme", "retired", "active"]
     list_filter = ["scheme", "retired", "active", "region"]
@@ -632,7 +641,7 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(LogList, RegionScopedAdmin):
+class NotificationAdmin(KeptRecords, LogList, RegionScopedAdmin):
     """What was told to whom: agency staff see the notifications of the persons insured in
     their region and of their own agency's staff."""
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,7 +45,11 @@ class PortalAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         """Never show Django's own login form: send people through allauth instead."""
-        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+        next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("admin:index")  # never onward to another site
         user = request.user
         if not user.is_authenticated:
             query = urlencode({REDIRECT_FIELD_NAME: next_url})

@@ -334,6 +334,6 @@ def claim_document(request, number: str, pk: int):
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
-        filename=document.original_name,
+        filename=uploads.download_name(document.original_name, document.content_type),
         content_type=document.content_type,
     )
