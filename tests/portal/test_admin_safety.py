@@ -91,3 +91,37 @@ def test_a_material_downloads_with_the_extension_of_its_checked_type(client, dem
     response = client.get(reverse("filings:material", args=[material.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.pdf"')
+
+
+def test_a_material_downloads_with_the_extension_of_its_checked_type(client, demo):
+    """A PDF uploaded as `scan.html` passes the checks (it is a PDF); it downloads as
+    `scan.pdf`, so the reviewer's computer never opens it as a web page."""
+    filing = Filing.objects.get(number="BA232700000001")
+    client.post(reverse("account_login"), {"login": "wangxiulan", "password": "Demo#2026"})
+    client.post(
+        reverse("filings:detail", args=[filing.number]),
+        {
+            "action": "upload",
+            "kind": "other",
+            "files": SimpleUploadedFile("scan.html", _pdf(), content_type="application/pdf"),
+        },
+    )
+    material = Material.objects.filter(filing=filing, original_name="scan.html").get()
+    response = client.get(reverse("filings:material", args=[material.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('filename="scan.pdf"')
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "shown"),
+    [
+        ("scan.PDF", "application/pdf", "scan.PDF"),
+        ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+        ("证明", "image/png", "证明.png"),
+        ("a.b.exe", "image/png", "a.b.png"),
+    ],
+)
+def test_a_download_keeps_a_name_whose_extension_is_its_type(name, content_type, shown):
+    from filings.uploads import download_name
+
+    assert download_name(name, content_type) == shown
