@@ -1,6 +1,8 @@
-"""Insured-person sign-up: binds name, resident ID number, region and scheme to the account."""
+"""Insured-person sign-up: binds the agency's record of the person to the account."""
 
 from __future__ import annotations
+
+import secrets
 
 from django import forms
 from django.db import transaction
@@ -10,40 +12,66 @@ from portal.lib import idnumbers, text
 from portal.models import InsuredPerson, Region, Scheme
 
 
+def _card_number(value: str) -> str:
+    """A social security card number as compared: without spaces, upper case."""
+    return "".join(text.plain(value or "").split()).upper()
+
+
 class InsuredSignupForm(forms.Form):
+    """An account for an insured person. Binding the agency's record of a person takes the name,
+    the ID number and the social security card number on that record, which the agency holds
+    and a stranger who knows a name and an ID number does not; every refusal is the same
+    sentence, so the form never tells whether a number has an account. A number the portal has
+    no record of gets a new record, not insured and active until the agency confirms it (the
+    admin's "insured and active"): until then no filing is approved by itself and no hospital
+    settles directly."""
+
     name = text.PlainTextField(label=_("Full name (as on the ID card)"), max_length=60)
     id_number = idnumbers.IdNumberFormField(
         label=_("Resident ID number"), attrs={"inputmode": "text"}
+    )
+    social_security_no = text.PlainTextField(
+        label=_("Social security card number"),
+        max_length=30,
+        required=False,
+        help_text=_(
+            "As printed on your social security card. Needed when your agency already keeps "
+            "your record."
+        ),
     )
     region = forms.ModelChoiceField(
         label=_("Insured in (pooling region)"), queryset=Region.objects.select_related("province")
     )
     scheme = forms.ChoiceField(label=_("Scheme"), choices=Scheme.choices)
 
+    REFUSED = _(
+        "These details cannot be registered. If you already have an account, sign in; "
+        "otherwise ask your agency to check your record and your social security card number."
+    )
+
     def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()
-
-    def clean_id_number(self) -> str:
-        value = self.cleaned_data["id_number"]
-        existing = InsuredPerson.objects.filter(id_hash=idnumbers.id_hash(value)).first()
-        if existing is not None and existing.user_id is not None:
-            raise forms.ValidationError(
-                _("This ID number is already bound to an account. Sign in, or ask your agency."),
-                code="id_number_bound",
-            )
-        return value
 
     def clean(self):
         data = super().clean()
         value = data.get("id_number")
         if value:
             existing = InsuredPerson.objects.filter(id_hash=idnumbers.id_hash(value)).first()
-            if existing is not None and existing.name != data.get("name"):
-                raise forms.ValidationError(
-                    _("The name and ID number do not match the agency's records."),
-                    code="name_mismatch",
-                )
+            if existing is not None and not self._may_bind(existing, data):
+                raise forms.ValidationError(self.REFUSED, code="cannot_register")
         return data
+
+    @staticmethod
+    def _may_bind(record: InsuredPerson, data: dict) -> bool:
+        card = _card_number(record.social_security_no)
+        return (
+            record.user_id is None
+            and record.name == data.get("name")
+            and bool(card)
+            and secrets.compare_digest(
+                card.encode(), _card_number(data.get("social_security_no", "")).encode()
+            )
+        )
 
     @transaction.atomic
     def signup(self, request, user) -> None:
@@ -51,9 +79,15 @@ class InsuredSignupForm(forms.Form):
         id_hash = idnumbers.id_hash(data["id_number"])
         person = InsuredPerson.objects.select_for_update().filter(id_hash=id_hash).first()
         if person is None:
-            person = InsuredPerson(name=data["name"], region=data["region"], scheme=data["scheme"])
+            person = InsuredPerson(
+                name=data["name"],
+                region=data["region"],
+                scheme=data["scheme"],
+                social_security_no=data.get("social_security_no", ""),
+                active=False,  # until the agency confirms the person is insured there
+            )
             person.set_id_number(data["id_number"])
-        elif person.user_id is not None:
-            raise forms.ValidationError(_("This ID number is already bound to an account."))
+        elif not self._may_bind(person, data):
+            raise forms.ValidationError(self.REFUSED, code="cannot_register")
         person.user = user
         person.save()

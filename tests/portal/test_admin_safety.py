@@ -77,23 +77,6 @@ def test_agency_staff_cannot_delete_kept_records_in_the_admin(client, demo):
 
 
 def test_a_material_downloads_with_the_extension_of_its_checked_type(client, demo):
-    filing = Filing.objects.get(number="BA232700000001")
-    client.post(reverse("account_login"), {"login": "wangxiulan", "password": "Demo#2026"})
-    client.post(
-        reverse("filings:detail", args=[filing.number]),
-        {
-            "action": "upload",
-            "kind": "other",
-            "files": SimpleUploadedFile("scan.html", _pdf(), content_type="application/pdf"),
-        },
-    )
-    material = Material.objects.filter(filing=filing, original_name="scan.html").get()
-    response = client.get(reverse("filings:material", args=[material.pk]))
-    assert response.status_code == 200
-    assert response["Content-Disposition"].endswith('.pdf"')
-
-
-def test_a_material_downloads_with_the_extension_of_its_checked_type(client, demo):
     """A PDF uploaded as `scan.html` passes the checks (it is a PDF); it downloads as
     `scan.pdf`, so the reviewer's computer never opens it as a web page."""
     filing = Filing.objects.get(number="BA232700000001")

@@ -15,9 +15,18 @@ def region(db):
 
 
 def _signup(
-    client, region, *, id_number, name="李建国", username="li", email="li@example.cn", lang=None
+    client,
+    region,
+    *,
+    id_number,
+    name="李建国",
+    username="li",
+    email="li@example.cn",
+    lang=None,
+    card="",
 ):
     data = {
+        "social_security_no": card,
         "email": email,
         "username": username,
         "password1": "a-Long-pass-2026",
@@ -37,6 +46,9 @@ def test_signup_binds_name_id_region_and_scheme(client, region):
     person = InsuredPerson.objects.get()
     assert person.user.username == "li"
     assert person.region == region and person.scheme == "employee"
+    # A number the agency has no record of: a record of the person's own words, not insured
+    # and active until the agency confirms it.
+    assert person.active is False
 
 
 def test_id_number_is_encrypted_at_rest(client, region):
@@ -104,22 +116,63 @@ def test_second_account_for_the_same_id_number_is_refused(client, region):
         client, region, id_number="210102196208050352", username="li2", email="li2@example.cn"
     )
     assert response.status_code == 200
-    assert "已绑定" in response.content.decode()
+    assert "以上信息无法注册。如您已有账号，请直接登录" in response.content.decode()
     assert InsuredPerson.objects.count() == 1
 
 
-def test_agency_record_is_bound_only_with_the_matching_name(client, region):
-    person = InsuredPerson(name="陈明", region=region, scheme="employee")
+def test_agency_record_is_bound_only_with_the_matching_name_and_card_number(client, region):
+    person = InsuredPerson(
+        name="陈明", region=region, scheme="employee", social_security_no="A1234567X"
+    )
     person.set_id_number("210103198512010131")
     person.save()
-    response = _signup(client, region, id_number="210103198512010131", name="陈红")
-    assert response.status_code == 200
-    assert "不一致" in response.content.decode()
-    response = _signup(client, region, id_number="210103198512010131", name="陈明")
+    refusal = "以上信息无法注册"
+    for name, card in (("陈红", "A1234567X"), ("陈明", ""), ("陈明", "A1234567Y")):
+        response = _signup(client, region, id_number="210103198512010131", name=name, card=card)
+        assert response.status_code == 200 and refusal in response.content.decode(), (name, card)
+        person.refresh_from_db()
+        assert person.user is None
+    # The card number as printed, in groups or lower case, binds the agency's record as it is.
+    response = _signup(
+        client, region, id_number="210103198512010131", name="陈明", card="a123 4567x"
+    )
     assert response.status_code == 302
     person.refresh_from_db()
-    assert person.user is not None
+    assert person.user is not None and person.active is True
     assert Region.objects.count() == 1
+
+
+def test_an_agency_record_without_a_card_number_is_not_bound_by_name_and_id_alone(client, region):
+    """A stranger who knows a person's name and ID number (both are on many documents) cannot
+    take over the agency's record of them, nor its settlements."""
+    person = InsuredPerson(name="周静", region=region, scheme="employee")
+    person.set_id_number("210102197001011238")
+    person.save()
+    response = _signup(client, region, id_number="210102197001011238", name="周静")
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert person.user is None
+
+
+def test_the_form_never_tells_a_number_with_an_account_from_a_wrong_name(client, region):
+    import re
+
+    bound = InsuredPerson(name="陈明", region=region, scheme="employee", social_security_no="A1")
+    bound.set_id_number("210103198512010131")
+    bound.save()
+    _signup(client, region, id_number="210103198512010131", name="陈明", card="A1")
+    client.logout()
+    unbound = InsuredPerson(name="周静", region=region, scheme="employee", social_security_no="B2")
+    unbound.set_id_number("210102197001011238")
+    unbound.save()
+
+    def refusal(**kw) -> list[str]:
+        page = _signup(client, region, username="x", email="x@example.cn", **kw).content.decode()
+        return re.findall(r'<div class="alert[^>]*>(.*?)</div>', page, re.S)
+
+    has_account = refusal(id_number="210103198512010131", name="陈明", card="A1")
+    wrong_name = refusal(id_number="210102197001011238", name="周晶", card="B2")
+    assert has_account and has_account == wrong_name
 
 
 def _confirmation_url(message) -> str:
@@ -207,3 +260,51 @@ def test_signup_with_a_full_width_id_number_is_taken(client, region):
     response = _signup(client, region, id_number="２１０１０２１９６２０８０５０３５２")
     assert response.status_code == 302
     assert InsuredPerson.objects.get().id_number == "210102196208050352"
+
+
+def test_a_person_the_agency_has_not_confirmed_gets_no_filing_approved_by_itself(client, demo):
+    """Anyone may sign up with a well-formed ID number no record has: the record made is not
+    insured and active, so an other-temporary filing waits for the agency's review instead of
+    being approved on submission, no hospital settles directly, and the person's page says
+    why. Once the agency ticks "insured and active", filings are approved by themselves again."""
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    from filings import services
+    from filings.models import Filing
+    from hospitals.eligibility_selectors import clear_caches, find_person
+
+    shenyang, sanya = Region.objects.get(code="210100"), Region.objects.get(code="460200")
+    harbin = Region.objects.get(code="230100")
+    response = _signup(client, shenyang, id_number="210102199001011237", name="张三")
+    assert response.status_code == 302
+    EmailAddress.objects.filter(user__username="li").update(verified=True)
+    client.post(reverse("account_login"), {"login": "li", "password": "a-Long-pass-2026"})
+    page = client.get(reverse("filings:list")).content.decode()
+    assert 'id="not-confirmed"' in page and "尚未确认您的参保信息" in page
+    person = InsuredPerson.objects.get(user__username="li")
+    filing = services.filing_create(
+        person=person,
+        actor=person.user,
+        filing_type="temporary",
+        place_province=sanya.province,
+        place_region=sanya,
+        start_date=timezone.localdate(),
+    )
+    filing = services.filing_submit(filing=filing, actor=person.user)
+    assert filing.status == "submitted"
+    clear_caches()
+    found = find_person(id_number="210102199001011237", name="张三")
+    assert found is not None and not found.person.active
+    InsuredPerson.objects.filter(pk=person.pk).update(active=True)  # the agency confirms
+    second = services.filing_create(
+        person=InsuredPerson.objects.get(pk=person.pk),
+        actor=person.user,
+        filing_type="temporary",
+        place_province=harbin.province,
+        place_region=harbin,
+        start_date=timezone.localdate(),
+    )
+    assert services.filing_submit(filing=second, actor=person.user).status == "approved"
+    assert "not-confirmed" not in client.get(reverse("filings:list")).content.decode()
+    assert Filing.objects.filter(person=person).count() == 2
