@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from filings import documents
 from filings.document_tasks import render_document
 from filings.models import Filing
+from hospitals import access_log
 from portal.roles import agency_region
 
 WAIT_SECONDS = 15
@@ -116,11 +117,27 @@ def _filing_page(user, filing: Filing) -> str:
     return reverse("referral-detail", args=[filing.number])
 
 
-def verify_page(request, token: str):
+def _verified(request, token: str, channel: str) -> dict:
+    """The verification of a token (404 for a forged or altered one), recorded in the access
+    log (api.md: every call that reads personal data): the answer shows a masked name and ID
+    number and the filing's state. Who asked is the signed-in user, if any."""
     result = documents.verification(token)
     if result is None:
         raise Http404
-    return render(request, "filings/verify.html", {"result": result})
+    person = result.pop("_person")
+    user = getattr(request, "user", None)
+    access_log.record(
+        actor_id=user.pk if user is not None and user.is_authenticated else None,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=f"verify:{channel}",
+        outcome="found",
+    )
+    return result
+
+
+def verify_page(request, token: str):
+    return render(request, "filings/verify.html", {"result": _verified(request, token, "web")})
 
 
 VerifyResponse = inline_serializer(
@@ -160,7 +177,7 @@ class VerifyView(APIView):
         tags=["verification"],
     )
     def get(self, request, token: str):
-        result = documents.verification(token)
-        if result is None:
-            raise NotFound()
-        return Response(result)
+        try:
+            return Response(_verified(request, token, "api"))
+        except Http404:
+            raise NotFound() from None

@@ -308,7 +308,8 @@ def cached_or_render(filing: Filing, kind: str, lang: str) -> bytes:
 
 
 def verification(token: str) -> dict | None:
-    """What GET /api/v1/verify/{token} answers, or None for a forged or altered token."""
+    """What GET /api/v1/verify/{token} answers (with `_person`, whose record it is, for the
+    access log), or None for a forged or altered token."""
     parsed = read_token(token)
     if parsed is None:
         return None
@@ -336,4 +337,6 @@ def verification(token: str) -> dict | None:
             "name": idnumbers.mask_name(filing.person.name),
             "id_number": filing.person.masked_id,
         },
+        # For the access log, taken off before the answer is sent.
+        "_person": filing.person,
     }

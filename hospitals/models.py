@@ -124,7 +124,11 @@ class ApiKey(models.Model):
 
 
 # What the access log's codes mean (written by hospitals.access_log.record's callers).
-PURPOSES = {"eligibility": _("Eligibility check"), "settlement": _("Direct settlement")}
+PURPOSES = {
+    "eligibility": _("Eligibility check"),
+    "settlement": _("Direct settlement"),
+    "verify": _("Document verification"),
+}
 CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR", "read": _("read again")}
 OUTCOMES = {
     "found": _("found"),
@@ -138,7 +142,12 @@ def purpose_label(code: str) -> str:
     """`eligibility:web` → "Eligibility check (web page)"; an unknown code as it is."""
     purpose, _sep, channel = code.partition(":")
     label = str(PURPOSES.get(purpose, purpose))
-    return f"{label} ({CHANNELS.get(channel, channel)})" if channel else label
+    if not channel:
+        return label
+    return _("%(purpose)s (%(channel)s)") % {
+        "purpose": label,
+        "channel": CHANNELS.get(channel, channel),
+    }
 
 
 class AccessLog(models.Model):

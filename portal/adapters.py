@@ -33,4 +33,27 @@ def axes_username(request, credentials) -> str | None:
     value = credentials.get("username") or credentials.get("email") or credentials.get("login")
     if value is None and request is not None and request.method == "POST":
         value = request.POST.get("login")
-    return (value or "").strip().lower() or None
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    return _account_of(value) or value
+
+
+def _account_of(login: str) -> str | None:
+    """The username of the account a login names, by username or by email address: failures
+    typed as "li" and as "li@example.cn" count against the one account (5, not 5 of each)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if "@" in login:
+        username = (
+            EmailAddress.objects.filter(email__iexact=login)
+            .values_list("user__username", flat=True)
+            .first()
+        ) or User.objects.filter(email__iexact=login).values_list("username", flat=True).first()
+    else:
+        username = (
+            User.objects.filter(username__iexact=login).values_list("username", flat=True).first()
+        )
+    return username.lower() if username else None

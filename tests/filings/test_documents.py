@@ -346,6 +346,26 @@ def test_verify_answers_for_a_valid_token_and_404s_forged_or_altered(client, fil
     assert client.get(reverse("verify-page", args=[altered])).status_code == 404
 
 
+def test_a_verification_is_recorded_in_the_access_log(client, filing):
+    """api.md: every call that reads personal data is in the access log. The answer shows a
+    masked name and ID number and the filing's state: whose record, by which channel; a forged
+    token reads nothing and writes nothing."""
+    from hospitals.models import AccessLog
+
+    token = documents.make_token(documents.CERTIFICATE, filing.number)
+    assert client.get(f"/api/v1/verify/{token}").status_code == 200
+    assert client.get(reverse("verify-page", args=[token])).status_code == 200
+    assert client.get(f"/api/v1/verify/{token[:-2]}ZZ").status_code == 404
+    rows = AccessLog.objects.order_by("id")
+    assert [(r.purpose, r.outcome) for r in rows] == [
+        ("verify:api", "found"),
+        ("verify:web", "found"),
+    ]
+    assert {r.subject_hash for r in rows} == {filing.person.id_hash}
+    assert {r.subject_region_id for r in rows} == {filing.person.region_id}
+    assert rows[0].purpose_label() in ("Document verification (API)", "文书核验（接口）")
+
+
 def test_compact_token_cannot_be_moved_to_another_filing_or_kind(client, filing):
     token = documents.make_token(documents.CERTIFICATE, filing.number)
     _clear, mac = token.split(".")

@@ -103,6 +103,21 @@ def test_login_is_rate_limited_after_repeated_failures(client, demo):
     assert "_auth_user_id" not in client.session
 
 
+def test_failures_typed_as_the_username_and_as_the_email_count_against_one_account(client, demo):
+    """The lock-out counts an account's failures however its login is typed: 3 as the username
+    and 3 as its email address lock it (the limit is 5), so a guesser has 5 tries, not 10."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import get_user_model
+
+    email = get_user_model().objects.get(username="chenming").email
+    for login in ["chenming", "ChenMing", "chenming"] + [email, email.upper(), email]:
+        client.post(reverse("account_login"), {"login": login, "password": "wrong"})
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"chenming"}
+    response = client.post(reverse("account_login"), {"login": email, "password": "Demo#2026"})
+    assert response.status_code != 302
+    assert "_auth_user_id" not in client.session
+
+
 def test_reveal_of_an_id_number_is_audited_and_scoped(client, demo):
     from portal.models import InsuredPerson
 
