@@ -197,6 +197,13 @@ SENSITIVE_ADMIN_ACTIONS = {
     "accept_materials",
     "export_admin_action",
 }
+# Other admin actions that move money or change who may settle: asked for the same way.
+DECISIVE_ADMIN_ACTIONS = {
+    "mark_paid",  # a claim paid out
+    "revoke",  # a hospital's API key
+    "suspend",  # a hospital's direct settlement
+    "resume",
+}
 
 
 def export(view):
@@ -207,7 +214,8 @@ def export(view):
 
 
 def sensitive_action(request: HttpRequest, view_func=None) -> str | None:
-    """Which sensitive action ("reveal", "approve", "export") the request is, if any."""
+    """Which sensitive action ("reveal", "approve", "decide", "export") the request is, if
+    any."""
     marked = getattr(view_func, "sensitive_action", None)
     if marked is not None:
         return marked
@@ -226,6 +234,12 @@ def sensitive_action(request: HttpRequest, view_func=None) -> str | None:
             and request.POST.get("action") in SENSITIVE_ADMIN_ACTIONS
         ):
             return "approve"
+        if (
+            request.method == "POST"
+            and name.endswith("_changelist")
+            and request.POST.get("action") in DECISIVE_ADMIN_ACTIONS
+        ):
+            return "decide"
     return None
 
 
@@ -245,7 +259,8 @@ def recently_authenticated(request: HttpRequest) -> bool:
 class RecentAuthenticationMiddleware:
     """Ask for the password or a TOTP code again before a sensitive action.
 
-    Revealing an ID number, approving in the admin and exporting need an authentication within
+    Revealing an ID number, approving in the admin, paying a claim, revoking an API key,
+    suspending or resuming a hospital and exporting need an authentication within
     the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds; otherwise the user goes to allauth's
     re-authentication page (TOTP when they have it) and comes back through `next`. A POSTed
     admin action is not replayed: the user returns to the list and selects again.
@@ -270,11 +285,16 @@ class RecentAuthenticationMiddleware:
         urls = {method["id"]: method["url"] for method in methods}
         url = urls.get("mfa_reauthenticate", methods[0]["url"])
         back = request.get_full_path()
-        if action == "approve":
+        if action in ("approve", "decide"):
             messages.warning(
                 request,
                 _(
                     "Please confirm it is you before approving. Nothing was changed: select "
+                    "the rows and run the action again."
+                )
+                if action == "approve"
+                else _(
+                    "Please confirm it is you before this decision. Nothing was changed: select "
                     "the rows and run the action again."
                 ),
             )

@@ -8,6 +8,8 @@ DEBUG = False
 ACCESS_LOG_FLUSH_MS = env.int("ACCESS_LOG_FLUSH_MS", default=200)
 SECRET_KEY = env("SECRET_KEY")
 ID_HASH_KEY = env("ID_HASH_KEY")
+# The ID numbers' ciphertext key: never base.py's development salt in production.
+SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
 # localhost stays allowed for the container health checks.
 ALLOWED_HOSTS = [*env.list("ALLOWED_HOSTS"), "localhost"]
 

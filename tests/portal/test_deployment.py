@@ -36,8 +36,11 @@ def test_production_settings_pass_check_deploy_with_zero_warnings():
     assert "pikepdf" not in result.stderr, result.stderr
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key():
-    env = {k: v for k, v in {**os.environ, **PROD_ENV}.items() if k != "SECRET_KEY"}
+@pytest.mark.parametrize("secret", ["SECRET_KEY", "ID_HASH_KEY", "FIELD_ENCRYPTION_SALTS"])
+def test_production_settings_refuse_to_start_without_a_secret(secret):
+    """No development default stands in for a production secret: the ID numbers' hash key and
+    ciphertext salts included."""
+    env = {k: v for k, v in {**os.environ, **PROD_ENV}.items() if k != secret}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
@@ -47,7 +50,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
         timeout=120,
     )
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert secret in result.stderr
 
 
 def _compose_config() -> dict:

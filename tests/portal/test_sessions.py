@@ -306,6 +306,29 @@ def test_approving_in_the_admin_needs_a_recent_authentication(client, demo, cloc
     assert filing.status == "approved"
 
 
+@pytest.mark.parametrize(
+    ("changelist", "action"),
+    [
+        ("admin:settlement_claim_changelist", "mark_paid"),
+        ("admin:hospitals_apikey_changelist", "revoke"),
+        ("admin:hospitals_hospital_changelist", "suspend"),
+        ("admin:hospitals_hospital_changelist", "resume"),
+    ],
+)
+def test_paying_revoking_and_suspending_need_a_recent_authentication(
+    client, demo, clock, changelist, action
+):
+    """Like approving: a claim paid out, a hospital's key revoked, its direct settlement
+    suspended or resumed, each asks for the code again after 5 minutes, and nothing changes."""
+    _staff_login(client, "agency_shenyang")
+    url = reverse(changelist)
+    _minutes(clock, 6)
+    response = client.post(url, {"action": action, "_selected_action": ["1"]})
+    assert _asks_to_reauthenticate(response, url)
+    (warning,) = [m for m in get_messages(response.wsgi_request) if m.level == messages.WARNING]
+    assert "Nothing was changed" in str(warning) or "本次未作任何更改" in str(warning)
+
+
 def test_after_confirming_it_is_them_a_reviewer_returns_to_the_page_they_decided_on(
     client, demo, clock
 ):
