@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from filings import uploads
 from filings.pending import PendingUploads
 from portal.audit import client_ip
-from portal.models import AuditEvent, InsuredPerson
+from portal.models import AuditEvent
 from portal.roles import agency_region
 from portal.templatetags.portal_tags import yuan
 from settlement import rules, services
@@ -121,25 +119,6 @@ def _focus_first_new_row(formset, before: int) -> None:
         first.fields[next(iter(first.fields))].widget.attrs["data-focus-on-load"] = True
 
 
-def _same_bill(stay: dict) -> Claim | None:
-    """The person's own claim, not rejected, for the same hospital, dates and total as this
-    one: most likely the same form sent twice (a second press of Submit, or the browser's back
-    and send again). A rejected claim may be claimed again."""
-    total = sum((Decimal(item["amount"]) for item in stay["items"]), Decimal("0"))
-    earlier = (
-        Claim.objects.filter(
-            person=stay["person"],
-            hospital=stay["hospital"],
-            admitted_on=stay["admitted_on"],
-            discharged_on=stay["discharged_on"],
-        )
-        .exclude(status=rules.REJECTED)
-        .order_by("-submitted_at", "-id")
-    )
-    # The total compared here, not in SQL: SQLite keeps a decimal as a float.
-    return next((claim for claim in earlier if claim.total == total), None)
-
-
 def _same_bill_message(claim: Claim) -> str:
     return _(
         "You have already claimed this bill: claim %(number)s, submitted on %(date)s, is for the "
@@ -211,27 +190,20 @@ def claim_new(request):
             }
             try:
                 if submitting:
-                    with transaction.atomic():
-                        # One submission of a person's at a time, so that two presses of Submit
-                        # cannot both find no earlier claim and both file one.
-                        list(InsuredPerson.objects.select_for_update().filter(pk=person.pk))
-                        same = None if data["different_bill"] else _same_bill(stay)
-                        if same is None:
-                            claim = services.claim_submit(
-                                actor=request.user,
-                                stored=pending.files(),
-                                ip=client_ip(request),
-                                **stay,
-                            )
-                    if same is not None:
-                        form.same_bill = same
-                        form.add_error(None, _same_bill_message(same))
-                    else:
-                        pending.clear()
-                        messages.success(request, _("Claim submitted: your agency will review it."))
-                        return redirect("settlement:claim-detail", number=claim.number)
-                else:
-                    estimate = services.claim_estimate(**stay)
+                    claim = services.claim_submit(
+                        actor=request.user,
+                        stored=pending.files(),
+                        different_bill=data["different_bill"],
+                        ip=client_ip(request),
+                        **stay,
+                    )
+                    pending.clear()
+                    messages.success(request, _("Claim submitted: your agency will review it."))
+                    return redirect("settlement:claim-detail", number=claim.number)
+                estimate = services.claim_estimate(**stay)
+            except services.SameBill as same:
+                form.same_bill = same.claim
+                form.add_error(None, _same_bill_message(same.claim))
             except rules.RuleError as error:
                 form.add_error(None, message(error))
             except services.SettlementError as error:

@@ -746,6 +746,31 @@ def _duplicate_bill(person, hospital, admitted_on, discharged_on, exclude_claim_
     return claims.exists() or settled.exists()
 
 
+class SameBill(rules.RuleError):
+    """The bill was claimed already: `claim` is the earlier claim, not rejected."""
+
+    def __init__(self, claim):
+        super().__init__("same_bill", number=claim.number)
+        self.claim = claim
+
+
+def same_bill(person, hospital, admitted_on, discharged_on, total):
+    """The person's own claim, not rejected, for the same hospital, dates and total: most likely
+    the same form sent twice (a second press of Submit, or the browser's back and send again).
+    A rejected claim may be claimed again."""
+    from settlement.models import Claim
+
+    earlier = (
+        Claim.objects.filter(
+            person=person, hospital=hospital, admitted_on=admitted_on, discharged_on=discharged_on
+        )
+        .exclude(status=rules.REJECTED)
+        .order_by("-submitted_at", "-id")
+    )
+    # The total compared here, not in SQL: SQLite keeps a decimal as a float.
+    return next((claim for claim in earlier if claim.total == total), None)
+
+
 def _claim_number(region_code: str) -> str:
     return f"BX{region_code}{timezone.localdate():%y%m%d}{secrets.token_hex(3).upper()}"
 
@@ -762,12 +787,15 @@ def claim_submit(
     documents: Sequence[tuple[str, object]] = (),
     stored=(),
     emergency: bool = False,
+    different_bill: bool = False,
     ip=None,
 ):
     """File a claim with its documents (already checked by the upload pipeline; `stored`: those
     already written, see filings.pending).
 
-    Refused 12 months after discharge (domain.md §3.4), with the date it lapsed."""
+    Refused 12 months after discharge (domain.md §3.4), with the date it lapsed; and refused
+    as the same bill claimed again (`SameBill`, naming the earlier claim) unless the person
+    says it is another bill (`different_bill`)."""
     from settlement.models import Claim
 
     rules.check_claim_dates(
@@ -791,6 +819,13 @@ def claim_submit(
     if timezone.localdate().year > discharged_on.year:
         flags.append("late_claim")  # due within the calendar year (domain.md §3.4)
     with transaction.atomic():
+        # One submission of a person's at a time, so that two presses of Submit cannot both
+        # find no earlier claim and both file one.
+        list(InsuredPerson.objects.select_for_update().filter(pk=person.pk))
+        if not different_bill:
+            earlier = same_bill(person, hospital, admitted_on, discharged_on, estimate.result.total)
+            if earlier is not None:
+                raise SameBill(earlier)
         claim = Claim.objects.create(
             number=_claim_number(person.region.code),
             person=person,

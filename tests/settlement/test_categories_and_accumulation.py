@@ -142,9 +142,13 @@ def test_rule_3_2_an_approved_outpatient_claim_counts_its_deductible_for_the_yea
     services.claim_approve(claim=claim, actor=_staff("agency_shenyang"))
     year = _year_to_date("陈明", claim.policy_year)
     assert (year.fund_paid, year.outpatient_deductible_paid) == (claim.estimated_fund_pay, taken)
-    # The next outpatient claim of the year owes no deductible already paid.
+    # The next outpatient claim of the year (another visit that day) owes no deductible.
     second = _submit(
-        name="陈明", hospital="H21010000001", care_type="general_outpatient", **YESTERDAY
+        name="陈明",
+        hospital="H21010000001",
+        care_type="general_outpatient",
+        different_bill=True,
+        **YESTERDAY,
     )
     assert second.breakdown["deductible"] == "0.00"
 

@@ -472,10 +472,15 @@ def test_paid_only_after_approval_and_then_closed(demo):
 
 
 def test_a_second_claim_for_the_same_stay_is_flagged_as_a_duplicate_bill(demo):
+    """The same bill claimed again is refused, naming the earlier claim; the person may say it
+    is another bill of the same stay, which is then flagged for the reviewer."""
     today = datetime.date.today()
     stay = {"admitted_on": today - datetime.timedelta(days=10), "discharged_on": today}
     first = _submit(**stay)
-    second = _submit(**stay)
+    with pytest.raises(services.SameBill) as refused:
+        _submit(**stay)
+    assert refused.value.claim == first
+    second = _submit(different_bill=True, **stay)
     assert "duplicate_bill" not in first.flags
     assert "duplicate_bill" in second.flags
     assert not rules.is_clean(second.flags) and rules.is_clean(first.flags)
