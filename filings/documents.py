@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from filings.models import Basis, Filing, FilingType, ReferralCondition, Status
 from portal.lib import idnumbers
@@ -147,11 +148,14 @@ class Doc:
     diagnosis: str = ""
     condition: str = ""
     course_days: int | None = None
+    treatment_started_on: datetime.date | None = None
     director_signed_by: str = ""
     director_signed_at: datetime.datetime | None = None
     medical_office_signed_by: str = ""
     medical_office_signed_at: datetime.datetime | None = None
     filing_status: str = ""  # the state's code (`status` is its label): how to word the validity
+    care_text: str = ""  # `care` as the language lists it ("住院、普通门诊", "Inpatient, ...")
+    one_way: bool = False  # a long-term filing by commitment whose materials are outstanding
 
 
 def _doc(filing: Filing) -> Doc:
@@ -192,11 +196,14 @@ def _doc(filing: Filing) -> Doc:
         diagnosis=filing.diagnosis,
         condition=filing.get_referral_condition_display() if filing.referral_condition else "",
         course_days=filing.course_days,
+        treatment_started_on=filing.treatment_started_on,
         director_signed_by=filing.director_signed_by,
         director_signed_at=filing.director_signed_at,
         medical_office_signed_by=filing.medical_office_signed_by,
         medical_office_signed_at=filing.medical_office_signed_at,
         filing_status=filing.status,
+        care_text=pgettext("list separator", ", ").join(care),
+        one_way=outstanding and filing.type == FilingType.LONG_TERM,
     )
 
 

@@ -104,7 +104,11 @@ def seed(out) -> list[tuple[str, str]]:
             },
         )
         Agency.objects.update_or_create(
-            region=region, defaults={"name": f"{name}医疗保障事业服务中心"}
+            region=region,
+            defaults={
+                "name": f"{name}医疗保障事业服务中心",
+                "name_en": f"{name_en} Medical Security Service Center",
+            },
         )
     logins = []
     for username, name, id_number, region_code, scheme, retired in PERSONS:

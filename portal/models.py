@@ -68,12 +68,20 @@ class Agency(models.Model):
         Region, on_delete=models.PROTECT, related_name="agency", verbose_name=_("pooling region")
     )
     name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
 
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (an English PDF prints the English name)."""
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
         return self.name
 
 
