@@ -102,6 +102,10 @@ def validity(
             # from the day treatment starts, see `course_end`).
             return start, start + relativedelta(months=params.referral_start_window_months)
         return start, start + relativedelta(months=params.referral_validity_months or 6)
+    if filing_type == "emergency" and start_date is not None:
+        # domain.md §2.3: the emergency is filed after the transfer (within 3 working days, or
+        # any time before discharge settlement): it covers the care from the transfer on.
+        start = min(start_date, approved_on)
     if filing_type in ("temporary", "chronic_outpatient", "emergency"):
         return start, start + relativedelta(months=max(6, params.temporary_validity_months))
     raise RuleError("unknown_type", filing_type=filing_type)

@@ -654,6 +654,8 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
         # person asked for: no overlap (domain.md §2.6) and no gap. If that day has passed,
         # it takes effect as usual.
         start_date = rules.renewal_start(renewed_until)
+    if filing.type == FilingType.EMERGENCY:
+        start_date = filing.transfer_date  # valid from the transfer (domain.md §2.3)
     valid_from, valid_until = rules.validity(filing.type, params, today, start_date)
     changes = {
         "valid_from": valid_from,

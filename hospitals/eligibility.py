@@ -121,6 +121,9 @@ class Decision:
     # The category policy the adjustment is (settlement's CategoryPolicy key) when it is not
     # the category's own: "resettled", or "long_term" for temporary care at the home level.
     policy: str = ""
+    # Something other than the filings stops direct settlement here (the person's insurance is
+    # not active, the hospital is suspended or lacks the care): an emergency does not lift it.
+    blocked: bool = False
 
 
 # The states of a filing that covers the days of its validity: approved, and expired (which
@@ -355,7 +358,9 @@ def decide(
                 "retroactively any time before discharge settlement."
             )
         )
-        return Decision(False, NONE, False, blockers + reasons, None, adjustments[NONE])
+        return Decision(
+            False, NONE, False, blockers + reasons, None, adjustments[NONE], blocked=bool(blockers)
+        )
 
     best = covering[0]
     basis = _base_filing(best, filings, visit_date) or best

@@ -184,9 +184,9 @@ def decide_stay(
     discharged_on: datetime.date,
 ) -> eligibility.Decision:
     """Which filing a stay is settled under: the one covering the day of admission or, when none
-    did, one in force on the day of discharge. domain.md §2.3: a person may file retroactively
-    any time before discharge settlement (出院结算前补办备案), and the hospital then settles
-    directly; an emergency filing completed after the transfer covers the stay it was for."""
+    did, one in force on the day of discharge or on the day it is settled. domain.md §2.3: a
+    person may file retroactively any time before discharge settlement (出院结算前补办备案),
+    and the hospital then settles directly."""
     decision = eligibility.decide(
         person=found.person,
         hospital=hospital,
@@ -194,16 +194,21 @@ def decide_stay(
         visit_date=admitted_on,
         filings=found.filings,
     )
-    if decision.category != eligibility.NONE or discharged_on <= admitted_on:
-        return decision
-    at_discharge = eligibility.decide(
-        person=found.person,
-        hospital=hospital,
-        care_type=care_type,
-        visit_date=discharged_on,
-        filings=found.filings,
-    )
-    return at_discharge if at_discharge.category != eligibility.NONE else decision
+    # The days after admission a filing may have begun: the discharge, and today, the day of
+    # the discharge settlement itself (a filing completed after the discharge day).
+    for day in sorted({discharged_on, timezone.localdate()}):
+        if decision.category != eligibility.NONE or day <= admitted_on:
+            continue
+        later = eligibility.decide(
+            person=found.person,
+            hospital=hospital,
+            care_type=care_type,
+            visit_date=day,
+            filings=found.filings,
+        )
+        if later.category != eligibility.NONE:
+            return later
+    return decision
 
 
 def settle(
@@ -259,8 +264,13 @@ def settle(
     as_emergency = _as_emergency(decision, bool(visit.get("emergency")))
     if as_emergency is not None:
         category, adjustment, flags = as_emergency
-    # Emergency care is treated as filed; nothing else makes a stay settle here.
-    if not decision.eligible and not (as_emergency and decision.category == eligibility.NONE):
+    # Emergency care is treated as filed (the filing is what it stands in for: not an inactive
+    # insurance, a suspended hospital or care the hospital does not settle directly); nothing
+    # else makes a stay settle here.
+    treated_as_filed = (
+        as_emergency and decision.category == eligibility.NONE and not decision.blocked
+    )
+    if not decision.eligible and not treated_as_filed:
         log("not_eligible")
         raise SettlementError(
             "not_eligible",

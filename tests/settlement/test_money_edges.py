@@ -463,3 +463,78 @@ def test_a_bill_sent_at_01_30_china_time_is_dated_by_chinas_calendar(demo):
     assert settlement.discharged_on == today
     assert settlement.number.startswith(f"JS{today:%Y%m%d}")
     assert settlement.policy_year == today.year
+
+
+# --- filed before discharge settlement; what an emergency does not lift -----------------------
+
+
+def _emergency_filing(person, transfer, hospital=HARBIN):
+    harbin = Region.objects.get(code="230100")
+    filing = filing_services.filing_create(
+        person=person,
+        actor=person.user,
+        filing_type="emergency",
+        place_province=harbin.province,
+        place_region=harbin,
+        receiving_hospital=Hospital.objects.get(code=hospital),
+        diagnosis="急性心梗",
+        transfer_date=transfer,
+    )
+    filing_services.filing_submit(filing=filing, actor=person.user)
+    return filing_services.filing_approve(filing=filing, actor=_staff("agency_shenyang"))
+
+
+def test_rule_2_3_an_emergency_filed_after_the_discharge_day_covers_the_stay(demo):
+    """domain.md §2.3: the filing may be completed any time before discharge settlement. 陈明
+    was transferred and admitted two days ago and discharged yesterday; the filing approved
+    today is valid from the transfer, and the hospital settles the stay under it."""
+    person = InsuredPerson.objects.get(name="陈明")
+    transfer = _today() - datetime.timedelta(days=2)
+    filing = _emergency_filing(person, transfer)
+    filing.refresh_from_db()
+    assert filing.valid_from == transfer
+    settlement = _settle(
+        CHEN, HARBIN, admitted=transfer, discharged_on=_today() - datetime.timedelta(days=1)
+    )
+    assert (settlement.category, settlement.status) == ("emergency", "settled")
+    assert "emergency_without_filing" not in settlement.flags
+
+
+def test_rule_2_3_a_temporary_filing_made_after_the_discharge_day_covers_the_stay(demo):
+    person = InsuredPerson.objects.get(name="陈明")
+    harbin = Region.objects.get(code="230100")
+    yesterday = _today() - datetime.timedelta(days=1)
+    filing = filing_services.filing_create(
+        person=person,
+        actor=person.user,
+        filing_type="temporary",
+        place_province=harbin.province,
+        place_region=harbin,
+    )
+    filing_services.filing_submit(filing=filing, actor=person.user)
+    settlement = _settle(
+        CHEN, HARBIN, admitted=yesterday - datetime.timedelta(days=3), discharged_on=yesterday
+    )
+    assert settlement.category == "temporary"
+
+
+@pytest.mark.parametrize("blocker", ["suspended", "no_such_care", "not_active"])
+def test_rule_2_3_an_emergency_does_not_lift_what_a_filing_would_not(demo, blocker):
+    """ "Treated as filed": the emergency stands in for the missing filing, not for insurance
+    that is not active, a hospital suspended from direct settlement, or care it does not settle
+    directly. Each is refused (422), nothing is held or counted against the year."""
+    from hospitals.eligibility_selectors import clear_caches
+
+    hospital, care = HARBIN, "inpatient"
+    if blocker == "suspended":
+        Hospital.objects.filter(code=HARBIN).update(suspended_on=_today())
+    elif blocker == "no_such_care":
+        hospital, care = "H23010300008", "general_outpatient"  # inpatient only
+    else:
+        InsuredPerson.objects.filter(name="陈明").update(active=False)
+    clear_caches()
+    with pytest.raises(services.SettlementError) as refused:
+        _settle(CHEN, hospital, care=care, emergency=True)
+    assert refused.value.status == 422
+    assert not Settlement.objects.filter(person__name="陈明").exists()
+    assert not AnnualAccumulation.objects.filter(person__name="陈明", fund_paid__gt=0).exists()
