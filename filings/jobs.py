@@ -33,7 +33,17 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from filings import rules, uploads
-from filings.models import COMMITMENT_PROOF_KINDS, Basis, Filing, FilingType, Material, Status
+from filings.models import (
+    RESIDENCE_PROOF_KINDS,
+    Basis,
+    Filing,
+    FilingType,
+    LongTermSubtype,
+    Material,
+    MaterialKind,
+    Status,
+    keeps_commitment_q,
+)
 from portal.jobruns import record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
@@ -85,15 +95,16 @@ _EXPIRED_SQL = f"f.valid_until < %(today)s AND {_NOT_EXTENDED_SQL}"
 
 def supplied_in_time() -> Exists:
     """The filing has a supplemented material that still counts (domain.md §2.1): a proof of
-    residence (COMMITMENT_PROOF_KINDS: an ID copy alone keeps no promise), uploaded after
+    residence (or a stationed worker's posting certificate: `keeps_commitment_q`; an ID copy
+    alone keeps no promise), uploaded after
     approval, on or before the commitment deadline (its day in TIME_ZONE), and not refused by
     the agency. Pending review or accepted, the promise was kept in time; once the agency
     refuses every supplement the filing is due again. The material's foreign-key index serves
     it (a few rows per filing)."""
     return Exists(
         Material.objects.filter(
+            keeps_commitment_q(),
             filing=OuterRef("pk"),
-            kind__in=COMMITMENT_PROOF_KINDS,
             refused_at__isnull=True,
             uploaded_at__gt=OuterRef("decided_at"),
             uploaded_at__date__lte=OuterRef("commitment_deadline"),
@@ -104,10 +115,14 @@ def supplied_in_time() -> Exists:
 # `supplied_in_time` on filings_filing f, for the PostgreSQL statement (parameter %(tz)s).
 _SUPPLIED_SQL = (
     "EXISTS (SELECT 1 FROM filings_material m WHERE m.filing_id = f.id "
-    "AND m.kind IN ({kinds}) "
+    "AND (m.kind IN ({kinds}) OR (m.kind = '{posting}' AND f.subtype = '{stationed}')) "
     "AND m.refused_at IS NULL AND m.uploaded_at > f.decided_at "
     "AND (m.uploaded_at AT TIME ZONE %(tz)s)::date <= f.commitment_deadline)"
-).format(kinds=", ".join(f"'{kind}'" for kind in COMMITMENT_PROOF_KINDS))  # constants, not input
+).format(  # constants, not input
+    kinds=", ".join(f"'{kind}'" for kind in RESIDENCE_PROOF_KINDS),
+    posting=MaterialKind.POSTING_CERTIFICATE.value,
+    stationed=LongTermSubtype.STATIONED_WORKER.value,
+)
 
 
 def _course_over(today: datetime.date, course_lengths: Iterable[int]) -> tuple[str, Q, dict]:

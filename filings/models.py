@@ -407,6 +407,27 @@ COMMITMENT_PROOF_KINDS = (
     MaterialKind.RESIDENCE_CERTIFICATE.value,
     MaterialKind.POSTING_CERTIFICATE.value,
 )
+# ... of which the posting certificate counts only for a worker stationed elsewhere.
+RESIDENCE_PROOF_KINDS = COMMITMENT_PROOF_KINDS[:3]
+
+
+def commitment_proof_kinds(subtype: str) -> tuple[str, ...]:
+    """The kinds that keep the commitment of a long-term filing of this sub-type."""
+    if subtype == LongTermSubtype.STATIONED_WORKER:
+        return COMMITMENT_PROOF_KINDS
+    return RESIDENCE_PROOF_KINDS
+
+
+def keeps_commitment_q(prefix: str = "", filing: str = "filing__") -> Q:
+    """The materials (`prefix`: the path to them) that keep a commitment, as a query: a proof
+    of residence, or a posting certificate of a worker stationed elsewhere (`filing`: the path
+    from the material to its filing)."""
+    return Q(**{f"{prefix}kind__in": RESIDENCE_PROOF_KINDS}) | Q(
+        **{
+            f"{prefix}kind": MaterialKind.POSTING_CERTIFICATE.value,
+            f"{filing}subtype": LongTermSubtype.STATIONED_WORKER.value,
+        }
+    )
 
 
 class StoredUpload(models.Model):

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from filings import rules
 from filings.models import (
-    COMMITMENT_PROOF_KINDS,
     OPEN_STATUSES,
     Basis,
     Filing,
@@ -33,6 +32,7 @@ from filings.models import (
     ReferralSource,
     Status,
     TemporaryPurpose,
+    commitment_proof_kinds,
 )
 from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
@@ -829,7 +829,7 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
         if not locked.materials.filter(
-            refused_at__isnull=True, kind__in=COMMITMENT_PROOF_KINDS
+            refused_at__isnull=True, kind__in=commitment_proof_kinds(locked.subtype)
         ).exists():
             raise RuleError("materials_missing")
         locked.materials_accepted_at = timezone.now()

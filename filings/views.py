@@ -30,13 +30,13 @@ from filings.forms import (
 )
 from filings.messages import ACTION_LABELS, kind_label, message, reason_text
 from filings.models import (
-    COMMITMENT_PROOF_KINDS,
     OPEN_STATUSES,
     Filing,
     FilingType,
     Material,
     MaterialKind,
     Status,
+    commitment_proof_kinds,
 )
 from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
@@ -602,7 +602,7 @@ def _supplied_on(filing: Filing, materials: list[Material]) -> datetime.date | N
     days = [
         timezone.localdate(m.uploaded_at)
         for m in materials
-        if m.kind in COMMITMENT_PROOF_KINDS
+        if m.kind in commitment_proof_kinds(filing.subtype)
         and m.refused_at is None
         and (filing.decided_at is None or m.uploaded_at > filing.decided_at)
         and timezone.localdate(m.uploaded_at) <= filing.commitment_deadline

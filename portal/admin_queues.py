@@ -24,7 +24,7 @@ class Queue:
 
 
 def _specs():
-    from filings.models import COMMITMENT_PROOF_KINDS, Filing, Status
+    from filings.models import Filing, Status, keeps_commitment_q
     from settlement.models import Claim, ClaimStatus, Settlement
 
     # (model, the list's query, the field holding when a row joined the queue, label)
@@ -36,8 +36,8 @@ def _specs():
             # Waiting since the proof of residence was supplied (not since the filing was).
             Min(
                 "materials__uploaded_at",
-                filter=Q(
-                    materials__kind__in=COMMITMENT_PROOF_KINDS,
+                filter=keeps_commitment_q("materials__", filing="")
+                & Q(
                     materials__refused_at__isnull=True,
                     materials__uploaded_at__gt=F("decided_at"),
                 ),

@@ -88,14 +88,33 @@ def test_rule_2_1_commitment_materials_supplied_by_the_deadline_and_awaiting_rev
 
 
 @pytest.mark.parametrize(
-    "kind",
-    ["household_register", "property_certificate", "residence_certificate", "posting_certificate"],
+    ("kind", "subtype"),
+    [
+        ("household_register", "long_term_resident"),
+        ("property_certificate", "long_term_resident"),
+        ("residence_certificate", "long_term_resident"),
+        ("posting_certificate", "stationed_worker"),
+    ],
 )
-def test_rule_2_1_a_proof_of_residence_keeps_the_commitment(world, kind):  # noqa: F811
-    kept = commitment(world)
+def test_rule_2_1_a_proof_of_residence_keeps_the_commitment(world, kind, subtype):  # noqa: F811
+    kept = commitment(world, subtype=subtype)
     supply(kept, local(DEADLINE, 10), kind=kind)
     assert jobs.apply_changes(TODAY)["revoke_commitment"] == 0
     assert status(kept) == "approved"
+
+
+def test_rule_2_1_a_posting_certificate_keeps_only_a_stationed_workers_commitment(
+    world,  # noqa: F811 - the fixture
+):
+    """domain.md §2.1: the employer's posting certificate is the proof for workers stationed
+    elsewhere. A long-term resident who supplies one has supplied no proof of residence: the
+    agency cannot accept it as keeping the promise, nor does the nightly job."""
+    worker = commitment(world, subtype="stationed_worker")
+    resident = commitment(world, subtype="long_term_resident")
+    for filing in (worker, resident):
+        supply(filing, local(DEADLINE, 10), kind="posting_certificate")
+    assert jobs.apply_changes(TODAY)["revoke_commitment"] == 1
+    assert (status(worker), status(resident)) == ("approved", "revoked")
 
 
 @pytest.mark.parametrize("kind", ["id_copy", "social_security_copy", "other", "referral_scan"])

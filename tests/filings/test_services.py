@@ -195,6 +195,19 @@ def test_rule_2_1_accepted_commitment_materials_make_the_filing_two_way(demo):
     with pytest.raises(RuleError) as error:
         services.filing_accept_materials(filing=filing, actor=demo["agency_shenyang"])
     assert error.value.code == "materials_missing"
+    # A posting certificate proves a stationed worker's residence, not a long-term resident's.
+    assert filing.subtype == "long_term_resident"
+    Material.objects.create(
+        filing=filing,
+        kind="posting_certificate",
+        stored_name="p.pdf",
+        original_name="派驻证明.pdf",
+        content_type="application/pdf",
+        size=10,
+    )
+    with pytest.raises(RuleError) as error:
+        services.filing_accept_materials(filing=filing, actor=demo["agency_shenyang"])
+    assert error.value.code == "materials_missing"
     Material.objects.create(
         filing=filing,
         kind="residence_certificate",
