@@ -10,9 +10,11 @@ from settlement import services
 WANG = ("232701195603120223", "王秀兰")  # Daxinganling, resettled in Sanya
 
 
-def settle_today(amount: str = "10000.00", *, hospital: str = "H46020000002", who=WANG, **visit):
+def settle_today(
+    amount: str = "10000.00", *, hospital: str = "H46020000002", who=WANG, items=None, **visit
+):
     """`who` admitted and discharged today at `hospital` (an inpatient stay unless `visit` says
-    otherwise), one class A line of `amount`."""
+    otherwise), one class A line of `amount` (or the bill's `items`)."""
     today = timezone.localdate()
     return services.settle(
         hospital_id=Hospital.objects.get(code=hospital).pk,
@@ -27,6 +29,6 @@ def settle_today(amount: str = "10000.00", *, hospital: str = "H46020000002", wh
                 "discharged_on": today,
                 **visit,
             },
-            "items": [{"code": "X1", "name": "住院费", "class": "A", "amount": amount}],
+            "items": items or [{"code": "X1", "name": "住院费", "class": "A", "amount": amount}],
         },
     ).settlement

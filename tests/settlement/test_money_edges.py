@@ -26,6 +26,7 @@ from settlement.models import AnnualAccumulation, CategoryPolicy, Settlement
 from tests.settlement import test_api as api_tests
 from tests.settlement.test_api import URL, bill
 from tests.settlement.test_claims import _staff, _submit
+from tests.settling import settle_today
 
 pytestmark = pytest.mark.django_db
 keys, _fresh = api_tests.keys, api_tests._fresh  # the API tests' fixtures
@@ -42,23 +43,14 @@ def _today() -> datetime.date:
 
 
 def _settle(who, hospital, *, care="inpatient", items=None, admitted=None, **visit) -> Settlement:
-    today = _today()
-    return services.settle(
-        hospital_id=Hospital.objects.get(code=hospital).pk,
-        api_key_id=None,
-        idempotency_key="",
-        payload={
-            "id_number": who[0],
-            "name": who[1],
-            "visit": {
-                "care_type": care,
-                "admitted_on": admitted or today,
-                "discharged_on": today,
-                **visit,
-            },
-            "items": items or A_10000,
-        },
-    ).settlement
+    return settle_today(
+        hospital=hospital,
+        who=who,
+        items=items or A_10000,
+        care_type=care,
+        admitted_on=admitted or _today(),
+        **visit,
+    )
 
 
 def _year(name: str = "陈明") -> AnnualAccumulation:
@@ -190,21 +182,8 @@ def test_rule_2_3_an_emergency_filed_within_3_working_days_covers_the_transferre
     then settles directly". The emergency filing approved after the transfer covers the stay
     admitted on the transfer day: it settles under the filing, not as an emergency without one
     (which is held for review)."""
-    person = InsuredPerson.objects.get(name="陈明")
-    harbin = Region.objects.get(code="230100")
     transfer = _today() - datetime.timedelta(days=1)
-    filing = filing_services.filing_create(
-        person=person,
-        actor=person.user,
-        filing_type="emergency",
-        place_province=harbin.province,
-        place_region=harbin,
-        receiving_hospital=Hospital.objects.get(code=HARBIN),
-        diagnosis="急性心梗",
-        transfer_date=transfer,
-    )
-    filing_services.filing_submit(filing=filing, actor=person.user)
-    filing_services.filing_approve(filing=filing, actor=_staff("agency_shenyang"))
+    _emergency_filing(InsuredPerson.objects.get(name="陈明"), transfer)
     settlement = _settle(CHEN, HARBIN, admitted=transfer, emergency=True)
     assert "emergency_without_filing" not in settlement.flags
     assert (settlement.category, settlement.status) == ("emergency", "settled")
