@@ -187,28 +187,22 @@ def decide_stay(
     did, one in force on the day of discharge or on the day it is settled. domain.md §2.3: a
     person may file retroactively any time before discharge settlement (出院结算前补办备案),
     and the hospital then settles directly."""
-    decision = eligibility.decide(
-        person=found.person,
-        hospital=hospital,
-        care_type=care_type,
-        visit_date=admitted_on,
-        filings=found.filings,
-    )
-    # The days after admission a filing may have begun: the discharge, and today, the day of
-    # the discharge settlement itself (a filing completed after the discharge day).
-    for day in sorted({discharged_on, timezone.localdate()}):
-        if decision.category != eligibility.NONE or day <= admitted_on:
-            continue
-        later = eligibility.decide(
+    # The admission, then the days after it a filing may have begun: the discharge, and
+    # today, the day of the discharge settlement itself (a filing completed after discharge).
+    later = sorted(d for d in {discharged_on, timezone.localdate()} if d > admitted_on)
+    decisions = []
+    for day in [admitted_on, *later]:
+        decision = eligibility.decide(
             person=found.person,
             hospital=hospital,
             care_type=care_type,
             visit_date=day,
             filings=found.filings,
         )
-        if later.category != eligibility.NONE:
-            return later
-    return decision
+        if decision.category != eligibility.NONE:
+            return decision
+        decisions.append(decision)
+    return decisions[0]  # no filing on any of those days: why not, on the day of admission
 
 
 def settle(
