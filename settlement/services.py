@@ -182,14 +182,17 @@ def decide_stay(
     care_type: str,
     admitted_on: datetime.date,
     discharged_on: datetime.date,
+    settled_on: datetime.date | None = None,
 ) -> eligibility.Decision:
     """Which filing a stay is settled under: the one covering the day of admission or, when none
-    did, one in force on the day of discharge or on the day it is settled. domain.md §2.3: a
-    person may file retroactively any time before discharge settlement (出院结算前补办备案),
-    and the hospital then settles directly."""
-    # The admission, then the days after it a filing may have begun: the discharge, and
-    # today, the day of the discharge settlement itself (a filing completed after discharge).
-    later = sorted(d for d in {discharged_on, timezone.localdate()} if d > admitted_on)
+    did, one in force on the day of discharge or on the day the hospital settles it
+    (`settled_on`). domain.md §2.3: a person may file retroactively any time before discharge
+    settlement (出院结算前补办备案), and the hospital then settles directly. A reimbursement
+    claim gives no `settled_on`: the person paid in full at discharge, so a filing made after
+    that covers nothing of the stay."""
+    # The admission, then the days after it a filing may have begun: the discharge, and the day
+    # of the discharge settlement itself (a filing completed after discharge).
+    later = sorted(d for d in {discharged_on, settled_on or discharged_on} if d > admitted_on)
     decisions = []
     for day in [admitted_on, *later]:
         decision = eligibility.decide(
@@ -252,6 +255,7 @@ def settle(
         care_type=visit["care_type"],
         admitted_on=admitted,
         discharged_on=discharged,
+        settled_on=timezone.localdate(),
     )
     flags: list[str] = []
     category, adjustment = decision.category, decision.adjustment

@@ -517,3 +517,33 @@ def test_rule_2_3_an_emergency_does_not_lift_what_a_filing_would_not(demo, block
     assert refused.value.status == 422
     assert not Settlement.objects.filter(person__name="陈明").exists()
     assert not AnnualAccumulation.objects.filter(person__name="陈明", fund_paid__gt=0).exists()
+
+
+def test_rule_3_4_a_filing_made_after_discharge_does_not_raise_a_claims_level(demo):
+    """A reimbursement claim is for a stay the person paid in full at discharge: a temporary
+    filing made today for a stay that ended last week covers nothing of it, and the claim is
+    estimated as a transfer without an approved referral, as before the filing."""
+    person = InsuredPerson.objects.get(name="陈明")
+    harbin = Region.objects.get(code="230100")
+    discharged = _today() - datetime.timedelta(days=7)
+    stay = {
+        "person": person,
+        "hospital": Hospital.objects.get(code=HARBIN),
+        "care_type": "inpatient",
+        "admitted_on": discharged - datetime.timedelta(days=3),
+        "discharged_on": discharged,
+        "items": A_10000,
+    }
+    before = services.claim_estimate(**stay)
+    filing = filing_services.filing_create(
+        person=person,
+        actor=person.user,
+        filing_type="temporary",
+        place_province=harbin.province,
+        place_region=harbin,
+    )
+    filing_services.filing_submit(filing=filing, actor=person.user)
+    after = services.claim_estimate(**stay)
+    assert "unapproved_transfer" in before.flags
+    assert (after.category, after.result.fund_pay) == (before.category, before.result.fund_pay)
+    assert "unapproved_transfer" in after.flags
