@@ -155,6 +155,7 @@ class Doc:
     medical_office_signed_at: datetime.datetime | None = None
     filing_status: str = ""  # the state's code (`status` is its label): how to word the validity
     care_text: str = ""  # `care` as the language lists it ("住院、普通门诊", "Inpatient, ...")
+    approved_on: datetime.date | None = None  # the agency's decision, for its stamp box
     one_way: bool = False  # a long-term filing by commitment whose materials are outstanding
 
 
@@ -203,6 +204,9 @@ def _doc(filing: Filing) -> Doc:
         medical_office_signed_at=filing.medical_office_signed_at,
         filing_status=filing.status,
         care_text=pgettext("list separator", ", ").join(care),
+        approved_on=timezone.localdate(filing.decided_at)
+        if filing.decided_at and filing.valid_from
+        else None,
         one_way=outstanding and filing.type == FilingType.LONG_TERM,
     )
 

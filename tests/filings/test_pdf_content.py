@@ -82,3 +82,23 @@ def test_the_commitment_text_has_no_spaces_around_its_date_in_chinese(demo):
     deadline = filing.commitment_deadline
     text = _text(filing, documents.FILING_FORM).replace("\n", "")  # lines joined, spaces kept
     assert f"本人承诺于{deadline.year}年{deadline.month}月{deadline.day}日前补交证明材料" in text
+
+
+def test_a_filing_form_carries_the_declaration_and_the_agencys_approval_date(demo):
+    """The declaration and approval form: the applicant declares the materials true above the
+    signature (a commitment filing carries its commitment instead), and the agency's box says
+    when it approved; a filing awaiting review has no such date."""
+    approved = Filing.objects.get(person__name="王秀兰", type="long_term")
+    day = timezone.localdate(approved.decided_at)
+    text = "".join(_text(approved, documents.FILING_FORM).split())
+    assert "声明：本人承诺所填信息和所提交材料真实、完整" in text
+    assert f"{day.year}年{day.month}月{day.day}日批准" in text
+    english = " ".join(_lines(_text(approved, documents.FILING_FORM, "en")))
+    assert "Declaration: I declare that the information" in english
+    assert "Approved on" in english
+    commitment = Filing.objects.get(person__name="李建国", type="long_term")
+    assert "声明：" not in "".join(_text(commitment, documents.FILING_FORM).split())
+    pending = Filing.objects.get(person__name="孙国强", type="long_term")
+    assert "批准" not in "".join(_text(pending, documents.FILING_FORM).split()).replace(
+        "声明与审批表", ""
+    )
