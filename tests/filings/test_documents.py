@@ -342,7 +342,10 @@ def test_verify_answers_for_a_valid_token_and_404s_forged_or_altered(client, fil
     assert client.get(f"/api/v1/verify/{altered}").status_code == 404
     forged = documents.signing.dumps(["certificate", filing.number], salt="other")
     assert client.get(f"/api/v1/verify/{forged}").status_code == 404
-    assert client.get(reverse("verify-page", args=[token])).status_code == 200
+    page = client.get(reverse("verify-page", args=[token]))
+    assert page.status_code == 200
+    # The page says which document was scanned.
+    assert '<dd class="col-sm-9" id="verified-kind">备案凭证</dd>' in page.content.decode()
     assert client.get(reverse("verify-page", args=[altered])).status_code == 404
 
 
