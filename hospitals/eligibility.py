@@ -191,6 +191,18 @@ def _why_not(
             "place": filing.place_region_name,
             "here": hospital.region_name,
         }
+    elif (
+        filing.type == "emergency"
+        and filing.receiving_hospital
+        and filing.receiving_hospital != hospital.code
+    ):
+        # The emergency filing completes the transfer to the hospital it names (domain.md
+        # §2.3): it is not a filing for the whole place (care elsewhere there needs its own
+        # filing, or is an emergency again).
+        return _("Emergency filing %(n)s is for the hospital it names (%(h)s).") % {
+            "n": n,
+            "h": filing.receiving_hospital,
+        }
     if care_type not in filing.covers:
         return _("Filing %(n)s does not cover %(care)s.") % {"n": n, "care": care_label}
     if filing.hospitals and hospital.code not in filing.hospitals:

@@ -547,3 +547,20 @@ def test_rule_3_4_a_filing_made_after_discharge_does_not_raise_a_claims_level(de
     assert "unapproved_transfer" in before.flags
     assert (after.category, after.result.fund_pay) == (before.category, before.result.fund_pay)
     assert "unapproved_transfer" in after.flags
+
+
+def test_rule_2_3_an_emergency_filing_covers_the_hospital_it_names_not_the_whole_place(demo):
+    """An emergency filing completes the transfer to the hospital it names: an ordinary stay at
+    another hospital of the same city is not settled under it (at the emergency's level, for six
+    months); an emergency there is still treated as filed, and held for review."""
+    transfer = _today() - datetime.timedelta(days=1)
+    _emergency_filing(InsuredPerson.objects.get(name="陈明"), transfer)
+    other = "H23010300016"
+    with pytest.raises(services.SettlementError) as refused:
+        _settle(CHEN, other, admitted=transfer)
+    assert any("仅适用于其所填转入医院" in reason for reason in refused.value.reasons)
+    held = _settle(CHEN, other, admitted=transfer, emergency=True)
+    assert (held.category, held.status) == ("emergency", "held_for_review")
+    assert "emergency_without_filing" in held.flags
+    named = _settle(CHEN, HARBIN, admitted=transfer)
+    assert (named.category, named.status) == ("emergency", "settled")
