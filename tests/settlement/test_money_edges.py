@@ -286,7 +286,6 @@ def test_rule_2_3_a_filing_made_before_discharge_settlement_covers_the_stay(demo
     Harbin three days ago without a filing, files for other temporary treatment today (approved
     on submission): the stay settles directly under it at discharge. Before that filing the
     same bill was refused, and the refusal told him he could file retroactively."""
-    from filings.models import FilingType
 
     person = InsuredPerson.objects.get(name="陈明")
     harbin = Region.objects.get(code="230100")
@@ -294,14 +293,7 @@ def test_rule_2_3_a_filing_made_before_discharge_settlement_covers_the_stay(demo
     with pytest.raises(services.SettlementError) as refused:
         _settle(CHEN, HARBIN, admitted=admitted)
     assert any("补办" in reason or "retroactive" in reason for reason in refused.value.reasons)
-    filing = filing_services.filing_create(
-        person=person,
-        actor=person.user,
-        filing_type=FilingType.TEMPORARY,
-        place_province=harbin.province,
-        place_region=harbin,
-    )
-    filing_services.filing_submit(filing=filing, actor=person.user)
+    filing = _temporary_filing(person, harbin)
     filing.refresh_from_db()
     assert filing.status == "approved" and filing.valid_from == _today()
     settlement = _settle(CHEN, HARBIN, admitted=admitted)
@@ -463,6 +455,18 @@ def _emergency_filing(person, transfer, hospital=HARBIN):
     return filing_services.filing_approve(filing=filing, actor=_staff("agency_shenyang"))
 
 
+def _temporary_filing(person, place):
+    """An other-temporary filing of `person` for `place`, approved on submission today."""
+    filing = filing_services.filing_create(
+        person=person,
+        actor=person.user,
+        filing_type="temporary",
+        place_province=place.province,
+        place_region=place,
+    )
+    return filing_services.filing_submit(filing=filing, actor=person.user)
+
+
 def test_rule_2_3_an_emergency_filed_after_the_discharge_day_covers_the_stay(demo):
     """domain.md §2.3: the filing may be completed any time before discharge settlement. 陈明
     was transferred and admitted two days ago and discharged yesterday; the filing approved
@@ -483,14 +487,7 @@ def test_rule_2_3_a_temporary_filing_made_after_the_discharge_day_covers_the_sta
     person = InsuredPerson.objects.get(name="陈明")
     harbin = Region.objects.get(code="230100")
     yesterday = _today() - datetime.timedelta(days=1)
-    filing = filing_services.filing_create(
-        person=person,
-        actor=person.user,
-        filing_type="temporary",
-        place_province=harbin.province,
-        place_region=harbin,
-    )
-    filing_services.filing_submit(filing=filing, actor=person.user)
+    _temporary_filing(person, harbin)
     settlement = _settle(
         CHEN, HARBIN, admitted=yesterday - datetime.timedelta(days=3), discharged_on=yesterday
     )
@@ -535,14 +532,7 @@ def test_rule_3_4_a_filing_made_after_discharge_does_not_raise_a_claims_level(de
         "items": A_10000,
     }
     before = services.claim_estimate(**stay)
-    filing = filing_services.filing_create(
-        person=person,
-        actor=person.user,
-        filing_type="temporary",
-        place_province=harbin.province,
-        place_region=harbin,
-    )
-    filing_services.filing_submit(filing=filing, actor=person.user)
+    _temporary_filing(person, harbin)
     after = services.claim_estimate(**stay)
     assert "unapproved_transfer" in before.flags
     assert (after.category, after.result.fund_pay) == (before.category, before.result.fund_pay)
