@@ -286,7 +286,6 @@ def test_rule_2_3_a_filing_made_before_discharge_settlement_covers_the_stay(demo
     Harbin three days ago without a filing, files for other temporary treatment today (approved
     on submission): the stay settles directly under it at discharge. Before that filing the
     same bill was refused, and the refusal told him he could file retroactively."""
-
     person = InsuredPerson.objects.get(name="陈明")
     harbin = Region.objects.get(code="230100")
     admitted = _today() - datetime.timedelta(days=3)
