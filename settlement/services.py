@@ -43,7 +43,6 @@ HOLD_FLAGS = {
     "above_review_threshold",
     "emergency_without_filing",
     "referral_course_exceeded",
-    "duplicate_bill",
 }
 
 
@@ -310,10 +309,6 @@ def settle(
             outpatient=outpatient,
         )
         flags += list(result.flags)
-        if outpatient is False and _same_stay_settled(person.pk, hospital_id, admitted, discharged):
-            # One admission, one settlement: the same stay again (another Idempotency-Key, a
-            # second system) waits for the agency rather than paying twice.
-            flags.append("duplicate_bill")
         if _past_the_course(decision, hospital, admitted, discharged):
             flags.append("referral_course_exceeded")
         if result.total > REVIEW_THRESHOLD:
@@ -360,22 +355,6 @@ def settle(
             + (result.deductible if outpatient else Decimal("0")),
         )
     return Outcome(settlement, True)
-
-
-def _same_stay_settled(person_id: int, hospital_id: int, admitted_on, discharged_on) -> bool:
-    """An admission of the person at the hospital with the same dates is already settled or
-    held (not rejected nor returned)."""
-    return (
-        Settlement.objects.filter(
-            person_id=person_id,
-            hospital_id=hospital_id,
-            care_type="inpatient",
-            admitted_on=admitted_on,
-            discharged_on=discharged_on,
-        )
-        .exclude(status__in=[Settlement.Status.REJECTED, Settlement.Status.RETURNED])
-        .exists()
-    )
 
 
 def _past_the_course(

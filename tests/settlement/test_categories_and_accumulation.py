@@ -63,8 +63,7 @@ def test_rule_3_3_an_emergency_under_a_temporary_filing_is_settled_as_an_emergen
     # emergency is paid at -10 with the deductible unchanged: (10000 - 1000) x 75% = 6750.00.
     ordinary = _settle(LIU, "H23010300001").settlement
     assert (ordinary.category, ordinary.fund_pay) == ("temporary", D("5525.00"))
-    yesterday = datetime.date.today() - datetime.timedelta(days=1)
-    emergency = _settle(LIU, "H23010300001", emergency=True, admitted_on=yesterday).settlement
+    emergency = _settle(LIU, "H23010300001", emergency=True).settlement
     assert (emergency.category, emergency.fund_pay) == ("emergency", D("6750.00"))
     assert emergency.breakdown["deductible"] == "1000.00"
     # Covered by her filing, it is not an emergency without a filing, and it is not held.

@@ -553,19 +553,3 @@ def test_rule_2_3_an_emergency_filing_covers_the_hospital_it_names_not_the_whole
     assert "emergency_without_filing" in held.flags
     named = _settle(CHEN, HARBIN, admitted=transfer)
     assert (named.category, named.status) == ("emergency", "settled")
-
-
-def test_the_same_admission_settled_again_is_held_not_paid_twice(demo):
-    """One admission, one settlement: the same inpatient stay sent again under another
-    Idempotency-Key (or by a second system) is held for the agency with the reason code
-    "possible duplicate", not paid twice. Once the first is rejected, the stay settles again;
-    two outpatient visits of one day are two bills."""
-    first = _settle(CHEN, SHENYANG)
-    again = _settle(CHEN, SHENYANG)
-    assert (first.status, again.status) == ("settled", "held_for_review")
-    assert "duplicate_bill" in again.flags and "duplicate_bill" not in first.flags
-    services.settlement_reject(settlement=again, actor=_staff("agency_shenyang"), reason="重复")
-    Settlement.objects.filter(pk=first.pk).update(status=Settlement.Status.REJECTED)
-    assert _settle(CHEN, SHENYANG).status == "settled"
-    visits = [_settle(CHEN, SHENYANG, care="general_outpatient") for _ in range(2)]
-    assert [v.status for v in visits] == ["settled", "settled"]
