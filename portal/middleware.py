@@ -228,18 +228,12 @@ def sensitive_action(request: HttpRequest, view_func=None) -> str | None:
             return "reveal"
         if name.endswith("_export"):  # django-import-export, form and download
             return "export"
-        if (
-            request.method == "POST"
-            and name.endswith("_changelist")
-            and request.POST.get("action") in SENSITIVE_ADMIN_ACTIONS
-        ):
-            return "approve"
-        if (
-            request.method == "POST"
-            and name.endswith("_changelist")
-            and request.POST.get("action") in DECISIVE_ADMIN_ACTIONS
-        ):
-            return "decide"
+        if request.method == "POST" and name.endswith("_changelist"):
+            action = request.POST.get("action")
+            if action in SENSITIVE_ADMIN_ACTIONS:
+                return "approve"
+            if action in DECISIVE_ADMIN_ACTIONS:
+                return "decide"
     return None
 
 

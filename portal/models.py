@@ -61,8 +61,9 @@ class Region(BilingualName):
         verbose_name_plural = _("pooling regions")
 
 
-class Agency(models.Model):
-    """The medical insurance office (医保经办机构) of one pooling region."""
+class Agency(BilingualName):
+    """The medical insurance office (医保经办机构) of one pooling region, named in the reader's
+    language (an English PDF prints the English name)."""
 
     region = models.OneToOneField(
         Region, on_delete=models.PROTECT, related_name="agency", verbose_name=_("pooling region")
@@ -73,16 +74,6 @@ class Agency(models.Model):
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        """The name in the reader's language (an English PDF prints the English name)."""
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
 
 
 class Scheme(models.TextChoices):

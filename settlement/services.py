@@ -293,10 +293,7 @@ def settle(
     outpatient = visit["care_type"] != "inpatient"
     items = _items(payload["items"])
     with transaction.atomic():
-        AnnualAccumulation.objects.bulk_create(
-            [AnnualAccumulation(person_id=person.pk, year=year)], ignore_conflicts=True
-        )
-        ytd_row = AnnualAccumulation.objects.select_for_update().get(person_id=person.pk, year=year)
+        ytd_row = _lock_year(person.pk, year)
         # Under the person's lock a concurrent twin with the same key has committed by now.
         existing = _existing(hospital_id, idempotency_key, digest)
         if existing is not None:
@@ -954,43 +951,41 @@ def split_now(row, *, counted_already: bool = False) -> engine.Split:
     of that day: a held settlement rejected since frees part of the annual cap, one approved
     uses it up. `counted_already`: the row's own payment is in the year to date (a held
     settlement counts against the cap until decided) and is taken out of it first."""
+    return _split_and_limit(row, counted_already)[0]
+
+
+def _split_and_limit(row, counted_already: bool) -> tuple[engine.Split, Decimal]:
+    """`split_now`, and the most an adjusted payment may be against the same year to date.
+    domain.md §3.2: an adjusted payment is a reviewer's figure, but the fund never pays a
+    self-paid item (nor a class-B item's first self-pay, nor medication over the limits) and
+    never more than what is left of the year's cap: at most the lesser of the split's in-scope
+    amount and the cap left."""
     policy, ytd = _year_so_far(row, counted_already)
-    return engine.split(
+    split = engine.split(
         policy=policy.as_engine(),
         items=_items(row.items),
         adjustment=adjustment_from(row.adjustment),
         ytd=ytd,
         outpatient=row.care_type != "inpatient",
     )
+    return split, min(split.in_scope, max(policy.annual_cap - ytd.fund_paid, Decimal("0")))
 
 
-def _lock_year(row) -> None:
-    """Lock the person's accumulation of the row's year (made if missing) before the split is
-    taken against it, as `settle` does: a decision and a new settlement of the same person at
-    once cannot both count the same part of the annual cap."""
+def _lock_year(person_id: int, year: int) -> AnnualAccumulation:
+    """The person's accumulation of the year (made if missing), locked before a split is taken
+    against it: a settlement and a review decision of the same person at once cannot both count
+    the same part of the annual cap."""
     AnnualAccumulation.objects.bulk_create(
-        [AnnualAccumulation(person_id=row.person_id, year=row.policy_year)], ignore_conflicts=True
+        [AnnualAccumulation(person_id=person_id, year=year)], ignore_conflicts=True
     )
-    AnnualAccumulation.objects.select_for_update().get(
-        person_id=row.person_id, year=row.policy_year
-    )
-
-
-def _fund_limit(row, now: engine.Split, counted_already: bool) -> Decimal:
-    """domain.md §3.2: an adjusted payment is a reviewer's figure, but the fund never pays a
-    self-paid item (nor a class-B item's first self-pay, nor medication over the limits) and
-    never more than what is left of the year's cap: at most the lesser of the split's in-scope
-    amount and the cap left."""
-    policy, ytd = _year_so_far(row, counted_already)
-    return min(now.in_scope, max(policy.annual_cap - ytd.fund_paid, Decimal("0")))
+    return AnnualAccumulation.objects.select_for_update().get(person_id=person_id, year=year)
 
 
 def fund_limit(row) -> Decimal:
     """The most a reviewer may adjust a claim's or a held settlement's fund payment to, the
     year as it stands now. A held settlement counts against the year until decided, so its
     own payment is taken out of the year first."""
-    counted = isinstance(row, Settlement)
-    return _fund_limit(row, split_now(row, counted_already=counted), counted)
+    return _split_and_limit(row, counted_already=isinstance(row, Settlement))[1]
 
 
 def _outpatient(row, split: engine.Split) -> Decimal:
@@ -1010,11 +1005,11 @@ def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str 
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        _lock_year(current)
-        now = split_now(current)  # under the claim's and the year's locks, as it is now
+        _lock_year(current.person_id, current.policy_year)
+        # Under the claim's and the year's locks, the year as it is now.
+        now, limit = _split_and_limit(current, counted_already=False)
         amount = money(fund_pay) if fund_pay is not None else now.fund_pay
         if amount != now.fund_pay:
-            limit = _fund_limit(current, now, counted_already=False)
             rules.check_adjusted_amount(amount=amount, limit=limit)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year
@@ -1261,8 +1256,9 @@ def settlement_approve(
         raise rules.RuleError("reason_required")
 
     def changes(current):
-        _lock_year(current)
-        now = split_now(current, counted_already=True)  # under the row's and the year's locks
+        _lock_year(current.person_id, current.policy_year)
+        # Under the row's and the year's locks.
+        now, limit = _split_and_limit(current, counted_already=True)
         if amount is None or not adjusted:
             held_deductible = outpatient_deductible(current)
             if now.fund_pay == current.fund_pay and _outpatient(current, now) == held_deductible:
@@ -1282,7 +1278,6 @@ def settlement_approve(
                 "breakdown": now.breakdown(),
                 "review_reason": reason,
             }
-        limit = _fund_limit(current, now, counted_already=True)
         rules.check_adjusted_amount(amount=amount, limit=limit)
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year

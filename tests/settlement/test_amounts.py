@@ -9,12 +9,11 @@ from decimal import Decimal as D
 
 import pytest
 from django import forms
-from django.urls import reverse
 from django.utils import translation
 
 from settlement.forms import AdjustForm, AmountField, ItemForm, amount_text
 from settlement.views import EstimateForm
-from tests.settlement.test_claims import _admin_login, _submit
+from tests.settlement.test_claims import _admin_login, _approve_adjusted, _submit
 from tests.settlement.test_estimator import SANYA, estimate, rows_of
 
 READ = [
@@ -110,16 +109,7 @@ def test_the_estimator_refuses_an_exponent_beside_the_field_and_keeps_it(client,
 def test_an_adjusted_amount_may_be_typed_grouped_in_the_admin(client, demo):
     claim = _submit()
     _admin_login(client, "agency_shenyang")
-    client.post(
-        reverse("admin:settlement_claim_changelist"),
-        {
-            "action": "approve_adjusted",
-            "_selected_action": [claim.pk],
-            "apply": "1",
-            "fund_pay": "7,100.00",
-            "reason": "部分项目不予支付",
-        },
-    )
+    _approve_adjusted(client, claim, "7,100.00", "部分项目不予支付")
     claim.refresh_from_db()
     assert claim.status == "approved" and claim.approved_fund_pay == D("7100.00")
 
@@ -128,16 +118,7 @@ def test_an_adjusted_amount_may_be_typed_grouped_in_the_admin(client, demo):
 def test_an_adjusted_amount_with_an_exponent_comes_back_on_the_form(client, demo):
     claim = _submit()
     _admin_login(client, "agency_shenyang")
-    page = client.post(
-        reverse("admin:settlement_claim_changelist"),
-        {
-            "action": "approve_adjusted",
-            "_selected_action": [claim.pk],
-            "apply": "1",
-            "fund_pay": "7e3",
-            "reason": "部分项目不予支付",
-        },
-    )
+    page = _approve_adjusted(client, claim, "7e3", "部分项目不予支付")
     html = page.content.decode()
     assert page.status_code == 200 and "请输入金额，例如 1234.56。" in html
     assert 'value="7e3"' in html and "部分项目不予支付" in html

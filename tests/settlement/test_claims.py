@@ -548,22 +548,27 @@ def test_bulk_approve_approves_only_the_clean_claims(client, demo):
     assert flagged.status == "submitted"
 
 
+def _approve_adjusted(client, claim, fund_pay: str, reason: str):
+    """The admin's "approve with an adjusted amount" form sent for `claim`."""
+    return client.post(
+        reverse("admin:settlement_claim_changelist"),
+        {
+            "action": "approve_adjusted",
+            "_selected_action": [claim.pk],
+            "apply": "1",
+            "fund_pay": fund_pay,
+            "reason": reason,
+        },
+    )
+
+
 def test_adjust_and_approve_through_the_admin(client, demo):
     claim = _submit()
     _admin_login(client, "agency_shenyang")
     url = reverse("admin:settlement_claim_changelist")
     page = client.post(url, {"action": "approve_adjusted", "_selected_action": [claim.pk]})
     assert page.status_code == 200 and "fund_pay" in page.content.decode()
-    client.post(
-        url,
-        {
-            "action": "approve_adjusted",
-            "_selected_action": [claim.pk],
-            "apply": "1",
-            "fund_pay": "7100.00",
-            "reason": "部分项目不予支付",
-        },
-    )
+    _approve_adjusted(client, claim, "7100.00", "部分项目不予支付")
     claim.refresh_from_db()
     assert claim.status == "approved" and claim.approved_fund_pay == D("7100.00")
 
@@ -577,16 +582,7 @@ def test_an_adjusted_amount_over_the_total_comes_back_on_the_form_with_what_was_
     url = reverse("admin:settlement_claim_changelist")
     form_page = client.post(url, {"action": "approve_adjusted", "_selected_action": [claim.pk]})
     assert "0.00 至 10000.00：账单中政策范围内的金额" in form_page.content.decode()
-    page = client.post(
-        url,
-        {
-            "action": "approve_adjusted",
-            "_selected_action": [claim.pk],
-            "apply": "1",
-            "fund_pay": "99999",
-            "reason": "发票金额有误",
-        },
-    )
+    page = _approve_adjusted(client, claim, "99999", "发票金额有误")
     html = page.content.decode()
     assert page.status_code == 200 and "最多 10000.00：统筹基金不支付自费项目" in html
     assert 'value="99999"' in html and "发票金额有误" in html

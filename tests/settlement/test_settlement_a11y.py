@@ -5,6 +5,7 @@ containers are named regions, and the hospital's empty search reads (axe-core + 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from html.parser import HTMLParser
 
@@ -211,12 +212,19 @@ def test_more_rows_marks_the_first_new_row_to_take_the_focus(client, demo):
     assert marked == ["id_items-4-code"]
 
 
+@contextlib.contextmanager
+def _phone(live_server, username: str, path: str):
+    """A phone-sized page of the portal, signed in as `username`, at `path`."""
+    with browser_page(390, 844) as page:
+        sign_in(page, live_server.url, username)
+        page.goto(f"{live_server.url}{path}")
+        yield page
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_enter_in_an_item_field_estimates_and_does_not_add_rows(live_server, demo):
-    with browser_page(390, 844) as page:
-        sign_in(page, live_server.url, "chenming")
-        page.goto(f"{live_server.url}/settlement/claims/new/")
+    with _phone(live_server, "chenming", "/settlement/claims/new/") as page:
         hospital = Hospital.objects.get(code="H21010000001")
         today = datetime.date.today()
         page.select_option("select[name=hospital]", value=str(hospital.pk))
@@ -245,9 +253,7 @@ def test_enter_in_an_item_field_estimates_and_does_not_add_rows(live_server, dem
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_more_rows_puts_the_keyboard_in_the_first_new_row(live_server, demo):
-    with browser_page(390, 844) as page:
-        sign_in(page, live_server.url, "chenming")
-        page.goto(f"{live_server.url}/settlement/claims/new/")
+    with _phone(live_server, "chenming", "/settlement/claims/new/") as page:
         page.fill("input[name=items-3-amount]", "12.00")
         with page.expect_navigation():
             page.click("button[name=add_rows]")
@@ -282,9 +288,7 @@ def test_the_estimator_without_an_answer_has_no_result_section(client, demo):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_estimators_answer_is_scrolled_to_and_focused_on_a_phone(live_server, demo):
-    with browser_page(390, 844) as page:
-        sign_in(page, live_server.url, "wangxiulan")
-        page.goto(f"{live_server.url}/settlement/estimate/?{ESTIMATE_QUERY}")
+    with _phone(live_server, "wangxiulan", f"/settlement/estimate/?{ESTIMATE_QUERY}") as page:
         page.wait_for_load_state()
         assert page.evaluate("document.activeElement.id") == "estimate-result"
         top = page.evaluate("document.getElementById('possible').getBoundingClientRect().top")
@@ -319,9 +323,7 @@ def test_a_resubmit_without_anything_attached_is_scrolled_to_and_focused_on_a_ph
     live_server, demo
 ):
     claim = _returned_claim()
-    with browser_page(390, 844) as page:
-        sign_in(page, live_server.url, "chenming")
-        page.goto(f"{live_server.url}/settlement/claims/{claim.number}/")
+    with _phone(live_server, "chenming", f"/settlement/claims/{claim.number}/") as page:
         with page.expect_navigation():
             page.click("form[action$='/resubmit/'] button[type=submit]")
         focused = page.evaluate(
