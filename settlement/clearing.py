@@ -490,11 +490,25 @@ def discrepancy_report(
         return discrepancy
 
 
+def _same_side(actor, reporter) -> bool:
+    """Whether `actor` speaks for the region that reported a discrepancy (the reporter
+    themselves, or staff of the same agency region). Superusers and the system speak for
+    neither side."""
+    if actor is None or getattr(actor, "is_superuser", False) or reporter is None:
+        return False
+    if getattr(actor, "pk", None) == reporter.pk:
+        return True
+    region = agency_region(actor)
+    return region is not None and region == agency_region(reporter)
+
+
 def discrepancy_set_status(
     *, discrepancy: ClearingDiscrepancy, status: str, actor
 ) -> ClearingDiscrepancy:
     """open → confirmed | dismissed, confirmed → dismissed. "corrected" comes only with a
-    corrected statement. Amounts are never touched."""
+    corrected statement. Amounts are never touched. A discrepancy is confirmed by the other
+    party to the statement (§3.5: reported back for correction): the region that reported it
+    may withdraw it (dismiss), not confirm its own report."""
     with transaction.atomic():
         locked = (
             ClearingDiscrepancy.objects.select_for_update(of=("self",))
@@ -502,6 +516,14 @@ def discrepancy_set_status(
             .get(pk=discrepancy.pk)
         )
         _check_party(locked.statement, actor)
+        if status == DiscrepancyStatus.CONFIRMED and _same_side(actor, locked.reported_by):
+            raise ClearingError(
+                "own_report",
+                _(
+                    "A discrepancy is confirmed by the other region's agency, not by the one "
+                    "that reported it. It can be withdrawn (dismissed) here."
+                ),
+            )
         if status not in DISCREPANCY_ALLOWED.get(locked.status, set()):
             raise ClearingError(
                 "transition_not_allowed",

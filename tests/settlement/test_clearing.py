@@ -462,17 +462,64 @@ def test_rule_3_5_discrepancy_is_reported_without_changing_any_settled_amount(sm
         )
     assert refused.value.code == "not_a_party"
 
-    clearing.discrepancy_set_status(
-        discrepancy=discrepancy, status="confirmed", actor=demo["agency_dxal"]
-    )
+    harbin = _agency_staff("230100")  # the other party: the statement's place of treatment
+    clearing.discrepancy_set_status(discrepancy=discrepancy, status="confirmed", actor=harbin)
     for target in ("open", "corrected"):
         with pytest.raises(ClearingError) as refused:
             clearing.discrepancy_set_status(
-                discrepancy=discrepancy, status=target, actor=demo["agency_dxal"]
+                discrepancy=discrepancy, status=target, actor=harbin
             )
         assert refused.value.code == "transition_not_allowed"
     discrepancy.refresh_from_db()
     assert discrepancy.status == "confirmed"
+
+
+def _agency_staff(region_code: str):
+    """A reviewer of the agency of `region_code` (the demo has staff for two regions only)."""
+    from django.contrib.auth import get_user_model
+
+    from portal.models import Agency, AgencyStaff
+
+    user = get_user_model().objects.create_user(f"agency_{region_code}", password="pw-12345678")
+    AgencyStaff.objects.create(user=user, agency=Agency.objects.get(region__code=region_code))
+    return user
+
+
+def test_rule_3_5_a_discrepancy_is_confirmed_by_the_other_party_not_by_its_reporter(small, demo):
+    statement = statement_of("230100", "232700")  # Harbin treated, Daxinganling insured
+    harbin = _agency_staff("230100")
+    colleague = _agency_staff("232700")  # another reviewer of the reporting region
+    reported = clearing.discrepancy_report(
+        statement=statement, kind="other", description="漏列一笔", actor=demo["agency_dxal"]
+    )
+
+    for actor in (demo["agency_dxal"], colleague):
+        with pytest.raises(ClearingError) as refused:
+            clearing.discrepancy_set_status(
+                discrepancy=reported, status="confirmed", actor=actor
+            )
+        assert refused.value.code == "own_report"
+    reported.refresh_from_db()
+    assert reported.status == "open"
+    assert not AuditEvent.objects.filter(action="clearing.discrepancy.confirmed").exists()
+
+    clearing.discrepancy_set_status(discrepancy=reported, status="confirmed", actor=harbin)
+    reported.refresh_from_db()
+    assert reported.status == "confirmed"
+    # The reporter may still withdraw a report of its own; so may a superuser confirm one.
+    withdrawn = clearing.discrepancy_report(
+        statement=statement, kind="other", description="报错了", actor=demo["agency_dxal"]
+    )
+    clearing.discrepancy_set_status(
+        discrepancy=withdrawn, status="dismissed", actor=demo["agency_dxal"]
+    )
+    by_admin = clearing.discrepancy_report(
+        statement=statement, kind="other", description="再核", actor=demo["agency_dxal"]
+    )
+    clearing.discrepancy_set_status(discrepancy=by_admin, status="confirmed", actor=demo["admin"])
+    withdrawn.refresh_from_db()
+    by_admin.refresh_from_db()
+    assert (withdrawn.status, by_admin.status) == ("dismissed", "confirmed")
 
 
 # -- downloads and access ------------------------------------------------------------------------
@@ -587,12 +634,24 @@ def test_rule_3_5_admin_shows_own_statements_and_acts_through_the_services(clien
     )
     discrepancy = ClearingDiscrepancy.objects.get(statement=own)
     assert discrepancy.status == "open" and discrepancy.amount == Decimal("10.00")
-    client.post(
-        reverse("admin:settlement_clearingdiscrepancy_changelist"),
-        {"action": "confirm", "_selected_action": [discrepancy.pk]},
+    confirm = {"action": "confirm", "_selected_action": [discrepancy.pk]}
+    refused = client.post(
+        reverse("admin:settlement_clearingdiscrepancy_changelist"), confirm, follow=True
+    )
+    assert "other region's agency" in refused.content.decode() or "对方地区" in (
+        refused.content.decode()
     )
     discrepancy.refresh_from_db()
-    assert discrepancy.status == "confirmed"
+    assert discrepancy.status == "open"  # Shenyang reported it: Dalian confirms it
+    theirs = clearing.discrepancy_report(
+        statement=own, kind="other", description="多列一笔", actor=_agency_staff("210200")
+    )
+    client.post(
+        reverse("admin:settlement_clearingdiscrepancy_changelist"),
+        {"action": "confirm", "_selected_action": [theirs.pk]},
+    )
+    theirs.refresh_from_db()
+    assert theirs.status == "confirmed"
 
     correct = reverse("admin:settlement_clearingstatement_correct", args=[own.pk])
     assert client.post(correct, {"apply": "1", "reason": ""}).status_code == 200  # reason needed
@@ -600,7 +659,8 @@ def test_rule_3_5_admin_shows_own_statements_and_acts_through_the_services(clien
     own.refresh_from_db()
     assert own.status == "superseded" and own.superseded_by.version == 2
     discrepancy.refresh_from_db()
-    assert discrepancy.status == "corrected"
+    theirs.refresh_from_db()
+    assert discrepancy.status == theirs.status == "corrected"
     # Read-only: no add, no delete, no edit of an issued statement.
     assert client.get(reverse("admin:settlement_clearingstatement_add")).status_code == 403
     assert (
