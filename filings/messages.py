@@ -74,6 +74,21 @@ MESSAGES = {
     "signer_required": _("Enter the name of who signs or stamps."),
     "signer_too_long": _("A name of at most %(max)s characters, please."),
     "same_region": _("The place of treatment must be outside your own pooling region."),
+    # Told to the hospital that refers (services.referral_start, referral_sign).
+    "referral_same_region": _(
+        "The receiving hospital must be outside the patient's pooling region."
+    ),
+    "referral_long_term_covers_place": _(
+        "The patient's long-term residence filing %(number)s already covers this place: "
+        "no referral is needed to be treated there."
+    ),
+    "open_referral_exists": _(
+        "The patient already has referral %(number)s to this hospital (%(current)s): go on "
+        "with that one."
+    ),
+    "referral_not_draft": _(
+        "This referral is no longer a draft (it is %(current)s): nothing was signed."
+    ),
     "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
     "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),
     "temporary_covers_place": _(

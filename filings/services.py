@@ -39,7 +39,7 @@ from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import text
-from portal.models import AgencyStaff
+from portal.models import AgencyStaff, InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
 from portal.roles import agency_region, check_agency_region
@@ -278,6 +278,8 @@ def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
         _others_here(filing, FilingType.LONG_TERM, today).values_list("number", flat=True).first()
     )
     if long_term:
+        if filing.type == FilingType.REFERRAL:  # told to the hospital that refers
+            raise RuleError("referral_long_term_covers_place", number=long_term)
         raise RuleError("long_term_covers_place", number=long_term)
 
 
@@ -418,6 +420,13 @@ LONG_TERM_CONSTRAINTS = (
     "one_approved_long_term_filing_per_person",
     "one_renewal_per_filing",
 )
+
+
+def _lock_person(person_id: int) -> None:
+    """Lock the insured person's row until the transaction ends: the services whose checks
+    read the person's other filings (a submission, a new referral) run one after the other
+    for one person. Taken before any filing's lock."""
+    list(InsuredPerson.objects.select_for_update().filter(pk=person_id).values_list("pk"))
 
 
 def _lock(pk: int, *related: str) -> Filing:
@@ -713,14 +722,19 @@ def filing_submit(
         and filing.status == Status.DRAFT
         and filing.person.active
     )
-    return _transition(
-        filing.pk,
-        Status.APPROVED if automatic else Status.SUBMITTED,
-        actor=actor,
-        action="filing.auto_approve" if automatic else "filing.submit",
-        ip=ip,
-        updates=approved if automatic else submitted,
-    )
+    with transaction.atomic():
+        # One submission of a person at a time: the checks against the person's other
+        # filings (a temporary filing already in force for the place, §2.6) then see what a
+        # double tap's first request submitted.
+        _lock_person(filing.person_id)
+        return _transition(
+            filing.pk,
+            Status.APPROVED if automatic else Status.SUBMITTED,
+            actor=actor,
+            action="filing.auto_approve" if automatic else "filing.submit",
+            ip=ip,
+            updates=approved if automatic else submitted,
+        )
 
 
 def filing_approve(*, filing: Filing, actor, note: str = "", ip=None) -> Filing:
@@ -973,22 +987,46 @@ def referral_start(
     if person.region_id != hospital.region_id:
         raise RuleError("referral_other_region")
     if receiving_hospital.region_id == person.region_id:
-        raise RuleError("same_region")
+        raise RuleError("referral_same_region")
     region = receiving_hospital.region
-    return filing_create(
-        person=person,
-        actor=actor,
-        filing_type=FilingType.REFERRAL,
-        ip=ip,
-        place_province_id=region.province_id,
-        place_region=region,
-        receiving_hospital=receiving_hospital,
-        issuing_hospital=hospital,
-        diagnosis=diagnosis,
-        referral_condition=condition,
-        attending_doctor=attending_doctor,
-        referral_source="e_referral",
-        start_date=timezone.localdate(),
+    today = timezone.localdate()
+    with transaction.atomic():
+        _lock_person(person.pk)  # a double click starts one referral, not two
+        open_one = open_referral_to(person.pk, receiving_hospital.pk, today)
+        if open_one is not None:
+            raise RuleError("open_referral_exists", number=open_one.number, current=open_one.status)
+        return filing_create(
+            person=person,
+            actor=actor,
+            filing_type=FilingType.REFERRAL,
+            ip=ip,
+            place_province_id=region.province_id,
+            place_region=region,
+            receiving_hospital=receiving_hospital,
+            issuing_hospital=hospital,
+            diagnosis=diagnosis,
+            referral_condition=condition,
+            attending_doctor=attending_doctor,
+            referral_source="e_referral",
+            start_date=today,
+        )
+
+
+def open_referral_to(person_id: int, hospital_id: int, today: datetime.date) -> Filing | None:
+    """The person's referral to `hospital_id` still in progress (draft, submitted, returned) or
+    approved and not over: a new referral to the same hospital would duplicate it."""
+    ends = Q(valid_until__isnull=True) | Q(valid_until__gte=today) | Q(extended_until__gte=today)
+    return (
+        Filing.objects.filter(
+            Q(status__in=[Status.DRAFT, Status.SUBMITTED, Status.RETURNED])
+            | (Q(status=Status.APPROVED) & ends),
+            person_id=person_id,
+            type=FilingType.REFERRAL,
+            receiving_hospital_id=hospital_id,
+        )
+        .order_by("-created_at")
+        .only("number", "status")
+        .first()
     )
 
 
@@ -1009,9 +1047,10 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
     referral to the agency). Each step is recorded with who and when."""
     signer = _signer_name(signer)
     with transaction.atomic():
+        _lock_person(filing.person_id)  # the person before the filing, as filing_submit does
         locked = _lock(filing.pk, "insured_region", "person__user")
         if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
-            raise RuleError("transition_not_allowed", current=locked.status, target="signed")
+            raise RuleError("referral_not_draft", current=locked.status)
         now = timezone.now()
         signed = {"director": locked.director_signed_at, "office": locked.medical_office_signed_at}
         if signed.get(step) is not None:  # a second tab, a double click: the first one stands
@@ -1035,8 +1074,10 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
             reason=signer,
             ip=ip,
         )
-    if step == "office":
-        return filing_submit(filing=locked, actor=actor, ip=ip)
+        if step == "office":
+            # The stamp submits the referral: a refused submission (the patient's filings
+            # changed since the start) leaves the referral unstamped, to be stamped again.
+            return filing_submit(filing=locked, actor=actor, ip=ip)
     return locked
 
 
@@ -1186,7 +1227,7 @@ def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip
         if hospital.pk == locked.receiving_hospital_id:
             raise RuleError("same_hospital")
         if hospital.region_id == locked.person.region_id:
-            raise RuleError("same_region")
+            raise RuleError("referral_same_region")
         if hospital.suspended_on is not None and hospital.suspended_on <= today:
             raise RuleError("hospital_suspended", hospital=hospital.code)
         previous = locked.receiving_hospital

@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,29 +79,42 @@ def referral_list(request):
     return _referrals_page(request, hospital, form)
 
 
+PER_PAGE = 25
+
+
+def _issued(hospital: Hospital, query: str):
+    """The referrals this hospital issued, newest first; `query` finds one by its number (or
+    a part of it) or by the patient's name."""
+    referrals = Filing.objects.filter(issuing_hospital=hospital).select_related(
+        "person", "receiving_hospital"
+    )
+    if query:
+        referrals = referrals.filter(Q(number__icontains=query) | Q(person__name__contains=query))
+    return referrals.order_by("-created_at", "-id")
+
+
 def _referrals_page(request, hospital: Hospital, form, started: dict | None = None):
     """The list page; `started` is the refused start of treatment ({number, value}), shown
-    again in its row."""
-    referrals = (
-        Filing.objects.filter(issuing_hospital=hospital)
-        .select_related("person", "receiving_hospital")
-        .order_by("-created_at")[:100]
-    )
+    again in its row. Both lists are paged (`page`, `incoming_page`)."""
+    query = text.plain(request.GET.get("q", ""))[:60]
     return render(
         request,
         "hospitals/referrals.html",
         {
             "hospital": hospital,
             "form": form,
-            "referrals": referrals,
-            "incoming": _incoming(hospital),
+            "query": query,
+            "referrals": Paginator(_issued(hospital, query), PER_PAGE).get_page(
+                request.GET.get("page")
+            ),
+            "incoming": _incoming(hospital, request.GET.get("incoming_page")),
             "today": timezone.localdate(),
             "started": started or {},
         },
     )
 
 
-def _incoming(hospital: Hospital):
+def _incoming(hospital: Hospital, page_number=None):
     """Referrals to this hospital, not started first: the approved ones, where its clerks
     record the start of treatment, and the started ones of one course, approved or since
     expired within the treatment cycle, which may get a follow-up notice (domain.md §2.2).
@@ -128,11 +142,13 @@ def _incoming(hospital: Hospital):
             follow_up=Subquery(follow_ups.values("number")[:1]),
             follow_up_status=Subquery(follow_ups.values("status")[:1]),
         )
-        .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from")[:100]
+        .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from", "-id")
     )
-    rows = list(rows)
+    page = Paginator(rows, PER_PAGE).get_page(page_number)
+    rows = list(page.object_list)
     starts = services.cycle_starts(rows)
-    return [_with_follow_up_offer(f, starts[f.pk], today) for f in rows]
+    page.object_list = [_with_follow_up_offer(f, starts[f.pk], today) for f in rows]
+    return page
 
 
 def _with_follow_up_offer(filing: Filing, cycle_start, today) -> Filing:
@@ -259,6 +275,7 @@ def referral_detail(request, number: str):
             )
         except RuleError as error:  # the page again, with what was typed
             messages.error(request, message(error))
+            filing.refresh_from_db()  # as it is now (another tab may have moved it on)
         else:
             messages.success(request, _("Recorded."))
             return redirect("referral-detail", number=number)

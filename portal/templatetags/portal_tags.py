@@ -18,6 +18,13 @@ def query_with(context, **changes) -> str:
     return params.urlencode()
 
 
+@register.simple_tag(takes_context=True)
+def page_query(context, param: str, number) -> str:
+    """The current query string on page `number` of the list paged by `param` (a page with
+    two lists pages each by its own parameter)."""
+    return query_with(context, **{param: number})
+
+
 # The colour of a claim's or settlement's state, alike on every page that shows one.
 STATE_BADGES = {
     "approved": "bg-success",

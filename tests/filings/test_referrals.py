@@ -11,7 +11,7 @@ from django.utils import timezone
 from filings import services
 from filings.models import Filing
 from filings.rules import RuleError
-from portal.models import AuditEvent
+from portal.models import AuditEvent, InsuredPerson
 
 pytestmark = pytest.mark.django_db
 CHEN = {"id_number": "210103198512010131", "name": "陈明"}
@@ -88,6 +88,108 @@ def test_a_second_signature_of_the_same_step_is_refused_and_the_first_stands(cli
     filing.refresh_from_db()
     assert filing.director_signed_by == "赵主任"
     assert AuditEvent.objects.filter(action="referral.sign_director").count() == 1
+
+
+def test_rule_2_2_a_refused_submission_leaves_the_referral_unstamped_to_stamp_again(client, demo):
+    """The stamp submits the referral. Refused (the agency approved the patient's long-term
+    filing for the place meanwhile), the stamp is not kept either: the referral is not left
+    stamped yet unsubmitted, with "already stamped" on every new try."""
+    from hospitals.models import Hospital
+
+    sanya = Hospital.objects.get(code="H46020000002")
+    start(
+        client,
+        demo,
+        id_number="21010219580101055X",
+        name="孙国强",
+        receiving_hospital=sanya.pk,
+    )
+    filing = Filing.objects.get(person__name="孙国强", type="referral")
+    url = reverse("referral-detail", args=[filing.number])
+    client.post(url, {"step": "director", "signer": "赵主任"})
+    long_term = Filing.objects.get(person__name="孙国强", type="long_term")
+    services.filing_approve(filing=long_term, actor=demo["agency_shenyang"])
+
+    response = client.post(url, {"step": "office", "signer": "医务科"})
+
+    assert response.status_code == 200
+    assert "无需转诊" in response.content.decode()
+    filing.refresh_from_db()
+    assert filing.status == "draft" and filing.medical_office_signed_at is None
+    assert filing.medical_office_signed_by == ""
+    assert not AuditEvent.objects.filter(action="referral.sign_office").exists()
+    # The hospital can act on it again: the office's stamp is refused for the rule, not as
+    # "already stamped".
+    again = client.post(url, {"step": "office", "signer": "医务科"}).content.decode()
+    assert "无需转诊" in again and "此步骤已于" not in again
+
+
+def test_rule_2_2_a_second_referral_to_the_same_hospital_is_refused_naming_the_first(client, demo):
+    """A double click, or a clerk who did not see the first: one open referral of a patient to
+    a receiving hospital. Another hospital is another referral."""
+    from hospitals.models import Hospital
+
+    start(client, demo)
+    first = Filing.objects.get(person__name="陈明", type="referral")
+    response = start(client, demo, diagnosis="冠心病复查")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"患者已有转往该医院的转诊 {first.number}（草稿）" in page
+    assert "冠心病复查" in page  # what was typed is kept
+    assert Filing.objects.filter(person__name="陈明", type="referral").count() == 1
+    other = Hospital.objects.get(code="H46020000002")
+    assert start(client, demo, receiving_hospital=other.pk).status_code == 302
+    # Once the first is over (rejected), the same hospital can be referred to again.
+    Filing.objects.filter(pk=first.pk).update(status="rejected")
+    assert start(client, demo).status_code == 302
+    assert Filing.objects.filter(person__name="陈明", type="referral").count() == 3
+
+
+def test_a_stale_signature_on_a_submitted_referral_says_so_in_words(client, demo):
+    start(client, demo)
+    filing = Filing.objects.get(person__name="陈明", type="referral")
+    url = reverse("referral-detail", args=[filing.number])
+    client.post(url, {"step": "director", "signer": "赵主任"})
+    client.post(url, {"step": "office", "signer": "医务科"})
+    page = client.post(url, {"step": "office", "signer": "医务科"}, follow=True)
+    text = page.content.decode()
+    assert "该转诊已不是草稿（当前为“已提交，待审核”），本次未签字。" in text
+    assert "signed" not in text
+
+
+def test_the_hospitals_referrals_are_paged_and_found_by_number_or_name(client, demo):
+    """A hospital that issued more referrals than a page holds reaches every one of them."""
+    from hospitals.models import Hospital
+    from hospitals.referral_views import PER_PAGE
+
+    client.get(start(client, demo)["Location"])  # the "started" message shown there
+    first = Filing.objects.get(person__name="陈明", type="referral")
+    # More referrals, of other patients too, already decided (rows as the services leave them).
+    sanya = Hospital.objects.get(code="H46020000002")
+    for i, who in enumerate(["李建国", "孙国强", "陈明"] * 10):
+        later = Filing.objects.get(pk=first.pk)
+        later.pk, later.number, later.status = None, f"ZZ2101002611{i:08d}", "rejected"
+        later.person = InsuredPerson.objects.get(name=who)
+        later.receiving_hospital = sanya
+        later.save()
+    issued = Filing.objects.filter(issuing_hospital__code="H21010000001")
+    total = issued.count()
+    assert total > PER_PAGE + 1
+    newest = issued.order_by("-created_at", "-id").first()
+
+    page_one = client.get(reverse("referrals")).content.decode()
+    assert newest.number in page_one and first.number not in page_one
+    assert "?page=2#issued" in page_one
+    last = (total + PER_PAGE - 1) // PER_PAGE
+    page_last = client.get(reverse("referrals"), {"page": last}).content.decode()
+    assert first.number in page_last
+
+    found = client.get(reverse("referrals"), {"q": first.number[-6:].lower()}).content.decode()
+    assert first.number in found and newest.number not in found
+    by_name = client.get(reverse("referrals"), {"q": "陈明"}).content.decode()
+    assert first.number in by_name
+    nothing = client.get(reverse("referrals"), {"q": "王秀兰"}).content.decode()
+    assert "没有与“王秀兰”相符的转诊。" in nothing
 
 
 def test_invisible_and_control_characters_are_not_kept_in_a_signers_name(client, demo):
@@ -285,7 +387,7 @@ def test_rule_2_2_only_the_agency_changes_the_receiving_hospital(demo):
             hospital=own,
             reason="x",
         ).code
-        == "same_region"
+        == "referral_same_region"
     )
     changed = services.referral_change_hospital(
         filing=filing, actor=demo["agency_dxal"], hospital=other, reason="专科更对口"

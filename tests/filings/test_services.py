@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from filings import services
 from filings.messages import message
@@ -301,6 +301,55 @@ def test_8_threads_creating_a_long_term_filing_for_one_person_make_exactly_one_r
     assert Filing.objects.filter(person__name="陈明", type="long_term").count() == 1
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_rule_2_6_a_double_tap_submits_one_temporary_filing_for_a_place_not_two():
+    """8 requests at once (a retiree's double tap), each its own draft for Sanya and its
+    submission: one is approved, the others are refused as covered by it (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("races need PostgreSQL: runs with CI=true")
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--no-history", stdout=StringIO())
+
+    def file_and_submit():
+        draft = _filing("陈明", "temporary", "460200")
+        return services.filing_submit(filing=draft, actor=draft.person.user).status
+
+    results = _race(8, file_and_submit)
+    assert [r for r in results if r[0] == "ok"] == [("ok", "approved")]
+    assert all(r == ("rule", "temporary_covers_place") for r in results if r[0] != "ok")
+    approved = Filing.objects.filter(person__name="陈明", type="temporary", status="approved")
+    assert approved.count() == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_rule_2_2_a_double_click_starts_one_referral_to_a_hospital_not_two():
+    if connection.vendor != "postgresql":
+        pytest.skip("races need PostgreSQL: runs with CI=true")
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--no-history", stdout=StringIO())
+    start = {
+        "hospital": Hospital.objects.get(code="H21010000001"),
+        "actor": None,
+        "person": person("陈明"),
+        "receiving_hospital": Hospital.objects.get(code="H23010300001"),
+        "diagnosis": "肺癌",
+        "condition": "b",
+        "attending_doctor": "刘洋",
+    }
+    results = _race(8, lambda: services.referral_start(**start).number)
+    assert [r[0] for r in results].count("ok") == 1
+    assert all(r == ("rule", "open_referral_exists") for r in results if r[0] != "ok")
+    assert Filing.objects.filter(person__name="陈明", type="referral").count() == 1
+
+
 # domain.md §2.1: proof materials, checked by the service on submission.
 
 
@@ -482,7 +531,9 @@ def test_rule_2_6_temporary_filings_coexist_with_a_long_term_filing_only_for_oth
         condition="b",
         attending_doctor="刘洋",
     )
-    assert error.code == "long_term_covers_place"
+    assert error.code == "referral_long_term_covers_place"  # told to the hospital
+    with translation.override("zh-hans"):
+        assert "患者的异地长期居住备案 BA232700000001" in message(error)
     # a long-term filing that is only submitted (孙国强) does not cover the place yet
     assert _filing("孙国强", "temporary", "460200").status == "draft"
 

@@ -466,9 +466,7 @@ def test_rule_3_5_discrepancy_is_reported_without_changing_any_settled_amount(sm
     clearing.discrepancy_set_status(discrepancy=discrepancy, status="confirmed", actor=harbin)
     for target in ("open", "corrected"):
         with pytest.raises(ClearingError) as refused:
-            clearing.discrepancy_set_status(
-                discrepancy=discrepancy, status=target, actor=harbin
-            )
+            clearing.discrepancy_set_status(discrepancy=discrepancy, status=target, actor=harbin)
         assert refused.value.code == "transition_not_allowed"
     discrepancy.refresh_from_db()
     assert discrepancy.status == "confirmed"
@@ -495,9 +493,7 @@ def test_rule_3_5_a_discrepancy_is_confirmed_by_the_other_party_not_by_its_repor
 
     for actor in (demo["agency_dxal"], colleague):
         with pytest.raises(ClearingError) as refused:
-            clearing.discrepancy_set_status(
-                discrepancy=reported, status="confirmed", actor=actor
-            )
+            clearing.discrepancy_set_status(discrepancy=reported, status="confirmed", actor=actor)
         assert refused.value.code == "own_report"
     reported.refresh_from_db()
     assert reported.status == "open"
