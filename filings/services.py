@@ -1153,14 +1153,17 @@ def _start_course(
 
 def referral_course_for_stay(
     *, number: str, admitted_on: datetime.date, discharged_on: datetime.date, hospital: str
-) -> datetime.date | None:
+) -> str | None:
     """A stay settled directly under referral `number` (domain.md §2.2). Where the region
     allows one course of treatment (Daxinganling: 60 days), the stay is that course: if the
     receiving hospital has not marked the start of treatment, the admission day starts it now
-    (recorded and told as `referral_start_treatment` does, by no one in person). Returns the
-    course's last day (an extension included) when the stay runs past it, else None: the
-    days beyond need an extension, so such a bill is held for the agency to review. Runs in
-    the caller's transaction; a referral without a course (Liaoning) is left as it is."""
+    (recorded and told as `referral_start_treatment` does, by no one in person). Returns why
+    the stay lies outside that course, else None: "referral_course_exceeded" when it runs past
+    the course's last day (an extension included; the days beyond need one), and
+    "referral_before_course" when it was admitted before the course began (a bill settled
+    after a later stay that started the course, or before the day the hospital recorded).
+    Either bill is held for the agency to review. Runs in the caller's transaction; a referral
+    without a course (Liaoning) is left as it is."""
     pk = Filing.objects.filter(number=number, type=FilingType.REFERRAL).values_list("pk", flat=True)
     if not pk:
         return None
@@ -1181,7 +1184,11 @@ def referral_course_for_stay(
     if not locked.course_days:
         return None
     end = _referral_end(locked)
-    return end if end is not None and discharged_on > end else None
+    if end is not None and discharged_on > end:
+        return "referral_course_exceeded"
+    if admitted_on < locked.treatment_started_on:
+        return "referral_before_course"
+    return None
 
 
 def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str, ip=None) -> Filing:

@@ -40,6 +40,7 @@ FLAGS = {
     "above_review_threshold": _("Above the review threshold"),
     "emergency_without_filing": _("Emergency without a filing"),
     "referral_course_exceeded": _("Stay runs past the referral's course of treatment"),
+    "referral_before_course": _("Admitted before the referral's course of treatment began"),
     "rechecked_changed": _("Changed by a re-check"),
     "over_annual_cap": _("Above the annual cap (the part over it is the person's)"),
 }

@@ -57,6 +57,7 @@ REASON_CODES = {
     "above_review_threshold",
     "emergency_without_filing",
     "referral_course_exceeded",
+    "referral_before_course",
 }
 # Codes that keep an item out of the "clean" bulk approval.
 NOT_CLEAN = REASON_CODES

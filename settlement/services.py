@@ -43,6 +43,7 @@ HOLD_FLAGS = {
     "above_review_threshold",
     "emergency_without_filing",
     "referral_course_exceeded",
+    "referral_before_course",
 }
 
 
@@ -306,8 +307,9 @@ def settle(
             outpatient=outpatient,
         )
         flags += list(result.flags)
-        if _past_the_course(decision, hospital, admitted, discharged):
-            flags.append("referral_course_exceeded")
+        outside = _outside_the_course(decision, hospital, admitted, discharged)
+        if outside:
+            flags.append(outside)
         if result.total > REVIEW_THRESHOLD:
             flags.append("above_review_threshold")
         status = Settlement.Status.HELD if HOLD_FLAGS & set(flags) else Settlement.Status.SETTLED
@@ -354,24 +356,24 @@ def settle(
     return Outcome(settlement, True)
 
 
-def _past_the_course(
+def _outside_the_course(
     decision: eligibility.Decision,
     hospital: eligibility.HospitalView,
     admitted: datetime.date,
     discharged: datetime.date,
-) -> bool:
+) -> str | None:
     """domain.md §2.2: a referral for one course of treatment (Daxinganling: 60 days) is started
-    by its first stay settled here, and a stay running past the course (an extension included)
-    is held for the agency, which alone can extend it."""
+    by its first stay settled here; a stay running past the course (an extension included), or
+    admitted before it began, is held for the agency (the flag returned), which alone can
+    extend a course or accept a stay outside it."""
     filing = decision.filing
     if not decision.eligible or filing is None or filing.type != "referral":
-        return False
+        return None
     from filings.services import referral_course_for_stay
 
-    end = referral_course_for_stay(
+    return referral_course_for_stay(
         number=filing.number, admitted_on=admitted, discharged_on=discharged, hospital=hospital.code
     )
-    return end is not None
 
 
 def as_dict(s: Settlement) -> dict:

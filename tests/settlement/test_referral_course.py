@@ -103,6 +103,24 @@ def test_rule_2_2_a_stay_running_past_the_course_is_held_for_the_agency(demo):
     assert settlement.fund_pay + settlement.person_pay == settlement.total == Decimal("10000.00")
 
 
+def test_rule_2_2_a_stay_admitted_before_the_course_began_is_held_not_paid_as_in_it(demo):
+    """Bills settled out of order: the later stay, settled first, started the course; an
+    earlier stay settled after it lies outside that one course, so the agency decides on it
+    instead of the fund paying it as part of the course."""
+    later = _settle(_days(-4), _days(-1), key="later")
+    assert later.status == "settled"
+    earlier = _settle(_days(-12), _days(-8), key="earlier")
+    assert earlier.status == "held_for_review"
+    assert "referral_before_course" in earlier.flags
+    assert "referral_course_exceeded" not in earlier.flags
+    assert str(FLAGS["referral_before_course"]) != "referral_before_course"
+    assert earlier.fund_pay + earlier.person_pay == earlier.total == Decimal("10000.00")
+    assert _referral().treatment_started_on == _days(-4)  # the recorded start stands
+    # A stay admitted before the day the receiving hospital recorded is held the same way.
+    _started(3)
+    assert "referral_before_course" in _settle(_days(-5), _days(-4), key="recorded").flags
+
+
 def test_rule_2_2_a_stay_within_an_extended_course_is_settled(demo):
     _started(70, extended_until=_days(10))
     settlement = _settle(_days(-65), _days(0))
