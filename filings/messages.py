@@ -3,10 +3,10 @@
 import re
 
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from filings.rules import RuleError
+from portal.lib.text import enumeration
 
 MESSAGES = {
     # The refusals of a follow-up notice (services.referral_follow_up, rules.check_follow_up).
@@ -218,11 +218,10 @@ def message(error: RuleError) -> str:
         k: date_format(v, "Y-m-d") if hasattr(v, "isoformat") else ("-" if v is None else v)
         for k, v in error.params.items()
     }
-    sep = "、" if (get_language() or "").startswith("zh") else ", "
     if "missing" in params:
-        params["missing"] = sep.join(kind_label(k) for k in params["missing"])
+        params["missing"] = enumeration(kind_label(k) for k in params["missing"])
     if "fields" in params:
-        params["fields"] = sep.join(_field_label(n) for n in params["fields"])
+        params["fields"] = enumeration(_field_label(n) for n in params["fields"])
     from filings.models import Status
 
     if params.get("hospital"):

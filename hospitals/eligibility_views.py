@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.eligibility_service import as_dict, check
-from hospitals.models import CareType
+from hospitals.models import CareType, Hospital
 from portal.lib import idnumbers, text
 from portal.roles import clerk
 
@@ -66,6 +66,10 @@ def _labels(result: dict) -> dict:
     if result.get("filing"):
         status = result["filing"]["status"]
         labels["status"] = Status(status).label if status in Status.values else status
+        codes = result["filing"].get("hospitals") or []
+        named = {h.code: h for h in Hospital.objects.filter(code__in=codes)}
+        # "三亚市人民医院 (H46020000002)", as the clerk knows them; an unknown code as it is.
+        labels["hospitals"] = text.enumeration(named.get(c, c) for c in codes)
     return labels
 
 
@@ -91,6 +95,10 @@ def eligibility_check(request):
             else:
                 result = as_dict(decision, found)
                 labels = _labels(result)
+                labels["checked_for"] = {
+                    "day": data["visit_date"] or timezone.localdate(),
+                    "care": dict(CareType.choices)[data["care_type"]],
+                }
     else:
         form = EligibilityForm(initial={"visit_date": timezone.localdate()})
     return render(

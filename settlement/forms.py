@@ -13,11 +13,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import Truncator
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from filings.forms import MultipleFileField
 from hospitals.models import CareType, Hospital
+from portal.lib.text import enumeration
 from settlement import rules
 from settlement.messages import ITEM_CLASSES, message
 from settlement.models import ClaimDocumentKind
@@ -367,7 +367,6 @@ def _xlsx_rows(data: bytes, name: str) -> tuple[list[list], dict[int, set[int]]]
                 filled.append((sheet.title, rows, blanks))
         workbook.close()
         if len(filled) > 1:
-            sep = "、" if (get_language() or "").startswith("zh") else ", "
             raise ValidationError(
                 _(
                     "The bill is on more than one sheet of “%(name)s” (%(sheets)s): put it on "
@@ -375,7 +374,7 @@ def _xlsx_rows(data: bytes, name: str) -> tuple[list[list], dict[int, set[int]]]
                 )
                 % {
                     "name": name,
-                    "sheets": sep.join(Truncator(sheet[0]).chars(31) for sheet in filled),
+                    "sheets": enumeration(Truncator(sheet[0]).chars(31) for sheet in filled),
                 }
             )
         if not filled:

@@ -42,7 +42,7 @@ def _month(text: str) -> datetime.date | None:
 
 def _filtered(request, hospital):
     """The hospital's settlements under the list's filters, the filters as understood (state,
-    settlement number (a prefix), month of discharge), and the settlements under every filter
+    settlement number (or any part of it: the tail a patient reads out), month of discharge), and the settlements under every filter
     but the state (what the state tabs count)."""
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
@@ -52,7 +52,7 @@ def _filtered(request, hospital):
     month = _month(month_text)
     scope = Settlement.objects.filter(hospital=hospital)
     if number:
-        scope = scope.filter(number__startswith=number)
+        scope = scope.filter(number__contains=number)
     if month:
         scope = scope.filter(discharged_on__year=month.year, discharged_on__month=month.month)
     shown = scope.filter(status=status) if status else scope

@@ -25,6 +25,15 @@ def sentences(*parts: str) -> str:
     return text
 
 
+def enumeration(items) -> str:
+    """Items listed as the reader's language lists them: "甲、乙、丙" in Chinese, "a, b, c" in
+    English."""
+    from django.utils.translation import get_language
+
+    sep = "、" if (get_language() or "").startswith("zh") else ", "
+    return sep.join(str(item) for item in items)
+
+
 def plain(value: str) -> str:
     """A name or a short free text as it is kept and printed: NFC, without invisible format
     characters (a right-to-left override that would print a signature's date backwards, a

@@ -37,3 +37,25 @@ def test_a_mistyped_visit_year_is_told_not_answered_red(client, demo, visit):
     assert "data-verdict" not in html
     assert "请填写一年以内的就诊日期" in html
     assert 'value="232701195603120223"' in html  # what was typed is kept
+
+
+def test_desk_names_the_chosen_hospitals_and_the_visit_it_checked(client, demo):
+    """The clerk reads the chosen hospitals' names, not bare codes, and sees which day and
+    care the answer is for when the visit date was left blank."""
+    from django.utils import timezone
+
+    from filings.models import Filing
+    from hospitals.models import Hospital
+
+    chosen = list(Hospital.objects.filter(region__code="460200").order_by("code")[:2])
+    Filing.objects.get(number="BA232700000001").hospitals.set(chosen)
+    client.force_login(demo["hosp_h46020000002"])
+    html = client.post(
+        "/hospitals/check/",
+        {"id_number": "232701195603120223", "name": "王秀兰", "care_type": "general_outpatient"},
+    ).content.decode()
+    shown = html.split("选定医疗机构</dt>")[1].split("</dd>")[0]
+    assert shown.endswith("、".join(str(h) for h in chosen))
+    assert all(h.name in shown for h in chosen)
+    checked = html.split("data-checked-for>")[1].split("</dd>")[0]
+    assert checked == f"{timezone.localdate():%Y-%m-%d} · 普通门诊"

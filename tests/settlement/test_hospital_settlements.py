@@ -80,6 +80,7 @@ def test_the_list_is_filtered_by_state_and_found_by_number(client, demo):
     assert tabs["returned"] == 0
     assert _numbers(clerk.get(url, {"q": settled.number.lower()})) == [settled.number]
     assert _numbers(clerk.get(url, {"q": settled.number[:-1]})) != []
+    assert _numbers(clerk.get(url, {"q": settled.number[-6:].lower()})) == [settled.number]
     assert _numbers(clerk.get(url, {"status": "nonsense"})) == [held.number, settled.number]
     nothing = clerk.get(url, {"q": "JS-NO-SUCH"})
     assert _numbers(nothing) == [] and "没有符合条件的结算" in nothing.content.decode()
