@@ -209,7 +209,9 @@ class ClaimAdmin(
         self._each(
             request,
             clean,
-            lambda c: services.claim_approve(claim=c, actor=request.user, ip=client_ip(request)),
+            lambda c: services.claim_approve(
+                claim=c, actor=request.user, ip=client_ip(request), only_if_estimate_stands=True
+            ),
             (_("Approved."), _("{} claims approved.")),
         )
         if skipped:

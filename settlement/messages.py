@@ -25,6 +25,10 @@ MESSAGES = {
         "This stay was under an approved referral: add the referral form to the documents."
     ),
     "reason_required": _("Give a reason: the person or the hospital will see it."),
+    "estimate_changed": _(
+        "The fund would now pay %(now)s, not the %(estimated)s estimated (the year's cap was "
+        "used or freed since): left for review, open it to decide."
+    ),
     "adjusted_amount_out_of_range": _(
         "The fund's payment must be between 0 and %(limit)s: the bill's amount within the "
         "policy's scope, within what is left of the year's cap."

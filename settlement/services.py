@@ -996,12 +996,23 @@ def _outpatient(row, split: engine.Split) -> Decimal:
     return Decimal("0") if row.care_type == "inpatient" else split.deductible
 
 
-def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None):
+def claim_approve(
+    *,
+    claim,
+    actor,
+    fund_pay: Decimal | None = None,
+    reason: str = "",
+    ip=None,
+    only_if_estimate_stands: bool = False,
+):
     """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
     required). "As estimated" is the engine's split now (`split_now`), not the one stored
     at submission, so a cap used or freed since is counted; the claim keeps the split it was
     approved on. The fund's payment, and an outpatient claim's deductible, are added to the
-    person's annual accumulation."""
+    person's annual accumulation. `only_if_estimate_stands` (a bulk approval from the queue,
+    where the reviewer sees the estimate): refused with "estimate_changed", changing nothing,
+    when the fund would now pay another amount than the estimate (a cap used since, by a held
+    settlement's reservation say), so no claim is approved unseen at 0.00."""
     adjusted = fund_pay is not None and money(fund_pay) != split_now(claim).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
@@ -1010,6 +1021,10 @@ def claim_approve(*, claim, actor, fund_pay: Decimal | None = None, reason: str 
         _lock_year(current.person_id, current.policy_year)
         # Under the claim's and the year's locks, the year as it is now.
         now, limit = _split_and_limit(current, counted_already=False)
+        if only_if_estimate_stands and now.fund_pay != current.estimated_fund_pay:
+            raise rules.RuleError(
+                "estimate_changed", now=now.fund_pay, estimated=current.estimated_fund_pay
+            )
         amount = money(fund_pay) if fund_pay is not None else now.fund_pay
         if amount != now.fund_pay:
             rules.check_adjusted_amount(amount=amount, limit=limit)

@@ -548,6 +548,47 @@ def test_bulk_approve_approves_only_the_clean_claims(client, demo):
     assert flagged.status == "submitted"
 
 
+def test_bulk_approve_as_estimated_leaves_a_claim_whose_payment_changed_for_review(client, demo):
+    """The queue shows the estimate; held settlements settled since reserve the person's cap,
+    so the fund would now pay 0.00. "Approve the clean ones as estimated" approved such claims
+    at 0.00 without a word, and overwrote the estimate. Now they are left for review, named,
+    with both amounts, and nothing changes; once the cap is free again, they are approved."""
+    from django.db.models import F
+
+    claim = _submit()
+    estimate = claim.estimated_fund_pay
+    assert estimate > 0
+    AnnualAccumulation.objects.get_or_create(person=claim.person, year=claim.policy_year)
+    year = AnnualAccumulation.objects.filter(person=claim.person, year=claim.policy_year)
+    before = year.get().fund_paid
+    year.update(fund_paid=F("fund_paid") + Decimal("9000000.00"))  # the cap reserved since
+    _admin_login(client, "agency_shenyang")
+    response = client.post(
+        reverse("admin:settlement_claim_changelist"),
+        {"action": "approve_clean", "_selected_action": [claim.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert f"基金现应支付0.00元，而非测算的{estimate}元" in page
+    assert claim.number in page
+    claim.refresh_from_db()
+    assert (claim.status, claim.estimated_fund_pay, claim.approved_fund_pay) == (
+        "submitted",
+        estimate,
+        None,
+    )
+    assert year.get().fund_paid == before + Decimal("9000000.00")
+    assert not AuditEvent.objects.filter(action="claim.approve").exists()
+
+    year.update(fund_paid=before)  # the held settlements rejected: the cap is free again
+    client.post(
+        reverse("admin:settlement_claim_changelist"),
+        {"action": "approve_clean", "_selected_action": [claim.pk]},
+    )
+    claim.refresh_from_db()
+    assert (claim.status, claim.approved_fund_pay) == ("approved", estimate)
+
+
 def _approve_adjusted(client, claim, fund_pay: str, reason: str):
     """The admin's "approve with an adjusted amount" form sent for `claim`."""
     return client.post(
