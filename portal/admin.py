@@ -13,6 +13,7 @@ from cron_descriptor import (
 )
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -237,6 +238,37 @@ class ServiceActions:
 
     def object_label(self, obj) -> str:
         return str(obj)
+
+    def response_action(self, request, queryset):
+        """Rows selected on a page but no longer in the list the action was posted to (a
+        decision from a filtered queue, such as "submitted", on a row another reviewer decided
+        meanwhile) would be dropped without a word: each is named with its state now, and
+        nothing is done to it. When none of the selected rows is left, the action is not run."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if selected and request.POST.get("select_across") != "1":
+            present = {
+                str(pk)
+                for pk in queryset.filter(pk__in=selected).values_list("pk", flat=True)
+            }
+            gone = [pk for pk in selected if pk not in present]
+            if gone:
+                for obj in self.get_queryset(request).filter(pk__in=gone):
+                    state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
+                    self.message_user(
+                        request,
+                        f"{self.object_label(obj)}: "
+                        + str(
+                            _(
+                                "It was decided or changed meanwhile and is now %(state)s: "
+                                "nothing was done to it."
+                            )
+                        )
+                        % {"state": state},
+                        messages.ERROR,
+                    )
+                if len(gone) == len(selected):
+                    return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def _each(self, request, queryset, fn, done) -> int:
         """Apply fn to each object. `done` is (what was done to one, "{} objects ..."): the

@@ -361,3 +361,28 @@ def test_an_approved_referrals_page_offers_its_referral_decisions(client, demo):
     Filing.objects.filter(pk=referral.pk).update(treatment_started_on=referral.valid_from)
     offered = [name for name, _ in client.get(change).context["decisions"]]
     assert offered == ["extend_referral", "change_receiving_hospital", "cancel"]
+
+
+def test_a_stale_decision_from_a_filtered_queue_is_told_not_dropped(client, demo):
+    """Reviewer A opened 孙国强's filing from the "submitted" queue; reviewer B approved it
+    meanwhile. A's rejection, posted back to the filtered queue, found no row and said nothing:
+    now it names the filing and its state, and changes nothing."""
+    from filings import services
+
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    services.filing_approve(filing=filing, actor=demo["agency_shenyang"])  # reviewer B
+    queue = reverse("admin:filings_filing_changelist") + "?status__exact=submitted"
+    for step in ({}, {"apply": "1", "reason": "房产证与本人不符"}):
+        page = client.post(
+            queue,
+            {"action": "reject", "_selected_action": [filing.pk], **step},
+            follow=True,
+        )
+        html = page.content.decode()
+        assert "BA210100000002" in html
+        assert "已被他人处理或更改，当前为“已批准（生效）”：本次未作任何处理。" in html
+        assert 'name="reason"' not in html  # no reason form over an empty selection
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+    assert not AuditEvent.objects.filter(action="filing.reject").exists()
