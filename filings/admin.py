@@ -36,6 +36,7 @@ from portal.admin import (
     to_the_minute,
 )
 from portal.audit import client_ip
+from portal.lib.text import enumeration
 
 
 class ReasonForm(forms.Form):
@@ -144,6 +145,9 @@ class FilingAdmin(
         "insured_region",
         "place_province",
         "place_region",
+        "care_covered",
+        # What validity is computed from, on approval (domain.md §2.1).
+        "start_date",
         "valid_from",
         "valid_until",
         # A renewal takes effect the day after the filing it renews ends (domain.md §2.1).
@@ -172,6 +176,7 @@ class FilingAdmin(
         "decision_note",
         "submitted_at",
         "decided_at",
+        "decided_by",
         "materials_list",
         "documents",
     ]
@@ -188,6 +193,10 @@ class FilingAdmin(
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):
         return format_html("{}<br>{}", obj.person.masked_name, obj.person.masked_id)
+
+    @admin.display(description=_("care covered"))
+    def care_covered(self, obj):
+        return enumeration(obj.care_labels()) or "-"
 
     @admin.display(description=_("type"), ordering="type")
     def kind(self, obj):

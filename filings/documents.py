@@ -30,10 +30,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from filings.models import Basis, Filing, FilingType, ReferralCondition, Status
 from portal.lib import idnumbers
+from portal.lib.text import enumeration
 from portal.models import Scheme
 
 SALT = "filings.documents.verify"
@@ -161,15 +161,7 @@ class Doc:
 
 def _doc(filing: Filing) -> Doc:
     person = filing.person
-    care = [
-        label
-        for flag, label in [
-            (filing.covers_inpatient, _("Inpatient")),
-            (filing.covers_general_outpatient, _("General outpatient")),
-            (filing.covers_chronic_outpatient, _("Outpatient chronic and special diseases")),
-        ]
-        if flag
-    ]
+    care = filing.care_labels()
     agency = getattr(filing.insured_region, "agency", None)
     outstanding = filing.basis == "commitment" and filing.materials_accepted_at is None
     return Doc(
@@ -203,7 +195,7 @@ def _doc(filing: Filing) -> Doc:
         medical_office_signed_by=filing.medical_office_signed_by,
         medical_office_signed_at=filing.medical_office_signed_at,
         filing_status=filing.status,
-        care_text=pgettext("list separator", ", ").join(care),
+        care_text=enumeration(care),
         approved_on=timezone.localdate(filing.decided_at)
         if filing.decided_at and filing.valid_from
         else None,

@@ -285,6 +285,18 @@ class Filing(models.Model):
             return f"{province or ''}{region or ''}"
         return ", ".join(str(p) for p in (region, province) if p)
 
+    def care_labels(self) -> list[str]:
+        """The care the filing covers, in words ("Inpatient", "General outpatient", ...)."""
+        return [
+            str(label)
+            for flag, label in [
+                (self.covers_inpatient, _("Inpatient")),
+                (self.covers_general_outpatient, _("General outpatient")),
+                (self.covers_chronic_outpatient, _("Outpatient chronic and special diseases")),
+            ]
+            if flag
+        ]
+
     @property
     def not_yet_in_force(self) -> bool:
         """Approved, with a validity that starts after today."""

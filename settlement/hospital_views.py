@@ -42,8 +42,9 @@ def _month(text: str) -> datetime.date | None:
 
 def _filtered(request, hospital):
     """The hospital's settlements under the list's filters, the filters as understood (state,
-    settlement number (or any part of it: the tail a patient reads out), month of discharge), and the settlements under every filter
-    but the state (what the state tabs count)."""
+    settlement number or any part of it, such as the tail a patient reads out, month of
+    discharge), and the settlements under every filter but the state (what the state tabs
+    count)."""
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
         status = ""

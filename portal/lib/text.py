@@ -28,10 +28,9 @@ def sentences(*parts: str) -> str:
 def enumeration(items) -> str:
     """Items listed as the reader's language lists them: "甲、乙、丙" in Chinese, "a, b, c" in
     English."""
-    from django.utils.translation import get_language
+    from django.utils.translation import pgettext
 
-    sep = "、" if (get_language() or "").startswith("zh") else ", "
-    return sep.join(str(item) for item in items)
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 def plain(value: str) -> str:

@@ -386,3 +386,23 @@ def test_a_stale_decision_from_a_filtered_queue_is_told_not_dropped(client, demo
     filing.refresh_from_db()
     assert filing.status == "approved"
     assert not AuditEvent.objects.filter(action="filing.reject").exists()
+
+
+def test_a_filings_page_shows_the_care_the_start_asked_for_and_who_decided(client, demo):
+    """What the reviewer approves: the care covered and the requested start (validity is
+    computed from it); once decided, who decided."""
+    from filings import services
+
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    Filing.objects.filter(pk=filing.pk).update(
+        covers_general_outpatient=False, start_date=datetime.date(2026, 12, 1)
+    )
+    url = reverse("admin:filings_filing_change", args=[filing.pk])
+    html = client.get(url).content.decode()
+    care = html.split("field-care_covered")[1].split("</div>\n")[0]
+    assert "住院" in care and "普通门诊" not in care
+    assert "2026年12月1日" in html.split("field-start_date")[1][:600]
+    services.filing_approve(filing=filing, actor=demo["agency_shenyang"])
+    decided = client.get(url).content.decode().split("field-decided_by")[1][:600]
+    assert "agency_shenyang" in decided
