@@ -26,6 +26,7 @@ from filings.models import (
 from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import (
+    AuditTrailHistory,
     DecisionButtons,
     IdNumberSearch,
     KeptRecords,
@@ -95,7 +96,13 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 @admin.register(Filing)
 class FilingAdmin(
-    LongList, IdNumberSearch, ServiceActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+    LongList,
+    IdNumberSearch,
+    AuditTrailHistory,
+    ServiceActions,
+    ReviewQueue,
+    DecisionButtons,
+    RegionScopedAdmin,
 ):
     queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
@@ -176,7 +183,7 @@ class FilingAdmin(
         "decision_note",
         "submitted_at",
         "decided_at",
-        "decided_by",
+        "decider",
         "materials_list",
         "documents",
     ]
@@ -193,6 +200,10 @@ class FilingAdmin(
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):
         return format_html("{}<br>{}", obj.person.masked_name, obj.person.masked_id)
+
+    @admin.display(description=_("decided by"))
+    def decider(self, obj):
+        return obj.decided_by or "-"
 
     @admin.display(description=_("care covered"))
     def care_covered(self, obj):

@@ -227,6 +227,19 @@ class IdNumberSearch:
         return super().get_search_results(request, queryset, search_term)
 
 
+class AuditTrailHistory:
+    """The History button of a record the services change (a filing, a claim, a settlement):
+    its audit events, where every decision is recorded with who, when, why and from where,
+    rather than Django's edit log, which the services do not write."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        url = reverse(f"{self.admin_site.name}:portal_auditevent_changelist")
+        return HttpResponseRedirect(f"{url}?{urlencode({'q': obj.number})}")
+
+
 class ServiceActions:
     """Admin actions that call one service per selected object: each refusal is reported in
     words, beside the count of those done; `_with_form` first asks for the action's input (a
@@ -247,8 +260,7 @@ class ServiceActions:
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if selected and request.POST.get("select_across") != "1":
             present = {
-                str(pk)
-                for pk in queryset.filter(pk__in=selected).values_list("pk", flat=True)
+                str(pk) for pk in queryset.filter(pk__in=selected).values_list("pk", flat=True)
             }
             gone = [pk for pk in selected if pk not in present]
             if gone:
@@ -660,7 +672,33 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
 
     list_filter = [AuditSubjectFilter, AuditRoleFilter, "created_at"]
     search_fields = ["object_id", "action"]
+    search_help_text = _(
+        "A whole filing, claim, settlement or statement number finds its events; otherwise "
+        "an object's id or a recorded action."
+    )
     list_select_related = ["actor"]
+    # The numbered records a reviewer looks up: label, number field.
+    NUMBERED = [
+        ("filings.filing", "number"),
+        ("settlement.claim", "number"),
+        ("settlement.settlement", "number"),
+        ("settlement.clearingstatement", "number"),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole number (as typed from a letter or a call) finds the events of that record
+        through the (object type, object id) index, not by reading every event for a text."""
+        number = search_term.strip().upper()
+        if number:
+            for label, field in self.NUMBERED:
+                model = apps.get_model(label)
+                pks = list(model.objects.filter(**{field: number}).values_list("pk", flat=True))
+                if pks:
+                    return (
+                        queryset.filter(object_type=label, object_id__in=[str(p) for p in pks]),
+                        False,
+                    )
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

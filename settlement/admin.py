@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import (
+    AuditTrailHistory,
     DecisionButtons,
     IdNumberSearch,
     LongList,
@@ -94,7 +95,13 @@ def _items_table(obj) -> str:
 
 @admin.register(Claim)
 class ClaimAdmin(
-    LongList, IdNumberSearch, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+    LongList,
+    IdNumberSearch,
+    AuditTrailHistory,
+    ReviewActions,
+    ReviewQueue,
+    DecisionButtons,
+    RegionScopedAdmin,
 ):
     """The region's claim queue: the engine's split beside the bill, the reason codes, and
     approve / adjust / reject / return / paid, each through one service."""
@@ -319,7 +326,9 @@ SETTLEMENT_HIDDEN = {
 
 
 @admin.register(Settlement)
-class SettlementAdmin(LongList, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin):
+class SettlementAdmin(
+    LongList, AuditTrailHistory, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+):
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"

@@ -404,5 +404,25 @@ def test_a_filings_page_shows_the_care_the_start_asked_for_and_who_decided(clien
     assert "住院" in care and "普通门诊" not in care
     assert "2026年12月1日" in html.split("field-start_date")[1][:600]
     services.filing_approve(filing=filing, actor=demo["agency_shenyang"])
-    decided = client.get(url).content.decode().split("field-decided_by")[1][:600]
+    decided = client.get(url).content.decode().split("field-decider")[1][:600]
     assert "agency_shenyang" in decided
+
+
+def test_a_filings_audit_trail_is_found_by_its_number_and_from_its_history_button(client, demo):
+    """Services write audit events, not Django's edit log: the History button said "no
+    history" and the audit log's search did not know filing numbers."""
+    from filings import services
+
+    staff_login(client, "agency_shenyang")
+    filing = Filing.objects.get(number="BA210100000002")
+    services.filing_approve(filing=filing, actor=demo["agency_shenyang"], note="材料齐全")
+    other = Filing.objects.get(number="BA210100000001")
+    history = client.get(reverse("admin:filings_filing_history", args=[filing.pk]), follow=True)
+    rows = history.content.decode()
+    assert history.redirect_chain and "q=BA210100000002" in history.redirect_chain[-1][0]
+    listing = history.context["cl"].result_list
+    assert {e.object_id for e in listing} == {str(filing.pk)}
+    assert other.number not in rows
+    found = client.get(reverse("admin:portal_auditevent_changelist"), {"q": "ba210100000002"})
+    assert {e.object_id for e in found.context["cl"].result_list} == {str(filing.pk)}
+    assert "完整的备案、报销申请、结算或清算单编号" in found.content.decode()
