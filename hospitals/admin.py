@@ -233,10 +233,11 @@ class HospitalAdmin(ImportExportModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        """The hospital picker of a new API key offers the agency's own hospitals only."""
+        """The hospital picker of a new API key or a new clerk offers the agency's own
+        hospitals only (the forms accept no other)."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        picking_for_key = request.GET.get("model_name") == "apikey"
-        if picking_for_key:
+        picking_for_own = request.GET.get("model_name") in OWN_REGION_PICKERS
+        if picking_for_own:
             queryset = in_own_region(request.user, queryset, _hospitals_of)
         return queryset, may_have_duplicates
 
@@ -245,6 +246,10 @@ class HospitalAdmin(ImportExportModelAdmin):
 
         hospital_fill_search_keys(obj)
         super().save_model(request, obj, form, change)
+
+
+# The admin pages whose hospital picker offers the agency's own region's hospitals only.
+OWN_REGION_PICKERS = {"apikey", "hospitalstaff"}
 
 
 class OwnRegionsHospitals:
@@ -384,7 +389,9 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        key, plain = api_key_create(hospital=obj.hospital, actor=request.user, name=obj.name)
+        key, plain = api_key_create(
+            hospital=obj.hospital, actor=request.user, name=obj.name, ip=audit.client_ip(request)
+        )
         obj.pk = key.pk
         request._new_api_key = plain  # for response_add only: never stored, never a message
 
@@ -405,9 +412,30 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
+        revoked = already = 0
         for key in queryset:
-            api_key_revoke(key=key, actor=request.user)
-        self.message_user(request, _("Keys revoked."), messages.SUCCESS)
+            if key.revoked_at is not None:
+                already += 1
+                continue
+            api_key_revoke(key=key, actor=request.user, ip=audit.client_ip(request))
+            revoked += 1
+        if revoked:
+            self.message_user(
+                request,
+                ngettext_lazy("%(n)d key revoked.", "%(n)d keys revoked.", "n") % {"n": revoked},
+                messages.SUCCESS,
+            )
+        if already:
+            self.message_user(
+                request,
+                ngettext_lazy(
+                    "%(n)d key was already revoked: nothing changed.",
+                    "%(n)d keys were already revoked: nothing changed.",
+                    "n",
+                )
+                % {"n": already},
+                messages.INFO,
+            )
 
 
 @admin.register(AccessLog)

@@ -176,7 +176,9 @@ def hospital_resume(
 
 
 @transaction.atomic
-def api_key_create(*, hospital: Hospital, actor=None, name: str = "") -> tuple[ApiKey, str]:
+def api_key_create(
+    *, hospital: Hospital, actor=None, name: str = "", ip=None
+) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plain key, which is shown once and never stored."""
     prefix = secrets.token_hex(KEY_PREFIX_LEN // 2)
     plain = f"{prefix}.{secrets.token_urlsafe(32)}"
@@ -187,22 +189,25 @@ def api_key_create(*, hospital: Hospital, actor=None, name: str = "") -> tuple[A
         digest=digest(plain),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    audit.record(action="api_key.create", actor=actor, obj=key, region=hospital.region)
+    audit.record(action="api_key.create", actor=actor, obj=key, region=hospital.region, ip=ip)
     return key, plain
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
-    """Revoke a key (idempotent). Once committed, this process drops its snapshot of active
-    keys so the very next call with the key gets 401, and marks the revocation in the shared
-    cache, so other processes reload theirs within hospitals.auth.REVOCATION_CHECK_SECONDS."""
+def api_key_revoke(*, key: ApiKey, actor=None, ip=None) -> ApiKey:
+    """Revoke a key (idempotent: a revoked key is returned as it is). Once committed, this
+    process drops its snapshot of active keys so the very next call with the key gets 401,
+    and marks the revocation in the shared cache, so other processes reload theirs within
+    hospitals.auth.REVOCATION_CHECK_SECONDS."""
     from hospitals import auth  # auth imports `digest` from here
 
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit.record(action="api_key.revoke", actor=actor, obj=key, region=key.hospital.region)
+        audit.record(
+            action="api_key.revoke", actor=actor, obj=key, region=key.hospital.region, ip=ip
+        )
         transaction.on_commit(auth.keys.clear)
         transaction.on_commit(auth.mark_revoked)
     return key

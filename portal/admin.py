@@ -18,13 +18,14 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
+from django.forms import models as forms_models
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
@@ -611,6 +612,48 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
 
     def has_add_permission(self, request):
         return request.user.is_superuser
+
+    # Kept out of the audit log's text: which changed is recorded, not the values.
+    UNRECORDED_VALUES = {"social_security_no"}
+
+    def save_model(self, request, obj, form, change):
+        """An edit of a person's record (insured and active decides every hospital's answer)
+        is in the audit log, field by field, old → new, with who and from where, in the same
+        transaction as the edit."""
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            audit.record(
+                action="insured.update",
+                actor=request.user,
+                obj=obj,
+                region=obj.region,
+                reason=self._changes(form),
+                ip=audit.client_ip(request),
+            )
+
+    def _changes(self, form) -> str:
+        def shown(field, value):
+            if isinstance(value, bool):
+                return str(_("Yes") if value else _("No"))
+            if isinstance(field, forms_models.ModelChoiceField) and value not in (None, ""):
+                found = field.queryset.filter(pk=getattr(value, "pk", value)).first()
+                return str(found) if found is not None else str(value)
+            if field is not None and getattr(field, "choices", None) and value not in (None, ""):
+                return str(dict(field.choices).get(value, value))
+            return "-" if value in (None, "") else str(value)
+
+        sep = pgettext("after a label", ": ")
+        parts = []
+        for name in form.changed_data:
+            field = form.fields.get(name)
+            label = str(field.label if field is not None else name)
+            if name in self.UNRECORDED_VALUES:
+                parts.append(f"{label}{sep}{_('changed')}")
+                continue
+            old = shown(field, form.initial.get(name))
+            new = shown(field, form.cleaned_data.get(name))
+            parts.append(f"{label}{sep}{old} → {new}")
+        return "; ".join(parts)
 
 
 @cache

@@ -303,3 +303,20 @@ def test_agency_staff_add_hospitals_in_their_own_region_only(client, demo):
         url, {**data, "name": "大兴安岭新院", "province": dxal.province_id, "region": dxal.pk}
     )
     assert Hospital.objects.get(code="HNEW0000009").region == dxal
+
+
+@pytest.mark.parametrize("model_name", ["apikey", "hospitalstaff"])
+def test_the_hospital_picker_of_a_key_or_a_clerk_offers_the_agencys_own_hospitals(
+    client, demo, model_name
+):
+    """The clerk form offered every region's hospitals (20 and more), then refused the pick."""
+    from hospitals.models import Hospital
+
+    staff_login(client, "agency_dxal")
+    found = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "hospitals", "model_name": model_name, "field_name": "hospital"},
+    ).json()["results"]
+    codes = {Hospital.objects.get(pk=row["id"]).code for row in found}
+    own = set(Hospital.objects.filter(region__code="232700").values_list("code", flat=True))
+    assert codes == own

@@ -60,14 +60,25 @@ def test_key_revoked_by_the_admin_action_gets_401_at_once(
     assert ask(api, plain).status_code == 200
     staff_login(client, "agency_dxal")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
+        done = client.post(
             reverse("admin:hospitals_apikey_changelist"),
             {"action": "revoke", "_selected_action": [key.pk]},
+            follow=True,
         )
+    assert "已吊销1个密钥。" in done.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is not None
-    assert AuditEvent.objects.filter(action="api_key.revoke", object_id=str(key.pk)).exists()
+    event = AuditEvent.objects.get(action="api_key.revoke", object_id=str(key.pk))
+    assert event.ip == "127.0.0.1"  # who and from where, as every admin decision
     assert ask(api, plain).status_code == 401
+    # Revoking it again changes nothing and says so, instead of "revoked" once more.
+    again = client.post(
+        reverse("admin:hospitals_apikey_changelist"),
+        {"action": "revoke", "_selected_action": [key.pk]},
+        follow=True,
+    ).content.decode()
+    assert "1个密钥此前已吊销，未作更改。" in again and "已吊销1个密钥" not in again
+    assert AuditEvent.objects.filter(action="api_key.revoke").count() == 1
 
 
 def _columns(key: ApiKey) -> list[str]:

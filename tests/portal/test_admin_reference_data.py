@@ -202,6 +202,31 @@ def test_agency_staff_cannot_move_a_person_to_another_region(client, demo):
     assert person.region.code == "210100"
 
 
+def test_an_edit_of_a_persons_record_is_in_the_audit_log_field_by_field(client, demo):
+    """Unticking "insured and active" decides every hospital's answer: it was recorded only
+    in Django's edit log, without old and new values or the address it came from."""
+    from portal.models import AuditEvent, InsuredPerson
+
+    person = InsuredPerson.objects.get(name="陈明")
+    staff_login(client, "agency_shenyang")
+    url = reverse("admin:portal_insuredperson_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.pop("active", None)  # unticked
+    data["social_security_no"] = "SY99887766"
+    assert client.post(url, data).status_code == 302
+    person.refresh_from_db()
+    assert not person.active
+    event = AuditEvent.objects.get(action="insured.update", object_id=str(person.pk))
+    assert event.actor == demo["agency_shenyang"] and event.ip == "127.0.0.1"
+    assert event.region_id == person.region_id
+    assert "参保状态正常：是 → 否" in event.reason
+    assert "SY99887766" not in event.reason and "社会保障卡号：已更改" in event.reason
+    # Saved without a change: nothing to record.
+    client.post(url, {**data, "social_security_no": "SY99887766"})
+    assert AuditEvent.objects.filter(action="insured.update").count() == 1
+
+
 def test_a_hospital_clerk_account_is_one_without_another_role(client, demo, django_user_model):
     from hospitals.models import Hospital, HospitalStaff
     from portal.models import InsuredPerson
