@@ -282,10 +282,14 @@ class FilingAdmin(
             return ["approve", "reject", "return_for_materials"]
         names = []
         if obj.status == Status.APPROVED:
-            if obj.basis == Basis.COMMITMENT and obj.materials_accepted_at is None:
-                names.append("accept_materials")
-                if services.supplements_awaiting_review(obj).exists():
-                    names.append("refuse_materials")
+            if (
+                obj.basis == Basis.COMMITMENT
+                and obj.materials_accepted_at is None
+                and services.supplements_awaiting_review(obj).exists()
+            ):
+                # Offered while supplied materials await a decision: not after a refusal,
+                # until the person supplies again.
+                names += ["accept_materials", "refuse_materials"]
             if obj.type == FilingType.REFERRAL:
                 if obj.treatment_started_on is None:
                     names.append("start_treatment")

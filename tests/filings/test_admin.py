@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from filings.models import Filing
+from filings.models import Filing, Material
 from portal.models import AuditEvent
 from tests.portal.factories import InsuredPersonFactory
 from tests.signin import staff_login
@@ -338,10 +338,21 @@ def test_a_filing_is_decided_from_its_own_page(client, demo):
     filing.refresh_from_db()
     assert filing.status == "approved"
     assert [name for name, _ in client.get(change).context["decisions"]] == ["cancel"]
-    # Filed by commitment, it offers accepting the supplemented materials first.
+    # Filed by commitment, it offers deciding on the supplemented materials once there are
+    # some: none supplied, nothing to accept.
     Filing.objects.filter(pk=filing.pk).update(basis="commitment", materials_accepted_at=None)
     offered = [name for name, _ in client.get(change).context["decisions"]]
-    assert offered == ["accept_materials", "cancel"]
+    assert offered == ["cancel"]
+    Material.objects.create(
+        filing=filing,
+        kind="residence_certificate",
+        stored_name=f"rc-{filing.pk}.png",
+        original_name="rc.png",
+        content_type="image/png",
+        size=10,
+    )
+    offered = [name for name, _ in client.get(change).context["decisions"]]
+    assert offered == ["accept_materials", "refuse_materials", "cancel"]
 
     # A reason-asking decision opens the reason page first, as from the list.
     page = client.post(

@@ -74,9 +74,10 @@ def test_rule_2_1_supplied_materials_are_refused_from_the_filings_own_page_with_
     assert filing.number in subject and "未予受理" in subject
     assert REASON in body and "重新补交" in body and "撤销" in body
     assert f"{filing.commitment_deadline.year}年" in body
-    # Refused: nothing awaits review any more, the button is gone.
+    # Refused: nothing awaits review any more, the buttons are gone (accepting too: it could
+    # only fail, until the person supplies again).
     page = client.get(reverse("admin:filings_filing_change", args=[filing.pk])).content.decode()
-    assert 'value="refuse_materials"' not in page
+    assert 'value="refuse_materials"' not in page and 'value="accept_materials"' not in page
 
 
 def test_refusing_supplied_materials_from_the_list_needs_a_reason(client, demo):
