@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
@@ -15,7 +15,8 @@ from portal.lib import idnumbers
 
 
 class BilingualName(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    # "名称" of a place or an organisation, not a person's "姓名".
+    name = models.CharField(pgettext_lazy("of a place or an organisation", "name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
 
     class Meta:
@@ -68,7 +69,7 @@ class Agency(BilingualName):
     region = models.OneToOneField(
         Region, on_delete=models.PROTECT, related_name="agency", verbose_name=_("pooling region")
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("of a place or an organisation", "name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
 
     class Meta:
@@ -204,7 +205,10 @@ class Notification(models.Model):
     """An in-portal message to a user, also delivered by email by a Celery task."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
     # What is said: a notice of the catalogue (portal/notices.py) and its parameters, rendered in
     # the reader's language; or, for a notice not in the catalogue, the text as written.
@@ -294,7 +298,8 @@ class JobRun(models.Model):
         verbose_name_plural = _("job runs")
 
     def __str__(self) -> str:
-        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+        # In local time, as the page's own fields show it.
+        return f"{self.name} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
     @property
     def seconds(self) -> float | None:
