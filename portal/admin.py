@@ -269,7 +269,8 @@ class ServiceActions:
                     state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
                     self.message_user(
                         request,
-                        f"{self.object_label(obj)}: "
+                        self.object_label(obj)
+                        + pgettext("after a label", ": ")
                         + str(
                             _(
                                 "It was decided or changed meanwhile and is now %(state)s: "
@@ -296,7 +297,9 @@ class ServiceActions:
             except self.rule_error as error:
                 self.message_user(
                     request,
-                    f"{self.object_label(obj)}: {self.describe_error(error)}",
+                    self.object_label(obj)
+                    + pgettext("after a label", ": ")
+                    + self.describe_error(error),
                     messages.ERROR,
                 )
         if len(decided) == 1:

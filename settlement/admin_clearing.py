@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext
 
 from portal.admin import RegionScopedAdmin
 from portal.roles import in_own_region
@@ -318,7 +318,11 @@ class ClearingDiscrepancyAdmin(RegionScopedAdmin):
                 )
                 done += 1
             except ClearingError as error:
-                self.message_user(request, f"{discrepancy}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{discrepancy}{pgettext('after a label', ': ')}{error.message}",
+                    messages.ERROR,
+                )
         if done:
             label = dict(DiscrepancyStatus.choices)[status]
             self.message_user(

@@ -161,7 +161,7 @@ def test_rule_2_1_cancel_action_inside_the_lock_period_is_refused(client, demo):
     )
     assert Filing.objects.get(pk=filing.pk).status == "approved"
     html = response.content.decode()
-    assert f"{filing.number}: " in html and "锁定期" in html
+    assert f"{filing.number}：" in html and "锁定期" in html
 
 
 def test_materials_are_previewed_inline_images_shown_pdfs_linked(client, demo):
