@@ -876,8 +876,16 @@ class PeriodicTaskAdmin(TaskName, SuperuserEdits, BeatPeriodicTaskAdmin):
         if self.has_change_permission(request, obj):
             return fieldsets
         swap = {"task": "task_name"}
+        # The form's picker of registered tasks ("regtask") has nothing to show read-only:
+        # its label came out as an untranslated "Regtask" with "None".
         return [
-            (title, {**options, "fields": [swap.get(f, f) for f in options["fields"]]})
+            (
+                title,
+                {
+                    **options,
+                    "fields": [swap.get(f, f) for f in options["fields"] if f != "regtask"],
+                },
+            )
             for title, options in fieldsets
         ]
 
