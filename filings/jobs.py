@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
+from django.urls import reverse
 from django.utils import timezone
 
 from filings import rules, uploads
@@ -44,7 +45,7 @@ from filings.models import (
     Status,
     keeps_commitment_q,
 )
-from portal.jobruns import record_run
+from portal.jobruns import Progress, record_run
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Reminder
 
 BATCH = 100_000
@@ -54,8 +55,11 @@ CLAIM = "settlement.claim"
 REMINDER_DAYS = (30, 7, 1)
 CLAIM_REMINDER_KIND = "claim_deadline"
 # What the person is told when a long-term filing ends and its approved renewal takes over
-# (domain.md §2.1): not "expired, file again".
+# (domain.md §2.1): not "expired, file again"; nor while the renewal awaits review.
 RENEWED_NOTICE = "filing_renewal_in_force"
+RENEWAL_PENDING_NOTICE = "filing_renewal_under_review"
+# The renewal's state -> what the person is told when the filing it renews expires.
+RENEWAL_NOTICES = {Status.APPROVED: RENEWED_NOTICE, Status.SUBMITTED: RENEWAL_PENDING_NOTICE}
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class Change:
     where_q: Q
     action: str
     filing_type: str
-    notify_agency: bool = False
+    # What the person is told (portal/notices.py), and the agency's staff, if they are.
+    notice: str = "filing_expired"
+    agency_notice: str = ""
     params: dict = field(default_factory=dict)
     basis: str = ""  # only filings on this basis
 
@@ -76,9 +82,9 @@ class Change:
         return filing_type == self.filing_type and self.basis in ("", basis)
 
     @property
-    def notice(self) -> str:
-        """What the person (and, for a revocation, the agency) is told (portal/notices.py)."""
-        return "filing_revoked" if self.to_status == Status.REVOKED else "filing_expired"
+    def tells_renewal(self) -> bool:
+        """An expiry tells the person of the long-term filing's renewal, if it has one."""
+        return self.to_status == Status.EXPIRED
 
 
 def _not_extended_q(today: datetime.date) -> Q:
@@ -178,6 +184,8 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             & _not_extended_q(today),
             "filing.expire",
             FilingType.REFERRAL,
+            # Continued treatment within the cycle needs a follow-up notice, not a new filing.
+            notice="referral_course_over",
             params=course_params,
         ),
         Change(
@@ -222,7 +230,8 @@ def changes(today: datetime.date, course_lengths: Iterable[int] = ()) -> list[Ch
             & Q(~supplied_in_time()),
             "filing.revoke",
             FilingType.LONG_TERM,
-            notify_agency=True,
+            notice="filing_revoked",
+            agency_notice="filing_revoked_agency",
             params={"tz": settings.TIME_ZONE},
             basis=Basis.COMMITMENT,
         ),
@@ -245,7 +254,11 @@ def course_lengths() -> list[int]:
 # `batch` due rows through the kind's partial index (their tuple ids, so the UPDATE fetches them
 # by a TID scan instead of joining the whole table); the UPDATE re-checks the full condition
 # under the row lock, and its RETURNING feeds the audit events and notifications (the person's
-# account read per changed row by primary key, not by hashing every person).
+# account, and the place's codes, read per changed row by primary key, not by hashing every
+# person). The person's notice names the filing's type and place; an expiring long-term filing
+# with a renewal approved or under review says so (found through one_renewal_per_filing, which
+# allows at most one). The agency's staff get a notice of their own, naming the person and
+# linked to the filing's admin page. `_apply_orm` writes the same rows.
 _PG_CHANGE = """
 WITH picked AS MATERIALIZED (
     SELECT ARRAY(
@@ -256,10 +269,10 @@ WITH picked AS MATERIALIZED (
 ), changed AS (
     UPDATE filings_filing f SET status = %(to)s, updated_at = %(now)s
     WHERE f.ctid = ANY((SELECT tids FROM picked)::tid[]) AND f.status = 'approved' AND {where}
-    RETURNING f.id, f.number, f.insured_region_id,
+    RETURNING f.id, f.number, f.insured_region_id, f.type, f.person_id, f.commitment_deadline,
         (SELECT p.user_id FROM portal_insuredperson p WHERE p.id = f.person_id) AS user_id,
-        CASE WHEN f.type = 'long_term' THEN (SELECT r.number FROM filings_filing r
-            WHERE r.renews_id = f.id AND r.status = 'approved' LIMIT 1) END AS renewal
+        (SELECT v.code FROM portal_province v WHERE v.id = f.place_province_id) AS province,
+        (SELECT g.code FROM portal_region g WHERE g.id = f.place_region_id) AS region
 ), events AS (
     INSERT INTO portal_auditevent (actor_role, action, object_type, object_id, object_repr,
         region_id, from_state, to_state, reason, created_at)
@@ -268,19 +281,30 @@ WITH picked AS MATERIALIZED (
 ), person_notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
     SELECT c.user_id,
-        CASE WHEN c.renewal IS NULL THEN %(notice)s ELSE %(renewed_notice)s END,
-        CASE WHEN c.renewal IS NULL THEN jsonb_build_object('n', c.number)
-            ELSE jsonb_build_object('n', c.number, 'r', c.renewal) END,
+        CASE r.status WHEN 'approved' THEN %(renewed_notice)s
+            WHEN 'submitted' THEN %(renewal_pending_notice)s ELSE %(notice)s END,
+        jsonb_strip_nulls(jsonb_build_object('n', c.number, 'type', c.type,
+            'province', c.province, 'region', c.region, 'r', r.number)),
         '', '', '/filings/' || c.number || '/', %(now)s
     FROM changed c
+    LEFT JOIN LATERAL (
+        SELECT r.number, r.status FROM filings_filing r
+        WHERE %(tells_renewal)s AND c.type = 'long_term' AND r.renews_id = c.id
+            AND r.status IN ('approved', 'submitted')
+        LIMIT 1
+    ) r ON TRUE
     WHERE c.user_id IS NOT NULL
     RETURNING id
 ), agency_notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
-    SELECT s.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '', '/admin/', %(now)s
+    SELECT s.user_id, %(agency_notice)s,
+        jsonb_strip_nulls(jsonb_build_object('n', c.number,
+            'person', (SELECT p.name FROM portal_insuredperson p WHERE p.id = c.person_id),
+            'd', c.commitment_deadline)),
+        '', '', %(admin_url)s::text || c.id::text || %(admin_url_end)s::text, %(now)s
     FROM changed c JOIN portal_agency a ON a.region_id = c.insured_region_id
     JOIN portal_agencystaff s ON s.agency_id = a.id
-    WHERE %(notify_agency)s
+    WHERE %(agency_notice)s <> ''
     RETURNING id
 )
 SELECT (SELECT cardinality(tids) FROM picked), (SELECT count(*) FROM changed),
@@ -288,6 +312,19 @@ SELECT (SELECT cardinality(tids) FROM picked), (SELECT count(*) FROM changed),
         ARRAY(SELECT id FROM person_notes UNION ALL SELECT id FROM agency_notes)
     END
 """
+
+
+def admin_url_parts() -> tuple[str, str]:
+    """The filing admin change page's address around the filing's id ("/admin/filings/filing/",
+    "/change/"), from the URLconf, for the statement to join with each id."""
+    url = reverse("admin:filings_filing_change", args=[0])
+    start, _zero, end = url.rpartition("/0/")
+    return f"{start}/", f"/{end}"
+
+
+def admin_url(filing_id: int) -> str:
+    start, end = admin_url_parts()
+    return f"{start}{filing_id}{end}"
 
 
 def pg_change_sql(change: Change, ids: list[int] | None = None) -> str:
@@ -310,9 +347,13 @@ def pg_change_params(
         "action": change.action,
         "reason": change.name,
         "notice": change.notice,
-        "renewed_notice": RENEWED_NOTICE if change.notice == "filing_expired" else change.notice,
+        "renewed_notice": RENEWED_NOTICE,
+        "renewal_pending_notice": RENEWAL_PENDING_NOTICE,
+        "tells_renewal": change.tells_renewal,
+        "agency_notice": change.agency_notice,
+        "admin_url": admin_url_parts()[0],
+        "admin_url_end": admin_url_parts()[1],
         "batch": BATCH,
-        "notify_agency": change.notify_agency,
         "ids": ids,
         "collect": collect,
     }
@@ -355,7 +396,17 @@ def _apply_orm(
             rows = list(
                 Filing.objects.filter(where)
                 .order_by("id")
-                .values("id", "number", "person__user_id", "insured_region_id", "type")[:BATCH]
+                .values(
+                    "id",
+                    "number",
+                    "person__user_id",
+                    "person__name",
+                    "insured_region_id",
+                    "type",
+                    "commitment_deadline",
+                    "place_province__code",
+                    "place_region__code",
+                )[:BATCH]
             )
             if not rows:
                 return total
@@ -377,31 +428,27 @@ def _apply_orm(
                 )
                 for r in rows
             )
-            # An expiry whose approved renewal takes over says so (as the SQL statement does).
-            renewed = (
+            # An expiry whose renewal takes over, or awaits review, says so (as the SQL does).
+            renewals = (
                 _renewals([r["id"] for r in rows if r["type"] == FilingType.LONG_TERM])
-                if change.notice == "filing_expired"
+                if change.tells_renewal
                 else {}
             )
             notes = [
-                Notification(
-                    user_id=r["person__user_id"],
-                    notice=RENEWED_NOTICE if r["id"] in renewed else change.notice,
-                    params={"n": r["number"], "r": renewed[r["id"]]}
-                    if r["id"] in renewed
-                    else {"n": r["number"]},
-                    url=f"/filings/{r['number']}/",
-                )
-                for r in rows
-                if r["person__user_id"]
+                _person_note(change, r, renewals.get(r["id"])) for r in rows if r["person__user_id"]
             ]
-            if change.notify_agency:
+            if change.agency_notice:
                 staff: dict[int, list[int]] = {}
                 for s in AgencyStaff.objects.values("user_id", "agency__region_id"):
                     staff.setdefault(s["agency__region_id"], []).append(s["user_id"])
                 notes += [
                     Notification(
-                        user_id=uid, notice=change.notice, params={"n": r["number"]}, url="/admin/"
+                        user_id=uid,
+                        notice=change.agency_notice,
+                        params=_without_nulls(
+                            n=r["number"], person=r["person__name"], d=r["commitment_deadline"]
+                        ),
+                        url=admin_url(r["id"]),
                     )
                     for r in rows
                     for uid in staff.get(r["insured_region_id"], [])
@@ -412,15 +459,43 @@ def _apply_orm(
         total += len(rows)
 
 
-def _renewals(ids: list[int]) -> dict[int, str]:
-    """The approved renewal's number of each of the filings `ids` that has one."""
+def _without_nulls(**params) -> dict:
+    """Notice parameters as the statement's `jsonb_strip_nulls(jsonb_build_object(…))` writes
+    them: dates as ISO strings, no key whose value is null."""
+    return {
+        name: value.isoformat() if isinstance(value, datetime.date) else value
+        for name, value in params.items()
+        if value is not None
+    }
+
+
+def _person_note(change: Change, row: dict, renewal: tuple[str, str] | None) -> Notification:
+    """The person's notification of one changed filing (`row`), told of its renewal (number,
+    state) if it has one approved or under review."""
+    number, state = renewal or (None, None)
+    return Notification(
+        user_id=row["person__user_id"],
+        notice=RENEWAL_NOTICES.get(state, change.notice),
+        params=_without_nulls(
+            n=row["number"],
+            type=row["type"],
+            province=row["place_province__code"],
+            region=row["place_region__code"],
+            r=number,
+        ),
+        url=f"/filings/{row['number']}/",
+    )
+
+
+def _renewals(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The renewal (number, state) of each of the filings `ids` that has one approved or
+    awaiting review (at most one each: one_renewal_per_filing)."""
     if not ids:
         return {}
-    return dict(
-        Filing.objects.filter(renews_id__in=ids, status=Status.APPROVED).values_list(
-            "renews_id", "number"
-        )
+    rows = Filing.objects.filter(renews_id__in=ids, status__in=list(RENEWAL_NOTICES)).values_list(
+        "renews_id", "number", "status"
     )
+    return {renews: (number, state) for renews, number, state in rows}
 
 
 def apply_changes(
@@ -431,6 +506,14 @@ def apply_changes(
     Returns rows changed per kind. With `deliver`, each notification written is emailed by its
     own task queued on commit.
     """
+    return dict(changes_applied(today, ids=ids, deliver=deliver))
+
+
+def changes_applied(
+    today: datetime.date | None = None, *, ids: list[int] | None = None, deliver: bool = False
+) -> Iterator[tuple[str, int]]:
+    """`apply_changes` one kind at a time: yields each kind's name and count once all its
+    batches have committed (the nightly job records them as it goes)."""
     today = today or timezone.localdate()
     now = timezone.now()
     apply = _apply_pg if connection.vendor == "postgresql" else _apply_orm
@@ -446,12 +529,11 @@ def apply_changes(
         )
         kinds = {(t, b) for t, b, _days, _started in rows}
         lengths = [d for t, _b, d, started in rows if t == FilingType.REFERRAL and d and started]
-    return {
-        change.name: apply(change, today, now, ids, deliver)
-        if kinds is None or any(change.may_apply(t, b) for t, b in kinds)
-        else 0
-        for change in changes(today, lengths)
-    }
+    for change in changes(today, lengths):
+        if kinds is None or any(change.may_apply(t, b) for t, b in kinds):
+            yield change.name, apply(change, today, now, ids, deliver)
+        else:
+            yield change.name, 0
 
 
 @dataclass(frozen=True)
@@ -573,8 +655,15 @@ def send_commitment_reminders(
     (the reminder says "supply them or the filing is revoked"); if the agency refuses them, the
     reminders still due are sent.
     """
+    return dict(commitment_reminders_sent(today, ids=ids, deliver=deliver))
+
+
+def commitment_reminders_sent(
+    today: datetime.date | None = None, *, ids: list[int] | None = None, deliver: bool = False
+) -> Iterator[tuple[str, int]]:
+    """`send_commitment_reminders` one threshold at a time: yields each kind and its count
+    once its batches have committed."""
     today = today or timezone.localdate()
-    sent = {}
     thresholds = list(REMINDER_DAYS) + [0]
     for days, next_days in zip(thresholds, thresholds[1:], strict=False):
         kind = f"commitment_{days}"
@@ -590,21 +679,23 @@ def send_commitment_reminders(
         if ids is not None:
             due = due.filter(id__in=ids)
         rows = due.values("id", "number", "commitment_deadline", "person__user_id")
-        sent[kind] = sum(
-            _remind(
-                [
-                    Due(r["id"], r["number"], r["commitment_deadline"], r["person__user_id"])
-                    for r in batch
-                ],
-                object_type=FILING,
-                kind=kind,
-                notice="commitment_reminder",
-                url="/filings/",
-                deliver=deliver,
-            )
-            for batch in _batches(rows)
+        yield (
+            kind,
+            sum(
+                _remind(
+                    [
+                        Due(r["id"], r["number"], r["commitment_deadline"], r["person__user_id"])
+                        for r in batch
+                    ],
+                    object_type=FILING,
+                    kind=kind,
+                    notice="commitment_reminder",
+                    url="/filings/",
+                    deliver=deliver,
+                )
+                for batch in _batches(rows)
+            ),
         )
-    return sent
 
 
 def claim_discharges_due(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -657,13 +748,22 @@ def send_claim_reminders(today: datetime.date | None = None) -> dict[str, int]:
 
 
 def run_nightly(today: datetime.date | None = None) -> JobRun:
-    """The nightly job: expiry, revocation, reminders, recorded as one JobRun."""
+    """The nightly job: expiry, revocation, reminders, recorded as one JobRun.
 
-    def work(details: dict) -> int:
-        details.update(apply_changes(today))
-        details.update(send_commitment_reminders(today))
-        details.update(send_claim_reminders(today))
-        return sum(details.values())
+    Each kind's count goes into the run's details (and its rows) as soon as that kind has
+    committed, so a run that fails part-way shows what it did before the error; a rerun does
+    the rest (every step is conditional on the current state).
+    """
+    today = today or timezone.localdate()
+
+    def work(progress: Progress) -> int:
+        for kind, count in changes_applied(today):
+            progress.committed({kind: count}, rows=count)
+        for kind, count in commitment_reminders_sent(today):
+            progress.committed({kind: count}, rows=count)
+        for kind, count in send_claim_reminders(today).items():
+            progress.committed({kind: count}, rows=count)
+        return progress.rows
 
     return record_run("filings.nightly", work)
 

@@ -7,24 +7,62 @@ import time
 from collections.abc import Callable
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import JobRun
 
+# What each job is, in words, for the admin's job runs (a run stores the job's code).
+JOB_LABELS = {
+    "filings.nightly": _("Filings: nightly expiry, revocation and reminders"),
+    "filings.abandoned_uploads": _("Uploads: removal of files nothing refers to"),
+    "settlement.clearing": _("Clearing: monthly statements between regions"),
+}
 
-def record_run(name: str, work: Callable[[dict], int], details: dict | None = None) -> JobRun:
-    """Run `work(details)` as one JobRun: it fills `details` as it goes and returns the number
-    of rows it changed. An error is recorded with what was done until then, and raised again."""
-    run = JobRun.objects.create(name=name)
-    started = time.monotonic()
+
+def job_label(name: str) -> str:
+    """The job `name` (a JobRun's `name`) in words, in the active language; a job without a
+    label as recorded."""
+    label = JOB_LABELS.get(name)
+    return str(label) if label is not None else name
+
+
+class Progress(dict):
+    """A run's details as they stand, and the rows changed so far: `committed` adds what a
+    step has committed and writes both to the run's row at once, so a run that fails later,
+    or whose worker is killed, still shows it."""
+
+    def __init__(self, run_id: int, details: dict):
+        super().__init__(details)
+        self.run_id = run_id
+        self.rows = 0
+
+    def committed(self, details: dict, rows: int = 0) -> None:
+        self.update(details)
+        self.rows += rows
+        JobRun.objects.filter(pk=self.run_id).update(details=dict(self), rows=self.rows)
+
+
+def record_run(name: str, work: Callable[[Progress], int], details: dict | None = None) -> JobRun:
+    """Run `work(progress)` as one JobRun: it fills the details as it goes (`Progress`, a dict;
+    `progress.committed` records a step as soon as it has committed) and returns the number of
+    rows it changed. An error is recorded with what was done until then, and raised again."""
     details = dict(details or {})
+    run = JobRun.objects.create(name=name, details=details)
+    started = time.monotonic()
+    progress = Progress(run.pk, details)
     try:
-        rows = work(details)
+        rows = work(progress)
     except Exception as exc:  # noqa: BLE001 - recorded for the admin, then re-raised
         JobRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", details=details
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}",
+            details=dict(progress),
+            rows=progress.rows,
         )
         raise
-    details["seconds"] = round(time.monotonic() - started, 3)
-    JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), rows=rows, details=details)
+    progress["seconds"] = round(time.monotonic() - started, 3)
+    JobRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), rows=rows, details=dict(progress)
+    )
     run.refresh_from_db()
     return run

@@ -4,14 +4,17 @@ A notification stores a notice's code and its parameters (`Notification.notice`,
 not text: the inbox shows it in the language the page is in, and the email goes out in the
 language the user last used the portal in (`Preference.language`). Parameters are plain JSON:
 numbers and names as they are, dates as ISO strings (`DATES`, shown in the language's date
-format) and states as their codes (`CHOICES`, shown by their label). A `text` parameter carries
-words someone typed (a reviewer's reason, a discrepancy's description): shown as written, in
-place of the notice's default body.
+format), states as their codes (`CHOICES`, shown by their label), records as their codes
+(`RECORDS`, shown by name) and a person's name as it is (`NAMES`, shown masked). A `text`
+parameter carries words someone typed (a reviewer's reason, a discrepancy's description): shown
+as written, in place of the notice's default body. A name starting with "_" is no parameter of
+the notice (the email sweep's delivery state, portal/tasks.py).
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -21,9 +24,12 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from portal.lib import idnumbers
+
 # Parameters shown by the label of their choice: parameter -> the choices' dotted path.
 CHOICES = {
     "status": "filings.models.Status",
+    "type": "filings.models.FilingType",
     "claim_status": "settlement.models.ClaimStatus",
     "settlement_status": "settlement.models.SettlementStatus",
 }
@@ -35,7 +41,13 @@ RECORDS = {
     "hospital": ("hospitals.models.Hospital", "code"),
     "was": ("hospitals.models.Hospital", "code"),
     "h": ("hospitals.models.Hospital", "code"),
+    # A filing's place of treatment (its province and pooling region).
+    "province": ("portal.models.Province", "code"),
+    "region": ("portal.models.Region", "code"),
 }
+# Parameters that are an insured person's name, shown masked ("李*国") as the admin shows it:
+# the filing's number and its page identify the person.
+NAMES = {"person"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,12 @@ class Notice:
     subject: Promise
     body: Promise  # followed by the notice's `text` (a reviewer's reason), when it has one
     text_label: Promise | None = None  # what the `text` is: a reason, unless said otherwise
+    # The body of notifications stored before the notice took all of its parameters (the
+    # nightly job's, before they named the filing's type and place): shown when one is missing.
+    older_body: Promise | None = None
+
+
+PARAMETER = re.compile(r"%\((\w+)\)")
 
 
 NOTICES = {
@@ -106,16 +124,42 @@ NOTICES = {
         _("The person asked to change the filing."),
         _("Request"),
     ),
-    # The nightly job (filings/jobs.py), to the person and, for a revocation, the agency.
+    # The nightly job (filings/jobs.py), to the person and, for a revocation, the agency. Each
+    # names the filing's type and place of treatment (`type`, `province`, `region`), so a
+    # person with two filings ending together can tell them apart.
     "filing_expired": Notice(
-        _("Your filing has expired"),
-        _("Filing %(n)s has expired. File again if you still need treatment there."),
+        _("Your filing %(n)s has expired"),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) has "
+            "expired. File again if you still need treatment there."
+        ),
+        older_body=_("Filing %(n)s has expired. File again if you still need treatment there."),
+    ),
+    # domain.md §2.2: a referral's one course of treatment is over (Daxinganling: 60 days);
+    # what follows within the treatment cycle is the receiving hospital's follow-up notice.
+    "referral_course_over": Notice(
+        _("Your referral %(n)s has ended with its course of treatment"),
+        _(
+            "Referral %(n)s (place of treatment: %(region)s, %(province)s) has ended with its "
+            "course of treatment. For continued treatment or a readmission within the treatment "
+            "cycle (up to one year), do not file again: the receiving hospital issues a "
+            "follow-up notice, which the agency approves."
+        ),
     ),
     "filing_renewal_in_force": Notice(
         _("Your renewed filing is now in force"),
         _(
             "Filing %(n)s has ended, and its renewal %(r)s is in force from today: nothing "
             "else to do."
+        ),
+    ),
+    # domain.md §2.1: the filing ended while its renewal awaits the agency's review.
+    "filing_renewal_under_review": Notice(
+        _("Your filing %(n)s has ended; its renewal is under review"),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) has "
+            "ended. Its renewal %(r)s is under review by the agency: there is no need to file "
+            "again, and you will be told when it is decided."
         ),
     ),
     # A long-term filing approved for the place of a temporary one (domain.md §2.6).
@@ -126,11 +170,27 @@ NOTICES = {
             "temporary filing %(n)s ends on %(d)s."
         ),
     ),
+    # Revoked whether nothing was supplied or what was supplied was refused (domain.md §2.1).
     "filing_revoked": Notice(
-        _("Your filing has been revoked"),
+        _("Your filing %(n)s has been revoked"),
         _(
-            "Filing %(n)s has been revoked because the commitment materials were not supplied "
-            "by the deadline. Settlements made before the revocation stand."
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) has been "
+            "revoked because no proof materials were accepted by the commitment deadline. "
+            "Settlements made before the revocation stand."
+        ),
+        older_body=_(
+            "Filing %(n)s has been revoked because no proof materials were accepted by the "
+            "commitment deadline. Settlements made before the revocation stand."
+        ),
+    ),
+    # The same revocation, told to the staff of the person's agency (linked to the filing's
+    # admin page).
+    "filing_revoked_agency": Notice(
+        _("Commitment filing %(n)s of %(person)s revoked"),
+        _(
+            "The nightly job revoked long-term residence filing %(n)s of %(person)s: no proof "
+            "materials were accepted by the commitment deadline (%(d)s). Settlements made "
+            "before the revocation stand."
         ),
     ),
     "commitment_reminder": Notice(
@@ -186,6 +246,8 @@ def _shown(name: str, value):
         return "-"
     if name in DATES:
         return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    if name in NAMES:
+        return idnumbers.mask_name(value)
     if name in RECORDS:
         path, field = RECORDS[name]
         record = import_string(path).objects.filter(**{field: value}).first()
@@ -204,7 +266,10 @@ def render(notice: str, params: dict, language: str | None = None) -> tuple[str,
         entry = NOTICES[notice]
         values = _Values((name, _shown(name, value)) for name, value in params.items())
         subject = str(entry.subject) % values
-        body = str(entry.body) % values
+        body = str(entry.body)
+        if entry.older_body is not None and not set(PARAMETER.findall(body)) <= set(params):
+            body = str(entry.older_body)
+        body = body % values
         if params.get("text"):  # what happened, then why, labelled: "原因：材料不全"
             label = str(entry.text_label or _("Reason"))
             body = f"{body}\n{label}{pgettext('after a label', ': ')}{params['text']}"

@@ -553,16 +553,40 @@ def discrepancy_set_status(
 
 
 def run_monthly(period: datetime.date | None = None) -> JobRun:
-    """Generate last month's statements (or `period`'s), recorded as one JobRun."""
+    """Generate last month's statements (or `period`'s), recorded as one JobRun.
+
+    Each statement is issued in a transaction of its own: if one fails, those issued before it
+    stand, and the run records them with the error (a rerun issues the rest)."""
     period = month_start(period or previous_month())
 
-    def work(details: dict) -> int:
-        created = generate_statements(period=period)
-        details.update(
-            statements=len(created),
-            settlements=sum(s.settlement_count for s in created),
-            numbers=[s.number for s in created],
+    def record(progress, statements: list[ClearingStatement]) -> None:
+        progress.committed(
+            {
+                "statements": len(statements),
+                "settlements": sum(s.settlement_count for s in statements),
+                "numbers": [s.number for s in statements],
+            },
+            rows=len(statements),
         )
+
+    def work(progress) -> int:
+        started = timezone.now()
+        try:
+            created = generate_statements(period=period)
+        except Exception:  # noqa: BLE001 - what committed is recorded, then the error raised
+            record(
+                progress,
+                list(
+                    ClearingStatement.objects.filter(
+                        period=period,
+                        status=StatementStatus.ISSUED,
+                        supersedes__isnull=True,
+                        issued_at__gte=started,
+                    ).order_by("id")
+                ),
+            )
+            raise
+        record(progress, created)
         return len(created)
 
     return record_run(JOB_NAME, work, {"period": period.isoformat()})

@@ -174,3 +174,78 @@ def test_ci_run_names_every_unreachable_service_at_once():
     assert "PostgreSQL is not reachable at 127.0.0.1:1" in output
     assert "Redis is not reachable at 127.0.0.1:1" in output
     assert output.count("CI=true:") == 1
+
+
+def _manage_py_build_steps() -> list[dict[str, str]]:
+    """The environment variables each `manage.py` command of the Dockerfile's RUN lines is
+    given on its line (`SECRET_KEY=build … python manage.py collectstatic`)."""
+    import shlex
+
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    steps = []
+    for line in text.splitlines():
+        if not line.startswith("RUN ") or "manage.py" not in line:
+            continue
+        for command in line[len("RUN ") :].split("&&"):
+            words = shlex.split(command)
+            if "manage.py" not in words:
+                continue
+            assignments = [w for w in words[: words.index("manage.py")] if "=" in w]
+            steps.append(dict(w.split("=", 1) for w in assignments))
+    return steps
+
+
+def _import_production_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Import portal.settings.production with exactly `env` (and PATH), as a build step would:
+    no .env file read (the build's copy of the tree has none to rely on)."""
+    code = (
+        "import environ; environ.Env.read_env = lambda *a, **k: None; "
+        "import portal.settings.production"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_docker_build_steps_load_the_production_settings():
+    """The image's compilemessages and collectstatic run under the production settings with
+    only their build-time placeholders: each step must have every secret those require."""
+    steps = _manage_py_build_steps()
+    assert len(steps) >= 2  # compilemessages, collectstatic
+    for env in steps:
+        result = _import_production_settings(env)
+        assert result.returncode == 0, (env, result.stderr[-2000:])
+
+
+def test_a_build_step_without_the_encryption_salts_would_fail():
+    """The check above would catch a missing secret: without FIELD_ENCRYPTION_SALTS the same
+    import fails, naming it."""
+    env = dict(_manage_py_build_steps()[0])
+    assert env.pop("FIELD_ENCRYPTION_SALTS", None) is not None
+    result = _import_production_settings(env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_SALTS" in result.stderr
+
+
+def test_compose_email_default_needs_no_mail_server():
+    """Without EMAIL_URL set, the services send mail somewhere that exists: a backend that
+    needs no server (the console), or a host that is one of the compose services."""
+    import environ
+
+    saved = os.environ.pop("EMAIL_URL", None)
+    try:
+        config = _compose_config()
+    finally:
+        if saved is not None:
+            os.environ["EMAIL_URL"] = saved
+    services = config["services"]
+    for name in ("web", "worker", "beat"):
+        url = services[name]["environment"]["EMAIL_URL"]
+        email = environ.Env.email_url_config(url)
+        needs_server = email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+        assert not needs_server or email["EMAIL_HOST"] in services, (name, url)
