@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from filings import rules
 from filings.models import (
     Basis,
     Filing,
@@ -23,7 +24,7 @@ from portal.lib import idnumbers, text
 from portal.models import Region
 
 # How far ahead a filing may start (its form's `start_date`).
-START_AHEAD_MONTHS = 6
+START_AHEAD_MONTHS = rules.START_AHEAD_MONTHS
 
 
 class _ByRegion:
@@ -244,7 +245,7 @@ class FilingForm(forms.Form):
 
     def __init__(self, *args, filing_type: str, person, draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filing_type, self.person = filing_type, person
+        self.filing_type, self.person, self.draft = filing_type, person, draft
         keep = set(self.FIELDS[filing_type])
         if person.scheme != "resident":
             keep.discard("file_payment_record")  # only residents' scheme members give it
@@ -373,7 +374,7 @@ class FilingForm(forms.Form):
         if start is None:
             return start
         today = timezone.localdate()
-        latest = today + relativedelta(months=START_AHEAD_MONTHS)
+        latest = rules.latest_start(today)
         if start < today:
             raise forms.ValidationError(
                 _(
@@ -390,7 +391,9 @@ class FilingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.filing_type == "long_term":
+        # A draft saves with whatever is typed (README: only the place is needed): the agent's
+        # name and ID number go together on submission only (services check it again).
+        if self.filing_type == "long_term" and not self.draft:
             missing = not data.get("agent_id_number") and "agent_id_number" not in self.errors
             if data.get("agent_name") and missing:  # (a malformed one has its own message)
                 self.add_error("agent_id_number", _("The agent's ID number is required."))

@@ -95,6 +95,11 @@ MESSAGES = {
         "Your temporary filing %(number)s already covers this place until %(valid_until)s. "
         "To go on after it, start the new filing on %(next_day)s or later."
     ),
+    "temporary_continue_later": _(
+        "Your temporary filing %(number)s already covers this place until %(valid_until)s. "
+        "A filing starts at most 6 months after the day it is made: you can file the "
+        "continuation from %(file_from)s, to start on %(next_day)s."
+    ),
     "long_term_covers_place": _(
         "Your long-term residence filing %(number)s already covers this place: a temporary "
         "filing is only for other places."
@@ -109,7 +114,11 @@ MESSAGES = {
         "long-term residence or temporary filing for the same place: file that first."
     ),
     "subtype_not_for_type": _("This sub-type does not belong to this type of filing."),
-    "not_retired": _("The resettled-retiree sub-type is for retired persons only."),
+    "not_retired": _(
+        "The resettled-retiree sub-type is for retired persons only, and your agency's records "
+        "do not show you as retired. The agency records retirement: if you have retired, ask "
+        "your agency to update your record."
+    ),
     "incomplete": _("Fill in before submitting: %(fields)s."),
     "materials_incomplete": _("Materials missing: %(missing)s."),
     "cancel_needs_copies": _("To cancel, upload first: %(missing)s."),

@@ -111,6 +111,38 @@ def validity(
     raise RuleError("unknown_type", filing_type=filing_type)
 
 
+# How far ahead of the day it is filed a filing may start (the filing form's `start_date`).
+START_AHEAD_MONTHS = 6
+
+
+def latest_start(today: datetime.date) -> datetime.date:
+    """The last day a filing made on `today` may start."""
+    return today + relativedelta(months=START_AHEAD_MONTHS)
+
+
+def first_filing_day(start: datetime.date) -> datetime.date:
+    """The first day a filing starting on `start` may be made: `start` less the months a filing
+    may start ahead, moved on while that day's latest start is still before `start` (month ends:
+    2027-08-31 less 6 months is 2027-02-28, whose latest start is 2027-08-28)."""
+    day = start - relativedelta(months=START_AHEAD_MONTHS)
+    while latest_start(day) < start:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def within_base(
+    valid_until: datetime.date | None, base_until: datetime.date | None
+) -> datetime.date | None:
+    """The end of a filing that sits on another (an outpatient chronic-disease filing on a
+    long-term or temporary one, domain.md §2.5): its own end, or the base's if that comes
+    first (None: open-ended)."""
+    if base_until is None:
+        return valid_until
+    if valid_until is None:
+        return base_until
+    return min(valid_until, base_until)
+
+
 def referral_care(params: Parameters) -> dict[str, bool]:
     """domain.md §2.2, the care a referral covers at the place of treatment: where the region
     allows one course of treatment (Daxinganling: at most N days, an inpatient stay), that

@@ -298,13 +298,44 @@ def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
     if current is None:
         return
     number, until = current
-    if until is not None:  # (an effective temporary filing always has an end)
+    if until is None:  # (an effective temporary filing always has an end)
+        return
+    next_day = until + datetime.timedelta(days=1)
+    if next_day > rules.latest_start(today):
+        # The continuation cannot be filed yet (a filing starts at most 6 months ahead):
+        # "start on the day after" would be refused as too far ahead. Say from when.
         raise RuleError(
-            "temporary_covers_place",
+            "temporary_continue_later",
             number=number,
             valid_until=until,
-            next_day=until + datetime.timedelta(days=1),
+            next_day=next_day,
+            file_from=rules.first_filing_day(next_day),
         )
+    raise RuleError(
+        "temporary_covers_place",
+        number=number,
+        valid_until=until,
+        next_day=next_day,
+    )
+
+
+def _chronic_base_until(filing: Filing, today: datetime.date) -> tuple[bool, datetime.date | None]:
+    """(found, last day) of the filing a chronic-disease filing sits on (domain.md §2.5): the
+    person's effective long-term or temporary filing for the same place that runs longest (an
+    open-ended one: None)."""
+    ends = list(
+        Filing.objects.filter(
+            _effective(today),
+            person_id=filing.person_id,
+            type__in=CHRONIC_BASE_TYPES,
+            place_region_id=filing.place_region_id,
+        )
+        .exclude(pk=filing.pk)
+        .values_list("valid_until", flat=True)
+    )
+    if not ends:
+        return False, None
+    return True, None if None in ends else max(d for d in ends if d is not None)
 
 
 def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
@@ -666,6 +697,11 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
     if filing.type == FilingType.EMERGENCY:
         start_date = filing.transfer_date  # valid from the transfer (domain.md §2.3)
     valid_from, valid_until = rules.validity(filing.type, params, today, start_date)
+    if filing.type == FilingType.CHRONIC:
+        # It sits on a long-term or temporary filing for the place (§2.5): not beyond its end.
+        found, base_until = _chronic_base_until(filing, today)
+        if found:
+            valid_until = rules.within_base(valid_until, base_until)
     changes = {
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -901,6 +937,19 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
     return locked
 
 
+def cancel_copies_missing(filing: Filing) -> list[str]:
+    """The copies a person cancelling their effective long-term filing must have uploaded first
+    and has not (domain.md §2.1): their ID card's, and the agent's for a filing by an agent.
+    Told on the filing's page before cancelling, and checked by `filing_cancel`."""
+    if not (filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM):
+        return []
+    kinds = set(filing.materials.values_list("kind", flat=True))
+    needed = [MaterialKind.ID_COPY]
+    if filing.agent_name:
+        needed.append(MaterialKind.AGENT_ID_COPY)
+    return [str(k) for k in needed if k not in kinds]
+
+
 def filing_cancel(
     *, filing: Filing, actor, reason: str = "", ip=None, today: datetime.date | None = None
 ) -> Filing:
@@ -915,11 +964,7 @@ def filing_cancel(
                 f.valid_from, parameters_for(f.insured_region, today), today, f.valid_until
             )
             if getattr(actor, "pk", None) is not None and actor.pk == f.person.user_id:
-                kinds = set(f.materials.values_list("kind", flat=True))
-                needed = [MaterialKind.ID_COPY]
-                if f.agent_name:
-                    needed.append(MaterialKind.AGENT_ID_COPY)
-                missing = [str(k) for k in needed if k not in kinds]
+                missing = cancel_copies_missing(f)
                 if missing:
                     raise RuleError("cancel_needs_copies", missing=missing)
         return {}

@@ -24,7 +24,7 @@ import filetype
 import pikepdf
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
@@ -137,7 +137,9 @@ def _image(data: bytes, mime: str) -> bytes:
                 trailing = _trailing_bytes(data, fmt)
                 if trailing > 64:
                     _refuse(_("The image carries extra data after its end."), "polyglot")
-                clean = image.copy()
+                # A phone stores a portrait photo sideways with an EXIF orientation tag; the
+                # tag goes with the rest of the metadata, so turn the pixels upright first.
+                clean = ImageOps.exif_transpose(image)
                 clean.info = {}  # drop EXIF, text chunks, ICC comments
                 out = io.BytesIO()
                 if fmt == "JPEG":

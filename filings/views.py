@@ -12,8 +12,10 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -59,6 +61,7 @@ RULE_FIELDS = {
     "same_region": "place_region",
     "long_term_covers_place": "place_region",
     "temporary_covers_place": "start_date",
+    "temporary_continue_later": "start_date",
     "not_retired": "subtype",
     "subtype_not_for_type": "subtype",
     "too_many_hospitals": "hospitals",
@@ -70,9 +73,40 @@ RULE_FIELDS = {
     "hospital_suspended": "hospitals",
     "hospital_not_at_place": "receiving_hospital",
     "transfer_in_future": "transfer_date",
-    "materials_missing": "files",
-    "materials_incomplete": "files",
+    "emergency_too_late": "transfer_date",
 }
+
+
+def _file_field_for(form, kind: str) -> str | None:
+    """The upload field of `form` that takes material of `kind`: its own field (FILE_FIELDS),
+    or the field whose kind is chosen (a proof of residence, a referral's scan); None when the
+    form has none (the kind is then named in the summary)."""
+    for name, fixed in FILE_FIELDS.items():
+        if fixed is not None and fixed == kind and name in form.fields:
+            return name
+    if "files" not in form.fields:
+        return None
+    chosen = (
+        {k for k, _label in form.fields["material_kind"].choices}
+        if ("material_kind" in form.fields)
+        else set()
+    )
+    if kind == services.PROOF or kind in chosen or kind == _default_kind(form.filing_type):
+        return "files"
+    return None
+
+
+def _add_missing_materials(form, missing: list[str]) -> None:
+    """Each missing kind beside its own upload field; those without one in the summary."""
+    rest: list[str] = []
+    for kind in missing:
+        field = _file_field_for(form, kind)
+        if field is None:
+            rest.append(kind)
+        else:
+            form.add_error(field, message(RuleError("materials_incomplete", missing=[kind])))
+    if rest:
+        form.add_error(None, message(RuleError("materials_incomplete", missing=rest)))
 
 
 def _add_rule_error(form, error: RuleError) -> None:
@@ -86,8 +120,24 @@ def _add_rule_error(form, error: RuleError) -> None:
         if rest:
             form.add_error(None, message(RuleError("incomplete", fields=rest)))
         return
+    if error.code == "materials_incomplete":
+        _add_missing_materials(form, list(error.params.get("missing", [])))
+        return
     field = RULE_FIELDS.get(error.code)
-    form.add_error(field if field in form.fields else None, message(error))
+    form.add_error(field if field in form.fields else None, _said(error))
+
+
+def _said(error: RuleError) -> str:
+    """A refusal in words; one that sends the person elsewhere links there (an emergency filed
+    too late: the reimbursement claim form, domain.md §3.4)."""
+    if error.code == "emergency_too_late":
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            message(error),
+            reverse("settlement:claim-new"),
+            _("Claim a reimbursement"),
+        )
+    return message(error)
 
 
 def _person(request):
@@ -102,9 +152,20 @@ def _open_long_term(person) -> Filing | None:
     the services refuse a second)."""
     return (
         Filing.objects.filter(person=person, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES)
-        .only("number", "status", "type")
+        .select_related("insured_region")
+        .only("number", "status", "type", "valid_from", "valid_until", "insured_region")
         .first()
     )
+
+
+def _lock_said(filing: Filing | None, today: datetime.date) -> str:
+    """Why `filing` (the person's open long-term filing) cannot be changed or cancelled today,
+    as its page says it (rules.lock_refusal), or "" when it can be."""
+    if filing is None or filing.status != Status.APPROVED:
+        return ""
+    params = parameters_for(filing.insured_region, today)
+    refusal = rules.lock_refusal(filing.valid_from, filing.valid_until, params, today)
+    return message(refusal) if refusal is not None else ""
 
 
 def _renewable(person, today: datetime.date) -> list[Filing]:
@@ -136,12 +197,14 @@ def filing_list(request):
     filings = filings_of(request.user)
     # The filings still open (a handful at most) always; the closed ones a page at a time.
     past = filings.exclude(status__in=OPEN_STATUSES)
+    page = Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = [_with_shown_validity(f) for f in page.object_list]
     return render(
         request,
         "filings/list.html",
         {
-            "filings": filings.filter(status__in=OPEN_STATUSES),
-            "page": Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page")),
+            "filings": [_with_shown_validity(f) for f in filings.filter(status__in=OPEN_STATUSES)],
+            "page": page,
             "person": person,
             # A second long-term filing would be refused only once filled in: not offered.
             "types": {
@@ -150,9 +213,39 @@ def filing_list(request):
                 if not (code == FilingType.LONG_TERM and open_long_term)
             },
             "open_long_term": open_long_term,
+            "open_lock": _lock_said(open_long_term, timezone.localdate()),
             "renewable": _renewable(person, timezone.localdate()),
         },
     )
+
+
+ENDED_EARLY = (Status.CANCELLED, Status.REVOKED)
+
+
+def _never_in_force(filing: Filing) -> bool:
+    """Cancelled (or revoked) before its validity began: a renewal, a filing for a later trip.
+    A final state is the filing's last change, so `updated_at` is when it ended."""
+    return (
+        filing.status in ENDED_EARLY
+        and filing.valid_from is not None
+        and filing.updated_at is not None
+        and filing.valid_from > timezone.localdate(filing.updated_at)
+    )
+
+
+def _shown_until(filing: Filing) -> datetime.date | None:
+    """The end shown for the validity: none for a filing cancelled or revoked (it reads "no
+    longer in force", not the end it would have had), else the last valid day (an extension
+    included)."""
+    if filing.status in ENDED_EARLY:
+        return None
+    return max([d for d in (filing.valid_until, filing.extended_until) if d], default=None)
+
+
+def _with_shown_validity(filing: Filing) -> Filing:
+    filing.never_in_force = _never_in_force(filing)  # type: ignore[attr-defined]
+    filing.shown_until = _shown_until(filing)  # type: ignore[attr-defined]
+    return filing
 
 
 def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
@@ -213,6 +306,7 @@ def filing_new(request, filing_type: str):
                     "title": TITLES[filing_type],
                     "filing_type": filing_type,
                     "open_long_term": open_long_term,
+                    "open_lock": _lock_said(open_long_term, timezone.localdate()),
                 },
             )
     return _filing_form_page(request, person, filing_type, None)
@@ -440,7 +534,12 @@ def filing_detail(request, number: str):
         filing.status == Status.APPROVED
         and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
     )
-    upload_form = UploadForm(filing_type=filing.type)
+    # What cancelling needs first (the service's own rule), said before it is asked for; the
+    # upload form then offers that kind, not silently the first one in its list.
+    cancel_missing = services.cancel_copies_missing(filing) if can_cancel else []
+    upload_form = UploadForm(
+        filing_type=filing.type, initial={"kind": _upload_kind(request, filing, cancel_missing)}
+    )
     cancel_form, change_form = CancelForm(), ChangeRequestForm()
     if request.method == "POST" and request.POST.get("action") == "renew":
         try:
@@ -502,9 +601,7 @@ def filing_detail(request, number: str):
                     data = upload_form.cleaned_data
                     stored, refusals = _store_files(filing, data["kind"], data["files"])
                     if stored:
-                        messages.success(
-                            request, _("Materials uploaded: the agency will check them.")
-                        )
+                        messages.success(request, _uploaded_message(filing))
                     for refused in refusals:  # named, beside the files kept
                         upload_form.add_error("files", refused)
         except RuleError as error:
@@ -513,7 +610,7 @@ def filing_detail(request, number: str):
             if form is not None and shown:  # the form again, with what was typed
                 form.add_error(None, message(error))
             else:
-                messages.error(request, message(error))
+                messages.error(request, _said(error))
         except uploads.UploadRefused as refused:
             upload_form.add_error("files", refused)
         if lock_until is not None and action in ("cancel", "change"):
@@ -571,9 +668,8 @@ def filing_detail(request, number: str):
             "lock_until": lock_until,
             "days_left": days_left,
             "supplied_on": supplied_on,
-            "valid_until": max(
-                [d for d in (filing.valid_until, filing.extended_until) if d], default=None
-            ),
+            "valid_until": _shown_until(filing),
+            "never_in_force": _never_in_force(filing),
             "documents": kinds_for(filing),
             "can_upload": can_upload,
             "can_edit": editable,
@@ -590,8 +686,42 @@ def filing_detail(request, number: str):
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
             "can_change": can_change,
             "can_cancel": can_cancel,
+            "cancel_missing": cancel_missing,
+            "cancel_needs": message(RuleError("cancel_needs_copies", missing=cancel_missing))
+            if cancel_missing
+            else "",
         },
     )
+
+
+def _upload_kind(request, filing: Filing, cancel_missing: list[str]) -> str | None:
+    """The kind the upload form offers first: the one asked for (`?kind=`, the cancel form's
+    link), else a copy cancelling needs when the filing owes no promised proof (a commitment
+    filing's proof comes first), else the form's first."""
+    offered = {k for k, _label in UploadForm(filing_type=filing.type).fields["kind"].choices}
+    asked = request.GET.get("kind")
+    if asked in offered:
+        return asked
+    owes_proof = filing.commitment_deadline and filing.materials_accepted_at is None
+    if cancel_missing and not owes_proof and cancel_missing[0] in offered:
+        return cancel_missing[0]
+    return None
+
+
+def _uploaded_message(filing: Filing) -> str:
+    """What becomes of files just added: a draft's or a returned filing's wait for the person
+    to submit it (the agency sees nothing before); an approved filing's go to the agency."""
+    if filing.status == Status.DRAFT:
+        return _(
+            "Materials kept with the draft. The agency sees them only once you submit the "
+            "filing: submit it when it is complete."
+        )
+    if filing.status == Status.RETURNED:
+        return _(
+            "Materials kept with the filing. The agency sees them once you submit the filing "
+            "again: submit it when it is complete."
+        )
+    return _("Materials uploaded: the agency will check them.")
 
 
 def _supplied_on(filing: Filing, materials: list[Material]) -> datetime.date | None:

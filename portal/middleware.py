@@ -82,6 +82,9 @@ class MethodNotAllowedPageMiddleware:
 # Session keys of SessionTimeoutMiddleware, in epoch seconds so the session stays JSON.
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN_AT = "portal_last_seen_at"
+# Set in the session a sign-out leaves behind: a form still open in another tab, sent after it,
+# is told it was not saved. Consumed by the next form sent signed out, dropped on signing in.
+SIGNED_OUT_AT = "portal_signed_out_at"
 STAFF_ROLES = {roles.AGENCY, roles.HOSPITAL, roles.ADMIN}
 
 
@@ -124,30 +127,54 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         if request.path.startswith("/api/"):
             return self.get_response(request)
+        ended = False  # a session that was signed in and no longer is
         if not request.user.is_authenticated:
             if auth.SESSION_KEY in request.session:
                 # AuthenticationMiddleware refused the stored user (inactive or gone).
                 auth.logout(request)
+                ended = True
+            else:
+                ended = self._ended_before(request)
         else:
             expired = self._expired_message(request)
             if expired:
                 return self._sign_out(request, expired)
+        signed_in = request.user.is_authenticated
         response = self.get_response(request)
         if request.user.is_authenticated:
             now = time.time()
             request.session.setdefault(SIGNED_IN_AT, now)
             request.session[LAST_SEEN_AT] = now
-        elif request.method == "POST" and self._sent_to_sign_in(request, response):
-            # A form sent after signing out elsewhere (another tab, another device): say why
-            # the sign-in page came instead, and that nothing was saved.
-            messages.warning(
-                request,
-                _(
-                    "You were no longer signed in, so what you sent was not saved. Sign in, "
-                    "then fill in the form again."
-                ),
-            )
+            request.session.pop(SIGNED_OUT_AT, None)
+        elif signed_in:
+            # Signed out by this request (the sign-out page): remembered for a form still open
+            # in another tab.
+            request.session[SIGNED_OUT_AT] = time.time()
+        elif request.method == "POST":
+            request.session.pop(SIGNED_OUT_AT, None)
+            if ended and self._sent_to_sign_in(request, response):
+                # A form sent after signing out elsewhere (another tab, another device): say
+                # why the sign-in page came instead, and that nothing was saved. Not for a form
+                # anyone may send signed out (confirming one's e-mail address after sign-up).
+                messages.warning(request, self._not_saved())
         return response
+
+    @staticmethod
+    def _not_saved() -> str:
+        return _(
+            "You were no longer signed in, so what you sent was not saved. Sign in, "
+            "then fill in the form again."
+        )
+
+    @staticmethod
+    def _ended_before(request: HttpRequest) -> bool:
+        """Whether this anonymous request comes from a session that was signed in: one a
+        sign-out marked, or a session cookie that no longer maps to any session (signed out
+        on another device, the session deleted)."""
+        if request.session.get(SIGNED_OUT_AT):
+            return True
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        return bool(cookie) and request.session.session_key is None
 
     @staticmethod
     def _sent_to_sign_in(request: HttpRequest, response) -> bool:
@@ -183,6 +210,8 @@ class SessionTimeoutMiddleware:
     def _sign_out(self, request: HttpRequest, message: str) -> HttpResponseRedirect:
         auth.logout(request)
         messages.info(request, f"{message} {_('Please sign in again.')}")
+        if request.method == "POST":  # the form it carried is lost with the session
+            messages.warning(request, self._not_saved())
         login_url = resolve_url(settings.LOGIN_URL)
         if request.method == "GET":
             login_url = _with_next(login_url, request.get_full_path())

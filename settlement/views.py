@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from hospitals import eligibility
 from hospitals.eligibility_selectors import find_person
 from hospitals.models import Level
 from portal.models import Province, Region
+from portal.templatetags.portal_tags import yuan
 from settlement import engine
 from settlement.forms import AmountField
 from settlement.models import (
@@ -32,6 +34,7 @@ from settlement.models import (
     Category,
     CategoryPolicy,
     SettledCategory,
+    Settlement,
 )
 
 CATEGORIES = [
@@ -166,12 +169,15 @@ def explain(*, extra: Decimal, adj: engine.Adjustment, best_label, best: engine.
         return _("The cheapest here.")
     parts = _why_more(adj, best)
     if not parts:
-        return _("Costs %(extra)s more than %(best)s.") % {"extra": extra, "best": best_label}
+        return _("You would pay %(extra)s more than with %(best)s.") % {
+            "extra": yuan(extra),
+            "best": best_label,
+        }
     why = parts[0]
     if len(parts) > 1:
         why = _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
-    return _("Costs %(extra)s more than %(best)s: %(why)s.") % {
-        "extra": extra,
+    return _("You would pay %(extra)s more than with %(best)s: %(why)s.") % {
+        "extra": yuan(extra),
         "best": best_label,
         "why": why,
     }
@@ -310,6 +316,7 @@ def estimate(request):
     form = EstimateForm(request.GET or None)
     rows: list[dict] = []
     policy = place = ytd = None
+    held = Decimal("0")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         place = data["region_obj"]
@@ -321,6 +328,11 @@ def estimate(request):
         found = find_person(id_number=person.id_number, name=person.name)
         if policy is not None and found is not None:
             ytd = AnnualAccumulation.objects.filter(person=person, year=year).first()
+            # As *My settlements* shows it: the accumulation reserves a stay held for review
+            # against the cap (so the estimate counts it), but the fund has not paid it yet.
+            held = Settlement.objects.filter(
+                person=person, policy_year=year, status=Settlement.Status.HELD
+            ).aggregate(total=Sum("fund_pay"))["total"] or Decimal("0")
             engine_ytd = (
                 engine.YearToDate(ytd.fund_paid, ytd.outpatient_deductible_paid)
                 if ytd
@@ -363,6 +375,8 @@ def estimate(request):
             "place": place,
             "local": bool(rows) and rows[0]["code"] == "local",
             "ytd": ytd,
+            "paid": ytd.fund_paid - held if ytd else None,
+            "held": held,
             "no_policy": form.is_bound and form.is_valid() and policy is None,
         },
     )

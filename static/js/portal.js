@@ -189,3 +189,106 @@
     });
   });
 })();
+
+
+/* Taking a file off a filing (filings/new.html) reloads the page at once: a tap by mistake
+ * would lose what was typed. A form marked `data-confirm` asks first (the question is in the
+ * page's language); one marked `data-keeps` keeps the values of the form it names (text,
+ * choices, ticked boxes; not chosen files, which a page cannot set) in sessionStorage, and the
+ * reloaded page puts them back. Listening in the capture phase, it answers before the
+ * double-submit guard below looks at the event.
+ */
+(function () {
+  "use strict";
+
+  var KEY = "portal-kept:" + window.location.pathname;
+  var SKIPPED = ["file", "hidden", "submit", "button", "password", "reset", "image"];
+
+  function fieldsOf(form) {
+    return Array.prototype.filter.call(
+      form.querySelectorAll("input, select, textarea"),
+      function (el) {
+        return el.name && SKIPPED.indexOf(el.type) === -1 && !el.disabled;
+      }
+    );
+  }
+
+  function keep(form) {
+    var values = fieldsOf(form).map(function (el) {
+      if (el.type === "checkbox" || el.type === "radio") {
+        return [el.name, el.value, el.checked];
+      }
+      if (el.tagName === "SELECT" && el.multiple) {
+        return [el.name, Array.prototype.map.call(el.selectedOptions, function (o) {
+          return o.value;
+        })];
+      }
+      return [el.name, el.value];
+    });
+    try {
+      window.sessionStorage.setItem(
+        KEY, JSON.stringify({ form: form.id, at: Date.now(), values: values })
+      );
+    } catch (e) {
+      // (storage refused: the page reloads as before)
+    }
+  }
+
+  function restore() {
+    var kept;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+      window.sessionStorage.removeItem(KEY);
+    } catch (e) {
+      return;
+    }
+    // Only the reload that follows (not a visit much later, after a refused removal).
+    var form = kept && Date.now() - kept.at < 60000 && document.getElementById(kept.form);
+    if (!form) {
+      return;
+    }
+    var fields = fieldsOf(form);
+    kept.values.forEach(function (item) {
+      fields.forEach(function (el) {
+        if (el.name !== item[0]) {
+          return;
+        }
+        if (el.type === "checkbox" || el.type === "radio") {
+          if (el.value === item[1]) {
+            el.checked = item[2];
+          }
+        } else if (el.tagName === "SELECT" && el.multiple) {
+          Array.prototype.forEach.call(el.options, function (o) {
+            o.selected = item[1].indexOf(o.value) !== -1;
+          });
+        } else {
+          el.value = item[1];
+        }
+      });
+    });
+    fields.forEach(function (el) {
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var question = form.getAttribute && form.getAttribute("data-confirm");
+      if (!question) {
+        return;
+      }
+      if (!window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      var kept = document.getElementById(form.getAttribute("data-keeps") || "");
+      if (kept) {
+        keep(kept);
+      }
+    },
+    true
+  );
+  document.addEventListener("DOMContentLoaded", restore);
+})();

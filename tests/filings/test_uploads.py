@@ -103,3 +103,21 @@ def test_at_most_10_files_per_filing():
     with pytest.raises(uploads.UploadRefused) as refused:
         uploads.check_count(9, 2)
     assert refused.value.code == "too_many"
+
+
+def test_portrait_phone_photo_is_stored_upright_without_orientation_tag():
+    """A phone stores a portrait photo as a landscape image with EXIF Orientation=6 (turn 90°
+    clockwise to view): the stored copy is portrait and carries no tag to turn it again."""
+    image = Image.new("RGB", (400, 300), "white")
+    image.paste((200, 0, 0), (0, 0, 40, 30))  # a mark in the top-left corner as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise
+    raw = io.BytesIO()
+    image.save(raw, "JPEG", exif=exif.tobytes())
+    checked = uploads.check_upload(_upload("portrait.jpg", raw.getvalue()))
+    with Image.open(io.BytesIO(checked.content)) as stored:
+        assert stored.height > stored.width
+        assert stored.size == (300, 400)
+        assert 0x0112 not in stored.getexif()
+        # The stored top-left corner ends up at the top-right once turned.
+        assert stored.getpixel((stored.width - 5, 5))[0] > 150

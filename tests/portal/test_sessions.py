@@ -407,7 +407,7 @@ def test_a_form_sent_after_signing_out_elsewhere_says_why_and_that_nothing_was_s
     """Signed out in another tab, the person presses Submit on a form still open: the sign-in
     page comes with the reason, not bare."""
     client.force_login(InsuredPersonFactory().user)
-    client.logout()  # (as the other tab did)
+    client.post(reverse("account_logout"))  # (as the other tab did, through the sign-out page)
     response = client.post(reverse("filings:new", args=["temporary"]), {"care": ["inpatient"]})
     assert response.status_code == 302
     assert urlparse(response["Location"]).path == reverse("account_login")
@@ -417,3 +417,46 @@ def test_a_form_sent_after_signing_out_elsewhere_says_why_and_that_nothing_was_s
     response = client.get(reverse("filings:new", args=["temporary"]))
     assert response.status_code == 302
     assert "未能保存" not in client.get(response["Location"]).content.decode()
+
+
+def _lost(page) -> bool:
+    return "未能保存" in page.content.decode()
+
+
+def test_a_form_sent_from_a_session_that_timed_out_says_nothing_was_saved(client, clock):
+    client.force_login(InsuredPersonFactory().user)
+    assert _signed_in(client)
+    _minutes(clock, 31)
+    response = client.post(reverse("filings:new", args=["temporary"]), {"care": ["inpatient"]})
+    assert urlparse(response["Location"]).path == reverse("account_login")
+    page = client.get(response["Location"])
+    assert "30" in page.content.decode() and _lost(page)
+
+
+def test_a_form_sent_with_a_session_cookie_that_maps_to_no_session_says_nothing_was_saved(
+    client,
+):
+    """Signed out on another device (the session deleted on the server): the browser still
+    sends its old session cookie."""
+    client.force_login(InsuredPersonFactory().user)
+    client.session.delete()  # the stored session is gone; the cookie stays
+    response = client.post(reverse("filings:new", args=["temporary"]), {"care": ["inpatient"]})
+    assert urlparse(response["Location"]).path == reverse("account_login")
+    assert _lost(client.get(response["Location"]))
+
+
+def test_an_anonymous_form_answered_by_the_sign_in_page_is_not_told_it_was_lost(client):
+    """Never signed in (a fresh visitor, or one confirming the e-mail address of a new account
+    and sent on to sign in): nothing of theirs was lost."""
+    client.get(reverse("account_login"))  # a session cookie of an anonymous visit, if any
+    response = client.post(reverse("filings:new", args=["temporary"]), {"care": ["inpatient"]})
+    assert urlparse(response["Location"]).path == reverse("account_login")
+    assert not _lost(client.get(response["Location"]))
+
+
+def test_the_notice_of_a_lost_form_is_given_once_not_on_every_later_form(client):
+    client.force_login(InsuredPersonFactory().user)
+    client.post(reverse("account_logout"))
+    url = reverse("filings:new", args=["temporary"])
+    assert _lost(client.get(client.post(url, {"care": ["inpatient"]})["Location"]))
+    assert not _lost(client.get(client.post(url, {"care": ["inpatient"]})["Location"]))

@@ -217,8 +217,11 @@ def test_signup_sends_a_verification_email_and_login_waits_for_it(client, region
     from allauth.account.models import EmailAddress
 
     assert not EmailAddress.objects.get(email="li@example.cn").verified
-    client.post(url)
+    response = client.post(url)
     assert EmailAddress.objects.get(email="li@example.cn").verified
+    # Sent on to sign in: no word of a lost form (nobody was signed in to lose one).
+    page = client.get(response["Location"]).content.decode()
+    assert "未能保存" not in page and "no longer signed in" not in page
 
     client.logout()
     response = client.post(

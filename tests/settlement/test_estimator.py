@@ -1,6 +1,7 @@
 """The estimator: the place decides the categories, the engine and the eligibility module decide
 the figures (demo policy of domain.md §4, computed by hand)."""
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -51,15 +52,16 @@ def test_an_estimated_total_instead_of_the_split_with_a_reason_per_row(client, d
     }
     assert rows["long_term"]["why"] == "The cheapest here."
     assert rows["temporary"]["why"] == (
-        "Costs 4125.00 more than Long-term residence filing: "
+        "You would pay 4,125.00 more than with Long-term residence filing: "
         "ratio reduced by 20 points and deductible ×1.5."
     )
     assert rows["referral"]["why"] == (
-        "Costs 1900.00 more than Long-term residence filing: ratio reduced by 10 points."
+        "You would pay 1,900.00 more than with Long-term residence filing: "
+        "ratio reduced by 10 points."
     )
     assert rows["unapproved_transfer"]["why"] == (
-        "Costs 9025.00 more than Long-term residence filing: ratio reduced by 10 points and "
-        "the fund pays only 50% of what it otherwise would."
+        "You would pay 9,025.00 more than with Long-term residence filing: "
+        "ratio reduced by 10 points and the fund pays only 50% of what it otherwise would."
     )
     html = response.content.decode()
     assert "ratio reduced by 20 points and deductible ×1.5" in html
@@ -97,7 +99,7 @@ def test_rule_3_3_resettled_reduction_is_decided_like_eligibility(client, demo):
     # Temporary: (10000 − 1500) × 65% = 5525.00; she pays 4475.00, 1675.00 more than 2800.00.
     assert rows["temporary"]["extra"] == D("1675.00")
     assert rows["temporary"]["why"] == (
-        "Costs 1675.00 more than Long-term residence filing: "
+        "You would pay 1,675.00 more than with Long-term residence filing: "
         "ratio reduced by 20 points instead of 5 and deductible ×1.5."
     )
 
@@ -164,7 +166,7 @@ def test_explain_names_every_difference():
     assert explain(extra=D("0"), adj=best, best_label="X", best=best) == "The cheapest here."
     worse = engine.Adjustment(20, D("1.50"), D("0.50"))
     assert explain(extra=D("10.00"), adj=worse, best_label="X", best=best) == (
-        "Costs 10.00 more than X: ratio reduced by 20 points, deductible ×1.5 and "
+        "You would pay 10.00 more than with X: ratio reduced by 20 points, deductible ×1.5 and "
         "the fund pays only 50% of what it otherwise would."
     )
 
@@ -225,3 +227,27 @@ def test_estimator_refuses_an_unknown_purpose(client, demo):
     response = estimate(client, demo["chenming"], estimated_total="10000", purpose="holiday")
     assert response.context["rows"] == []
     assert "purpose" in response.context["form"].errors
+
+
+def test_amounts_said_in_sentences_are_grouped_and_held_stays_are_told_apart(client, demo):
+    """The year so far as *My settlements* shows it: what the fund has paid, and apart from it
+    what is reserved for a stay held for review; every amount with its thousands grouped."""
+    from tests.settlement.test_hospital_settlements import CHEN, H1, _settle
+
+    held = _settle(H1, who=CHEN, emergency=True)
+    assert held.status == "held_for_review" and held.fund_pay > 0
+    person = demo["chenming"].insured
+    year = timezone.localdate().year
+    ytd = AnnualAccumulation.objects.get(person=person, year=year)
+    ytd.fund_paid += D("144178.56")
+    ytd.outpatient_deductible_paid = D("1200")
+    ytd.save()
+    client.force_login(demo["chenming"])
+    query = {"region": SANYA, "level": 3, "care_type": "inpatient", "estimated_total": "50000"}
+    response = client.get(reverse("settlement:estimate"), query)  # Chinese, the default
+    said = response.content.decode().split('id="ytd">')[1].split("</p>")[0]
+    assert "144,178.56" in said and "144178.56" not in said  # paid, without the held stay
+    assert f"{held.fund_pay:,.2f}" in said and "审核" in said
+    assert "1,200.00" in said
+    whys = " ".join(r["why"] for r in response.context["rows"])
+    assert "多付" in whys and re.search(r"多付\d{1,3}(,\d{3})+\.\d\d", whys), whys
