@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -59,7 +59,10 @@ CLAIM_REMINDER_KIND = "claim_deadline"
 RENEWED_NOTICE = "filing_renewal_in_force"
 RENEWAL_PENDING_NOTICE = "filing_renewal_under_review"
 # The renewal's state -> what the person is told when the filing it renews expires.
-RENEWAL_NOTICES = {Status.APPROVED: RENEWED_NOTICE, Status.SUBMITTED: RENEWAL_PENDING_NOTICE}
+RENEWAL_NOTICES: dict[str, str] = {
+    Status.APPROVED: RENEWED_NOTICE,
+    Status.SUBMITTED: RENEWAL_PENDING_NOTICE,
+}
 
 
 @dataclass(frozen=True)
@@ -469,13 +472,13 @@ def _without_nulls(**params) -> dict:
     }
 
 
-def _person_note(change: Change, row: dict, renewal: tuple[str, str] | None) -> Notification:
+def _person_note(change: Change, row: Mapping, renewal: tuple[str, str] | None) -> Notification:
     """The person's notification of one changed filing (`row`), told of its renewal (number,
     state) if it has one approved or under review."""
     number, state = renewal or (None, None)
     return Notification(
         user_id=row["person__user_id"],
-        notice=RENEWAL_NOTICES.get(state, change.notice),
+        notice=RENEWAL_NOTICES.get(state or "", change.notice),
         params=_without_nulls(
             n=row["number"],
             type=row["type"],

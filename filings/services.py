@@ -1231,7 +1231,7 @@ def referral_course_for_stay(
     end = _referral_end(locked)
     if end is not None and discharged_on > end:
         return "referral_course_exceeded"
-    if admitted_on < locked.treatment_started_on:
+    if locked.treatment_started_on is not None and admitted_on < locked.treatment_started_on:
         return "referral_before_course"
     return None
 

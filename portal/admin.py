@@ -24,7 +24,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
@@ -34,6 +34,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from portal import audit
 from portal.audit_labels import AUDIT_ROLES, AUDIT_SUBJECTS, audit_action_label
+from portal.jobruns import JOB_LABELS, detail_label, job_label
 from portal.lib import idnumbers
 from portal.models import (
     Agency,
@@ -791,15 +792,57 @@ class NotificationAdmin(KeptRecords, LogList, RegionScopedAdmin):
         return False
 
 
+class JobNameFilter(ChoicesFilter):
+    title = _("job")
+    parameter_name = "job"
+    field = "name"
+
+    def lookups(self, request, model_admin):
+        return [(name, job_label(name)) for name in JOB_LABELS]
+
+
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
-    list_display = ["name", "started_at", "finished_at", "seconds", "rows", "error"]
-    list_filter = ["name", "started_at"]
-    readonly_fields = ["name", "started_at", "finished_at", "rows", "details", "error"]
+    """What each run of a scheduled job did, in words: the job, when, how long, how many rows,
+    each step's count, the error. The jobs run for every region; agency staff see the numbers
+    of their own region's clearing statements only."""
+
+    list_display = ["job", "started_at", "finished_at", "seconds", "rows", "error"]
+    list_filter = [JobNameFilter, "started_at"]
+    fields = ["job", "started_at", "finished_at", "seconds", "rows", "steps", "error"]
+    readonly_fields = fields
+
+    @admin.display(description=_("job"), ordering="name")
+    def job(self, obj):
+        return job_label(obj.name)
 
     @admin.display(description=_("seconds"))
     def seconds(self, obj):
-        return obj.seconds
+        return "-" if obj.seconds is None else f"{obj.seconds:.1f}"
+
+    @admin.display(description=_("what it did"))
+    def steps(self, obj):
+        details = {k: v for k, v in (obj.details or {}).items() if k != "seconds"}
+        if not details:
+            return "-"
+        region = getattr(obj, "reader_region", None)
+        rows = []
+        for key, value in details.items():
+            if isinstance(value, list):
+                if region is not None:  # another region's statements are not theirs to read
+                    value = [v for v in value if f"-{region.code}-" in str(v)]
+                value = ", ".join(str(v) for v in value) or "-"
+            rows.append((detail_label(key), value))
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:  # whose page it is, for `steps` (on the row, not the shared admin)
+            obj.reader_region = agency_region(request.user)
+        return obj
 
     def has_add_permission(self, request):
         return False

@@ -19,6 +19,33 @@ JOB_LABELS = {
 }
 
 
+# What a run's details count, in words (the keys the jobs write).
+DETAIL_LABELS = {
+    "expire_temporary": _("Temporary filings expired"),
+    "expire_referral": _("Referrals expired (treatment not started in time)"),
+    "expire_referral_course": _("Referrals whose course of treatment is over"),
+    "expire_emergency": _("Emergency filings expired"),
+    "expire_chronic": _("Chronic-disease filings expired"),
+    "expire_long_term": _("Long-term filings expired"),
+    "revoke_commitment": _("Commitment filings revoked"),
+    "commitment_30": _("Commitment reminders, 30 days before"),
+    "commitment_7": _("Commitment reminders, 7 days before"),
+    "commitment_1": _("Commitment reminders, 1 day before"),
+    "claim_deadline": _("Claim deadline reminders"),
+    "removed": _("Files removed"),
+    "period": _("Month"),
+    "statements": _("Statements issued"),
+    "settlements": _("Settlements on them"),
+    "numbers": _("Statement numbers"),
+    "seconds": _("Seconds"),
+}
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
 def job_label(name: str) -> str:
     """The job `name` (a JobRun's `name`) in words, in the active language; a job without a
     label as recorded."""

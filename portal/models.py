@@ -298,8 +298,10 @@ class JobRun(models.Model):
         verbose_name_plural = _("job runs")
 
     def __str__(self) -> str:
-        # In local time, as the page's own fields show it.
-        return f"{self.name} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+        from portal.jobruns import job_label  # (jobruns writes this model)
+
+        # In words and in local time, as the page's own fields show it.
+        return f"{job_label(self.name)} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
     @property
     def seconds(self) -> float | None:

@@ -34,4 +34,34 @@ def test_a_job_runs_title_gives_its_time_in_local_time(client, demo):
     run = JobRun.objects.create(name="filings.nightly")
     JobRun.objects.filter(pk=run.pk).update(started_at=started)  # (auto_now_add)
     run.refresh_from_db()
-    assert str(run).endswith("2026-11-24 20:39")
+    assert str(run).endswith("2026-11-24 20:39") and "filings.nightly" not in str(run)
+
+
+def test_a_job_runs_page_says_what_it_did_in_words_and_keeps_other_regions_numbers_out(
+    client, demo
+):
+    """Job names were code identifiers, details raw JSON with English keys, seconds to six
+    decimals, and a clearing run listed every region's statement numbers to every agency."""
+    run = JobRun.objects.create(
+        name="settlement.clearing",
+        rows=2,
+        details={
+            "period": "2026-10-01",
+            "statements": 2,
+            "settlements": 9,
+            "numbers": ["QS202610-230100-232700-v1", "QS202610-210100-210200-v1"],
+            "seconds": 0.010267,
+        },
+    )
+    JobRun.objects.filter(pk=run.pk).update(
+        finished_at=run.started_at + datetime.timedelta(seconds=0.010267)
+    )
+    staff_login(client, "agency_dxal")
+    page = client.get(reverse("admin:portal_jobrun_change", args=[run.pk])).content.decode()
+    assert "清算" in page and "settlement.clearing" not in page
+    assert "生成的清算单" in page and "清算单编号" in page and '"statements"' not in page
+    assert "QS202610-230100-232700-v1" in page
+    assert "QS202610-210100-210200-v1" not in page  # Shenyang and Dalian's
+    assert "0.010267" not in page
+    listing = client.get(reverse("admin:portal_jobrun_changelist")).content.decode()
+    assert '<td class="field-seconds">0.0</td>' in listing
