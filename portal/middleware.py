@@ -279,6 +279,35 @@ def recently_authenticated(request: HttpRequest) -> bool:
     return time.time() - latest < account_settings.REAUTHENTICATION_TIMEOUT
 
 
+# A decision that asks for input first (a reason, an adjusted amount) is two posts: the action,
+# which opens its form, then the form sent ("apply"). The recent authentication is checked on the
+# first; the second is accepted within FORM_GRACE_SECONDS of it, so a reviewer who typed a reason
+# for a few minutes is not sent away to re-authenticate and made to type it again.
+FORM_OPENED = "portal_sensitive_form_opened"
+FORM_GRACE_SECONDS = 15 * 60
+
+
+def _form_key(request: HttpRequest, action: str) -> str:
+    selected = ",".join(sorted(request.POST.getlist("_selected_action")))
+    return f"{request.path}|{action}|{request.POST.get('action', '')}|{selected}"
+
+
+def _remember_form_opened(request: HttpRequest, action: str) -> None:
+    if action in ("approve", "decide") and "apply" not in request.POST:
+        request.session[FORM_OPENED] = {"key": _form_key(request, action), "at": time.time()}
+
+
+def _completes_a_form_opened_recently(request: HttpRequest, action: str) -> bool:
+    """The form of the same action on the same rows, opened under a recent authentication
+    less than FORM_GRACE_SECONDS ago, is being sent (again, after a correction, too)."""
+    if action not in ("approve", "decide") or "apply" not in request.POST:
+        return False
+    opened = request.session.get(FORM_OPENED) or {}
+    if opened.get("key") != _form_key(request, action):
+        return False
+    return time.time() - float(opened.get("at", 0)) <= FORM_GRACE_SECONDS
+
+
 class RecentAuthenticationMiddleware:
     """Ask for the password or a TOTP code again before a sensitive action.
 
@@ -299,7 +328,12 @@ class RecentAuthenticationMiddleware:
         if not request.user.is_authenticated:
             return None
         action = sensitive_action(request, view_func)
-        if action is None or recently_authenticated(request):
+        if action is None:
+            return None
+        if recently_authenticated(request):
+            _remember_form_opened(request, action)
+            return None
+        if _completes_a_form_opened_recently(request, action):
             return None
         methods = get_adapter().get_reauthentication_methods(request.user)
         if not methods:

@@ -589,6 +589,43 @@ def test_bulk_approve_as_estimated_leaves_a_claim_whose_payment_changed_for_revi
     assert (claim.status, claim.approved_fund_pay) == ("approved", estimate)
 
 
+def test_an_adjusted_approval_typed_over_minutes_is_not_lost_to_reauthentication(client, demo):
+    """The recent authentication is asked for when the reviewer opens the adjustment's form;
+    the form sent a few minutes later, with the amount and reason typed, goes through instead
+    of being sent away to re-authenticate and typed again. Only that form, and not forever."""
+    first, second = _submit(), _submit(hospital="H21010000002")
+    changelist = reverse("admin:settlement_claim_changelist")
+
+    def opened(claim):
+        form = client.post(changelist, {"action": "approve_adjusted", "_selected_action": claim.pk})
+        return form.status_code == 200 and 'name="fund_pay"' in form.content.decode()
+
+    def sent(claim):
+        return client.post(
+            changelist,
+            {
+                "action": "approve_adjusted",
+                "_selected_action": claim.pk,
+                "apply": "1",
+                "fund_pay": "100.00",
+                "reason": "部分项目不予支付",
+            },
+        )
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        _admin_login(client, "agency_shenyang")
+        clock.shift(datetime.timedelta(minutes=4))
+        assert opened(first)
+        clock.shift(datetime.timedelta(minutes=6))  # 10 minutes after signing in
+        assert "reauthenticate" not in sent(first).get("Location", "")
+        first.refresh_from_db()
+        assert (first.status, first.approved_fund_pay) == ("approved", Decimal("100.00"))
+        # Another claim's form that was never opened under a recent authentication is not.
+        assert "reauthenticate" in sent(second).get("Location", "")
+        second.refresh_from_db()
+        assert second.status == "submitted"
+
+
 def _approve_adjusted(client, claim, fund_pay: str, reason: str):
     """The admin's "approve with an adjusted amount" form sent for `claim`."""
     return client.post(
