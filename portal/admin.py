@@ -285,7 +285,7 @@ class ServiceActions:
                     return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
 
-    def _each(self, request, queryset, fn, done) -> int:
+    def _each(self, request, queryset, fn, done, raise_refusal: bool = False) -> int:
         """Apply fn to each object. `done` is (what was done to one, "{} objects ..."): the
         message names the object when one was done (a decision from its page), linked to it,
         so the reviewer back in the queue sees which; otherwise it counts them."""
@@ -296,6 +296,8 @@ class ServiceActions:
                 fn(obj)
                 decided.append(obj)
             except self.rule_error as error:
+                if raise_refusal:
+                    raise
                 self.message_user(
                     request,
                     self.object_label(obj)
@@ -332,8 +334,23 @@ class ServiceActions:
         if "apply" in request.POST:
             form = form_class(request.POST, **objects)
             if form.is_valid():
-                self._each(request, queryset, lambda obj: apply(obj, form.cleaned_data), done)
-                return None
+                selected = list(queryset)
+                if len(selected) != 1:
+                    self._each(request, selected, lambda obj: apply(obj, form.cleaned_data), done)
+                    return None
+                # One row (a decision from its page): a refusal comes back on the form, with
+                # what was typed, rather than as a message over the list.
+                try:
+                    self._each(
+                        request,
+                        selected,
+                        lambda obj: apply(obj, form.cleaned_data),
+                        done,
+                        raise_refusal=True,
+                    )
+                    return None
+                except self.rule_error as error:
+                    form.add_error(None, self.describe_error(error))
         else:
             form = form_class(**objects)
         return render(

@@ -407,10 +407,10 @@ class SettlementAdmin(
     def has_add_permission(self, request):
         return False
 
-    def _each(self, request, queryset, fn, done) -> int:
+    def _each(self, request, queryset, fn, done, raise_refusal: bool = False) -> int:
         # A hospital's clerks hear of the action's decisions in one message (not one a bill).
         with services.reviews_told_together():
-            return super()._each(request, queryset, fn, done)
+            return super()._each(request, queryset, fn, done, raise_refusal=raise_refusal)
 
     def has_delete_permission(self, request, obj=None):
         return False

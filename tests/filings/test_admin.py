@@ -161,7 +161,8 @@ def test_rule_2_1_cancel_action_inside_the_lock_period_is_refused(client, demo):
     )
     assert Filing.objects.get(pk=filing.pk).status == "approved"
     html = response.content.decode()
-    assert f"{filing.number}：" in html and "锁定期" in html
+    # One filing: the refusal comes back on the cancellation's form, the reason kept.
+    assert "锁定期" in html and 'name="reason"' in html and "x</textarea>" in html
 
 
 def test_materials_are_previewed_inline_images_shown_pdfs_linked(client, demo):
@@ -437,3 +438,27 @@ def test_a_filings_audit_trail_is_found_by_its_number_and_from_its_history_butto
     found = client.get(reverse("admin:portal_auditevent_changelist"), {"q": "ba210100000002"})
     assert {e.object_id for e in found.context["cl"].result_list} == {str(filing.pk)}
     assert "完整的备案、报销申请、结算或清算单编号" in found.content.decode()
+
+
+def test_a_refused_referral_extension_comes_back_on_its_form_with_what_was_typed(client, demo):
+    """An extension to a date before the referral's end was refused as a message over the
+    list, and the reason typed was lost; a refusal of one row now comes back on the form."""
+    staff_login(client, "agency_dxal")
+    referral = Filing.objects.get(number="ZZ232700000001")
+    page = client.post(
+        reverse("admin:filings_filing_changelist"),
+        {
+            "action": "extend_referral",
+            "_selected_action": [referral.pk],
+            "apply": "1",
+            "until": "2020-01-01",
+            "reason": "病情需要继续治疗",
+        },
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "延期截止日期须晚于" in html and "病情需要继续治疗" in html
+    assert 'name="until"' in html
+    referral.refresh_from_db()
+    assert referral.extended_until is None
+    assert not AuditEvent.objects.filter(action="referral.extend").exists()
