@@ -679,7 +679,10 @@ def _transition(
             reason=reason,
             ip=ip,
         )
-        _notify(filing, "filing_status", status=target, text=reason)
+        if filing.not_yet_in_force:  # approved, taking effect later: said so, not "in force"
+            _notify(filing, "filing_approved_from", d=filing.valid_from, text=reason)
+        else:
+            _notify(filing, "filing_status", status=target, text=reason)
         if filing.type == FilingType.REFERRAL and target in HOSPITALS_TOLD:
             _notify_hospitals(filing, "referral_decided", status=target, text=reason)
     return filing

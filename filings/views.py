@@ -499,6 +499,14 @@ def _timeline(filing: Filing) -> list[tuple]:
             label = ACTION_LABELS[event.action]
         else:
             label = labels.get(event.to_state) or ACTION_LABELS.get(event.action, event.action)
+        starts = filing.valid_from
+        if (
+            event.to_state == Status.APPROVED
+            and starts
+            and starts > timezone.localdate(event.created_at)
+        ):
+            # Approved to take effect later (a renewal): not "in force" on the day.
+            label = _("Approved (in force from %(date)s)") % {"date": date_format(starts, "Y-m-d")}
         entries.append((event, label, reason_text(event.reason, filing.number)))
     return entries
 

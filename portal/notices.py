@@ -68,6 +68,11 @@ NOTICES = {
     "filing_status": Notice(
         _("Your filing %(n)s: %(status)s"), _("The status of your filing has changed.")
     ),
+    # Approved, with a validity that starts later (a renewal, a trip next month): not "in force".
+    "filing_approved_from": Notice(
+        _("Your filing %(n)s: approved, in force from %(d)s"),
+        _("Your filing was approved. It takes effect on %(d)s and covers treatment from then."),
+    ),
     "materials_accepted": Notice(
         _("Your materials were accepted"),
         _("Filing %(n)s is now two-way: you can also settle directly at home."),

@@ -17,7 +17,7 @@ from filings.rules import RuleError
 from hospitals import eligibility_service
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
-from portal.models import InsuredPerson
+from portal.models import InsuredPerson, Notification
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -194,6 +194,13 @@ def test_rule_2_6_an_approved_renewal_says_from_when_it_is_in_force(demo, client
         # What to do next: the renewed filing applies until the renewal starts.
         assert f"本续期备案自 {later} 起生效（备案 {old.number} 期满的次日）" in page
         assert "在定点医疗机构出示身份证即可直接结算" not in page
+        # Nor does its timeline's approval, or the message that told her of it.
+        assert "已批准（生效）" not in page
+    note = Notification.objects.filter(user=demo["wangxiulan"]).latest("id")
+    assert note.notice == "filing_approved_from"
+    subject, body = note.text("zh-hans")
+    d = renewal.valid_from
+    assert subject == f"您的备案{renewal.number}已批准，自{d.year}年{d.month}月{d.day}日起生效"
     with time_machine.travel(at(renewal.valid_from), tick=False):
         assert Filing.objects.get(pk=renewal.pk).get_status_display() == "已批准（生效）"
 

@@ -320,7 +320,9 @@ def test_rule_2_6_a_double_tap_submits_one_temporary_filing_for_a_place_not_two(
 
     results = _race(8, file_and_submit)
     assert [r for r in results if r[0] == "ok"] == [("ok", "approved")]
-    assert all(r == ("rule", "temporary_covers_place") for r in results if r[0] != "ok")
+    # Covered by the one approved (whose continuation can only be filed months later).
+    covered = {("rule", "temporary_covers_place"), ("rule", "temporary_continue_later")}
+    assert all(r in covered for r in results if r[0] != "ok"), results
     approved = Filing.objects.filter(person__name="陈明", type="temporary", status="approved")
     assert approved.count() == 1
 
