@@ -246,9 +246,16 @@ class _Values(dict):
         return "-"
 
 
+# Parameters that are someone's words set inside a sentence of the notice ("Reason: %(reason)s.
+# Supply …"): their own closing full stop is left out, not doubled ("…居住证明。。").
+IN_SENTENCE = {"reason"}
+
+
 def _shown(name: str, value):
     if value is None or value == "":
         return "-"
+    if name in IN_SENTENCE and isinstance(value, str):
+        return value.rstrip().rstrip("。.．") or "-"
     if name in DATES:
         return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
     if name in NAMES:

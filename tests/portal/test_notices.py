@@ -94,6 +94,17 @@ def test_typed_text_follows_the_body_labelled_and_a_missing_value_shows_as_a_das
     assert subject == "Your filing X: gone"
 
 
+def test_a_reviewers_reason_ending_in_a_full_stop_is_not_followed_by_a_second_one():
+    """ "原因：未见居住证明。。请于…": the reason is set inside the notice's sentence."""
+    params = {"n": "BA210100000001", "d": "2026-12-27"}
+    _, body = notices.render("materials_refused", {**params, "reason": "未见居住证明。"}, "zh-hans")
+    assert "未见居住证明。请于" in body and "。。" not in body
+    _, body = notices.render(
+        "materials_refused", {**params, "reason": "No proof of residence."}, "en"
+    )
+    assert "No proof of residence. Supply" in body and ".." not in body
+
+
 def test_a_notification_without_a_notice_keeps_its_text(user):
     note = Notification.objects.create(user=user, subject="旧通知", body="原文")
     assert note.text("en") == ("旧通知", "原文")
