@@ -11,7 +11,8 @@ PORT ?= 8000
 
 run: sysdeps install compilemessages migrate seed
 	@echo "Starting web (http://$(HOST):$(PORT)), Celery worker and Celery beat. Ctrl-C stops all."
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+		$(BIN)/honcho -f Procfile.dev start
 
 # The suite runs in parallel, one pytest-xdist worker per CPU up to 4 (each worker has its own
 # test database and, under CI=true, its own Redis database); TEST_JOBS=0 runs it in one process.

@@ -249,3 +249,18 @@ def test_compose_email_default_needs_no_mail_server():
         email = environ.Env.email_url_config(url)
         needs_server = email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
         assert not needs_server or email["EMAIL_HOST"] in services, (name, url)
+
+
+def test_make_run_on_another_address_prints_that_address_in_emails_and_pdfs():
+    """`HOST=… PORT=… make run` left SITE_URL at 127.0.0.1:8000: the links of emails and the
+    PDFs' QR codes pointed to a port nothing listened on. A SITE_URL given still wins (the
+    shell's `${SITE_URL:-…}`)."""
+    shown = subprocess.run(
+        ["make", "-n", "run", "HOST=10.0.0.5", "PORT=8010"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    ).stdout
+    start = shown[shown.index("honcho") - 200 :]
+    assert "SITE_URL=${SITE_URL:-http://10.0.0.5:8010}" in start
