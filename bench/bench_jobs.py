@@ -133,9 +133,12 @@ def same_writes_sql(where: str) -> str:
     no batches (parameters: today, notice)."""
     return f"""
         WITH changed AS (
-            UPDATE filings_filing SET status = 'expired', updated_at = now()
+            UPDATE filings_filing f SET status = 'expired', updated_at = now()
             WHERE {where}
-            RETURNING id, number, person_id, insured_region_id
+            RETURNING f.id, f.number, f.person_id, f.insured_region_id, f.type,
+                (SELECT v.code FROM portal_province v WHERE v.id = f.place_province_id)
+                    AS province,
+                (SELECT g.code FROM portal_region g WHERE g.id = f.place_region_id) AS region
         ), events AS (
             INSERT INTO portal_auditevent (actor_role, action, object_type, object_id,
                 object_repr, region_id, from_state, to_state, reason, created_at)
@@ -145,8 +148,9 @@ def same_writes_sql(where: str) -> str:
         ), notes AS (
             INSERT INTO portal_notification (user_id, notice, params, subject, body, url,
                 created_at)
-            SELECT p.user_id, %(notice)s, jsonb_build_object('n', c.number), '', '',
-                '/filings/', now()
+            SELECT p.user_id, %(notice)s, jsonb_strip_nulls(jsonb_build_object('n', c.number,
+                'type', c.type, 'province', c.province, 'region', c.region)), '', '',
+                '/filings/' || c.number || '/', now()
             FROM changed c JOIN portal_insuredperson p ON p.id = c.person_id
             WHERE p.user_id IS NOT NULL
         )
