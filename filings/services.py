@@ -39,7 +39,7 @@ from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import text
-from portal.models import AgencyStaff, InsuredPerson
+from portal.models import AgencyStaff, AuditEvent, InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
 from portal.roles import agency_region, check_agency_region
@@ -1199,6 +1199,30 @@ def _start_course(
     _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
 
 
+def _moves_back(referral: Filing) -> bool:
+    """Whether the course's start may move back to an earlier stay: only a start that a direct
+    settlement recorded (its admission day), not one the receiving hospital or the agency
+    recorded, and not once the agency has extended the course (the extension was granted
+    from that start)."""
+    if referral.extended_until is not None:
+        return False
+    last_start = (
+        AuditEvent.objects.filter(
+            object_type="filings.filing",
+            object_id=str(referral.pk),
+            action="referral.start_treatment",
+        )
+        .order_by("-id")
+        .values_list("actor_id", "reason")
+        .first()
+    )
+    return (
+        last_start is not None
+        and last_start[0] is None
+        and last_start[1].startswith("direct settlement at ")
+    )
+
+
 def referral_course_for_stay(
     *, number: str, admitted_on: datetime.date, discharged_on: datetime.date, hospital: str
 ) -> str | None:
@@ -1208,17 +1232,21 @@ def referral_course_for_stay(
     (recorded and told as `referral_start_treatment` does, by no one in person). Returns why
     the stay lies outside that course, else None: "referral_course_exceeded" when it runs past
     the course's last day (an extension included; the days beyond need one), and
-    "referral_before_course" when it was admitted before the course began (a bill settled
-    after a later stay that started the course, or before the day the hospital recorded).
-    Either bill is held for the agency to review. Runs in the caller's transaction; a referral
-    without a course (Liaoning) is left as it is."""
+    "referral_before_course" when it was admitted before the day the receiving hospital
+    recorded as the start. Either bill is held for the agency to review. A course that a
+    settlement started is the course of the earliest stay: bills settled out of order (a later
+    stay first) move its start back to the earlier admission (`_moves_back`), whichever bill
+    commits first. Runs in the caller's transaction; a referral without a course (Liaoning) is
+    left as it is."""
     pk = Filing.objects.filter(number=number, type=FilingType.REFERRAL).values_list("pk", flat=True)
     if not pk:
         return None
     locked = _lock(pk[0], "person__user", "insured_region")
     if locked.status != Status.APPROVED:
         return None  # ended since the decision (the nightly job): the decision stands
-    if locked.treatment_started_on is None:
+    started = locked.treatment_started_on
+    earlier = started is not None and admitted_on < started
+    if started is None or (earlier and _moves_back(locked)):
         if not parameters_for(locked.insured_region, admitted_on).referral_course_days:
             return None
         _start_course(

@@ -103,22 +103,34 @@ def test_rule_2_2_a_stay_running_past_the_course_is_held_for_the_agency(demo):
     assert settlement.fund_pay + settlement.person_pay == settlement.total == Decimal("10000.00")
 
 
-def test_rule_2_2_a_stay_admitted_before_the_course_began_is_held_not_paid_as_in_it(demo):
-    """Bills settled out of order: the later stay, settled first, started the course; an
-    earlier stay settled after it lies outside that one course, so the agency decides on it
-    instead of the fund paying it as part of the course."""
+def test_rule_2_2_bills_settled_out_of_order_make_one_course_from_the_earliest_stay(demo):
+    """The course's start was whichever bill committed first: a later stay settled first
+    started it, and an earlier stay settled after it was paid outside the recorded course.
+    A start that a settlement recorded now moves back to the earlier admission, so the one
+    course runs from the earliest stay whatever the order of the bills."""
     later = _settle(_days(-4), _days(-1), key="later")
     assert later.status == "settled"
+    assert _referral().treatment_started_on == _days(-4)
     earlier = _settle(_days(-12), _days(-8), key="earlier")
+    assert earlier.status == "settled" and earlier.category == "referral"
+    assert not {"referral_before_course", "referral_course_exceeded"} & set(earlier.flags)
+    filing = _referral()
+    assert filing.treatment_started_on == _days(-12)
+    assert filing.valid_until == _days(-12) + datetime.timedelta(days=59)
+    later.refresh_from_db()
+    assert later.status == "settled"  # paid, and within the course from the earliest stay
+
+
+def test_rule_2_2_a_stay_before_the_start_the_hospital_recorded_is_held(demo):
+    """The receiving hospital recorded the day treatment started: a stay admitted before it is
+    not moved into the course but held for the agency, which knows which is right."""
+    _started(3)  # as recorded by the hospital's clerk (no settlement started it)
+    earlier = _settle(_days(-5), _days(-4), key="recorded")
     assert earlier.status == "held_for_review"
     assert "referral_before_course" in earlier.flags
-    assert "referral_course_exceeded" not in earlier.flags
     assert str(FLAGS["referral_before_course"]) != "referral_before_course"
     assert earlier.fund_pay + earlier.person_pay == earlier.total == Decimal("10000.00")
-    assert _referral().treatment_started_on == _days(-4)  # the recorded start stands
-    # A stay admitted before the day the receiving hospital recorded is held the same way.
-    _started(3)
-    assert "referral_before_course" in _settle(_days(-5), _days(-4), key="recorded").flags
+    assert _referral().treatment_started_on == _days(-3)  # the recorded start stands
 
 
 def test_rule_2_2_a_stay_within_an_extended_course_is_settled(demo):
