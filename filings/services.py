@@ -1244,14 +1244,24 @@ def referral_course_for_stay(
     locked = _lock(pk[0], "person__user", "insured_region")
     if locked.status != Status.APPROVED:
         return None  # ended since the decision (the nightly job): the decision stands
+    params = parameters_for(locked.insured_region, admitted_on)
     started = locked.treatment_started_on
-    earlier = started is not None and admitted_on < started
-    if started is None or (earlier and _moves_back(locked)):
-        if not parameters_for(locked.insured_region, admitted_on).referral_course_days:
-            return None
+    if started is None and not params.referral_course_days:
+        return None  # all care for the validity (Liaoning): no course
+    # The course starts on the stay's admission, but not before the referral took effect (a
+    # stay admitted before, settled under the referral as a filing made before discharge
+    # settlement, starts it on that day): a course never ends before its referral began.
+    start = max(admitted_on, locked.valid_from) if locked.valid_from else admitted_on
+    automatic = started is not None and start < started and _moves_back(locked)
+    if (started is None or automatic) and params.referral_course_days:
+        own_end = rules.course_end(admitted_on, params)
+        if own_end is not None and discharged_on > own_end:
+            # Longer than one course from its own admission: held, and it neither starts
+            # nor moves the course (the agency decides on it; the referral stays as it was).
+            return "referral_course_exceeded"
         _start_course(
             locked,
-            admitted_on,
+            start,
             actor=None,
             ip=None,
             # Kept as data, worded in the reader's language (messages.reason_text).
@@ -1262,8 +1272,8 @@ def referral_course_for_stay(
     end = _referral_end(locked)
     if end is not None and discharged_on > end:
         return "referral_course_exceeded"
-    if locked.treatment_started_on is not None and admitted_on < locked.treatment_started_on:
-        return "referral_before_course"
+    if started is not None and not automatic and start < started:
+        return "referral_before_course"  # before the start the hospital or agency recorded
     return None
 
 

@@ -111,14 +111,42 @@ def test_rule_2_2_bills_settled_out_of_order_make_one_course_from_the_earliest_s
     later = _settle(_days(-4), _days(-1), key="later")
     assert later.status == "settled"
     assert _referral().treatment_started_on == _days(-4)
-    earlier = _settle(_days(-12), _days(-8), key="earlier")
+    earlier = _settle(_days(-4), _days(-3), key="earlier")
     assert earlier.status == "settled" and earlier.category == "referral"
     assert not {"referral_before_course", "referral_course_exceeded"} & set(earlier.flags)
     filing = _referral()
-    assert filing.treatment_started_on == _days(-12)
-    assert filing.valid_until == _days(-12) + datetime.timedelta(days=59)
+    assert filing.treatment_started_on == _days(-4) >= filing.valid_from
+    assert filing.valid_until == _days(-4) + datetime.timedelta(days=59)
     later.refresh_from_db()
     assert later.status == "settled"  # paid, and within the course from the earliest stay
+
+
+def test_rule_2_2_a_stay_before_the_referral_took_effect_starts_its_course_on_that_day(demo):
+    """A stay admitted before the referral's approval, settled under it (a filing made before
+    discharge settlement), started the course on its admission: the course's last day, and so
+    the referral's validity, could fall before the referral even took effect."""
+    filing = _referral()
+    admitted = filing.valid_from - datetime.timedelta(days=10)
+    first = _settle(admitted, filing.valid_from + datetime.timedelta(days=1), key="before")
+    assert first.status == "settled" and first.category == "referral"
+    filing.refresh_from_db()
+    assert filing.treatment_started_on == filing.valid_from
+    assert filing.valid_until == filing.valid_from + datetime.timedelta(days=59)
+
+
+def test_rule_2_2_a_stay_longer_than_a_course_is_held_and_leaves_the_referral_as_it_was(demo):
+    """A 61-day stay held as past the course used to start the course on its admission: the
+    referral's validity shrank to before the day it took effect, and even once the agency
+    rejected that bill, the patient's ordinary bills were refused as "expired"."""
+    filing = _referral()
+    before = (filing.treatment_started_on, filing.valid_until, filing.course_days)
+    long_stay = _settle(_days(-65), _days(-5), key="long")
+    assert long_stay.status == "held_for_review"
+    assert "referral_course_exceeded" in long_stay.flags
+    filing.refresh_from_db()
+    assert (filing.treatment_started_on, filing.valid_until, filing.course_days) == before
+    ordinary = _settle(_days(-2), _days(0), key="ordinary")
+    assert (ordinary.status, ordinary.category) == ("settled", "referral")
 
 
 def test_rule_2_2_a_stay_before_the_start_the_hospital_recorded_is_held(demo):
