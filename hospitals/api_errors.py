@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
@@ -103,7 +105,12 @@ def error_body(exc, status_code: int) -> dict:
         fields = _flatten(exc.detail)
         message = _("The request is invalid: see the fields.")
     elif isinstance(exc, exceptions.Throttled):
-        message = _("Too many requests: try again in %(s)s seconds.") % {"s": exc.wait or 1}
+        wait = max(1, math.ceil(exc.wait or 1))
+        message = ngettext(
+            "Too many requests: try again in %(s)s second.",
+            "Too many requests: try again in %(s)s seconds.",
+            wait,
+        ) % {"s": wait}
     elif isinstance(exc, exceptions.NotFound):
         message = (
             str(exc.detail) if exc.detail != exceptions.NotFound.default_detail else _("Not found.")

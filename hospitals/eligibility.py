@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal.lib.text import sentences
 from settlement.engine import Adjustment
@@ -31,6 +31,14 @@ CARE_LABELS = {
     "inpatient": gettext_lazy("Inpatient"),
     "general_outpatient": gettext_lazy("General outpatient"),
     "chronic_outpatient": gettext_lazy("Outpatient chronic and special diseases"),
+}
+# The same inside a sentence ("does not cover general outpatient care"), not as a label.
+CARE_IN_SENTENCE = {
+    "inpatient": pgettext_lazy("in a sentence", "inpatient care"),
+    "general_outpatient": pgettext_lazy("in a sentence", "general outpatient care"),
+    "chronic_outpatient": pgettext_lazy(
+        "in a sentence", "outpatient care for chronic and special diseases"
+    ),
 }
 
 # Which category a filing type settles under, and its order of preference when several filings
@@ -162,7 +170,11 @@ def _not_in_force(filing: FilingView, day: datetime.date) -> str | None:
         filing.status == "expired" and not filing.valid_until
     ):
         if filing.valid_until:
-            return _("Filing %(n)s expired on %(d)s.") % {"n": n, "d": _d(filing.valid_until)}
+            # The last valid day, said as such: "expired on" read as if that day was not covered.
+            return _("Filing %(n)s was valid until %(d)s and has expired.") % {
+                "n": n,
+                "d": _d(filing.valid_until),
+            }
         return _("Filing %(n)s has expired.") % {"n": n}
     if filing.valid_from is None or day < filing.valid_from:
         if filing.valid_from:
@@ -307,7 +319,7 @@ def decide(
 ) -> Decision:
     """Decide direct settlement for one visit. Returns every reason when not eligible."""
     adjustments = {**DEFAULT_ADJUSTMENTS, **(adjustments or {})}
-    care_label = care_label or str(CARE_LABELS.get(care_type, care_type))
+    care_label = care_label or str(CARE_IN_SENTENCE.get(care_type, care_type))
     blockers: list[str] = []
     if not person.active:
         blockers.append(_("The person's insurance is not active."))

@@ -150,7 +150,7 @@ def test_rule_2_2_referral_only_at_the_named_hospital():
 def test_care_type_not_covered_is_a_reason():
     d = run(LI, HARBIN, [REFERRAL], care="general_outpatient")
     assert not d.eligible
-    assert "does not cover General outpatient" in d.reasons[0]
+    assert "does not cover general outpatient care" in d.reasons[0]
 
 
 def test_rule_2_4_temporary_filing_gives_minus_20_and_raised_deductible():
@@ -175,12 +175,12 @@ def test_expired_filing_says_when_it_expired():
     expired = replace(REFERRAL, status="expired", valid_until=DAY - datetime.timedelta(days=15))
     d = run(LI, HARBIN, [expired])
     assert (d.eligible, d.category) == (False, "none")
-    assert f"expired on {DAY - datetime.timedelta(days=15)}" in d.reasons[0]
+    assert f"was valid until {DAY - datetime.timedelta(days=15)} and has expired" in d.reasons[0]
 
 
 def test_validity_passed_but_not_yet_marked_expired_also_says_expired():
     late = replace(TEMPORARY, valid_until=DAY - datetime.timedelta(days=1))
-    assert "expired on" in run(LI, HARBIN, [late]).reasons[0]
+    assert "has expired" in run(LI, HARBIN, [late]).reasons[0]
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_rule_2_5_a_temporary_filing_elsewhere_or_not_in_force_is_not_the_base()
         assert (d.eligible, d.category, d.filing) == (False, "none", None)
         assert any("F6" in r for r in d.reasons)
     d = run(LI, HARBIN, [CHRONIC, expired], care="chronic_outpatient")
-    assert any("F6" in r and "F4 expired on 2026-11-21" in r for r in d.reasons)
+    assert any("F6" in r and "F4 was valid until 2026-11-21" in r for r in d.reasons)
 
 
 def test_regional_category_adjustments_replace_the_defaults():

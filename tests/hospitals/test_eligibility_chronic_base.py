@@ -26,7 +26,7 @@ def test_rule_2_5_chronic_filing_whose_long_term_base_expired_covers_nothing():
     assert (d.eligible, d.category, d.filing) == (False, "none", None)
     assert d.adjustment.ratio_reduction_points == 0  # no long-term benefits by default
     (reason,) = [r for r in d.reasons if "F6" in r]
-    assert "F2 expired on 2026-11-21" in reason
+    assert "F2 was valid until 2026-11-21 and has expired" in reason
     zh = run(LI, HARBIN, [CHRONIC, expired], care="chronic_outpatient", lang="zh-hans")
     (reason,) = [r for r in zh.reasons if "F6" in r]
     assert "门诊慢特病备案" in reason and "F2" in reason and "2026-11-21" in reason
