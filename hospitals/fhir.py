@@ -33,11 +33,8 @@ def _patient(body: dict) -> dict:
     )
 
 
-def parse(body: dict) -> dict:
-    if not isinstance(body, dict) or body.get("resourceType") != "CoverageEligibilityRequest":
-        raise exceptions.ValidationError(
-            {"resourceType": [_("A CoverageEligibilityRequest resource is expected.")]}
-        )
+def _fields(body: dict) -> tuple:
+    """(ID number, name, care type) of a CoverageEligibilityRequest."""
     patient = _patient(body)
     id_number = next(
         (
@@ -56,6 +53,22 @@ def parse(body: dict) -> dict:
         for coding in (item.get("category") or {}).get("coding") or []:
             if coding.get("system") == CARE_SYSTEM:
                 care = coding.get("code")
+    return id_number, name, care
+
+
+def parse(body: dict) -> dict:
+    if not isinstance(body, dict) or body.get("resourceType") != "CoverageEligibilityRequest":
+        raise exceptions.ValidationError(
+            {"resourceType": [_("A CoverageEligibilityRequest resource is expected.")]}
+        )
+    try:
+        id_number, name, care = _fields(body)
+    except (AttributeError, TypeError, IndexError):
+        # A list where an object belongs, a number for a name...: a 400 naming the resource,
+        # never a 500 (whose debug page would show the ID number typed in it).
+        raise exceptions.ValidationError(
+            {"resourceType": [_("The CoverageEligibilityRequest is not well formed.")]}
+        ) from None
     fields = {"id_number": id_number, "name": name, "care_type": care}
     if body.get("servicedDate") is not None:  # absent: today, as in the JSON API
         fields["visit_date"] = body["servicedDate"]

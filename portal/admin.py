@@ -634,8 +634,10 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
     def has_add_permission(self, request):
         return request.user.is_superuser
 
-    # Kept out of the audit log's text: which changed is recorded, not the values.
+    # Kept out of the audit log's text: which changed is recorded, not the values; a name is
+    # recorded masked ("王*兰 → 王*蘭"), as the log shows persons everywhere.
     UNRECORDED_VALUES = {"social_security_no"}
+    MASKED_VALUES = {"name"}
 
     def save_model(self, request, obj, form, change):
         """An edit of a person's record (insured and active decides every hospital's answer)
@@ -673,6 +675,8 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
                 continue
             old = shown(field, form.initial.get(name))
             new = shown(field, form.cleaned_data.get(name))
+            if name in self.MASKED_VALUES:
+                old, new = idnumbers.mask_name(old), idnumbers.mask_name(new)
             parts.append(f"{label}{sep}{old} → {new}")
         return "; ".join(parts)
 

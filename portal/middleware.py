@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
@@ -359,3 +360,22 @@ class RecentAuthenticationMiddleware:
             # queue), not to the whole list the action was posted to.
             back = _admin_page_referred_from(request) or back
         return HttpResponseRedirect(_with_next(url, back))
+
+
+class PrivatePagesMiddleware:
+    """A page or download for a signed-in user (a filing, an ID card copy, a PDF with a name and
+    a diagnosis, the desk's answer) or for a hospital's key carries personal data: it is sent
+    with `Cache-Control: private, no-store`, so a shared computer's browser (a community centre,
+    a hospital desk) or a proxy keeps no copy, unless the view set a policy of its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        keyed = request.path.startswith("/api/") and "HTTP_AUTHORIZATION" in request.META
+        if (signed_in or keyed) and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RecentAuthenticationMiddleware",
     "portal.middleware.MethodNotAllowedPageMiddleware",
+    "portal.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

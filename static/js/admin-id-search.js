@@ -3,7 +3,17 @@
    token (portal/admin.py, IdNumberSearch). Other searches go on as usual. */
 (function () {
   "use strict";
-  var FULL_ID = /^\s*\d{17}[\dXx]\s*$/;
+  var FULL_ID = /^\d{17}[\dX]$/;
+
+  /* As the server reads it (portal/lib/idnumbers.normalize): an input method's full-width
+     digits and letters as ASCII (NFKC), without spaces or invisible format characters, in upper
+     case; so "232701 19560312 0223" and "２３２７…" are posted too, not put in the URL. */
+  function normalized(value) {
+    return value
+      .normalize("NFKC")
+      .replace(/[\s\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, "")
+      .toUpperCase();
+  }
 
   function csrfToken() {
     var field = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -25,7 +35,7 @@
     var box = document.getElementById("searchbar");
     if (!search || !box) return;
     search.addEventListener("submit", function (event) {
-      if (!FULL_ID.test(box.value)) return;
+      if (!FULL_ID.test(normalized(box.value))) return;
       event.preventDefault();
       var post = document.createElement("form");
       post.method = "post";

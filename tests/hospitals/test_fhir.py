@@ -95,6 +95,26 @@ def test_unknown_person_is_404_and_a_wrong_resource_is_400(client, key):
     assert post(client, key, {"resourceType": "Patient"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda b: b["contained"][0].update(identifier=["junk", *b["contained"][0]["identifier"]]),
+        lambda b: b["contained"][0].update(name=[5]),
+        lambda b: b.update(item=[["not", "an", "item"]]),
+        lambda b: b["item"][0].update(category="inpatient"),
+    ],
+)
+def test_a_malformed_resource_is_a_400_naming_it_not_a_500(client, key, spoil):
+    """A list where an object belongs raised an AttributeError: a 500, whose debug page showed
+    the ID number typed in the request."""
+    body = fhir_request()
+    spoil(body)
+    response = post(client, key, body)
+    assert response.status_code == 400, response.content[:200]
+    assert "resourceType" in response.json()["error"]["fields"]
+    assert "232701195603120223" not in response.content.decode()
+
+
 def test_a_request_without_serviced_date_is_checked_for_today(client, key):
     body = fhir_request()
     body.pop("servicedDate", None)

@@ -1,6 +1,6 @@
 """A search by full ID number in the admin never puts the number in a URL."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.test import Client
@@ -98,13 +98,18 @@ def test_the_search_box_posts_a_full_id_number(live_server, demo):
         page.fill("input[name=code]", current_code("agency_dxal"))
         page.click("main form button[type=submit]")
         page.wait_for_load_state()
-        page.goto(f"{base}/admin/filings/filing/")
-        page.fill("#searchbar", WANG)
-        page.press("#searchbar", "Enter")
-        page.wait_for_url("**/admin/filings/filing/?q=*")
-        page.wait_for_load_state()
-        assert "王" in page.inner_text("#result_list")
-        assert not [url for url in urls if WANG in url]
+        # As typed: plain, in groups, and in an input method's full-width digits.
+        spaced = f"{WANG[:6]} {WANG[6:14]} {WANG[14:]}"
+        wide = WANG.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+        for typed in (WANG, spaced, wide):
+            page.goto(f"{base}/admin/filings/filing/")
+            page.fill("#searchbar", typed)
+            page.press("#searchbar", "Enter")
+            page.wait_for_url("**/admin/filings/filing/?q=*")
+            page.wait_for_load_state()
+            assert "王" in page.inner_text("#result_list"), typed
+        digits = {WANG, WANG[6:14], quote(spaced), quote(wide), quote(spaced, safe=""), spaced}
+        assert not [url for url in urls if any(d in url for d in digits)]
 
 
 def test_a_full_id_number_in_the_url_is_answered_with_the_tokens_url(client, demo):

@@ -216,6 +216,7 @@ def test_an_edit_of_a_persons_record_is_in_the_audit_log_field_by_field(client, 
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data.pop("active", None)  # unticked
     data["social_security_no"] = "SY99887766"
+    data["name"] = "陈明明"
     assert client.post(url, data).status_code == 302
     person.refresh_from_db()
     assert not person.active
@@ -224,6 +225,8 @@ def test_an_edit_of_a_persons_record_is_in_the_audit_log_field_by_field(client, 
     assert event.region_id == person.region_id
     assert "参保状态正常：是 → 否" in event.reason
     assert "SY99887766" not in event.reason and "社会保障卡号：已更改" in event.reason
+    assert "陈明明" not in event.reason and "陈明 " not in event.reason  # names masked
+    assert "陈*" in event.reason
     # Saved without a change: nothing to record.
     client.post(url, {**data, "social_security_no": "SY99887766"})
     assert AuditEvent.objects.filter(action="insured.update").count() == 1

@@ -272,3 +272,31 @@ def test_pages_run_in_chromium_without_csp_violations(live_server, client):
         page.goto(f"{live_server.url}/admin/portal/insuredperson/")
         assert page.locator("#toggle-nav-sidebar").count() == 1
         assert [text for text in console if "Content Security Policy" in text] == []
+
+
+@pytest.mark.django_db
+def test_pages_and_downloads_with_personal_data_are_not_kept_by_a_shared_browser(client, demo):
+    """A filing's page, an ID card copy, a certificate PDF, the desk's answer (it echoes the
+    typed ID number): none said Cache-Control, so a community centre's browser kept them."""
+    from filings.models import Filing
+
+    filing = Filing.objects.get(number="BA232700000001")
+    client.force_login(demo["wangxiulan"])
+    material = filing.materials.first()
+    for url in (
+        f"/filings/{filing.number}/",
+        reverse("filings:material", args=[material.pk]),
+        "/notifications/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    client.force_login(demo["hosp_h46020000002"])
+    answer = client.post(
+        "/hospitals/check/",
+        {"id_number": "232701195603120223", "name": "王秀兰", "care_type": "inpatient"},
+    )
+    assert "no-store" in answer["Cache-Control"]
+    # Public pages keep their own caching (none said here): not marked for nobody.
+    client.logout()
+    assert "no-store" not in client.get("/api/v1/hospitals").get("Cache-Control", "")
