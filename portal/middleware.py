@@ -153,7 +153,7 @@ class SessionTimeoutMiddleware:
             request.session[SIGNED_OUT_AT] = time.time()
         elif request.method == "POST":
             request.session.pop(SIGNED_OUT_AT, None)
-            if ended and self._sent_to_sign_in(request, response):
+            if ended and not _anyones_form(request) and self._sent_to_sign_in(request, response):
                 # A form sent after signing out elsewhere (another tab, another device): say
                 # why the sign-in page came instead, and that nothing was saved. Not for a form
                 # anyone may send signed out (confirming one's e-mail address after sign-up).
@@ -289,19 +289,35 @@ FORM_GRACE_SECONDS = 15 * 60
 
 
 def _form_key(request: HttpRequest, action: str) -> str:
+    """The decision a form is for: the list (its path and filters), the action and the rows
+    ticked. "All rows of the list" (select_across) is never one."""
     selected = ",".join(sorted(request.POST.getlist("_selected_action")))
-    return f"{request.path}|{action}|{request.POST.get('action', '')}|{selected}"
+    return f"{request.get_full_path()}|{action}|{request.POST.get('action', '')}|{selected}"
 
 
-def _remember_form_opened(request: HttpRequest, action: str) -> None:
-    if action in ("approve", "decide") and "apply" not in request.POST:
+def _opens_a_form(request: HttpRequest, action: str) -> bool:
+    return (
+        action in ("approve", "decide")
+        and "apply" not in request.POST
+        and request.POST.get("select_across") != "1"
+        and bool(request.POST.getlist("_selected_action"))
+    )
+
+
+def _remember_form_opened(request: HttpRequest, action: str, response) -> None:
+    """After a recently authenticated post that answered with a form (a page, not a redirect:
+    an action without a form is done at once and remembers nothing)."""
+    if _opens_a_form(request, action) and response.status_code == 200:
         request.session[FORM_OPENED] = {"key": _form_key(request, action), "at": time.time()}
 
 
 def _completes_a_form_opened_recently(request: HttpRequest, action: str) -> bool:
-    """The form of the same action on the same rows, opened under a recent authentication
-    less than FORM_GRACE_SECONDS ago, is being sent (again, after a correction, too)."""
+    """The form of the same action on the same rows of the same list, opened under a recent
+    authentication less than FORM_GRACE_SECONDS ago, is being sent (again, after a
+    correction, too); never for all rows of a list."""
     if action not in ("approve", "decide") or "apply" not in request.POST:
+        return False
+    if request.POST.get("select_across") == "1":
         return False
     opened = request.session.get(FORM_OPENED) or {}
     if opened.get("key") != _form_key(request, action):
@@ -323,7 +339,11 @@ class RecentAuthenticationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        opened = getattr(request, "_sensitive_form_action", None)
+        if opened is not None:
+            _remember_form_opened(request, opened, response)
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.user.is_authenticated:
@@ -332,7 +352,7 @@ class RecentAuthenticationMiddleware:
         if action is None:
             return None
         if recently_authenticated(request):
-            _remember_form_opened(request, action)
+            request._sensitive_form_action = action  # remembered if it answers with a form
             return None
         if _completes_a_form_opened_recently(request, action):
             return None
@@ -360,6 +380,12 @@ class RecentAuthenticationMiddleware:
             # queue), not to the whole list the action was posted to.
             back = _admin_page_referred_from(request) or back
         return HttpResponseRedirect(_with_next(url, back))
+
+
+def _anyones_form(request: HttpRequest) -> bool:
+    """A form anyone may send signed out (the account pages: confirming one's e-mail address,
+    signing up, asking for a new password): it loses nothing by a session that ended."""
+    return request.path.startswith("/accounts/")
 
 
 class PrivatePagesMiddleware:

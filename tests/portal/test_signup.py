@@ -231,6 +231,21 @@ def test_signup_sends_a_verification_email_and_login_waits_for_it(client, region
     assert _logged_in_as(client) == "li"
     assert client.get(reverse("filings:list")).status_code == 200
 
+    # Signed out through the page, then confirming a second address from the e-mail: the
+    # confirmation is saved, and nothing says it was lost.
+    from allauth.account.models import EmailAddress as Address
+    from allauth.account.models import EmailConfirmationHMAC
+
+    user = Address.objects.get(email="li@example.cn").user
+    second = Address.objects.create(user=user, email="li2@example.cn", verified=False)
+    client.post(reverse("account_logout"))
+    confirm = reverse("account_confirm_email", args=[EmailConfirmationHMAC(second).key])
+    response = client.post(confirm, follow=True)
+    second.refresh_from_db()
+    assert second.verified
+    page = response.content.decode()
+    assert "未能保存" not in page and "no longer signed in" not in page
+
 
 def test_verification_email_is_in_the_users_language(client, region):
     from django.core import mail

@@ -624,6 +624,31 @@ def test_an_adjusted_approval_typed_over_minutes_is_not_lost_to_reauthentication
         assert "reauthenticate" in sent(second).get("Location", "")
         second.refresh_from_db()
         assert second.status == "submitted"
+        # Nor the same form sent for every row of the list ("select all"): opened for one row.
+        assert opened(second) is False  # (asks first: 10 minutes since signing in)
+        everything = client.post(
+            changelist,
+            {
+                "action": "approve_adjusted",
+                "_selected_action": first.pk,
+                "select_across": "1",
+                "apply": "1",
+                "fund_pay": "100.00",
+                "reason": "部分项目不予支付",
+            },
+        )
+        assert "reauthenticate" in everything.get("Location", "")
+        # An action without a form remembers nothing: approving the clean ones once, freshly
+        # signed in, does not let a later post with "apply" approve others unasked.
+        _admin_login(client, "agency_shenyang")
+        client.post(changelist, {"action": "approve_clean", "_selected_action": [first.pk]})
+        clock.shift(datetime.timedelta(minutes=6))
+        later = client.post(
+            changelist, {"action": "approve_clean", "_selected_action": [second.pk], "apply": "1"}
+        )
+        assert "reauthenticate" in later.get("Location", "")
+        second.refresh_from_db()
+        assert second.status == "submitted"
 
 
 def _approve_adjusted(client, claim, fund_pay: str, reason: str):
