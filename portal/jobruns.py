@@ -22,7 +22,7 @@ JOB_LABELS = {
 # What a run's details count, in words (the keys the jobs write).
 DETAIL_LABELS = {
     "expire_temporary": _("Temporary filings expired"),
-    "expire_referral": _("Referrals expired (treatment not started in time)"),
+    "expire_referral": _("Referrals expired (validity over, or treatment not started in time)"),
     "expire_referral_course": _("Referrals whose course of treatment is over"),
     "expire_emergency": _("Emergency filings expired"),
     "expire_chronic": _("Chronic-disease filings expired"),

@@ -491,13 +491,15 @@ def discrepancy_report(
 
 
 def _same_side(actor, reporter) -> bool:
-    """Whether `actor` speaks for the region that reported a discrepancy (the reporter
-    themselves, or staff of the same agency region). Superusers and the system speak for
-    neither side."""
-    if actor is None or getattr(actor, "is_superuser", False) or reporter is None:
+    """Whether `actor` speaks for the region that reported a discrepancy: the reporter
+    themselves (a superuser too), or staff of the same agency region. The system, and a
+    superuser who did not report it, speak for neither side."""
+    if actor is None or reporter is None:
         return False
     if getattr(actor, "pk", None) == reporter.pk:
         return True
+    if getattr(actor, "is_superuser", False):
+        return False
     region = agency_region(actor)
     return region is not None and region == agency_region(reporter)
 

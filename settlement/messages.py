@@ -1,8 +1,11 @@
 """What each settlement rule error means, in words for the person or the reviewer."""
 
+from decimal import Decimal
+
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from portal.templatetags.portal_tags import yuan
 from settlement.rules import SETTLEMENT_RETURNED, RuleError
 
 MESSAGES = {
@@ -26,8 +29,8 @@ MESSAGES = {
     ),
     "reason_required": _("Give a reason: the person or the hospital will see it."),
     "estimate_changed": _(
-        "The fund would now pay %(now)s, not the %(estimated)s estimated (the year's cap was "
-        "used or freed since): left for review, open it to decide."
+        "The fund would now pay %(now)s yuan, not the %(estimated)s yuan estimated (the year's "
+        "cap was used or freed since): left for review, open it to decide."
     ),
     "adjusted_amount_out_of_range": _(
         "The fund's payment must be between 0 and %(limit)s: the bill's amount within the "
@@ -94,7 +97,11 @@ def message(error: RuleError) -> str:
     if template is None:
         return str(error)
     params = {
-        key: date_format(value, "Y-m-d") if hasattr(value, "isoformat") else value
+        key: date_format(value, "Y-m-d")
+        if hasattr(value, "isoformat")
+        else yuan(value)  # an amount, grouped: "7,650.00"
+        if isinstance(value, Decimal)
+        else value
         for key, value in error.params.items()
     }
     labels = _state_labels(error)

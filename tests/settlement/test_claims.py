@@ -569,7 +569,7 @@ def test_bulk_approve_as_estimated_leaves_a_claim_whose_payment_changed_for_revi
         follow=True,
     )
     page = response.content.decode()
-    assert f"基金现应支付0.00元，而非测算的{estimate}元" in page
+    assert f"基金现应支付0.00元，而非测算的{estimate:,.2f}元" in page
     assert claim.number in page
     claim.refresh_from_db()
     assert (claim.status, claim.estimated_fund_pay, claim.approved_fund_pay) == (

@@ -513,6 +513,13 @@ def test_rule_3_5_a_discrepancy_is_confirmed_by_the_other_party_not_by_its_repor
         statement=statement, kind="other", description="再核", actor=demo["agency_dxal"]
     )
     clearing.discrepancy_set_status(discrepancy=by_admin, status="confirmed", actor=demo["admin"])
+    # A superuser's own report is confirmed by the other side too.
+    own = clearing.discrepancy_report(
+        statement=statement, kind="other", description="自报", actor=demo["admin"]
+    )
+    with pytest.raises(ClearingError) as refused:
+        clearing.discrepancy_set_status(discrepancy=own, status="confirmed", actor=demo["admin"])
+    assert refused.value.code == "own_report"
     withdrawn.refresh_from_db()
     by_admin.refresh_from_db()
     assert (withdrawn.status, by_admin.status) == ("dismissed", "confirmed")
