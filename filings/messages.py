@@ -84,7 +84,10 @@ MESSAGES = {
     ),
     "open_referral_exists": _(
         "The patient already has referral %(number)s to this hospital (%(current)s): go on "
-        "with that one."
+        "with that one, or discard it on its page if it is a draft."
+    ),
+    "referral_not_draft_discard": _(
+        "Only a draft referral can be discarded (this one is %(current)s)."
     ),
     "referral_not_draft": _(
         "This referral is no longer a draft (it is %(current)s): nothing was signed."

@@ -1129,6 +1129,35 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
     return locked
 
 
+def referral_discard(*, filing: Filing, hospital, actor, ip=None) -> Filing:
+    """The issuing hospital discards a referral it started and has not sent to the agency (a
+    draft): a diagnosis mistyped, a stamp refused since (the patient's filings changed). Only a
+    draft can be, only by its hospital; the patient, who never saw it, is not told. It no longer
+    counts as the patient's open referral to that hospital (`open_referral_to`)."""
+    with transaction.atomic():
+        _lock_person(filing.person_id)
+        locked = _lock(filing.pk, "insured_region")
+        if (
+            locked.type != FilingType.REFERRAL
+            or locked.issuing_hospital_id != hospital.pk
+            or locked.status != Status.DRAFT
+        ):
+            raise RuleError("referral_not_draft_discard", current=locked.status)
+        rules.check_transition(locked.status, Status.CANCELLED, filing_type=locked.type)
+        locked.status = Status.CANCELLED
+        locked.save(update_fields=["status", "updated_at"])
+        audit.record(
+            action="referral.discard",
+            actor=actor,
+            obj=locked,
+            region=locked.insured_region,
+            from_state=Status.DRAFT,
+            to_state=Status.CANCELLED,
+            ip=ip,
+        )
+    return locked
+
+
 def _may_act_as_agency(actor, filing: Filing) -> bool:
     if getattr(actor, "is_superuser", False):
         return True

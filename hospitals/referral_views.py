@@ -262,6 +262,16 @@ def referral_detail(request, number: str):
         issuing_hospital=hospital,
     )
     signer = ""
+    if request.method == "POST" and request.POST.get("step") == "discard":
+        try:
+            services.referral_discard(
+                filing=filing, hospital=hospital, actor=request.user, ip=client_ip(request)
+            )
+        except RuleError as error:
+            messages.error(request, message(error))
+            return redirect("referral-detail", number=number)
+        messages.success(request, _("Draft referral %(n)s discarded.") % {"n": number})
+        return redirect("referrals")
     if request.method == "POST":
         signer = request.POST.get("signer", "")
         try:

@@ -43,6 +43,7 @@ AUDIT_VERBS = {
     "reject": pgettext_lazy("audit action", "rejected"),
     "return": pgettext_lazy("audit action", "returned"),
     "cancel": pgettext_lazy("audit action", "cancelled"),
+    "discard": pgettext_lazy("audit action", "draft discarded"),
     "expire": pgettext_lazy("audit action", "expired"),
     "revoke": pgettext_lazy("audit action", "revoked"),
     "superseded": pgettext_lazy("audit action", "ended by a long-term filing"),

@@ -134,7 +134,7 @@ def test_rule_2_2_a_second_referral_to_the_same_hospital_is_refused_naming_the_f
     response = start(client, demo, diagnosis="冠心病复查")
     assert response.status_code == 200
     page = response.content.decode()
-    assert f"患者已有转往该医院的转诊 {first.number}（草稿）" in page
+    assert f"患者已有转往该医院的转诊{first.number}（草稿）" in page
     assert "冠心病复查" in page  # what was typed is kept
     assert Filing.objects.filter(person__name="陈明", type="referral").count() == 1
     other = Hospital.objects.get(code="H46020000002")
@@ -143,6 +143,37 @@ def test_rule_2_2_a_second_referral_to_the_same_hospital_is_refused_naming_the_f
     Filing.objects.filter(pk=first.pk).update(status="rejected")
     assert start(client, demo).status_code == 302
     assert Filing.objects.filter(person__name="陈明", type="referral").count() == 3
+
+
+def test_a_draft_referral_is_discarded_by_its_hospital_and_no_longer_blocks_a_new_one(client, demo):
+    """A draft whose stamp is refused, or with a mistyped diagnosis, blocked every new
+    referral of the patient to that hospital for good: the hospital could neither go on with
+    it nor take it back."""
+
+    start(client, demo)
+    draft = Filing.objects.get(person__name="陈明", type="referral")
+    url = reverse("referral-detail", args=[draft.number])
+    page = client.get(url).content.decode()
+    assert 'value="discard"' in page and "data-confirm=" in page
+    # Another hospital cannot discard it (its page is not theirs).
+    client.force_login(demo["hosp_h46020000002"])
+    assert client.post(url, {"step": "discard"}).status_code == 404
+    client.force_login(demo["hosp_h21010000001"])
+    response = client.post(url, {"step": "discard"}, follow=True)
+    assert f"转诊草稿{draft.number}已作废。" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "cancelled"
+    event = AuditEvent.objects.get(action="referral.discard", object_id=str(draft.pk))
+    assert (event.from_state, event.to_state) == ("draft", "cancelled")
+    assert start(client, demo).status_code == 302  # a new one to the same hospital
+    # A submitted referral is not a draft: it is not discarded.
+    submitted = Filing.objects.filter(person__name="陈明", status="draft").get()
+    Filing.objects.filter(pk=submitted.pk).update(status="submitted")
+    refused = client.post(
+        reverse("referral-detail", args=[submitted.number]), {"step": "discard"}, follow=True
+    ).content.decode()
+    assert "只有草稿状态的转诊可以作废" in refused
+    assert Filing.objects.get(pk=submitted.pk).status == "submitted"
 
 
 def test_a_stale_signature_on_a_submitted_referral_says_so_in_words(client, demo):
