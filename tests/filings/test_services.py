@@ -243,6 +243,19 @@ def test_the_demo_filings_are_in_their_documented_states(demo):
     assert not Filing.objects.get(person__name="李建国").two_way
 
 
+@pytest.fixture
+def seeded_for_races(transactional_db):
+    """The demo, committed, for threads with connections of their own: PostgreSQL only (its
+    row locks are what a race test is about)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("races need PostgreSQL: runs with CI=true")
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--no-history", stdout=StringIO())
+
+
 def _race(n, fn):
     barrier = threading.Barrier(n)
     results = []
@@ -268,15 +281,9 @@ def _race(n, fn):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_8_threads_approving_the_same_filing_make_exactly_one_approval():
-    if connection.vendor != "postgresql":
-        pytest.skip("races need PostgreSQL: runs with CI=true")
-    from io import StringIO
-
+def test_8_threads_approving_the_same_filing_make_exactly_one_approval(seeded_for_races):
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
-    call_command("seed_demo", "--no-history", stdout=StringIO())
     staff = get_user_model().objects.get(username="agency_shenyang")
     filing = Filing.objects.get(number="BA210100000002")
     results = _race(8, lambda: services.filing_approve(filing=filing, actor=staff).status)
@@ -287,14 +294,9 @@ def test_8_threads_approving_the_same_filing_make_exactly_one_approval():
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_8_threads_creating_a_long_term_filing_for_one_person_make_exactly_one_row():
-    if connection.vendor != "postgresql":
-        pytest.skip("races need PostgreSQL: runs with CI=true")
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    call_command("seed_demo", "--no-history", stdout=StringIO())
+def test_8_threads_creating_a_long_term_filing_for_one_person_make_exactly_one_row(
+    seeded_for_races,
+):
     results = _race(8, lambda: new_long_term().pk)
     assert [r[0] for r in results].count("ok") == 1
     assert all(r == ("rule", "open_long_term_exists") for r in results if r[0] != "ok")
@@ -303,16 +305,9 @@ def test_8_threads_creating_a_long_term_filing_for_one_person_make_exactly_one_r
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_rule_2_6_a_double_tap_submits_one_temporary_filing_for_a_place_not_two():
+def test_rule_2_6_a_double_tap_submits_one_temporary_filing_for_a_place_not_two(seeded_for_races):
     """8 requests at once (a retiree's double tap), each its own draft for Sanya and its
     submission: one is approved, the others are refused as covered by it (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("races need PostgreSQL: runs with CI=true")
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    call_command("seed_demo", "--no-history", stdout=StringIO())
 
     def file_and_submit():
         draft = _filing("陈明", "temporary", "460200")
@@ -329,14 +324,7 @@ def test_rule_2_6_a_double_tap_submits_one_temporary_filing_for_a_place_not_two(
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_rule_2_2_a_double_click_starts_one_referral_to_a_hospital_not_two():
-    if connection.vendor != "postgresql":
-        pytest.skip("races need PostgreSQL: runs with CI=true")
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    call_command("seed_demo", "--no-history", stdout=StringIO())
+def test_rule_2_2_a_double_click_starts_one_referral_to_a_hospital_not_two(seeded_for_races):
     start = {
         "hospital": Hospital.objects.get(code="H21010000001"),
         "actor": None,
