@@ -58,10 +58,14 @@ CLAIM_REMINDER_KIND = "claim_deadline"
 # (domain.md §2.1): not "expired, file again"; nor while the renewal awaits review.
 RENEWED_NOTICE = "filing_renewal_in_force"
 RENEWAL_PENDING_NOTICE = "filing_renewal_under_review"
+# A renewal started but not sent (a draft, or returned for materials): finish and submit it.
+RENEWAL_UNSENT_NOTICE = "filing_renewal_to_submit"
 # The renewal's state -> what the person is told when the filing it renews expires.
 RENEWAL_NOTICES: dict[str, str] = {
     Status.APPROVED: RENEWED_NOTICE,
     Status.SUBMITTED: RENEWAL_PENDING_NOTICE,
+    Status.DRAFT: RENEWAL_UNSENT_NOTICE,
+    Status.RETURNED: RENEWAL_UNSENT_NOTICE,
 }
 
 
@@ -285,7 +289,9 @@ WITH picked AS MATERIALIZED (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
     SELECT c.user_id,
         CASE r.status WHEN 'approved' THEN %(renewed_notice)s
-            WHEN 'submitted' THEN %(renewal_pending_notice)s ELSE %(notice)s END,
+            WHEN 'submitted' THEN %(renewal_pending_notice)s
+            WHEN 'draft' THEN %(renewal_unsent_notice)s
+            WHEN 'returned' THEN %(renewal_unsent_notice)s ELSE %(notice)s END,
         jsonb_strip_nulls(jsonb_build_object('n', c.number, 'type', c.type,
             'province', c.province, 'region', c.region, 'r', r.number)),
         '', '', '/filings/' || c.number || '/', %(now)s
@@ -293,7 +299,7 @@ WITH picked AS MATERIALIZED (
     LEFT JOIN LATERAL (
         SELECT r.number, r.status FROM filings_filing r
         WHERE %(tells_renewal)s AND c.type = 'long_term' AND r.renews_id = c.id
-            AND r.status IN ('approved', 'submitted')
+            AND r.status IN ('approved', 'submitted', 'draft', 'returned')
         LIMIT 1
     ) r ON TRUE
     WHERE c.user_id IS NOT NULL
@@ -352,6 +358,7 @@ def pg_change_params(
         "notice": change.notice,
         "renewed_notice": RENEWED_NOTICE,
         "renewal_pending_notice": RENEWAL_PENDING_NOTICE,
+        "renewal_unsent_notice": RENEWAL_UNSENT_NOTICE,
         "tells_renewal": change.tells_renewal,
         "agency_notice": change.agency_notice,
         "admin_url": admin_url_parts()[0],
@@ -491,8 +498,9 @@ def _person_note(change: Change, row: Mapping, renewal: tuple[str, str] | None) 
 
 
 def _renewals(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """The renewal (number, state) of each of the filings `ids` that has one approved or
-    awaiting review (at most one each: one_renewal_per_filing)."""
+    """The renewal (number, state) of each of the filings `ids` that has one not final:
+    approved, awaiting review, or started and not sent (at most one each:
+    one_renewal_per_filing)."""
     if not ids:
         return {}
     rows = Filing.objects.filter(renews_id__in=ids, status__in=list(RENEWAL_NOTICES)).values_list(

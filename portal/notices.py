@@ -167,6 +167,14 @@ NOTICES = {
             "again, and you will be told when it is decided."
         ),
     ),
+    "filing_renewal_to_submit": Notice(
+        _("Your filing %(n)s has ended; its renewal is not submitted yet"),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) has "
+            "ended. Its renewal %(r)s was started but not submitted: complete and submit it, "
+            "rather than filing again."
+        ),
+    ),
     # A long-term filing approved for the place of a temporary one (domain.md §2.6).
     "temporary_superseded": Notice(
         _("Your long-term residence filing replaces filing %(n)s"),

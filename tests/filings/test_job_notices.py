@@ -143,10 +143,25 @@ def test_rule_2_1_a_filing_ending_while_its_renewal_is_under_review_says_so(worl
     assert Filing.objects.get(pk=renewal.pk).status == "submitted"
 
 
-@pytest.mark.parametrize("renewal_status", ["draft", "rejected"])
-def test_a_renewal_not_under_review_still_leaves_the_expiry_notice(world, path, renewal_status):
+@pytest.mark.parametrize("renewal_status", ["draft", "returned"])
+def test_rule_2_1_a_filing_ending_with_its_renewal_unsent_says_to_submit_it(
+    world, path, renewal_status
+):
+    """ "File again" was wrong for a person who had started the renewal: they are told to
+    complete and submit it."""
     old = make_filing(world, type="long_term", basis="materials", valid_until=YESTERDAY)
-    renewal_of(old, renewal_status)
+    renewal = renewal_of(old, renewal_status)
+    jobs.apply_changes(TODAY)
+    (note,) = notes_of(old.person.user)
+    assert note.notice == "filing_renewal_to_submit"
+    chinese = text(note)
+    assert renewal.number in chinese and "请重新备案" not in chinese
+    assert "complete and submit it" in text(note, "en")
+
+
+def test_a_renewal_that_was_rejected_leaves_the_expiry_notice(world, path):
+    old = make_filing(world, type="long_term", basis="materials", valid_until=YESTERDAY)
+    renewal_of(old, "rejected")
     jobs.apply_changes(TODAY)
     (note,) = notes_of(old.person.user)
     assert note.notice == "filing_expired"
