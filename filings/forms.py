@@ -259,7 +259,7 @@ class FilingForm(forms.Form):
         if filing_type == "long_term":
             self.fields["material_kind"].choices = PROOF_CHOICES
             self.fields["material_kind"].label = _("Proof of residence")
-            self.fields["files"].label = _("Proof of residence: files (JPEG, PNG or PDF)")
+            self.fields["files"].label = _("Proof of residence, as files (JPEG, PNG or PDF)")
         if filing_type == "referral":
             self.fields["files"].label = _(
                 "Referral form scan (JPEG, PNG or PDF, at most 10 MB each)"

@@ -402,3 +402,12 @@ def test_a_filing_cancelled_while_in_force_reads_no_longer_in_force(client, demo
     validity = detail.split('id="validity">')[1].split("</dd>")[0]
     assert "已终止" in validity and f"{filing.valid_from:%Y-%m-%d}" in validity
     assert f"{filing.valid_until:%Y-%m-%d}" not in validity
+
+
+def test_the_proof_field_s_label_reads_as_one_label_in_the_error_summary(client, demo):
+    """The summary writes "label：error": a label with a colon of its own read
+    "居住证明材料：文件（JPEG、PNG或PDF）：缺少材料：…"."""
+    client.force_login(demo["chenming"])
+    page = client.get(reverse("filings:new", args=["long_term"])).content.decode()
+    assert "居住证明材料文件（JPEG、PNG或PDF）" in page
+    assert "居住证明材料：文件" not in page
