@@ -23,6 +23,24 @@ from django.utils.translation import gettext as _
 from portal import roles
 
 
+class ApiLanguageMiddleware:
+    """The hospital API answers in the request's Accept-Language (api.md): a language cookie the
+    portal's pages set (a clerk's browser that also calls the API) is not read for it. Placed
+    before LocaleMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # The JSON API only: its documentation pages are read in the portal's language.
+        api = request.path.startswith("/api/v1/")
+        if api and settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+            request.COOKIES = {
+                k: v for k, v in request.COOKIES.items() if k != settings.LANGUAGE_COOKIE_NAME
+            }
+        return self.get_response(request)
+
+
 class QueryLanguageMiddleware:
     """`?lang=en` switches the language for this request and remembers it in the cookie."""
 

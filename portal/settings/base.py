@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.ApiLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "portal.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -570,3 +570,14 @@ def test_batched_access_log_rows_are_written_by_flush():
     assert (row.purpose, row.outcome, row.actor_id) == ("eligibility:api", "eligible", None)
     with pytest.raises(TypeError):
         access_log._row({"subject": "x"})
+
+
+def test_the_api_answers_in_the_requests_accept_language_not_a_pages_cookie(client, keys):
+    """A clerk's browser that switched the portal's pages to English carries the language
+    cookie; the API, called from it, still answers in the request's Accept-Language (api.md)."""
+    client.cookies["django_language"] = "en"
+    body = ask(client, keys["H23010300001"], "陈明", lang="zh-hans").json()
+    assert not body["eligible"] and any("急诊" in r for r in body["reasons"]), body["reasons"]
+    client.cookies["django_language"] = "zh-hans"
+    body = ask(client, keys["H23010300001"], "陈明", lang="en").json()
+    assert any("emergency" in r.lower() for r in body["reasons"]), body["reasons"]
