@@ -23,6 +23,7 @@ import datetime
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.apps import apps
 from django.conf import settings
@@ -323,6 +324,7 @@ SELECT (SELECT cardinality(tids) FROM picked), (SELECT count(*) FROM changed),
 """
 
 
+@cache
 def admin_url_parts() -> tuple[str, str]:
     """The filing admin change page's address around the filing's id ("/admin/filings/filing/",
     "/change/"), from the URLconf, for the statement to join with each id."""

@@ -261,12 +261,12 @@ def _check_hospitals(filing: Filing, hospitals: list, today: datetime.date) -> N
     )
 
 
-def _others_here(filing: Filing, filing_type: str, day: datetime.date):
-    """The person's other filings of `filing_type` for `filing`'s place in force on `day`."""
+def _others_here(filing: Filing, filing_types: Iterable[str], day: datetime.date):
+    """The person's other filings of `filing_types` for `filing`'s place in force on `day`."""
     return Filing.objects.filter(
         _effective(day),
         person_id=filing.person_id,
-        type=filing_type,
+        type__in=list(filing_types),
         place_region_id=filing.place_region_id,
     ).exclude(pk=filing.pk)
 
@@ -275,7 +275,7 @@ def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.6: temporary filings coexist with a long-term filing only for other
     places (the long-term filing already covers its place)."""
     long_term = (
-        _others_here(filing, FilingType.LONG_TERM, today).values_list("number", flat=True).first()
+        _others_here(filing, [FilingType.LONG_TERM], today).values_list("number", flat=True).first()
     )
     if long_term:
         if filing.type == FilingType.REFERRAL:  # told to the hospital that refers
@@ -289,7 +289,7 @@ def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
     which day a continuation can start."""
     starts = max(today, filing.start_date or today)
     current = (
-        _others_here(filing, FilingType.TEMPORARY, starts)
+        _others_here(filing, [FilingType.TEMPORARY], starts)
         .filter(valid_from__lte=starts)
         .order_by("-valid_until")
         .values_list("number", "valid_until")
@@ -324,14 +324,7 @@ def _chronic_base_until(filing: Filing, today: datetime.date) -> tuple[bool, dat
     person's effective long-term or temporary filing for the same place that runs longest (an
     open-ended one: None)."""
     ends = list(
-        Filing.objects.filter(
-            _effective(today),
-            person_id=filing.person_id,
-            type__in=CHRONIC_BASE_TYPES,
-            place_region_id=filing.place_region_id,
-        )
-        .exclude(pk=filing.pk)
-        .values_list("valid_until", flat=True)
+        _others_here(filing, CHRONIC_BASE_TYPES, today).values_list("valid_until", flat=True)
     )
     if not ends:
         return False, None
@@ -341,16 +334,9 @@ def _chronic_base_until(filing: Filing, today: datetime.date) -> tuple[bool, dat
 def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.5: outpatient chronic/special disease treatment is filed on top of an
     effective long-term or temporary filing for the same place."""
-    types = (
-        Filing.objects.filter(
-            _effective(today),
-            person_id=filing.person_id,
-            type__in=[*CHRONIC_BASE_TYPES, FilingType.REFERRAL, FilingType.EMERGENCY],
-            place_region_id=filing.place_region_id,
-        )
-        .exclude(pk=filing.pk)
-        .values_list("type", "number")
-    )
+    types = _others_here(
+        filing, [*CHRONIC_BASE_TYPES, FilingType.REFERRAL, FilingType.EMERGENCY], today
+    ).values_list("type", "number")
     found = dict(types)
     if any(t in found for t in CHRONIC_BASE_TYPES):
         return
@@ -1228,6 +1214,11 @@ def _start_course(
     _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
 
 
+# The recorded reason of a course's start that a direct settlement made (`_start_course`, by
+# no one in person), worded for the reader by messages.reason_text.
+SETTLED_START = "direct settlement at {hospital}, admitted {admitted}"
+
+
 def _moves_back(referral: Filing) -> bool:
     """Whether the course's start may move back to an earlier stay: only a start that a direct
     settlement recorded (its admission day), not one the receiving hospital or the agency
@@ -1248,7 +1239,7 @@ def _moves_back(referral: Filing) -> bool:
     return (
         last_start is not None
         and last_start[0] is None
-        and last_start[1].startswith("direct settlement at ")
+        and last_start[1].startswith(SETTLED_START.split("{", 1)[0])
     )
 
 
@@ -1294,7 +1285,7 @@ def referral_course_for_stay(
             actor=None,
             ip=None,
             # Kept as data, worded in the reader's language (messages.reason_text).
-            reason=f"direct settlement at {hospital}, admitted {admitted_on.isoformat()}",
+            reason=SETTLED_START.format(hospital=hospital, admitted=admitted_on.isoformat()),
         )
     if not locked.course_days:
         return None

@@ -268,22 +268,22 @@ class ServiceActions:
             if gone:
                 for obj in self.get_queryset(request).filter(pk__in=gone):
                     state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
-                    self.message_user(
-                        request,
-                        self.object_label(obj)
-                        + pgettext("after a label", ": ")
-                        + str(
-                            _(
-                                "It was decided or changed meanwhile and is now %(state)s: "
-                                "nothing was done to it."
-                            )
-                        )
-                        % {"state": state},
-                        messages.ERROR,
+                    said = _(
+                        "It was decided or changed meanwhile and is now %(state)s: nothing was "
+                        "done to it."
                     )
+                    self._refused(request, obj, str(said) % {"state": state})
                 if len(gone) == len(selected):
                     return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def _refused(self, request, obj, why: str) -> None:
+        """A row left as it was, named, and why ("BA…：…")."""
+        self.message_user(
+            request,
+            f"{self.object_label(obj)}{pgettext('after a label', ': ')}{why}",
+            messages.ERROR,
+        )
 
     def _each(self, request, queryset, fn, done, raise_refusal: bool = False) -> int:
         """Apply fn to each object. `done` is (what was done to one, "{} objects ..."): the
@@ -298,13 +298,7 @@ class ServiceActions:
             except self.rule_error as error:
                 if raise_refusal:
                     raise
-                self.message_user(
-                    request,
-                    self.object_label(obj)
-                    + pgettext("after a label", ": ")
-                    + self.describe_error(error),
-                    messages.ERROR,
-                )
+                self._refused(request, obj, self.describe_error(error))
         if len(decided) == 1:
             obj = decided[0]
             url = reverse(
@@ -335,9 +329,6 @@ class ServiceActions:
             form = form_class(request.POST, **objects)
             if form.is_valid():
                 selected = list(queryset)
-                if len(selected) != 1:
-                    self._each(request, selected, lambda obj: apply(obj, form.cleaned_data), done)
-                    return None
                 # One row (a decision from its page): a refusal comes back on the form, with
                 # what was typed, rather than as a message over the list.
                 try:
@@ -346,7 +337,7 @@ class ServiceActions:
                         selected,
                         lambda obj: apply(obj, form.cleaned_data),
                         done,
-                        raise_refusal=True,
+                        raise_refusal=len(selected) == 1,
                     )
                     return None
                 except self.rule_error as error:
