@@ -14,6 +14,7 @@ statement are skipped, and the partial unique constraint decides between two con
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -319,10 +320,17 @@ def _create_draft(
     )
 
 
-def generate_statements(*, period: datetime.date, actor=None) -> list[ClearingStatement]:
+def generate_statements(
+    *,
+    period: datetime.date,
+    actor=None,
+    on_issued: Callable[[ClearingStatement], None] | None = None,
+) -> list[ClearingStatement]:
     """Create and issue the statements of `period` (any day of the month) for every pair of
     different regions with settled settlements discharged that month. Pairs that already have
-    a current statement are skipped: a rerun creates nothing. Returns the new statements."""
+    a current statement are skipped: a rerun creates nothing. Each statement is issued in a
+    transaction of its own, and `on_issued(statement)` is called once it has committed.
+    Returns the new statements."""
     period = month_start(period)
     start, end = month_bounds(period)
     pairs = (
@@ -349,10 +357,13 @@ def generate_statements(*, period: datetime.date, actor=None) -> list[ClearingSt
                     period=period, treatment=regions[treatment_id], insured=regions[insured_id]
                 )
                 statement_fill(statement=draft)
-                created.append(statement_issue(statement=draft, actor=actor))
+                issued = statement_issue(statement=draft, actor=actor)
         except IntegrityError:
             # A concurrent run issued this pair's statement first: nothing left to do here.
             continue
+        created.append(issued)
+        if on_issued is not None:
+            on_issued(issued)
     return created
 
 
@@ -557,38 +568,30 @@ def discrepancy_set_status(
 def run_monthly(period: datetime.date | None = None) -> JobRun:
     """Generate last month's statements (or `period`'s), recorded as one JobRun.
 
-    Each statement is issued in a transaction of its own: if one fails, those issued before it
-    stand, and the run records them with the error (a rerun issues the rest)."""
+    Each statement is issued in a transaction of its own and recorded in the run as it commits:
+    if one fails, or the worker is killed, those issued before it stand and the run shows them
+    (a rerun issues the rest)."""
     period = month_start(period or previous_month())
 
-    def record(progress, statements: list[ClearingStatement]) -> None:
-        progress.committed(
-            {
-                "statements": len(statements),
-                "settlements": sum(s.settlement_count for s in statements),
-                "numbers": [s.number for s in statements],
-            },
-            rows=len(statements),
-        )
-
     def work(progress) -> int:
-        started = timezone.now()
-        try:
-            created = generate_statements(period=period)
-        except Exception:  # noqa: BLE001 - what committed is recorded, then the error raised
-            record(
-                progress,
-                list(
-                    ClearingStatement.objects.filter(
-                        period=period,
-                        status=StatementStatus.ISSUED,
-                        supersedes__isnull=True,
-                        issued_at__gte=started,
-                    ).order_by("id")
-                ),
+        issued: list[ClearingStatement] = []
+
+        def record(statement: ClearingStatement | None = None) -> None:
+            # Each statement is recorded as it commits: a run that fails or is killed later
+            # still shows those issued before.
+            if statement is not None:
+                issued.append(statement)
+            progress.committed(
+                {
+                    "statements": len(issued),
+                    "settlements": sum(s.settlement_count for s in issued),
+                    "numbers": [s.number for s in issued],
+                },
+                rows=0 if statement is None else 1,
             )
-            raise
-        record(progress, created)
-        return len(created)
+
+        record()
+        generate_statements(period=period, on_issued=record)
+        return len(issued)
 
     return record_run(JOB_NAME, work, {"period": period.isoformat()})

@@ -1,5 +1,5 @@
-"""The monthly clearing run records the statements it issued before an error (each one commits
-on its own), and a rerun issues the rest."""
+"""The monthly clearing run records each statement it issues as it commits, so a run that fails
+or is killed later shows those issued before; a rerun issues the rest."""
 
 from __future__ import annotations
 
@@ -40,3 +40,26 @@ def test_a_clearing_run_failing_at_the_third_statement_records_the_first_two(dem
     rerun = clearing.run_monthly(PERIOD)
     assert rerun.error == "" and rerun.details["statements"] == rerun.rows == len(SMALL) - 2
     assert ClearingStatement.objects.filter(status="issued").count() == len(SMALL)
+
+
+def test_a_clearing_run_killed_at_the_third_statement_shows_the_first_two(demo, monkeypatch):
+    """A killed worker runs no error handler: what shows is what each step recorded itself."""
+    build(SMALL, noise=0)
+    issue = clearing.statement_issue
+    calls = []
+
+    def killed_at_third(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SystemExit("worker killed")  # not an Exception: record_run's handler skips it
+        return issue(**kwargs)
+
+    monkeypatch.setattr(clearing, "statement_issue", killed_at_third)
+    with pytest.raises(SystemExit):
+        clearing.run_monthly(PERIOD)
+    run = JobRun.objects.get(name="settlement.clearing")
+    issued = list(ClearingStatement.objects.filter(status="issued").order_by("id"))
+    assert len(issued) == 2 and run.finished_at is None
+    assert run.details["statements"] == run.rows == 2
+    assert run.details["numbers"] == [s.number for s in issued]
+    assert run.details["settlements"] == sum(s.settlement_count for s in issued)
