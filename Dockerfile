@@ -24,9 +24,9 @@ COPY . .
 # Production settings refuse to load without their secrets: build-only placeholders here,
 # never baked into a running container (compose and the deployment set the real ones).
 RUN SECRET_KEY=build ID_HASH_KEY=build FIELD_ENCRYPTION_SALTS=build ALLOWED_HOSTS=localhost \
-    python manage.py compilemessages --ignore=.venv -v0 \
+    SITE_URL=https://build.invalid python manage.py compilemessages --ignore=.venv -v0 \
  && SECRET_KEY=build ID_HASH_KEY=build FIELD_ENCRYPTION_SALTS=build ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --noinput -v0 \
+    SITE_URL=https://build.invalid python manage.py collectstatic --noinput -v0 \
  && useradd --system --uid 1000 portal && mkdir -p /data/media && chown -R portal /data
 
 USER portal

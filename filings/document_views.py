@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,12 +14,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from filings import documents
 from filings.document_tasks import render_document
 from filings.models import Filing
 from hospitals import access_log
+from hospitals.eligibility_api import ErrorResponse
+from portal.audit import client_ip
 from portal.roles import agency_region
 
 WAIT_SECONDS = 15
@@ -25,6 +30,9 @@ WAIT_SECONDS = 15
 # it says so and stops (a worker far behind, or none running), leaving a way to try again.
 REFRESH_SECONDS = 60
 REFRESH_EVERY = 5
+# The same token verified again from the same address (a QR code scanned twice, a page
+# reloaded) within this long is one access-log row, not one per request.
+VERIFY_LOG_FOLD_SECONDS = 600
 
 
 def _visible_filing(request, number: str) -> Filing:
@@ -126,17 +134,36 @@ def _verified(request, token: str, channel: str) -> dict:
         raise Http404
     person = result.pop("_person")
     user = getattr(request, "user", None)
-    access_log.record(
-        actor_id=user.pk if user is not None and user.is_authenticated else None,
-        subject_hash=person.id_hash,
-        subject_region_id=person.region_id,
-        purpose=f"verify:{channel}",
-        outcome="found",
-    )
+    actor_id = user.pk if user is not None and user.is_authenticated else None
+    asked = f"{channel}:{actor_id}:{client_ip(request)}:{token}"
+    fold = "filings:verify-logged:" + hashlib.sha256(asked.encode()).hexdigest()
+    if cache.add(fold, 1, VERIFY_LOG_FOLD_SECONDS):
+        access_log.record(
+            actor_id=actor_id,
+            subject_hash=person.id_hash,
+            subject_region_id=person.region_id,
+            purpose=f"verify:{channel}",
+            outcome="found",
+        )
     return result
 
 
+class VerifyThrottle(SimpleRateThrottle):
+    """Verifications per client address (portal.audit.client_ip, behind the proxy too), signed
+    in or not: the rate REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"]."""
+
+    scope = "verify"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "-"}
+
+
 def verify_page(request, token: str):
+    throttle = VerifyThrottle()
+    if not throttle.allow_request(request, None):
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = str(int(throttle.wait() or 60))
+        return response
     return render(request, "filings/verify.html", {"result": _verified(request, token, "web")})
 
 
@@ -150,6 +177,9 @@ VerifyResponse = inline_serializer(
         ),
         "valid_from": serializers.DateField(allow_null=True),
         "valid_until": serializers.DateField(allow_null=True),
+        "in_force_from": serializers.DateField(
+            allow_null=True, help_text="a valid filing that takes effect later: the day it does"
+        ),
         "type": serializers.CharField(),
         "place_of_treatment": inline_serializer(
             "VerifiedPlace",
@@ -170,10 +200,15 @@ VerifyResponse = inline_serializer(
 class VerifyView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
+    throttle_classes = [VerifyThrottle]
 
     @extend_schema(
         operation_id="verify_document",
-        responses={200: VerifyResponse, 404: OpenApiResponse(description="Forged or altered")},
+        responses={
+            200: VerifyResponse,
+            404: OpenApiResponse(description="Forged or altered"),
+            429: OpenApiResponse(ErrorResponse, description="Too many verifications from here"),
+        },
         tags=["verification"],
     )
     def get(self, request, token: str):

@@ -6,6 +6,10 @@ not have to pick them again: each file that passes `uploads.check_upload` is sto
 the re-rendered form lists them (`templates/includes/pending_uploads.html`, each with a box to
 remove it), and they become the filing's materials or the claim's documents when it is saved.
 Files a form leaves behind are deleted by `filings.jobs.remove_abandoned_uploads` a day later.
+
+Until then they take disk space, so what one account holds in kept files, over all its forms and
+sessions, is bounded (HELD_FILES, HELD_BYTES, counted in the cache for a day); and a form's list
+is named by a token the server issued for that account, not one the client makes up.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from filings import uploads
 
@@ -44,8 +51,39 @@ class StoredFile:
 # The hidden field that names one rendered form's kept files (includes/pending_uploads.html): the
 # same form opened in a second tab has its own, so opening it there leaves the first tab's files.
 FORM_FIELD = "kept_files"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{12}[0-9a-f]{16}")  # random part, then its signature
 KEPT_FORMS = 5  # a form's kept files are remembered for its last few renderings only
+# What one account may hold in kept files not yet saved, all its forms together: three forms'
+# worth of scans. Counted until the nightly clean-up has removed what was left behind.
+HELD_FILES = 30
+HELD_BYTES = 60 * 1024 * 1024
+HELD_SECONDS = uploads.ABANDONED_AFTER_SECONDS + 3600
+
+
+def _signature(owner: str, nonce: str) -> str:
+    return salted_hmac("filings.pending.token", f"{owner}:{nonce}").hexdigest()[:16]
+
+
+def _issue(owner: str) -> str:
+    nonce = secrets.token_urlsafe(9)
+    return nonce + _signature(owner, nonce)
+
+
+def _issued(owner: str, token: str) -> bool:
+    """Whether `token` is one `_issue` gave this owner."""
+    if not _TOKEN.fullmatch(token):
+        return False
+    return constant_time_compare(token[12:], _signature(owner, token[:12]))
+
+
+def _count(key: str, change: int) -> int:
+    """Atomically add `change` to the counter `key` (kept HELD_SECONDS from its first use)."""
+    cache.add(key, 0, HELD_SECONDS)
+    try:
+        return cache.incr(key, change)
+    except ValueError:  # expired between the two calls
+        cache.set(key, max(change, 0), HELD_SECONDS)
+        return max(change, 0)
 
 
 class PendingUploads:
@@ -56,12 +94,16 @@ class PendingUploads:
         by `filings.jobs.remove_abandoned_uploads`). A post without the field (a client of its
         own) shares one list for the form, as before."""
         self.session = request.session
+        user = getattr(request, "user", None)
+        self.owner = (
+            f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
+        )
         prefix = f"filings:pending:{key}"
         if request.method == "POST":
             token = request.POST.get(FORM_FIELD, "")
-            self.token = token if _TOKEN.fullmatch(token) else ""
+            self.token = token if _issued(self.owner, token) else ""
         else:
-            self.token = secrets.token_urlsafe(9)
+            self.token = _issue(self.owner)
             self._forget_older(prefix)
         self.key = f"{prefix}:{self.token}" if self.token else prefix
 
@@ -86,7 +128,31 @@ class PendingUploads:
     def _save(self, items: list[dict]) -> None:
         self.session[self.key] = items
 
+    def _held(self, files: int, size: int) -> tuple[int, int]:
+        """Add to (or, negative, take from) what this account holds: the new totals."""
+        return (
+            _count(f"filings:pending:held-files:{self.owner}", files),
+            _count(f"filings:pending:held-bytes:{self.owner}", size),
+        )
+
+    def _release(self, items: list[dict]) -> None:
+        if items:
+            self._held(-len(items), -sum(item["size"] for item in items))
+
     def add(self, checked: uploads.CheckedFile, kind: str) -> None:
+        size = len(checked.content)
+        files, held = self._held(1, size)
+        if files > HELD_FILES or held > HELD_BYTES:
+            self._held(-1, -size)
+            raise uploads.UploadRefused(
+                _(
+                    "You already have too many uploaded files kept in forms not yet sent (at "
+                    "most %(files)d files, %(megabytes)d MB in all). Send those forms or remove "
+                    "some of their files first, or try again tomorrow."
+                )
+                % {"files": HELD_FILES, "megabytes": HELD_BYTES // (1024 * 1024)},
+                code="held",
+            )
         f = StoredFile.write(checked, kind)
         item = {
             "stored": f.stored_name,
@@ -119,17 +185,19 @@ class PendingUploads:
         drop = set(stored_names)
         if not drop or self.key not in self.session:
             return  # nothing to change: the session is not written
-        keep = []
+        keep, dropped = [], []
         for item in self.items:
             if item["stored"] in drop:
                 (Path(settings.PRIVATE_MEDIA_ROOT) / item["stored"]).unlink(missing_ok=True)
+                dropped.append(item)
             else:
                 keep.append(item)
         self._save(keep)
+        self._release(dropped)
 
     def clear(self) -> None:
         """The files now belong to what was saved: forget them, keep them on disk."""
-        self.session.pop(self.key, None)
+        self._release(self.session.pop(self.key, None) or [])
 
     def shown(self, label) -> list[dict]:
         """For the template: each kept file with its kind's label (`label(kind)`)."""

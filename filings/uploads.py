@@ -2,9 +2,14 @@
 
 Images are decoded with Pillow (decompression bombs refused from the header, before any pixel
 is allocated), then re-encoded: metadata and anything appended after the image is gone. PDFs are
-opened with pikepdf and refused when encrypted, broken, or carrying JavaScript, launch actions,
+opened with pikepdf and refused when encrypted, broken, carrying JavaScript, launch actions,
 embedded files or other active content (names are decoded by pikepdf, so `/J#61vaScript` is
-`/JavaScript`, and objects inside compressed object streams are walked too), then re-saved.
+`/JavaScript`, and objects inside compressed object streams are walked too), links to anything
+but a web address, or streams that decompress to more than MAX_PDF_DECODED; actions run on
+opening (/OpenAction, /AA) are removed, and the rest is re-saved. All of that runs in a child
+process with a memory and CPU limit (`python -m filings.uploads`): a compressed object stream is
+decompressed by qpdf while the objects are read, before any check of ours could look at it, and
+whatever goes wrong in there (a bomb, a recursion, a parser fault) is a refusal, not a 500.
 Files are stored under random names outside any public URL.
 """
 
@@ -12,23 +17,32 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
+import resource
 import secrets
+import subprocess
+import sys
 import threading
+import traceback
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 import pikepdf
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageFile, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
 MAX_PIXELS = 50_000_000  # a 300-dpi A3 scan is about 17 million
+# A whole post: ten files at the limit and the form around them (RequestSizeLimit).
+MAX_REQUEST_BYTES = MAX_FILES * MAX_BYTES + 2 * 1024 * 1024
 TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 # Active or dangerous PDF content, by (decoded) name.
 PDF_FORBIDDEN = {
@@ -47,6 +61,22 @@ PDF_FORBIDDEN = {
     "/Sound",
     "/Movie",
 }
+# Run by a reader when the file is opened or a page shown: removed, whatever they do.
+PDF_REMOVED = {"/OpenAction", "/AA"}
+# A link (/URI action) may only lead to a web page: not file:, javascript:, a relative path...
+PDF_LINK = re.compile(r"https?://", re.IGNORECASE)
+# All streams together, decompressed: a scanned page is a few MB, a 10 MB PDF of them some
+# hundreds; a Flate stream of zeros decompresses 1000 times over (1 MB → 1 GB).
+MAX_PDF_DECODED = 256 * 1024 * 1024
+# The child process that reads a PDF: address space and CPU seconds.
+PDF_MEMORY = 1024 * 1024 * 1024
+PDF_SECONDS = 20
+_FLATE = {"/FlateDecode", "/Fl"}
+# Image codecs qpdf leaves encoded when it re-saves: their data is copied, never decompressed.
+_IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/CCITTFaxDecode", "/CCF", "/JBIG2Decode"}
+_PROJECT = Path(__file__).resolve().parent.parent
+
+logger = logging.getLogger(__name__)
 
 
 def download_name(original_name: str, content_type: str) -> str:
@@ -65,6 +95,22 @@ def download_name(original_name: str, content_type: str) -> str:
 
 class UploadRefused(ValidationError):
     pass
+
+
+class RequestSizeLimit(FileUploadHandler):
+    """The first of FILE_UPLOAD_HANDLERS: a post larger than MAX_REQUEST_BYTES is answered 400
+    before any of it is spooled to a temporary file (DATA_UPLOAD_MAX_MEMORY_SIZE leaves files
+    out). The proxy in front should refuse it earlier still (client_max_body_size)."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > MAX_REQUEST_BYTES:
+            raise RequestDataTooBig("Upload larger than MAX_REQUEST_BYTES.")
+
+    def receive_data_chunk(self, raw_data, start):
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 @dataclass(frozen=True)
@@ -180,47 +226,186 @@ def _trailing_bytes(data: bytes, fmt: str) -> int:
     return len(data) - (end + 2) if end >= 0 else len(data)
 
 
-def _walk(obj, seen: set) -> None:
-    if isinstance(obj, pikepdf.Name):
-        if str(obj) in PDF_FORBIDDEN:
-            _refuse(_("The PDF contains scripts, actions or embedded files."), "pdf_active")
-        return
-    if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-        key = obj.objgen
-        if key != (0, 0):
-            if key in seen:
-                return
-            seen.add(key)
-        for name, value in obj.items():
-            if name in PDF_FORBIDDEN:
-                _refuse(_("The PDF contains scripts, actions or embedded files."), "pdf_active")
-            _walk(value, seen)
-    elif isinstance(obj, pikepdf.Array):
-        for value in obj:
-            _walk(value, seen)
+_PDF_REFUSALS = {
+    "mismatch": _("The file is not a PDF."),
+    "pdf_encrypted": _("Encrypted PDFs are not accepted."),
+    "pdf_active": _("The PDF contains scripts, actions or embedded files."),
+    "pdf_link": _("The PDF contains a link to a file or program on the computer."),
+    "bomb": _(
+        "The PDF is too large or too complex to check. Please save or scan it again, "
+        "or upload photos of the pages instead."
+    ),
+    "broken": _("The PDF is damaged and cannot be read."),
+}
 
 
-def _pdf(data: bytes) -> bytes:
-    if not data.lstrip()[:5] == b"%PDF-":
-        _refuse(_("The file is not a PDF."), "mismatch")
+def _refuse_pdf(code: str):
+    _refuse(_PDF_REFUSALS[code], code)
+
+
+def _walk(root, seen: set, removals: list) -> None:
+    """Refuse active content anywhere under `root`; note in `removals` each (dictionary, key)
+    of PDF_REMOVED. Iterative: a chain of thousands of nested dictionaries is no recursion."""
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Name):
+            if str(obj) in PDF_FORBIDDEN:
+                _refuse_pdf("pdf_active")
+        elif isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            key = obj.objgen
+            if key != (0, 0):
+                if key in seen:
+                    continue
+                seen.add(key)
+            for name, value in obj.items():
+                if name in PDF_FORBIDDEN:
+                    _refuse_pdf("pdf_active")
+                if name in PDF_REMOVED:
+                    removals.append((obj, name))
+                if name == "/URI" and isinstance(value, pikepdf.String):
+                    _check_link(value)
+                elif name == "/Base" and isinstance(value, pikepdf.String):
+                    _check_link(value)  # the catalog's base for relative links
+                stack.append(value)
+        elif isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+
+
+def _check_link(value: pikepdf.String) -> None:
+    target = bytes(value).decode("latin-1")
+    # Readers ignore leading blanks and control characters: so must we.
+    if not PDF_LINK.match(target.lstrip("".join(map(chr, range(33))))):
+        _refuse_pdf("pdf_link")
+
+
+def _filters(stream: pikepdf.Stream) -> list[str]:
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, pikepdf.Array) else [value]
+    return [str(item) for item in items]
+
+
+def _inflate(chunks, pieces: int = 1 << 20):
+    """Decompress Flate data chunk by chunk, never more than `pieces` bytes at a time."""
+    inflater = zlib.decompressobj()
+    for chunk in chunks:
+        while chunk and not inflater.eof:
+            yield inflater.decompress(chunk, pieces)
+            chunk = inflater.unconsumed_tail
+
+
+def _decoded_size(stream: pikepdf.Stream, budget: int) -> int:
+    """How much qpdf would decompress of `stream` when it re-saves it, counted without holding
+    it: at most `budget` + 1 MB is decompressed (then more than `budget` is returned)."""
+    filters = _filters(stream)
+    while filters and filters[-1] in _IMAGE_CODECS:
+        filters.pop()
+    raw = stream.read_raw_bytes()
+    if not filters:
+        return len(raw)
+    if len(filters) > 4:
+        _refuse_pdf("bomb")  # nobody compresses a stream five times over
+    if any(name not in _FLATE for name in filters):
+        # LZW, ASCII85, run-length...: rare; qpdf decodes them within the child's memory limit.
+        if len(filters) != len(_filters(stream)):
+            return len(raw)  # ... followed by an image codec: copied as it is
+        return len(stream.read_bytes())
+    chunks = iter([raw])
+    for _layer in filters:
+        chunks = _inflate(chunks)
+    total = 0
+    try:
+        for piece in chunks:
+            total += len(piece)
+            if total > budget:
+                break
+    except zlib.error:
+        pass  # qpdf reads what it can of a damaged stream: so much is counted
+    return total
+
+
+def _sanitise_pdf(data: bytes, budget: int) -> bytes:
+    """Check and re-save a PDF (in the child process: see _pdf), refused when its streams
+    decompress to more than `budget` bytes."""
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if pdf.is_encrypted:
-                _refuse(_("Encrypted PDFs are not accepted."), "pdf_encrypted")
+                _refuse_pdf("pdf_encrypted")
             seen: set = set()
+            removals: list = []
             for obj in pdf.objects:
-                _walk(obj, seen)
-            _walk(pdf.Root, seen)
-            _walk(pdf.trailer, seen)
+                if isinstance(obj, pikepdf.Stream):
+                    budget -= _decoded_size(obj, budget)
+                    if budget < 0:
+                        _refuse_pdf("bomb")
+                _walk(obj, seen, removals)
+            _walk(pdf.Root, seen, removals)
+            _walk(pdf.trailer, seen, removals)
+            for owner, name in removals:
+                del owner[name]
             out = io.BytesIO()
             pdf.remove_unreferenced_resources()
             pdf.save(out)
             return out.getvalue()
     except pikepdf.PasswordError:
-        _refuse(_("Encrypted PDFs are not accepted."), "pdf_encrypted")
+        _refuse_pdf("pdf_encrypted")
     except pikepdf.PdfError:
-        _refuse(_("The PDF is damaged and cannot be read."), "broken")
+        _refuse_pdf("broken")
     raise AssertionError("unreachable")
+
+
+def _pdf(data: bytes) -> bytes:
+    if not data.lstrip()[:5] == b"%PDF-":
+        _refuse_pdf("mismatch")
+    limits = (PDF_MEMORY, PDF_SECONDS, MAX_PDF_DECODED)
+    command = [sys.executable, "-m", "filings.uploads", *map(str, limits)]
+    try:
+        child = subprocess.run(
+            command, input=data, capture_output=True, cwd=_PROJECT, timeout=PDF_SECONDS + 10
+        )
+    except subprocess.TimeoutExpired:
+        logger.warning("PDF check timed out after %s s", PDF_SECONDS + 10)
+        _refuse_pdf("bomb")
+    if child.returncode == 0:
+        return child.stdout
+    said = child.stderr.decode("utf-8", "replace")
+    code = said.rpartition("refused:")[2].strip()
+    if child.returncode != _REFUSED or code not in _PDF_REFUSALS:
+        # Killed at its memory or CPU limit, or a fault in the parser.
+        logger.warning("PDF check failed (exit %s): %s", child.returncode, said[-2000:])
+        code = "bomb"
+    elif code in {"bomb", "broken"}:
+        logger.info("PDF refused (%s): %s", code, said[-2000:])
+    _refuse_pdf(code)
+    raise AssertionError("unreachable")
+
+
+_REFUSED = 3  # the child's exit status for a refusal, whose code it writes last on stderr
+
+
+def _pdf_child() -> None:
+    """`python -m filings.uploads MEMORY SECONDS DECODED`: the PDF on stdin, the re-saved PDF on
+    stdout or a refusal's code on stderr. Anything that goes wrong reading it is a refusal."""
+    memory, seconds, decoded = (int(arg) for arg in sys.argv[1:4])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+    data = sys.stdin.buffer.read()
+    try:
+        clean = _sanitise_pdf(data, decoded)
+    except UploadRefused as refused:
+        code = refused.code or "broken"
+    except MemoryError:
+        code = "bomb"
+    except Exception:  # noqa: BLE001 - whatever breaks in a hostile file is a refusal
+        traceback.print_exc()
+        code = "broken"
+    else:
+        sys.stdout.buffer.write(clean)
+        return
+    sys.stderr.write(f"\nrefused:{code}\n")
+    sys.exit(_REFUSED)
 
 
 def check_upload(uploaded) -> CheckedFile:
@@ -276,3 +461,7 @@ def abandoned_files(root: str, now: float, is_referenced) -> list[Path]:
     for start in range(0, len(names), 1000):
         referenced |= set(is_referenced(names[start : start + 1000]))
     return [old[name] for name in names if name not in referenced]
+
+
+if __name__ == "__main__":
+    _pdf_child()

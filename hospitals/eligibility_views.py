@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import time
+
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType, Hospital
+from portal import audit
 from portal.lib import idnumbers, text
 from portal.roles import clerk
+
+logger = logging.getLogger(__name__)
+
+# "No insured person with this ID number and name" tells a name guessed wrong: one account gets
+# so many of those answers per window, then no answers at all until the window ends (trying
+# names against an ID number until one shows the person's filing).
+MISSES_PER_WINDOW = 20
+MISS_WINDOW_SECONDS = 600
 
 
 class EligibilityForm(forms.Form):
@@ -73,13 +88,47 @@ def _labels(result: dict) -> dict:
     return labels
 
 
+def _misses(user_id: int) -> tuple[str, float]:
+    """The cache key counting this account's "not found" answers in the current window, and the
+    seconds until the window ends."""
+    now = time.time()
+    window = int(now // MISS_WINDOW_SECONDS)
+    return (
+        f"hospitals:desk-misses:{user_id}:{window}",
+        MISS_WINDOW_SECONDS - now % MISS_WINDOW_SECONDS,
+    )
+
+
+def _count_miss(key: str) -> int:
+    cache.add(key, 0, MISS_WINDOW_SECONDS + 5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's counter expired between the two calls
+        cache.set(key, 1, MISS_WINDOW_SECONDS + 5)
+        return 1
+
+
+def _wait_error(seconds: float) -> str:
+    minutes = max(math.ceil(seconds / 60), 1)
+    return ngettext(
+        "Too many checks found no one. Wait %(minutes)d minute, then check again.",
+        "Too many checks found no one. Wait %(minutes)d minutes, then check again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @login_required
 def eligibility_check(request):
     staff = clerk(request)
     result = not_found = labels = None
+    status = 200
     if request.method == "POST":
         form = EligibilityForm(request.POST)
-        if form.is_valid():
+        misses, wait = _misses(request.user.pk)
+        if (cache.get(misses) or 0) >= MISSES_PER_WINDOW:
+            form.add_error(None, _wait_error(wait))
+            status = 429
+        elif form.is_valid():
             data = form.cleaned_data
             decision, found = check(
                 hospital_id=staff.hospital_id,
@@ -92,6 +141,8 @@ def eligibility_check(request):
             )
             if decision is None:
                 not_found = True
+                if _count_miss(misses) == MISSES_PER_WINDOW:
+                    _limit_reached(request, staff)
             else:
                 result = as_dict(decision, found)
                 labels = _labels(result)
@@ -111,4 +162,20 @@ def eligibility_check(request):
             "labels": labels,
             "hospital": staff.hospital,
         },
+        status=status,
+    )
+
+
+def _limit_reached(request, staff) -> None:
+    """Recorded once per window: the agency sees which account tried names."""
+    logger.warning(
+        "Desk check limit reached: user %s, hospital %s", request.user.pk, staff.hospital_id
+    )
+    audit.record(
+        action="hospital_staff.check_limit",
+        actor=request.user,
+        obj=staff,
+        region=staff.hospital.region,
+        reason=f"{MISSES_PER_WINDOW} not-found answers within {MISS_WINDOW_SECONDS // 60} minutes",
+        ip=audit.client_ip(request),
     )

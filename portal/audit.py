@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.db import models
 
 from portal.models import AuditEvent
@@ -9,9 +12,22 @@ from portal.roles import role_of
 
 
 def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind settings.TRUSTED_PROXY_COUNT proxies (each
+    appends the address it was reached from to X-Forwarded-For) the entry that many from the
+    right. Entries further left are the client's own to write and never believed; a request
+    that did not pass every proxy (too few entries) is answered by REMOTE_ADDR."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",")] if forwarded else []
+    if proxies <= 0 or len(hops) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:  # a proxy that writes something else: its own address is still true
+        return remote
 
 
 def record(

@@ -34,6 +34,7 @@ AUDIT_ROLES = {
 # recorded). Each decision of a review also carries its from and to states.
 AUDIT_VERBS = {
     "create": pgettext_lazy("audit action", "created"),
+    "check_limit": pgettext_lazy("audit action", "check limit reached"),
     "update": pgettext_lazy("audit action", "edited"),
     "submit": pgettext_lazy("audit action", "submitted"),
     "resubmit": pgettext_lazy("audit action", "submitted again"),

@@ -14,7 +14,13 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address printed in documents (QR codes point to verification pages under it).
+# production.py requires it (https).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How many reverse proxies in front of the portal append the address they were reached from to
+# X-Forwarded-For (production: 1, the TLS proxy). 0: the client is REMOTE_ADDR and the header,
+# which anyone can send, is ignored. Read by portal.audit.client_ip (audit events, throttles),
+# django-axes (through client_ip), django-allauth and DRF.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Access-log rows of the admission-desk check are written in batches by a writer thread every
 # this many milliseconds (0: each row before the response).
@@ -126,6 +132,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Dates as the portal writes them (portal/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -134,6 +142,12 @@ STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded proof materials live here and are never served by URL, only by permission-checked views.
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "media" / "private"))
+# A post larger than ten files at the upload limit is refused before it is spooled to disk.
+FILE_UPLOAD_HANDLERS = [
+    "filings.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Accounts (django-allauth).
 SITE_ID = 1
@@ -196,8 +210,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "portal.adapters.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+# The client's address behind the proxy (TRUSTED_PROXY_COUNT), not the proxy's: django-ipware,
+# which AXES_IPWARE_* configure, is not installed, and axes would read REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "portal.audit.client_ip"
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where django.core.mail.backends.filebased.EmailBackend writes (media/ is never served).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "sent-mail"))
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@ybj.example.cn")
 
@@ -243,7 +263,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "hospitals.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"hospital_key": env("HOSPITAL_KEY_RATE", default="1200/min")},
+    # DRF's default (None) would believe the whole X-Forwarded-For a client sends.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "DEFAULT_THROTTLE_RATES": {
+        "hospital_key": env("HOSPITAL_KEY_RATE", default="1200/min"),
+        # The public verification of a printed QR code, per client address.
+        "verify": env("VERIFY_RATE", default="30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "异地就医直接结算 Hospital API",

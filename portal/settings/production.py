@@ -1,5 +1,7 @@
 """Production: only hardening on top of base; every secret comes from the environment."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import LOGGING as BASE_LOGGING
 from .base import env
@@ -12,6 +14,14 @@ ID_HASH_KEY = env("ID_HASH_KEY")
 SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
 # localhost stays allowed for the container health checks.
 ALLOWED_HOSTS = [*env.list("ALLOWED_HOSTS"), "localhost"]
+# Every QR code and email link is built on it: base.py's 127.0.0.1 would reach nobody. https,
+# unless ALLOW_HTTP_SITE_URL=true (trying the compose file on a machine without TLS).
+SITE_URL = env("SITE_URL").rstrip("/")
+if not SITE_URL.startswith("https://") and not env.bool("ALLOW_HTTP_SITE_URL", default=False):
+    raise ImproperlyConfigured(
+        f"SITE_URL must be the portal's public https:// address, not {SITE_URL!r} "
+        "(ALLOW_HTTP_SITE_URL=true allows http for a local trial)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

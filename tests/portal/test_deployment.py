@@ -16,6 +16,7 @@ PROD_ENV = {
     "FIELD_ENCRYPTION_SALTS": "salt",
     "ALLOWED_HOSTS": "ybj.example.cn",
     "DATABASE_URL": "sqlite:///:memory:",
+    "SITE_URL": "https://ybj.example.cn",
 }
 
 

@@ -172,6 +172,7 @@ def test_production_sends_hsts_for_a_year_with_subdomains():
         "FIELD_ENCRYPTION_SALTS": "salt",
         "ALLOWED_HOSTS": "ybj.example.cn",
         "DATABASE_URL": "sqlite:///:memory:",
+        "SITE_URL": "https://ybj.example.cn",
     }
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
