@@ -16,6 +16,7 @@ from portal.admin import (
     to_the_minute,
 )
 from portal.audit import client_ip
+from portal.lib.text import plain
 from portal.templatetags.portal_tags import yuan
 from settlement import rules, services
 from settlement.forms import AdjustForm, ReasonForm
@@ -66,6 +67,20 @@ class ReviewActions(ServiceActions):
         return True
 
 
+class WholeNumberSearch:
+    """A whole settlement or claim number, as a reviewer types it from a bill or a call, is
+    found by its unique index (like FilingAdmin's search), not by reading every number in scope
+    for a part of one; any other term is searched as usual."""
+
+    def get_search_results(self, request, queryset, search_term):
+        # Control characters out: a NUL is refused by PostgreSQL (a 500).
+        term = plain(search_term)
+        number = term.upper()
+        if number and queryset.filter(number=number).exists():
+            return queryset.filter(number=number), False
+        return super().get_search_results(request, queryset, term)  # type: ignore[misc]
+
+
 def _split_table(obj) -> str:
     rows = [(_("Total"), obj.total), *breakdown_rows(obj.breakdown)]
     rows = [(label, yuan(amount)) for label, amount in rows]
@@ -96,6 +111,7 @@ def _items_table(obj) -> str:
 @admin.register(Claim)
 class ClaimAdmin(
     LongList,
+    WholeNumberSearch,
     IdNumberSearch,
     AuditTrailHistory,
     ReviewActions,
@@ -135,6 +151,9 @@ class ClaimAdmin(
         "waiting",
     ]
     list_filter = ["status", "care_type", "category", PolicyYearFilter, "submitted_at"]
+    # Only the columns an index orders (number; claim_region_recent, claim_recent): sorting a
+    # region's claims by an amount or the hospital reads and sorts all of them.
+    sortable_by = ["number", "submitted"]
     search_fields = ["number"]
     list_select_related = ["hospital", "person"]
     actions = ["approve_clean", "approve_adjusted", "reject", "return_to_person", "mark_paid"]
@@ -327,7 +346,13 @@ SETTLEMENT_HIDDEN = {
 
 @admin.register(Settlement)
 class SettlementAdmin(
-    LongList, AuditTrailHistory, ReviewActions, ReviewQueue, DecisionButtons, RegionScopedAdmin
+    LongList,
+    WholeNumberSearch,
+    AuditTrailHistory,
+    ReviewActions,
+    ReviewQueue,
+    DecisionButtons,
+    RegionScopedAdmin,
 ):
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
@@ -358,6 +383,8 @@ class SettlementAdmin(
         "waiting",
     ]
     list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
+    # Only the columns an index orders (number; settlement_region_recent, settlement_recent).
+    sortable_by = ["number", "created"]
     search_fields = ["number"]
     search_help_text = _(
         "Search by settlement number (whole or its start). Names and ID numbers are not searched."

@@ -147,6 +147,11 @@ SettlementResponse = inline_serializer(
                     "over_cap",
                     "not_covered_medication",
                 )
+            }
+            | {
+                "adjustment": serializers.CharField(
+                    required=False, help_text="an approval with an adjusted amount only"
+                )
             },
         ),
         "flags": serializers.ListField(child=serializers.CharField()),

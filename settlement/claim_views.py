@@ -22,7 +22,14 @@ from portal.models import AuditEvent
 from portal.roles import agency_region
 from portal.templatetags.portal_tags import yuan
 from settlement import rules, services
-from settlement.forms import MAX_ITEMS, ClaimForm, ItemFormSet, ResubmitForm, item_rows
+from settlement.forms import (
+    MAX_ITEMS,
+    ClaimForm,
+    ItemForm,
+    ItemFormSet,
+    ResubmitForm,
+    item_rows,
+)
 from settlement.messages import flag_labels, message
 from settlement.models import Claim, ClaimDocument, ClaimDocumentKind
 
@@ -104,6 +111,38 @@ def _with_more_rows(data):
     return data
 
 
+ROW_FIELDS = ("code", "name", "amount", "medication_days", "medication_kind")
+
+
+def _with_file_rows(data, bill_items: list[dict]):
+    """The posted form with the items read from the bill file as more item rows, after the
+    rows with anything typed in them (the empty ones between are dropped): what was typed is
+    kept, with its errors, and the file adds to it rather than replacing it."""
+    fields = list(ItemForm.base_fields)
+    merged = data.copy()
+    for i in range(_posted_rows(data)):
+        for name in fields:
+            merged.pop(f"items-{i}-{name}", None)
+    rows = [{name: data.get(f"items-{i}-{name}", "") for name in fields} for i in _typed_rows(data)]
+    for row in item_rows(bill_items):
+        rows.append({name: "" if value is None else str(value) for name, value in row.items()})
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            merged[f"items-{i}-{name}"] = value
+    merged["items-TOTAL_FORMS"] = str(len(rows))
+    merged["items-INITIAL_FORMS"] = "0"
+    return merged
+
+
+def _typed_rows(data) -> list[int]:
+    """The posted item rows with anything typed in them (a class alone is the default)."""
+    return [
+        i
+        for i in range(_posted_rows(data))
+        if any((data.get(f"items-{i}-{name}") or "").strip() for name in ROW_FIELDS)
+    ]
+
+
 def _posted_rows(data) -> int:
     try:
         return max(int(data.get("items-TOTAL_FORMS") or 0), 0)
@@ -150,9 +189,13 @@ def claim_new(request):
         kept_kinds=pending.kinds(),
     )
     adding = request.method == "POST" and "add_rows" in request.POST
-    formset = ItemFormSet(
-        _with_more_rows(request.POST) if adding else request.POST or None, prefix="items"
-    )
+    rows = request.POST or None
+    if request.method == "POST":
+        form.is_valid()  # reads the bill file, when one was chosen
+        if form.bill_items:
+            # Its items go after the typed ones, which stay as they were sent.
+            rows = _with_file_rows(request.POST, form.bill_items)
+    formset = ItemFormSet(_with_more_rows(rows) if adding else rows, prefix="items")
     estimate = None
     if adding:
         # Four more empty rows for a longer bill: nothing is checked or filed yet, so what was
@@ -171,9 +214,8 @@ def claim_new(request):
             valid = False
         items = []
         if valid:
-            items = form.bill_items or [
-                item for f in formset.forms if (item := f.as_item()) is not None
-            ]
+            # The typed rows and the bill file's, one list (_with_file_rows).
+            items = [item for f in formset.forms if (item := f.as_item()) is not None]
             if not items:
                 form.add_error(None, _("Enter the bill's items or upload the itemised list."))
                 valid = False
@@ -211,18 +253,24 @@ def claim_new(request):
             except uploads.UploadRefused as refused:
                 form.add_error(None, refused)
     bill_read = form.bill_items is not None
-    if bill_read:
-        # A browser never sends a file again: the items read from the list come back as rows,
-        # which the next press (estimate or submit) sends as typed items.
-        formset = ItemFormSet(initial=item_rows(form.bill_items), prefix="items")
-    elif adding:
-        _focus_first_new_row(formset, _posted_rows(request.POST))
+    if adding:
+        _focus_first_new_row(formset, _posted_rows(rows))
+    elif bill_read and formset.is_valid():
+        # A browser never sends a file again: the items read from the list come back as rows
+        # (after the typed ones), which the next press (estimate or submit) sends as typed
+        # items. Rows in error stay as they were sent, with their errors.
+        formset = ItemFormSet(
+            initial=item_rows([i for f in formset.forms if (i := f.as_item()) is not None]),
+            prefix="items",
+        )
     return render(
         request,
         "settlement/claim_new.html",
         {
             "form": form,
             "bill_read": bill_read,
+            "bill_rows": len(form.bill_items or ()),
+            "typed_rows": len(_typed_rows(request.POST)) if bill_read else 0,
             "pending": pending.shown(_document_label),
             "kept_files": pending.token,
             "formset": formset,

@@ -1,11 +1,16 @@
 """Monthly clearing between regions (清算, domain.md §3.5).
 
 One statement per month and pair of regions (place of treatment → place of insurance) lists every
-direct settlement with status "settled" discharged in that month. A statement is filled while it
+direct settlement with status "settled" discharged in that month, and every one discharged earlier
+that is on no current statement yet (a late approval: held on review when its month was cleared,
+approved since), back to the first month ever cleared. A settlement is on at most one current
+statement, and only a month that has ended is cleared. A statement is filled while it
 is a draft (one INSERT … SELECT of its lines, totals aggregated over those lines) and issued in
 the same transaction; once issued it never changes (on PostgreSQL triggers refuse it whatever
 writes to the table). Agencies accept the amounts as they are: a discrepancy is a record on the
-statement with a status, and a correction is a new version that supersedes the old one.
+statement with a status, and a correction is a new version that supersedes the old one; it is
+issued only when it changes a line or corrects a confirmed discrepancy, and closes only the
+discrepancies it corrects (statement_correct).
 
 Generating is idempotent: a pair and month that already have a current (not superseded)
 statement are skipped, and the partial unique constraint decides between two concurrent runs.
@@ -20,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +61,14 @@ DISCREPANCY_ALLOWED: dict[str, set[str]] = {
     DiscrepancyStatus.DISMISSED: set(),
     DiscrepancyStatus.CORRECTED: set(),
 }
-# A correction closes what was still pending on the old statement.
+# A correction closes those of the pending ones whose lines it changed.
 PENDING = [DiscrepancyStatus.OPEN, DiscrepancyStatus.CONFIRMED]
+# Kinds about one settlement's line: corrected only when that line changes.
+LINE_KINDS = {
+    ClearingDiscrepancy.Kind.AMOUNT,
+    ClearingDiscrepancy.Kind.MISSING,
+    ClearingDiscrepancy.Kind.DUPLICATE,
+}
 
 
 class ClearingError(RuleError):
@@ -109,17 +120,35 @@ def statement_number(
 # -- reads ---------------------------------------------------------------------------------------
 
 
+def month_ended(period: datetime.date, today: datetime.date | None = None) -> bool:
+    """Whether the month of `period` is over by the calendar in Asia/Shanghai."""
+    today = today or timezone.localdate(timezone=SHANGHAI)
+    return month_bounds(period)[1] <= today
+
+
+def due_settlements(period: datetime.date) -> QuerySet[Settlement]:
+    """Settled settlements a statement of `period` lists, for every pair: those discharged in
+    the month and the late approvals discharged earlier (back to the first month cleared),
+    leaving out any that a current (not superseded) statement lists already. Bills of months
+    before clearing began are not this system's to clear."""
+    start, end = month_bounds(period)
+    first = ClearingStatement.objects.aggregate(first=Min("period"))["first"]
+    on_current = ClearingLine.objects.filter(settlement=OuterRef("pk")).exclude(
+        statement__status=StatementStatus.SUPERSEDED
+    )
+    return Settlement.objects.filter(
+        status=Settlement.Status.SETTLED,
+        discharged_on__gte=min(start, first or start),
+        discharged_on__lt=end,
+    ).exclude(Exists(on_current))
+
+
 def pair_settlements(
     *, period: datetime.date, treatment_region_id: int, insured_region_id: int
 ) -> QuerySet[Settlement]:
-    """The settlements a statement of this pair and month lists."""
-    start, end = month_bounds(period)
-    return Settlement.objects.filter(
-        status=Settlement.Status.SETTLED,
-        discharged_on__gte=start,
-        discharged_on__lt=end,
-        hospital__region_id=treatment_region_id,
-        insured_region_id=insured_region_id,
+    """The settlements a statement of this pair and month lists (see due_settlements)."""
+    return due_settlements(period).filter(
+        hospital__region_id=treatment_region_id, insured_region_id=insured_region_id
     )
 
 
@@ -161,7 +190,8 @@ def line_totals(statement: ClearingStatement) -> dict:
 
 
 def hospital_subtotals(statement: ClearingStatement) -> list[dict]:
-    """Per hospital: code, name, name_en, count, total, fund_pay, person_pay (one query)."""
+    """Per hospital: code, name, name_en, count, total, fund_pay, person_pay, and `late`: how
+    many of its lines were discharged before the statement's month (late approvals)."""
     rows = (
         ClearingLine.objects.filter(statement=statement)
         .values(
@@ -171,6 +201,7 @@ def hospital_subtotals(statement: ClearingStatement) -> list[dict]:
         )
         .annotate(
             count=Count("id"),
+            late=Count("id", filter=Q(settlement__discharged_on__lt=statement.period)),
             total=_sum("total"),
             fund_pay=_sum("fund_pay"),
             person_pay=_sum("person_pay"),
@@ -249,6 +280,14 @@ def statement_fill(*, statement: ClearingStatement) -> ClearingStatement:
             raise _locked(locked)
         if ClearingLine.objects.filter(statement=locked).exists():
             raise ClearingError("already_filled", _("This draft statement already has lines."))
+        # One pair's statements are filled one at a time, whatever their months: otherwise two
+        # could both take the same late approval. FOR NO KEY UPDATE leaves inserts that refer
+        # to the region (FOR KEY SHARE) alone.
+        list(
+            Region.objects.select_for_update(no_key=True)
+            .filter(pk=locked.insured_region_id)
+            .values_list("pk")
+        )
         rows = (
             pair_settlements(
                 period=locked.period,
@@ -326,17 +365,25 @@ def generate_statements(
     actor=None,
     on_issued: Callable[[ClearingStatement], None] | None = None,
 ) -> list[ClearingStatement]:
-    """Create and issue the statements of `period` (any day of the month) for every pair of
-    different regions with settled settlements discharged that month. Pairs that already have
-    a current statement are skipped: a rerun creates nothing. Each statement is issued in a
-    transaction of its own, and `on_issued(statement)` is called once it has committed.
-    Returns the new statements."""
+    """Create and issue the statements of `period` (any day of a month that has ended) for
+    every pair of different regions with settlements due (due_settlements: discharged that
+    month, or late approvals of earlier months). Pairs that already have a current statement
+    are skipped: a rerun creates nothing. Each statement is issued in a transaction of its own,
+    and `on_issued(statement)` is called once it has committed. Returns the new statements.
+    A month not yet over raises ClearingError "month_not_ended": bills settled later in it
+    would be on no statement."""
     period = month_start(period)
-    start, end = month_bounds(period)
-    pairs = (
-        Settlement.objects.filter(
-            status=Settlement.Status.SETTLED, discharged_on__gte=start, discharged_on__lt=end
+    if not month_ended(period):
+        raise ClearingError(
+            "month_not_ended",
+            _(
+                "%(month)s has not ended yet: its statements can be generated from the first "
+                "day of the next month."
+            )
+            % {"month": f"{period:%Y-%m}"},
         )
+    pairs = (
+        due_settlements(period)
         .exclude(hospital__region_id=F("insured_region_id"))
         .values_list("hospital__region_id", "insured_region_id")
         .distinct()
@@ -356,7 +403,10 @@ def generate_statements(
                 draft = _create_draft(
                     period=period, treatment=regions[treatment_id], insured=regions[insured_id]
                 )
-                statement_fill(statement=draft)
+                if statement_fill(statement=draft).settlement_count == 0:
+                    # Its only late approvals went on another month's statement meanwhile.
+                    transaction.set_rollback(True)
+                    continue
                 issued = statement_issue(statement=draft, actor=actor)
         except IntegrityError:
             # A concurrent run issued this pair's statement first: nothing left to do here.
@@ -367,11 +417,63 @@ def generate_statements(
     return created
 
 
+def pending_discrepancies(statement: ClearingStatement) -> QuerySet[ClearingDiscrepancy]:
+    """The open and confirmed discrepancies reported on any version of the statement's pair and
+    month: a correction that does not change its line leaves one pending for the next."""
+    return ClearingDiscrepancy.objects.filter(
+        statement__period=statement.period,
+        statement__treatment_region_id=statement.treatment_region_id,
+        statement__insured_region_id=statement.insured_region_id,
+        status__in=PENDING,
+    )
+
+
+def changed_settlements(old: ClearingStatement, new: ClearingStatement) -> set[int]:
+    """Ids of the settlements whose line differs between two statements: on one of them only,
+    or with other amounts (two set-based queries)."""
+
+    def same_on(statement: ClearingStatement) -> Exists:
+        return Exists(
+            ClearingLine.objects.filter(
+                statement=statement,
+                settlement=OuterRef("settlement"),
+                total=OuterRef("total"),
+                fund_pay=OuterRef("fund_pay"),
+                person_pay=OuterRef("person_pay"),
+            )
+        )
+
+    changed: set[int] = set()
+    for mine, other in ((old, new), (new, old)):
+        changed.update(
+            ClearingLine.objects.filter(statement=mine)
+            .exclude(same_on(other))
+            .values_list("settlement_id", flat=True)
+        )
+    return changed
+
+
+def _corrects(item: ClearingDiscrepancy, changed: set[int], ids: dict[str, int]) -> bool:
+    """Whether a correction that changed the lines of `changed` corrects `item`: one naming a
+    settlement only if that settlement's line changed (amounts, or on / off the statement); an
+    amount, missing or duplicate error naming none only if confirmed and some line changed; any
+    other confirmed remark naming none by the correction itself."""
+    if item.settlement_number:
+        return ids.get(item.settlement_number) in changed
+    if item.status != DiscrepancyStatus.CONFIRMED:
+        return False
+    return bool(changed) or item.kind not in LINE_KINDS
+
+
 def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> ClearingStatement:
     """Issue version n+1 of an issued statement, regenerated from the settlements as they are
     now (e.g. one approved on review since). The old statement turns superseded (the only
-    change an issued statement allows), the new one links to it, and the old statement's open
-    and confirmed discrepancies turn corrected. Refused on a superseded statement."""
+    change an issued statement allows) and the new one links to it. Of the pending (open or
+    confirmed) discrepancies of the pair and month, those the new version corrects (_corrects)
+    turn corrected; the others stay as they are, each with an audit event naming the new
+    statement. Refused on a superseded statement, and (ClearingError "nothing_to_correct") when
+    the new version would change no line and correct no discrepancy: §3.5, amounts are
+    corrected by the source, not by reissuing the same statement."""
     reason = (reason or "").strip()
     if not reason:
         raise ClearingError("reason_required", _("Give the reason for the correction."))
@@ -397,22 +499,42 @@ def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> Cl
             supersedes=old,
         )
         statement_fill(statement=new)
+        changed = changed_settlements(old, new)
         pending = list(
-            ClearingDiscrepancy.objects.select_for_update().filter(
-                statement=old, status__in=PENDING
-            )
+            pending_discrepancies(old).select_for_update(of=("self",)).order_by("created_at", "id")
         )
+        ids = dict(
+            Settlement.objects.filter(
+                number__in={d.settlement_number for d in pending if d.settlement_number}
+            ).values_list("number", "id")
+        )
+        corrected = [d for d in pending if _corrects(d, changed, ids)]
+        if not changed and not corrected:
+            # Rolls back the supersession and the draft.
+            raise ClearingError(
+                "nothing_to_correct",
+                _(
+                    "Nothing to correct on %(number)s: no settlement on it has changed since it "
+                    "was issued, and no confirmed discrepancy is corrected by a new version. A "
+                    "discrepancy is confirmed by the other region's agency; settled amounts are "
+                    "corrected at their source, never on the statement."
+                )
+                % {"number": old.number},
+            )
         for item in pending:
+            done = item in corrected
             _audit(
-                action="clearing.discrepancy.corrected",
+                action="clearing.discrepancy.corrected"
+                if done
+                else "clearing.discrepancy.not_corrected",
                 actor=actor,
                 obj=item,
                 statement=old,
                 from_state=item.status,
-                to_state=DiscrepancyStatus.CORRECTED,
+                to_state=DiscrepancyStatus.CORRECTED if done else item.status,
                 reason=new.number,
             )
-        ClearingDiscrepancy.objects.filter(pk__in=[d.pk for d in pending]).update(
+        ClearingDiscrepancy.objects.filter(pk__in=[d.pk for d in corrected]).update(
             status=DiscrepancyStatus.CORRECTED
         )
         _audit(
@@ -521,7 +643,8 @@ def discrepancy_set_status(
     """open → confirmed | dismissed, confirmed → dismissed. "corrected" comes only with a
     corrected statement. Amounts are never touched. A discrepancy is confirmed by the other
     party to the statement (§3.5: reported back for correction): the region that reported it
-    may withdraw it (dismiss), not confirm its own report."""
+    may withdraw it (dismiss) while it is open, not confirm its own report, nor dismiss it once
+    the other party has confirmed it."""
     with transaction.atomic():
         locked = (
             ClearingDiscrepancy.objects.select_for_update(of=("self",))
@@ -547,6 +670,19 @@ def discrepancy_set_status(
                 },
                 current=locked.status,
                 target=status,
+            )
+        if (
+            locked.status == DiscrepancyStatus.CONFIRMED
+            and status == DiscrepancyStatus.DISMISSED
+            and _same_side(actor, locked.reported_by)
+        ):
+            # Once the other side has confirmed it, the report is theirs to withdraw.
+            raise ClearingError(
+                "confirmed_by_other",
+                _(
+                    "The other region's agency has confirmed this discrepancy: only it can "
+                    "dismiss it now, or a corrected statement closes it."
+                ),
             )
         previous = locked.status
         locked.status = status

@@ -90,9 +90,13 @@ class Split:
     person_pay: Decimal
     flags: tuple[str, ...] = field(default_factory=tuple)
 
-    def breakdown(self) -> dict[str, str]:
+    def breakdown(self, fund_pay: Decimal | None = None) -> dict[str, str]:
+        """The parts of the person's share, which add up to it. `fund_pay`: the fund's
+        payment a reviewer approved instead of the split's; the difference is the person's as
+        an "adjustment" part (api.md lets a response add fields; negative when the reviewer
+        let the fund pay more), so the parts still add up to total − fund_pay."""
         # api.md: money as strings with two decimals, "0.00" too.
-        return {
+        parts = {
             k: f"{getattr(self, k):.2f}"
             for k in (
                 "self_paid",
@@ -103,6 +107,9 @@ class Split:
                 "not_covered_medication",
             )
         }
+        if fund_pay is not None and fund_pay != self.fund_pay:
+            parts["adjustment"] = f"{self.fund_pay - fund_pay:.2f}"
+        return parts
 
 
 class RuleError(ValueError):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from filings.forms import MultipleFileField
 from hospitals.models import CareType, Hospital
 from portal.lib.text import enumeration
+from portal.templatetags.portal_tags import yuan
 from settlement import rules
 from settlement.messages import ITEM_CLASSES, message
 from settlement.models import ClaimDocumentKind
@@ -430,6 +431,10 @@ def _unsaved_formulas(data: bytes, title: str, blanks: set[tuple[int, int]]) -> 
     return unsaved
 
 
+# Date errors shown beside the admission date (the others beside the discharge date).
+ADMISSION_ERRORS = {"discharge_before_admission", "admission_too_early", "stay_too_long"}
+
+
 class ClaimForm(forms.Form):
     hospital = forms.ModelChoiceField(
         label=_("Hospital"),
@@ -486,8 +491,8 @@ class ClaimForm(forms.Form):
                     admitted_on=admitted, discharged_on=discharged, today=timezone.localdate()
                 )
             except rules.RuleError as error:
-                field = "admitted_on" if error.code == "discharge_before_admission" else None
-                self.add_error(field or "discharged_on", message(error))
+                field = "admitted_on" if error.code in ADMISSION_ERRORS else "discharged_on"
+                self.add_error(field, message(error))
         return data
 
 
@@ -517,17 +522,25 @@ class ResubmitForm(forms.Form):
         return data
 
 
+# A reviewer's reason goes into the person's notification and email: as long as a filing's.
+MAX_REASON = 1000
+
+
 class ReasonForm(forms.Form):
     """The reviewer's reason (required to reject, return or adjust)."""
 
-    reason = forms.CharField(label=_("Reason (shown to the person)"), widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason (shown to the person)"), widget=forms.Textarea, max_length=MAX_REASON
+    )
 
 
 class AdjustForm(forms.Form):
     fund_pay = AmountField(
         label=_("Fund pays (yuan)"), min_value=0, max_digits=12, decimal_places=2
     )
-    reason = forms.CharField(label=_("Reason for the adjustment"), widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason for the adjustment"), widget=forms.Textarea, max_length=MAX_REASON
+    )
     takes_objects = True
 
     def __init__(self, *args, objects=(), **kwargs):
@@ -545,13 +558,13 @@ class AdjustForm(forms.Form):
             self.fields["fund_pay"].help_text = _(
                 "From 0.00 to %(limit)s: the bill's amount within the policy's scope, within "
                 "what is left of the year's cap."
-            ) % {"limit": self.most}
+            ) % {"limit": yuan(self.most)}
 
     def clean_fund_pay(self):
         amount = self.cleaned_data["fund_pay"]
         if self.most is not None and amount > self.most:
             raise forms.ValidationError(
                 _("At most %(limit)s: the fund does not pay self-paid items, nor beyond the cap.")
-                % {"limit": self.most}
+                % {"limit": yuan(self.most)}
             )
         return amount

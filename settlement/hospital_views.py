@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -15,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.lib.text import spreadsheet_text
+from portal.lib.text import plain, spreadsheet_text
 from portal.middleware import export
 from portal.models import AuditEvent
 from portal.roles import clerk_hospital
@@ -24,6 +25,11 @@ from settlement.messages import breakdown_rows, flag_labels
 from settlement.models import Settlement
 
 PER_PAGE = 25
+# The list pages through the newest 2,500 at most (100 pages): a deeper page is the last one,
+# not an OFFSET into a hospital's whole history; older bills are found by month or number.
+MAX_LISTED = 100 * PER_PAGE
+# Bills the fund pays nothing on: their split is shown as not paid, not as amounts.
+UNPAID = {Settlement.Status.REJECTED, Settlement.Status.RETURNED}
 ACTIONS = {
     "settlement.approve": gettext_lazy("Approved on review"),
     "settlement.adjust_approve": gettext_lazy("Approved on review with an adjusted amount"),
@@ -48,14 +54,18 @@ def _filtered(request, hospital):
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
         status = ""
-    number = request.GET.get("q", "").strip().upper()
+    # Control characters out (a NUL is refused by PostgreSQL: a 500), at most a number's length.
+    number = plain(request.GET.get("q", ""))[:24].upper()
     month_text = request.GET.get("month", "").strip()
     month = _month(month_text)
     scope = Settlement.objects.filter(hospital=hospital)
     if number:
         scope = scope.filter(number__contains=number)
     if month:
-        scope = scope.filter(discharged_on__year=month.year, discharged_on__month=month.month)
+        # A date range, not EXTRACT(MONTH): an index on the discharge date can serve it.
+        scope = scope.filter(
+            discharged_on__gte=month, discharged_on__lt=month + relativedelta(months=1)
+        )
     shown = scope.filter(status=status) if status else scope
     filters = {
         "status": status,
@@ -69,11 +79,13 @@ def _filtered(request, hospital):
 @login_required
 def settlement_list(request):
     """Newest first, by state (the agency's queue of held ones, the returned ones to answer),
-    settlement number and month of discharge; 25 a page."""
+    settlement number and month of discharge; 25 a page, the newest MAX_LISTED at most (a page
+    past the last is the last)."""
     hospital = clerk_hospital(request)
     shown, filters, scope = _filtered(request, hospital)
     # The tabs count what the number and month leave, so a tab's count is what it lists.
-    by_status = scope.values("status").annotate(n=Count("id"))
+    # COUNT(*), not COUNT(id): read from settlement_hospital_status alone (an index-only scan).
+    by_status = scope.values("status").annotate(n=Count("*"))
     counts = {row["status"]: row["n"] for row in by_status.order_by()}
     tabs = [("", gettext_lazy("All"), sum(counts.values()))]
     tabs += [(value, label, counts.get(value, 0)) for value, label in Settlement.Status.choices]
@@ -82,7 +94,8 @@ def settlement_list(request):
         "settlement/hospital_settlements.html",
         {
             "hospital": hospital,
-            "page": Paginator(shown, PER_PAGE).get_page(request.GET.get("page")),
+            "page": Paginator(shown[:MAX_LISTED], PER_PAGE).get_page(request.GET.get("page")),
+            "max_listed": MAX_LISTED,
             "tabs": tabs,
             **filters,
         },
@@ -131,8 +144,8 @@ def settlement_csv(request):
                         ],
                     ),
                     s.total,
-                    s.fund_pay,
-                    s.person_pay,
+                    # The fund pays nothing on a rejected or returned bill: no split to show.
+                    *(("", "") if s.status in UNPAID else (s.fund_pay, s.person_pay)),
                     spreadsheet_text(s.get_status_display()),
                     spreadsheet_text(s.review_reason),
                 ]

@@ -50,6 +50,10 @@ FLAGS = {
     "referral_before_course": _("Admitted before the referral's course of treatment began"),
     "rechecked_changed": _("Changed by a re-check"),
     "over_annual_cap": _("Above the annual cap (the part over it is the person's)"),
+    "overlapping_claim": _("Days of this stay are claimed already (reimbursement claim)"),
+    "cap_reserved_by_held": _(
+        "Fund share cut by the annual cap a held bill reserves: decide after that bill"
+    ),
 }
 
 # A bill item's class (api.md "class"), as the person and the clerk read it.
@@ -64,6 +68,7 @@ BREAKDOWN = {
     "coinsurance": _("Person's share of the rest"),
     "over_cap": _("Above the annual cap"),
     "not_covered_medication": _("Discharge medication not covered"),
+    "adjustment": _("Reviewer's adjustment"),
 }
 
 

@@ -222,7 +222,11 @@ class Settlement(models.Model):
 
     number = models.CharField(_("settlement number"), max_length=24, unique=True)
     hospital = models.ForeignKey(
-        Hospital, on_delete=models.PROTECT, related_name="settlements", verbose_name=_("hospital")
+        Hospital,
+        on_delete=models.PROTECT,
+        related_name="settlements",
+        verbose_name=_("hospital"),
+        db_index=False,  # settlement_hospital_new and the other hospital_* indexes lead with it
     )
     api_key = models.ForeignKey(
         ApiKey,
@@ -282,6 +286,10 @@ class Settlement(models.Model):
         # A hospital's own list, newest first (settlement/hospital_views.py).
         indexes = [
             models.Index(fields=["hospital", "-created_at"], name="settlement_hospital_new"),
+            # Its state tabs (a count per state) and the desk's count of returned bills, read
+            # from the index; its month of discharge, as a date range.
+            models.Index(fields=["hospital", "status"], name="settlement_hospital_status"),
+            models.Index(fields=["hospital", "discharged_on"], name="settlement_hospital_month"),
             # The admin's list, newest first (an agency's region; every region for a
             # superuser), and the agency's queue of held settlements, oldest first (few rows
             # among millions): a list page reads a page, not a region's history.
@@ -330,7 +338,11 @@ class Claim(models.Model):
         InsuredPerson, on_delete=models.PROTECT, related_name="claims", verbose_name=_("claimant")
     )
     insured_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("insured in")
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("insured in"),
+        db_index=False,  # claim_queue and claim_region_recent lead with it
     )
     hospital = models.ForeignKey(
         Hospital, on_delete=models.PROTECT, related_name="claims", verbose_name=_("hospital")
@@ -369,7 +381,15 @@ class Claim(models.Model):
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("reimbursement claim")
         verbose_name_plural = _("reimbursement claims")
-        indexes = [models.Index(fields=["insured_region", "status"], name="claim_queue")]
+        indexes = [
+            models.Index(fields=["insured_region", "status"], name="claim_queue"),
+            # The admin's list, newest first (an agency's region; every region for a
+            # superuser): a list page reads a page, not a region's history.
+            models.Index(
+                fields=["insured_region", "-submitted_at", "-id"], name="claim_region_recent"
+            ),
+            models.Index(fields=["-submitted_at", "-id"], name="claim_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(discharged_on__gte=models.F("admitted_on")),

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext as _
 
 # Claims (手工报销): submitted → approved (possibly adjusted) → paid; or rejected; or returned
 # to the person, who corrects and resubmits.
@@ -58,6 +59,8 @@ REASON_CODES = {
     "emergency_without_filing",
     "referral_course_exceeded",
     "referral_before_course",
+    "overlapping_claim",
+    "cap_reserved_by_held",
 }
 # Codes that keep an item out of the "clean" bulk approval.
 NOT_CLEAN = REASON_CODES
@@ -96,15 +99,46 @@ def claim_deadline(discharged_on: datetime.date) -> datetime.date:
     return discharged_on + relativedelta(months=CLAIM_MONTHS)
 
 
+# The longest stay one bill may cover, and the earliest admission any bill may have (the
+# basic medical insurance schemes began in 1998): a year typed wrong ("0206") is refused.
+MAX_STAY_YEARS = 3
+EARLIEST_ADMISSION = datetime.date(1998, 1, 1)
+
+
 def check_stay_dates(
     *, admitted_on: datetime.date, discharged_on: datetime.date, today: datetime.date
 ) -> None:
     """A stay that is settled or claimed has ended: admitted on or before the discharge, and
-    discharged today at the latest (a bill dated ahead is not settled)."""
+    discharged today at the latest (a bill dated ahead is not settled); admitted no earlier
+    than EARLIEST_ADMISSION, and at most MAX_STAY_YEARS before the discharge."""
     if discharged_on < admitted_on:
         raise RuleError("discharge_before_admission")
     if discharged_on > today:
         raise RuleError("discharge_in_future")
+    # Messages given here until settlement.messages has these codes (its text comes first).
+    if admitted_on < EARLIEST_ADMISSION:
+        raise RuleError(
+            "admission_too_early",
+            _("The admission date cannot be before %(earliest)s: check the year.")
+            % {"earliest": EARLIEST_ADMISSION.isoformat()},
+            earliest=EARLIEST_ADMISSION,
+        )
+    if admitted_on + relativedelta(years=MAX_STAY_YEARS) < discharged_on:
+        raise RuleError(
+            "stay_too_long",
+            _(
+                "The admission date is more than %(years)s years before the discharge date: "
+                "check the year."
+            )
+            % {"years": MAX_STAY_YEARS},
+            years=MAX_STAY_YEARS,
+        )
+
+
+def is_late_claim(*, discharged_on: datetime.date, today: datetime.date) -> bool:
+    """domain.md §3.4: claims are due within the calendar year (of discharge); one made in a
+    later year, still within the 12 months, is accepted and noted for the reviewer."""
+    return today.year > discharged_on.year
 
 
 def check_claim_dates(

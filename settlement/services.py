@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from portal.notifications import notify
 from portal.roles import check_agency_region
 from settlement import engine, rules
 from settlement.engine import money
-from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Settlement
+from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Claim, Settlement
 
 REVIEW_THRESHOLD = Decimal("100000.00")
 HOLD_FLAGS = {
@@ -44,6 +44,10 @@ HOLD_FLAGS = {
     "emergency_without_filing",
     "referral_course_exceeded",
     "referral_before_course",
+    # A stay with days the person has claimed already (domain.md §3: paid once).
+    "overlapping_claim",
+    # A bill whose fund share the annual cap reserved by a held bill cut: decided after it.
+    "cap_reserved_by_held",
 }
 
 
@@ -307,9 +311,31 @@ def settle(
             outpatient=outpatient,
         )
         flags += list(result.flags)
+        if _cut_by_held_bills(
+            result,
+            person_id=person.pk,
+            year=year,
+            ytd=ytd_row,
+            policy=policy.as_engine(),
+            items=items,
+            adjustment=adjustment,
+            outpatient=outpatient,
+        ):
+            flags.append("cap_reserved_by_held")
         outside = _outside_the_course(decision, hospital, admitted, discharged)
         if outside:
             flags.append(outside)
+        # Days the person claimed already (a claim not rejected): the agency decides which
+        # of the two the fund pays (claim_approve and settlement_approve refuse the second).
+        if overlapping(
+            Claim.objects.filter(status__in=_CLAIM_STANDS),
+            person_id=person.pk,
+            hospital_id=hospital_id,
+            care_type=visit["care_type"],
+            admitted_on=admitted,
+            discharged_on=discharged,
+        ).exists():
+            flags.append("overlapping_claim")
         if result.total > REVIEW_THRESHOLD:
             flags.append("above_review_threshold")
         status = Settlement.Status.HELD if HOLD_FLAGS & set(flags) else Settlement.Status.SETTLED
@@ -354,6 +380,40 @@ def settle(
             + (result.deductible if outpatient else Decimal("0")),
         )
     return Outcome(settlement, True)
+
+
+def _cut_by_held_bills(
+    result: engine.Split,
+    *,
+    person_id: int,
+    year: int,
+    ytd: AnnualAccumulation,
+    policy: engine.Policy,
+    items: list[engine.Item],
+    adjustment: engine.Adjustment,
+    outpatient: bool,
+) -> bool:
+    """Whether the annual cap cut `result` only because held bills reserve part of it (a held
+    bill counts against the year until decided). Paid as it is, the bill would keep the cut
+    when the held one is rejected or returned and frees its reservation; held as well, it is
+    decided after it, against the year as it is then (settlement_approve's `split_now`)."""
+    if "over_annual_cap" not in result.flags:
+        return False
+    reserved = Settlement.objects.filter(
+        person_id=person_id, policy_year=year, status=Settlement.Status.HELD
+    ).aggregate(total=Sum("fund_pay"))["total"]
+    if not reserved:
+        return False
+    free = engine.split(
+        policy=policy,
+        items=items,
+        adjustment=adjustment,
+        ytd=engine.YearToDate(
+            max(ytd.fund_paid - reserved, Decimal("0")), ytd.outpatient_deductible_paid
+        ),
+        outpatient=outpatient,
+    )
+    return free.fund_pay > result.fund_pay
 
 
 def _outside_the_course(
@@ -730,27 +790,96 @@ def claim_estimate(
     flags += list(result.flags)
     if any(not (item.get("code") or "").strip() for item in items):
         flags.append("not_in_catalogue")
-    if _duplicate_bill(person, hospital, admitted_on, discharged_on, exclude_claim_id):
+    if _duplicate_bill(person, hospital, care_type, admitted_on, discharged_on, exclude_claim_id):
         flags.append("duplicate_bill")
     if result.total > REVIEW_THRESHOLD:
         flags.append("above_review_threshold")
     return ClaimEstimate(category, year, adjustment, result, sorted(set(flags)))
 
 
-def _duplicate_bill(person, hospital, admitted_on, discharged_on, exclude_claim_id) -> bool:
-    from settlement.models import Claim
+def overlapping(
+    rows, *, person_id: int, hospital_id: int, care_type: str, admitted_on, discharged_on
+):
+    """The claims or settlements of `rows` (a queryset) for days of the same stay (domain.md
+    §3: the fund pays one stay once, by direct settlement or by a claim): the person's, at the
+    same hospital with a day in common, or, for an admission, an admission anywhere else with
+    a night in common (a person is in one hospital at a time; a transfer discharges from one
+    and admits to the other on the same day)."""
+    same_hospital = Q(hospital_id=hospital_id, admitted_on__lte=discharged_on) & Q(
+        discharged_on__gte=admitted_on
+    )
+    where = same_hospital
+    if care_type == "inpatient":
+        where |= Q(care_type="inpatient", admitted_on__lt=discharged_on) & Q(
+            discharged_on__gt=admitted_on
+        )
+    return rows.filter(where, person_id=person_id)
 
-    same = {
-        "person": person,
-        "hospital": hospital,
+
+# A claim that counts against a stay until it is rejected (returned, it comes back).
+_CLAIM_STANDS = (rules.SUBMITTED, rules.RETURNED, rules.APPROVED, rules.PAID)
+
+
+def _duplicate_bill(person, hospital, care_type, admitted_on, discharged_on, exclude_claim_id):
+    """Another claim, not rejected, or a direct settlement, settled or held, for days of this
+    stay (`overlapping`): not only one for the very same dates."""
+    stay = {
+        "person_id": person.pk,
+        "hospital_id": hospital.pk,
+        "care_type": care_type,
         "admitted_on": admitted_on,
         "discharged_on": discharged_on,
     }
-    claims = Claim.objects.filter(**same).exclude(status="rejected")
+    claims = overlapping(Claim.objects.filter(status__in=_CLAIM_STANDS), **stay)
     if exclude_claim_id:
         claims = claims.exclude(pk=exclude_claim_id)
-    settled = Settlement.objects.filter(**same).exclude(status__in=["rejected", "returned"])
+    settled = overlapping(Settlement.objects.filter(status__in=_RECHECKED), **stay)
     return claims.exists() or settled.exists()
+
+
+def _already_paid(row, *, claims: bool, settlements: bool) -> None:
+    """Refuse (RuleError "stay_paid_already", naming it) a decision that would pay `row`, a
+    claim or held settlement, while the fund has paid days of the same stay already: a
+    settlement settled or a claim approved or paid, other than `row` (domain.md §3)."""
+    stay = {
+        "person_id": row.person_id,
+        "hospital_id": row.hospital_id,
+        "care_type": row.care_type,
+        "admitted_on": row.admitted_on,
+        "discharged_on": row.discharged_on,
+    }
+    found: tuple[str, Settlement | Claim] | None = None
+    if settlements:
+        settled = Settlement.objects.filter(status=Settlement.Status.SETTLED)
+        if isinstance(row, Settlement):
+            settled = settled.exclude(pk=row.pk)
+        first = overlapping(settled, **stay).select_related("hospital").first()
+        if first is not None:
+            found = (_("direct settlement %(number)s") % {"number": first.number}, first)
+    if claims and found is None:
+        approved = Claim.objects.filter(status__in=[rules.APPROVED, rules.PAID])
+        if isinstance(row, Claim):
+            approved = approved.exclude(pk=row.pk)
+        other_claim = overlapping(approved, **stay).select_related("hospital").first()
+        if other_claim is not None:
+            found = (_("claim %(number)s") % {"number": other_claim.number}, other_claim)
+    if found is not None:
+        what, other = found
+        raise rules.RuleError(
+            "stay_paid_already",
+            _(
+                "The fund has already paid for days of this stay: %(paid)s at %(hospital)s, "
+                "%(admitted)s to %(discharged)s. Reject or return this one rather than pay the "
+                "stay twice."
+            )
+            % {
+                "paid": what,
+                "hospital": other.hospital,
+                "admitted": f"{other.admitted_on:%Y-%m-%d}",
+                "discharged": f"{other.discharged_on:%Y-%m-%d}",
+            },
+            number=other.number,
+        )
 
 
 class SameBill(rules.RuleError):
@@ -822,9 +951,7 @@ def claim_submit(
         given = {kind for kind, _file in documents} | {f.kind for f in stored}
         if "referral_form" not in given:
             raise rules.RuleError("referral_form_needed")
-    flags = list(estimate.flags)
-    if timezone.localdate().year > discharged_on.year:
-        flags.append("late_claim")  # due within the calendar year (domain.md §3.4)
+    flags = _claim_flags(estimate, discharged_on)
     with transaction.atomic():
         # One submission of a person's at a time, so that two presses of Submit cannot both
         # find no earlier claim and both file one.
@@ -848,7 +975,7 @@ def claim_submit(
             total=estimate.result.total,
             estimated_fund_pay=estimate.result.fund_pay,
             breakdown=estimate.result.breakdown(),
-            flags=sorted(set(flags)),
+            flags=flags,
         )
         _store_documents(claim, list(documents), list(stored))
         audit.record(
@@ -860,6 +987,15 @@ def claim_submit(
             ip=ip,
         )
     return claim
+
+
+def _claim_flags(estimate: ClaimEstimate, discharged_on: datetime.date) -> list[str]:
+    """A claim's reason codes as filed, or sent again after a return: the estimate's, and
+    "late_claim" when it is made after the calendar year of discharge (domain.md §3.4)."""
+    flags = set(estimate.flags)
+    if rules.is_late_claim(discharged_on=discharged_on, today=timezone.localdate()):
+        flags.add("late_claim")
+    return sorted(flags)
 
 
 def _adjustment_dict(adjustment) -> dict:
@@ -1012,14 +1148,19 @@ def claim_approve(
     person's annual accumulation. `only_if_estimate_stands` (a bulk approval from the queue,
     where the reviewer sees the estimate): refused with "estimate_changed", changing nothing,
     when the fund would now pay another amount than the estimate (a cap used since, by a held
-    settlement's reservation say), so no claim is approved unseen at 0.00."""
+    settlement's reservation say), so no claim is approved unseen at 0.00. Refused
+    ("stay_paid_already", naming it) while a settled settlement or another approved or paid
+    claim covers days of the same stay (domain.md §3: a stay is paid once)."""
     adjusted = fund_pay is not None and money(fund_pay) != split_now(claim).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
 
     def changes(current):
         _lock_year(current.person_id, current.policy_year)
-        # Under the claim's and the year's locks, the year as it is now.
+        # Under the claim's and the year's locks (a settlement of the person waits on the
+        # latter): not while the fund has paid these days already.
+        _already_paid(current, claims=True, settlements=True)
+        # The year as it is now.
         now, limit = _split_and_limit(current, counted_already=False)
         if only_if_estimate_stands and now.fund_pay != current.estimated_fund_pay:
             raise rules.RuleError(
@@ -1037,7 +1178,7 @@ def claim_approve(
         )
         return {
             "estimated_fund_pay": now.fund_pay,
-            "breakdown": now.breakdown(),
+            "breakdown": now.breakdown(fund_pay=amount),
             "approved_fund_pay": amount,
             "approved_person_pay": current.total - amount,
             "decided_at": timezone.now(),
@@ -1105,13 +1246,12 @@ def claim_resubmit(*, claim, actor, items=None, documents=(), stored=(), ip=None
             exclude_claim_id=current.pk,
         )
         _store_documents(current, list(documents), list(stored))
-        late = ["late_claim"] if "late_claim" in current.flags else []
         return {
             "items": json.loads(json.dumps(new_items, default=str)),
             "total": estimate.result.total,
             "estimated_fund_pay": estimate.result.fund_pay,
             "breakdown": estimate.result.breakdown(),
-            "flags": sorted({*estimate.flags, *late}),
+            "flags": _claim_flags(estimate, current.discharged_on),
             "reason": "",
             "submitted_at": timezone.now(),
         }
@@ -1266,7 +1406,8 @@ def settlement_approve(
     """A held settlement stands, as computed or adjusted (reason required); the engine's
     amount is kept beside the adjusted one and the annual accumulation follows. "As computed"
     is the engine's split now (`split_now`): the cap may have been used or freed since the
-    bill was held."""
+    bill was held. Refused ("stay_paid_already") while an approved or paid claim covers days
+    of the same stay."""
     amount = money(fund_pay) if fund_pay is not None else None
     adjusted = amount is not None and amount != split_now(settlement, counted_already=True).fund_pay
     if adjusted and not reason.strip():
@@ -1274,7 +1415,9 @@ def settlement_approve(
 
     def changes(current):
         _lock_year(current.person_id, current.policy_year)
-        # Under the row's and the year's locks.
+        # Under the row's and the year's locks: not while a claim for these days is paid (held
+        # as "overlapping_claim"; claim_approve refuses the other way round).
+        _already_paid(current, claims=True, settlements=False)
         now, limit = _split_and_limit(current, counted_already=True)
         if amount is None or not adjusted:
             held_deductible = outpatient_deductible(current)
@@ -1296,13 +1439,20 @@ def settlement_approve(
                 "review_reason": reason,
             }
         rules.check_adjusted_amount(amount=amount, limit=limit)
+        # The engine's split now beside the adjusted amount: its parts and the adjustment add
+        # up to the person's share; the year's outpatient deductible follows that split.
         AnnualAccumulation.objects.filter(
             person_id=current.person_id, year=current.policy_year
-        ).update(fund_paid=F("fund_paid") + (amount - current.fund_pay))
+        ).update(
+            fund_paid=F("fund_paid") + (amount - current.fund_pay),
+            outpatient_deductible_paid=F("outpatient_deductible_paid")
+            + (_outpatient(current, now) - outpatient_deductible(current)),
+        )
         return {
-            "original_fund_pay": current.fund_pay,
+            "original_fund_pay": now.fund_pay,
             "fund_pay": amount,
             "person_pay": current.total - amount,
+            "breakdown": now.breakdown(fund_pay=amount),
             "review_reason": reason,
         }
 

@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from filings.models import Filing, FilingType
 from filings.models import Status as FilingStatus
@@ -693,7 +693,11 @@ def large_yuan(amount: Decimal) -> str:
 def headline_text(headline: Headline) -> str:
     """'1,251 direct settlements, 10.91 million yuan' (fund payments), localized."""
     count = formats.number_format(headline.settlements, 0, use_l10n=True, force_grouping=True)
-    return _("%(count)s direct settlements, %(amount)s") % {
+    return ngettext(
+        "%(count)s direct settlement, %(amount)s",
+        "%(count)s direct settlements, %(amount)s",
+        headline.settlements,
+    ) % {
         "count": count,
         "amount": large_yuan(headline.fund_pay),
     }

@@ -138,48 +138,14 @@ class EstimateForm(forms.Form):
         ]
 
 
-def _number(value: Decimal) -> str:
-    """1.50 → "1.5", 0.50 × 100 → "50": figures for a sentence, not money."""
-    return format(value.normalize(), "f")
-
-
-def _why_more(adj: engine.Adjustment, best: engine.Adjustment) -> list[str]:
-    """What makes this category dearer than the cheapest one, in words."""
-    parts = []
-    if adj.ratio_reduction_points != best.ratio_reduction_points:
-        if best.ratio_reduction_points:
-            parts.append(
-                _("ratio reduced by %(p)s points instead of %(b)s")
-                % {"p": adj.ratio_reduction_points, "b": best.ratio_reduction_points}
-            )
-        else:
-            parts.append(_("ratio reduced by %(p)s points") % {"p": adj.ratio_reduction_points})
-    if adj.deductible_multiplier != best.deductible_multiplier:
-        parts.append(_("deductible ×%(m)s") % {"m": _number(adj.deductible_multiplier)})
-    if adj.fund_share != best.fund_share:
-        parts.append(
-            _("the fund pays only %(s)s%% of what it otherwise would")
-            % {"s": _number(adj.fund_share * 100)}
-        )
-    return parts
-
-
-def explain(*, extra: Decimal, adj: engine.Adjustment, best_label, best: engine.Adjustment) -> str:
+def explain(*, extra: Decimal, best_label) -> str:
+    """How much dearer a category is than the cheapest one. Why it is dearer is its terms, put
+    in words once beside it (includes/benefit_terms.html), not again here."""
     if not extra:
         return _("The cheapest here.")
-    parts = _why_more(adj, best)
-    if not parts:
-        return _("You would pay %(extra)s more than with %(best)s.") % {
-            "extra": yuan(extra),
-            "best": best_label,
-        }
-    why = parts[0]
-    if len(parts) > 1:
-        why = _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
-    return _("You would pay %(extra)s more than with %(best)s: %(why)s.") % {
+    return _("You would pay %(extra)s more than with %(best)s.") % {
         "extra": yuan(extra),
         "best": best_label,
-        "why": why,
     }
 
 
@@ -358,12 +324,7 @@ def estimate(request):
             best = min(rows, key=lambda r: r["split"].person_pay)
             for row in rows:
                 row["extra"] = row["split"].person_pay - best["split"].person_pay
-                row["why"] = explain(
-                    extra=row["extra"],
-                    adj=row["adjustment"],
-                    best_label=best["label"],
-                    best=best["adjustment"],
-                )
+                row["why"] = explain(extra=row["extra"], best_label=best["label"])
     return render(
         request,
         "settlement/estimate.html",

@@ -132,4 +132,4 @@ def test_an_adjusted_amount_over_the_total_still_says_the_total(client, demo):
     form = AdjustForm({"fund_pay": "10,000.01", "reason": "x"}, objects=[claim])
     with translation.override("zh-hans"):
         assert not form.is_valid()
-        assert "10000.00" in form.errors["fund_pay"][0]
+        assert "10,000.00" in form.errors["fund_pay"][0]

@@ -684,10 +684,10 @@ def test_an_adjusted_amount_over_the_total_comes_back_on_the_form_with_what_was_
     _admin_login(client, "agency_shenyang")
     url = reverse("admin:settlement_claim_changelist")
     form_page = client.post(url, {"action": "approve_adjusted", "_selected_action": [claim.pk]})
-    assert "0.00 至 10000.00：账单中政策范围内的金额" in form_page.content.decode()
+    assert "0.00 至 10,000.00：账单中政策范围内的金额" in form_page.content.decode()
     page = _approve_adjusted(client, claim, "99999", "发票金额有误")
     html = page.content.decode()
-    assert page.status_code == 200 and "最多 10000.00：统筹基金不支付自费项目" in html
+    assert page.status_code == 200 and "最多 10,000.00：统筹基金不支付自费项目" in html
     assert 'value="99999"' in html and "发票金额有误" in html
     claim.refresh_from_db()
     assert claim.status == "submitted" and claim.approved_fund_pay is None

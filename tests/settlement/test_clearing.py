@@ -26,6 +26,7 @@ from django.utils import translation
 
 from hospitals.models import Hospital
 from portal.models import AuditEvent, JobRun, Region
+from portal.templatetags.portal_tags import yuan
 from settlement import clearing, tasks
 from settlement.clearing import ClearingError
 from settlement.models import (
@@ -558,8 +559,12 @@ def test_rule_3_5_csv_carries_the_statement_totals_and_lines_that_add_up_to_them
 
 def test_rule_3_5_pdf_shows_number_totals_discrepancies_and_the_supersession(client, small, demo):
     old = statement_of("210100", "210200")
-    clearing.discrepancy_report(
+    reported = clearing.discrepancy_report(
         statement=old, kind="other", description="核对医院名称", actor=demo["agency_shenyang"]
+    )
+    # Confirmed by the other party (Dalian): a correction needs one, or a changed line.
+    clearing.discrepancy_set_status(
+        discrepancy=reported, status="confirmed", actor=_agency_staff("210200")
     )
     new = clearing.statement_correct(statement=old, actor=demo["agency_shenyang"], reason="更正")
     old.refresh_from_db()
@@ -570,7 +575,7 @@ def test_rule_3_5_pdf_shows_number_totals_discrepancies_and_the_supersession(cli
     text = "".join(_pdf_text(response.content).split())  # table cells wrap their text
     title = pypdf.PdfReader(io.BytesIO(response.content)).metadata.title
     assert title == f"异地就医直接结算清算单 {old.number}"
-    for value in (old.number, str(old.total), str(old.fund_pay), str(old.person_pay)):
+    for value in (old.number, yuan(old.total), yuan(old.fund_pay), yuan(old.person_pay)):
         assert value in text
     assert new.number in text  # superseded by
     assert "核对医院名称" in text
@@ -663,7 +668,9 @@ def test_rule_3_5_admin_shows_own_statements_and_acts_through_the_services(clien
     assert own.status == "superseded" and own.superseded_by.version == 2
     discrepancy.refresh_from_db()
     theirs.refresh_from_db()
-    assert discrepancy.status == theirs.status == "corrected"
+    # Dalian's confirmed remark is closed by the correction; Shenyang's own amount report,
+    # never confirmed and with no line changed, stays open.
+    assert (discrepancy.status, theirs.status) == ("open", "corrected")
     # Read-only: no add, no delete, no edit of an issued statement.
     assert client.get(reverse("admin:settlement_clearingstatement_add")).status_code == 403
     assert (
