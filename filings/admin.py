@@ -48,15 +48,61 @@ class ReasonForm(forms.Form):
 
 class ExtendForm(ReasonForm):
     until = forms.DateField(
-        label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Extended until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "At most one more start window (before treatment starts), one more course (once "
+            "it has started) or one more validity after the current end."
+        ),
     )
 
 
 class ChangeHospitalForm(ReasonForm):
+    """The new receiving hospital: chosen from the designated hospitals of the selected
+    referrals' place of treatment (the whole country's would be tens of thousands of options,
+    megabytes of page), or, to move a referral to another place, given by its code."""
+
+    takes_objects = True
     hospital = forms.ModelChoiceField(
         label=_("New receiving hospital"),
         queryset=Hospital.objects.filter(suspended_on__isnull=True).select_related("region"),
+        required=False,
     )
+    hospital_code = forms.CharField(
+        label=_("Or the code of a hospital in another place"),
+        max_length=20,
+        required=False,
+        help_text=_("Its national code, e.g. H46020000002; the place of treatment follows it."),
+    )
+
+    def __init__(self, *args, objects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["hospital"]
+        assert isinstance(field, forms.ModelChoiceField)
+        places = {f.place_region_id for f in objects}
+        listed = (
+            Hospital.objects.filter(suspended_on__isnull=True, region_id__in=places)
+            .select_related("region")
+            .order_by("region_id", "code")
+        )
+        # Listed: the place's hospitals; accepted: any in service (validated by the queryset).
+        field.choices = [("", field.empty_label), *((h.pk, str(h)) for h in listed)]
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        code = (data.get("hospital_code") or "").strip().upper()
+        if code:
+            hospital = Hospital.objects.filter(suspended_on__isnull=True, code=code).first()
+            if hospital is None:
+                self.add_error(
+                    "hospital_code", _("No designated hospital in service has this code.")
+                )
+            else:
+                data["hospital"] = hospital
+        elif not data.get("hospital") and "hospital" not in self.errors:
+            self.add_error("hospital", _("Choose the new receiving hospital, or give its code."))
+        return data
 
 
 class CommitmentDueFilter(admin.SimpleListFilter):
@@ -131,6 +177,11 @@ class FilingAdmin(
         "valid_until",
     ]
     list_select_related = ["person", "place_region"]
+    # Column headers sort only where an index serves the order: the number (unique). The
+    # others (submitted, validity, commitment deadline, state, type, place) would sort every
+    # filing in scope, a region's whole history; the default order (newest first) and the
+    # review queue's (oldest submitted first, on its state's filter) stay.
+    sortable_by = ["number"]
     search_fields = ["number"]
     actions = [
         "approve",
@@ -227,7 +278,8 @@ class FilingAdmin(
     def validity(self, obj):
         if obj.valid_from is None:
             return "-"
-        until = f"{obj.valid_until:%Y-%m-%d}" if obj.valid_until else _("open-ended")
+        end = obj.valid_through  # a referral's extension included
+        until = f"{end:%Y-%m-%d}" if end else _("open-ended")
         return format_html("{} –<br>{}", f"{obj.valid_from:%Y-%m-%d}", until)
 
     @admin.display(description=_("chosen hospitals"))
@@ -295,6 +347,9 @@ class FilingAdmin(
                     names.append("start_treatment")
                 names += ["extend_referral", "change_receiving_hospital"]
             names.append("cancel")
+        elif services.closed_by_its_window(obj):
+            # Expired with its start window, no start recorded: one inside it may still be.
+            names.append("start_treatment")
         return names
 
     @admin.action(description=_("Approve"))

@@ -108,10 +108,14 @@ def read_token(token: str) -> tuple[str, str] | None:
 
 
 def status_now(filing: Filing, today: datetime.date | None = None) -> str:
-    """valid | expired | cancelled | revoked | rejected | pending."""
+    """valid | expired | cancelled | revoked | rejected | pending. An approved filing is valid
+    up to its last valid day (`Filing.valid_through`: a referral's extension included), and
+    valid too before it takes effect (a renewal, a trip next month): api.md fixes these values,
+    so `in_force_from` says from when (the verification's field)."""
     today = today or timezone.localdate()
     if filing.status == Status.APPROVED:
-        if filing.valid_until and today > filing.valid_until:
+        end = filing.valid_through
+        if end and today > end:
             return "expired"
         return "valid"
     return {
@@ -177,7 +181,7 @@ def _doc(filing: Filing) -> Doc:
         care=care,
         hospitals=[str(h) for h in filing.hospitals.all()],
         valid_from=filing.valid_from,
-        valid_until=filing.valid_until,
+        valid_until=filing.valid_through,  # an extension (of a referral's window or course) too
         basis=filing.get_basis_display() if filing.basis else "",
         commitment_deadline=filing.commitment_deadline if outstanding else None,
         agent_name=filing.agent_name,
@@ -320,12 +324,20 @@ def verification(token: str) -> dict | None:
     filing = Filing.objects.select_related("person", "place_region").filter(number=number).first()
     if filing is None:
         return None
+    today = timezone.localdate()
+    status = status_now(filing, today)
+    until = filing.valid_through
+    starts = filing.valid_from
+    later = starts if status == "valid" and starts is not None and starts > today else None
     return {
         "kind": kind,
         "number": filing.number,
-        "status": status_now(filing),
+        "status": status,
         "valid_from": filing.valid_from.isoformat() if filing.valid_from else None,
-        "valid_until": filing.valid_until.isoformat() if filing.valid_until else None,
+        "valid_until": until.isoformat() if until else None,
+        # A valid filing that takes effect later (api.md keeps `status` to valid, expired,
+        # cancelled, revoked): the day it does, else null.
+        "in_force_from": later.isoformat() if later else None,
         # Where it lets the person settle: a long-term filing by commitment whose materials are
         # outstanding is one-way (at the place of residence only, domain.md §2.1).
         "type": filing.type,

@@ -54,6 +54,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        # An empty file is refused by the upload check (uploads.check_upload), with the file's
+        # name: Django's own check would say it a second time, without it.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -88,6 +91,9 @@ FILE_FIELDS = {
     "file_payment_record": MaterialKind.PAYMENT_RECORD,
     "file_agent_id_copy": MaterialKind.AGENT_ID_COPY,
 }
+
+
+CHOOSE_PLACE_FIRST = _("Choose the place of treatment first: its hospitals are then listed here.")
 
 
 class FilingForm(forms.Form):
@@ -302,15 +308,23 @@ class FilingForm(forms.Form):
         chosen elsewhere is refused by the rules with its name, not as an unknown choice."""
         place = self.data.get(self.add_prefix("place_region")) if self.is_bound else None
         place = place or self.initial.get("place_region")
-        if not (str(place or "").isascii() and str(place or "").isdigit()):
-            return
+        known = str(place or "").isascii() and str(place or "").isdigit()
         for name in ("hospitals", "receiving_hospital"):
             if name in self.fields:
                 field = self.fields[name]
                 # A copy of the field shares its widget: giving the copy the place's hospitals
                 # sets the widget's choices, and the field keeps its own queryset.
                 shown = copy.copy(field)
-                shown.queryset = field.queryset.filter(region_id=int(place))
+                if known:
+                    shown.queryset = field.queryset.filter(region_id=int(str(place)))
+                    continue
+                # Not the whole country's (32,000 hospitals, megabytes on a phone): none until
+                # the place is chosen (static/js/portal.js then fetches its hospitals; without
+                # JavaScript, the form sent back lists them).
+                shown.queryset = field.queryset.none()
+                field.help_text = " ".join(
+                    str(t) for t in (field.help_text, CHOOSE_PLACE_FIRST) if t
+                )
 
     @staticmethod
     def initial_from(filing: Filing) -> dict:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -61,6 +61,15 @@ RENEWED_NOTICE = "filing_renewal_in_force"
 RENEWAL_PENDING_NOTICE = "filing_renewal_under_review"
 # A renewal started but not sent (a draft, or returned for materials): finish and submit it.
 RENEWAL_UNSENT_NOTICE = "filing_renewal_to_submit"
+# A filing that ends where another approved filing of the person for the same place covers the
+# next day (a temporary filing's continuation, a long-term filing): it continues, no need to file
+# again (domain.md §2.4, §2.6).
+CONTINUED_NOTICE = "filing_continued"
+# The filings that cover a whole place, so one can continue another.
+PLACE_TYPES = (FilingType.TEMPORARY, FilingType.LONG_TERM)
+# The audit action of a temporary filing cut short by a long-term filing approved for its place
+# (filings/services.py `_end_temporary_filings_there`), which told the person then.
+SUPERSEDED_ACTION = "filing.superseded"
 # The renewal's state -> what the person is told when the filing it renews expires.
 RENEWAL_NOTICES: dict[str, str] = {
     Status.APPROVED: RENEWED_NOTICE,
@@ -91,7 +100,9 @@ class Change:
 
     @property
     def tells_renewal(self) -> bool:
-        """An expiry tells the person of the long-term filing's renewal, if it has one."""
+        """An expiry tells the person what continues the filing: the long-term filing's
+        renewal, or another filing for the same place from the next day; and tells nothing of
+        a temporary filing the person was told a long-term filing replaced."""
         return self.to_status == Status.EXPIRED
 
 
@@ -265,8 +276,12 @@ def course_lengths() -> list[int]:
 # account, and the place's codes, read per changed row by primary key, not by hashing every
 # person). The person's notice names the filing's type and place; an expiring long-term filing
 # with a renewal approved or under review says so (found through one_renewal_per_filing, which
-# allows at most one). The agency's staff get a notice of their own, naming the person and
-# linked to the filing's admin page. `_apply_orm` writes the same rows.
+# allows at most one); else an expiring temporary or long-term filing that another approved one
+# of the person for the same place continues from the next day names that one (the long-term
+# first, then the lowest id; through filing_person_status); and a temporary filing cut short by
+# a long-term filing, whose person was told then, is told nothing more (its audit event, through
+# the audit table's object index). The agency's staff get a notice of their own, naming the
+# person and linked to the filing's admin page. `_apply_orm` writes the same rows.
 _PG_CHANGE = """
 WITH picked AS MATERIALIZED (
     SELECT ARRAY(
@@ -278,6 +293,7 @@ WITH picked AS MATERIALIZED (
     UPDATE filings_filing f SET status = %(to)s, updated_at = %(now)s
     WHERE f.ctid = ANY((SELECT tids FROM picked)::tid[]) AND f.status = 'approved' AND {where}
     RETURNING f.id, f.number, f.insured_region_id, f.type, f.person_id, f.commitment_deadline,
+        f.valid_until, f.place_region_id,
         (SELECT p.user_id FROM portal_insuredperson p WHERE p.id = f.person_id) AS user_id,
         (SELECT v.code FROM portal_province v WHERE v.id = f.place_province_id) AS province,
         (SELECT g.code FROM portal_region g WHERE g.id = f.place_region_id) AS region
@@ -292,9 +308,10 @@ WITH picked AS MATERIALIZED (
         CASE r.status WHEN 'approved' THEN %(renewed_notice)s
             WHEN 'submitted' THEN %(renewal_pending_notice)s
             WHEN 'draft' THEN %(renewal_unsent_notice)s
-            WHEN 'returned' THEN %(renewal_unsent_notice)s ELSE %(notice)s END,
+            WHEN 'returned' THEN %(renewal_unsent_notice)s
+            ELSE CASE WHEN s.number IS NULL THEN %(notice)s ELSE %(continued_notice)s END END,
         jsonb_strip_nulls(jsonb_build_object('n', c.number, 'type', c.type,
-            'province', c.province, 'region', c.region, 'r', r.number)),
+            'province', c.province, 'region', c.region, 'r', COALESCE(r.number, s.number))),
         '', '', '/filings/' || c.number || '/', %(now)s
     FROM changed c
     LEFT JOIN LATERAL (
@@ -303,7 +320,19 @@ WITH picked AS MATERIALIZED (
             AND r.status IN ('approved', 'submitted', 'draft', 'returned')
         LIMIT 1
     ) r ON TRUE
-    WHERE c.user_id IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT s.number FROM filings_filing s
+        WHERE %(tells_renewal)s AND c.type IN ('temporary', 'long_term')
+            AND s.person_id = c.person_id AND s.status = 'approved' AND s.id <> c.id
+            AND s.type IN ('temporary', 'long_term') AND s.place_region_id = c.place_region_id
+            AND s.valid_from <= c.valid_until + 1
+            AND (s.valid_until IS NULL OR s.valid_until > c.valid_until)
+        ORDER BY s.type = 'long_term' DESC, s.id
+        LIMIT 1
+    ) s ON TRUE
+    WHERE c.user_id IS NOT NULL AND NOT (%(tells_renewal)s AND c.type = 'temporary' AND EXISTS (
+        SELECT 1 FROM portal_auditevent e WHERE e.object_type = 'filings.filing'
+            AND e.object_id = c.id::text AND e.action = %(superseded_action)s))
     RETURNING id
 ), agency_notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
@@ -361,6 +390,8 @@ def pg_change_params(
         "renewed_notice": RENEWED_NOTICE,
         "renewal_pending_notice": RENEWAL_PENDING_NOTICE,
         "renewal_unsent_notice": RENEWAL_UNSENT_NOTICE,
+        "continued_notice": CONTINUED_NOTICE,
+        "superseded_action": SUPERSEDED_ACTION,
         "tells_renewal": change.tells_renewal,
         "agency_notice": change.agency_notice,
         "admin_url": admin_url_parts()[0],
@@ -411,11 +442,14 @@ def _apply_orm(
                 .values(
                     "id",
                     "number",
+                    "person_id",
                     "person__user_id",
                     "person__name",
                     "insured_region_id",
                     "type",
                     "commitment_deadline",
+                    "valid_until",
+                    "place_region_id",
                     "place_province__code",
                     "place_region__code",
                 )[:BATCH]
@@ -423,6 +457,12 @@ def _apply_orm(
             if not rows:
                 return total
             ids_now = [r["id"] for r in rows]
+            # Read before the update, as the statement reads its snapshot: a follow-on filing
+            # expiring in the same batch still counts as approved.
+            successors: dict[int, str] = {}
+            told: set[int] = set()
+            if change.tells_renewal:
+                successors, told = _successors(rows), _superseded(rows)
             Filing.objects.filter(id__in=ids_now, status=Status.APPROVED).update(
                 status=change.to_status, updated_at=now
             )
@@ -447,7 +487,9 @@ def _apply_orm(
                 else {}
             )
             notes = [
-                _person_note(change, r, renewals.get(r["id"])) for r in rows if r["person__user_id"]
+                _person_note(change, r, renewals.get(r["id"]), successors.get(r["id"]))
+                for r in rows
+                if r["person__user_id"] and r["id"] not in told
             ]
             if change.agency_notice:
                 staff: dict[int, list[int]] = {}
@@ -481,13 +523,19 @@ def _without_nulls(**params) -> dict:
     }
 
 
-def _person_note(change: Change, row: Mapping, renewal: tuple[str, str] | None) -> Notification:
+def _person_note(
+    change: Change, row: Mapping, renewal: tuple[str, str] | None, successor: str | None = None
+) -> Notification:
     """The person's notification of one changed filing (`row`), told of its renewal (number,
-    state) if it has one approved or under review."""
+    state) if it has one approved or under review, else of the filing that continues it
+    (`successor`'s number), if any."""
     number, state = renewal or (None, None)
+    notice = RENEWAL_NOTICES.get(state or "", change.notice)
+    if renewal is None and successor is not None:
+        number, notice = successor, CONTINUED_NOTICE
     return Notification(
         user_id=row["person__user_id"],
-        notice=RENEWAL_NOTICES.get(state or "", change.notice),
+        notice=notice,
         params=_without_nulls(
             n=row["number"],
             type=row["type"],
@@ -509,6 +557,55 @@ def _renewals(ids: list[int]) -> dict[int, tuple[str, str]]:
         "renews_id", "number", "status"
     )
     return {renews: (number, state) for renews, number, state in rows}
+
+
+def _successors(rows: Sequence[Mapping]) -> dict[int, str]:
+    """The number of the filing that continues each of the expiring temporary or long-term
+    filings `rows`: another approved one of the person's for the same place whose validity
+    covers the day after the row's last day (a long-term one first, then the lowest id), as
+    the statement's lateral join picks it. One query for the batch."""
+    ending = [r for r in rows if r["type"] in PLACE_TYPES and r["valid_until"] is not None]
+    if not ending:
+        return {}
+    others = Filing.objects.filter(
+        person_id__in={r["person_id"] for r in ending},
+        status=Status.APPROVED,
+        type__in=PLACE_TYPES,
+        valid_from__isnull=False,
+    ).values_list(
+        "id", "person_id", "place_region_id", "type", "number", "valid_from", "valid_until"
+    )
+    by_place: dict[tuple[int, int], list[tuple]] = {}
+    for other in sorted(others, key=lambda o: (o[3] != FilingType.LONG_TERM, o[0])):
+        by_place.setdefault((other[1], other[2]), []).append(other)
+    found = {}
+    for r in ending:
+        next_day = r["valid_until"] + datetime.timedelta(days=1)
+        number = next(
+            (
+                number
+                for pk, _person, _place, _type, number, start, end in by_place.get(
+                    (r["person_id"], r["place_region_id"]), []
+                )
+                if pk != r["id"] and start <= next_day and (end is None or end >= next_day)
+            ),
+            None,
+        )
+        if number is not None:
+            found[r["id"]] = number
+    return found
+
+
+def _superseded(rows: Sequence[Mapping]) -> set[int]:
+    """The temporary filings among `rows` cut short by a long-term filing, whose person was
+    told so then (filings/services.py `_end_temporary_filings_there`)."""
+    ids = [str(r["id"]) for r in rows if r["type"] == FilingType.TEMPORARY]
+    if not ids:
+        return set()
+    told = AuditEvent.objects.filter(
+        object_type=FILING, object_id__in=ids, action=SUPERSEDED_ACTION
+    ).values_list("object_id", flat=True)
+    return {int(pk) for pk in told}
 
 
 def apply_changes(

@@ -56,9 +56,9 @@ MESSAGES = {
     "choose_hospitals": _("Choose up to %(max)s designated hospitals at the place of residence."),
     "too_many_hospitals": _("Choose at most %(max)s hospitals."),
     "duplicate_hospital": _("The same hospital is chosen twice."),
-    "hospital_elsewhere": _("Hospital %(hospital)s is not at the place of residence."),
+    "hospital_elsewhere": _("%(hospital)s is not at the place of residence."),
     "hospital_not_eligible": _(
-        "Hospital %(hospital)s is not a public general hospital of secondary level or above."
+        "%(hospital)s is not a public general hospital of secondary level or above."
     ),
     "open_long_term_exists": _(
         "You already have a long-term residence filing in progress or in force."
@@ -92,8 +92,8 @@ MESSAGES = {
     "referral_not_draft": _(
         "This referral is no longer a draft (it is %(current)s): nothing was signed."
     ),
-    "hospital_suspended": _("Hospital %(hospital)s is suspended from direct settlement."),
-    "hospital_not_at_place": _("Hospital %(hospital)s is not at the place of treatment."),
+    "hospital_suspended": _("%(hospital)s is suspended from direct settlement."),
+    "hospital_not_at_place": _("%(hospital)s is not at the place of treatment."),
     "temporary_covers_place": _(
         "Your temporary filing %(number)s already covers this place until %(valid_until)s. "
         "To go on after it, start the new filing on %(next_day)s or later."

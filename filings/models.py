@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -275,6 +277,36 @@ class Filing(models.Model):
                 "date": date_format(self.valid_from, "Y-m-d")
             }
         return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    @property
+    def valid_through(self) -> datetime.date | None:
+        """The last day the filing is valid: `valid_until`, or a referral's extension
+        (`extended_until`) when that is later. None: open-ended, or not set yet."""
+        if self.valid_until is None:
+            return None
+        return max(self.valid_until, self.extended_until or self.valid_until)
+
+    def status_now(self, today: datetime.date | None = None) -> str:
+        """The state as of `today` (a Status value), before the nightly run records it
+        (filings/jobs.py, at 01:05): an approved filing whose validity is over (`valid_through`
+        before today: ended, or cut short by a long-term filing) reads as expired. Pages show
+        this; the rules and services go by `status`."""
+        today = today or timezone.localdate()
+        if self.status == Status.APPROVED and self.valid_through and self.valid_through < today:
+            return Status.EXPIRED
+        return self.status
+
+    @property
+    def current_status(self) -> str:
+        """`status_now()` for templates."""
+        return self.status_now()
+
+    def get_current_status_display(self) -> str:
+        """The label of `status_now()`: "Expired" for an approved filing whose validity is over,
+        "Approved (in force from D)" for one that starts later, else the state's label."""
+        if self.status_now() == Status.EXPIRED and self.status != Status.EXPIRED:
+            return str(Status.EXPIRED.label)
+        return self.get_status_display()
 
     @property
     def place(self) -> str:

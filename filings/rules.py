@@ -163,6 +163,23 @@ def course_end(started_on: datetime.date, params: Parameters) -> datetime.date |
     return started_on + datetime.timedelta(days=params.referral_course_days - 1)
 
 
+def latest_extension(
+    current_end: datetime.date, params: Parameters, *, started: bool, course_days: int | None
+) -> tuple[datetime.date, str, int]:
+    """domain.md §2.2: a referral is extended on request, by at most one more of what it runs
+    on: its start window before treatment starts (Daxinganling: 1 month), its course once
+    treatment has started (60 days; a longer course needs an extension), else its validity
+    (Liaoning: 6 months). (latest end, "window" | "course" | "validity", months or days)."""
+    days = course_days or params.referral_course_days
+    if started and days:
+        return current_end + datetime.timedelta(days=days), "course", days
+    if not started and params.referral_start_window_months:
+        months = params.referral_start_window_months
+        return current_end + relativedelta(months=months), "window", months
+    months = params.referral_validity_months or 6
+    return current_end + relativedelta(months=months), "validity", months
+
+
 def course_over_if_started_by(today: datetime.date, course_days: int) -> datetime.date:
     """The latest start of treatment whose course of `course_days` days is over by `today`.
 
@@ -173,9 +190,12 @@ def course_over_if_started_by(today: datetime.date, course_days: int) -> datetim
     return today - datetime.timedelta(days=course_days)
 
 
-def commitment_deadline(approved_on: datetime.date, params: Parameters) -> datetime.date:
-    """domain.md §2.1: materials within the commitment period (6 months) of approval."""
-    return approved_on + relativedelta(months=params.commitment_months)
+def commitment_deadline(takes_effect_on: datetime.date, params: Parameters) -> datetime.date:
+    """domain.md §2.1: the filing is made now and the materials follow within the commitment
+    period (6 months), counted from the day the filing takes effect (the approval day, the day
+    after it, or a renewal's first day), so a filing approved ahead of its start gets its
+    whole period while it is in force."""
+    return takes_effect_on + relativedelta(months=params.commitment_months)
 
 
 def change_allowed_from(valid_from: datetime.date, params: Parameters) -> datetime.date:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from filings import rules
 from filings.models import (
@@ -319,16 +320,22 @@ def _check_no_temporary_here(filing: Filing, today: datetime.date) -> None:
     )
 
 
-def _chronic_base_until(filing: Filing, today: datetime.date) -> tuple[bool, datetime.date | None]:
-    """(found, last day) of the filing a chronic-disease filing sits on (domain.md §2.5): the
-    person's effective long-term or temporary filing for the same place that runs longest (an
-    open-ended one: None)."""
-    ends = list(
-        _others_here(filing, CHRONIC_BASE_TYPES, today).values_list("valid_until", flat=True)
+def _chronic_base(
+    filing: Filing, today: datetime.date
+) -> tuple[bool, datetime.date | None, datetime.date | None]:
+    """(found, first day, last day) of the filings a chronic-disease filing sits on (domain.md
+    §2.5): the person's effective long-term or temporary filings for the same place, in force
+    or approved to take effect later; the earliest start, and the end of the one that runs
+    longest (an open-ended one: None)."""
+    spans = list(
+        _others_here(filing, CHRONIC_BASE_TYPES, today).values_list("valid_from", "valid_until")
     )
-    if not ends:
-        return False, None
-    return True, None if None in ends else max(d for d in ends if d is not None)
+    if not spans:
+        return False, None, None
+    starts = [start for start, _end in spans if start is not None]
+    ends = [end for _start, end in spans]
+    until = None if None in ends else max(d for d in ends if d is not None)
+    return True, min(starts) if starts else None, until
 
 
 def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
@@ -685,12 +692,16 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
         start_date = rules.renewal_start(renewed_until)
     if filing.type == FilingType.EMERGENCY:
         start_date = filing.transfer_date  # valid from the transfer (domain.md §2.3)
-    valid_from, valid_until = rules.validity(filing.type, params, today, start_date)
+    found, base_from, base_until = False, None, None
     if filing.type == FilingType.CHRONIC:
-        # It sits on a long-term or temporary filing for the place (§2.5): not beyond its end.
-        found, base_until = _chronic_base_until(filing, today)
-        if found:
-            valid_until = rules.within_base(valid_until, base_until)
+        # It sits on a long-term or temporary filing for the place (§2.5): not before that one
+        # takes effect (a renewal, a trip next month), nor beyond its end.
+        found, base_from, base_until = _chronic_base(filing, today)
+        if base_from is not None and base_from > max(today, start_date or today):
+            start_date = base_from
+    valid_from, valid_until = rules.validity(filing.type, params, today, start_date)
+    if found:
+        valid_until = rules.within_base(valid_until, base_until)
     changes = {
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -698,7 +709,9 @@ def _approval_updates(filing: Filing, actor, today: datetime.date) -> dict:
         "decided_by": actor if getattr(actor, "pk", None) else None,
     }
     if filing.type == FilingType.LONG_TERM and filing.basis == Basis.COMMITMENT:
-        changes["commitment_deadline"] = rules.commitment_deadline(today, params)
+        # Counted from the day it takes effect (a renewal: the day after the filing it renews
+        # ends), not from the decision: the whole period runs while the filing is in force.
+        changes["commitment_deadline"] = rules.commitment_deadline(valid_from, params)
     if filing.type == FilingType.REFERRAL and params.referral_course_days:
         changes["course_days"] = params.referral_course_days
     return changes
@@ -1159,8 +1172,22 @@ def _locked_referral(filing_id: int, statuses: Iterable[str] = (Status.APPROVED,
 
 
 def _referral_end(filing: Filing) -> datetime.date | None:
-    ends = [d for d in (filing.valid_until, filing.extended_until) if d]
-    return max(ends) if ends else None
+    """The referral's last valid day, an extension included (`Filing.valid_through`)."""
+    return filing.valid_through
+
+
+def closed_by_its_window(filing: Filing) -> bool:
+    """A referral the nightly run expired only because treatment had not started within its
+    start window (filings/jobs.py `expire_referral`; domain.md §2.2, Daxinganling: start within
+    1 month, one course): expired, never started, of a region of one course (`course_days` is
+    set on approval). The run knew of no start; a stay admitted, or a start recorded, inside
+    the window still starts its course. Cancelled or revoked referrals are not."""
+    return (
+        filing.type == FilingType.REFERRAL
+        and filing.status == Status.EXPIRED
+        and filing.treatment_started_on is None
+        and bool(filing.course_days)
+    )
 
 
 def referral_start_treatment(
@@ -1168,16 +1195,24 @@ def referral_start_treatment(
 ) -> Filing:
     """Treatment under an approved referral started at the receiving hospital (domain.md §2.2).
 
-    Precondition: approved, not started yet, `started_on` within the validity (the start window
-    where the region has one, an extension included). Effect: `treatment_started_on` is set;
-    where the region allows one course (Daxinganling: 60 days), `valid_until` moves to the
-    course's last day (`rules.course_end`), `course_days` is recorded and the start-window
-    extension no longer applies. Agency staff of the insured region, or the receiving
-    hospital's staff."""
+    Precondition: approved, or expired only because its start window passed
+    (`closed_by_its_window`), and no other open referral of the person to the hospital; not
+    started yet; `started_on` within the validity (the start window where the region has one,
+    an extension included). Effect: `treatment_started_on` is set; where the region allows one
+    course (Daxinganling: 60 days), `valid_until` moves to the course's last day
+    (`rules.course_end`), `course_days` is recorded and the start-window extension no longer
+    applies; a referral closed by its window is approved again while its course runs
+    (`_start_course`). Agency staff of the insured region, or the receiving hospital's staff."""
     today = timezone.localdate()
     started_on = started_on or today
     with transaction.atomic():
-        locked = _locked_referral(filing.pk)
+        locked = _locked_referral(filing.pk, (Status.APPROVED, Status.EXPIRED))
+        end = _referral_end(locked)
+        if locked.status == Status.EXPIRED and not (
+            closed_by_its_window(locked) and end is not None and started_on <= end
+        ):
+            # Only a start inside the window it missed reopens an expired referral.
+            raise RuleError("not_an_open_referral", current=locked.status)
         staff = getattr(actor, "hospital_staff", None)
         at_receiving = staff is not None and staff.hospital_id == locked.receiving_hospital_id
         if not (_may_act_as_agency(actor, locked) or at_receiving):
@@ -1186,9 +1221,13 @@ def referral_start_treatment(
             raise RuleError("treatment_already_started", started_on=locked.treatment_started_on)
         if started_on > today:
             raise RuleError("date_in_future")
-        end = _referral_end(locked)
         if (locked.valid_from and started_on < locked.valid_from) or (end and started_on > end):
             raise RuleError("outside_validity", valid_from=locked.valid_from, valid_until=end)
+        if locked.status == Status.EXPIRED and locked.receiving_hospital_id:
+            # Reopened, it must not run next to a referral the person got since.
+            newer = open_referral_to(locked.person_id, locked.receiving_hospital_id, today)
+            if newer is not None and newer.pk != locked.pk:
+                raise RuleError("open_referral_exists", number=newer.number, current=newer.status)
         _start_course(locked, started_on, actor=actor, ip=ip)
     return locked
 
@@ -1197,7 +1236,10 @@ def _start_course(
     locked: Filing, started_on: datetime.date, *, actor, ip, reason: str = ""
 ) -> None:
     """Record the start of treatment on the locked referral: where the region allows one
-    course, its last day becomes the validity's end and the start-window extension lapses."""
+    course, its last day becomes the validity's end and the start-window extension lapses.
+    A referral the nightly run closed by its window (`closed_by_its_window`) is approved again
+    while the course runs (the run expires it when the course is over, as any started one);
+    one whose course is over by today stays expired, now with its course."""
     params = parameters_for(locked.insured_region, started_on)
     changes: dict = {"treatment_started_on": started_on}
     course_end = rules.course_end(started_on, params)
@@ -1207,10 +1249,22 @@ def _start_course(
             course_days=params.referral_course_days,
             extended_until=None,
         )
+    previous = locked.status
+    if previous == Status.EXPIRED and (course_end is None or course_end >= timezone.localdate()):
+        changes["status"] = Status.APPROVED
     for name, value in changes.items():
         setattr(locked, name, value)
     locked.save(update_fields=[*changes, "updated_at"])
-    _record_in_place(locked, "referral.start_treatment", actor=actor, ip=ip, reason=reason)
+    audit.record(
+        action="referral.start_treatment",
+        actor=actor,
+        obj=locked,
+        region=locked.insured_region,
+        from_state=previous,
+        to_state=locked.status,
+        reason=reason,
+        ip=ip,
+    )
     _notify(locked, "treatment_started", d=started_on, u=_referral_end(locked))
 
 
@@ -1262,10 +1316,16 @@ def referral_course_for_stay(
     if not pk:
         return None
     locked = _lock(pk[0], "person__user", "insured_region")
-    if locked.status != Status.APPROVED:
-        return None  # ended since the decision (the nightly job): the decision stands
-    params = parameters_for(locked.insured_region, admitted_on)
     started = locked.treatment_started_on
+    # Expired since (the nightly job), the referral still judges the stays of its validity:
+    # a course that started is the course (the job closed it when it was over), and one
+    # closed by its start window before any start was recorded (`closed_by_its_window`) is
+    # started by a stay admitted inside the window, as if the job had not run.
+    if locked.status != Status.APPROVED and not (
+        locked.status == Status.EXPIRED and (started is not None or closed_by_its_window(locked))
+    ):
+        return None  # cancelled or revoked since the decision: the decision stands
+    params = parameters_for(locked.insured_region, admitted_on)
     if started is None and not params.referral_course_days:
         return None  # all care for the validity (Liaoning): no course
     # The course starts on the stay's admission, but not before the referral took effect (a
@@ -1297,12 +1357,31 @@ def referral_course_for_stay(
     return None
 
 
+# Why an extension is refused as too long (`rules.latest_extension`), said to the agency.
+EXTENSION_LIMITS = {
+    "window": gettext_lazy(
+        "The extension may end on %(latest)s at the latest: one more start window of %(n)s "
+        "month(s) after %(end)s."
+    ),
+    "course": gettext_lazy(
+        "The extension may end on %(latest)s at the latest: one more course of %(n)s days "
+        "after %(end)s."
+    ),
+    "validity": gettext_lazy(
+        "The extension may end on %(latest)s at the latest: one more validity of %(n)s "
+        "month(s) after %(end)s."
+    ),
+}
+
+
 def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str, ip=None) -> Filing:
     """The agency extends an approved referral to `until` (`extended_until`; domain.md §2.2).
 
     Before treatment starts this extends the start window, on request. Once treatment has
     started it extends the course, which needs a hospitalisation summary and a diagnosis
-    certificate among the filing's materials. Agency staff of the insured region only."""
+    certificate among the filing's materials. Either way by at most one more window, course or
+    validity after the current end (`rules.latest_extension`). Agency staff of the insured
+    region only."""
     if not (reason or "").strip():
         raise RuleError("reason_required")
     with transaction.atomic():
@@ -1312,6 +1391,21 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
         end = _referral_end(locked)
         if end is not None and until <= end:
             raise RuleError("extension_not_later", valid_until=end)
+        if end is not None:
+            latest, unit, size = rules.latest_extension(
+                end,
+                parameters_for(locked.insured_region, timezone.localdate()),
+                started=locked.treatment_started_on is not None,
+                course_days=locked.course_days,
+            )
+            if until > latest:
+                words = {"latest": latest.isoformat(), "end": end.isoformat(), "n": size}
+                raise RuleError(
+                    "extension_too_long",
+                    str(EXTENSION_LIMITS[unit]) % words,
+                    latest=latest,
+                    valid_until=end,
+                )
         if locked.treatment_started_on is not None:
             kinds = set(locked.materials.values_list("kind", flat=True))
             missing = [k for k in EXTENSION_KINDS if k not in kinds]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -153,7 +157,15 @@ def _open_long_term(person) -> Filing | None:
     return (
         Filing.objects.filter(person=person, type=FilingType.LONG_TERM, status__in=OPEN_STATUSES)
         .select_related("insured_region")
-        .only("number", "status", "type", "valid_from", "valid_until", "insured_region")
+        .only(
+            "number",
+            "status",
+            "type",
+            "valid_from",
+            "valid_until",
+            "extended_until",
+            "insured_region",
+        )
         .first()
     )
 
@@ -239,7 +251,7 @@ def _shown_until(filing: Filing) -> datetime.date | None:
     included)."""
     if filing.status in ENDED_EARLY:
         return None
-    return max([d for d in (filing.valid_until, filing.extended_until) if d], default=None)
+    return filing.valid_through
 
 
 def _with_shown_validity(filing: Filing) -> Filing:
@@ -248,18 +260,70 @@ def _with_shown_validity(filing: Filing) -> Filing:
     return filing
 
 
+# The second half of a PDF's /ID is made anew each time pikepdf saves it: two checks of the
+# same PDF differ there and nowhere else.
+_PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\]")
+
+
+def _fingerprint(content: bytes, content_type: str) -> str:
+    """The same file uploaded twice gives the same fingerprint: a checked file's content (images
+    re-encoded the same way each time), a PDF's without its /ID."""
+    if content_type == "application/pdf":
+        content = _PDF_ID.sub(b"/ID[]", content)
+    return hashlib.sha256(content).hexdigest()
+
+
+def _fingerprints(materials: list[Material]) -> dict[tuple[str, str], Material]:
+    """The materials by kind and the fingerprint of their stored file (one whose file is gone
+    is left out)."""
+    known: dict[tuple[str, str], Material] = {}
+    for m in materials:
+        try:
+            data = (Path(settings.PRIVATE_MEDIA_ROOT) / m.stored_name).read_bytes()
+        except OSError:
+            continue
+        known.setdefault((m.kind, _fingerprint(data, m.content_type)), m)
+    return known
+
+
+def _same_file_refused(same: Material) -> uploads.UploadRefused:
+    if same.refused_at is not None:
+        return uploads.UploadRefused(
+            _("The agency refused this same file on %(d)s (as %(name)s): upload a different one.")
+            % {
+                "d": date_format(timezone.localdate(same.refused_at), "Y-m-d"),
+                "name": same.original_name,
+            }
+        )
+    return uploads.UploadRefused(
+        _("This same file is already attached to the filing (as %(name)s).")
+        % {"name": same.original_name}
+    )
+
+
 def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
     """Store each file that passes the checks as a material of `filing`. Returns how many were
-    stored and the refusals of the others, each naming its file."""
-    uploads.check_count(filing.materials.count(), len(files))
+    stored and the refusals of the others, each naming its file. Materials the agency refused
+    do not count against uploads.MAX_FILES (a commitment filer must be able to supply new
+    proof); a file already attached as the same kind, refused or not, is not stored again (as
+    another kind it may be: an approved filing's file of the wrong kind cannot be taken off)."""
+    kind = kind or "other"
+    attached = list(filing.materials.all())
+    uploads.check_count(sum(m.refused_at is None for m in attached), len(files))
+    known = _fingerprints(attached)
     refusals, stored = [], 0
     for f in files:
         try:
             item = uploads.check_upload(f)
+            fingerprint = (kind, _fingerprint(item.content, item.content_type))
+            if fingerprint in known:
+                raise _same_file_refused(known[fingerprint])
         except uploads.UploadRefused as refused:
             refusals.append(uploads.naming_the_file(f, refused))
             continue
-        Material.objects.create(filing=filing, **StoredFile.write(item, kind or "other").fields())
+        known[fingerprint] = Material.objects.create(
+            filing=filing, **StoredFile.write(item, kind).fields()
+        )
         stored += 1
     return stored, refusals
 
@@ -332,9 +396,93 @@ def filing_edit(request, number: str):
 EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
+class _SentOnce:
+    """One rendering of a new-filing form makes one filing: sent again (the browser's Back, then
+    Submit; a second tap while the first is on its way; "Save as draft" twice) it shows the
+    filing already made instead of filing again. The form's own token (PendingUploads.token,
+    new with each rendering) names it; `cache.add` decides atomically which post files."""
+
+    SENDING = ""  # claimed by a post still being handled
+    SENDING_SECONDS = 60  # a post that failed outright does not hold the form for long
+    SECONDS = 7 * 24 * 3600
+
+    def __init__(self, request, filing_type: str, token: str):
+        self.key = f"filings:sent:{request.user.pk}:{filing_type}:{token}"
+
+    def earlier(self) -> str | None:
+        """The number of the filing this form made, SENDING while it is being made, or None."""
+        return cache.get(self.key)
+
+    def claim(self) -> bool:
+        return cache.add(self.key, self.SENDING, self.SENDING_SECONDS)
+
+    def record(self, number: str) -> None:
+        cache.set(self.key, number, self.SECONDS)
+
+    def release(self) -> None:
+        """Nothing was filed (a rule refused it): the form may be corrected and sent again."""
+        cache.delete(self.key)
+
+
+def _already_sent(request, number: str):
+    """The answer to a form sent again: the filing it made, not a second one."""
+    if not number:  # the first post is still being handled
+        messages.info(
+            request,
+            _("This form is already being sent: your filing will be in the list in a moment."),
+        )
+        return redirect("filings:list")
+    messages.info(
+        request,
+        format_html(
+            _("This form was already sent and made filing {}: it was not filed again."),
+            format_html('<a href="{}">{}</a>', reverse("filings:detail", args=[number]), number),
+        ),
+    )
+    return redirect("filings:detail", number=number)
+
+
+def _place_asked(request) -> int | None:
+    """The place of treatment in the address (`?place=`): the form is shown for it, with its
+    hospitals only (static/js/portal.js asks for them when the place is chosen)."""
+    place = request.GET.get("place", "")
+    return int(place) if place.isascii() and place.isdigit() and len(place) < 10 else None
+
+
+def _fresh_form(request, person, filing_type: str, filing: Filing | None) -> FilingForm:
+    initial = FilingForm.initial_from(filing) if filing else {}
+    place = _place_asked(request)
+    if place is not None:
+        initial["place_region"] = place
+    form = FilingForm(initial=initial or None, filing_type=filing_type, person=person)
+    _fix_renewal_start(form, filing)
+    return form
+
+
 def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
+    if request.method != "POST" and request.GET.get("part") == "hospitals":
+        # Only the place's hospitals are wanted from this page (static/js/portal.js): no new
+        # rendering of the form, so no list of kept files is started (PendingUploads).
+        return render(
+            request,
+            "filings/new.html",
+            {
+                "form": _fresh_form(request, person, filing_type, filing),
+                "title": TITLES[filing_type],
+                "filing_type": filing_type,
+                "filing": filing,
+            },
+        )
     draft = "draft" in request.POST
     pending = PendingUploads(request, filing.number if filing else f"new:{filing_type}")
+    # A new filing's form is sent once; an edited filing's page posts to the filing itself.
+    once = (
+        _SentOnce(request, filing_type, pending.token)
+        if filing is None and request.method == "POST" and pending.token
+        else None
+    )
+    if once is not None and (earlier := once.earlier()) is not None:
+        return _already_sent(request, earlier)
     if request.method == "POST":
         pending.discard(request.POST.getlist("discard"))
         form = FilingForm(
@@ -345,6 +493,8 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
         staged = _stage_uploads(request, form, pending, existing)
         if form.is_valid() and staged:
             data = form.cleaned_data
+            if once is not None and not once.claim():  # a second post of it, at the same time
+                return _already_sent(request, once.earlier() or _SentOnce.SENDING)
             try:
                 with transaction.atomic():
                     saved = _save(request, person, filing_type, data, filing)
@@ -360,14 +510,17 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                 _add_rule_error(form, error)
             except uploads.UploadRefused as refused:
                 form.add_error("files" if "files" in form.fields else None, refused)
+            if form.errors:
+                if once is not None:
+                    once.release()
             else:
+                if once is not None:
+                    once.record(saved.number)
                 pending.clear()
                 _saved_message(request, saved, filing_type)
                 return redirect("filings:detail", number=saved.number)
     else:  # a fresh form: a new, empty list of kept files (PendingUploads)
-        initial = FilingForm.initial_from(filing) if filing else None
-        form = FilingForm(initial=initial, filing_type=filing_type, person=person)
-        _fix_renewal_start(form, filing)
+        form = _fresh_form(request, person, filing_type, filing)
     return render(
         request,
         "filings/new.html",
@@ -538,15 +691,32 @@ def filing_detail(request, number: str):
     # they can be asked for (the services refuse them until then).
     can_change = long_term_effective and lock_until is None
     can_cancel = filing.status in OPEN_STATUSES and lock_until is None
-    can_upload = filing.status in EDITABLE or (
-        filing.status == Status.APPROVED
-        and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
+    deadline = filing.commitment_deadline
+    owes_proof = bool(
+        filing.status == Status.APPROVED and deadline and filing.materials_accepted_at is None
+    )
+    # Past the commitment deadline with nothing supplied in time, the nightly run revokes the
+    # filing (filings/jobs.py `supplied_in_time`): a file uploaded now would not count.
+    overdue = bool(
+        owes_proof
+        and deadline is not None
+        and deadline < today
+        and _supplied_on(filing, list(filing.materials.all())) is None
     )
     # What cancelling needs first (the service's own rule), said before it is asked for; the
     # upload form then offers that kind, not silently the first one in its list.
     cancel_missing = services.cancel_copies_missing(filing) if can_cancel else []
-    upload_form = UploadForm(
-        filing_type=filing.type, initial={"kind": _upload_kind(request, filing, cancel_missing)}
+    # Overdue, only the copies cancelling needs can still be added.
+    only_kinds = cancel_missing if overdue else None
+    can_upload = (not overdue or bool(cancel_missing)) and (
+        filing.status in EDITABLE
+        or (
+            filing.status == Status.APPROVED
+            and filing.type in (FilingType.LONG_TERM, FilingType.REFERRAL)
+        )
+    )
+    upload_form = _upload_form(
+        filing, only_kinds, initial={"kind": _upload_kind(request, filing, cancel_missing)}
     )
     cancel_form, change_form = CancelForm(), ChangeRequestForm()
     if request.method == "POST" and request.POST.get("action") == "renew":
@@ -568,6 +738,7 @@ def filing_detail(request, number: str):
         return redirect("filings:edit", number=renewal.number)
     if request.method == "POST":
         action = request.POST.get("action")
+        late_copy = request.POST.get("kind") in cancel_missing  # overdue, still taken
         try:
             if action == "submit":
                 services.filing_submit(
@@ -597,6 +768,8 @@ def filing_detail(request, number: str):
                         ip=client_ip(request),
                     )
                     messages.success(request, _("Your request was sent to the agency."))
+            elif action == "upload" and overdue and deadline and not late_copy:
+                messages.error(request, _overdue_said(deadline))  # a page from before it
             elif action == "upload" and not can_upload:  # a page from before it closed
                 messages.error(
                     request,
@@ -604,14 +777,19 @@ def filing_detail(request, number: str):
                     % {"status": filing.get_status_display()},
                 )
             elif action == "upload":
-                upload_form = UploadForm(request.POST, request.FILES, filing_type=filing.type)
+                upload_form = _upload_form(filing, only_kinds, request.POST, request.FILES)
                 if upload_form.is_valid():
                     data = upload_form.cleaned_data
                     stored, refusals = _store_files(filing, data["kind"], data["files"])
                     if stored:
+                        # Stored: the page is fetched again (a reload must not send the files
+                        # again), and the others' refusals, named, go with it.
                         messages.success(request, _uploaded_message(filing))
-                    for refused in refusals:  # named, beside the files kept
-                        upload_form.add_error("files", refused)
+                        for refused in refusals:
+                            messages.error(request, " ".join(refused.messages))
+                    else:
+                        for refused in refusals:  # named, beside the field
+                            upload_form.add_error("files", refused)
         except RuleError as error:
             form = {"cancel": cancel_form, "change": change_form}.get(action)
             shown = {"cancel": can_cancel, "change": can_change}.get(action, False)
@@ -644,18 +822,20 @@ def filing_detail(request, number: str):
     materials = list(filing.materials.all())
     supplied_on = None
     days_left = None
-    if (
-        filing.status == Status.APPROVED
-        and filing.commitment_deadline
-        and filing.materials_accepted_at is None
-    ):
+    if owes_proof and deadline is not None:
         supplied_on = _supplied_on(filing, materials)
         if supplied_on is None:
-            days_left = (filing.commitment_deadline - today).days
+            days_left = (deadline - today).days
     renewal = renewal_opens_on = None
     if long_term_effective and filing.valid_until:
         renewal = services.renewal_of(filing)
         renewal_opens_on = rules.renewal_opens_on(filing.valid_until)
+    state = filing.status_now(today)
+    # Ended (or its validity over, before the nightly run records it): what continues it, a
+    # renewal or a referral's follow-up, rather than "file again".
+    continued_by = None
+    if state not in OPEN_STATUSES:
+        continued_by = renewal or services.renewal_of(filing)
     can_renew = renewal is None and rules.may_renew(
         filing_type=filing.type, status=filing.status, valid_until=filing.valid_until, today=today
     )
@@ -667,6 +847,8 @@ def filing_detail(request, number: str):
         "filings/detail.html",
         {
             "filing": filing,
+            "state": state,
+            "continued_by": continued_by,
             "events": _timeline(filing),
             "materials": [(m, kind_label(m.kind)) for m in materials],
             "hospitals": filing.hospitals.all(),
@@ -675,6 +857,7 @@ def filing_detail(request, number: str):
             "change_form": change_form,
             "lock_until": lock_until,
             "days_left": days_left,
+            "overdue_said": _overdue_said(deadline) if overdue and deadline else "",
             "supplied_on": supplied_on,
             "valid_until": _shown_until(filing),
             "never_in_force": _never_in_force(filing),
@@ -700,6 +883,23 @@ def filing_detail(request, number: str):
             else "",
         },
     )
+
+
+def _upload_form(filing: Filing, only_kinds: list[str] | None, *args, **kwargs) -> UploadForm:
+    """The filing's upload form; `only_kinds`: the kinds it still takes, when not all."""
+    form = UploadForm(*args, filing_type=filing.type, **kwargs)
+    if only_kinds is not None:
+        field: Any = form.fields["kind"]  # a ChoiceField
+        field.choices = [(k, label) for k, label in field.choices if k in only_kinds]
+    return form
+
+
+def _overdue_said(deadline: datetime.date) -> str:
+    return _(
+        "The deadline to supply the materials (%(d)s) has passed without them: the filing will "
+        "be revoked, and materials uploaded now no longer count. Once it is revoked, you can "
+        "file again with a proof of residence."
+    ) % {"d": date_format(deadline, "Y-m-d")}
 
 
 def _upload_kind(request, filing: Filing, cancel_missing: list[str]) -> str | None:

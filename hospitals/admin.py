@@ -442,8 +442,8 @@ class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
     id_hash_field = "subject_hash"
     search_help_text = _(
-        "Search by a whole ID number, which is then shown as #… so that it stays out of the "
-        "address bar."
+        "Search by a hospital's national code, or by a whole ID number, which is then shown "
+        "as #… so that it stays out of the address bar."
     )
     list_display = [
         "created_at",
@@ -453,7 +453,9 @@ class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
         "actor",
         "subject_region",
     ]
-    list_filter = [PurposeFilter, OutcomeFilter, "created_at", "hospital"]
+    # No filter by hospital: its choices were every hospital of the country (32,000 links, of
+    # every region); a hospital is found by its code in the search box (`get_search_results`).
+    list_filter = [PurposeFilter, OutcomeFilter, "created_at"]
     exclude = ["purpose", "outcome"]
     readonly_fields = ["purpose_shown", "outcome_shown"]
 
@@ -467,6 +469,17 @@ class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
 
     search_fields = ["subject_hash"]
     list_select_related = ["hospital", "actor", "subject_region"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A hospital's national code (any case, spaces around it) lists that hospital's rows
+        among the region's (`get_queryset`), through the hospital's key; any other term
+        searches as before (a whole ID number through its keyed hash)."""
+        code = search_term.strip().upper()
+        hospitals = Hospital.objects.filter(code=code).values_list("pk", flat=True)
+        hospital = hospitals.first() if code else None
+        if hospital is not None:
+            return queryset.filter(hospital_id=hospital), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         return in_own_region(

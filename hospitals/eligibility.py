@@ -116,6 +116,10 @@ class FilingView:
     two_way: bool = False
     commitment_deadline: datetime.date | None = None
     materials_outstanding: bool = False
+    # A commitment filing's promised proof, supplied by the deadline and awaiting the agency's
+    # review (domain.md §2.1; filings/jobs.py `supplied_in_time`, which then does not revoke
+    # it): the last day it was supplied, or None.
+    materials_supplied_on: datetime.date | None = None
 
 
 @dataclass
@@ -343,12 +347,21 @@ def decide(
         one_way = [f for f in effective_long_term if not f.two_way]
         if one_way:
             f = one_way[0]
-            reason = _(
-                "Filing %(n)s is one-way: the commitment materials are outstanding, so direct "
-                "settlement at home is possible only after they are accepted."
-            ) % {"n": f.number}
-            if f.commitment_deadline:
-                reason = sentences(reason, _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)})
+            if f.materials_supplied_on:
+                reason = _(
+                    "Filing %(n)s is one-way: the commitment materials were supplied on %(d)s "
+                    "and await the agency's review; direct settlement at home is possible only "
+                    "after they are accepted."
+                ) % {"n": f.number, "d": _d(f.materials_supplied_on)}
+            else:
+                reason = _(
+                    "Filing %(n)s is one-way: the commitment materials are outstanding, so "
+                    "direct settlement at home is possible only after they are accepted."
+                ) % {"n": f.number}
+                if f.commitment_deadline:
+                    reason = sentences(
+                        reason, _("Deadline: %(d)s.") % {"d": _d(f.commitment_deadline)}
+                    )
             return Decision(False, LOCAL, False, blockers + [reason], f, adjustments[LOCAL])
         two_way = next((f for f in effective_long_term if f.two_way), None)
         local_reasons = list(blockers)
@@ -402,16 +415,28 @@ def decide(
         policy = LONG_TERM
         notes.append(home_level)
     if not blockers and best.type == "long_term" and not best.two_way:
-        note = _("One-way filing: commitment materials are still outstanding.")
-        if best.commitment_deadline:
-            note = sentences(note, _("Deadline: %(d)s.") % {"d": _d(best.commitment_deadline)})
-            if visit_date > best.commitment_deadline:
-                # A visit asked about ahead: the filing stands only if the materials are in.
-                note = sentences(
-                    note,
-                    _("The visit is after it: without the materials the filing is revoked then."),
-                )
-        notes.append(note)
+        notes.append(_one_way_note(best, visit_date))
     return Decision(
         not blockers, category, best.two_way, notes, best, adjustments[policy], policy=policy
     )
+
+
+def _one_way_note(filing: FilingView, visit_date: datetime.date) -> str:
+    """The desk's note on a one-way (commitment) long-term filing that covers the visit."""
+    if filing.materials_supplied_on:
+        # Supplied in time: the nightly job keeps the filing while the agency reviews them, so
+        # no deadline and no revocation to warn of (the person's page says the same).
+        return _(
+            "One-way filing: the commitment materials were supplied on %(d)s and await the "
+            "agency's review."
+        ) % {"d": _d(filing.materials_supplied_on)}
+    note = _("One-way filing: commitment materials are still outstanding.")
+    if filing.commitment_deadline:
+        note = sentences(note, _("Deadline: %(d)s.") % {"d": _d(filing.commitment_deadline)})
+        if visit_date > filing.commitment_deadline:
+            # A visit asked about ahead: the filing stands only if the materials are in.
+            note = sentences(
+                note,
+                _("The visit is after it: without the materials the filing is revoked then."),
+            )
+    return note

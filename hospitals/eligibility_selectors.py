@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 from django.utils.translation import get_language
 
+from filings.models import RESIDENCE_PROOF_KINDS, LongTermSubtype, MaterialKind
 from hospitals import eligibility
 from hospitals.models import CareType, Hospital
 from portal.lib import idnumbers
@@ -261,6 +263,16 @@ _FIELDS = (
 )
 
 
+# `keeps_commitment_q` on filings_material m of filings_filing f (constants, not input).
+_KEEPS_COMMITMENT = (
+    "m.kind IN ({kinds}) OR (m.kind = '{posting}' AND f.subtype = '{stationed}')".format(
+        kinds=", ".join(f"'{kind}'" for kind in RESIDENCE_PROOF_KINDS),
+        posting=MaterialKind.POSTING_CERTIFICATE.value,
+        stationed=LongTermSubtype.STATIONED_WORKER.value,
+    )
+)
+
+
 def _sql(vendor: str) -> str:
     if vendor == "postgresql":
         obj, agg, wrap = "json_build_object", "json_agg", "{}"
@@ -270,8 +282,17 @@ def _sql(vendor: str) -> str:
     chosen = (
         f"SELECT {agg}(fh.hospital_id) FROM filings_filing_hospitals fh WHERE fh.filing_id = f.id"
     )
+    # domain.md §2.1: the upload times of a commitment filing's promised proof that still
+    # counts (filings/jobs.py `supplied_in_time`: after approval, not refused); which of them
+    # fell by the deadline is decided on its day in TIME_ZONE, in `_supplied_on`.
+    supplied = (
+        f"SELECT {agg}(m.uploaded_at) FROM filings_material m WHERE m.filing_id = f.id "
+        "AND f.basis = 'commitment' AND f.materials_accepted_at IS NULL "
+        f"AND ({_KEEPS_COMMITMENT}) AND m.refused_at IS NULL AND m.uploaded_at > f.decided_at"
+    )
     filings = (
-        f"SELECT {agg}({obj}({pairs}, 'hospitals', {wrap.format('(' + chosen + ')')})) "
+        f"SELECT {agg}({obj}({pairs}, 'hospitals', {wrap.format('(' + chosen + ')')}, "
+        f"'supplied', {wrap.format('(' + supplied + ')')})) "
         "FROM filings_filing f WHERE f.person_id = p.id AND f.status <> 'draft'"
     )
     # domain.md §3.3: the −5 points are a regional policy (Daxinganling's resettled persons),
@@ -389,6 +410,19 @@ def _until(valid_until: datetime.date | None, extended_until: datetime.date | No
     return max(valid_until, extended_until)
 
 
+def _supplied_on(uploads, deadline: datetime.date | None) -> datetime.date | None:
+    """The last day (in TIME_ZONE) a proof that counts was uploaded by the deadline, or None."""
+    if isinstance(uploads, str):
+        uploads = json.loads(uploads)
+    days = []
+    for value in uploads or []:
+        moment = datetime.datetime.fromisoformat(str(value))
+        if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
+            moment = timezone.make_aware(moment, datetime.UTC)
+        days.append(timezone.localdate(moment))
+    return max((d for d in days if deadline and d <= deadline), default=None)
+
+
 def _filing_view(f: dict) -> eligibility.FilingView:
     place_code, place_name, _measures = _region(f["place_region_id"])
     chosen = f.get("hospitals") or []
@@ -418,4 +452,7 @@ def _filing_view(f: dict) -> eligibility.FilingView:
         and not outstanding,
         commitment_deadline=_date(f["commitment_deadline"]),
         materials_outstanding=outstanding,
+        materials_supplied_on=_supplied_on(f.get("supplied"), _date(f["commitment_deadline"]))
+        if outstanding
+        else None,
     )

@@ -201,7 +201,7 @@ class AccessLog(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("access log entry")
-        verbose_name_plural = _("access log")
+        verbose_name_plural = _("access log entries")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose_label()} {self.outcome_label()}"

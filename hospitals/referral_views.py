@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from filings import rules, services
 from filings.forms import StartTreatmentForm
@@ -114,19 +116,21 @@ def _referrals_page(request, hospital: Hospital, form, started: dict | None = No
     )
 
 
+# How long after its start window closed a referral never started stays in the list: a stay
+# admitted inside the window may be recorded as its start of treatment (domain.md §2.2), and
+# such a stay is then about one course (Daxinganling: 60 days) long.
+CLOSED_WINDOW_SHOWN = datetime.timedelta(days=60)
+
+
 def _incoming(hospital: Hospital, page_number=None):
     """Referrals to this hospital, not started first: the approved ones, where its clerks
-    record the start of treatment, and the started ones of one course, approved or since
-    expired within the treatment cycle, which may get a follow-up notice (domain.md §2.2).
-    Each carries its follow-up notice's number and state (`follow_up`, `follow_up_status`),
-    if it has one."""
+    record the start of treatment, those closed by their start window lately, whose start
+    inside the window can still be recorded (`services.closed_by_its_window`), and the started
+    ones of one course, approved or since expired within the treatment cycle, which may get a
+    follow-up notice (domain.md §2.2). Each carries its follow-up notice's number and state
+    (`follow_up`, `follow_up_status`), if it has one."""
     today = timezone.localdate()
     cycle_began_after = today - relativedelta(months=rules.FOLLOW_UP_CYCLE_MONTHS)
-    # The notice that follows a referral up (rejected or cancelled ones apart): once there is
-    # one, a further notice follows up the latest referral of the chain, not this one.
-    follow_ups = Filing.objects.filter(
-        renews=OuterRef("pk"), status__in=[*OPEN_STATUSES, Status.EXPIRED]
-    ).order_by("-created_at")
     rows = (
         Filing.objects.filter(receiving_hospital=hospital, type=FilingType.REFERRAL)
         .filter(
@@ -136,19 +140,48 @@ def _incoming(hospital: Hospital, page_number=None):
                 course_days__isnull=False,
                 treatment_started_on__gt=cycle_began_after,
             )
+            | Q(
+                status=Status.EXPIRED,
+                course_days__isnull=False,
+                treatment_started_on__isnull=True,
+                valid_until__gte=today - CLOSED_WINDOW_SHOWN,
+            )
         )
         .select_related("person", "issuing_hospital")
-        .annotate(
-            follow_up=Subquery(follow_ups.values("number")[:1]),
-            follow_up_status=Subquery(follow_ups.values("status")[:1]),
-        )
         .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from", "-id")
     )
     page = Paginator(rows, PER_PAGE).get_page(page_number)
-    rows = list(page.object_list)
-    starts = services.cycle_starts(rows)
-    page.object_list = [_with_follow_up_offer(f, starts[f.pk], today) for f in rows]
+    listed = list(page.object_list)
+    starts = services.cycle_starts(listed)
+    follow_ups = _follow_ups(listed)
+    for f in listed:
+        f.follow_up, f.follow_up_status = follow_ups.get(f.pk, ("", ""))
+        f.window_closed = services.closed_by_its_window(f)
+    page.object_list = [_with_follow_up_offer(f, starts[f.pk], today) for f in listed]
     return page
+
+
+def _follow_ups(referrals: list[Filing]) -> dict[int, tuple[str, str]]:
+    """The notice that follows each referral up (rejected or cancelled ones apart), its number
+    and state: once there is one, a further notice follows up the latest referral of the
+    chain, not this one. One query for a page of referrals; a follow-up is the same person's
+    filing, so the index on the person and state serves it (`renews` has none for expired
+    notices)."""
+    if not referrals:
+        return {}
+    rows = (
+        Filing.objects.filter(
+            person_id__in={f.person_id for f in referrals},
+            renews_id__in=[f.pk for f in referrals],
+            status__in=[*OPEN_STATUSES, Status.EXPIRED],
+        )
+        .order_by("renews_id", "-created_at", "-id")
+        .values_list("renews_id", "number", "status")
+    )
+    latest: dict[int, tuple[str, str]] = {}
+    for renews_id, number, status in rows:
+        latest.setdefault(renews_id, (number, status))
+    return latest
 
 
 def _with_follow_up_offer(filing: Filing, cycle_start, today) -> Filing:
@@ -179,6 +212,11 @@ class FollowUpForm(forms.Form):
     )
 
 
+def _about(filing: Filing, problem: str) -> str:
+    """A message about one referral of the list, after its number: "ZZ…：…" in Chinese."""
+    return f"{filing.number}{pgettext('after a label', ': ')}{problem}"
+
+
 @login_required
 def referral_follow_up(request, number: str):
     """The receiving hospital's written follow-up notice under a referral of one course
@@ -206,7 +244,7 @@ def referral_follow_up(request, number: str):
             **form.cleaned_data,
         )
     except RuleError as error:
-        messages.error(request, f"{filing.number}: {message(error)}")
+        messages.error(request, _about(filing, message(error)))
         return _referrals_page(request, hospital, ReferralForm(), typed)
     messages.success(
         request,
@@ -228,7 +266,11 @@ def referral_start_treatment(request, number: str):
     form = StartTreatmentForm(request.POST)
     typed = {"number": filing.number, "value": request.POST.get("started_on", "")}
     if not form.is_valid():
-        messages.error(request, _("Enter the day treatment started."))
+        if typed["value"].strip():  # a day typed that is no date (2027-02-29): the form says so
+            problem = " ".join(str(e) for e in form.errors.get("started_on", []))
+        else:
+            problem = _("Enter the day treatment started.")
+        messages.error(request, _about(filing, problem))
         return _referrals_page(request, hospital, ReferralForm(), typed)
     try:
         filing = services.referral_start_treatment(
@@ -238,7 +280,7 @@ def referral_start_treatment(request, number: str):
             ip=client_ip(request),
         )
     except RuleError as error:
-        messages.error(request, f"{filing.number}: {message(error)}")
+        messages.error(request, _about(filing, message(error)))
         return _referrals_page(request, hospital, ReferralForm(), typed)
     else:
         messages.success(

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from allauth.core.exceptions import ImmediateHttpResponse
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from portal import roles
@@ -20,11 +26,60 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return True
 
+    def save_user(self, request, user, form, commit=True):
+        """The new account and, for an insured person's sign-up, the binding of the agency's
+        record of the person to it (`InsuredSignupForm.bind`), in one transaction: a failure
+        leaves no account and the record free, so sending the form again works. The same form
+        sent twice at once (a double tap) has one of them find the username taken, or the
+        record bound, when it writes: that one gets the form back with the reason, as if it had
+        come second, not a server error."""
+        bind = getattr(form, "bind", None)
+        try:
+            with transaction.atomic():
+                user = super().save_user(request, user, form, commit=commit)
+                if commit and bind is not None:
+                    bind(user)
+        except IntegrityError:
+            username = form.cleaned_data.get("username")
+            if username and get_user_model().objects.filter(username__iexact=username).exists():
+                form.add_error("username", self.validation_error("username_taken"))
+            else:  # the person's record was created by the other sign-up
+                form.add_error(None, form.REFUSED)
+            raise ImmediateHttpResponse(_signup_again(request, form)) from None
+        except forms.ValidationError as refused:  # the record was bound by the other sign-up
+            form.add_error(None, refused)
+            raise ImmediateHttpResponse(_signup_again(request, form)) from None
+        return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Sent once the transaction that asked for it commits (an account's confirmation only
+        once the account exists). A mail that cannot be sent is logged, not a server error for
+        a sign-up that is complete: signing in sends the confirmation again."""
+        # Rendered now, as allauth's own send_mail renders it (it reads the request, and the
+        # reader's language, from the request being served); only the sending waits.
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request)}
+            | context,
+        )
+        transaction.on_commit(message.send, robust=True)
+
     def get_login_redirect_url(self, request) -> str:
         """A person lands on their filings, a clerk on the desk, agency staff on the review
         queues: not on the public home page, whose links sit behind the phone's menu."""
         start = START.get(roles.role_of(request.user))
         return reverse(start) if start else super().get_login_redirect_url(request)
+
+
+def _signup_again(request, form):
+    """The sign-up page with `form` and its errors, as allauth's view shows an invalid form."""
+    from allauth.account.views import SignupView
+
+    view = SignupView()
+    view.setup(request)
+    return view.form_invalid(form)
 
 
 def axes_username(request, credentials) -> str | None:
@@ -43,7 +98,6 @@ def _account_of(login: str) -> str | None:
     """The username of the account a login names, by username or by email address: failures
     typed as "li" and as "li@example.cn" count against the one account (5, not 5 of each)."""
     from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
 
     User = get_user_model()
     if "@" in login:

@@ -73,8 +73,17 @@ class InsuredSignupForm(forms.Form):
             )
         )
 
+    # The agency's record of the person, once bound to the new account (`bind`).
+    person: InsuredPerson | None = None
+
     @transaction.atomic
-    def signup(self, request, user) -> None:
+    def bind(self, user) -> InsuredPerson:
+        """Bind the agency's record of the person (or a new record) to `user`, a new account.
+
+        Called by AccountAdapter.save_user in the transaction that creates the account, so a
+        failure leaves neither. The record is locked: of two sign-ups at once for one number,
+        the second finds it bound and is refused (forms.ValidationError), as it would be after.
+        """
         data = self.cleaned_data
         id_hash = idnumbers.id_hash(data["id_number"])
         person = InsuredPerson.objects.select_for_update().filter(id_hash=id_hash).first()
@@ -91,3 +100,11 @@ class InsuredSignupForm(forms.Form):
             raise forms.ValidationError(self.REFUSED, code="cannot_register")
         person.user = user
         person.save()
+        self.person = person
+        return person
+
+    def signup(self, request, user) -> None:
+        """allauth's hook, called once the account is saved. The account adapter has bound the
+        record already, with the account (`bind`); an account saved another way is bound here."""
+        if self.person is None or self.person.user_id != user.pk:
+            self.bind(user)

@@ -7,16 +7,15 @@ import time
 from collections.abc import Callable
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import JobRun
+from portal.schedules import JOB_NAMES
 
-# What each job is, in words, for the admin's job runs (a run stores the job's code).
-JOB_LABELS = {
-    "filings.nightly": _("Filings: nightly expiry, revocation and reminders"),
-    "filings.abandoned_uploads": _("Uploads: removal of files nothing refers to"),
-    "settlement.clearing": _("Clearing: monthly statements between regions"),
-}
+# What each job is, in words, for the admin's job runs (a run stores the job's code): the
+# wording of its schedule's name, (Chinese, English).
+JOB_LABELS = JOB_NAMES
 
 
 # What a run's details count, in words (the keys the jobs write).
@@ -49,8 +48,11 @@ def detail_label(key: str) -> str:
 def job_label(name: str) -> str:
     """The job `name` (a JobRun's `name`) in words, in the active language; a job without a
     label as recorded."""
-    label = JOB_LABELS.get(name)
-    return str(label) if label is not None else name
+    names = JOB_LABELS.get(name)
+    if names is None:
+        return name
+    chinese, english = names
+    return chinese if (get_language() or "").startswith("zh") else english
 
 
 class Progress(dict):

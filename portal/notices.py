@@ -3,9 +3,11 @@
 A notification stores a notice's code and its parameters (`Notification.notice`, `.params`),
 not text: the inbox shows it in the language the page is in, and the email goes out in the
 language the user last used the portal in (`Preference.language`). Parameters are plain JSON:
-numbers and names as they are, dates as ISO strings (`DATES`, shown in the language's date
-format), states as their codes (`CHOICES`, shown by their label), records as their codes
-(`RECORDS`, shown by name) and a person's name as it is (`NAMES`, shown masked). A `text`
+numbers and names as they are, dates as ISO strings (`DATES`, shown as the pages show dates,
+2027-01-05, in either language), amounts as decimal strings (`AMOUNTS`, shown as the `yuan`
+filter shows them: "136,171.06"), states as their codes (`CHOICES`, shown by their label),
+records as their codes (`RECORDS`, shown by name) and a person's name as it is (`NAMES`, shown
+masked). A `text`
 parameter carries words someone typed (a reviewer's reason, a discrepancy's description): shown
 as written, in place of the notice's default body. A name starting with "_" is no parameter of
 the notice (the email sweep's delivery state, portal/tasks.py).
@@ -15,14 +17,16 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from portal.lib import idnumbers
 
@@ -33,8 +37,14 @@ CHOICES = {
     "claim_status": "settlement.models.ClaimStatus",
     "settlement_status": "settlement.models.SettlementStatus",
 }
-# Parameters that are dates (ISO 8601), shown in the reader's date format.
+# Parameters that are dates (ISO 8601), shown as the portal writes dates in either language
+# ("2027-01-05", as its pages do), not in a language's long format ("Jan. 5, 2027").
 DATES = {"d", "u"}
+# Parameters that are amounts of money (decimal strings: "136171.06"), shown with two decimals and
+# thousands grouped ("136,171.06"), as portal_tags' `yuan` filter shows them on the pages.
+AMOUNTS = {"total", "fund"}
+# The parameter a text worded by number (`Plural`) follows.
+COUNT = "count"
 # Parameters that are a record's code, shown by its name in the reader's language (its
 # `display_name`): parameter -> (the model's dotted path, the code's field).
 RECORDS = {
@@ -50,10 +60,16 @@ RECORDS = {
 NAMES = {"person"}
 
 
+# A text worded by the number of things it counts ("1 settlement", "2 settlements"): given the
+# `count` parameter, an ngettext call with both forms, so that the catalogue has them.
+Plural = Callable[[int], str]
+
+
 @dataclass(frozen=True)
 class Notice:
-    subject: Promise
-    body: Promise  # followed by the notice's `text` (a reviewer's reason), when it has one
+    subject: Promise | Plural
+    # Followed by the notice's `text` (a reviewer's reason), when it has one.
+    body: Promise | Plural
     text_label: Promise | None = None  # what the `text` is: a reason, unless said otherwise
     # The body of notifications stored before the notice took all of its parameters (the
     # nightly job's, before they named the filing's type and place): shown when one is missing.
@@ -158,6 +174,16 @@ NOTICES = {
             "else to do."
         ),
     ),
+    # domain.md §2.4, §2.6: the filing ended, and another approved filing for the same place
+    # (a temporary filing's continuation, a long-term filing) covers the next day.
+    "filing_continued": Notice(
+        _("Your filing %(n)s has ended; filing %(r)s continues it"),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) has "
+            "ended. Filing %(r)s continues it for the same place: there is no need to file "
+            "again."
+        ),
+    ),
     # domain.md §2.1: the filing ended while its renewal awaits the agency's review.
     "filing_renewal_under_review": Notice(
         _("Your filing %(n)s has ended; its renewal is under review"),
@@ -226,7 +252,11 @@ NOTICES = {
         _("The agency reviewed a settlement this hospital submitted."),
     ),
     "settlements_reviewed": Notice(
-        _("%(count)s settlements of this hospital reviewed"),
+        lambda count: ngettext(
+            "%(count)s settlement of this hospital reviewed",
+            "%(count)s settlements of this hospital reviewed",
+            count,
+        ),
         _(
             "Settled: %(settled)s; rejected: %(rejected)s; returned to the hospital: "
             "%(returned)s. Each settlement's page gives the reviewer's reason."
@@ -238,7 +268,11 @@ NOTICES = {
     ),
     "clearing_issued": Notice(
         _("Clearing statement %(number)s issued"),
-        _("%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan."),
+        lambda count: ngettext(
+            "%(count)s settlement, total %(total)s yuan, fund payments %(fund)s yuan.",
+            "%(count)s settlements, total %(total)s yuan, fund payments %(fund)s yuan.",
+            count,
+        ),
     ),
     "clearing_discrepancy": Notice(
         _("Discrepancy reported on clearing statement %(number)s"),
@@ -265,7 +299,12 @@ def _shown(name: str, value):
     if name in IN_SENTENCE and isinstance(value, str):
         return value.rstrip().rstrip("。.．") or "-"
     if name in DATES:
-        return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+        return date_format(datetime.date.fromisoformat(str(value)), "Y-m-d")
+    if name in AMOUNTS:
+        try:
+            return f"{Decimal(str(value)):,.2f}"
+        except InvalidOperation:
+            return value
     if name in NAMES:
         return idnumbers.mask_name(value)
     if name in RECORDS:
@@ -280,13 +319,22 @@ def _shown(name: str, value):
     return value
 
 
+def _worded(text: Promise | Plural, values: _Values) -> str:
+    """The text in the active language, worded for the count if it is a `Plural` (a count that
+    is not a number, shown as "-", takes the form for many)."""
+    if callable(text):
+        count = str(values[COUNT])
+        return text(int(count) if count.isdigit() else 2)
+    return str(text)
+
+
 def render(notice: str, params: dict, language: str | None = None) -> tuple[str, str]:
     """(subject, body) of a notice in `language` (default: the active language)."""
     with translation.override(language or translation.get_language()):
         entry = NOTICES[notice]
         values = _Values((name, _shown(name, value)) for name, value in params.items())
-        subject = str(entry.subject) % values
-        body = str(entry.body)
+        subject = _worded(entry.subject, values) % values
+        body = _worded(entry.body, values)
         if entry.older_body is not None and not set(PARAMETER.findall(body)) <= set(params):
             body = str(entry.older_body)
         body = body % values
@@ -297,7 +345,8 @@ def render(notice: str, params: dict, language: str | None = None) -> tuple[str,
 
 
 def params_of(**values) -> dict:
-    """Notice parameters as JSON: dates as ISO strings, other values as text or numbers."""
+    """Notice parameters as JSON: dates as ISO strings, amounts (Decimal) as decimal strings,
+    other values as text or numbers."""
     return {
         name: value.isoformat()
         if isinstance(value, datetime.date)

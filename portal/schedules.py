@@ -1,26 +1,47 @@
 """The periodic jobs, stored in django-celery-beat so agency administrators can edit them."""
 
+# What each job that records its runs is called, Chinese and English, by the code its runs are
+# recorded under (`record_run("filings.nightly", ...)`): one wording for its schedule's name
+# here and for its runs in the admin (portal.jobruns.job_label).
+JOB_NAMES = {
+    "filings.nightly": (
+        "备案：每日到期、撤销与提醒",
+        "Filings: nightly expiry, revocation and reminders",
+    ),
+    "filings.abandoned_uploads": (
+        "上传：清理无引用的文件",
+        "Uploads: remove files nothing refers to",
+    ),
+    "settlement.clearing": (
+        "清算：生成上月地区间清算单",
+        "Clearing: last month's statements between regions",
+    ),
+}
+
+
+def schedule_name(job: str) -> str:
+    """A job's schedule name as stored: "中文 / English"."""
+    chinese, english = JOB_NAMES[job]
+    return f"{chinese} / {english}"
+
+
 # Names are data, shown as they are in either language of the admin: Chinese, then English.
 SCHEDULES = [
     # name, task, crontab (minute, hour[, day of month])
-    (
-        "备案：每日到期、撤销与提醒 / Filings: nightly expiry, revocation and reminders",
-        "filings.tasks.nightly",
-        ("5", "1"),
-    ),
+    (schedule_name("filings.nightly"), "filings.tasks.nightly", ("5", "1")),
     (
         "消息：发送待发邮件 / Notifications: deliver pending emails",
         "portal.tasks.deliver_pending_notifications",
         ("*/5", "*"),
     ),
     (
-        "上传：清理无引用的文件 / Uploads: remove files nothing refers to",
+        schedule_name("filings.abandoned_uploads"),
         "filings.tasks.remove_abandoned_uploads",
         ("40", "3"),
     ),
     # Last month's clearing statements, once held settlements of the month end were reviewed.
     (
-        "清算：生成上月地区间清算单 / Clearing: last month's statements between regions",
+        schedule_name("settlement.clearing"),
         "settlement.tasks.generate_clearing_statements",
         ("30", "2", "5"),
     ),

@@ -34,12 +34,17 @@
   });
 })();
 
-/* A filing form lists hospitals of every place until the place is chosen (the page sent after
- * it lists only that place's): choosing the place shows only its hospitals here at once. Each
- * hospital choice carries its pooling region (filings.forms.HospitalCheckboxes, HospitalSelect).
+/* A filing form lists no hospitals until the place is chosen (not the whole country's), and
+ * the page sent after lists only that place's. Choosing the place here fetches the form for it
+ * (`?place=…&part=hospitals`) and puts its hospital fields in place of these, at once; a choice
+ * that carries another place's pooling region is hidden meanwhile
+ * (filings.forms.HospitalCheckboxes, HospitalSelect). Without JavaScript the form sent back
+ * lists them.
  */
 (function () {
   "use strict";
+
+  var FIELDS = ["hospitals", "receiving_hospital"];
 
   function showPlace(form, region) {
     form.querySelectorAll("[data-region]").forEach(function (choice) {
@@ -53,12 +58,48 @@
     });
   }
 
+  function fetchHospitals(form, select) {
+    var region = select.value;
+    if (!region || !window.fetch || !window.DOMParser) {
+      return;
+    }
+    if (!FIELDS.some(function (name) { return form.querySelector("#div_id_" + name); })) {
+      return;
+    }
+    if (form.querySelector('[data-region="' + region + '"]')) {
+      return; // this place's hospitals are listed already (a form sent back, a draft's)
+    }
+    var url = window.location.pathname + "?place=" + encodeURIComponent(region) +
+      "&part=hospitals";
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.text() : Promise.reject(response.status);
+      })
+      .then(function (html) {
+        if (select.value !== region) {
+          return; // chosen again meanwhile: that answer follows
+        }
+        var page = new DOMParser().parseFromString(html, "text/html");
+        FIELDS.forEach(function (name) {
+          var mine = form.querySelector("#div_id_" + name);
+          var theirs = page.getElementById("div_id_" + name);
+          if (mine && theirs) {
+            mine.replaceWith(document.importNode(theirs, true));
+          }
+        });
+      })
+      .catch(function () {
+        // (not fetched: the form sent back lists the place's hospitals)
+      });
+  }
+
   document.addEventListener("change", function (event) {
     var select = event.target;
     if (!select.matches || !select.matches("select[name=place_region]")) {
       return;
     }
     showPlace(select.form, select.value);
+    fetchHospitals(select.form, select);
   });
 })();
 
@@ -159,13 +200,32 @@
 
 
 /* A second click on a form's button while the first is on its way (a double click, an impatient
- * tap on a slow phone) is not sent again: it would file the same thing twice. A form sent more
- * than a few seconds ago can be sent again (a download that does not leave the page).
+ * tap on a slow phone) is not sent again: it would file the same thing twice. The form's submit
+ * buttons are disabled once it is sent, so the phone shows that it is on its way. A form sent more
+ * than a few seconds ago can be sent again (a download that does not leave the page). The server
+ * answers a new filing's form sent twice anyway (filings.views._SentOnce).
  */
 (function () {
   "use strict";
 
   var AGAIN_AFTER_MS = 4000;
+
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.type === "submit";
+    });
+  }
+
+  function release(form) {
+    form.removeAttribute("data-sent-at");
+    submitButtons(form).forEach(function (button) {
+      if (button.hasAttribute("data-sending")) {
+        button.removeAttribute("data-sending");
+        button.disabled = false;
+      }
+    });
+  }
+
   document.addEventListener(
     "submit",
     function (event) {
@@ -179,14 +239,25 @@
         return;
       }
       form.setAttribute("data-sent-at", String(Date.now()));
+      // Not before the browser has taken what the form sends: a disabled button's name and
+      // value (the "draft" of "Save as draft") would be left out.
+      window.setTimeout(function () {
+        submitButtons(form).forEach(function (button) {
+          if (!button.disabled) {
+            button.setAttribute("data-sending", "");
+            button.disabled = true;
+          }
+        });
+      }, 0);
+      window.setTimeout(function () {
+        release(form);
+      }, AGAIN_AFTER_MS);
     },
     false
   );
   // Back to a page kept in the browser's memory: its forms can be sent again.
   window.addEventListener("pageshow", function () {
-    document.querySelectorAll("form[data-sent-at]").forEach(function (form) {
-      form.removeAttribute("data-sent-at");
-    });
+    document.querySelectorAll("form[data-sent-at]").forEach(release);
   });
 })();
 

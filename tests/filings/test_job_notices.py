@@ -74,7 +74,7 @@ def test_rule_2_1_agency_staff_are_told_of_a_revocation_in_their_own_words(world
     chinese = text(staff_note)
     # The filing's number and the person's name (masked, as the admin shows it).
     assert filing.number in chinese and "李*国" in chinese and "撤销" in chinese
-    assert "2026年11月21日" in chinese  # the commitment deadline
+    assert "2026-11-21" in chinese  # the commitment deadline
     assert "您的备案" not in chinese
     english = text(staff_note, "en")
     assert f"filing {filing.number} of 李*国" in english and "Your filing" not in english

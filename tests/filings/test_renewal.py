@@ -200,7 +200,7 @@ def test_rule_2_6_an_approved_renewal_says_from_when_it_is_in_force(demo, client
     assert note.notice == "filing_approved_from"
     subject, body = note.text("zh-hans")
     d = renewal.valid_from
-    assert subject == f"您的备案{renewal.number}已批准，自{d.year}年{d.month}月{d.day}日起生效"
+    assert subject == f"您的备案{renewal.number}已批准，自{d:%Y-%m-%d}起生效"
     with time_machine.travel(at(renewal.valid_from), tick=False):
         assert Filing.objects.get(pk=renewal.pk).get_status_display() == "已批准（生效）"
 

@@ -89,4 +89,4 @@ def test_rule_2_6_the_person_is_told_the_long_term_filing_replaces_the_temporary
     subject, body = note.text("zh-hans")
     last_day = timezone.localdate() - DAY
     assert temporary.number in subject
-    assert long_term.number in body and f"{last_day.month}月{last_day.day}日" in body
+    assert long_term.number in body and f"{last_day:%Y-%m-%d}" in body

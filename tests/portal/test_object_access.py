@@ -157,11 +157,13 @@ def test_person_a_cannot_act_on_person_bs_filing(world, post):
 
 
 def test_the_owner_can_upload_to_the_same_filing(world):
-    """The control for the refusal above: the same request from B adds the material."""
+    """The control for the refusal above: the same request from B adds the material (another
+    scan than the world's one: the same file again is refused as already attached)."""
     filing = _filing("b")
     url = reverse("filings:detail", args=[filing.number])
+    other = SimpleUploadedFile("scan.png", _png(size=(41, 30)), content_type="image/png")
     response = client_of(world, B).post(
-        url, {"action": "upload", "kind": "id_copy", "files": _png_file()}
+        url, {"action": "upload", "kind": "id_copy", "files": other}
     )
     assert response.status_code == 302
     assert filing.materials.count() == 2  # the world's one and this one

@@ -190,11 +190,14 @@ def _logged_in_as(client) -> str | None:
     return get_user_model().objects.get(pk=user_id).username if user_id else None
 
 
-def test_signup_sends_a_verification_email_and_login_waits_for_it(client, region, settings):
+def test_signup_sends_a_verification_email_and_login_waits_for_it(
+    client, region, settings, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
-    response = _signup(client, region, id_number="210102196208050352")
+    with django_capture_on_commit_callbacks(execute=True):  # the email leaves on commit
+        response = _signup(client, region, id_number="210102196208050352")
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert _logged_in_as(client) is None  # sign-up alone does not log in
@@ -247,19 +250,22 @@ def test_signup_sends_a_verification_email_and_login_waits_for_it(client, region
     assert "未能保存" not in page and "no longer signed in" not in page
 
 
-def test_verification_email_is_in_the_users_language(client, region):
+def test_verification_email_is_in_the_users_language(
+    client, region, django_capture_on_commit_callbacks
+):
     from django.core import mail
     from django.test import Client
 
-    _signup(client, region, id_number="210102196208050352", lang="en")
-    _signup(
-        Client(),  # another browser, in the default language
-        region,
-        id_number="210202199004150481",
-        name="刘芳",
-        username="liu",
-        email="liu@example.cn",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _signup(client, region, id_number="210102196208050352", lang="en")
+        _signup(
+            Client(),  # another browser, in the default language
+            region,
+            id_number="210202199004150481",
+            name="刘芳",
+            username="liu",
+            email="liu@example.cn",
+        )
     english, chinese = mail.outbox
     assert english.to == ["li@example.cn"] and chinese.to == ["liu@example.cn"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.subject + chinese.body)
