@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hospitals.models import Hospital
 from portal.management.commands.demo_totp import current_code
@@ -494,6 +494,20 @@ def test_the_timeline_shows_the_approved_amounts_to_the_person(client, demo):
     assert 'id="approved-fund">7,000.00<' in html
     assert 'id="approved-person">3,000.00<' in html
     assert html.index('data-state="submitted"') < html.index('data-state="approved"')
+
+
+def test_the_items_table_keeps_its_codes_and_amounts_whole_on_a_phone(client, demo):
+    """As on the hospital's settlement page: a short "Code" header (not "Catalogue code", which
+    broke inside its word at 390 px), codes that do not wrap, amounts that break as a whole."""
+    claim = _submit()
+    client.force_login(claim.person.user)
+    with translation.override("en"):
+        html = client.get(
+            reverse("settlement:claim-detail", args=[claim.number]), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    table = html[html.index('aria-labelledby="items-title"') :]
+    assert "<th>Code</th>" in table and "Catalogue code" not in table
+    assert '<td class="text-nowrap">' in table and 'class="text-end money"' in table
 
 
 def test_a_person_gets_404_for_someone_elses_claim_and_document(client, demo):
