@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "hospital_key": env("HOSPITAL_KEY_RATE", default="1200/min"),
         # The public verification of a printed QR code, per client address.
-        "verify": env("VERIFY_RATE", default="30/min"),
+        "verify": env("VERIFY_RATE", default="120/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
