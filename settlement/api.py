@@ -106,8 +106,14 @@ class VisitSerializer(serializers.Serializer):
                 today=timezone.localdate(),
             )
         except rules.RuleError as error:
+            # An admission too early (or a stay too long to be one) is the admission's error.
+            field = (
+                "admitted_on"
+                if error.code in {"admission_too_early", "stay_too_long"}
+                else "discharged_on"
+            )
             raise serializers.ValidationError(
-                {"discharged_on": [rule_message(error)]}, code=error.code
+                {field: [rule_message(error)]}, code=error.code
             ) from None
         return data
 

@@ -370,3 +370,10 @@ def test_the_admin_lists_settlement_reads_under_the_settlement_purpose(client, k
 def test_a_bad_idempotency_key_and_a_bad_body_are_answered_together(client, keys):
     body = bill(CHEN, items=[item(amount=1)])
     assert refused(client, keys, body, idem=" ").keys() == {"Idempotency-Key", "items[0].amount"}
+
+
+def test_an_admission_in_a_year_typed_wrong_is_the_admission_dates_error(client, keys):
+    body = bill(CHEN)
+    body["visit"]["admitted_on"] = "0206-11-01"
+    fields = refused(client, keys, body)
+    assert set(fields) == {"visit.admitted_on"}
