@@ -252,6 +252,20 @@ class ClearingStatementAdmin(RegionScopedAdmin):
                     _("Corrected statement %(number)s issued.") % {"number": new.number},
                     messages.SUCCESS,
                 )
+                pending = clearing.pending_discrepancies(new).count()
+                if pending:
+                    self.message_user(
+                        request,
+                        ngettext_lazy(
+                            "%(count)d discrepancy was not changed by this correction and is "
+                            "still pending.",
+                            "%(count)d discrepancies were not changed by this correction and "
+                            "are still pending.",
+                            pending,
+                        )
+                        % {"count": pending},
+                        messages.WARNING,
+                    )
                 return self._done(new)
         return self._form_page(request, statement, form, _("Issue a corrected statement"))
 

@@ -663,7 +663,9 @@ def test_rule_3_5_admin_shows_own_statements_and_acts_through_the_services(clien
 
     correct = reverse("admin:settlement_clearingstatement_correct", args=[own.pk])
     assert client.post(correct, {"apply": "1", "reason": ""}).status_code == 200  # reason needed
-    client.post(correct, {"apply": "1", "reason": "按差异更正"})
+    done = client.post(correct, {"apply": "1", "reason": "按差异更正"}, follow=True)
+    # The reviewer is told what the correction left pending (Shenyang's own open report).
+    assert "有 1 项差异未因本次更正而改变，仍待处理。" in done.content.decode()
     own.refresh_from_db()
     assert own.status == "superseded" and own.superseded_by.version == 2
     discrepancy.refresh_from_db()
