@@ -662,7 +662,8 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
             field = form.fields.get(name)
             label = str(field.label if field is not None else name)
             if name in self.UNRECORDED_VALUES:
-                parts.append(f"{label}{sep}{_('changed')}")
+                changed = _("changed")  # not inside the f-string: makemessages reads it there
+                parts.append(f"{label}{sep}{changed}")
                 continue
             old = shown(field, form.initial.get(name))
             new = shown(field, form.cleaned_data.get(name))

@@ -228,7 +228,8 @@ class SessionTimeoutMiddleware:
 
     def _sign_out(self, request: HttpRequest, message: str) -> HttpResponseRedirect:
         auth.logout(request)
-        messages.info(request, f"{message} {_('Please sign in again.')}")
+        again = _("Please sign in again.")  # not inside the f-string: makemessages reads it
+        messages.info(request, f"{message} {again}")
         if request.method == "POST":  # the form it carried is lost with the session
             messages.warning(request, self._not_saved())
         login_url = resolve_url(settings.LOGIN_URL)
