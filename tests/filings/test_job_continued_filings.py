@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from filings import jobs, services
 from filings.models import Filing
 from portal.models import AuditEvent, InsuredPerson, Notification, Region
-from tests.filings.test_job_notices import notes_of, path, places, text  # noqa: F401
+from tests.filings.test_job_notices import notes_of, notes_of_both_paths, path, places, text  # noqa: F401
 from tests.filings.test_jobs import TODAY, make_filing, make_person
 from tests.filings.test_jobs import world as jobs_world
 
@@ -189,23 +189,7 @@ def test_the_statement_and_the_orm_batches_write_the_same_continuation_notices(
     continuation(world, later, valid_from=TODAY + datetime.timedelta(days=1))
     make_person(world)
 
-    def written() -> list[tuple]:
-        return sorted(
-            (n.user_id, n.notice, sorted(n.params.items()), n.url)
-            for n in Notification.objects.all()
-        )
-
-    with transaction.atomic():
-        jobs.apply_changes(TODAY)
-        statement = written()
-        transaction.set_rollback(True)
-    assert not Notification.objects.exists()
-    original = jobs._apply_pg
-    try:
-        jobs._apply_pg = jobs._apply_orm
-        jobs.apply_changes(TODAY)
-    finally:
-        jobs._apply_pg = original
-    assert written() == statement
+    statement, batches = notes_of_both_paths(TODAY)
+    assert batches == statement
     assert [row[1] for row in statement].count("filing_continued") == 3
     assert [row[1] for row in statement].count("filing_expired") == 2

@@ -261,24 +261,8 @@ def test_the_statement_and_the_orm_batches_write_the_same_notifications(world, p
         place_region=places["sanya"],
     )
 
-    def written() -> list[tuple]:
-        return sorted(
-            (n.user_id, n.notice, sorted(n.params.items()), n.url)
-            for n in Notification.objects.all()
-        )
-
-    with transaction.atomic():
-        jobs.apply_changes(TODAY)
-        statement = written()
-        transaction.set_rollback(True)
-    assert not Notification.objects.exists()
-    original = jobs._apply_pg
-    try:
-        jobs._apply_pg = jobs._apply_orm
-        jobs.apply_changes(TODAY)
-    finally:
-        jobs._apply_pg = original
-    assert written() == statement
+    statement, batches = notes_of_both_paths(TODAY)
+    assert batches == statement
     assert {row[1] for row in statement} == {
         "filing_revoked",
         "filing_revoked_agency",
@@ -287,3 +271,27 @@ def test_the_statement_and_the_orm_batches_write_the_same_notifications(world, p
         "filing_renewal_under_review",
         "filing_renewal_in_force",
     }
+
+
+def notes_of_both_paths(today) -> tuple[list[tuple], list[tuple]]:
+    """The notifications the PostgreSQL statement writes for `today` (then rolled back), and
+    those the ORM batches write for the same rows: (recipient, notice, params, link) each."""
+
+    def written() -> list[tuple]:
+        return sorted(
+            (n.user_id, n.notice, sorted(n.params.items()), n.url)
+            for n in Notification.objects.all()
+        )
+
+    with transaction.atomic():
+        jobs.apply_changes(today)
+        statement = written()
+        transaction.set_rollback(True)
+    assert not Notification.objects.exists()
+    original = jobs._apply_pg
+    try:
+        jobs._apply_pg = jobs._apply_orm
+        jobs.apply_changes(today)
+    finally:
+        jobs._apply_pg = original
+    return statement, written()
