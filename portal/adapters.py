@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.sites.shortcuts import get_current_site
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.translation import gettext
 
 from portal import roles
 
@@ -18,6 +22,20 @@ START = {
     roles.AGENCY: "admin:index",
     roles.ADMIN: "admin:index",
 }
+
+
+class PortalSite:
+    """The site as allauth's emails name it ("Hello from …!", the subject's "[…]"): the portal's
+    name in the reader's language and the host of `SITE_URL`. The sites framework is not
+    installed, so allauth would name the host that served the request in both places."""
+
+    @property
+    def name(self) -> str:
+        return gettext("Cross-region medical treatment")
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(settings.SITE_URL).netloc
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -61,10 +79,12 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(
             template_prefix,
             email,
-            {"request": request, "email": email, "current_site": get_current_site(request)}
-            | context,
+            {"request": request, "email": email} | context | {"current_site": PortalSite()},
         )
         transaction.on_commit(message.send, robust=True)
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{PortalSite().name}] {force_str(subject)}"
 
     def get_login_redirect_url(self, request) -> str:
         """A person lands on their filings, a clerk on the desk, agency staff on the review

@@ -272,6 +272,34 @@ def test_verification_email_is_in_the_users_language(
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.subject)
 
 
+def test_account_emails_name_the_portal_not_the_host_that_served_the_request(
+    client, region, django_capture_on_commit_callbacks, settings
+):
+    """Without the sites framework allauth would greet "Hello from testserver!" and prefix the
+    subject with "[testserver]": the portal's name, in the reader's language, instead."""
+    from django.core import mail
+    from django.test import Client
+
+    settings.SITE_URL = "https://yidi.example.cn"
+    with django_capture_on_commit_callbacks(execute=True):
+        _signup(client, region, id_number="210102196208050352", lang="en")
+        _signup(
+            Client(),
+            region,
+            id_number="210202199004150481",
+            name="刘芳",
+            username="liu",
+            email="liu@example.cn",
+        )
+    english, chinese = mail.outbox
+    assert english.subject.startswith("[Cross-region medical treatment] ")
+    assert chinese.subject.startswith("[异地就医] ")
+    assert "Hello from Cross-region medical treatment!" in english.body
+    assert "异地就医" in chinese.body
+    assert "testserver" not in english.subject + chinese.subject
+    assert "Hello from testserver" not in english.body
+
+
 def test_signup_takes_the_id_number_typed_in_groups_or_full_width(client, region):
     """Typed as on the card, in groups of 6-8-4, the number is 20 characters: it is taken, as
     the hospital's desk takes it, not refused as "at most 18 characters"."""
