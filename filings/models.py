@@ -9,12 +9,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
 from hospitals.models import Hospital
-from portal.models import InsuredPerson, Province, Region
+from portal.models import InsuredPerson, Province, Region, place_name
 
 
 class FilingType(models.TextChoices):
@@ -312,10 +311,7 @@ class Filing(models.Model):
     def place(self) -> str:
         """The place of treatment as its language writes it: "黑龙江省哈尔滨市", "Harbin,
         Heilongjiang"."""
-        province, region = self.place_province, self.place_region
-        if (get_language() or "").startswith("zh"):
-            return f"{province or ''}{region or ''}"
-        return ", ".join(str(p) for p in (region, province) if p)
+        return place_name(self.place_province, self.place_region)
 
     def care_labels(self) -> list[str]:
         """The care the filing covers, in words ("Inpatient", "General outpatient", ...)."""

@@ -16,6 +16,7 @@ Files are stored under random names outside any public URL.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -77,6 +78,19 @@ _IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/CCITTFaxDecode", "/CCF", 
 _PROJECT = Path(__file__).resolve().parent.parent
 
 logger = logging.getLogger(__name__)
+
+
+# The second half of a PDF's /ID is made anew each time pikepdf saves it: two checks of the
+# same PDF differ there and nowhere else.
+_PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\]")
+
+
+def fingerprint(content: bytes, content_type: str) -> str:
+    """The same file uploaded twice gives the same fingerprint: a checked file's content (images
+    re-encoded the same way each time), a PDF's without its /ID."""
+    if content_type == "application/pdf":
+        content = _PDF_ID.sub(b"/ID[]", content)
+    return hashlib.sha256(content).hexdigest()
 
 
 def download_name(original_name: str, content_type: str) -> str:

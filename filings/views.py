@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -260,19 +258,6 @@ def _with_shown_validity(filing: Filing) -> Filing:
     return filing
 
 
-# The second half of a PDF's /ID is made anew each time pikepdf saves it: two checks of the
-# same PDF differ there and nowhere else.
-_PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\]")
-
-
-def _fingerprint(content: bytes, content_type: str) -> str:
-    """The same file uploaded twice gives the same fingerprint: a checked file's content (images
-    re-encoded the same way each time), a PDF's without its /ID."""
-    if content_type == "application/pdf":
-        content = _PDF_ID.sub(b"/ID[]", content)
-    return hashlib.sha256(content).hexdigest()
-
-
 def _fingerprints(materials: list[Material]) -> dict[tuple[str, str], Material]:
     """The materials by kind and the fingerprint of their stored file (one whose file is gone
     is left out)."""
@@ -282,7 +267,7 @@ def _fingerprints(materials: list[Material]) -> dict[tuple[str, str], Material]:
             data = (Path(settings.PRIVATE_MEDIA_ROOT) / m.stored_name).read_bytes()
         except OSError:
             continue
-        known.setdefault((m.kind, _fingerprint(data, m.content_type)), m)
+        known.setdefault((m.kind, uploads.fingerprint(data, m.content_type)), m)
     return known
 
 
@@ -315,7 +300,7 @@ def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
     for f in files:
         try:
             item = uploads.check_upload(f)
-            fingerprint = (kind, _fingerprint(item.content, item.content_type))
+            fingerprint = (kind, uploads.fingerprint(item.content, item.content_type))
             if fingerprint in known:
                 raise _same_file_refused(known[fingerprint])
         except uploads.UploadRefused as refused:

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import BilingualName, Province, Region
+from portal.models import BilingualName, Province, Region, place_name
 
 
 class Level(models.IntegerChoices):
@@ -70,6 +70,12 @@ class Hospital(BilingualName):
         if (get_language() or "").startswith("zh"):
             return f"{self.display_name}（{self.code}）"
         return f"{self.display_name} ({self.code})"
+
+    @property
+    def place(self) -> str:
+        """Where the hospital is, as its language writes it: "黑龙江省哈尔滨市", "Harbin,
+        Heilongjiang"."""
+        return place_name(self.province, self.region)
 
     @property
     def services(self) -> list[str]:

@@ -62,6 +62,13 @@ class Region(BilingualName):
         verbose_name_plural = _("pooling regions")
 
 
+def place_name(province: Province | None, region: Region | None) -> str:
+    """A place as its language writes it: "黑龙江省哈尔滨市", "Harbin, Heilongjiang"."""
+    if (get_language() or "").startswith("zh"):
+        return f"{province or ''}{region or ''}"
+    return ", ".join(str(p) for p in (region, province) if p)
+
+
 class Agency(BilingualName):
     """The medical insurance office (医保经办机构) of one pooling region, named in the reader's
     language (an English PDF prints the English name)."""
