@@ -367,6 +367,56 @@ def test_rule_3_2_property_raising_any_line_never_lowers_the_persons_share(
     assert after.total == base.total + more
 
 
+_ACUTE_20 = engine.Item(D("1000"), "A", "D1", medication=engine.Medication(20, "acute"))
+_SPECIAL_1 = engine.Item(D("0.01"), "A", "D1", medication=engine.Medication(1, "special"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(policies, items_st, items_st, adjustments, ytds, st.booleans())
+@example(  # the same drug for a special disease, 1 day, beside 20 acute days (see below)
+    engine.Policy(D("1000"), D("0.85"), D("300000"), D("0")),
+    [engine.Item(D("2000"), "A"), _ACUTE_20],
+    [_SPECIAL_1],
+    engine.Adjustment(),
+    engine.YearToDate(),
+    False,
+)
+def test_rule_3_2_property_adding_lines_never_lowers_the_persons_share(
+    policy, items, more, adjustment, ytd, outpatient
+):
+    """domain.md §3.2.5 ("a bigger bill never lowers the person's share") when the bill grows by
+    whole lines, not only by a line's amount: a line of a drug already on the bill, of another
+    kind of condition (§3.4's 7/15/30 days), a new drug past the 4 kinds, a self-paid item."""
+    kw = {"policy": policy, "adjustment": adjustment, "ytd": ytd, "outpatient": outpatient}
+    base, after = engine.split(items=items, **kw), engine.split(items=items + more, **kw)
+    assert after.person_pay >= base.person_pay
+    assert after.total == base.total + sum((i.amount for i in more), start=D("0"))
+
+
+def test_rule_3_4_a_drug_on_a_special_disease_line_does_not_lift_its_acute_days_limit():
+    """§3.4: 20 days of an acute drug are 13 days beyond its 7; a 1-day line of the same drug
+    for a special disease (30 days) is within its own limit, and must not make the 20 acute days
+    paid (it did: the person's share fell from 1,852.50 to 1,300.00 and the bill was no longer
+    held for review)."""
+    policy = engine.Policy(
+        deductible=D("1000"), ratio=D("0.85"), annual_cap=D("300000"), class_b_rate=D("0")
+    )
+    acute = engine.Medication(days=20, kind="acute")
+    bill = [
+        engine.Item(D("2000.00"), "A", "S1", "住院服务"),
+        engine.Item(D("1000.00"), "A", "X1", "药品X", medication=acute),
+    ]
+    special = engine.Item(
+        D("0.01"), "A", "X1", "药品X", medication=engine.Medication(days=1, kind="special")
+    )
+    kw = {"policy": policy, "adjustment": engine.Adjustment(), "ytd": engine.YearToDate()}
+    before, after = engine.split(items=bill, **kw), engine.split(items=[*bill, special], **kw)
+    # 1000 x 13/20 = 650 not paid by the fund: 0.85 x (3000 - 650 - 1000) = 1147.50.
+    assert before.fund_pay == D("1147.50") and before.person_pay == D("1852.50")
+    # The special line's 0.01 is paid in full: 0.85 x (3000.01 - 650 - 1000) = 1147.5085.
+    assert after.fund_pay == D("1147.51") and after.person_pay == D("1852.50")
+
+
 @settings(max_examples=300, deadline=None)
 @given(policies, st.lists(st.tuples(items_st, st.booleans()), min_size=1, max_size=6), adjustments)
 def test_rule_3_2_property_a_years_bills_in_turn_never_pay_beyond_the_cap_or_one_deductible(
