@@ -37,7 +37,6 @@ ADJUSTMENTS = {
     "referral": (10, D("1.00"), D("1.00")),
     "emergency": (10, D("1.00"), D("1.00")),
     "temporary": (20, D("1.50"), D("1.00")),
-    "unapproved_transfer": (10, D("1.00"), D("0.50")),
 }
 
 

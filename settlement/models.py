@@ -155,6 +155,21 @@ class CategoryPolicy(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}
+        if self.category == Category.UNAPPROVED_TRANSFER:
+            # domain.md §3.3: "as referral", the fund paying 50% of that: a row of its own could
+            # only disagree with the region's referral row.
+            raise ValidationError(
+                {
+                    "category": ValidationError(
+                        _(
+                            "A transfer without an approved referral is settled on the region's "
+                            "referral terms, the fund paying 50% of that (domain rule 3.3): it "
+                            "has no row of its own. Set the referral row instead."
+                        ),
+                        code="unapproved_transfer_follows_referral",
+                    )
+                }
+            )
         if self.ratio_reduction_points is not None:
             try:
                 engine.validate_adjustment(self.category, self.ratio_reduction_points)

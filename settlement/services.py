@@ -34,7 +34,14 @@ from portal.notifications import notify
 from portal.roles import check_agency_region
 from settlement import engine, rules
 from settlement.engine import money
-from settlement.models import AnnualAccumulation, BenefitPolicy, CategoryPolicy, Claim, Settlement
+from settlement.models import (
+    UNAPPROVED_TRANSFER_SHARE,
+    AnnualAccumulation,
+    BenefitPolicy,
+    CategoryPolicy,
+    Claim,
+    Settlement,
+)
 
 REVIEW_THRESHOLD = Decimal("100000.00")
 HOLD_FLAGS = {
@@ -136,20 +143,20 @@ def _terms(
     flags: list[str] = []
     policy = _policy_for(person, hospital_id, year)
     policy_key = policy_key or category
-    if transfer_approved is False and category != eligibility.LOCAL:
-        policy_key = "unapproved_transfer"
+    unapproved = transfer_approved is False and category != eligibility.LOCAL
+    if unapproved:
+        # domain.md §3.3: a transfer without an approved referral is settled as a referral
+        # (the region's referral terms: deductible and ratio), and the fund pays 50% of that.
+        policy_key = eligibility.REFERRAL
         flags.append("unapproved_transfer")
-        base = (
-            adjustment
-            if adjustment.ratio_reduction_points
-            else eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
-        )
-        adjustment = dataclasses.replace(base, fund_share=Decimal("0.50"))
+        adjustment = eligibility.DEFAULT_ADJUSTMENTS[eligibility.REFERRAL]
     regional = CategoryPolicy.objects.filter(
         region_id=person.region_id, year=year, category=policy_key
     ).first()
     if regional is not None:
         adjustment = regional.as_engine()
+    if unapproved:
+        adjustment = dataclasses.replace(adjustment, fund_share=UNAPPROVED_TRANSFER_SHARE)
     return policy, adjustment, flags
 
 
@@ -1028,10 +1035,43 @@ def _store_documents(claim, documents, stored=()) -> None:
     ClaimDocument.objects.bulk_create(ClaimDocument(claim=claim, **f.fields()) for f in files)
 
 
+def claim_version(claim) -> str:
+    """The version of a claim a reviewer decides on: its last change, to the microsecond.
+    A review page posts the version it showed; a decision on an older one is refused."""
+    if claim.updated_at is None:
+        return ""
+    return claim.updated_at.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+def settlement_version(settlement) -> str:
+    """The version of a held settlement a reviewer decides on: what a re-check may change
+    under it (the split), with its state. A settlement has no change time of its own."""
+    parts = [settlement.status, settlement.fund_pay, settlement.person_pay, settlement.total]
+    parts.append(settlement.reviewed_at and settlement.reviewed_at.isoformat())
+    return hashlib.sha256(repr([str(p) for p in parts]).encode()).hexdigest()[:16]
+
+
+def _check_seen(version: str, seen_version: str | None) -> None:
+    """A decision taken on a page showing `seen_version` stands only on that version (a claim
+    returned, corrected and resubmitted while the page was open is back in its state, but not
+    the claim the reviewer saw): RuleError "changed_since_opened", nothing changed."""
+    if seen_version is not None and seen_version != version:
+        raise rules.RuleError("changed_since_opened")
+
+
 def _claim_transition(
-    claim_id: int, target: str, *, actor, action: str, reason: str = "", ip=None, changes=None
+    claim_id: int,
+    target: str,
+    *,
+    actor,
+    action: str,
+    reason: str = "",
+    ip=None,
+    changes=None,
+    seen_version: str | None = None,
 ):
-    """One reviewed move of a claim: row lock, transition table, audit event, notification."""
+    """One reviewed move of a claim: row lock, transition table, the version the reviewer saw
+    (`seen_version`), audit event, notification."""
     from settlement.models import Claim
 
     with transaction.atomic():
@@ -1042,6 +1082,7 @@ def _claim_transition(
         )
         check_agency_region(actor, claim.insured_region_id)
         rules.check_claim_transition(claim.status, target)
+        _check_seen(claim_version(claim), seen_version)
         updates = changes(claim) if changes else {}
         previous = claim.status
         claim.status = target
@@ -1140,6 +1181,7 @@ def claim_approve(
     reason: str = "",
     ip=None,
     only_if_estimate_stands: bool = False,
+    seen_version: str | None = None,
 ):
     """Approve a submitted claim as estimated, or adjusted to `fund_pay` (a reason is then
     required). "As estimated" is the engine's split now (`split_now`), not the one stored
@@ -1150,7 +1192,10 @@ def claim_approve(
     when the fund would now pay another amount than the estimate (a cap used since, by a held
     settlement's reservation say), so no claim is approved unseen at 0.00. Refused
     ("stay_paid_already", naming it) while a settled settlement or another approved or paid
-    claim covers days of the same stay (domain.md §3: a stay is paid once)."""
+    claim covers days of the same stay (domain.md §3: a stay is paid once). `seen_version` (a
+    reviewer's page): refused with "changed_since_opened", changing nothing, when the claim
+    changed since (resubmitted with another bill, say), so an amount typed for the old bill is
+    not paid on the new one."""
     adjusted = fund_pay is not None and money(fund_pay) != split_now(claim).fund_pay
     if adjusted and not reason.strip():
         raise rules.RuleError("reason_required")
@@ -1193,10 +1238,11 @@ def claim_approve(
         reason=reason,
         ip=ip,
         changes=changes,
+        seen_version=seen_version,
     )
 
 
-def claim_reject(*, claim, actor, reason: str, ip=None):
+def claim_reject(*, claim, actor, reason: str, ip=None, seen_version: str | None = None):
     if not reason.strip():
         raise rules.RuleError("reason_required")
     return _claim_transition(
@@ -1207,10 +1253,11 @@ def claim_reject(*, claim, actor, reason: str, ip=None):
         reason=reason,
         ip=ip,
         changes=lambda c: {"decided_at": timezone.now(), "reason": reason},
+        seen_version=seen_version,
     )
 
 
-def claim_return(*, claim, actor, reason: str, ip=None):
+def claim_return(*, claim, actor, reason: str, ip=None, seen_version: str | None = None):
     """Back to the person for what is missing; they correct and resubmit."""
     if not reason.strip():
         raise rules.RuleError("reason_required")
@@ -1222,6 +1269,7 @@ def claim_return(*, claim, actor, reason: str, ip=None):
         reason=reason,
         ip=ip,
         changes=lambda c: {"reason": reason},
+        seen_version=seen_version,
     )
 
 
@@ -1261,7 +1309,7 @@ def claim_resubmit(*, claim, actor, items=None, documents=(), stored=(), ip=None
     )
 
 
-def claim_mark_paid(*, claim, actor, ip=None):
+def claim_mark_paid(*, claim, actor, ip=None, seen_version: str | None = None):
     return _claim_transition(
         claim.pk,
         rules.PAID,
@@ -1269,6 +1317,7 @@ def claim_mark_paid(*, claim, actor, ip=None):
         action="claim.pay",
         ip=ip,
         changes=lambda c: {"paid_at": timezone.now()},
+        seen_version=seen_version,
     )
 
 
@@ -1290,7 +1339,15 @@ def claims_bulk_approve(*, claims, actor, ip=None) -> tuple[int, int]:
 
 
 def _settlement_transition(
-    settlement_id: int, target: str, *, actor, action: str, reason: str = "", ip=None, changes=None
+    settlement_id: int,
+    target: str,
+    *,
+    actor,
+    action: str,
+    reason: str = "",
+    ip=None,
+    changes=None,
+    seen_version: str | None = None,
 ) -> Settlement:
     with transaction.atomic():
         settlement = (
@@ -1300,6 +1357,7 @@ def _settlement_transition(
         )
         check_agency_region(actor, settlement.insured_region_id)
         rules.check_settlement_transition(settlement.status, target)
+        _check_seen(settlement_version(settlement), seen_version)
         updates = changes(settlement) if changes else {}
         previous = settlement.status
         settlement.status = target
@@ -1401,7 +1459,13 @@ def _tell_the_clerks(hospital_id: int, decisions: list[_Decision]) -> None:
 
 
 def settlement_approve(
-    *, settlement, actor, fund_pay: Decimal | None = None, reason: str = "", ip=None
+    *,
+    settlement,
+    actor,
+    fund_pay: Decimal | None = None,
+    reason: str = "",
+    ip=None,
+    seen_version: str | None = None,
 ) -> Settlement:
     """A held settlement stands, as computed or adjusted (reason required); the engine's
     amount is kept beside the adjusted one and the annual accumulation follows. "As computed"
@@ -1464,6 +1528,7 @@ def settlement_approve(
         reason=reason,
         ip=ip,
         changes=changes,
+        seen_version=seen_version,
     )
 
 
@@ -1485,7 +1550,9 @@ def _undo_accumulation(current) -> dict:
     return {}
 
 
-def settlement_reject(*, settlement, actor, reason: str, ip=None) -> Settlement:
+def settlement_reject(
+    *, settlement, actor, reason: str, ip=None, seen_version: str | None = None
+) -> Settlement:
     if not reason.strip():
         raise rules.RuleError("reason_required")
     return _settlement_transition(
@@ -1496,10 +1563,13 @@ def settlement_reject(*, settlement, actor, reason: str, ip=None) -> Settlement:
         reason=reason,
         ip=ip,
         changes=lambda c: {**_undo_accumulation(c), "review_reason": reason},
+        seen_version=seen_version,
     )
 
 
-def settlement_return(*, settlement, actor, reason: str, ip=None) -> Settlement:
+def settlement_return(
+    *, settlement, actor, reason: str, ip=None, seen_version: str | None = None
+) -> Settlement:
     if not reason.strip():
         raise rules.RuleError("reason_required")
     return _settlement_transition(
@@ -1510,4 +1580,5 @@ def settlement_return(*, settlement, actor, reason: str, ip=None) -> Settlement:
         reason=reason,
         ip=ip,
         changes=lambda c: {**_undo_accumulation(c), "review_reason": reason},
+        seen_version=seen_version,
     )

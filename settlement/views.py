@@ -237,9 +237,9 @@ def categories_at(
         adjustment = decision.adjustment
         notes = []
         if code == "unapproved_transfer":
-            adjustment = regional.get(code) or dataclasses.replace(
-                adjustment, fund_share=UNAPPROVED_SHARE
-            )
+            # domain.md §3.3: as a referral (its terms just decided, the region's referral
+            # row's), the fund paying 50% of that.
+            adjustment = dataclasses.replace(adjustment, fund_share=UNAPPROVED_SHARE)
         elif code == "long_term" and adjustment.ratio_reduction_points:
             notes.append(
                 _(

@@ -451,6 +451,11 @@ CAP_MESSAGE = "At most %(cap)s points for this category (domain rule 3.3)."
 SHARE_MESSAGE = "The fund share of this category is %(share)s (domain rule 3.3)."
 RESETTLED_MESSAGE = "A resettled person's deductible is unchanged: the multiplier is 1.00."
 MULTIPLIER_MESSAGE = "The deductible multiplier must be at least 1."
+UNAPPROVED_MESSAGE = (
+    "A transfer without an approved referral is settled on the region's referral terms, the "
+    "fund paying 50% of that (domain rule 3.3): it has no row of its own. Set the referral row "
+    "instead."
+)
 
 
 @pytest.mark.parametrize(
@@ -469,9 +474,9 @@ MULTIPLIER_MESSAGE = "The deductible multiplier must be at least 1."
         ({"fund_share": "0.50"}, "fund_share", SHARE_MESSAGE, {"share": "1.00"}),
         (
             {"category": "unapproved_transfer", "ratio_reduction_points": "10"},
-            "fund_share",
-            SHARE_MESSAGE,
-            {"share": "0.50"},
+            "category",
+            UNAPPROVED_MESSAGE,
+            {},
         ),
         (
             {"category": "resettled", "ratio_reduction_points": "5", "deductible_multiplier": "3"},
