@@ -27,6 +27,7 @@ from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import (
     AuditTrailHistory,
+    ConfirmForm,
     DecisionButtons,
     IdNumberSearch,
     KeptRecords,
@@ -155,6 +156,8 @@ class FilingAdmin(
     id_hash_field = "person__id_hash"
     rule_error = RuleError
     describe_error = staticmethod(message)
+    row_version = staticmethod(services.filing_version)
+    MATERIAL_ACTIONS = ("accept_materials", "refuse_materials")
     # Compact enough for a laptop beside the filters: the kind in one column, dates as digits,
     # and how long a submitted filing has waited.
     list_display = [
@@ -352,24 +355,77 @@ class FilingAdmin(
             names.append("start_treatment")
         return names
 
+    def shown_fields(self, obj, action: str) -> list[tuple[str, str]]:
+        """Beside the version: for a decision on supplemented materials, the files awaiting
+        review that the page shows, so that only those are decided."""
+        fields = super().shown_fields(obj, action)
+        if action in self.MATERIAL_ACTIONS:
+            awaiting = services.supplements_awaiting_review(obj).order_by("pk")
+            name = self._materials_field(obj)
+            fields += [(name, str(pk)) for pk in awaiting.values_list("pk", flat=True)]
+        return fields
+
+    @staticmethod
+    def _materials_field(obj) -> str:
+        return f"_materials_{obj.pk}"
+
+    def materials_seen(self, request, obj) -> list[int] | None:
+        """The supplements the reviewer's page showed for `obj` (None: it did not say)."""
+        name = self._materials_field(obj)
+        if name not in request.POST:
+            return None
+        return [int(v) for v in request.POST.getlist(name) if v.isascii() and v.isdigit()]
+
+    def row_notes(self, request, obj, action: str) -> list[str]:
+        """On the page of a decision on supplemented materials: each file it decides."""
+        if action not in self.MATERIAL_ACTIONS:
+            return []
+        name = self._materials_field(obj)
+        ids = [int(v) for n, v in self.carried_fields(request, obj, action) if n == name]
+        return [
+            f"{kind_label(m.kind)} · {m.original_name}"
+            for m in obj.materials.filter(pk__in=ids).order_by("pk")
+        ]
+
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
         self._each(
             request,
             queryset,
-            lambda f: services.filing_approve(filing=f, actor=request.user, ip=client_ip(request)),
+            lambda f: services.filing_approve(
+                filing=f,
+                actor=request.user,
+                ip=client_ip(request),
+                seen_version=self.seen(request, f),
+            ),
             (_("Approved."), _("{} filings approved.")),
         )
 
     @admin.action(description=_("Accept supplemented materials"))
     def accept_materials(self, request, queryset):
-        self._each(
+        def accept(f):
+            return services.filing_accept_materials(
+                filing=f,
+                actor=request.user,
+                ip=client_ip(request),
+                material_ids=self.materials_seen(request, f),
+                seen_version=self.seen(request, f),
+            )
+
+        done = (_("Now two-way."), _("{} filings are now two-way."))
+        if all(self.materials_seen(request, f) is not None for f in queryset):
+            # From the filing's page, which showed the files.
+            self._each(request, queryset, accept, done)
+            return None
+        # From the list, which does not show them: a page naming the files first.
+        return self._with_form(
             request,
             queryset,
-            lambda f: services.filing_accept_materials(
-                filing=f, actor=request.user, ip=client_ip(request)
-            ),
-            (_("Now two-way."), _("{} filings are now two-way.")),
+            "accept_materials",
+            ConfirmForm,
+            lambda f, data: accept(f),
+            done,
+            _("Accept supplemented materials"),
         )
 
     @admin.action(description=_("Refuse supplemented materials (with a reason)"))
@@ -384,16 +440,22 @@ class FilingAdmin(
                 _("{} filings: the supplemented materials were refused."),
             ),
             _("Refuse supplemented materials"),
+            material_ids=self.materials_seen,
         )
 
-    def _with_reason(self, request, queryset, action, fn, done, title):
+    def _with_reason(self, request, queryset, action, fn, done, title, **more):
         return self._with_form(
             request,
             queryset,
             action,
             ReasonForm,
             lambda f, data: fn(
-                filing=f, actor=request.user, reason=data["reason"], ip=client_ip(request)
+                filing=f,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, f),
+                **{name: get(request, f) for name, get in more.items()},
             ),
             done,
             title,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import time
 
-from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,7 +30,8 @@ WAIT_SECONDS = 15
 REFRESH_SECONDS = 60
 REFRESH_EVERY = 5
 # The same token verified again from the same address (a QR code scanned twice, a page
-# reloaded) within this long is one access-log row, not one per request.
+# reloaded) within this long is one access-log row, not one per request; the row counts the
+# calls (AccessLog.calls).
 VERIFY_LOG_FOLD_SECONDS = 600
 
 
@@ -136,15 +136,15 @@ def _verified(request, token: str, channel: str) -> dict:
     user = getattr(request, "user", None)
     actor_id = user.pk if user is not None and user.is_authenticated else None
     asked = f"{channel}:{actor_id}:{client_ip(request)}:{token}"
-    fold = "filings:verify-logged:" + hashlib.sha256(asked.encode()).hexdigest()
-    if cache.add(fold, 1, VERIFY_LOG_FOLD_SECONDS):
-        access_log.record(
-            actor_id=actor_id,
-            subject_hash=person.id_hash,
-            subject_region_id=person.region_id,
-            purpose=f"verify:{channel}",
-            outcome="found",
-        )
+    access_log.record_folded(
+        fold="verify:" + hashlib.sha256(asked.encode()).hexdigest(),
+        seconds=VERIFY_LOG_FOLD_SECONDS,
+        actor_id=actor_id,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=f"verify:{channel}",
+        outcome="found",
+    )
     return result
 
 

@@ -37,6 +37,17 @@ MESSAGES = {
     ),
     "already_renewed": _("This filing already has a renewal in progress or approved."),
     "already_decided": _("This filing has already been decided (it is now %(current)s)."),
+    # A decision from a page opened before the filing changed (services._check_seen).
+    "changed_since_opened": _(
+        "It was changed after you opened it: nothing was done. Open it again to decide on it "
+        "as it is now."
+    ),
+    # Supplements supplied or taken off after the reviewer's page was opened
+    # (services._supplements_seen).
+    "materials_changed": _(
+        "Its supplemented materials changed after you opened it: nothing was accepted or "
+        "refused. Open it again to see every file awaiting review."
+    ),
     "transition_not_allowed": _("A filing that is %(current)s cannot become %(target)s."),
     "not_automatic": _("Only other temporary filings are approved automatically."),
     "locked": _(
@@ -242,5 +253,9 @@ def message(error: RuleError) -> str:
     for key in ("current", "target"):
         if key in params:
             params[key] = labels.get(params[key], params[key])
+    if "current_shown" in params:
+        # The filing's own label (Filing.get_status_display): "Approved (in force from …)"
+        # before it takes effect, as the queue and the person's pages say.
+        params["current"] = params.pop("current_shown")
     template = MESSAGES.get(error.code)
     return str(template) % params if template else str(error)

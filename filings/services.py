@@ -453,6 +453,22 @@ def _lock_person(person_id: int) -> None:
     list(InsuredPerson.objects.select_for_update().filter(pk=person_id).values_list("pk"))
 
 
+def filing_version(filing: Filing) -> str:
+    """The version of a filing a reviewer decides on: its last change, to the microsecond.
+    A review page posts the version it showed; a decision on an older one is refused."""
+    if filing.updated_at is None:
+        return ""
+    return filing.updated_at.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+def _check_seen(filing: Filing, seen_version: str | None) -> None:
+    """A decision taken on a page showing `seen_version` stands only on that version: a
+    filing returned, changed by the person and resubmitted while the page was open is back
+    in its state, but is not what the reviewer saw (RuleError "changed_since_opened")."""
+    if seen_version is not None and seen_version != filing_version(filing):
+        raise RuleError("changed_since_opened")
+
+
 def _lock(pk: int, *related: str) -> Filing:
     """The filing `pk` with `related`, its row locked until the transaction ends: every change
     of a filing starts here, so two at once are made one after the other."""
@@ -651,11 +667,18 @@ def _transition(
     reason: str = "",
     ip=None,
     updates: Callable[[Filing], dict] | None = None,
+    seen_version: str | None = None,
 ) -> Filing:
     with transaction.atomic():
         filing = _lock(filing_id, "person__user", "insured_region")
         check_agency_region(actor, filing.insured_region_id)
-        rules.check_transition(filing.status, target, filing_type=filing.type)
+        try:
+            rules.check_transition(filing.status, target, filing_type=filing.type)
+        except RuleError as error:
+            # Named as every page names it: approved but not yet in force is not "in force".
+            error.params["current_shown"] = filing.get_status_display()
+            raise
+        _check_seen(filing, seen_version)
         changes = updates(filing) if updates else {}
         previous = filing.status
         filing.status = target
@@ -775,7 +798,11 @@ def filing_submit(
         )
 
 
-def filing_approve(*, filing: Filing, actor, note: str = "", ip=None) -> Filing:
+def filing_approve(
+    *, filing: Filing, actor, note: str = "", ip=None, seen_version: str | None = None
+) -> Filing:
+    """Approve a submitted filing. `seen_version` (a reviewer's page): refused, changing
+    nothing, when the filing changed since that page showed it (`_check_seen`)."""
     today = timezone.localdate()
     with transaction.atomic():
         approved = _transition(
@@ -786,6 +813,7 @@ def filing_approve(*, filing: Filing, actor, note: str = "", ip=None) -> Filing:
             reason=note,
             ip=ip,
             updates=lambda f: {**_approval_updates(f, actor, today), "decision_note": note},
+            seen_version=seen_version,
         )
         if approved.type == FilingType.LONG_TERM:
             _end_temporary_filings_there(approved, actor, ip)
@@ -838,7 +866,9 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
         )
 
 
-def filing_reject(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
+def filing_reject(
+    *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
+) -> Filing:
     if not (reason or "").strip():
         raise RuleError("reason_required")
     return _transition(
@@ -853,10 +883,13 @@ def filing_reject(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
             "decided_at": timezone.now(),
             "decided_by": actor,
         },
+        seen_version=seen_version,
     )
 
 
-def filing_return(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
+def filing_return(
+    *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
+) -> Filing:
     """Ask for more materials: the person edits and resubmits."""
     if not (reason or "").strip():
         raise RuleError("reason_required")
@@ -868,11 +901,24 @@ def filing_return(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
         reason=reason,
         ip=ip,
         updates=lambda f: {"decision_note": reason},
+        seen_version=seen_version,
     )
 
 
-def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
-    """Supplemented commitment materials accepted: the filing turns two-way."""
+def filing_accept_materials(
+    *,
+    filing: Filing,
+    actor,
+    ip=None,
+    material_ids: Iterable[int] | None = None,
+    seen_version: str | None = None,
+) -> Filing:
+    """Supplemented commitment materials accepted: the filing turns two-way.
+
+    `material_ids`: the supplements the reviewer was shown; refused ("materials_changed"),
+    changing nothing, when those awaiting review are not exactly these (one supplied since
+    the page was opened). Each accepted file gets an audit event of its own
+    (`_record_materials`)."""
     with transaction.atomic():
         locked = _lock(filing.pk, "person__user", "insured_region")
         check_agency_region(actor, locked.insured_region_id)
@@ -880,6 +926,8 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
+        _check_seen(locked, seen_version)
+        decided = _supplements_seen(locked, material_ids)
         if not locked.materials.filter(
             refused_at__isnull=True, kind__in=commitment_proof_kinds(locked.subtype)
         ).exists():
@@ -887,6 +935,7 @@ def filing_accept_materials(*, filing: Filing, actor, ip=None) -> Filing:
         locked.materials_accepted_at = timezone.now()
         locked.save(update_fields=["materials_accepted_at", "updated_at"])
         _record_in_place(locked, "filing.accept_materials", actor=actor, ip=ip, reason="two_way")
+        _record_materials(locked, decided, "filing.accept_materials.file", actor=actor, ip=ip)
         _notify(locked, "materials_accepted")
     return locked
 
@@ -900,7 +949,52 @@ def supplements_awaiting_review(filing: Filing):
     return supplements
 
 
-def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> Filing:
+def _supplements_seen(filing: Filing, material_ids: Iterable[int] | None) -> list[Material]:
+    """The supplements awaiting review that a decision is about: all of them, or, when the
+    reviewer's page said which it showed (`material_ids`), exactly those; a file supplied (or
+    taken off) since the page was opened refuses the decision ("materials_changed")."""
+    awaiting = list(supplements_awaiting_review(filing).order_by("pk"))
+    if material_ids is not None and {m.pk for m in awaiting} != set(material_ids):
+        raise RuleError("materials_changed")
+    return awaiting
+
+
+def _record_materials(
+    filing: Filing, materials: list[Material], action: str, *, actor, ip, reason: str = ""
+) -> None:
+    """One audit event per file a decision was about (which files were accepted or refused),
+    named by the filing's number, the kind and the file's name; the filing's own event keeps
+    the decision and the reason the person reads."""
+    from filings.messages import kind_label
+
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            **{
+                **audit.event_kwargs(
+                    action=action,
+                    actor=actor,
+                    obj=material,
+                    region=filing.insured_region,
+                    reason=reason,
+                    ip=ip,
+                ),
+                "object_repr": f"{filing.number} · {kind_label(material.kind)} · "
+                f"{material.original_name}"[:200],
+            }
+        )
+        for material in materials
+    )
+
+
+def filing_refuse_materials(
+    *,
+    filing: Filing,
+    actor,
+    reason: str,
+    ip=None,
+    material_ids: Iterable[int] | None = None,
+    seen_version: str | None = None,
+) -> Filing:
     """The agency refuses the materials supplemented for a commitment filing (domain.md §2.1).
 
     Precondition: an approved commitment filing whose materials are not accepted, with
@@ -909,7 +1003,10 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
     refused (the filing's state does not change), an audit event, and the person is told.
     Before the deadline the person may supply materials again; once it has passed, the next
     nightly run revokes the filing (filings/jobs.py `revoke_commitment`), as for a filing that
-    was never supplemented."""
+    was never supplemented. `material_ids`: the supplements the reviewer was shown; refused
+    ("materials_changed"), changing nothing, unless they are exactly those awaiting review
+    (one supplied since the page was opened is not refused unseen). Each refused file gets an
+    audit event of its own (`_record_materials`)."""
     if not (reason or "").strip():
         raise RuleError("reason_required")
     with transaction.atomic():
@@ -920,10 +1017,22 @@ def filing_refuse_materials(*, filing: Filing, actor, reason: str, ip=None) -> F
             raise RuleError("not_commitment")
         if locked.materials_accepted_at is not None:
             raise RuleError("already_decided", current=locked.status, target=locked.status)
-        if not supplements_awaiting_review(locked).update(refused_at=timezone.now()):
+        _check_seen(locked, seen_version)
+        decided = _supplements_seen(locked, material_ids)
+        if not Material.objects.filter(pk__in=[m.pk for m in decided]).update(
+            refused_at=timezone.now()
+        ):
             raise RuleError("materials_missing")
         _record_in_place(
             locked, "filing.refuse_materials", actor=actor, ip=ip, reason=reason.strip()
+        )
+        _record_materials(
+            locked,
+            decided,
+            "filing.refuse_materials.file",
+            actor=actor,
+            ip=ip,
+            reason=reason.strip(),
         )
         # Before the deadline the person may supply materials again; after it, the filing is
         # revoked at the next nightly run: the notice says which.
@@ -953,7 +1062,13 @@ def cancel_copies_missing(filing: Filing) -> list[str]:
 
 
 def filing_cancel(
-    *, filing: Filing, actor, reason: str = "", ip=None, today: datetime.date | None = None
+    *,
+    filing: Filing,
+    actor,
+    reason: str = "",
+    ip=None,
+    today: datetime.date | None = None,
+    seen_version: str | None = None,
 ) -> Filing:
     """Cancel; an effective long-term filing only after the region's lock period, and, when
     the person applies, with a copy of their ID card (and of the agent's) among the materials
@@ -979,6 +1094,7 @@ def filing_cancel(
         reason=reason,
         ip=ip,
         updates=updates,
+        seen_version=seen_version,
     )
 
 

@@ -142,6 +142,20 @@ def _said(error: RuleError) -> str:
     return message(error)
 
 
+def _submit_refused(filing: Filing, error: RuleError) -> str:
+    """A submission refused on its own page: what is still missing, and a link to the form
+    where it is filled in (an e-referral, which the person does not edit, has none)."""
+    editable = filing.type != FilingType.REFERRAL or filing.referral_source == "paper"
+    if error.code not in ("incomplete", "materials_incomplete") or not editable:
+        return _said(error)
+    return format_html(
+        '{} <a class="alert-link" href="{}">{}</a>',
+        _said(error),
+        reverse("filings:edit", args=[filing.number]),
+        _("Edit the filing to add them"),
+    )
+
+
 def _person(request):
     person = getattr(request.user, "insured", None)
     if person is None:
@@ -780,6 +794,8 @@ def filing_detail(request, number: str):
             shown = {"cancel": can_cancel, "change": can_change}.get(action, False)
             if form is not None and shown:  # the form again, with what was typed
                 form.add_error(None, message(error))
+            elif action == "submit":  # focused, with the way to what is missing
+                messages.error(request, _submit_refused(filing, error), extra_tags="focus-on-load")
             else:
                 messages.error(request, _said(error))
         except uploads.UploadRefused as refused:

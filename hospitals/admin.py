@@ -449,6 +449,7 @@ class AccessLogAdmin(LogList, IdNumberSearch, admin.ModelAdmin):
         "created_at",
         "purpose_shown",
         "outcome_shown",
+        "calls",
         "hospital",
         "actor",
         "subject_region",

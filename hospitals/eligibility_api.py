@@ -222,7 +222,10 @@ class EligibilityRequest(JsonObjectSerializer):
     id_number = IdNumberField()
     name = StrictCharField(max_length=60, min_length=1)
     care_type = serializers.ChoiceField(choices=CareType.choices)
-    visit_date = IsoDateField(required=False, help_text="YYYY-MM-DD; default today")
+    # api.md: "defaults to today"; many HIS clients send null for "not given".
+    visit_date = IsoDateField(
+        required=False, allow_null=True, help_text="YYYY-MM-DD; absent or null: today"
+    )
 
 
 def parse_request(data) -> dict:
@@ -234,7 +237,7 @@ def parse_request(data) -> dict:
         id_number = data.get("id_number")
         name = data.get("name")
         care_type = data.get("care_type")
-        visit_date = data.get("visit_date", _ABSENT)
+        visit_date = data.get("visit_date")  # absent or null: today
         if (
             isinstance(id_number, str)
             and len(id_number) <= 40
@@ -245,12 +248,12 @@ def parse_request(data) -> dict:
             and isinstance(care_type, str)
             and care_type in _CARE_TYPES
             and (
-                visit_date is _ABSENT
+                visit_date is None
                 or (isinstance(visit_date, str) and _ISO_DATE.fullmatch(visit_date))
             )
         ):
             parsed_date = None
-            if visit_date is not _ABSENT:
+            if visit_date is not None:
                 try:
                     parsed_date = datetime.date.fromisoformat(visit_date)
                 except ValueError:
@@ -268,7 +271,6 @@ def parse_request(data) -> dict:
     return {"visit_date": None, **serializer.validated_data}
 
 
-_ABSENT = object()
 _INVALID = object()
 _CARE_TYPES = frozenset(CareType.values)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django import forms
@@ -95,10 +96,15 @@ def _issued(hospital: Hospital, query: str):
     return referrals.order_by("-created_at", "-id")
 
 
-def _referrals_page(request, hospital: Hospital, form, started: dict | None = None):
-    """The list page; `started` is the refused start of treatment ({number, value}), shown
-    again in its row. Both lists are paged (`page`, `incoming_page`)."""
+def _referrals_page(request, hospital: Hospital, form, refused: dict | None = None):
+    """The list page; `refused` is a refused start of treatment or follow-up notice ({number,
+    value or follow_up: what was typed, errors: field → message}), shown again in its row as
+    `f.refused`, each error beside its field (static/js/portal.js focuses the first). Both
+    lists are paged (`page`, `incoming_page`)."""
     query = text.plain(request.GET.get("q", ""))[:60]
+    incoming = _incoming(hospital, request.GET.get("incoming_page"))
+    for f in incoming.object_list:
+        f.refused = refused if refused and refused["number"] == f.number else {}  # type: ignore[attr-defined]
     return render(
         request,
         "hospitals/referrals.html",
@@ -109,9 +115,8 @@ def _referrals_page(request, hospital: Hospital, form, started: dict | None = No
             "referrals": Paginator(_issued(hospital, query), PER_PAGE).get_page(
                 request.GET.get("page")
             ),
-            "incoming": _incoming(hospital, request.GET.get("incoming_page")),
+            "incoming": incoming,
             "today": timezone.localdate(),
-            "started": started or {},
         },
     )
 
@@ -212,6 +217,11 @@ class FollowUpForm(forms.Form):
     )
 
 
+# The follow-up notice's refusals about one of its fields, shown beside it; the others ("all")
+# are about the notice as a whole, shown under its button.
+FOLLOW_UP_RULE_FIELDS = {"follow_up_kind": "kind"}
+
+
 def _about(filing: Filing, problem: str) -> str:
     """A message about one referral of the list, after its number: "ZZ…：…" in Chinese."""
     return f"{filing.number}{pgettext('after a label', ': ')}{problem}"
@@ -227,13 +237,14 @@ def referral_follow_up(request, number: str):
     if request.method != "POST":
         return redirect("referrals")
     form = FollowUpForm(request.POST)
-    typed = {"number": filing.number, "follow_up": request.POST}
+    typed: dict[str, Any] = {"number": filing.number, "follow_up": request.POST}
     if not form.is_valid():
         messages.error(
             request,
             _("%(n)s: enter what the notice is for, the attending doctor and the medical office.")
             % {"n": filing.number},
         )
+        typed["errors"] = {name: " ".join(errors) for name, errors in form.errors.items()}
         return _referrals_page(request, hospital, ReferralForm(), typed)
     try:
         follow_up = services.referral_follow_up(
@@ -245,6 +256,7 @@ def referral_follow_up(request, number: str):
         )
     except RuleError as error:
         messages.error(request, _about(filing, message(error)))
+        typed["errors"] = {FOLLOW_UP_RULE_FIELDS.get(error.code, "all"): message(error)}
         return _referrals_page(request, hospital, ReferralForm(), typed)
     messages.success(
         request,
@@ -264,13 +276,14 @@ def referral_start_treatment(request, number: str):
     if request.method != "POST":
         return redirect("referrals")
     form = StartTreatmentForm(request.POST)
-    typed = {"number": filing.number, "value": request.POST.get("started_on", "")}
+    typed: dict[str, Any] = {"number": filing.number, "value": request.POST.get("started_on", "")}
     if not form.is_valid():
         if typed["value"].strip():  # a day typed that is no date (2027-02-29): the form says so
             problem = " ".join(str(e) for e in form.errors.get("started_on", []))
         else:
             problem = _("Enter the day treatment started.")
         messages.error(request, _about(filing, problem))
+        typed["errors"] = {"started_on": problem}
         return _referrals_page(request, hospital, ReferralForm(), typed)
     try:
         filing = services.referral_start_treatment(
@@ -279,8 +292,9 @@ def referral_start_treatment(request, number: str):
             started_on=form.cleaned_data["started_on"],
             ip=client_ip(request),
         )
-    except RuleError as error:
+    except RuleError as error:  # each about the day typed (not yet, outside the window, ...)
         messages.error(request, _about(filing, message(error)))
+        typed["errors"] = {"started_on": message(error)}
         return _referrals_page(request, hospital, ReferralForm(), typed)
     else:
         messages.success(
@@ -303,14 +317,14 @@ def referral_detail(request, number: str):
         number=number,
         issuing_hospital=hospital,
     )
-    signer = ""
+    signer = signer_error = ""
     if request.method == "POST" and request.POST.get("step") == "discard":
         try:
             services.referral_discard(
                 filing=filing, hospital=hospital, actor=request.user, ip=client_ip(request)
             )
         except RuleError as error:
-            messages.error(request, message(error))
+            messages.error(request, message(error), extra_tags="focus-on-load")
             return redirect("referral-detail", number=number)
         messages.success(request, _("Draft referral %(n)s discarded.") % {"n": number})
         return redirect("referrals")
@@ -326,9 +340,20 @@ def referral_detail(request, number: str):
                 ip=client_ip(request),
             )
         except RuleError as error:  # the page again, with what was typed
-            messages.error(request, message(error))
+            if error.code in SIGNER_ERRORS:  # beside the name, focused (static/js/portal.js)
+                signer_error = message(error)
+            else:
+                messages.error(request, message(error), extra_tags="focus-on-load")
             filing.refresh_from_db()  # as it is now (another tab may have moved it on)
         else:
             messages.success(request, _("Recorded."))
             return redirect("referral-detail", number=number)
-    return render(request, "hospitals/referral_detail.html", {"filing": filing, "signer": signer})
+    return render(
+        request,
+        "hospitals/referral_detail.html",
+        {"filing": filing, "signer": signer, "signer_error": signer_error},
+    )
+
+
+# The signature's refusals about the name typed (services._signer_name).
+SIGNER_ERRORS = {"signer_required", "signer_too_long"}

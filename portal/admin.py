@@ -11,6 +11,7 @@ from cron_descriptor import (
     WrongArgumentException,
     get_description,
 )
+from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -242,17 +243,83 @@ class AuditTrailHistory:
         return HttpResponseRedirect(f"{url}?{urlencode({'q': obj.number})}")
 
 
+# A decision posts, for each row, the version of it the reviewer's page showed ("_seen_<pk>";
+# the services' `*_version`): the service refuses the row when it has changed since
+# ("changed_since_opened"), even when it is back in the state the decision needs.
+SEEN = "_seen_"
+CHANGED_SINCE_OPENED = "changed_since_opened"
+
+
+class ConfirmForm(forms.Form):
+    """An intermediate page with nothing to fill in: the rows listed, and Confirm."""
+
+
 class ServiceActions:
     """Admin actions that call one service per selected object: each refusal is reported in
     words, beside the count of those done; `_with_form` first asks for the action's input (a
     reason, an amount) on an intermediate page. Each app names the refusal its services raise
-    (`rule_error`) and how it is told (`describe_error`)."""
+    (`rule_error`) and how it is told (`describe_error`), and the version of a row a page shows
+    (`row_version`), which the decision posts back (`seen`) for the service to compare."""
 
     rule_error: type[Exception]
     describe_error = staticmethod(str)
+    row_version = staticmethod(lambda obj: "")
+    # Refusals because the row changed since the page was opened: told with the row's label.
+    stale_codes = frozenset({CHANGED_SINCE_OPENED, "materials_changed"})
 
     def object_label(self, obj) -> str:
         return str(obj)
+
+    def seen(self, request, obj) -> str | None:
+        """The version of `obj` the page the decision came from showed (None: not said)."""
+        return request.POST.get(f"{SEEN}{obj.pk}") or None
+
+    def shown_fields(self, obj, action: str) -> list[tuple[str, str]]:
+        """What a page showing `obj` for `action` posts with the decision, as hidden fields:
+        the row's version now."""
+        version = self.row_version(obj)
+        return [(f"{SEEN}{obj.pk}", version)] if version else []
+
+    def carried_fields(self, request, obj, action: str) -> list[tuple[str, str]]:
+        """The hidden fields an intermediate page passes on: those posted by the page the
+        reviewer decided from (what it showed), else the row as it is now."""
+        fields = self.shown_fields(obj, action)
+        carried = []
+        for name in dict.fromkeys(n for n, _v in fields):
+            if name in request.POST:
+                carried += [(name, v) for v in request.POST.getlist(name)]
+            else:
+                carried += [(n, v) for n, v in fields if n == name]
+        return carried
+
+    def row_notes(self, request, obj, action: str) -> list[str]:
+        """Lines said under a row on an intermediate page (the files a decision is about)."""
+        return []
+
+    def action_allowed(self, obj, action: str) -> bool:
+        """Whether `action` still applies to `obj` in its state (asked before a form)."""
+        names = getattr(self, "decision_names", None)
+        return names is None or action in names(obj)
+
+    def _describe(self, error) -> str:
+        if getattr(error, "code", None) == CHANGED_SINCE_OPENED:
+            return str(
+                _(
+                    "It was changed after you opened it: nothing was done. Open it again to "
+                    "decide on it as it is now."
+                )
+            )
+        return self.describe_error(error)
+
+    def action_checkbox(self, obj):
+        """The list's box, with the version of the row the list shows (`SEEN`)."""
+        box = super().action_checkbox(obj)  # type: ignore[misc]
+        version = self.row_version(obj)
+        if not version:
+            return box
+        return format_html(
+            '{}<input type="hidden" name="{}" value="{}">', box, f"{SEEN}{obj.pk}", version
+        )
 
     def response_action(self, request, queryset):
         """Rows selected on a page but no longer in the list the action was posted to (a
@@ -298,7 +365,7 @@ class ServiceActions:
             except self.rule_error as error:
                 if raise_refusal:
                     raise
-                self._refused(request, obj, self.describe_error(error))
+                self._refused(request, obj, self._describe(error))
         if len(decided) == 1:
             obj = decided[0]
             url = reverse(
@@ -322,6 +389,20 @@ class ServiceActions:
     def _with_form(self, request, queryset, action, form_class, apply, done, title):
         """Ask for the action's input, then call `apply(obj, cleaned_data)` for each selected
         object; an invalid form re-renders the page with its messages and changes nothing."""
+        if "apply" not in request.POST:
+            # Rows whose state no longer allows the action (decided meanwhile, selected from an
+            # unfiltered list or a search) are named and left out before a reason is asked for.
+            kept = []
+            for obj in queryset:
+                if self.action_allowed(obj, action):
+                    kept.append(obj.pk)
+                    continue
+                state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
+                said = _("It is now %(state)s: this action no longer applies, it was left out.")
+                self._refused(request, obj, str(said) % {"state": state})
+            if not kept:
+                return None
+            queryset = queryset.filter(pk__in=kept)
         # A form that checks its input against the selected objects (an amount against their
         # totals) is given them.
         objects = {"objects": list(queryset)} if getattr(form_class, "takes_objects", False) else {}
@@ -341,9 +422,21 @@ class ServiceActions:
                     )
                     return None
                 except self.rule_error as error:
-                    form.add_error(None, self.describe_error(error))
+                    why = self._describe(error)
+                    if getattr(error, "code", None) in self.stale_codes:  # which one changed
+                        label = self.object_label(selected[0])
+                        why = f"{label}{pgettext('after a label', ': ')}{why}"
+                    form.add_error(None, why)
         else:
             form = form_class(**objects)
+        rows = [
+            (
+                obj,
+                self.carried_fields(request, obj, action),
+                self.row_notes(request, obj, action),
+            )
+            for obj in queryset
+        ]
         return render(
             request,
             "admin/filings/reason.html",
@@ -351,6 +444,8 @@ class ServiceActions:
                 **self.admin_site.each_context(request),
                 "form": form,
                 "filings": queryset,
+                "rows": rows,
+                "count": len(rows),
                 "action": action,
                 "title": title,
                 "opts": self.model._meta,
@@ -504,6 +599,13 @@ class DecisionButtons:
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["decisions"] = self.decisions(request, obj)
+            # Each button also posts what the page shows of the object (`shown_fields`: its
+            # version, the files a decision is about), so a decision on an object changed
+            # since the page was opened is refused rather than taken unseen.
+            shown = getattr(self, "shown_fields", lambda obj, name: [])
+            context["decision_buttons"] = [
+                (name, label, shown(obj, name)) for name, label in context["decisions"]
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -754,10 +856,13 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
                 model = apps.get_model(label)
                 pks = list(model.objects.filter(**{field: number}).values_list("pk", flat=True))
                 if pks:
-                    return (
-                        queryset.filter(object_type=label, object_id__in=[str(p) for p in pks]),
-                        False,
-                    )
+                    found = Q(object_type=label, object_id__in=[str(p) for p in pks])
+                    if label == "filings.filing":
+                        # With the events of its files (which supplements a decision was on).
+                        files = apps.get_model("filings.material").objects.filter(filing_id__in=pks)
+                        ids = [str(p) for p in files.values_list("pk", flat=True)]
+                        found |= Q(object_type="filings.material", object_id__in=ids)
+                    return queryset.filter(found), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
@@ -817,13 +922,28 @@ class JobNameFilter(ChoicesFilter):
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
     """What each run of a scheduled job did, in words: the job, when, how long, how many rows,
-    each step's count, the error. The jobs run for every region; agency staff see the numbers
-    of their own region's clearing statements only."""
+    each step's count, the error. The jobs run for every region: their counts are the whole
+    portal's and an error may name any region's rows, so agency staff see when each job ran
+    and the numbers of their own region's clearing statements only; the counts and the error
+    are the superusers'."""
 
     list_display = ["job", "started_at", "finished_at", "seconds", "rows", "error"]
     list_filter = [JobNameFilter, "started_at"]
     fields = ["job", "started_at", "finished_at", "seconds", "rows", "steps", "error"]
     readonly_fields = fields
+    WHOLE_PORTAL = {"rows", "error"}
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if request.user.is_superuser:
+            return shown
+        return [name for name in shown if name not in self.WHOLE_PORTAL]
+
+    def get_fields(self, request, obj=None):
+        shown = super().get_fields(request, obj)
+        if request.user.is_superuser:
+            return shown
+        return [name for name in shown if name not in self.WHOLE_PORTAL]
 
     @admin.display(description=_("job"), ordering="name")
     def job(self, obj):
@@ -838,13 +958,17 @@ class JobRunAdmin(admin.ModelAdmin):
         details = {k: v for k, v in (obj.details or {}).items() if k != "seconds"}
         if not details:
             return "-"
+        whole_portal = getattr(obj, "reader_is_superuser", False)
         region = getattr(obj, "reader_region", None)
         rows = []
         for key, value in details.items():
             if isinstance(value, list):
-                if region is not None:  # another region's statements are not theirs to read
-                    value = [v for v in value if f"-{region.code}-" in str(v)]
+                if not whole_portal:  # another region's statements are not theirs to read
+                    code = region.code if region is not None else None
+                    value = [v for v in value if code and f"-{code}-" in str(v)]
                 value = ", ".join(str(v) for v in value) or "-"
+            elif not whole_portal:
+                value = "-"  # a count over every region's rows: the step is named, not counted
             rows.append((detail_label(key), value))
         return format_html(
             "<table>{}</table>",
@@ -855,6 +979,7 @@ class JobRunAdmin(admin.ModelAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:  # whose page it is, for `steps` (on the row, not the shared admin)
             obj.reader_region = agency_region(request.user)
+            obj.reader_is_superuser = request.user.is_superuser
         return obj
 
     def has_add_permission(self, request):

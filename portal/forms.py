@@ -26,7 +26,11 @@ class InsuredSignupForm(forms.Form):
     admin's "insured and active"): until then no filing is approved by itself and no hospital
     settles directly."""
 
-    name = text.PlainTextField(label=_("Full name (as on the ID card)"), max_length=60)
+    name = text.PlainTextField(
+        label=_("Full name (as on the ID card)"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),  # WCAG 1.3.5
+    )
     id_number = idnumbers.IdNumberFormField(
         label=_("Resident ID number"), attrs={"inputmode": "text"}
     )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from filings.document_views import VerifyView, document_download, verify_page
 from hospitals.api_errors import not_found as api_not_found
@@ -13,6 +13,7 @@ from hospitals.referral_views import (
     referral_start_treatment,
 )
 from portal import views
+from portal.api_schema import SchemaView
 from settlement import hospital_views
 
 api_v1 = [
@@ -59,7 +60,7 @@ urlpatterns = [
     path("filings/", include("filings.urls")),
     path("settlement/", include("settlement.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     # Last: any other path under /api/ answers the API's JSON 404, with DEBUG on or off (a
     # handler404 would serve only with DEBUG off). Unnamed: it is no route of its own.

@@ -124,6 +124,7 @@ class ClaimAdmin(
 
     id_hash_field = "person__id_hash"
     queue_status, queue_since = rules.SUBMITTED, "submitted_at"
+    row_version = staticmethod(services.claim_version)
     decision_labels = {"approve_clean": _("Approve as estimated")}
 
     @admin.display(description=_("submitted"), ordering="submitted_at")
@@ -236,7 +237,11 @@ class ClaimAdmin(
             request,
             clean,
             lambda c: services.claim_approve(
-                claim=c, actor=request.user, ip=client_ip(request), only_if_estimate_stands=True
+                claim=c,
+                actor=request.user,
+                ip=client_ip(request),
+                only_if_estimate_stands=True,
+                seen_version=self.seen(request, c),
             ),
             (_("Approved."), _("{} claims approved.")),
         )
@@ -263,6 +268,7 @@ class ClaimAdmin(
                 fund_pay=data["fund_pay"],
                 reason=data["reason"],
                 ip=client_ip(request),
+                seen_version=self.seen(request, c),
             ),
             (
                 _("Approved with an adjusted amount."),
@@ -279,7 +285,11 @@ class ClaimAdmin(
             "reject",
             ReasonForm,
             lambda c, data: services.claim_reject(
-                claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
+                claim=c,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, c),
             ),
             (_("Rejected."), _("{} claims rejected.")),
             _("Reject claims"),
@@ -293,7 +303,11 @@ class ClaimAdmin(
             "return_to_person",
             ReasonForm,
             lambda c, data: services.claim_return(
-                claim=c, actor=request.user, reason=data["reason"], ip=client_ip(request)
+                claim=c,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, c),
             ),
             (_("Returned."), _("{} claims returned.")),
             _("Return claims"),
@@ -304,7 +318,12 @@ class ClaimAdmin(
         self._each(
             request,
             queryset,
-            lambda c: services.claim_mark_paid(claim=c, actor=request.user, ip=client_ip(request)),
+            lambda c: services.claim_mark_paid(
+                claim=c,
+                actor=request.user,
+                ip=client_ip(request),
+                seen_version=self.seen(request, c),
+            ),
             (_("Marked as paid."), _("{} claims marked as paid.")),
         )
 
@@ -348,6 +367,7 @@ SETTLEMENT_HIDDEN = {
 class SettlementAdmin(
     LongList,
     WholeNumberSearch,
+    IdNumberSearch,
     AuditTrailHistory,
     ReviewActions,
     ReviewQueue,
@@ -357,6 +377,12 @@ class SettlementAdmin(
     """Direct settlements of the region's insured; the held ones are the review queue."""
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"
+    id_hash_field = "person__id_hash"
+    row_version = staticmethod(services.settlement_version)
+    search_help_text = _(
+        "Search by settlement number (whole or its start) or by a whole ID number, which is "
+        "then shown as #… so that it stays out of the address bar. Names are not searched."
+    )
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj):
@@ -386,9 +412,6 @@ class SettlementAdmin(
     # Only the columns an index orders (number; settlement_region_recent, settlement_recent).
     sortable_by = ["number", "created"]
     search_fields = ["number"]
-    search_help_text = _(
-        "Search by settlement number (whole or its start). Names and ID numbers are not searched."
-    )
     list_select_related = ["hospital", "person"]
     actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]
     readonly_fields = [
@@ -448,7 +471,10 @@ class SettlementAdmin(
             request,
             queryset,
             lambda s: services.settlement_approve(
-                settlement=s, actor=request.user, ip=client_ip(request)
+                settlement=s,
+                actor=request.user,
+                ip=client_ip(request),
+                seen_version=self.seen(request, s),
             ),
             (_("Approved."), _("{} settlements approved.")),
         )
@@ -468,6 +494,7 @@ class SettlementAdmin(
                 fund_pay=data["fund_pay"],
                 reason=data["reason"],
                 ip=client_ip(request),
+                seen_version=self.seen(request, s),
             ),
             (
                 _("Approved with an adjusted amount."),
@@ -484,7 +511,11 @@ class SettlementAdmin(
             "reject",
             ReasonForm,
             lambda s, data: services.settlement_reject(
-                settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
+                settlement=s,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, s),
             ),
             (_("Rejected."), _("{} settlements rejected.")),
             _("Reject settlements"),
@@ -498,7 +529,11 @@ class SettlementAdmin(
             "return_to_hospital",
             ReasonForm,
             lambda s, data: services.settlement_return(
-                settlement=s, actor=request.user, reason=data["reason"], ip=client_ip(request)
+                settlement=s,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, s),
             ),
             (_("Returned to the hospital."), _("{} settlements returned to the hospital.")),
             _("Return settlements"),

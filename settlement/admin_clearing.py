@@ -208,6 +208,8 @@ class ClearingStatementAdmin(RegionScopedAdmin):
                 **self.admin_site.each_context(request),
                 "form": form,
                 "filings": [statement],
+                "rows": [(statement, [], [])],
+                "count": 1,
                 "action": "",
                 "title": title,
                 "opts": self.model._meta,

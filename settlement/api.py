@@ -8,10 +8,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers, status
@@ -41,16 +43,39 @@ from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
 
 class StringDecimalField(serializers.DecimalField):
     """A decimal sent as a JSON string of ASCII digits with an optional fraction (shared/api.md:
-    money as strings), never a JSON number (a binary float), an exponent, a sign or spaces."""
+    money as strings), never a JSON number (a binary float), an exponent, a sign or spaces.
+
+    Digits before the point are counted as sent, leading zeros too, so that the pattern the
+    schema publishes (MONEY_PATTERN, RATE_PATTERN below) accepts exactly what this accepts."""
 
     pattern = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+
+    def validate_empty_values(self, data):
+        # DRF takes any blank string for null where null is allowed: "" stays null (the
+        # policy's default, as the schema says), spaces are no number.
+        if isinstance(data, str) and data and not data.strip():
+            self.fail("format")
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not self.pattern.fullmatch(data):
             self.fail("format")
+        whole = data.partition(".")[0]
+        if self.max_whole_digits is not None and len(whole) > self.max_whole_digits:
+            self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
         return super().to_internal_value(data)
 
 
+# The schema's patterns (drf-spectacular's own, `^-?\d{0,10}(?:\.\d{0,2})?$`, took "-5.00", "",
+# ".5" and "5."): what the fields below accept, with max_digits, decimal_places and max_value
+# as declared on ItemSerializer. tests/settlement/test_api_schema_patterns.py holds them to it.
+MONEY_PATTERN = r"^\d{1,10}(?:\.\d{1,2})?$"
+RATE_PATTERN = r"^(?:0(?:\.\d{1,3})?|1(?:\.0{1,3})?)?$"  # "" as null: the policy's default
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": MONEY_PATTERN, "example": "123.45"}
+)
 class MoneyField(StringDecimalField):
     """Money: `"123"`, `"123.4"` or `"123.45"`."""
 
@@ -62,6 +87,15 @@ class MoneyField(StringDecimalField):
     }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": RATE_PATTERN,
+        "example": "0.10",
+        "description": 'class B only; absent, null or "": the policy\'s default',
+    }
+)
 class RateField(StringDecimalField):
     """A rate from 0 to 1 as a string: `"0.1"`, `"0.10"`, `"1"`."""
 
@@ -70,12 +104,36 @@ class RateField(StringDecimalField):
     }
 
 
+class BoundedListSerializer(serializers.ListSerializer):
+    """A list of nested objects whose min_length and max_length the schema states too."""
+
+
+class BoundedListSchema(OpenApiSerializerFieldExtension):
+    """minItems/maxItems for a BoundedListSerializer: drf-spectacular leaves a list
+    serializer's min_length and max_length out of the schema (they are not validators)."""
+
+    target_class = BoundedListSerializer
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.min_length is not None:
+            schema["minItems"] = self.target.min_length
+        elif not self.target.allow_empty:
+            schema["minItems"] = 1
+        if self.target.max_length is not None:
+            schema["maxItems"] = self.target.max_length
+        return schema
+
+
 class MedicationSerializer(serializers.Serializer):
     days = StrictIntegerField(min_value=1, max_value=366)
     kind = serializers.ChoiceField(choices=["acute", "chronic", "special"])
 
 
 class ItemSerializer(serializers.Serializer):
+    class Meta:
+        list_serializer_class = BoundedListSerializer
+
     code = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
     name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     # "class" is a Python keyword: declared below.
@@ -166,6 +224,33 @@ SettlementResponse = inline_serializer(
 )
 
 
+# 422 (api.md: "with the reasons"): not eligible here says why in `reasons`, in the error and
+# at the top level; no benefit policy for the year (`no_policy`) has none.
+def _reasons() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="why the person cannot settle directly here (code not_eligible)",
+    )
+
+
+NotEligibleResponse = inline_serializer(
+    "NotEligibleError",
+    {
+        "error": inline_serializer(
+            "NotEligibleErrorBody",
+            {
+                "code": serializers.CharField(help_text="not_eligible or no_policy"),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(required=False),
+                "reasons": _reasons(),
+            },
+        ),
+        "reasons": _reasons(),
+    },
+)
+
+
 IDEMPOTENCY_KEY_LENGTH = Settlement._meta.get_field("idempotency_key").max_length
 
 
@@ -206,7 +291,9 @@ class SettlementCreate(APIView):
             409: OpenApiResponse(ErrorResponse),
             413: OpenApiResponse(ErrorResponse, description="The body is too large"),
             415: OpenApiResponse(ErrorResponse, description="The body is not JSON"),
-            422: OpenApiResponse(ErrorResponse),
+            422: OpenApiResponse(
+                NotEligibleResponse, description="Not eligible here, or no benefit policy"
+            ),
             429: OpenApiResponse(ErrorResponse),
         },
     )

@@ -127,7 +127,7 @@ def test_rule_2_1_accept_materials_action_makes_the_filing_two_way_and_emails_th
         content_type="application/pdf",
         size=10,
     )
-    _act(client, "accept_materials", filing)
+    _act(client, "accept_materials", filing, apply="1")
     filing.refresh_from_db()
     assert filing.two_way and filing.materials_accepted_at is not None
     mails = _emails_to(mailoutbox, "lijianguo", filing.number)

@@ -32,7 +32,7 @@ def test_rule_2_6_an_expired_filing_covers_a_visit_within_its_validity(
     after = referral.valid_until + datetime.timedelta(days=1)
     body = ask(client, keys["H23010300016"], "赵丽", visit_date=after.isoformat()).json()
     assert (body["eligible"], body["category"]) == (False, "none")
-    assert f"有效期至{referral.valid_until:%Y-%m-%d}，已过期" in " ".join(body["reasons"])
+    assert f"有效期至 {referral.valid_until:%Y-%m-%d}，已过期" in " ".join(body["reasons"])
 
 
 FILING_FIELDS = ["status", "valid_from", "valid_until", "treatment_started_on", "extended_until"]
