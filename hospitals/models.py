@@ -205,7 +205,7 @@ class AccessLog(models.Model):
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     # The calls this row stands for: repeats of the same read folded into it (the same document
     # verified again from the same address within minutes) count here, not as rows of their own.
-    calls = models.PositiveIntegerField(_("calls"), default=1)
+    calls = models.PositiveIntegerField(_("calls"), default=1, db_default=1)
 
     class Meta:
         ordering = ["-created_at", "-id"]

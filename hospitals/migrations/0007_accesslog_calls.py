@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="accesslog",
             name="calls",
-            field=models.PositiveIntegerField(default=1, verbose_name="calls"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="calls"),
         ),
         migrations.RunPython(forwards, backwards),
     ]
