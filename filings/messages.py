@@ -48,6 +48,13 @@ MESSAGES = {
         "Its supplemented materials changed after you opened it: nothing was accepted or "
         "refused. Open it again to see every file awaiting review."
     ),
+    # An approval of a person the agency's records do not show as insured and active
+    # (services.filing_approve; domain.md §2.4).
+    "person_not_active": _(
+        "The person is not insured and active in the agency's records: it cannot be approved, "
+        "and nothing was done. If the person is insured, record that in their insured-person "
+        "record first; otherwise reject it with a reason."
+    ),
     "transition_not_allowed": _("A filing that is %(current)s cannot become %(target)s."),
     "not_automatic": _("Only other temporary filings are approved automatically."),
     "locked": _(
@@ -92,6 +99,10 @@ MESSAGES = {
     "referral_long_term_covers_place": _(
         "The patient's long-term residence filing %(number)s already covers this place: "
         "no referral is needed to be treated there."
+    ),
+    "referral_person_not_active": _(
+        "The patient's insurance is not active in their agency's records: no referral can be "
+        "issued or signed. The patient asks their agency to confirm it first."
     ),
     "open_referral_exists": _(
         "The patient already has referral %(number)s to this hospital (%(current)s): go on "

@@ -57,6 +57,15 @@ def check_transition(current: str, target: str, *, filing_type: str = "") -> Non
         raise RuleError("not_automatic", current=current, target=target)
 
 
+def check_person_active(active: bool, *, code: str = "person_not_active") -> None:
+    """Only a person insured and active is approved (domain.md §2.4: the condition of an
+    automatic approval; an agency's approval of any filing asks no less), or referred by a
+    hospital (`code` "referral_person_not_active"): the hospitals' eligibility check refuses
+    such a person anyway (hospitals/eligibility.py)."""
+    if not active:
+        raise RuleError(code)
+
+
 @dataclass(frozen=True)
 class Parameters:
     """A region's filing parameters (domain.md §2.1–2.2 tables)."""

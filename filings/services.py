@@ -446,11 +446,13 @@ LONG_TERM_CONSTRAINTS = (
 )
 
 
-def _lock_person(person_id: int) -> None:
+def _lock_person(person_id: int) -> bool:
     """Lock the insured person's row until the transaction ends: the services whose checks
     read the person's other filings (a submission, a new referral) run one after the other
-    for one person. Taken before any filing's lock."""
-    list(InsuredPerson.objects.select_for_update().filter(pk=person_id).values_list("pk"))
+    for one person. Taken before any filing's lock. Returns whether the person is insured and
+    active, as read under the lock (an agency unticking it meanwhile waits or is seen)."""
+    rows = InsuredPerson.objects.select_for_update().filter(pk=person_id).values_list("active")
+    return any(active for (active,) in rows)
 
 
 def filing_version(filing: Filing) -> str:
@@ -778,16 +780,16 @@ def filing_submit(
             "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,
         }
 
-    automatic = (
-        filing.type in rules.AUTOMATIC_TYPES
-        and filing.status == Status.DRAFT
-        and filing.person.active
-    )
     with transaction.atomic():
         # One submission of a person at a time: the checks against the person's other
         # filings (a temporary filing already in force for the place, §2.6) then see what a
         # double tap's first request submitted.
-        _lock_person(filing.person_id)
+        active = _lock_person(filing.person_id)
+        # Insured and active as the database says now, not as the caller's copy of the person
+        # said when it was read: a person the agency unticked goes to review instead.
+        automatic = (
+            filing.type in rules.AUTOMATIC_TYPES and filing.status == Status.DRAFT and active
+        )
         return _transition(
             filing.pk,
             Status.APPROVED if automatic else Status.SUBMITTED,
@@ -802,9 +804,20 @@ def filing_approve(
     *, filing: Filing, actor, note: str = "", ip=None, seen_version: str | None = None
 ) -> Filing:
     """Approve a submitted filing. `seen_version` (a reviewer's page): refused, changing
-    nothing, when the filing changed since that page showed it (`_check_seen`)."""
+    nothing, when the filing changed since that page showed it (`_check_seen`). A person not
+    insured and active in the agency's records is not approved (RuleError "person_not_active",
+    nothing changed; domain.md §2.4): the agency confirms the person's record first, or rejects
+    the filing with a reason."""
     today = timezone.localdate()
+
+    def updates(f: Filing) -> dict:
+        # After the transition and version checks, so a filing decided or changed meanwhile
+        # is named as such; the person's row is locked, so an edit of it waits.
+        rules.check_person_active(f.person.active)
+        return {**_approval_updates(f, actor, today), "decision_note": note}
+
     with transaction.atomic():
+        _lock_person(filing.person_id)  # the person before the filing, as filing_submit does
         approved = _transition(
             filing.pk,
             Status.APPROVED,
@@ -812,7 +825,7 @@ def filing_approve(
             action="filing.approve",
             reason=note,
             ip=ip,
-            updates=lambda f: {**_approval_updates(f, actor, today), "decision_note": note},
+            updates=updates,
             seen_version=seen_version,
         )
         if approved.type == FilingType.LONG_TERM:
@@ -1154,7 +1167,10 @@ def referral_start(
     region = receiving_hospital.region
     today = timezone.localdate()
     with transaction.atomic():
-        _lock_person(person.pk)  # a double click starts one referral, not two
+        # A double click starts one referral, not two. A patient not insured and active could
+        # never have it approved: the hospital is told before anyone signs.
+        active = _lock_person(person.pk)
+        rules.check_person_active(active, code="referral_person_not_active")
         open_one = open_referral_to(person.pk, receiving_hospital.pk, today)
         if open_one is not None:
             raise RuleError("open_referral_exists", number=open_one.number, current=open_one.status)
@@ -1210,10 +1226,13 @@ def referral_sign(*, filing: Filing, hospital, actor, step: str, signer: str, ip
     referral to the agency). Each step is recorded with who and when."""
     signer = _signer_name(signer)
     with transaction.atomic():
-        _lock_person(filing.person_id)  # the person before the filing, as filing_submit does
+        # The person before the filing, as filing_submit does.
+        active = _lock_person(filing.person_id)
         locked = _lock(filing.pk, "insured_region", "person__user")
         if locked.issuing_hospital_id != hospital.pk or locked.status != Status.DRAFT:
             raise RuleError("referral_not_draft", current=locked.status)
+        # Unticked by the agency since the referral was started: nothing is signed.
+        rules.check_person_active(active, code="referral_person_not_active")
         now = timezone.now()
         signed = {"director": locked.director_signed_at, "office": locked.medical_office_signed_at}
         if signed.get(step) is not None:  # a second tab, a double click: the first one stands
@@ -1641,6 +1660,7 @@ def referral_follow_up(
             raise RuleError("follow_up_open")
         if hospital.suspended_on is not None and hospital.suspended_on <= today:
             raise RuleError("hospital_suspended", hospital=hospital.code)
+        rules.check_person_active(old.person.active, code="referral_person_not_active")
         now = timezone.now()
         values = {
             "person": old.person,
