@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,14 +18,23 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from filings import documents
-from filings.document_tasks import render_document
+from filings.document_tasks import (
+    RENDER_QUEUED_SECONDS,
+    render_document,
+    render_failed_key,
+    render_queued_key,
+)
 from filings.models import Filing
 from hospitals import access_log
 from hospitals.eligibility_api import ErrorResponse
 from portal.audit import client_ip
 from portal.roles import agency_region
 
-WAIT_SECONDS = 15
+# A first ask waits this long for a render that is quick (a worker that is idle and warm):
+# never longer, since a waiting request holds one of the few web workers, and with the workers
+# behind, every user waiting would hold the whole portal, the hospital API included. Asks again
+# (the page's polls, "Check again") do not wait at all.
+WAIT_SECONDS = 1
 # The "being prepared" page refreshes itself until the PDF is there, for about this long; then
 # it says so and stops (a worker far behind, or none running), leaving a way to try again.
 REFRESH_SECONDS = 60
@@ -75,10 +85,17 @@ def document_download(request, number: str, kind: str):
     lang = "en" if (get_language() or "").startswith("en") else "zh-hans"
     path = documents.cache_path(filing, kind, lang)
     if not path.exists():
-        render_document.delay(filing.pk, kind, lang)
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not path.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        if request.GET.get("retry"):  # "Try again" after a failed render
+            cache.delete_many([render_failed_key(path.name), render_queued_key(path.name)])
+        elif cache.get(render_failed_key(path.name)):
+            return _failed(request, filing)
+        # One render per document at a time: every poll of the waiting page asks again.
+        if cache.add(render_queued_key(path.name), 1, RENDER_QUEUED_SECONDS):
+            render_document.delay(filing.pk, kind, lang)
+        if "since" not in request.GET and request.method == "GET":
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not path.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
     if not path.exists():
         return _pending(request, filing)
     return FileResponse(
@@ -86,6 +103,22 @@ def document_download(request, number: str, kind: str):
         as_attachment=True,
         filename=f"{kind}-{filing.number}.pdf",
         content_type="application/pdf",
+    )
+
+
+def _failed(request, filing: Filing):
+    """The render failed (filings.document_tasks): say so, with a way to try again, instead
+    of waiting for a PDF that will not come."""
+    return render(
+        request,
+        "filings/document_pending.html",
+        {
+            "filing": filing,
+            "failed": True,
+            "again": f"{request.path}?retry=1",
+            "back": _filing_page(request.user, filing),
+        },
+        status=503,
     )
 
 
@@ -188,6 +221,23 @@ VerifyResponse = inline_serializer(
         ),
         "two_way": serializers.BooleanField(
             allow_null=True, help_text="long-term filings: settles at home too (else null)"
+        ),
+        "receiving_hospital": inline_serializer(
+            "VerifiedReceivingHospital",
+            {"code": serializers.CharField(), "name": serializers.CharField()},
+            allow_null=True,
+            help_text="referrals: the hospital the person is referred to, as it stands now",
+        ),
+        "hospitals": inline_serializer(
+            "VerifiedHospital",
+            {"code": serializers.CharField(), "name": serializers.CharField()},
+            many=True,
+            help_text="the designated hospitals chosen, as they stand now (may be empty)",
+        ),
+        "ended_on": serializers.DateField(
+            allow_null=True,
+            help_text="cancelled, revoked or expired after taking effect: the day it stopped "
+            "being in force (settlements before it stand); else null",
         ),
         "insured": inline_serializer(
             "VerifiedInsured",

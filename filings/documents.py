@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 import re
+import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,9 +35,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from filings.models import Basis, Filing, FilingType, ReferralCondition, Status
+from portal.jobruns import record_run
 from portal.lib import idnumbers
 from portal.lib.text import enumeration
-from portal.models import Scheme
+from portal.models import AuditEvent, JobRun, Scheme
 
 SALT = "filings.documents.verify"
 REFERRAL_FORM = "referral_form"
@@ -161,6 +165,35 @@ class Doc:
     care_text: str = ""  # `care` as the language lists it ("住院、普通门诊", "Inpatient, ...")
     approved_on: datetime.date | None = None  # the agency's decision, for its stamp box
     one_way: bool = False  # a long-term filing by commitment whose materials are outstanding
+    ended_on: datetime.date | None = None  # the day it stopped being in force (ended_on())
+
+
+# The states of a filing that ended after it took effect: the day it did is printed and
+# verified (domain.md §2.1: settlements made before a revocation stand).
+ENDED = (Status.EXPIRED, Status.CANCELLED, Status.REVOKED)
+
+
+def ended_on(filing: Filing, today: datetime.date | None = None) -> datetime.date | None:
+    """The day a filing that was in force stopped being so: the day after its last valid day,
+    or the day of the event that cancelled or revoked it (or expired an open-ended one) if
+    that came first. None for a filing in force, or one that never took effect."""
+    today = today or timezone.localdate()
+    if filing.status_now(today) not in ENDED or filing.valid_from is None:
+        return None
+    over = filing.valid_through + datetime.timedelta(days=1) if filing.valid_through else None
+    if filing.status == Status.APPROVED:  # over, not recorded yet (status_now)
+        return over
+    when = (
+        AuditEvent.objects.filter(
+            object_type=Filing._meta.label_lower, object_id=str(filing.pk), to_state=filing.status
+        )
+        .exclude(from_state=filing.status)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    ended = timezone.localdate(when) if when else None
+    return min(day for day in (ended, over) if day) if ended or over else None
 
 
 def _doc(filing: Filing) -> Doc:
@@ -168,6 +201,10 @@ def _doc(filing: Filing) -> Doc:
     care = filing.care_labels()
     agency = getattr(filing.insured_region, "agency", None)
     outstanding = filing.basis == "commitment" and filing.materials_accepted_at is None
+    # As of today: a filing whose validity is over prints as expired before the nightly job
+    # records it (the page and the verification say so too).
+    today = timezone.localdate()
+    status = filing.status_now(today)
     return Doc(
         number=filing.number,
         name=person.name,
@@ -176,7 +213,7 @@ def _doc(filing: Filing) -> Doc:
         scheme=person.get_scheme_display(),
         type=filing.get_type_display(),
         subtype=filing.get_subtype_display() if filing.subtype else "",
-        status=filing.get_status_display(),
+        status=filing.get_current_status_display(),
         place=filing.place,
         care=care,
         hospitals=[str(h) for h in filing.hospitals.all()],
@@ -198,12 +235,14 @@ def _doc(filing: Filing) -> Doc:
         director_signed_at=filing.director_signed_at,
         medical_office_signed_by=filing.medical_office_signed_by,
         medical_office_signed_at=filing.medical_office_signed_at,
-        filing_status=filing.status,
+        filing_status=status,
         care_text=enumeration(care),
         approved_on=timezone.localdate(filing.decided_at)
         if filing.decided_at and filing.valid_from
         else None,
-        one_way=outstanding and filing.type == FilingType.LONG_TERM,
+        # Only while in force: an ended filing settles nowhere, one way or two.
+        one_way=outstanding and filing.type == FilingType.LONG_TERM and status == Status.APPROVED,
+        ended_on=ended_on(filing, today),
     )
 
 
@@ -281,17 +320,52 @@ def warm_up(lang: str = "zh-hans") -> None:
         _render_doc(doc, kind, lang)
 
 
+def _render_files() -> list[Path]:
+    """What a document is made of besides its data: the PDF templates (and the validity
+    include they share), the PDF stylesheets and the compiled translations."""
+    base = Path(settings.BASE_DIR)
+    files = [
+        *(base / "templates" / "pdf").rglob("*.html"),
+        base / "templates" / "includes" / "validity.html",
+        *(base / "static" / "css").glob("pdf*.css"),
+    ]
+    for locale in settings.LOCALE_PATHS:
+        files.extend(Path(locale).glob("*/LC_MESSAGES/django.mo"))
+    return sorted(path for path in files if path.is_file())
+
+
+@functools.cache
+def render_version() -> str:
+    """A digest of the files every document is rendered from, once per process (a deploy
+    restarts the processes): a corrected wording, layout or translation gives every document
+    a new cache name, so it is rendered again instead of served as before."""
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for path in _render_files():
+        name = path.relative_to(base) if path.is_relative_to(base) else path
+        digest.update(f"{name}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
 def fingerprint(doc: Doc) -> str:
-    """A digest of everything the document prints (and of where its QR code points)."""
+    """A digest of everything the document prints (and of where its QR code points), and of
+    the templates, stylesheets and translations it is printed with."""
     payload = json.dumps(
-        [asdict(doc), settings.SITE_URL], sort_keys=True, ensure_ascii=False, default=str
+        [asdict(doc), settings.SITE_URL, render_version()],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def _root() -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT) / "pdf"
+
+
 def _path(doc: Doc, kind: str, lang: str) -> Path:
-    root = Path(settings.PRIVATE_MEDIA_ROOT) / "pdf"
-    return root / f"{kind}-{doc.number}-{lang}-{fingerprint(doc)}.pdf"
+    return _root() / f"{kind}-{doc.number}-{lang}-{fingerprint(doc)}.pdf"
 
 
 def cache_path(filing: Filing, kind: str, lang: str) -> Path:
@@ -314,6 +388,76 @@ def cached_or_render(filing: Filing, kind: str, lang: str) -> bytes:
     return content
 
 
+# A rendered document that is not its filing's current version is deleted this many days
+# after it was written (a download under way, a page opened a little earlier, still finds it).
+KEEP_OLD_DAYS = 7
+_CACHED_NAME = re.compile(r"(?P<kind>[a-z_]+)-(?P<number>[0-9A-Za-z]+)-(?P<lang>[a-z-]+)-[0-9a-f]+")
+_CLEANUP_BATCH = 500
+
+
+def old_documents(now: float | None = None, days: int = KEEP_OLD_DAYS) -> list[Path]:
+    """The rendered documents written more than `days` ago that are no longer their filing's
+    current version (it changed, or the templates or translations did, or the filing is gone
+    or no longer has that kind), and unfinished renders as old. They hold personal data."""
+    root = _root()
+    if not root.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - days * 86400
+    old: list[Path] = []
+    candidates: dict[str, list[tuple[Path, str, str]]] = {}
+    for path in root.iterdir():
+        if not path.is_file() or path.stat().st_mtime >= cutoff:
+            continue
+        parsed = _CACHED_NAME.fullmatch(path.stem) if path.suffix == ".pdf" else None
+        if parsed is None or parsed["kind"] not in KINDS:
+            old.append(path)  # a .tmp left by a killed render, or not ours to keep
+            continue
+        candidates.setdefault(parsed["number"], []).append((path, parsed["kind"], parsed["lang"]))
+    numbers = list(candidates)
+    for start in range(0, len(numbers), _CLEANUP_BATCH):
+        old.extend(_not_current(numbers[start : start + _CLEANUP_BATCH], candidates))
+    return sorted(old)
+
+
+def remove_old_documents(now: float | None = None, days: int = KEEP_OLD_DAYS) -> JobRun:
+    """Delete `old_documents()`, recorded as one JobRun ("filings.old_documents"). Safe to
+    rerun: a document deleted by mistake is rendered again when next asked for."""
+
+    def work(details: dict) -> int:
+        files = old_documents(now, days)
+        for path in files:
+            path.unlink(missing_ok=True)
+        details["removed"] = len(files)
+        return len(files)
+
+    return record_run("filings.old_documents", work)
+
+
+def _not_current(
+    numbers: list[str], candidates: dict[str, list[tuple[Path, str, str]]]
+) -> Iterable[Path]:
+    filings = {
+        f.number: f
+        for f in Filing.objects.select_related(
+            "person",
+            "insured_region__agency",
+            "place_region",
+            "place_province",
+            "issuing_hospital",
+            "receiving_hospital",
+        )
+        .prefetch_related("hospitals")
+        .filter(number__in=numbers)
+    }
+    for number in numbers:
+        filing = filings.get(number)
+        for path, kind, lang in candidates[number]:
+            if filing is None or kind not in kinds_for(filing) or lang not in ("zh-hans", "en"):
+                yield path
+            elif cache_path(filing, kind, lang) != path:
+                yield path
+
+
 def verification(token: str) -> dict | None:
     """What GET /api/v1/verify/{token} answers (with `_person`, whose record it is, for the
     access log), or None for a forged or altered token."""
@@ -321,10 +465,16 @@ def verification(token: str) -> dict | None:
     if parsed is None:
         return None
     kind, number = parsed
-    filing = Filing.objects.select_related("person", "place_region").filter(number=number).first()
+    filing = (
+        Filing.objects.select_related("person", "place_region", "receiving_hospital")
+        .prefetch_related("hospitals")
+        .filter(number=number)
+        .first()
+    )
     if filing is None:
         return None
     today = timezone.localdate()
+    ended = ended_on(filing, today)
     status = status_now(filing, today)
     until = filing.valid_through
     starts = filing.valid_from
@@ -348,6 +498,13 @@ def verification(token: str) -> dict | None:
         if filing.place_region
         else None,
         "two_way": filing.two_way if filing.type == FilingType.LONG_TERM else None,
+        # What a printout names, as it stands now: a desk holding an older printout (a
+        # referral since moved to another hospital, other chosen hospitals) sees the change.
+        "receiving_hospital": _hospital(filing.receiving_hospital),
+        "hospitals": [_hospital(h) for h in filing.hospitals.all()],
+        # The day a filing that was in force stopped being so (cancelled, revoked, expired):
+        # settlements before it stand (domain.md §2.1). Null while in force.
+        "ended_on": ended.isoformat() if ended else None,
         "insured": {
             "name": idnumbers.mask_name(filing.person.name),
             "id_number": filing.person.masked_id,
@@ -355,3 +512,11 @@ def verification(token: str) -> dict | None:
         # For the access log, taken off before the answer is sent.
         "_person": filing.person,
     }
+
+
+def _hospital(hospital) -> dict | None:
+    """A hospital as the verification names it: its national code, and its name in the
+    request's language."""
+    if hospital is None:
+        return None
+    return {"code": hospital.code, "name": hospital.display_name}

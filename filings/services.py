@@ -1549,8 +1549,14 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
         locked.extended_until = until
         locked.save(update_fields=["extended_until", "updated_at"])
         _record_in_place(locked, "referral.extend", actor=actor, ip=ip, reason=reason.strip())
-        _notify(locked, "referral_extended", u=until)
-        _notify_hospitals(locked, "referral_extended", u=until)
+        # A course not started yet (Daxinganling): `until` is the last day treatment may start.
+        notice = (
+            "referral_start_extended"
+            if locked.course_days and locked.treatment_started_on is None
+            else "referral_extended"
+        )
+        _notify(locked, notice, u=until)
+        _notify_hospitals(locked, notice, u=until)
     return locked
 
 

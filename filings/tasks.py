@@ -12,7 +12,7 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 
-from filings import jobs
+from filings import documents, jobs
 
 
 def _day(day: str | None) -> datetime.date | None:
@@ -43,3 +43,10 @@ def remind_filings(filing_ids: list[int], day: str | None = None) -> dict:
 def remove_abandoned_uploads() -> dict:
     """Delete uploaded files nothing refers to, a day after they were written."""
     return jobs.remove_abandoned_uploads().details
+
+
+@shared_task
+def remove_old_documents() -> dict:
+    """Delete rendered PDFs that are no longer their filing's current version, some days after
+    they were written."""
+    return documents.remove_old_documents().details

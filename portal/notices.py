@@ -119,6 +119,12 @@ NOTICES = {
         _("Treatment started on %(d)s; the referral is valid until %(u)s."),
     ),
     "referral_extended": Notice(_("Referral %(n)s extended"), _("Valid until %(u)s.")),
+    # A referral with a course (Daxinganling) extended before treatment started: the date is
+    # the last day treatment may start (the course then runs its days), not the end of validity.
+    "referral_start_extended": Notice(
+        _("Referral %(n)s: more time to start treatment"),
+        _("Treatment must start by %(u)s at the latest."),
+    ),
     "referral_hospital_changed": Notice(
         _("Referral %(n)s: new receiving hospital"), _("You can now settle directly at %(h)s.")
     ),

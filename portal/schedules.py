@@ -12,6 +12,7 @@ JOB_NAMES = {
         "上传：清理无引用的文件",
         "Uploads: remove files nothing refers to",
     ),
+    "filings.old_documents": ("文书：清理旧版本 PDF", "Documents: remove outdated PDFs"),
     "settlement.clearing": (
         "清算：生成上月地区间清算单",
         "Clearing: last month's statements between regions",
@@ -38,6 +39,11 @@ SCHEDULES = [
         schedule_name("filings.abandoned_uploads"),
         "filings.tasks.remove_abandoned_uploads",
         ("40", "3"),
+    ),
+    (
+        schedule_name("filings.old_documents"),
+        "filings.tasks.remove_old_documents",
+        ("50", "3"),
     ),
     # Last month's clearing statements, once held settlements of the month end were reviewed.
     (

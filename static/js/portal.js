@@ -166,6 +166,8 @@
             window.location.href = url;
           } else if (response.status === 202) {
             window.setTimeout(ask, every);
+          } else if (response.status === 503) {
+            window.location.href = url;  // the render failed: the page that says so
           } else {
             say(status.getAttribute("data-late"));
           }

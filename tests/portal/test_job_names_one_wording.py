@@ -13,6 +13,7 @@ from portal.schedules import SCHEDULES
 TASKS = {
     "filings.nightly": "filings.tasks.nightly",
     "filings.abandoned_uploads": "filings.tasks.remove_abandoned_uploads",
+    "filings.old_documents": "filings.tasks.remove_old_documents",
     "settlement.clearing": "settlement.tasks.generate_clearing_statements",
 }
 
