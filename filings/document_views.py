@@ -64,15 +64,18 @@ def _visible_filing(request, number: str) -> Filing:
         raise Http404
     if user.is_superuser:
         return filing
-    if filing.person.user_id == user.pk:
+    # An e-referral its hospital has only started (or discarded so) is the issuing hospital's
+    # alone: not yet the patient's, nor the receiving hospital's.
+    draft = filing.is_hospitals_draft
+    if filing.person.user_id == user.pk and not draft:
         return filing
     region = agency_region(user)
     if region is not None and region.pk == filing.insured_region_id and user.is_staff:
         return filing
     staff = getattr(user, "hospital_staff", None)
-    if staff is not None and staff.hospital_id in (
-        filing.issuing_hospital_id,
-        filing.receiving_hospital_id,
+    if staff is not None and (
+        staff.hospital_id == filing.issuing_hospital_id
+        or (staff.hospital_id == filing.receiving_hospital_id and not draft)
     ):
         return filing
     raise Http404

@@ -74,6 +74,14 @@ class ReferralSource(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up notice by the receiving hospital")
 
 
+# An e-referral its hospital has only started (not yet stamped and sent to the agency), or
+# discarded so: the hospital's draft, not the person's filing. Neither listed nor shown to the
+# person (404): the referral appears once the hospital sends it, and a discarded draft never.
+HOSPITALS_DRAFT = Q(type=FilingType.REFERRAL, referral_source=ReferralSource.E_REFERRAL) & (
+    Q(status=Status.DRAFT) | Q(status=Status.CANCELLED, submitted_at__isnull=True)
+)
+
+
 class Filing(models.Model):
     number = models.CharField(_("filing number"), max_length=24, unique=True)
     person = models.ForeignKey(
@@ -312,6 +320,18 @@ class Filing(models.Model):
         """The place of treatment as its language writes it: "黑龙江省哈尔滨市", "Harbin,
         Heilongjiang"."""
         return place_name(self.place_province, self.place_region)
+
+    @property
+    def is_hospitals_draft(self) -> bool:
+        """An e-referral its hospital has only started, or discarded so (`HOSPITALS_DRAFT`)."""
+        return (
+            self.type == FilingType.REFERRAL
+            and self.referral_source == ReferralSource.E_REFERRAL
+            and (
+                self.status == Status.DRAFT
+                or (self.status == Status.CANCELLED and self.submitted_at is None)
+            )
+        )
 
     def care_labels(self) -> list[str]:
         """The care the filing covers, in words ("Inpatient", "General outpatient", ...)."""

@@ -34,6 +34,7 @@ from filings.forms import (
 )
 from filings.messages import ACTION_LABELS, kind_label, message, reason_text
 from filings.models import (
+    HOSPITALS_DRAFT,
     OPEN_STATUSES,
     Filing,
     FilingType,
@@ -45,6 +46,7 @@ from filings.models import (
 from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
 from filings.selectors import filings_of, parameters_for, timeline
+from hospitals import access_log
 from portal.audit import client_ip
 from portal.roles import agency_region
 
@@ -218,7 +220,7 @@ PAST_PER_PAGE = 10
 def filing_list(request):
     person = _person(request)
     open_long_term = _open_long_term(person)
-    filings = filings_of(request.user)
+    filings = filings_of(request.user).exclude(HOSPITALS_DRAFT)
     # The filings still open (a handful at most) always; the closed ones a page at a time.
     past = filings.exclude(status__in=OPEN_STATUSES)
     page = Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page"))
@@ -380,7 +382,7 @@ def filing_edit(request, number: str):
     """Edit a draft or a returned filing, then save it again or (re)submit it."""
     person = _person(request)
     filing = get_object_or_404(
-        Filing.objects.select_related("place_region", "insured_region"),
+        Filing.objects.exclude(HOSPITALS_DRAFT).select_related("place_region", "insured_region"),
         number=number,
         person=person,
     )
@@ -516,7 +518,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                 if once is not None:
                     once.record(saved.number)
                 pending.clear()
-                _saved_message(request, saved, filing_type)
+                _saved_message(request, saved, filing_type, draft=draft)
                 return redirect("filings:detail", number=saved.number)
     else:  # a fresh form: a new, empty list of kept files (PendingUploads)
         form = _fresh_form(request, person, filing_type, filing)
@@ -549,8 +551,18 @@ def _fix_renewal_start(form: FilingForm, filing: Filing | None) -> None:
     ) % {"d": filing.start_date.isoformat() if filing.start_date else "-"}
 
 
-def _saved_message(request, filing: Filing, filing_type: str) -> None:
-    if filing.status == Status.APPROVED and filing_type == "temporary":
+def _saved_message(request, filing: Filing, filing_type: str, *, draft: bool) -> None:
+    """What saving the form did. "Save as draft" sends nothing, whatever the state it saved in
+    (a draft, or a returned filing that stays returned until it is submitted again)."""
+    if draft:
+        if filing.status == Status.DRAFT:
+            messages.info(request, _("Saved as a draft."))
+        else:
+            messages.info(
+                request,
+                _("Saved, not sent yet: the agency sees the changes once you submit the filing."),
+            )
+    elif filing.status == Status.APPROVED and filing_type == "temporary":
         messages.success(
             request,
             _(
@@ -667,7 +679,7 @@ def _timeline(filing: Filing) -> list[tuple]:
 def filing_detail(request, number: str):
     person = _person(request)
     filing = get_object_or_404(
-        Filing.objects.select_related(
+        Filing.objects.exclude(HOSPITALS_DRAFT).select_related(
             "place_region",
             "place_province",
             "insured_region",
@@ -968,7 +980,26 @@ def _material(request, pk: int) -> tuple[Material, Path]:
     path = Path(settings.PRIVATE_MEDIA_ROOT) / material.stored_name
     if not path.is_file():
         raise Http404
+    person = filing.person
+    # Who opened whose proof (a household register, a lease): in the access log, for the agency
+    # reader with their region. The same file opened again by the same user within minutes
+    # (a preview, then its download) is one row counting the calls.
+    access_log.record_folded(
+        fold=f"{MATERIAL_READ}:{user.pk}:{material.pk}",
+        seconds=MATERIAL_LOG_FOLD_SECONDS,
+        actor_id=user.pk,
+        agency_region_id=region.pk if region is not None and user.is_staff else None,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=MATERIAL_READ,
+        outcome="found",
+    )
     return material, path
+
+
+# The access log's purpose of a proof material opened on the site (hospitals.models.PURPOSES).
+MATERIAL_READ = "material:web"
+MATERIAL_LOG_FOLD_SECONDS = 600
 
 
 @login_required

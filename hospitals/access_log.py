@@ -14,6 +14,7 @@ import functools
 import logging
 import queue
 import threading
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -74,6 +75,43 @@ def record_folded(*, fold: str, seconds: int, **fields) -> None:
         return
     row = AccessLog.objects.create(**fields)
     cache.set(name, row.pk, seconds)
+
+
+def record_reads(
+    *, fold: str, seconds: int, subjects: Iterable[tuple[str, int | None]], **fields
+) -> None:
+    """Record a page's read of several persons' records: one row per person (the access-log
+    admin finds "who read X's record" by X's keyed hash), each repeat of the same read (`fold`
+    names who read, for what) within `seconds` counted on that person's row, as
+    `record_folded` does. `subjects` are (keyed hash, region id) pairs, a person listed twice
+    counting once. A constant number of queries for any number of persons."""
+    regions = dict(subjects)
+    if not regions:
+        return
+    keys = {subject: f"access-log:fold:{fold}:{subject}" for subject in regions}
+    known = cache.get_many(list(keys.values()))
+    ids = [known[key] for key in keys.values() if key in known]
+    counted: dict[int, str] = {}
+    if ids:
+        same = AccessLog.objects.filter(
+            pk__in=ids, subject_hash__in=list(regions), purpose=fields.get("purpose", "")
+        )
+        counted = dict(same.values_list("pk", "subject_hash"))
+        # Only a row the cache names for its own subject (not one another database gave that id).
+        counted = {pk: h for pk, h in counted.items() if known.get(keys[h]) == pk}
+        if counted:
+            AccessLog.objects.filter(pk__in=list(counted)).update(calls=F("calls") + 1)
+    seen = set(counted.values())
+    now = timezone.now()
+    rows = AccessLog.objects.bulk_create(
+        [
+            AccessLog(subject_hash=subject, subject_region_id=region, created_at=now, **fields)
+            for subject, region in regions.items()
+            if subject not in seen
+        ],
+        batch_size=BATCH,
+    )
+    cache.set_many({keys[row.subject_hash]: row.pk for row in rows if row.pk}, seconds)
 
 
 def _ensure_writer(interval: float) -> None:

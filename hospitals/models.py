@@ -134,6 +134,8 @@ PURPOSES = {
     "eligibility": _("Eligibility check"),
     "settlement": _("Direct settlement"),
     "verify": _("Document verification"),
+    "referral": _("Referral"),
+    "material": _("Proof material"),
 }
 CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR", "read": _("read again")}
 OUTCOMES = {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,11 +25,12 @@ from filings.forms import StartTreatmentForm
 from filings.messages import message
 from filings.models import OPEN_STATUSES, Filing, FilingType, ReferralCondition, Status
 from filings.rules import RuleError
+from hospitals import access_log, eligibility_views
 from hospitals.models import Hospital
 from portal.audit import client_ip
 from portal.lib import idnumbers, text
 from portal.models import InsuredPerson
-from portal.roles import clerk_hospital
+from portal.roles import clerk, clerk_hospital
 
 
 class ReferralForm(forms.Form):
@@ -47,77 +51,187 @@ class ReferralForm(forms.Form):
 
 @login_required
 def referral_list(request):
-    hospital = clerk_hospital(request)
+    staff = clerk(request)
+    hospital = staff.hospital
+    if request.method == "POST" and SEARCH in request.POST:
+        return _search_redirect(request, request.POST.get("q", ""))
+    if _is_name(request.GET.get("q", "")):
+        # A name typed where JavaScript is off, or a link kept from before: out of the address.
+        return _search_redirect(request, request.GET["q"])
     form = ReferralForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        person = (
-            InsuredPerson.objects.select_related("region")
-            .filter(id_hash=idnumbers.id_hash(data["id_number"]), name=data["name"].strip())
-            .first()
+    status = 200
+    if request.method == "POST":
+        misses, wait = eligibility_views._misses(request.user.pk)
+        if (cache.get(misses) or 0) >= eligibility_views.MISSES_PER_WINDOW:
+            # The desk check's budget: trying names against an ID number here until a rule
+            # message names the person's referral is the same guessing (api.md: no enumeration).
+            form.is_valid()
+            form.add_error(None, eligibility_views._wait_error(wait))
+            status = 429
+        elif form.is_valid():
+            response = _start(request, staff, form, misses)
+            if response is not None:
+                return response
+    return _referrals_page(request, hospital, form, status=status)
+
+
+def _start(request, staff, form: ReferralForm, misses: str):
+    """Look the patient up (an unknown ID number and a name that is not its holder's get the
+    same answer, counted on the desk check's budget), record the lookup in the access log, and
+    start the referral. The redirect to it, or None with the form's errors."""
+    data = form.cleaned_data
+    hospital = staff.hospital
+    digest = idnumbers.id_hash(data["id_number"])
+    person = (
+        InsuredPerson.objects.select_related("region")
+        .filter(id_hash=digest, name=data["name"].strip())
+        .first()
+    )
+    access_log.record(
+        actor_id=request.user.pk,
+        hospital_id=hospital.pk,
+        subject_hash=digest,
+        subject_region_id=person.region_id if person else None,
+        purpose=REFERRAL_LOOKUP,
+        outcome="found" if person else "not_found",
+    )
+    if person is None:
+        form.add_error(None, _("No insured person with this ID number and name."))
+        if eligibility_views._count_miss(misses) == eligibility_views.MISSES_PER_WINDOW:
+            eligibility_views._limit_reached(request, staff)
+        return None
+    try:
+        filing = services.referral_start(
+            hospital=hospital,
+            actor=request.user,
+            person=person,
+            receiving_hospital=data["receiving_hospital"],
+            diagnosis=data["diagnosis"],
+            condition=data["condition"],
+            attending_doctor=data["attending_doctor"],
+            ip=client_ip(request),
         )
-        if person is None:
-            form.add_error(None, _("No insured person with this ID number and name."))
-        else:
-            try:
-                filing = services.referral_start(
-                    hospital=hospital,
-                    actor=request.user,
-                    person=person,
-                    receiving_hospital=data["receiving_hospital"],
-                    diagnosis=data["diagnosis"],
-                    condition=data["condition"],
-                    attending_doctor=data["attending_doctor"],
-                    ip=client_ip(request),
-                )
-            except RuleError as error:
-                form.add_error(None, message(error))
-            else:
-                messages.success(
-                    request,
-                    _("Referral %(n)s started: the department director signs next.")
-                    % {"n": filing.number},
-                )
-                return redirect("referral-detail", number=filing.number)
-    return _referrals_page(request, hospital, form)
+    except RuleError as error:
+        form.add_error(None, message(error))
+        return None
+    messages.success(
+        request,
+        _("Referral %(n)s started: the department director signs next.") % {"n": filing.number},
+    )
+    return redirect("referral-detail", number=filing.number)
+
+
+# The access log's purpose of every read on these pages: a lookup to start a referral, the
+# lists, a referral's page (hospitals.models.PURPOSES names it).
+REFERRAL_LOOKUP = "referral:web"
+# A person's row on a list read again by the same clerk within this long is counted on the
+# row already written (AccessLog.calls), not written again: paging back and forth is one read.
+READ_LOG_FOLD_SECONDS = 600
+
+# The search of the issued referrals posts its term (a patient's name stays out of addresses
+# and server logs, api.md); a referral number, or a part of one, is kept in the address as
+# `q`, a name in the session behind a token (`s`), as the admin does for ID numbers.
+SEARCH = "_search"
+SEARCH_TOKEN = "s"
+SEARCHES = "referral_searches"
+SEARCHES_KEPT = 20
+
+
+def _is_name(term: str) -> bool:
+    """Whether a search term may be a name: anything but a referral number or a part of one
+    (letters and digits, with a digit; a name has none)."""
+    term = term.strip()
+    return bool(term) and not (term.isascii() and term.isalnum() and any(c.isdigit() for c in term))
+
+
+def _search_redirect(request, term: str):
+    term = text.plain(term)[:60]
+    url = reverse("referrals")
+    if not term:
+        return redirect(f"{url}#issued")
+    if not _is_name(term):
+        return redirect(f"{url}?{urlencode({'q': term})}#issued")
+    token = secrets.token_urlsafe(9)
+    kept = dict(list(request.session.get(SEARCHES, {}).items())[-SEARCHES_KEPT + 1 :])
+    request.session[SEARCHES] = {**kept, token: term}
+    return redirect(f"{url}?{urlencode({SEARCH_TOKEN: token})}#issued")
+
+
+def _query(request) -> str | None:
+    """The search term: a number from the address, or a name from this session's token; None
+    for a token of another session, or of one that ended (it finds nothing)."""
+    token = request.GET.get(SEARCH_TOKEN, "")
+    if token:
+        return request.session.get(SEARCHES, {}).get(token)
+    term = text.plain(request.GET.get("q", ""))[:60]
+    return "" if _is_name(term) else term
 
 
 PER_PAGE = 25
 
 
-def _issued(hospital: Hospital, query: str):
+def _issued(hospital: Hospital, query: str | None):
     """The referrals this hospital issued, newest first; `query` finds one by its number (or
-    a part of it) or by the patient's name."""
+    a part of it) or by the patient's name; None finds none (a search that ended)."""
     referrals = Filing.objects.filter(issuing_hospital=hospital).select_related(
         "person", "receiving_hospital"
     )
+    if query is None:
+        return referrals.none()
     if query:
         referrals = referrals.filter(Q(number__icontains=query) | Q(person__name__contains=query))
     return referrals.order_by("-created_at", "-id")
 
 
-def _referrals_page(request, hospital: Hospital, form, refused: dict | None = None):
+def _referrals_page(
+    request, hospital: Hospital, form, refused: dict | None = None, status: int = 200
+):
     """The list page; `refused` is a refused start of treatment or follow-up notice ({number,
     value or follow_up: what was typed, errors: field → message}), shown again in its row as
     `f.refused`, each error beside its field (static/js/portal.js focuses the first). Both
     lists are paged (`page`, `incoming_page`)."""
-    query = text.plain(request.GET.get("q", ""))[:60]
+    query = _query(request)
     incoming = _incoming(hospital, request.GET.get("incoming_page"))
     for f in incoming.object_list:
         f.refused = refused if refused and refused["number"] == f.number else {}  # type: ignore[attr-defined]
+    issued = Paginator(_issued(hospital, query), PER_PAGE).get_page(request.GET.get("page"))
+    _record_reads(request, hospital, [*issued.object_list, *incoming.object_list])
     return render(
         request,
         "hospitals/referrals.html",
         {
             "hospital": hospital,
             "form": form,
-            "query": query,
-            "referrals": Paginator(_issued(hospital, query), PER_PAGE).get_page(
-                request.GET.get("page")
-            ),
+            "query": query or "",
+            "search_ended": query is None,
+            "referrals": issued,
             "incoming": incoming,
             "today": timezone.localdate(),
         },
+        status=status,
+    )
+
+
+def _record_reads(request, hospital: Hospital, shown: list[Filing]) -> None:
+    """One access-log row per patient a page shows (masked name and ID, diagnosis), so that the
+    agency's access log answers "who read this person's record" by the person's ID number; a
+    page seen again within READ_LOG_FOLD_SECONDS counts on the rows already written."""
+    access_log.record_reads(
+        fold=f"{REFERRAL_LOOKUP}:{request.user.pk}:{hospital.pk}",
+        seconds=READ_LOG_FOLD_SECONDS,
+        subjects=[(f.person.id_hash, f.person.region_id) for f in shown],
+        actor_id=request.user.pk,
+        hospital_id=hospital.pk,
+        purpose=REFERRAL_LOOKUP,
+        outcome="found",
+    )
+
+
+def _received(hospital: Hospital):
+    """The referrals sent to this hospital: not one its issuing hospital has only started (a
+    draft, or one discarded as a draft), which is no one's but that hospital's (404)."""
+    return Filing.objects.filter(receiving_hospital=hospital).exclude(
+        Q(status=Status.DRAFT) | Q(status=Status.CANCELLED, submitted_at__isnull=True)
     )
 
 
@@ -233,7 +347,7 @@ def referral_follow_up(request, number: str):
     (domain.md §2.2), submitted to the agency. A refused notice shows the list again with a
     message naming the referral; what was typed is kept in its row."""
     hospital = clerk_hospital(request)
-    filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
+    filing = get_object_or_404(_received(hospital), number=number)
     if request.method != "POST":
         return redirect("referrals")
     form = FollowUpForm(request.POST)
@@ -272,7 +386,7 @@ def referral_start_treatment(request, number: str):
     §2.2): the course's length runs from it. A refused day shows the list again, the day
     typed in its row."""
     hospital = clerk_hospital(request)
-    filing = get_object_or_404(Filing, number=number, receiving_hospital=hospital)
+    filing = get_object_or_404(_received(hospital), number=number)
     if request.method != "POST":
         return redirect("referrals")
     form = StartTreatmentForm(request.POST)
@@ -348,6 +462,7 @@ def referral_detail(request, number: str):
         else:
             messages.success(request, _("Recorded."))
             return redirect("referral-detail", number=number)
+    _record_reads(request, hospital, [filing])
     return render(
         request,
         "hospitals/referral_detail.html",

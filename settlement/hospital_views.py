@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hospitals import access_log
 from portal.lib.text import plain, spreadsheet_text
 from portal.middleware import export
 from portal.models import AuditEvent
@@ -36,6 +37,28 @@ ACTIONS = {
     "settlement.reject": gettext_lazy("Rejected on review"),
     "settlement.return": gettext_lazy("Returned to the hospital"),
 }
+
+
+# The access log's purpose of a clerk's read of the settlements on these pages ("Direct
+# settlement (web page)"); a person's row read again by the same clerk within
+# READ_LOG_FOLD_SECONDS counts on the row already written (AccessLog.calls).
+READ_PURPOSE = "settlement:web"
+READ_LOG_FOLD_SECONDS = 600
+
+
+def _record_reads(request, hospital, subjects) -> None:
+    """One access-log row per patient read (masked name and ID, amounts, the reviewer's
+    reason): the agency's access log answers "who read this person's settlements" by the
+    person's ID number (a row per page naming no one could not)."""
+    access_log.record_reads(
+        fold=f"{READ_PURPOSE}:{request.user.pk}:{hospital.pk}",
+        seconds=READ_LOG_FOLD_SECONDS,
+        subjects=subjects,
+        actor_id=request.user.pk,
+        hospital_id=hospital.pk,
+        purpose=READ_PURPOSE,
+        outcome="found",
+    )
 
 
 def _month(text: str) -> datetime.date | None:
@@ -89,12 +112,16 @@ def settlement_list(request):
     counts = {row["status"]: row["n"] for row in by_status.order_by()}
     tabs = [("", gettext_lazy("All"), sum(counts.values()))]
     tabs += [(value, label, counts.get(value, 0)) for value, label in Settlement.Status.choices]
+    page = Paginator(shown[:MAX_LISTED], PER_PAGE).get_page(request.GET.get("page"))
+    _record_reads(
+        request, hospital, [(s.person.id_hash, s.insured_region_id) for s in page.object_list]
+    )
     return render(
         request,
         "settlement/hospital_settlements.html",
         {
             "hospital": hospital,
-            "page": Paginator(shown[:MAX_LISTED], PER_PAGE).get_page(request.GET.get("page")),
+            "page": page,
             "max_listed": MAX_LISTED,
             "tabs": tabs,
             **filters,
@@ -124,6 +151,14 @@ def settlement_csv(request):
         _("Status"),
         _("Reviewer's reason"),
     ]
+
+    # Every patient the file names, before it is sent (it streams: a download cut short was
+    # read in part all the same).
+    _record_reads(
+        request,
+        hospital,
+        shown.order_by().values_list("person__id_hash", "insured_region_id").distinct(),
+    )
 
     def content():
         yield BOM
@@ -166,6 +201,7 @@ def settlement_detail(request, number: str):
         number=number,
         hospital=hospital,
     )
+    _record_reads(request, hospital, [(settlement.person.id_hash, settlement.insured_region_id)])
     events = AuditEvent.objects.filter(
         object_type="settlement.settlement", object_id=str(settlement.pk)
     ).order_by("created_at", "id")

@@ -308,6 +308,7 @@ def test_my_filings_shows_the_open_ones_and_pages_the_past_ones(client, demo):
         copy.save()
     open_one = Filing.objects.get(pk=expired.pk)
     open_one.pk, open_one.number, open_one.status = None, "ZZ232700988888", "draft"
+    open_one.referral_source = "paper"  # a hospital's e-referral draft is not the patient's yet
     open_one.save()
     client.force_login(zhao)
 
