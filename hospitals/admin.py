@@ -70,8 +70,11 @@ class SuspendForm(forms.Form):
 
 
 @admin.register(Hospital)
-class HospitalAdmin(ImportExportModelAdmin):
+class HospitalAdmin(IdNumberSearch, ImportExportModelAdmin):
     resource_classes = [HospitalResource]
+    # Hospitals' names and codes stay in the URL; a whole ID number does not (IdNumberSearch).
+    private_terms = False
+    search_help_text = None
     list_display = ["code", "name", "region", "level", "kind", "ownership", "suspended_on"]
     list_filter = [
         "province",
@@ -268,7 +271,7 @@ class OwnRegionsHospitals:
 
 
 @admin.register(HospitalStaff)
-class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
+class HospitalStaffAdmin(OwnRegionsHospitals, IdNumberSearch, admin.ModelAdmin):
     """Who works for a hospital (its web pages and referrals): assigned by the agency of the
     hospital's region."""
 
@@ -276,6 +279,8 @@ class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
     list_select_related = ["user", "hospital"]
     autocomplete_fields = ["hospital"]
     search_fields = ["user__username", "user__email", "hospital__code", "hospital__name"]
+    # A clerk's user name or e-mail address is kept out of the URL (IdNumberSearch).
+    search_help_text = None
     change_list_template = "admin/hospitals/hospitalstaff/change_list.html"
     actions = ["invite_again"]
 
@@ -373,7 +378,9 @@ class HospitalStaffAdmin(OwnRegionsHospitals, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(OwnRegionsHospitals, admin.ModelAdmin):
+class ApiKeyAdmin(OwnRegionsHospitals, IdNumberSearch, admin.ModelAdmin):
+    private_terms = False  # key prefixes and hospitals: a whole ID number only is kept out
+    search_help_text = None
     list_display = ["prefix", "hospital", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     list_select_related = ["hospital"]

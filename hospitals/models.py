@@ -136,8 +136,16 @@ PURPOSES = {
     "verify": _("Document verification"),
     "referral": _("Referral"),
     "material": _("Proof material"),
+    "person": _("Insured person's record"),
+    "reveal": _("Full ID and card numbers revealed"),
 }
-CHANNELS = {"api": _("API"), "web": _("web page"), "fhir": "FHIR", "read": _("read again")}
+CHANNELS = {
+    "api": _("API"),
+    "web": _("web page"),
+    "fhir": "FHIR",
+    "read": _("read again"),
+    "admin": _("admin"),
+}
 OUTCOMES = {
     "found": _("found"),
     "not_found": _("not found"),

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from functools import cache, cached_property
 from urllib.parse import urlencode
 
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from cron_descriptor import (
     FormatException,
     MissingFieldException,
@@ -15,6 +19,8 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -162,19 +168,36 @@ class RegionScopedAdmin(GroupedAmounts, admin.ModelAdmin):
         raise Http404
 
 
-# A search by a full ID number is kept out of URLs (and so out of access logs and browser
-# history): the search box posts it (static/js/admin-id-search.js), its keyed hash is kept in the
-# session under a random token, and the changelist is shown for `q=#<token>`.
+# A search by a full ID number, or by anything that may be a name, is kept out of URLs (and so
+# out of access logs and browser history): the search box posts it
+# (static/js/admin-id-search.js), the session keeps it under a random token (a full ID number
+# as its keyed hash only), and the changelist is shown for `q=#<token>`. A plain number-like
+# code (a filing, claim or settlement number, a hospital's code) stays in the URL.
 ID_SEARCH_TOKEN = "#"
 ID_SEARCHES = "admin_id_searches"
 ID_SEARCHES_KEPT = 20
+# What may stay in a URL: ASCII letters and digits (with . _ -), at least one digit.
+CODE_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def is_code_term(term: str) -> bool:
+    """Whether a search term is a plain number-like code ("ZZ232700000001", "H21010000001"),
+    as typed with an input method's full-width characters too; an empty term is one."""
+    term = unicodedata.normalize("NFKC", term).strip()
+    return not term or bool(CODE_TERM.fullmatch(term) and any(c.isdigit() for c in term))
 
 
 class IdNumberSearch:
     """The changelist's search finds the persons' rows by full ID number through the keyed
-    hash in `id_hash_field`; any other term searches `search_fields` as usual."""
+    hash in `id_hash_field` (none: a list that holds no person's rows finds nothing by it); any
+    other term searches `search_fields` as usual. A full ID number, and with `private_terms`
+    any term that is not a plain code (a name, in Chinese characters or letters), reaches the
+    changelist through a session token, never in its URL."""
 
-    id_hash_field: str
+    id_hash_field: str | None = None
+    # Lists whose search can find persons (by name, account, e-mail) take every term that is
+    # not a code by a token; lists of places and hospitals keep their names in the URL.
+    private_terms = True
     # Said under the search box: what it finds, and why a whole ID number comes back as "#…".
     search_help_text = _(
         "Search by number (whole or its start) or by a whole ID number, which is then shown as "
@@ -189,24 +212,32 @@ class IdNumberSearch:
             return self._id_search_redirect(
                 request, request.POST.get("q", ""), request.POST.get("_changelist_query", "")
             )
-        if request.method == "GET" and self._full_id_hash(request.GET.get("q", "")):
-            # Without JavaScript the number came in the URL: answer with the token's URL, so at
+        if request.method == "GET" and self._kept_out_of_urls(request.GET.get("q", "")):
+            # Without JavaScript the term came in the URL: answer with the token's URL, so at
             # least the browser's history and any link copied from the page do not keep it.
             query = request.GET.copy()
             term = query.pop("q")[-1]
             return self._id_search_redirect(request, term, query.urlencode())
-        return super().changelist_view(request, extra_context)
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def _kept_out_of_urls(self, term: str) -> bool:
+        if term.startswith(ID_SEARCH_TOKEN):
+            return False
+        return self._full_id_hash(term) is not None or (
+            self.private_terms and not is_code_term(term)
+        )
 
     def _id_search_redirect(self, request, term: str, changelist_query: str):
         query = QueryDict(changelist_query, mutable=True)
         query.pop("p", None)
         digest = self._full_id_hash(term)
-        if digest is None:
+        if digest is None and not self._kept_out_of_urls(term):
             query["q"] = term
         else:
             token = secrets.token_urlsafe(9)
             kept = dict(list(request.session.get(ID_SEARCHES, {}).items())[-ID_SEARCHES_KEPT + 1 :])
-            request.session[ID_SEARCHES] = {**kept, token: digest}
+            # A full ID number as its keyed hash only; any other term as typed.
+            request.session[ID_SEARCHES] = {**kept, token: digest or {"term": term}}
             query["q"] = ID_SEARCH_TOKEN + token
         return HttpResponseRedirect(f"{request.path}?{urlencode(list(query.lists()), doseq=True)}")
 
@@ -217,17 +248,25 @@ class IdNumberSearch:
             return idnumbers.id_hash(normalized)
         return None
 
+    def id_search(self, request, queryset, digest: str):
+        """The rows of the person whose ID number has the keyed hash `digest`."""
+        if self.id_hash_field is None:
+            return queryset.none()
+        return queryset.filter(**{self.id_hash_field: digest})
+
     def get_search_results(self, request, queryset, search_term):
         if search_term.startswith(ID_SEARCH_TOKEN):
             # A token of another session, or of one that ended, finds nothing.
-            digest = request.session.get(ID_SEARCHES, {}).get(search_term[1:])
-            if digest is None:
+            kept = request.session.get(ID_SEARCHES, {}).get(search_term[1:])
+            if isinstance(kept, dict):
+                return self.get_search_results(request, queryset, kept.get("term", ""))
+            if kept is None:
                 return queryset.none(), False
-            return queryset.filter(**{self.id_hash_field: digest}), False
+            return self.id_search(request, queryset, kept), False
         digest = self._full_id_hash(search_term)
         if digest is not None:
-            return queryset.filter(**{self.id_hash_field: digest}), False
-        return super().get_search_results(request, queryset, search_term)
+            return self.id_search(request, queryset, digest), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
 
 
 class AuditTrailHistory:
@@ -638,7 +677,9 @@ class ProvinceAdmin(SuperuserEdits, admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(SuperuserEdits, admin.ModelAdmin):
+class RegionAdmin(SuperuserEdits, IdNumberSearch, admin.ModelAdmin):
+    private_terms = False  # places: a whole ID number only is kept out of the URL
+    search_help_text = None
     list_display = ["code", "name", "name_en", "province", "measures"]
     list_filter = ["province", "measures"]
     search_fields = ["code", "name", "name_en"]
@@ -657,20 +698,83 @@ class AgencyStaffAdmin(SuperuserEdits, RegionScopedAdmin):
     list_select_related = ["user", "agency"]
 
 
+# A reload of a person's page, or of a reveal, within this many seconds by the same reader is
+# counted on the access-log row of the first read, not written as a row of its own.
+PERSON_READ_FOLD_SECONDS = 300
+CARD = "social_security_no"
+
+
+def record_person_read(request, person: InsuredPerson, purpose: str) -> None:
+    """One access-log row (hospitals.access_log) for an agency reader's read of `person`'s
+    record in the admin (api.md: every read of personal data is recorded): who, for which
+    agency, whose record by its keyed hash, for what; repeats within minutes fold into it."""
+    from hospitals import access_log
+
+    reader = request.user
+    region = agency_region(reader)
+    access_log.record_folded(
+        fold=f"{purpose}:{reader.pk}:{person.pk}",
+        seconds=PERSON_READ_FOLD_SECONDS,
+        actor_id=reader.pk,
+        agency_region_id=region.pk if region is not None else None,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=purpose,
+        outcome="found",
+    )
+
+
+class InsuredPersonForm(forms.ModelForm):
+    """A person's record as the agency edits it: the social security card number is not shown
+    (it binds an account to the record: portal.forms); a new one typed replaces it, a blank
+    box keeps it."""
+
+    class Meta:
+        model = InsuredPerson
+        fields = ["name", CARD, "region", "scheme", "retired", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # As on record before the edit (validation writes the typed number onto the instance).
+        self.card_on_record = self.instance.social_security_no or ""
+        card = self.fields.get(CARD)
+        if card is not None:
+            self.initial[CARD] = ""
+            card.widget.attrs["autocomplete"] = "off"
+            if self.instance.pk is not None:
+                card.label = _("New social security card number")
+                card.help_text = _("Leave it blank to keep the number on record.")
+
+    def clean_social_security_no(self):
+        typed = "".join((self.cleaned_data.get(CARD) or "").split()).upper()
+        return typed or self.card_on_record or None
+
+    @cached_property
+    def changed_data(self):
+        # The card number counts as changed when a number other than the one on record is typed.
+        changed = [name for name in super().changed_data if name != CARD]
+        typed = "".join((self.data.get(CARD) or "").split()).upper()
+        if CARD in self.fields and typed and typed != self.card_on_record:
+            changed.append(CARD)
+        return changed
+
+
 @admin.register(InsuredPerson)
 class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
     id_hash_field = "id_hash"
+    form = InsuredPersonForm
     list_display = ["masked_name_col", "masked_id_col", "region", "scheme", "retired", "active"]
     list_filter = ["scheme", "retired", "active", "region"]
     list_select_related = ["region"]
     search_fields = ["name"]
     search_help_text = _(
-        "Search by name or by a whole ID number, which is then shown as #… so that it stays "
+        "Search by name or by a whole ID number; either is then shown as #… so that it stays "
         "out of the address bar."
     )
     fields = [
         "name",
         "masked_id_col",
+        "masked_card",
         "social_security_no",
         "region",
         "scheme",
@@ -679,7 +783,7 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
         "user",
         "reveal_link",
     ]
-    readonly_fields = ["masked_id_col", "reveal_link", "user"]
+    readonly_fields = ["masked_id_col", "masked_card", "reveal_link", "user"]
 
     @admin.display(description=_("name"))
     def masked_name_col(self, obj):
@@ -689,12 +793,18 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
     def masked_id_col(self, obj):
         return obj.masked_id
 
+    @admin.display(description=_("social security card number"))
+    def masked_card(self, obj):
+        return obj.masked_social_security_no
+
     @admin.display(description=_("Reveal"))
     def reveal_link(self, obj):
         if obj.pk is None:
             return "-"
         url = reverse("admin:portal_insuredperson_reveal", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Reveal the full ID number (audited)"))
+        return format_html(
+            '<a href="{}">{}</a>', url, _("Reveal the full ID and card numbers (audited)")
+        )
 
     def get_urls(self):
         urls = [
@@ -706,6 +816,12 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
         ]
         return urls + super().get_urls()
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The page shows the full name (and, before this fix, the card number): a read.
+        if obj is not None and obj.pk is not None:
+            record_person_read(request, obj, "person:admin")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def reveal_view(self, request, pk):
         person = get_object_or_404(self.get_queryset(request), pk=pk)
         audit.record(
@@ -715,11 +831,13 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
             region=person.region,
             ip=audit.client_ip(request),
         )
+        record_person_read(request, person, "reveal:admin")
         context = {
             **self.admin_site.each_context(request),
             "person": person,
             "id_number": person.id_number,
-            "title": _("Full ID number"),
+            "card_number": person.social_security_no or "-",
+            "title": _("Full ID and card numbers"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/portal/reveal.html", context)
@@ -801,7 +919,7 @@ class AuditRoleFilter(ChoicesFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(LogList, RegionScopedAdmin):
+class AuditEventAdmin(LogList, IdNumberSearch, RegionScopedAdmin):
     list_display = [
         "created_at",
         "action_shown",
@@ -835,8 +953,10 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
     list_filter = [AuditSubjectFilter, AuditRoleFilter, "created_at"]
     search_fields = ["object_id", "action"]
     search_help_text = _(
-        "A whole filing, claim, settlement or statement number finds its events; otherwise "
-        "an object's id or a recorded action."
+        "A whole filing, claim, settlement or statement number finds its events; a whole ID "
+        "number those of the person's record, filings, claims and settlements; otherwise an "
+        "object's id or a recorded action. Anything but a number is shown as #… so that it "
+        "stays out of the address bar."
     )
     list_select_related = ["actor"]
     # The numbered records a reviewer looks up: label, number field.
@@ -864,6 +984,24 @@ class AuditEventAdmin(LogList, RegionScopedAdmin):
                         found |= Q(object_type="filings.material", object_id__in=ids)
                     return queryset.filter(found), False
         return super().get_search_results(request, queryset, search_term)
+
+    # The person's own records whose events a whole ID number finds: label, path to the person.
+    PERSONS_RECORDS = [
+        ("portal.insuredperson", ""),
+        ("filings.filing", "person__"),
+        ("settlement.claim", "person__"),
+        ("settlement.settlement", "person__"),
+    ]
+
+    def id_search(self, request, queryset, digest: str):
+        """The events of the person with that ID number: of their record, their filings,
+        claims and settlements, through the (object type, object id) index."""
+        found = Q(pk__in=[])
+        for label, person in self.PERSONS_RECORDS:
+            model = apps.get_model(label)
+            pks = model.objects.filter(**{f"{person}id_hash": digest}).values_list("pk", flat=True)
+            found |= Q(object_type=label, object_id__in=[str(p) for p in pks])
+        return queryset.filter(found)
 
     def has_add_permission(self, request):
         return False
@@ -1025,7 +1163,7 @@ class PeriodicTaskInline(TaskName, BeatPeriodicTaskInline):
     fields = readonly_fields = ("name", "task_name", "enabled", "last_run_at")
 
 
-class PeriodicTaskAdmin(TaskName, SuperuserEdits, BeatPeriodicTaskAdmin):
+class PeriodicTaskAdmin(TaskName, SuperuserEdits, IdNumberSearch, BeatPeriodicTaskAdmin):
     """The job schedules run every region's jobs: agency staff look at them; only superusers
     edit, enable, disable or run them (django-celery-beat's actions ask for no permission).
 
@@ -1035,6 +1173,8 @@ class PeriodicTaskAdmin(TaskName, SuperuserEdits, BeatPeriodicTaskAdmin):
     does not run: the plain change form is used."""
 
     list_display = ["name", "enabled", "when", "start_time", "last_run_at", "one_off"]
+    private_terms = False  # job names: a whole ID number only is kept out of the URL
+    search_help_text = None
     list_filter = ["enabled", "one_off", "start_time", "last_run_at"]  # not by dotted path
     change_form_template = None
 
@@ -1084,6 +1224,20 @@ class CrontabScheduleAdmin(SuperuserEdits, BeatCrontabScheduleAdmin):
     def crontab_in_words(self, obj):
         return schedule_in_words(obj)
 
+
+def _searched_privately(model, id_hash_field: str | None = None) -> None:
+    """Another app's admin of `model`, with its search box keeping a whole ID number, and any
+    term that may be a name (accounts: user names, e-mail addresses), out of URLs."""
+    registered = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    attrs = {"id_hash_field": id_hash_field, "search_help_text": None, "__module__": __name__}
+    admin.site.register(model, type(registered.__name__, (IdNumberSearch, registered), attrs))
+
+
+_searched_privately(get_user_model(), "insured__id_hash")
+_searched_privately(Group)
+for _axes_model in (AccessAttempt, AxesAccessLog, AccessFailureLog):
+    _searched_privately(_axes_model)
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskAdmin)

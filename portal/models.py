@@ -106,8 +106,11 @@ class InsuredPerson(models.Model):
     name = models.CharField(_("name"), max_length=60)
     id_number = EncryptedCharField(_("ID number"), max_length=18)
     id_hash = models.CharField(max_length=64, unique=True, editable=False)
-    social_security_no = models.CharField(
-        _("social security card number"), max_length=30, blank=True
+    # A secret of the person's (it binds an account to this record: portal.forms), so stored
+    # encrypted like the ID number; never looked up by, only compared once the record is found.
+    # Blank is stored as NULL (the encrypted field writes no empty string).
+    social_security_no = EncryptedCharField(
+        _("social security card number"), max_length=30, blank=True, null=True
     )
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="insured", verbose_name=_("insured in")
@@ -131,6 +134,15 @@ class InsuredPerson(models.Model):
     @property
     def masked_name(self) -> str:
         return idnumbers.mask_name(self.name)
+
+    @property
+    def masked_social_security_no(self) -> str:
+        """`SY23270012345678` → `************5678` (a short number all stars); blank as "-"."""
+        number = idnumbers.normalize(self.social_security_no or "")
+        if not number:
+            return "-"
+        shown = number[-4:] if len(number) >= 8 else ""
+        return "*" * (len(number) - len(shown)) + shown
 
     def set_id_number(self, value: str) -> None:
         self.id_number = idnumbers.normalize(value)

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext
 
-from portal.admin import RegionScopedAdmin
+from portal.admin import IdNumberSearch, RegionScopedAdmin
 from portal.roles import in_own_region
 from settlement import clearing
 from settlement.clearing import ClearingError
@@ -90,7 +90,9 @@ class DiscrepancyInline(admin.TabularInline):
 
 
 @admin.register(ClearingStatement)
-class ClearingStatementAdmin(RegionScopedAdmin):
+class ClearingStatementAdmin(IdNumberSearch, RegionScopedAdmin):
+    private_terms = False  # statement numbers: a whole ID number only is kept out of the URL
+    search_help_text = None
     list_display = [
         "number",
         "month",
@@ -287,7 +289,9 @@ class ClearingStatementAdmin(RegionScopedAdmin):
 
 
 @admin.register(ClearingDiscrepancy)
-class ClearingDiscrepancyAdmin(RegionScopedAdmin):
+class ClearingDiscrepancyAdmin(IdNumberSearch, RegionScopedAdmin):
+    private_terms = False  # numbers: a whole ID number only is kept out of the URL
+    search_help_text = None
     list_display = [
         "created_at",
         "statement",

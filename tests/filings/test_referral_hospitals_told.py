@@ -102,7 +102,9 @@ def test_rule_2_2_an_extension_is_told_to_the_receiving_hospital(demo):
     until = filing.valid_until + datetime.timedelta(days=15)
     services.referral_extend(filing=filing, actor=demo["agency_dxal"], until=until, reason="候床")
     (told,) = _told(clerk)[before:]
-    assert told.notice == "referral_extended" and told.url == reverse("referrals")
+    # Before treatment started (Daxinganling's course), the start window is what was extended.
+    assert filing.course_days and filing.treatment_started_on is None
+    assert told.notice == "referral_start_extended" and told.url == reverse("referrals")
     assert date_format(until, "Y-m-d") in told.text("zh-hans")[1]
 
 

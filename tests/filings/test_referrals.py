@@ -217,6 +217,7 @@ def test_the_hospitals_referrals_are_paged_and_found_by_number_or_name(client, d
 
     found = client.get(reverse("referrals"), {"q": first.number[-6:].lower()}).content.decode()
     assert first.number in found and newest.number not in found
+
     def _found(term):  # a name is posted, and kept behind a token out of the address
         posted = client.post(reverse("referrals"), {"_search": "1", "q": term})
         return client.get(posted["Location"]).content.decode()

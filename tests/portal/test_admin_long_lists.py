@@ -261,7 +261,7 @@ def test_a_search_of_a_long_log_says_more_than_the_cap(client, demo, monkeypatch
     monkeypatch.setattr(CappedCountPaginator, "cap", 2)
     matching = AuditEvent.objects.filter(action__icontains="filing").count()
     assert matching > 2
-    page = client.get(reverse("admin:portal_auditevent_changelist"), {"q": "filing"})
+    page = client.get(reverse("admin:portal_auditevent_changelist"), {"q": "filing"}, follow=True)
     assert "超过 2 条结果" in page.content.decode()
 
 

@@ -140,7 +140,7 @@ def test_admin_lists_search_a_whole_number_by_its_index_and_sort_on_indexed_colu
     assert searches and not any("LIKE" in sql.upper() for sql in searches)
     # A part of a number is still found.
     assert settled.number in client.get(url, {"q": settled.number[-6:]}).content.decode()
-    assert client.get(url, {"q": "\x00"}).status_code == 200
+    assert client.get(url, {"q": "\x00"}, follow=True).status_code == 200
     assert SettlementAdmin.sortable_by == ["number", "created"]
     assert ClaimAdmin.sortable_by == ["number", "submitted"]
     listing = client.get(url).content.decode()
