@@ -7,7 +7,6 @@ from celery.signals import worker_process_init
 from django.core.cache import cache
 
 from filings import documents
-from filings.models import Filing
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +43,7 @@ def render_document(filing_id: int, kind: str, lang: str) -> str | None:
     """Render one PDF into the cache (idempotent: an existing cached file is reused). A render
     that fails leaves a marker the download page reads (it says so, instead of waiting), and
     is logged with its traceback; the error is raised again for the worker's log."""
-    filing = (
-        Filing.objects.select_related(
-            "person",
-            "insured_region__agency",
-            "place_region",
-            "place_province",
-            "issuing_hospital",
-            "receiving_hospital",
-        )
-        .filter(pk=filing_id)
-        .first()
-    )
+    filing = documents.printed_filings().filter(pk=filing_id).first()
     if filing is None or kind not in documents.kinds_for(filing):
         return None
     path = documents.cache_path(filing, kind, lang)

@@ -48,18 +48,7 @@ VERIFY_LOG_FOLD_SECONDS = 600
 def _visible_filing(request, number: str) -> Filing:
     """The filing if this user may see it; 404 otherwise (existence is personal data)."""
     user = request.user
-    filing = (
-        Filing.objects.select_related(
-            "person",
-            "insured_region__agency",
-            "place_region",
-            "place_province",
-            "issuing_hospital",
-            "receiving_hospital",
-        )
-        .filter(number=number)
-        .first()
-    )
+    filing = documents.printed_filings().filter(number=number).first()
     if filing is None or not user.is_authenticated:
         raise Http404
     if user.is_superuser:

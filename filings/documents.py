@@ -433,21 +433,25 @@ def remove_old_documents(now: float | None = None, days: int = KEEP_OLD_DAYS) ->
     return record_run("filings.old_documents", work)
 
 
+def printed_filings():
+    """Filings with what their documents print beside them (person, regions, agency, hospitals),
+    read in one query."""
+    return Filing.objects.select_related(
+        "person",
+        "insured_region__agency",
+        "place_region",
+        "place_province",
+        "issuing_hospital",
+        "receiving_hospital",
+    )
+
+
 def _not_current(
     numbers: list[str], candidates: dict[str, list[tuple[Path, str, str]]]
 ) -> Iterable[Path]:
     filings = {
         f.number: f
-        for f in Filing.objects.select_related(
-            "person",
-            "insured_region__agency",
-            "place_region",
-            "place_province",
-            "issuing_hospital",
-            "receiving_hospital",
-        )
-        .prefetch_related("hospitals")
-        .filter(number__in=numbers)
+        for f in printed_filings().prefetch_related("hospitals").filter(number__in=numbers)
     }
     for number in numbers:
         filing = filings.get(number)
