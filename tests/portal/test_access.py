@@ -154,9 +154,15 @@ def test_seed_demo_is_idempotent(demo):
     call_command("seed_demo", stdout=StringIO())
     before = counts()
     out = StringIO()
+    from filings.models import Filing
+
+    versions = dict(Filing.objects.values_list("number", "updated_at"))
     call_command("seed_demo", stdout=out)
     assert counts() == before
     assert "wangxiulan" in out.getvalue()
+    # demo.md: "running it twice changes nothing", not even a filing's version (`updated_at`,
+    # what a reviewer's page decides on).
+    assert dict(Filing.objects.values_list("number", "updated_at")) == versions
 
 
 def test_one_persons_failed_sign_ins_do_not_lock_others_on_the_same_address(client, demo):
