@@ -128,9 +128,9 @@ REFERRAL_LOOKUP = "referral:web"
 # row already written (AccessLog.calls), not written again: paging back and forth is one read.
 READ_LOG_FOLD_SECONDS = 600
 
-# The search of the issued referrals posts its term (a patient's name stays out of addresses
-# and server logs, api.md); a referral number, or a part of one, is kept in the address as
-# `q`, a name in the session behind a token (`s`), as the admin does for ID numbers.
+# The search of the referrals (both lists) posts its term (a patient's name stays out of
+# addresses and server logs, api.md); a referral number, or a part of one, is kept in the
+# address as `q`, a name in the session behind a token (`s`), as the admin does for ID numbers.
 SEARCH = "_search"
 SEARCH_TOKEN = "s"
 SEARCHES = "referral_searches"
@@ -170,17 +170,23 @@ def _query(request) -> str | None:
 PER_PAGE = 25
 
 
-def _issued(hospital: Hospital, query: str | None):
-    """The referrals this hospital issued, newest first; `query` finds one by its number (or
-    a part of it) or by the patient's name; None finds none (a search that ended)."""
-    referrals = Filing.objects.filter(issuing_hospital=hospital).select_related(
-        "person", "receiving_hospital"
-    )
+def _searched(referrals, query: str | None):
+    """`referrals` that `query` finds by number (or a part of it) or by the patient's name;
+    all for no query, none for None (a search that ended). Both lists of the page are
+    searched alike: a receiving hospital looks its incoming referrals up as well."""
     if query is None:
         return referrals.none()
     if query:
-        referrals = referrals.filter(Q(number__icontains=query) | Q(person__name__contains=query))
-    return referrals.order_by("-created_at", "-id")
+        return referrals.filter(Q(number__icontains=query) | Q(person__name__contains=query))
+    return referrals
+
+
+def _issued(hospital: Hospital, query: str | None):
+    """The referrals this hospital issued, newest first, as `query` finds them (`_searched`)."""
+    referrals = Filing.objects.filter(issuing_hospital=hospital).select_related(
+        "person", "receiving_hospital"
+    )
+    return _searched(referrals, query).order_by("-created_at", "-id")
 
 
 def _referrals_page(
@@ -191,7 +197,7 @@ def _referrals_page(
     `f.refused`, each error beside its field (static/js/portal.js focuses the first). Both
     lists are paged (`page`, `incoming_page`)."""
     query = _query(request)
-    incoming = _incoming(hospital, request.GET.get("incoming_page"))
+    incoming = _incoming(hospital, request.GET.get("incoming_page"), query)
     for f in incoming.object_list:
         f.refused = refused if refused and refused["number"] == f.number else {}  # type: ignore[attr-defined]
     issued = Paginator(_issued(hospital, query), PER_PAGE).get_page(request.GET.get("page"))
@@ -241,13 +247,13 @@ def _received(hospital: Hospital):
 CLOSED_WINDOW_SHOWN = datetime.timedelta(days=60)
 
 
-def _incoming(hospital: Hospital, page_number=None):
+def _incoming(hospital: Hospital, page_number=None, query: str | None = ""):
     """Referrals to this hospital, not started first: the approved ones, where its clerks
     record the start of treatment, those closed by their start window lately, whose start
     inside the window can still be recorded (`services.closed_by_its_window`), and the started
     ones of one course, approved or since expired within the treatment cycle, which may get a
     follow-up notice (domain.md §2.2). Each carries its follow-up notice's number and state
-    (`follow_up`, `follow_up_status`), if it has one."""
+    (`follow_up`, `follow_up_status`), if it has one. `query` searches them (`_searched`)."""
     today = timezone.localdate()
     cycle_began_after = today - relativedelta(months=rules.FOLLOW_UP_CYCLE_MONTHS)
     rows = (
@@ -267,7 +273,9 @@ def _incoming(hospital: Hospital, page_number=None):
             )
         )
         .select_related("person", "issuing_hospital")
-        .order_by(F("treatment_started_on").asc(nulls_first=True), "-valid_from", "-id")
+    )
+    rows = _searched(rows, query).order_by(
+        F("treatment_started_on").asc(nulls_first=True), "-valid_from", "-id"
     )
     page = Paginator(rows, PER_PAGE).get_page(page_number)
     listed = list(page.object_list)
