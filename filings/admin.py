@@ -106,6 +106,22 @@ class ChangeHospitalForm(ReasonForm):
         return data
 
 
+def _on_materials(decide):
+    """A decision on supplemented materials (services.filing_accept_materials,
+    filing_refuse_materials) refused because another reviewer accepted them meanwhile: the
+    filing is still approved, the files awaiting review are what changed, and it is told so."""
+
+    def decided(**kwargs):
+        try:
+            return decide(**kwargs)
+        except RuleError as error:
+            if error.code == "already_decided" and error.params.get("current") == Status.APPROVED:
+                raise RuleError("materials_changed") from error
+            raise
+
+    return decided
+
+
 class CommitmentDueFilter(admin.SimpleListFilter):
     """Commitment filings (domain.md §2.1) whose materials are not accepted yet: those still
     waiting for the person's materials (all of them, or due within 30 days), and the review
@@ -154,6 +170,8 @@ class FilingAdmin(
     queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
     id_hash_field = "person__id_hash"
+    person_name_field = "person__name"
+    search_help_text = IdNumberSearch.search_by_name_help_text
     rule_error = RuleError
     describe_error = staticmethod(message)
     row_version = staticmethod(services.filing_version)
@@ -316,12 +334,30 @@ class FilingAdmin(
                 rows.append(format_html('<div><a href="{}">{} (PDF)</a></div>', download, label))
         return format_html_join("", "{}", ((r,) for r in rows)) if rows else "-"
 
+    # Each document by its name, as the person's page names it (templates/filings/detail.html).
+    DOCUMENT_LABELS = {
+        "referral_form": _("Patient referral form"),
+        "filing_form": _("Filing form (two copies)"),
+        "certificate": _("Filing certificate"),
+    }
+
     @admin.display(description=_("documents"))
     def documents(self, obj):
         from filings.documents import kinds_for
 
-        links = [(reverse("document-download", args=[obj.number, k]), k) for k in kinds_for(obj)]
-        return format_html_join(" ", '<a href="{}">{}.pdf</a>', links) or "-"
+        links = [
+            (reverse("document-download", args=[obj.number, k]), self.DOCUMENT_LABELS.get(k, k))
+            for k in kinds_for(obj)
+        ]
+        return format_html_join(" · ", '<a href="{}">{} (PDF)</a>', links) or "-"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Every field is read-only (a filing changes only through its decisions): Save and
+        # Save and continue editing would save nothing, so they are not offered.
+        fields = set(self.get_fields(request, obj))
+        if fields <= set(self.get_readonly_fields(request, obj)):
+            context.update(show_save=False, show_save_and_continue=False)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def has_add_permission(self, request):
         return False
@@ -355,6 +391,14 @@ class FilingAdmin(
             names.append("start_treatment")
         return names
 
+    def not_allowed_reason(self, obj, action: str) -> str:
+        """A decision on supplemented materials left out while the filing is still approved:
+        its state did not change, the files awaiting review did (decided by another reviewer,
+        or taken off), so it is told as the service tells a stale one."""
+        if action in self.MATERIAL_ACTIONS and obj.status == Status.APPROVED:
+            return message(RuleError("materials_changed"))
+        return super().not_allowed_reason(obj, action)
+
     def shown_fields(self, obj, action: str) -> list[tuple[str, str]]:
         """Beside the version: for a decision on supplemented materials, the files awaiting
         review that the page shows, so that only those are decided."""
@@ -382,8 +426,15 @@ class FilingAdmin(
             return []
         name = self._materials_field(obj)
         ids = [int(v) for n, v in self.carried_fields(request, obj, action) if n == name]
+        # Each opens as on the filing's page (`materials_list`), in a new tab, so the reviewer
+        # who decides "by the files shown" can see them and come back to confirm.
         return [
-            f"{kind_label(m.kind)} · {m.original_name}"
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener">{} · {}</a>',
+                reverse("filings:material", args=[m.pk]),
+                kind_label(m.kind),
+                m.original_name,
+            )
             for m in obj.materials.filter(pk__in=ids).order_by("pk")
         ]
 
@@ -404,7 +455,7 @@ class FilingAdmin(
     @admin.action(description=_("Accept supplemented materials"))
     def accept_materials(self, request, queryset):
         def accept(f):
-            return services.filing_accept_materials(
+            return _on_materials(services.filing_accept_materials)(
                 filing=f,
                 actor=request.user,
                 ip=client_ip(request),
@@ -434,7 +485,7 @@ class FilingAdmin(
             request,
             queryset,
             "refuse_materials",
-            services.filing_refuse_materials,
+            _on_materials(services.filing_refuse_materials),
             (
                 _("The supplemented materials were refused."),
                 _("{} filings: the supplemented materials were refused."),

@@ -203,9 +203,30 @@ class IdNumberSearch:
         "Search by number (whole or its start) or by a whole ID number, which is then shown as "
         "#… so that it stays out of the address bar. Names are not searched."
     )
+    # The same, on a list that finds a person's rows by their full name (`person_name_field`).
+    search_by_name_help_text = _(
+        "Search by number (whole or its start), by the insured person's full name as recorded, "
+        "or by a whole ID number. A name or an ID number stays out of the address bar, which "
+        "shows #… instead."
+    )
+
+    # Where a list finds a person's rows by their full name ("person__name"), matched exactly
+    # (an index on InsuredPerson.name serves it: portal migration 0012), never by a part of it,
+    # which would read every person in scope. None: names are not searched here.
+    person_name_field: str | None = None
 
     class Media:
         js = ["js/admin-id-search.js"]
+
+    def get_changelist_instance(self, request):
+        """The box shows the term a token stands for (a name, to the session that searched
+        it), not "#…"; a whole ID number, kept as its keyed hash only, stays "#…"."""
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        if changelist.query.startswith(ID_SEARCH_TOKEN):
+            kept = request.session.get(ID_SEARCHES, {}).get(changelist.query[1:])
+            if isinstance(kept, dict):
+                changelist.query = kept.get("term", "").strip()
+        return changelist
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST" and "_id_search" in request.POST:
@@ -266,6 +287,9 @@ class IdNumberSearch:
         digest = self._full_id_hash(search_term)
         if digest is not None:
             return self.id_search(request, queryset, digest), False
+        name = unicodedata.normalize("NFKC", search_term).strip()
+        if self.person_name_field and not is_code_term(name):
+            return queryset.filter(**{self.person_name_field: name}), False
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
 
 
@@ -339,6 +363,12 @@ class ServiceActions:
         """Whether `action` still applies to `obj` in its state (asked before a form)."""
         names = getattr(self, "decision_names", None)
         return names is None or action in names(obj)
+
+    def not_allowed_reason(self, obj, action: str) -> str:
+        """Why `action` was left out for `obj`, whose state no longer allows it."""
+        state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
+        said = _("It is now %(state)s: this action no longer applies, it was left out.")
+        return str(said) % {"state": state}
 
     def _describe(self, error) -> str:
         if getattr(error, "code", None) == CHANGED_SINCE_OPENED:
@@ -436,9 +466,7 @@ class ServiceActions:
                 if self.action_allowed(obj, action):
                     kept.append(obj.pk)
                     continue
-                state = obj.get_status_display() if hasattr(obj, "get_status_display") else ""
-                said = _("It is now %(state)s: this action no longer applies, it was left out.")
-                self._refused(request, obj, str(said) % {"state": state})
+                self._refused(request, obj, self.not_allowed_reason(obj, action))
             if not kept:
                 return None
             queryset = queryset.filter(pk__in=kept)
@@ -488,6 +516,9 @@ class ServiceActions:
                 "action": action,
                 "title": title,
                 "opts": self.model._meta,
+                # The list the action was posted to, with its filters (a decision from an
+                # object's page posts to the list it came from): nothing is done.
+                "cancel_url": request.get_full_path(),
             },
         )
 
@@ -724,10 +755,27 @@ def record_person_read(request, person: InsuredPerson, purpose: str) -> None:
     )
 
 
+# A social security card number as the agency types it: letters and digits (ASCII, as typed
+# with an input method's full-width characters too), at least one digit, 6 to 30 of them
+# (the field's length). domain.md gives no format; this keeps out what cannot be one ("abc").
+CARD_NUMBER = re.compile(r"(?=[A-Z]*[0-9])[A-Z0-9]{6,30}")
+CLEAR_CARD = "clear_social_security_no"
+
+
+def _typed_card(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
 class InsuredPersonForm(forms.ModelForm):
     """A person's record as the agency edits it: the social security card number is not shown
     (it binds an account to the record: portal.forms); a new one typed replaces it, a blank
-    box keeps it."""
+    box keeps it, and a ticked "clear" box removes a wrong one."""
+
+    clear_social_security_no = forms.BooleanField(
+        label=_("Clear the card number on record"),
+        help_text=_("Tick to remove a wrong number: the record then has no card number."),
+        required=False,
+    )
 
     class Meta:
         model = InsuredPerson
@@ -746,15 +794,38 @@ class InsuredPersonForm(forms.ModelForm):
                 card.help_text = _("Leave it blank to keep the number on record.")
 
     def clean_social_security_no(self):
-        typed = "".join((self.cleaned_data.get(CARD) or "").split()).upper()
+        typed = _typed_card(self.cleaned_data.get(CARD) or "")
+        if typed and not CARD_NUMBER.fullmatch(typed):
+            raise forms.ValidationError(
+                _(
+                    "Type the number as printed on the card: 6 to 30 letters and digits, with "
+                    "at least one digit (spaces are ignored)."
+                ),
+                code="card_number",
+            )
         return typed or self.card_on_record or None
+
+    def clean(self):
+        data = super().clean()
+        if data.get(CLEAR_CARD):
+            if _typed_card(self.data.get(CARD, "")):
+                self.add_error(
+                    CLEAR_CARD, _("Either type a new card number or clear it, not both.")
+                )
+            else:
+                data[CARD] = None
+        return data
 
     @cached_property
     def changed_data(self):
-        # The card number counts as changed when a number other than the one on record is typed.
-        changed = [name for name in super().changed_data if name != CARD]
-        typed = "".join((self.data.get(CARD) or "").split()).upper()
-        if CARD in self.fields and typed and typed != self.card_on_record:
+        # The card number counts as changed when a number other than the one on record is typed,
+        # or the one on record is cleared; the box itself is no field of the record.
+        changed = [name for name in super().changed_data if name not in (CARD, CLEAR_CARD)]
+        typed = _typed_card(self.data.get(CARD) or "")
+        cleared = self.cleaned_data.get(CLEAR_CARD) if hasattr(self, "cleaned_data") else False
+        if CARD in self.fields and (
+            (typed and typed != self.card_on_record) or (cleared and self.card_on_record)
+        ):
             changed.append(CARD)
         return changed
 
@@ -784,6 +855,13 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
         "reveal_link",
     ]
     readonly_fields = ["masked_id_col", "masked_card", "reveal_link", "user"]
+
+    def get_fields(self, request, obj=None):
+        # The box that clears the card number, under the new number's, where there is one.
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.social_security_no and CARD in fields:
+            fields.insert(fields.index(CARD) + 1, CLEAR_CARD)
+        return fields
 
     @admin.display(description=_("name"))
     def masked_name_col(self, obj):

@@ -123,6 +123,9 @@ class InsuredPerson(models.Model):
     class Meta:
         verbose_name = _("insured person")
         verbose_name_plural = _("insured persons")
+        # The filings, claims and settlements lists find a person's rows by the exact full name
+        # (portal.admin.IdNumberSearch.person_name_field).
+        indexes = [models.Index(fields=["name"], name="portal_insuredperson_name_idx")]
 
     def __str__(self) -> str:
         return f"{idnumbers.mask_name(self.name)} {self.masked_id}"

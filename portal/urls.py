@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from filings.document_views import VerifyView, document_download, verify_page
@@ -28,7 +26,7 @@ api_v1 = [
 
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links (the API docs, a PDF, a JSON body).
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("notifications/", views.notifications, name="notifications"),

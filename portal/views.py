@@ -88,3 +88,13 @@ def healthz(request):
     body = {k: "ok" if v else "unreachable" for k, v in checks.items()}
     body["status"] = "ok" if status == 200 else "degraded"
     return JsonResponse(body, status=status)
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever a page links (the API docs, a PDF): the
+    project's icon (its static URL is read when asked: a manifest storage knows it only once
+    the files are collected)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

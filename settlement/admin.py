@@ -123,6 +123,8 @@ class ClaimAdmin(
     approve / adjust / reject / return / paid, each through one service."""
 
     id_hash_field = "person__id_hash"
+    person_name_field = "person__name"
+    search_help_text = IdNumberSearch.search_by_name_help_text
     queue_status, queue_since = rules.SUBMITTED, "submitted_at"
     row_version = staticmethod(services.claim_version)
     decision_labels = {"approve_clean": _("Approve as estimated")}
@@ -378,11 +380,9 @@ class SettlementAdmin(
 
     queue_status, queue_since = Settlement.Status.HELD, "created_at"
     id_hash_field = "person__id_hash"
+    person_name_field = "person__name"
+    search_help_text = IdNumberSearch.search_by_name_help_text
     row_version = staticmethod(services.settlement_version)
-    search_help_text = _(
-        "Search by settlement number (whole or its start) or by a whole ID number, which is "
-        "then shown as #… so that it stays out of the address bar. Names are not searched."
-    )
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj):

@@ -211,6 +211,9 @@ class ClearingStatementAdmin(IdNumberSearch, RegionScopedAdmin):
                 "form": form,
                 "filings": [statement],
                 "rows": [(statement, [], [])],
+                "cancel_url": reverse(
+                    "admin:settlement_clearingstatement_change", args=[statement.pk]
+                ),
                 "count": 1,
                 "action": "",
                 "title": title,

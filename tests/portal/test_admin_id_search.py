@@ -124,9 +124,9 @@ def test_a_full_id_number_in_the_url_is_answered_with_the_tokens_url(client, dem
 @pytest.mark.parametrize(
     ("url_name", "says"),
     [
-        (FILINGS, "不能按姓名查询"),
-        ("admin:settlement_claim_changelist", "不能按姓名查询"),
-        ("admin:settlement_settlement_changelist", "结算编号"),
+        (FILINGS, "参保人登记的完整姓名"),
+        ("admin:settlement_claim_changelist", "参保人登记的完整姓名"),
+        ("admin:settlement_settlement_changelist", "参保人登记的完整姓名"),
         ("admin:portal_insuredperson_changelist", "可按姓名"),
         ("admin:hospitals_accesslog_changelist", "完整的身份证号码"),
     ],
