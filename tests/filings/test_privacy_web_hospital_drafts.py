@@ -53,8 +53,8 @@ def test_the_receiving_hospital_cannot_act_on_a_draft(client, demo):
 
 
 def test_a_drafts_form_is_downloaded_by_its_hospital_only(client, demo):
-    """The audit downloaded a started e-referral's form (with the diagnosis) as the patient and
-    as the receiving hospital, by its URL."""
+    """A started e-referral's form (with the diagnosis) could be downloaded by its URL by the
+    patient and by the receiving hospital."""
     referral = _draft(client, demo)
     url = reverse("document-download", args=[referral.number, "referral_form"])
     for login in ("chenming", "hosp_h23010300001"):
