@@ -440,9 +440,10 @@ class FilingAdmin(
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
-        self._each(
+        return self._confirmed_if_several(
             request,
             queryset,
+            "approve",
             lambda f: services.filing_approve(
                 filing=f,
                 actor=request.user,
@@ -450,6 +451,7 @@ class FilingAdmin(
                 seen_version=self.seen(request, f),
             ),
             (_("Approved."), _("{} filings approved.")),
+            _("Approve the selected filings"),
         )
 
     @admin.action(description=_("Accept supplemented materials"))

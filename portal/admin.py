@@ -455,6 +455,16 @@ class ServiceActions:
             self.message_user(request, format_html(done_many, len(decided)), messages.SUCCESS)
         return len(decided)
 
+    def _confirmed_if_several(self, request, queryset, action, fn, done, title):
+        """Decide now on one row (from its page, or one ticked in the list); several (a "select
+        all" over a queue of hundreds) are first listed on a page to confirm, with how many."""
+        if "apply" not in request.POST and queryset.count() <= 1:
+            self._each(request, queryset, fn, done)
+            return None
+        return self._with_form(
+            request, queryset, action, ConfirmForm, lambda obj, _data: fn(obj), done, title
+        )
+
     def _with_form(self, request, queryset, action, form_class, apply, done, title):
         """Ask for the action's input, then call `apply(obj, cleaned_data)` for each selected
         object; an invalid form re-renders the page with its messages and changes nothing."""

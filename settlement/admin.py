@@ -467,9 +467,10 @@ class SettlementAdmin(
 
     @admin.action(description=_("Approve as computed"))
     def approve(self, request, queryset):
-        self._each(
+        return self._confirmed_if_several(
             request,
             queryset,
+            "approve",
             lambda s: services.settlement_approve(
                 settlement=s,
                 actor=request.user,
@@ -477,6 +478,7 @@ class SettlementAdmin(
                 seen_version=self.seen(request, s),
             ),
             (_("Approved."), _("{} settlements approved.")),
+            _("Approve the selected settlements as computed"),
         )
 
     @admin.action(description=_("Approve with an adjusted amount (with a reason)"))

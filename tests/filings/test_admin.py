@@ -309,10 +309,13 @@ def test_a_decision_on_several_filings_is_counted(client, demo):
     submitted = Filing.objects.filter(insured_region__code="210100", status="submitted")
     pks = list(submitted.values_list("pk", flat=True))
     assert len(pks) == 2
+    url = reverse("admin:filings_filing_changelist")
+    # Several rows are listed on a page to confirm first, with how many: nothing is done yet.
+    asked = client.post(url, {"action": "approve", "_selected_action": pks})
+    assert asked.status_code == 200 and "已选 2 项" in asked.content.decode()
+    assert Filing.objects.filter(pk__in=pks, status="submitted").count() == 2
     response = client.post(
-        reverse("admin:filings_filing_changelist"),
-        {"action": "approve", "_selected_action": pks},
-        follow=True,
+        url, {"action": "approve", "_selected_action": pks, "apply": "1"}, follow=True
     )
     assert f"已批准 {len(pks)} 件备案。" in response.content.decode()
 

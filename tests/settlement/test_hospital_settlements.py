@@ -268,10 +268,13 @@ def test_the_admins_bulk_approval_is_one_message_on_the_desk(client, demo):
 
     held = _held_stays(H1, 3)
     staff_login(client, "agency_shenyang")
-    response = client.post(
-        reverse("admin:settlement_settlement_changelist"),
-        {"action": "approve", "_selected_action": [s.pk for s in held]},
+    url = reverse("admin:settlement_settlement_changelist")
+    chosen = {"action": "approve", "_selected_action": [s.pk for s in held]}
+    asked = client.post(url, chosen)  # several rows: a page to confirm first, nothing done
+    assert asked.status_code == 200 and not Notification.objects.filter(
+        user=demo["hosp_h23010300001"]
     )
+    response = client.post(url, {**chosen, "apply": "1"})
     assert response.status_code == 302
     (note,) = Notification.objects.filter(user=demo["hosp_h23010300001"])
     assert note.notice == "settlements_reviewed"
