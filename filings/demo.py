@@ -217,7 +217,7 @@ def _as_specified(number: str, wanted: dict) -> Filing:
     filing = Filing.objects.filter(number=number).first()
     if filing is None:
         return Filing.objects.create(number=number, **wanted)
-    changed = [name for name, value in wanted.items() if _field_value(filing, name) != value]
+    changed = [name for name, value in wanted.items() if _differs(filing, name, value)]
     if changed:
         for name in changed:
             setattr(filing, name, wanted[name])
@@ -225,12 +225,12 @@ def _as_specified(number: str, wanted: dict) -> Filing:
     return filing
 
 
-def _field_value(filing: Filing, name: str):
+def _differs(filing: Filing, name: str, value) -> bool:
+    """Whether `filing.name` is not `value`; a related row is compared by its id (no query)."""
     field = Filing._meta.get_field(name)
-    if field.is_relation:  # compare the related object as given (None or an instance)
-        related_id = getattr(filing, field.attname)
-        return None if related_id is None else getattr(filing, name)
-    return getattr(filing, name)
+    if field.is_relation:
+        return getattr(filing, field.attname) != (value.pk if value is not None else None)
+    return getattr(filing, name) != value
 
 
 def _scan(width: int = 420, height: int = 300) -> Image.Image:

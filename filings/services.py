@@ -39,7 +39,7 @@ from filings.rules import RuleError
 from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
-from portal.lib import text
+from portal.lib import text, versions
 from portal.models import AgencyStaff, AuditEvent, InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
@@ -455,20 +455,13 @@ def _lock_person(person_id: int) -> bool:
     return any(active for (active,) in rows)
 
 
-def filing_version(filing: Filing) -> str:
-    """The version of a filing a reviewer decides on: its last change, to the microsecond.
-    A review page posts the version it showed; a decision on an older one is refused."""
-    if filing.updated_at is None:
-        return ""
-    return filing.updated_at.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
+# The version of a filing a reviewer decides on (its last change): a review page posts the
+# version it showed, and a decision on an older one is refused (portal.lib.versions).
+filing_version = versions.last_change
 
 
 def _check_seen(filing: Filing, seen_version: str | None) -> None:
-    """A decision taken on a page showing `seen_version` stands only on that version: a
-    filing returned, changed by the person and resubmitted while the page was open is back
-    in its state, but is not what the reviewer saw (RuleError "changed_since_opened")."""
-    if seen_version is not None and seen_version != filing_version(filing):
-        raise RuleError("changed_since_opened")
+    versions.check_seen(filing_version(filing), seen_version, RuleError)
 
 
 def _lock(pk: int, *related: str) -> Filing:

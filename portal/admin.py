@@ -43,6 +43,7 @@ from portal import audit
 from portal.audit_labels import AUDIT_ROLES, AUDIT_SUBJECTS, audit_action_label
 from portal.jobruns import JOB_LABELS, detail_label, job_label
 from portal.lib import idnumbers
+from portal.lib.versions import CHANGED_SINCE_OPENED
 from portal.models import (
     Agency,
     AgencyStaff,
@@ -310,7 +311,6 @@ class AuditTrailHistory:
 # the services' `*_version`): the service refuses the row when it has changed since
 # ("changed_since_opened"), even when it is back in the state the decision needs.
 SEEN = "_seen_"
-CHANGED_SINCE_OPENED = "changed_since_opened"
 
 
 class ConfirmForm(forms.Form):

@@ -27,7 +27,7 @@ from hospitals.eligibility_selectors import find_person, hospital_view
 from hospitals.models import Hospital
 from hospitals.selectors import active_clerks
 from portal import audit
-from portal.lib import idnumbers
+from portal.lib import idnumbers, versions
 from portal.models import InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
@@ -1035,12 +1035,9 @@ def _store_documents(claim, documents, stored=()) -> None:
     ClaimDocument.objects.bulk_create(ClaimDocument(claim=claim, **f.fields()) for f in files)
 
 
-def claim_version(claim) -> str:
-    """The version of a claim a reviewer decides on: its last change, to the microsecond.
-    A review page posts the version it showed; a decision on an older one is refused."""
-    if claim.updated_at is None:
-        return ""
-    return claim.updated_at.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
+# The version of a claim a reviewer decides on (its last change): a review page posts the
+# version it showed, and a decision on an older one is refused (portal.lib.versions).
+claim_version = versions.last_change
 
 
 def settlement_version(settlement) -> str:
@@ -1052,11 +1049,7 @@ def settlement_version(settlement) -> str:
 
 
 def _check_seen(version: str, seen_version: str | None) -> None:
-    """A decision taken on a page showing `seen_version` stands only on that version (a claim
-    returned, corrected and resubmitted while the page was open is back in its state, but not
-    the claim the reviewer saw): RuleError "changed_since_opened", nothing changed."""
-    if seen_version is not None and seen_version != version:
-        raise rules.RuleError("changed_since_opened")
+    versions.check_seen(version, seen_version, rules.RuleError)
 
 
 def _claim_transition(
