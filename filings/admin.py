@@ -555,7 +555,11 @@ class FilingAdmin(
             "start_treatment",
             StartTreatmentForm,
             lambda f, data: services.referral_start_treatment(
-                filing=f, actor=request.user, started_on=data["started_on"], ip=client_ip(request)
+                filing=f,
+                actor=request.user,
+                started_on=data["started_on"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, f),
             ),
             (_("Treatment started."), _("{} referrals: treatment started.")),
             _("Record the start of treatment"),
@@ -574,6 +578,7 @@ class FilingAdmin(
                 until=data["until"],
                 reason=data["reason"],
                 ip=client_ip(request),
+                seen_version=self.seen(request, f),
             ),
             (_("Extended."), _("{} referrals extended.")),
             _("Extend referrals"),
@@ -592,6 +597,7 @@ class FilingAdmin(
                 hospital=data["hospital"],
                 reason=data["reason"],
                 ip=client_ip(request),
+                seen_version=self.seen(request, f),
             ),
             (_("The receiving hospital is changed."), _("{} referrals now name another hospital.")),
             _("Change the receiving hospital"),

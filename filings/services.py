@@ -1319,7 +1319,12 @@ def closed_by_its_window(filing: Filing) -> bool:
 
 
 def referral_start_treatment(
-    *, filing: Filing, actor, started_on: datetime.date | None = None, ip=None
+    *,
+    filing: Filing,
+    actor,
+    started_on: datetime.date | None = None,
+    ip=None,
+    seen_version: str | None = None,
 ) -> Filing:
     """Treatment under an approved referral started at the receiving hospital (domain.md §2.2).
 
@@ -1330,11 +1335,14 @@ def referral_start_treatment(
     course (Daxinganling: 60 days), `valid_until` moves to the course's last day
     (`rules.course_end`), `course_days` is recorded and the start-window extension no longer
     applies; a referral closed by its window is approved again while its course runs
-    (`_start_course`). Agency staff of the insured region, or the receiving hospital's staff."""
+    (`_start_course`). Agency staff of the insured region, or the receiving hospital's staff.
+    `seen_version` (a reviewer's page): refused, changing nothing, when the referral changed
+    since that page showed it."""
     today = timezone.localdate()
     started_on = started_on or today
     with transaction.atomic():
         locked = _locked_referral(filing.pk, (Status.APPROVED, Status.EXPIRED))
+        _check_seen(locked, seen_version)
         end = _referral_end(locked)
         if locked.status == Status.EXPIRED and not (
             closed_by_its_window(locked) and end is not None and started_on <= end
@@ -1502,18 +1510,28 @@ EXTENSION_LIMITS = {
 }
 
 
-def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str, ip=None) -> Filing:
+def referral_extend(
+    *,
+    filing: Filing,
+    actor,
+    until: datetime.date,
+    reason: str,
+    ip=None,
+    seen_version: str | None = None,
+) -> Filing:
     """The agency extends an approved referral to `until` (`extended_until`; domain.md §2.2).
 
     Before treatment starts this extends the start window, on request. Once treatment has
     started it extends the course, which needs a hospitalisation summary and a diagnosis
     certificate among the filing's materials. Either way by at most one more window, course or
     validity after the current end (`rules.latest_extension`). Agency staff of the insured
-    region only."""
+    region only; refused, changing nothing, when the referral changed since the reviewer's page
+    showed it (`seen_version`)."""
     if not (reason or "").strip():
         raise RuleError("reason_required")
     with transaction.atomic():
         locked = _locked_referral(filing.pk)
+        _check_seen(locked, seen_version)
         if not _may_act_as_agency(actor, locked):
             raise RuleError("agency_only")
         end = _referral_end(locked)
@@ -1553,16 +1571,20 @@ def referral_extend(*, filing: Filing, actor, until: datetime.date, reason: str,
     return locked
 
 
-def referral_change_hospital(*, filing: Filing, actor, hospital, reason: str, ip=None) -> Filing:
+def referral_change_hospital(
+    *, filing: Filing, actor, hospital, reason: str, ip=None, seen_version: str | None = None
+) -> Filing:
     """The agency names another receiving hospital (domain.md §2.2: the person settles
     directly only at the named hospital, and changing it needs the agency). The place of
     treatment follows the hospital. Submitted or approved referrals; agency staff of the
-    insured region only."""
+    insured region only; refused, changing nothing, when the referral changed since the
+    reviewer's page showed it (`seen_version`)."""
     if not (reason or "").strip():
         raise RuleError("reason_required")
     today = timezone.localdate()
     with transaction.atomic():
         locked = _locked_referral(filing.pk, (Status.SUBMITTED, Status.APPROVED))
+        _check_seen(locked, seen_version)
         if not _may_act_as_agency(actor, locked):
             raise RuleError("agency_only")
         if hospital.pk == locked.receiving_hospital_id:

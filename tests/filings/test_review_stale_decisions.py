@@ -208,3 +208,60 @@ def test_a_reject_of_a_filing_decided_meanwhile_is_refused_before_a_reason_is_as
     assert 'name="reason"' not in page
     decided.refresh_from_db()
     assert f"{decided.number}：" in page and str(decided.get_status_display()) in page
+
+
+def _referral_action(client, action: str, filing: Filing, seen: str, **data) -> str:
+    response = client.post(
+        changelist(),
+        {"action": action, "_selected_action": [filing.pk], f"_seen_{filing.pk}": seen, **data},
+        follow=True,
+    )
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["start_treatment", "extend_referral", "change_hospital"])
+def test_rule_2_2_a_referral_action_from_a_page_opened_before_a_change_is_refused(
+    client, demo, action
+):
+    """Start, extension and change of hospital decide the referral the reviewer's page showed:
+    one changed meanwhile (another reviewer named another receiving hospital) is left as it is,
+    named, and nothing is recorded; opened again, the same action goes through."""
+    from hospitals.models import Hospital
+
+    filing = Filing.objects.get(number="ZZ232700000001")  # approved, Daxinganling
+    staff = demo["agency_dxal"]
+    staff_login(client, "agency_dxal")
+    seen = services.filing_version(filing)
+    today = timezone.localdate()
+    sanya = Hospital.objects.get(code="H46020000002")
+    harbin_other = Hospital.objects.get(code="H23010300016")
+    services.referral_change_hospital(filing=filing, actor=staff, hospital=sanya, reason="转院")
+    changed = Filing.objects.get(pk=filing.pk)
+    audit_before = AuditEvent.objects.filter(object_id=str(filing.pk)).count()
+    data = {
+        "start_treatment": ("start_treatment", {"started_on": today.isoformat()}),
+        "extend_referral": (
+            "extend_referral",
+            {"until": (changed.valid_through + datetime.timedelta(days=5)).isoformat()},
+        ),
+        "change_hospital": ("change_receiving_hospital", {"hospital": harbin_other.pk}),
+    }
+    name, fields = data[action]
+    fields = {"apply": "1", "reason": "病情需要", **fields}
+    told = _referral_action(client, name, filing, seen, **fields)
+    assert f"{filing.number}：{CHANGED}" in told
+    now = Filing.objects.get(pk=filing.pk)
+    assert (now.treatment_started_on, now.extended_until, now.receiving_hospital_id) == (
+        None,
+        None,
+        sanya.pk,
+    )
+    assert AuditEvent.objects.filter(object_id=str(filing.pk)).count() == audit_before
+    # With the version the referral has now, the same action goes through.
+    _referral_action(client, name, filing, services.filing_version(now), **fields)
+    after = Filing.objects.get(pk=filing.pk)
+    assert (after.treatment_started_on, after.extended_until, after.receiving_hospital_id) != (
+        None,
+        None,
+        sanya.pk,
+    )
