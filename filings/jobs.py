@@ -58,6 +58,9 @@ CLAIM_REMINDER_KIND = "claim_deadline"
 # What the person is told when a long-term filing ends and its approved renewal takes over
 # (domain.md §2.1): not "expired, file again"; nor while the renewal awaits review.
 RENEWED_NOTICE = "filing_renewal_in_force"
+# ... only once it has taken effect: a renewal approved to take effect later (Daxinganling's
+# benefits start the day after approval) is named with the day it does, as at its approval.
+RENEWAL_LATER_NOTICE = "filing_approved_from"
 RENEWAL_PENDING_NOTICE = "filing_renewal_under_review"
 # A renewal started but not sent (a draft, or returned for materials): finish and submit it.
 RENEWAL_UNSENT_NOTICE = "filing_renewal_to_submit"
@@ -276,12 +279,13 @@ def course_lengths() -> list[int]:
 # account, and the place's codes, read per changed row by primary key, not by hashing every
 # person). The person's notice names the filing's type and place; an expiring long-term filing
 # with a renewal approved or under review says so (found through one_renewal_per_filing, which
-# allows at most one); else an expiring temporary or long-term filing that another approved one
-# of the person for the same place continues from the next day names that one (the long-term
-# first, then the lowest id; through filing_person_status); and a temporary filing cut short by
-# a long-term filing, whose person was told then, is told nothing more (its audit event, through
-# the audit table's object index). The agency's staff get a notice of their own, naming the
-# person and linked to the filing's admin page. `_apply_orm` writes the same rows.
+# allows at most one; an approved one that takes effect after today, by naming it and its first
+# day); else an expiring temporary or long-term filing that another approved one of the person
+# for the same place continues from the next day names that one (the long-term first, then the
+# lowest id; through filing_person_status); and a temporary filing cut short by a long-term
+# filing, whose person was told then, is told nothing more (its audit event, through the audit
+# table's object index). The agency's staff get a notice of their own, naming the person and
+# linked to the filing's admin page. `_apply_orm` writes the same rows.
 _PG_CHANGE = """
 WITH picked AS MATERIALIZED (
     SELECT ARRAY(
@@ -305,17 +309,21 @@ WITH picked AS MATERIALIZED (
 ), person_notes AS (
     INSERT INTO portal_notification (user_id, notice, params, subject, body, url, created_at)
     SELECT c.user_id,
-        CASE r.status WHEN 'approved' THEN %(renewed_notice)s
-            WHEN 'submitted' THEN %(renewal_pending_notice)s
-            WHEN 'draft' THEN %(renewal_unsent_notice)s
-            WHEN 'returned' THEN %(renewal_unsent_notice)s
-            ELSE CASE WHEN s.number IS NULL THEN %(notice)s ELSE %(continued_notice)s END END,
-        jsonb_strip_nulls(jsonb_build_object('n', c.number, 'type', c.type,
-            'province', c.province, 'region', c.region, 'r', COALESCE(r.number, s.number))),
-        '', '', '/filings/' || c.number || '/', %(now)s
+        CASE WHEN r.later THEN %(renewal_later_notice)s
+            WHEN r.status = 'approved' THEN %(renewed_notice)s
+            WHEN r.status = 'submitted' THEN %(renewal_pending_notice)s
+            WHEN r.status IN ('draft', 'returned') THEN %(renewal_unsent_notice)s
+            WHEN s.number IS NULL THEN %(notice)s ELSE %(continued_notice)s END,
+        CASE WHEN r.later THEN jsonb_build_object('n', r.number, 'd', r.valid_from)
+            ELSE jsonb_strip_nulls(jsonb_build_object('n', c.number, 'type', c.type,
+                'province', c.province, 'region', c.region, 'r', COALESCE(r.number, s.number)))
+            END,
+        '', '', '/filings/' || CASE WHEN r.later THEN r.number ELSE c.number END || '/', %(now)s
     FROM changed c
     LEFT JOIN LATERAL (
-        SELECT r.number, r.status FROM filings_filing r
+        SELECT r.number, r.status, r.valid_from,
+            r.status = 'approved' AND r.valid_from > %(today)s AS later
+        FROM filings_filing r
         WHERE %(tells_renewal)s AND c.type = 'long_term' AND r.renews_id = c.id
             AND r.status IN ('approved', 'submitted', 'draft', 'returned')
         LIMIT 1
@@ -388,6 +396,7 @@ def pg_change_params(
         "reason": change.name,
         "notice": change.notice,
         "renewed_notice": RENEWED_NOTICE,
+        "renewal_later_notice": RENEWAL_LATER_NOTICE,
         "renewal_pending_notice": RENEWAL_PENDING_NOTICE,
         "renewal_unsent_notice": RENEWAL_UNSENT_NOTICE,
         "continued_notice": CONTINUED_NOTICE,
@@ -487,7 +496,7 @@ def _apply_orm(
                 else {}
             )
             notes = [
-                _person_note(change, r, renewals.get(r["id"]), successors.get(r["id"]))
+                _person_note(change, r, renewals.get(r["id"]), successors.get(r["id"]), today=today)
                 for r in rows
                 if r["person__user_id"] and r["id"] not in told
             ]
@@ -524,12 +533,25 @@ def _without_nulls(**params) -> dict:
 
 
 def _person_note(
-    change: Change, row: Mapping, renewal: tuple[str, str] | None, successor: str | None = None
+    change: Change,
+    row: Mapping,
+    renewal: tuple[str, str, datetime.date | None] | None,
+    successor: str | None = None,
+    *,
+    today: datetime.date,
 ) -> Notification:
     """The person's notification of one changed filing (`row`), told of its renewal (number,
-    state) if it has one approved or under review, else of the filing that continues it
-    (`successor`'s number), if any."""
-    number, state = renewal or (None, None)
+    state, first day) if it has one approved or under review, else of the filing that
+    continues it (`successor`'s number), if any. An approved renewal whose first day is after
+    `today` is not in force yet: the person is told the day it takes effect."""
+    number, state, starts = renewal or (None, None, None)
+    if state == Status.APPROVED and starts is not None and starts > today:
+        return Notification(
+            user_id=row["person__user_id"],
+            notice=RENEWAL_LATER_NOTICE,
+            params=_without_nulls(n=number, d=starts),
+            url=f"/filings/{number}/",
+        )
     notice = RENEWAL_NOTICES.get(state or "", change.notice)
     if renewal is None and successor is not None:
         number, notice = successor, CONTINUED_NOTICE
@@ -547,16 +569,16 @@ def _person_note(
     )
 
 
-def _renewals(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """The renewal (number, state) of each of the filings `ids` that has one not final:
-    approved, awaiting review, or started and not sent (at most one each:
+def _renewals(ids: list[int]) -> dict[int, tuple[str, str, datetime.date | None]]:
+    """The renewal (number, state, first day) of each of the filings `ids` that has one not
+    final: approved, awaiting review, or started and not sent (at most one each:
     one_renewal_per_filing)."""
     if not ids:
         return {}
     rows = Filing.objects.filter(renews_id__in=ids, status__in=list(RENEWAL_NOTICES)).values_list(
-        "renews_id", "number", "status"
+        "renews_id", "number", "status", "valid_from"
     )
-    return {renews: (number, state) for renews, number, state in rows}
+    return {renews: (number, state, starts) for renews, number, state, starts in rows}
 
 
 def _successors(rows: Sequence[Mapping]) -> dict[int, str]:

@@ -208,8 +208,11 @@ def commitment_deadline(takes_effect_on: datetime.date, params: Parameters) -> d
 
 
 def change_allowed_from(valid_from: datetime.date, params: Parameters) -> datetime.date:
-    """No change or cancellation within the lock period after the filing takes effect."""
-    return valid_from + relativedelta(months=params.lock_months)
+    """No change or cancellation within the lock period after the filing takes effect: the day
+    after a period of `lock_months` months from `valid_from`, counted as the validity is
+    (`last_day_of_months`), so that a lock as long as the validity (Daxinganling: 12 months of
+    each) covers all of it, also from 29 February or a 31st."""
+    return last_day_of_months(valid_from, params.lock_months) + datetime.timedelta(days=1)
 
 
 def lock_refusal(

@@ -7,6 +7,7 @@ import functools
 
 import holidays
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from filings import rules
 from filings.models import Filing, FilingParameters, WorkingDayCorrection
@@ -17,7 +18,7 @@ PARAMETER_FIELDS = [f for f in rules.Parameters.__dataclass_fields__]
 
 def parameters_for(region: Region, on_date: datetime.date | None = None) -> rules.Parameters:
     """The region's parameters in force on `on_date` (latest effective_from ≤ date)."""
-    on_date = on_date or datetime.date.today()
+    on_date = on_date or timezone.localdate()
     row = (
         FilingParameters.objects.filter(region=region, effective_from__lte=on_date)
         .order_by("-effective_from")

@@ -302,12 +302,19 @@ def _same_file_refused(same: Material) -> uploads.UploadRefused:
     )
 
 
-def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
+def _store_files(
+    filing: Filing, kind: str, files, arrived: datetime.datetime | None = None
+) -> tuple[int, list]:
     """Store each file that passes the checks as a material of `filing`. Returns how many were
     stored and the refusals of the others, each naming its file. Materials the agency refused
     do not count against uploads.MAX_FILES (a commitment filer must be able to supply new
     proof); a file already attached as the same kind, refused or not, is not stored again (as
-    another kind it may be: an approved filing's file of the wrong kind cannot be taken off)."""
+    another kind it may be: an approved filing's file of the wrong kind cannot be taken off).
+
+    `arrived`: when the request came, the moment the page decided the upload was still allowed.
+    The files are stamped with it, not with the moment each is saved after its checks: a file
+    sent on the commitment deadline's last minute counts as supplied that day (domain.md §2.1;
+    filings/jobs.py `supplied_in_time`), as the page then told the person."""
     kind = kind or "other"
     attached = list(filing.materials.all())
     uploads.check_count(sum(m.refused_at is None for m in attached), len(files))
@@ -322,9 +329,11 @@ def _store_files(filing: Filing, kind: str, files) -> tuple[int, list]:
         except uploads.UploadRefused as refused:
             refusals.append(uploads.naming_the_file(f, refused))
             continue
-        known[fingerprint] = Material.objects.create(
-            filing=filing, **StoredFile.write(item, kind).fields()
-        )
+        material = Material.objects.create(filing=filing, **StoredFile.write(item, kind).fields())
+        if arrived is not None:  # `uploaded_at` is set on insert (auto_now_add): stamped after
+            Material.objects.filter(pk=material.pk).update(uploaded_at=arrived)
+            material.uploaded_at = arrived
+        known[fingerprint] = material
         stored += 1
     return stored, refusals
 
@@ -677,6 +686,9 @@ def _timeline(filing: Filing) -> list[tuple]:
 
 @login_required
 def filing_detail(request, number: str):
+    # The request's moment: the day the page decides by, and an upload it allows is stamped
+    # with it (`_store_files`).
+    arrived = timezone.now()
     person = _person(request)
     filing = get_object_or_404(
         Filing.objects.exclude(HOSPITALS_DRAFT).select_related(
@@ -691,7 +703,7 @@ def filing_detail(request, number: str):
         person=person,
     )
     params = parameters_for(filing.insured_region)
-    today = timezone.localdate()
+    today = timezone.localdate(arrived)
     lock_until = None
     long_term_effective = filing.status == Status.APPROVED and filing.type == FilingType.LONG_TERM
     if long_term_effective and filing.valid_from and filing.valid_from <= today:
@@ -791,7 +803,9 @@ def filing_detail(request, number: str):
                 upload_form = _upload_form(filing, only_kinds, request.POST, request.FILES)
                 if upload_form.is_valid():
                     data = upload_form.cleaned_data
-                    stored, refusals = _store_files(filing, data["kind"], data["files"])
+                    stored, refusals = _store_files(
+                        filing, data["kind"], data["files"], arrived=arrived
+                    )
                     if stored:
                         # Stored: the page is fetched again (a reload must not send the files
                         # again), and the others' refusals, named, go with it.

@@ -168,6 +168,7 @@ def _load_hospitals() -> dict:
         "region_id",
         "suspended_on",
         "resettlement_designated",
+        "level",
         *CareType.values,
     )
     return {row[0]: row[1:] for row in rows}
@@ -199,9 +200,29 @@ def _category_policy():
     return CategoryPolicy
 
 
+def _load_policy_levels() -> dict:
+    """(insured region id, scheme, policy year) → the hospital levels the region's
+    BenefitPolicy rows cover, the rows settlement.services.settle needs for a stay."""
+    from settlement.models import BenefitPolicy
+
+    table: dict = {}
+    rows = BenefitPolicy.objects.values_list("region_id", "scheme", "year", "level")
+    for region_id, scheme, year, level in rows:
+        table.setdefault((region_id, scheme, year), set()).add(level)
+    return table
+
+
+def _benefit_policy():
+    from settlement.models import BenefitPolicy
+
+    return BenefitPolicy
+
+
 regions = Snapshot(_load_regions, lambda: Region)
 hospitals = Snapshot(_load_hospitals, lambda: Hospital)
 adjustments = Snapshot(_load_adjustments, _category_policy, reload_on_miss=False)
+# A missing key is the answer (no policy), not a row created since: no reload on a miss.
+policy_levels = Snapshot(_load_policy_levels, _benefit_policy, reload_on_miss=False)
 _NO_ADJUSTMENTS: dict = {}
 
 
@@ -215,6 +236,16 @@ def category_adjustments(region_id: int, year: int) -> dict:
     return adjustments.get((region_id, year), _NO_ADJUSTMENTS)
 
 
+def has_benefit_policy(*, region_id: int, scheme: str, year: int, hospital_id: int) -> bool:
+    """Whether the insured region has a benefit policy of `year` for the scheme at the hospital's
+    level: without one, settlement.services refuses the stay's direct settlement (422)."""
+    row = hospitals.get(hospital_id)
+    if row is None:
+        return True  # an unknown hospital is answered as such, not as a missing policy
+    level = row[6]  # after code, name, name_en, region_id, suspended_on, resettlement
+    return level in policy_levels.get((region_id, scheme, year), ())
+
+
 def _region(region_id: int) -> tuple[str, str, str]:
     code, name, name_en, measures = regions.get(region_id)
     english = (get_language() or "").startswith("en")
@@ -225,7 +256,7 @@ def hospital_view(hospital_id: int) -> eligibility.HospitalView | None:
     row = hospitals.get(hospital_id)
     if row is None:
         return None
-    code, name, name_en, region_id, suspended_on, resettlement, *services = row
+    code, name, name_en, region_id, suspended_on, resettlement, _level, *services = row
     region_code, region_name, _measures = _region(region_id)
     english = (get_language() or "").startswith("en")
     return eligibility.HospitalView(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hospitals import access_log, eligibility
 from hospitals.eligibility_selectors import (
     Found,
     category_adjustments,
     find_person,
+    has_benefit_policy,
     hospital_view,
 )
 from portal.lib import idnumbers
@@ -47,6 +50,7 @@ def check(
             filings=found.filings,
             adjustments=category_adjustments(found.region_id, visit_date.year),
         )
+        decision = _with_policy_note(decision, found, hospital_id, visit_date.year)
     if decision is None:
         outcome = "not_found"
     else:
@@ -61,6 +65,24 @@ def check(
         outcome=outcome,
     )
     return decision, found
+
+
+def _with_policy_note(
+    decision: eligibility.Decision, found: Found, hospital_id: int, year: int
+) -> eligibility.Decision:
+    """domain.md §3.2: the deductible, ratio and cap are the place of insurance's policy of the
+    year. Without one for the visit's year (a new year the region has not entered yet), the
+    settlement refuses the stay (422), so the check says so beside its decision, which it does
+    not change."""
+    if has_benefit_policy(
+        region_id=found.region_id, scheme=found.person.scheme, year=year, hospital_id=hospital_id
+    ):
+        return decision
+    note = _(
+        "No benefit policy of the insured region for %(year)s yet: direct settlement in "
+        "%(year)s will be refused until the region enters it."
+    ) % {"year": year}
+    return dataclasses.replace(decision, reasons=[*decision.reasons, note])
 
 
 def _money(value: Decimal) -> str:

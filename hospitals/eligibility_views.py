@@ -38,9 +38,12 @@ class EligibilityForm(forms.Form):
     care_type = forms.ChoiceField(
         label=_("Care type"), choices=CareType.choices, initial=CareType.INPATIENT
     )
+    # Empty unless typed: a page left open past midnight then checks for the new day, as the
+    # API's default does, not for the day the page was opened.
     visit_date = forms.DateField(
         label=_("Visit date"),
         required=False,
+        help_text=_("Leave empty for today: each check is then made for the day it is made."),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
@@ -130,12 +133,13 @@ def eligibility_check(request):
             status = 429
         elif form.is_valid():
             data = form.cleaned_data
+            visit = data["visit_date"] or timezone.localdate()
             decision, found = check(
                 hospital_id=staff.hospital_id,
                 id_number=data["id_number"],
                 name=data["name"],
                 care_type=data["care_type"],
-                visit_date=data["visit_date"] or timezone.localdate(),
+                visit_date=visit,
                 actor=request.user,
                 channel="web",
             )
@@ -147,11 +151,11 @@ def eligibility_check(request):
                 result = as_dict(decision, found)
                 labels = _labels(result)
                 labels["checked_for"] = {
-                    "day": data["visit_date"] or timezone.localdate(),
+                    "day": visit,
                     "care": dict(CareType.choices)[data["care_type"]],
                 }
     else:
-        form = EligibilityForm(initial={"visit_date": timezone.localdate()})
+        form = EligibilityForm()
     return render(
         request,
         "hospitals/eligibility_check.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -223,7 +224,10 @@ class AccessLog(models.Model):
         verbose_name_plural = _("access log entries")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose_label()} {self.outcome_label()}"
+        # In local time, as the list and the page's own fields show it (the title, breadcrumbs
+        # and history name the entry by this).
+        when = f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} " if self.created_at else ""
+        return f"{when}{self.purpose_label()} {self.outcome_label()}"
 
     def purpose_label(self) -> str:
         return purpose_label(self.purpose)

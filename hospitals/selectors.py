@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from hospitals.models import CareType, Hospital, HospitalStaff
 from hospitals.services import RESUME, SUSPEND
@@ -99,7 +100,7 @@ def suspension_history(hospital: Hospital) -> list[Suspension]:
             try:
                 effective = datetime.date.fromisoformat(event.to_state.partition(":")[2])
             except ValueError:
-                effective = event.created_at.date()
+                effective = timezone.localdate(event.created_at)  # China's day, not UTC's
             periods.append(Suspension(effective, event.reason, event.created_at, who))
         elif periods and periods[-1].resumed_at is None:
             last = periods[-1]

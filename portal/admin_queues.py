@@ -1,9 +1,11 @@
 """The admin index's "Waiting for review": each review queue the reviewer works, with how many
 rows wait in it and how long the oldest has waited, counted as the queue's own list counts them
-(the model admin's queryset, scoped to the reviewer's region) and linked to that list."""
+(the model admin's queryset, scoped to the reviewer's region) and linked to that list; and, in
+December, next year's policies the reviewer's region has not entered yet."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import admin
@@ -21,6 +23,22 @@ class Queue:
     count: int
     oldest: str  # how long the oldest row has waited, in words; "" when unknown or none wait
     url: str
+
+
+@dataclass(frozen=True)
+class PolicyGap:
+    """A region whose policy of next year lacks rows its policy of this year has."""
+
+    text: str
+    url: str
+
+
+class Waiting(list):
+    """The queues, in the order of the index, with the policy gaps to warn of (`policy_gaps`)."""
+
+    def __init__(self, policy_gaps: list[PolicyGap]):
+        super().__init__()
+        self.policy_gaps = policy_gaps
 
 
 def _specs():
@@ -77,10 +95,10 @@ def _in_queue(request, model_admin, query: dict):
     return rows
 
 
-def waiting(site, request) -> list[Queue]:
+def waiting(site, request) -> Waiting:
     """The queues `request.user` may view, in the order of the index."""
     today = timezone.localdate()
-    queues = []
+    queues = Waiting(policy_gaps(site, request, today))
     for model, query, since, label in _specs():
         model_admin = site.get_model_admin(model)
         if not model_admin.has_view_permission(request):
@@ -97,3 +115,59 @@ def waiting(site, request) -> list[Queue]:
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         queues.append(Queue(str(label), found["count"], oldest, f"{changelist}?{urlencode(query)}"))
     return queues
+
+
+def _policy_specs():
+    from settlement.models import BenefitPolicy, CategoryPolicy
+
+    # (model, the fields one year's rows are told apart by, the warning)
+    return [
+        (
+            BenefitPolicy,
+            ("scheme", "level"),
+            _(
+                "The benefit policy of %(region)s for %(year)s is missing or incomplete: from "
+                "1 January, direct settlement at a hospital level it does not cover is refused."
+            ),
+        ),
+        (
+            CategoryPolicy,
+            ("category",),
+            _(
+                "The category adjustments of %(region)s for %(year)s are missing or incomplete: "
+                "from 1 January, the default adjustments apply to the categories they lack."
+            ),
+        ),
+    ]
+
+
+def policy_gaps(site, request, today: datetime.date) -> list[PolicyGap]:
+    """From 1 December, each region the reviewer sees (their own; every region for a superuser)
+    whose benefit policy or category adjustments of next year lack a row of this year's (a
+    scheme and hospital level, a category): on 1 January settlement.services takes the policy of
+    the new year, and refuses a stay without one (domain.md §3.2). Policies are often published
+    late in the year, so the agency is told while there is still time to enter them."""
+    if today.month != 12:
+        return []
+    from portal.models import Region
+
+    year = today.year + 1
+    gaps = []
+    for model, key, words in _policy_specs():
+        model_admin = site.get_model_admin(model)
+        if not model_admin.has_view_permission(request):
+            continue
+        rows = model_admin.get_queryset(request).filter(year__in=[year - 1, year])
+        found: dict[int, set] = {year - 1: set(), year: set()}
+        for row in rows.values_list("year", "region_id", *key):
+            found[row[0]].add(row[1:])
+        lacking = {row[0] for row in found[year - 1] - found[year]}
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for region in Region.objects.filter(pk__in=lacking).order_by("code"):
+            query = urlencode({"year__exact": year, "region__id__exact": region.pk})
+            gaps.append(
+                PolicyGap(
+                    words % {"region": region.display_name, "year": year}, f"{changelist}?{query}"
+                )
+            )
+    return gaps

@@ -18,6 +18,7 @@ import unicodedata
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum import numdb
 from stdnum.cn import ric
@@ -57,7 +58,7 @@ def problem(value: str, *, today: datetime.date | None = None) -> str | None:
         born = ric.get_birth_date(number)
     except InvalidComponent:
         return INVALID_BIRTH_DATE
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if born > today or born.year < 1880:
         return INVALID_BIRTH_DATE
     if ric.calc_check_digit(number) != number[-1]:

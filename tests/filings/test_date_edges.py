@@ -98,7 +98,7 @@ def test_rule_2_1_property_the_lock_lifts_on_the_day_n_months_after_taking_effec
     before it takes effect nothing is locked; the refusal names the day it becomes possible
     (or, when the lock outlasts the validity, says so)."""
     params = rules.Parameters(lock_months=months)
-    allowed = valid_from + relativedelta(months=months)
+    allowed = rules.last_day_of_months(valid_from, months) + datetime.timedelta(days=1)
     refusal = rules.lock_refusal(valid_from, None, params, today)
     if today < valid_from or today >= allowed:
         assert refusal is None
