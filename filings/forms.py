@@ -79,6 +79,16 @@ PROOF_CHOICES = [
         MaterialKind.POSTING_CERTIFICATE,
     )
 ]
+# What a chronic-disease filing is given (domain.md §2.5: the disease as recognised at home), the
+# diagnosis certificate first: a certificate sent without changing the kind is filed as one.
+CHRONIC_KIND_CHOICES = [
+    (k.value, k.label)
+    for k in (
+        MaterialKind.DIAGNOSIS_CERTIFICATE,
+        MaterialKind.HOSPITALISATION_SUMMARY,
+        MaterialKind.OTHER,
+    )
+]
 # Every kind a person may upload, the referral extension's included (domain.md §2.2).
 ALL_KIND_CHOICES = list(MaterialKind.choices)
 # File fields of the filing form and the kind of material each one holds (None: the kind
@@ -94,6 +104,14 @@ FILE_FIELDS = {
 
 
 CHOOSE_PLACE_FIRST = _("Choose the place of treatment first: its hospitals are then listed here.")
+# The written commitment (domain.md §2.1) before approval, word for word as the filing form
+# prints it then (templates/pdf/_filing_form_sheet.html); once approved, the form prints the day.
+PROMISE = _(
+    "I promise to supply the proof materials within %(n)s months of the day the filing takes "
+    "effect. Until they are accepted, direct settlement is possible only at the place of "
+    "residence; if they are not supplied by then, the filing is revoked. Settlements made "
+    "before revocation stand."
+)
 
 
 class FilingForm(forms.Form):
@@ -108,6 +126,7 @@ class FilingForm(forms.Form):
             "care",
             "hospitals",
             "basis",
+            "promise",
             "material_kind",
             "files",
             "relatives_home",
@@ -187,17 +206,27 @@ class FilingForm(forms.Form):
         required=False,
         widget=HospitalCheckboxes,
     )
+    # Nothing chosen for the person (domain.md §2.1): a commitment chosen by default was kept by
+    # people who attached their proof anyway, and their filing became one-way and revocable.
     basis = forms.ChoiceField(
         label=_("Proof"),
         choices=Basis.choices,
         widget=forms.RadioSelect,
-        initial=Basis.COMMITMENT,
+        error_messages={
+            "required": _(
+                "Choose how you prove your residence: the proof materials or the commitment."
+            )
+        },
         help_text=_(
             "With the commitment you file now and supply the materials "
             "within 6 months; until then direct settlement is possible "
             "only at the place of residence."
         ),
     )
+    # The commitment is a promise in writing (domain.md §2.1): its words, as the filing form
+    # prints them, ticked before a filing by commitment is submitted (shown with that choice
+    # only: static/css/portal.css).
+    promise = forms.BooleanField(label=_("I promise to supply the proof materials"), required=False)
     material_kind = forms.ChoiceField(
         label=_("Kind of material"), choices=MaterialKind.choices, required=False
     )
@@ -258,11 +287,18 @@ class FilingForm(forms.Form):
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        # In the order FIELDS gives, not the order of declaration: an upload after the field
+        # it belongs to, a chronic disease before the materials.
+        self.order_fields(self.FIELDS[filing_type])
         if "place_region" in self.fields:
             self.fields["place_region"].queryset = Region.objects.select_related(
                 "province"
             ).exclude(pk=person.region_id)
         if filing_type == "long_term":
+            from filings.selectors import parameters_for
+
+            months = parameters_for(person.region).commitment_months
+            self.fields["promise"].label = PROMISE % {"n": months}
             self.fields["material_kind"].choices = PROOF_CHOICES
             self.fields["material_kind"].label = _("Proof of residence")
             self.fields["files"].label = _("Proof of residence, as files (JPEG, PNG or PDF)")
@@ -278,6 +314,8 @@ class FilingForm(forms.Form):
                 "The hospital's emergency or transfer certificate, if you have it (JPEG, PNG or "
                 "PDF, at most 10 MB each)"
             )
+        if filing_type == "chronic_outpatient":
+            self.fields["material_kind"].choices = CHRONIC_KIND_CHOICES
         if draft:
             for name, field in self.fields.items():
                 if name != "place_region":
@@ -411,6 +449,11 @@ class FilingForm(forms.Form):
             missing = not data.get("agent_id_number") and "agent_id_number" not in self.errors
             if data.get("agent_name") and missing:  # (a malformed one has its own message)
                 self.add_error("agent_id_number", _("The agent's ID number is required."))
+            if data.get("basis") == Basis.COMMITMENT and not data.get("promise"):
+                self.add_error(
+                    "promise",
+                    _("Tick the box to make the commitment, or choose the proof materials."),
+                )
         return data
 
 
@@ -432,6 +475,7 @@ UPLOAD_KINDS = {
         MaterialKind.DIAGNOSIS_CERTIFICATE,
         MaterialKind.OTHER,
     ],
+    "chronic_outpatient": CHRONIC_KIND_CHOICES,
 }
 
 

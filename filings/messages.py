@@ -187,6 +187,10 @@ ACTION_LABELS = {
 REASON_TEXTS = {
     "two_way": _("Filing %(n)s is now two-way: you can also settle directly at home."),
     "revoke_commitment": _("Filing %(n)s was revoked (commitment materials not supplied)."),
+    "proof_attached": _(
+        "A proof of residence was attached, so filing %(n)s was submitted with the proof "
+        "materials instead of the commitment."
+    ),
 }
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SETTLED_AT = re.compile(

@@ -753,13 +753,22 @@ def filing_submit(
     actor,
     ip=None,
     relatives_home: bool = False,
+    promised: bool | None = None,
     today: datetime.date | None = None,
 ) -> Filing:
     """Submit a draft (or resubmit a returned filing) once `check_filing` finds it complete:
     required fields, the materials of domain.md §2.1 (`relatives_home`: the property
     certificate is of a relative's home, so proof of the relationship is needed), the chosen
     hospitals, the emergency window, the filing it sits on. Other temporary filings are approved
-    automatically on submission when the person is insured and active (domain.md §2.4)."""
+    automatically on submission when the person is insured and active (domain.md §2.4).
+
+    A long-term filing by commitment that already holds a proof of residence (one that would
+    keep the promise: `commitment_proof_kinds`) is submitted with proof materials instead, and
+    needs what those need (domain.md §2.1: the commitment promises the proof for later; kept as a
+    commitment it would be one-way and revoked at the deadline with the proof on file). The
+    change is recorded ("filing.update", reason "proof_attached"); a refusal for missing
+    materials then carries `proof_attached`. `promised`: whether the person ticked the written
+    commitment; False refuses a filing by commitment until they do (None: not asked)."""
     today = today or timezone.localdate()
 
     def approved(f: Filing) -> dict:
@@ -767,10 +776,21 @@ def filing_submit(
         return {"submitted_at": timezone.now(), **_approval_updates(f, None, today)}
 
     def submitted(f: Filing) -> dict:
-        check_filing(f, today=today, complete=True, relatives_home=relatives_home)
+        changes = {"basis": Basis.MATERIALS} if proof_given else {}
+        for name, value in changes.items():
+            setattr(f, name, value)
+        try:
+            check_filing(f, today=today, complete=True, relatives_home=relatives_home)
+        except RuleError as error:
+            if proof_given and error.code == "materials_incomplete":
+                error.params["proof_attached"] = True
+            raise
+        if f.type == FilingType.LONG_TERM and f.basis == Basis.COMMITMENT and promised is False:
+            raise RuleError("incomplete", fields=["promise"])
         return {
             "submitted_at": timezone.now(),
             "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,
+            **changes,
         }
 
     with transaction.atomic():
@@ -778,6 +798,21 @@ def filing_submit(
         # filings (a temporary filing already in force for the place, §2.6) then see what a
         # double tap's first request submitted.
         active = _lock_person(filing.person_id)
+        by_commitment = (
+            Filing.objects.filter(pk=filing.pk, type=FilingType.LONG_TERM, basis=Basis.COMMITMENT)
+            .values_list("subtype", flat=True)
+            .first()
+        )
+        proof_given = (
+            by_commitment is not None
+            and Material.objects.filter(
+                filing_id=filing.pk,
+                refused_at__isnull=True,
+                kind__in=commitment_proof_kinds(by_commitment),
+            ).exists()
+        )
+        if proof_given:
+            _record_in_place(filing, "filing.update", actor=actor, ip=ip, reason="proof_attached")
         # Insured and active as the database says now, not as the caller's copy of the person
         # said when it was read: a person the agency unticked goes to review instead.
         automatic = (

@@ -125,6 +125,14 @@ def _add_rule_error(form, error: RuleError) -> None:
             form.add_error(None, message(RuleError("incomplete", fields=rest)))
         return
     if error.code == "materials_incomplete":
+        if error.params.get("proof_attached") and "basis" in form.fields:
+            form.add_error(
+                "basis",
+                _(
+                    "You attached a proof of residence, so the filing is submitted with the "
+                    "proof materials: add the copies named below as well."
+                ),
+            )
         _add_missing_materials(form, list(error.params.get("missing", [])))
         return
     field = RULE_FIELDS.get(error.code)
@@ -515,6 +523,7 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                             actor=request.user,
                             ip=client_ip(request),
                             relatives_home=data.get("relatives_home", False),
+                            promised=bool(data.get("promise")),
                         )
             except RuleError as error:
                 _add_rule_error(form, error)
@@ -769,6 +778,7 @@ def filing_detail(request, number: str):
                     actor=request.user,
                     ip=client_ip(request),
                     relatives_home=bool(request.POST.get("relatives_home")),
+                    promised=bool(request.POST.get("promise")),
                 )
                 messages.success(request, _("Submitted: your agency will review it."))
             elif action == "cancel":

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
 from hospitals.models import Hospital
 from hospitals.services import search_keys
 from portal.lib.text import FORMULA_START, spreadsheet_text
 from portal.models import Province, Region
+
+# A hospital's national code: "H" and 11 digits (H23010300001), as every designated hospital of
+# hospitals/data has it. It is the address of the hospital's public page (/hospitals/<code>/),
+# so a "/" in it would leave the directory unable to link it; ASCII digits only, no newline.
+HOSPITAL_CODE = RegexValidator(
+    r"\AH[0-9]{11}\Z",
+    message=gettext_lazy(
+        "A hospital's national code is the letter H and 11 digits, such as H23010300001."
+    ),
+    code="hospital_code",
+)
 
 
 class HospitalResource(resources.ModelResource):
@@ -57,6 +70,10 @@ class HospitalResource(resources.ModelResource):
     def import_instance(self, instance, row, **kwargs):
         stored_region_id = instance.region_id if instance.pk else None
         super().import_instance(instance, row, **kwargs)
+        try:
+            HOSPITAL_CODE(instance.code or "")
+        except ValidationError as error:
+            raise ValidationError({"code": error.messages}) from None
         if not self.restricted:
             return
         own = self.region.pk if self.region else None
@@ -65,20 +82,19 @@ class HospitalResource(resources.ModelResource):
             message = _("You may import only the hospitals of your own region (%(region)s).")
             raise ValidationError({"region": message % {"region": where}})
 
-    # Text a person typed (a hospital's names) never opens as a formula in Excel or WPS: it is
-    # exported behind an apostrophe (portal.lib.text.spreadsheet_text), which an import of the
-    # same file takes off again.
-    TEXT_COLUMNS = ("name_zh", "name_en")
-
+    # No text cell (a code, a name someone typed) opens as a formula in Excel or WPS. In CSV, TSV
+    # and the other text formats it is exported behind an apostrophe
+    # (portal.lib.text.spreadsheet_text), which an import of the same file takes off again; an
+    # XLSX has typed cells and gets it as a text cell instead (HospitalAdmin.get_export_data),
+    # so it shows no apostrophe.
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        if field.column_name in self.TEXT_COLUMNS and isinstance(value, str):
+        if isinstance(value, str) and not kwargs.get("force_native_type"):
             return spreadsheet_text(value)
         return value
 
     def before_import_row(self, row, **kwargs):
-        for column in self.TEXT_COLUMNS:
-            value = row.get(column)
+        for column, value in list(row.items()):
             if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_START):
                 row[column] = value[1:]
         return super().before_import_row(row, **kwargs)

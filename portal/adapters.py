@@ -5,13 +5,15 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_str
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from portal import roles
 
@@ -40,6 +42,30 @@ class PortalSite:
 
 class AccountAdapter(DefaultAccountAdapter):
     """Public sign-up is for insured persons only; staff accounts come from an administrator."""
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": gettext_lazy(
+            "Too many failed sign-in attempts with this account: it is locked from this "
+            "address for an hour. To sign in now, choose a new password with “Forgot your "
+            "password?”."
+        ),
+    }
+
+    def can_delete_email(self, email_address) -> bool:
+        """An account keeps an address, and a verified one: a forgotten password is reset
+        through it, and with verification mandatory, signing in needs it (with the last one
+        gone, every sign-in stopped at "verify your e-mail address" with nowhere to send it)."""
+        from allauth.account.models import EmailAddress
+
+        others = EmailAddress.objects.filter(user_id=email_address.user_id).exclude(
+            pk=email_address.pk
+        )
+        if email_address.pk and not others.exists():
+            return False
+        if email_address.verified and not others.filter(verified=True).exists():
+            return False
+        return super().can_delete_email(email_address)
 
     def is_open_for_signup(self, request) -> bool:
         return True
@@ -91,6 +117,27 @@ class AccountAdapter(DefaultAccountAdapter):
         queues: not on the public home page, whose links sit behind the phone's menu."""
         start = START.get(roles.role_of(request.user))
         return reverse(start) if start else super().get_login_redirect_url(request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Staff keep their authenticator app: without it they could no longer work (every page but
+    the account pages sends them to set one up again, portal.middleware.StaffTotpMiddleware),
+    and a password alone would be enough to take it off."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": gettext_lazy(
+            "Staff cannot deactivate their authenticator app: every staff page needs it. If your "
+            "phone is lost or replaced, ask an administrator to remove it, then set up the new one."
+        ),
+    }
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        from portal.admin_site import must_have_totp
+
+        if authenticator.type == Authenticator.Type.TOTP and must_have_totp(authenticator.user):
+            return False
+        return super().can_delete_authenticator(authenticator)
 
 
 def _signup_again(request, form):

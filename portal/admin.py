@@ -911,23 +911,28 @@ class InsuredPersonAdmin(KeptRecords, IdNumberSearch, RegionScopedAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def reveal_view(self, request, pk):
+        """A GET shows the button that reveals, and records nothing; its POST (with the CSRF
+        token) shows the full ID and card numbers and records the reveal in the audit log and
+        the access log. So a link from another site, or in an uploaded PDF, reveals nothing
+        and writes no "who revealed whose ID" in the reviewer's name."""
         person = get_object_or_404(self.get_queryset(request), pk=pk)
-        audit.record(
-            action="insured.reveal_id",
-            actor=request.user,
-            obj=person,
-            region=person.region,
-            ip=audit.client_ip(request),
-        )
-        record_person_read(request, person, "reveal:admin")
         context = {
             **self.admin_site.each_context(request),
             "person": person,
-            "id_number": person.id_number,
-            "card_number": person.social_security_no or "-",
             "title": _("Full ID and card numbers"),
             "opts": self.model._meta,
         }
+        if request.method == "POST":
+            audit.record(
+                action="insured.reveal_id",
+                actor=request.user,
+                obj=person,
+                region=person.region,
+                ip=audit.client_ip(request),
+            )
+            record_person_read(request, person, "reveal:admin")
+            context["id_number"] = person.id_number
+            context["card_number"] = person.social_security_no or "-"
         return TemplateResponse(request, "admin/portal/reveal.html", context)
 
     def has_add_permission(self, request):

@@ -18,6 +18,15 @@ def has_totp(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def must_have_totp(user) -> bool:
+    """Staff, superusers and agency staff reach other people's records (proof materials, claim
+    documents, PDFs, clearing statements): they work only with an authenticator app (TOTP).
+    Hospital clerks are none of these."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or hasattr(user, "agency_staff"))
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = gettext_lazy("Cross-region medical treatment: agency administration")
     site_title = gettext_lazy("Agency administration")

@@ -8,9 +8,13 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from allauth.account.signals import password_reset
         from django.contrib.auth.signals import user_logged_in
 
+        from portal.password_reset import lift_sign_in_lock
+
         user_logged_in.connect(remember_language, dispatch_uid="portal-remember-language")
+        password_reset.connect(lift_sign_in_lock, dispatch_uid="portal-lift-sign-in-lock")
 
 
 def remember_language(sender, request, user, **kwargs):

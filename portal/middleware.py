@@ -1,5 +1,5 @@
-"""Request-wide behaviour: language from the query, security headers, session lifetime and the
-recent re-authentication that sensitive actions ask for."""
+"""Request-wide behaviour: language from the query, security headers, session lifetime, TOTP for
+staff and the recent re-authentication that sensitive actions ask for."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from portal import roles
+from portal.admin_site import has_totp, must_have_totp
 
 
 class ApiLanguageMiddleware:
@@ -236,6 +238,48 @@ class SessionTimeoutMiddleware:
         if request.method == "GET":
             login_url = _with_next(login_url, request.get_full_path())
         return HttpResponseRedirect(login_url)
+
+
+# What a staff member without an authenticator may still open: the account pages (signing in
+# and out, setting the authenticator up), the language switch, static files, the hospital API
+# (a key, not a session) and the pages anyone sees signed out.
+TOTP_FREE_PATHS = ("/accounts/", "/i18n/", "/api/", "/favicon.ico")
+TOTP_FREE_VIEWS = {
+    "home",
+    "healthz",
+    "verify-page",
+    "hospitals:directory",
+    "hospitals:detail",
+}
+
+
+class StaffTotpMiddleware:
+    """Staff, superusers and agency staff without an authenticator app are sent to set one up
+    from every page but those TOTP_FREE_PATHS and TOTP_FREE_VIEWS name: no proof material,
+    claim document, PDF, statement or dashboard reaches an account that has not passed TOTP
+    (the admin checks the same: PortalAdminSite.has_permission). Placed after
+    SessionTimeoutMiddleware (an expired session is signed out first) and before
+    RecentAuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith((*TOTP_FREE_PATHS, settings.STATIC_URL)):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in TOTP_FREE_VIEWS:
+            return None
+        user = request.user
+        if not must_have_totp(user) or has_totp(user):
+            return None
+        messages.warning(
+            request, _("Staff must set up an authenticator app (TOTP) before using the portal.")
+        )
+        return HttpResponseRedirect(reverse("mfa_activate_totp"))
 
 
 # Admin actions that approve something or export rows (filings, claims, held settlements).

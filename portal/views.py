@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.i18n import set_language as switch_language
 from kombu import Connection
 
@@ -49,12 +49,18 @@ def set_language(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def notifications(request):
+    """The user's messages, the unread ones marked as new. Opening the page changes nothing (a
+    link from another site cannot mark anything read); "Mark all as read" (a POST, with its
+    CSRF token) marks every unread message read and comes back to the same page."""
+    if request.method == "POST":
+        request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        page_number = request.POST.get("page", "")
+        query = f"?page={page_number}" if page_number.isdecimal() else ""
+        return redirect(reverse("notifications") + query)
     qs = request.user.notifications.all()
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    request.user.notifications.filter(
-        pk__in=[n.pk for n in page.object_list], read_at__isnull=True
-    ).update(read_at=timezone.now())
     return render(
         request,
         "portal/notifications.html",

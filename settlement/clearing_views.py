@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from portal.lib.text import spreadsheet_text
 from portal.middleware import export
 from settlement import clearing
 from settlement.models import ClearingLine, ClearingStatement
@@ -42,15 +43,19 @@ class Echo:
 
 
 def _csv_rows(statement: ClearingStatement):
+    """The statement's rows for its CSV. Text cells (numbers, names, hospital codes, which another
+    region's staff typed) go through spreadsheet_text: none opens as a formula in Excel or WPS;
+    amounts and counts stay numbers."""
+    text = spreadsheet_text
     successor = _successor(statement)
-    yield [_("Clearing statement"), statement.number]
+    yield [_("Clearing statement"), text(statement.number)]
     yield [_("Month"), f"{statement.period:%Y-%m}"]
-    yield [_("Place of treatment"), _region(statement.treatment_region)]
-    yield [_("Place of insurance"), _region(statement.insured_region)]
+    yield [_("Place of treatment"), text(_region(statement.treatment_region))]
+    yield [_("Place of insurance"), text(_region(statement.insured_region))]
     yield [_("Version"), statement.version]
-    yield [_("Status"), statement.get_status_display()]
-    yield [_("Supersedes"), statement.supersedes.number if statement.supersedes else ""]
-    yield [_("Superseded by"), successor.number if successor else ""]
+    yield [_("Status"), text(statement.get_status_display())]
+    yield [_("Supersedes"), text(statement.supersedes.number) if statement.supersedes else ""]
+    yield [_("Superseded by"), text(successor.number) if successor else ""]
     yield [_("Settlements"), statement.settlement_count]
     yield [_("Total"), statement.total]
     yield [_("Fund payments"), statement.fund_pay]
@@ -77,7 +82,7 @@ def _csv_rows(statement: ClearingStatement):
         )
     )
     for number, code, discharged_on, total, fund_pay, person_pay in lines.iterator(2000):
-        yield [number, code, discharged_on.isoformat(), total, fund_pay, person_pay]
+        yield [text(number), text(code), discharged_on.isoformat(), total, fund_pay, person_pay]
 
 
 @export

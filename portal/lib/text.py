@@ -58,3 +58,29 @@ def spreadsheet_text(value) -> str:
     shows as text. For text columns only: an amount stays a number, a negative one too."""
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def spreadsheet_text_xlsx(workbook: bytes) -> bytes:
+    """An XLSX export whose cells are all data, never formulas: a text that would start one
+    ("=HYPERLINK(...)", "-2+3") is a text cell marked as text (Excel's quotePrefix), so Excel
+    and WPS neither run it nor show an apostrophe, and it stays text when the cell is edited.
+    The XLSX counterpart of `spreadsheet_text`, whose apostrophe a typed cell would show."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(workbook))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                # openpyxl reads any text that starts with "=" as a formula ("f"), and "#N/A" as
+                # an error ("e"): both were texts when they were written.
+                text = cell.data_type in ("f", "e") or (
+                    cell.data_type == "s" and str(cell.value).startswith(FORMULA_START)
+                )
+                if text:
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

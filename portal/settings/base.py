@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
+    "portal.middleware.StaffTotpMiddleware",
     "portal.middleware.RecentAuthenticationMiddleware",
     "portal.middleware.MethodNotAllowedPageMiddleware",
     "portal.middleware.PrivatePagesMiddleware",
@@ -166,6 +167,8 @@ ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key"}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff keep their authenticator app: it cannot be deactivated (portal.adapters.MFAAdapter).
+MFA_ADAPTER = "portal.adapters.MFAAdapter"
 MFA_FORMS = {
     "authenticate": "portal.mfa_forms.PortalAuthenticateForm",
     "reauthenticate": "portal.mfa_forms.PortalReauthenticateForm",

@@ -15,6 +15,7 @@ FORM = {
     "start_date": SOON,
     "care": ["inpatient", "general_outpatient"],
     "basis": "commitment",
+    "promise": "on",
 }
 
 

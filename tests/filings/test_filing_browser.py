@@ -25,6 +25,7 @@ def test_retiree_files_by_commitment_reviewer_approves_person_sees_it(live_serve
         page.select_option("select[name=place_region]", label="哈尔滨市")
         page.select_option("select[name=subtype]", value="resettled_retiree")
         page.check("input[name=basis][value=commitment]")
+        page.check("#id_promise")
         page.click("button[name=submit]")
         page.wait_for_url("**/filings/B*/")
         assert page.locator("#status").inner_text().startswith("已提交")

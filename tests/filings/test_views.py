@@ -44,6 +44,7 @@ def test_long_term_filing_by_commitment_is_submitted(client, demo):
             "start_date": SOON,
             "care": ["inpatient", "general_outpatient"],
             "basis": "commitment",
+            "promise": "on",
             "submit": "1",
         },
     )
@@ -284,6 +285,7 @@ def test_rule_2_6_a_draft_is_saved_with_partial_input_and_completed_later(client
             "start_date": SOON,
             "care": ["inpatient"],
             "basis": "commitment",
+            "promise": "on",
         },
     )
     assert response.status_code == 302
@@ -304,6 +306,7 @@ def test_rule_2_6_returned_filing_is_edited_and_resubmitted_in_the_view(client, 
         "start_date": SOON,
         "care": ["inpatient", "general_outpatient"],
         "basis": "commitment",
+        "promise": "on",
     }
     client.post(reverse("filings:new", args=["long_term"]), form)
     filing = Filing.objects.get(person__name="陈明")

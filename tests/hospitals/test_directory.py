@@ -226,7 +226,7 @@ def test_csv_import_with_one_bad_row_writes_nothing_and_names_row_and_field(demo
     data = tablib.Dataset(headers=header)
     data.append(
         [
-            "HNEW0000001",
+            "H23270000901",
             "新医院一",
             "",
             "海南省",
@@ -242,7 +242,7 @@ def test_csv_import_with_one_bad_row_writes_nothing_and_names_row_and_field(demo
     )
     data.append(
         [
-            "HNEW0000002",
+            "H23270000902",
             "新医院二",
             "",
             "海南省",
@@ -288,7 +288,7 @@ def test_csv_import_of_valid_rows_fills_search_keys(demo):
     )
     data.append(
         [
-            "HNEW0000003",
+            "H23270000903",
             "三亚新医院",
             "",
             "海南省",
@@ -304,7 +304,7 @@ def test_csv_import_of_valid_rows_fills_search_keys(demo):
     )
     result = HospitalResource().import_data(data, dry_run=False, raise_errors=False)
     assert not result.has_errors() and not result.has_validation_errors()
-    assert Hospital.objects.get(code="HNEW0000003").initials == "syxyy sxy"
+    assert Hospital.objects.get(code="H23270000903").initials == "syxyy sxy"
 
 
 @pytest.mark.services

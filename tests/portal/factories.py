@@ -46,6 +46,10 @@ class AgencyFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"{o.region.name}医保中心")
 
 
+# The TOTP secret of the staff users the factories make (never one of the demo's).
+STAFF_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -54,6 +58,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.cn")
     password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+    @factory.post_generation
+    def authenticator(obj, create, extracted, **kwargs):
+        """Staff and superusers work only with an authenticator app
+        (portal.middleware.StaffTotpMiddleware): they get one, as an administrator sets them up;
+        `authenticator=False` makes one without."""
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        if not create or extracted is False or not (obj.is_staff or obj.is_superuser):
+            return
+        if not Authenticator.objects.filter(user=obj, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(obj, STAFF_TOTP_SECRET)
 
     @classmethod
     def _after_postgeneration(cls, instance, create, results=None):

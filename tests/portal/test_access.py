@@ -125,7 +125,7 @@ def test_reveal_of_an_id_number_is_audited_and_scoped(client, demo):
     own = InsuredPerson.objects.get(name="王秀兰")
     other = InsuredPerson.objects.get(name="李建国")  # Shenyang
     url = reverse("admin:portal_insuredperson_reveal", args=[own.pk])
-    response = client.get(url)
+    response = client.post(url)  # the page's button
     assert response.status_code == 200
     assert own.id_number in response.content.decode()
     assert AuditEvent.objects.filter(action="insured.reveal_id", object_id=str(own.pk)).count() == 1

@@ -68,7 +68,7 @@ def inline_scripts(html: str) -> list[str]:
 
 @pytest.fixture
 def admin_client(client, db):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    user = UserFactory(username="root", is_staff=True, is_superuser=True, authenticator=False)
     TOTP.activate(user, TOTP_SECRET)  # the admin opens only to staff with TOTP
     client.force_login(user)
     # Exports ask for a recent authentication: confirm the password once.
@@ -240,7 +240,7 @@ def test_pages_run_in_chromium_without_csp_violations(live_server, client):
 
     from tests.browser import browser_page
 
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    user = UserFactory(username="root", is_staff=True, is_superuser=True, authenticator=False)
     TOTP.activate(user, TOTP_SECRET)
     client.force_login(user)
     client.post(reverse("account_reauthenticate"), {"password": "pass-word-123"})

@@ -201,6 +201,7 @@ def test_the_notifications_page_shows_and_marks_only_ones_own(world):
     theirs = Notification.objects.create(user=b, subject="给李建国的通知")
     page = client_of(world, A).get(reverse("notifications")).content.decode()
     assert mine.subject in page and theirs.subject not in page
+    client_of(world, A).post(reverse("notifications"))  # "Mark all as read"
     theirs.refresh_from_db()
     mine.refresh_from_db()
     assert mine.read_at is not None and theirs.read_at is None

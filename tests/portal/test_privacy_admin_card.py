@@ -92,6 +92,6 @@ def test_a_blank_card_box_keeps_the_number_and_a_new_one_replaces_it(client, dem
 def test_the_audited_reveal_shows_the_card_number(client, demo):
     person = wang()
     staff_login(client, "agency_dxal")
-    page = client.get(reverse("admin:portal_insuredperson_reveal", args=[person.pk]))
+    page = client.post(reverse("admin:portal_insuredperson_reveal", args=[person.pk]))
     assert CARD in page.content.decode()
     assert AuditEvent.objects.filter(action="insured.reveal_id", object_id=str(person.pk)).exists()

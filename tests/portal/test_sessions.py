@@ -250,25 +250,25 @@ def test_revealing_an_id_number_needs_a_recent_authentication(client, demo, cloc
     _staff_login(client, "agency_dxal")
     person = InsuredPerson.objects.get(name="王秀兰")
     url = reverse("admin:portal_insuredperson_reveal", args=[person.pk])
-    # Signing in (password and TOTP) a moment ago counts.
-    assert client.get(url).status_code == 200
+    # Signing in (password and TOTP) a moment ago counts. The reveal is the page's button.
+    assert client.post(url).status_code == 200
     _minutes(clock, 6)
-    response = client.get(url)
+    response = client.post(url)
     assert _asks_to_reauthenticate(response, url)
     assert person.id_number not in response.content.decode()
     assert AuditEvent.objects.filter(action="insured.reveal_id").count() == 1
 
     _reauthenticate_with_totp(client, "agency_dxal", url)
-    response = client.get(url)
+    response = client.post(url)
     assert response.status_code == 200
     assert person.id_number in response.content.decode()
     assert AuditEvent.objects.filter(action="insured.reveal_id").count() == 2
 
     # The window runs from the re-authentication.
     _minutes(clock, 4)
-    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 200
     _minutes(clock, 2)
-    assert _asks_to_reauthenticate(client.get(url), url)
+    assert _asks_to_reauthenticate(client.post(url), url)
 
 
 def test_reauthentication_by_password_also_counts(client, demo, clock):
