@@ -75,7 +75,11 @@ def main() -> int:
             scheme="employee",
             year=year,
             level=3,
-            defaults={"deductible": 1000, "ratio": Decimal("0.85"), "annual_cap": 300000},
+            defaults={
+                "deductible": 1000,
+                "ratio": Decimal("0.85"),
+                "annual_cap": Decimal("9999999999.99"),
+            },
         )
         person = InsuredPerson.objects.create(
             name="基准", id_number="x", id_hash="h" * 64, region=region, scheme="employee"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,10 +28,13 @@ from filings.rules import RuleError
 from hospitals.models import Hospital
 from portal.admin import (
     AuditTrailHistory,
+    CappedPages,
     ConfirmForm,
+    CountAndPagesUpToTheCap,
     DecisionButtons,
     IdNumberSearch,
     KeptRecords,
+    LogList,
     LongList,
     RegionScopedAdmin,
     ReviewQueue,
@@ -159,6 +163,7 @@ class CommitmentDueFilter(admin.SimpleListFilter):
 
 @admin.register(Filing)
 class FilingAdmin(
+    CappedPages,
     LongList,
     IdNumberSearch,
     AuditTrailHistory,
@@ -376,7 +381,7 @@ class FilingAdmin(
             if (
                 obj.basis == Basis.COMMITMENT
                 and obj.materials_accepted_at is None
-                and services.supplements_awaiting_review(obj).exists()
+                and self._supplements(obj)
             ):
                 # Offered while supplied materials await a decision: not after a refusal,
                 # until the person supplies again.
@@ -404,10 +409,36 @@ class FilingAdmin(
         review that the page shows, so that only those are decided."""
         fields = super().shown_fields(obj, action)
         if action in self.MATERIAL_ACTIONS:
-            awaiting = services.supplements_awaiting_review(obj).order_by("pk")
             name = self._materials_field(obj)
-            fields += [(name, str(pk)) for pk in awaiting.values_list("pk", flat=True)]
+            fields += [(name, str(m.pk)) for m in self._supplements(obj)]
         return fields
+
+    # The materials of each selected filing, read once for all of them: a decision's page
+    # lists hundreds ("select all" over the queue of supplemented materials awaiting review),
+    # and each row asks which files await a decision (decision_names, shown_fields, row_notes).
+    LISTED_MATERIALS = "listed_materials"
+
+    def response_action(self, request, queryset):
+        materials = Prefetch(
+            "materials", queryset=Material.objects.order_by("pk"), to_attr=self.LISTED_MATERIALS
+        )
+        return super().response_action(request, queryset.prefetch_related(materials))
+
+    def _materials(self, obj: Filing) -> list[Material]:
+        """The filing's materials by id: those read with the selected rows, if they were."""
+        listed = getattr(obj, self.LISTED_MATERIALS, None)
+        return list(obj.materials.order_by("pk")) if listed is None else listed
+
+    def _supplements(self, obj: Filing) -> list[Material]:
+        """services.supplements_awaiting_review, by id: the materials supplied since the filing
+        was approved and not refused, from those read with the selected rows if they were."""
+        if getattr(obj, self.LISTED_MATERIALS, None) is None:
+            return list(services.supplements_awaiting_review(obj).order_by("pk"))
+        return [
+            m
+            for m in self._materials(obj)
+            if m.refused_at is None and (obj.decided_at is None or m.uploaded_at > obj.decided_at)
+        ]
 
     @staticmethod
     def _materials_field(obj) -> str:
@@ -425,7 +456,7 @@ class FilingAdmin(
         if action not in self.MATERIAL_ACTIONS:
             return []
         name = self._materials_field(obj)
-        ids = [int(v) for n, v in self.carried_fields(request, obj, action) if n == name]
+        ids = {int(v) for n, v in self.carried_fields(request, obj, action) if n == name}
         # Each opens as on the filing's page (`materials_list`), in a new tab, so the reviewer
         # who decides "by the files shown" can see them and come back to confirm.
         return [
@@ -435,7 +466,8 @@ class FilingAdmin(
                 kind_label(m.kind),
                 m.original_name,
             )
-            for m in obj.materials.filter(pk__in=ids).order_by("pk")
+            for m in self._materials(obj)
+            if m.pk in ids
         ]
 
     @admin.action(description=_("Approve"))
@@ -637,10 +669,18 @@ class WorkingDayCorrectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Material)
-class MaterialAdmin(KeptRecords, RegionScopedAdmin):
+class MaterialAdmin(CappedPages, KeptRecords, LogList, RegionScopedAdmin):
+    """Every file supplied in the region, newest first (served by the primary key: the
+    files' own order, oldest first, would sort the region's whole history on every page), read
+    only: counted as the logs are, up to 10,000."""
+
     region_field = "filing__insured_region"
     list_display = ["filing", "kind", "original_name", "size", "uploaded_at"]
     list_select_related = ["filing"]
+    ordering = ["-id"]
+    # No column sorts: each would sort the region's whole history.
+    sortable_by = ()
+    paginator = CountAndPagesUpToTheCap
 
     def has_add_permission(self, request):
         return False

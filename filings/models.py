@@ -268,6 +268,14 @@ class Filing(models.Model):
                 fields=["insured_region", "-created_at", "-id"], name="filing_region_recent"
             ),
             models.Index(fields=["-created_at", "-id"], name="filing_recent"),
+            # The reviewer's queue (status "submitted", oldest submitted first: ReviewQueue)
+            # and its count on the admin's index: the few waiting rows of a region, read in
+            # the queue's order, not its whole history scanned and sorted.
+            models.Index(
+                fields=["insured_region", "submitted_at", "id"],
+                condition=Q(status="submitted"),
+                name="filing_submitted_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -15,9 +15,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import XLSX
 
 from hospitals.models import OUTCOMES, PURPOSES, AccessLog, ApiKey, Hospital, HospitalStaff
-from hospitals.resources import HospitalResource
+from hospitals.referral_views import HospitalCodeField, find_code_help
+from hospitals.resources import HOSPITAL_CODE, HospitalResource
 from hospitals.selectors import suspension_history
 from hospitals.services import (
     InvitationError,
@@ -31,6 +33,7 @@ from hospitals.services import (
 )
 from portal import audit
 from portal.admin import ChoicesFilter, IdNumberSearch, LogList
+from portal.lib.text import spreadsheet_text_xlsx
 from portal.roles import agency_region, in_own_region
 
 
@@ -52,6 +55,11 @@ class OutcomeFilter(ChoicesFilter):
 
 
 class ClerkInvitationForm(forms.Form):
+    """The hospital is chosen from a list when they are few (an agency's region), given by its
+    code when they are many (a superuser's: the whole country's, tens of thousands of options,
+    megabytes of page)."""
+
+    LISTED_AT_MOST = 500
     hospital = forms.ModelChoiceField(label=_("Hospital"), queryset=Hospital.objects.none())
     email = forms.EmailField(
         label=_("The clerk's email address"),
@@ -61,6 +69,13 @@ class ClerkInvitationForm(forms.Form):
 
     def __init__(self, *args, hospitals, **kwargs):
         super().__init__(*args, **kwargs)
+        if hospitals[: self.LISTED_AT_MOST + 1].count() > self.LISTED_AT_MOST:
+            self.fields["hospital"] = HospitalCodeField(
+                hospitals,
+                label=_("Hospital's code"),
+                help_text=find_code_help(reverse("admin:hospitals_hospital_changelist")),
+                error_messages={"invalid_choice": _("No designated hospital has this code.")},
+            )
         self.fields["hospital"].queryset = hospitals
 
 
@@ -69,9 +84,39 @@ class SuspendForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea, max_length=500)
 
 
+class HospitalForm(forms.ModelForm):
+    """A hospital as the agency adds or edits it: the national code in its format (H and 11
+    digits), as an import checks it too (hospitals.resources.HOSPITAL_CODE)."""
+
+    class Meta:
+        model = Hospital
+        fields = [
+            "name",
+            "name_en",
+            "code",
+            "province",
+            "region",
+            "level",
+            "kind",
+            "ownership",
+            "inpatient",
+            "general_outpatient",
+            "chronic_outpatient",
+            "resettlement_designated",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        code = self.fields.get("code")
+        if code is not None:
+            code.validators.append(HOSPITAL_CODE)
+            code.widget.attrs.setdefault("placeholder", "H23010300001")
+
+
 @admin.register(Hospital)
 class HospitalAdmin(IdNumberSearch, ImportExportModelAdmin):
     resource_classes = [HospitalResource]
+    form = HospitalForm
     # Hospitals' names and codes stay in the URL; a whole ID number does not (IdNumberSearch).
     private_terms = False
     search_help_text = None
@@ -121,6 +166,12 @@ class HospitalAdmin(IdNumberSearch, ImportExportModelAdmin):
                 "by": period.resumed_by or "-",
             }
         return text
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """An XLSX export has its text cells typed as text (no cell runs as a formula, none
+        shows an apostrophe); the text formats escape them in the resource."""
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        return spreadsheet_text_xlsx(data) if isinstance(file_format, XLSX) else data
 
     def get_import_resource_kwargs(self, request, **kwargs):
         """Agency staff import the hospitals of their own region only."""

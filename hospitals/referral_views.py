@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,10 +14,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -33,12 +35,80 @@ from portal.models import InsuredPerson
 from portal.roles import clerk, clerk_hospital
 
 
+class HospitalCodeField(forms.ModelChoiceField):
+    """A hospital given by its national code (H23010300001), as read out or copied: in lower
+    case or in an input method's full-width characters too. For a choice among the whole
+    country's hospitals, whose list would be tens of thousands of options, megabytes of page
+    that no phone can scroll."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid_choice": gettext_lazy("No designated hospital in service has this code.")
+    }
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, empty_label=None, to_field_name="code", **kwargs)
+        self.widget.attrs.update(
+            maxlength="20",
+            autocomplete="off",
+            autocapitalize="characters",
+            spellcheck="false",
+            placeholder="H23010300001",
+        )
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip().upper()
+        return super().to_python(value)
+
+
+def find_code_help(url: str):
+    """The help under a hospital's code: where to find it by the hospital's name."""
+    return format_html(
+        '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+        _("Its national code, such as H23010300001."),
+        url,
+        _("Find it by name in the list of designated hospitals (opens in a new tab)."),
+    )
+
+
+# The receiving hospitals offered in a list: those this hospital refers patients to most.
+LIKELY_HOSPITALS = 20
+
+
+def likely_receiving_hospitals(hospital: Hospital) -> list[Hospital]:
+    """The hospitals in service this hospital referred patients to most, the most frequent
+    first (at most LIKELY_HOSPITALS): one grouped read of its own referrals, served by the
+    index on the issuing hospital (those suspended since are left out after it, not joined
+    into it: the join read every hospital of the country)."""
+    top = (
+        Filing.objects.filter(issuing_hospital=hospital, receiving_hospital__isnull=False)
+        .values("receiving_hospital")
+        .annotate(n=Count("*"))
+        .order_by("-n", "receiving_hospital")[: 2 * LIKELY_HOSPITALS]
+    )
+    order = [row["receiving_hospital"] for row in top]
+    found = Hospital.objects.filter(suspended_on__isnull=True).in_bulk(order)
+    return [found[pk] for pk in order if pk in found][:LIKELY_HOSPITALS]
+
+
 class ReferralForm(forms.Form):
+    """The receiving hospital is one of those this hospital refers patients to most
+    (`likely_receiving_hospitals`), or any designated hospital in service given by its code:
+    the country's are tens of thousands (as the admin's ChangeHospitalForm does)."""
+
     id_number = idnumbers.IdNumberFormField(label=gettext_lazy("Patient's resident ID number"))
     name = text.PlainTextField(label=gettext_lazy("Patient's name"), max_length=60)
     receiving_hospital = forms.ModelChoiceField(
         label=gettext_lazy("Receiving hospital"),
-        queryset=Hospital.objects.filter(suspended_on__isnull=True).select_related("region"),
+        queryset=Hospital.objects.filter(suspended_on__isnull=True),
+        required=False,
+        help_text=gettext_lazy("The hospitals this hospital refers patients to most."),
+    )
+    receiving_hospital_code = HospitalCodeField(
+        Hospital.objects.filter(suspended_on__isnull=True),
+        label=gettext_lazy("Or the code of another hospital"),
+        required=False,
     )
     diagnosis = text.PlainTextField(label=gettext_lazy("Diagnosis"), max_length=200)
     condition = forms.ChoiceField(
@@ -47,6 +117,42 @@ class ReferralForm(forms.Form):
         widget=forms.RadioSelect,
     )
     attending_doctor = text.PlainTextField(label=gettext_lazy("Attending doctor"), max_length=60)
+
+    def __init__(self, *args, hospital: Hospital | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        listed = likely_receiving_hospitals(hospital) if hospital is not None else []
+        field = self.fields["receiving_hospital"]
+        assert isinstance(field, forms.ModelChoiceField)
+        chosen = str(self["receiving_hospital"].value() or "")
+        if listed and chosen.isdigit() and int(chosen) not in {h.pk for h in listed}:
+            # The one chosen stays chosen when the form comes back with an error.
+            listed += list(Hospital.objects.filter(suspended_on__isnull=True, pk=int(chosen)))
+        code = self.fields["receiving_hospital_code"]
+        code.help_text = find_code_help(reverse("hospitals:directory"))
+        # Listed: the likely ones; accepted: any in service (validated by the queryset).
+        field.choices = [("", field.empty_label), *((h.pk, str(h)) for h in listed)]
+        self.listed = bool(listed)
+        if not listed:  # none yet: the code alone
+            field.widget = forms.HiddenInput()
+            code.label = gettext_lazy("Receiving hospital's code")
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if data.get("receiving_hospital_code"):
+            data["receiving_hospital"] = data["receiving_hospital_code"]
+        elif not (
+            data.get("receiving_hospital")
+            or self.has_error("receiving_hospital_code")
+            or self.has_error("receiving_hospital")
+        ):
+            if self.listed:
+                self.add_error(
+                    "receiving_hospital", _("Choose the receiving hospital, or give its code.")
+                )
+            else:
+                self.add_error("receiving_hospital_code", _("Enter the receiving hospital's code."))
+        return data
 
 
 @login_required
@@ -58,7 +164,7 @@ def referral_list(request):
     if _is_name(request.GET.get("q", "")):
         # A name typed where JavaScript is off, or a link kept from before: out of the address.
         return _search_redirect(request, request.GET["q"])
-    form = ReferralForm(request.POST or None)
+    form = ReferralForm(request.POST or None, hospital=hospital)
     status = 200
     if request.method == "POST":
         misses, wait = eligibility_views._misses(request.user.pk)
@@ -367,7 +473,7 @@ def referral_follow_up(request, number: str):
             % {"n": filing.number},
         )
         typed["errors"] = {name: " ".join(errors) for name, errors in form.errors.items()}
-        return _referrals_page(request, hospital, ReferralForm(), typed)
+        return _referrals_page(request, hospital, ReferralForm(hospital=hospital), typed)
     try:
         follow_up = services.referral_follow_up(
             referral=filing,
@@ -379,7 +485,7 @@ def referral_follow_up(request, number: str):
     except RuleError as error:
         messages.error(request, _about(filing, message(error)))
         typed["errors"] = {FOLLOW_UP_RULE_FIELDS.get(error.code, "all"): message(error)}
-        return _referrals_page(request, hospital, ReferralForm(), typed)
+        return _referrals_page(request, hospital, ReferralForm(hospital=hospital), typed)
     messages.success(
         request,
         _("Follow-up notice %(f)s for referral %(n)s sent to the agency for approval.")
@@ -406,7 +512,7 @@ def referral_start_treatment(request, number: str):
             problem = _("Enter the day treatment started.")
         messages.error(request, _about(filing, problem))
         typed["errors"] = {"started_on": problem}
-        return _referrals_page(request, hospital, ReferralForm(), typed)
+        return _referrals_page(request, hospital, ReferralForm(hospital=hospital), typed)
     try:
         filing = services.referral_start_treatment(
             filing=filing,
@@ -417,7 +523,7 @@ def referral_start_treatment(request, number: str):
     except RuleError as error:  # each about the day typed (not yet, outside the window, ...)
         messages.error(request, _about(filing, message(error)))
         typed["errors"] = {"started_on": message(error)}
-        return _referrals_page(request, hospital, ReferralForm(), typed)
+        return _referrals_page(request, hospital, ReferralForm(hospital=hospital), typed)
     else:
         messages.success(
             request,

@@ -22,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import models
 from django.db.models import Q
 from django.forms import models as forms_models
@@ -574,6 +574,64 @@ class CappedCountPaginator(Paginator):
     def capped(self) -> bool:
         """Whether more rows match than were counted."""
         return self.counted > self.cap
+
+
+class PagesUpToTheCap(Paginator):
+    """Counts every row (a "select all N" stands for all of them) but pages only through the
+    first `cap` in the list's order, as the logs do (CappedCountPaginator: 100 pages of 100); a
+    page past the last offered is the last. A deeper page is an OFFSET that reads every row
+    before it: the oldest rows of a region's history, reached by the last page's link, cost
+    the most (half a second at 100,000 settlements, seconds at a million)."""
+
+    cap = CappedCountPaginator.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, max(1, self.cap // self.per_page))
+
+    @property
+    def pages_capped(self) -> bool:
+        """Whether rows lie beyond the last page offered."""
+        return self.count > self.num_pages * self.per_page
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if int(number) > self.num_pages:  # a link kept from before, an address typed
+                return self.num_pages
+            raise
+
+
+class CountAndPagesUpToTheCap(PagesUpToTheCap, CappedCountPaginator):
+    """The logs' count, which stops at `cap` (the list says "more than 10,000" and how to
+    narrow it), a page past the last being the last."""
+
+
+class CappedPages:
+    """A list that pages only through its first rows (PagesUpToTheCap): its last page says
+    how to reach the others (the filters, the search), unless the list already says that it
+    counted only its first rows (CappedCountPaginator.capped)."""
+
+    paginator = PagesUpToTheCap
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        paginator = changelist.paginator
+        # The page served (the last, for one past it), marked as the current one.
+        changelist.page_num = min(changelist.page_num, paginator.num_pages)
+        if (
+            request.method == "GET"
+            and getattr(paginator, "pages_capped", False)
+            and not getattr(paginator, "capped", False)
+            and changelist.page_num == paginator.num_pages
+        ):
+            messages.info(
+                request,
+                _("Pages stop at %(pages)s: use the filters or the search to find older %(name)s.")
+                % {"pages": paginator.num_pages, "name": changelist.opts.verbose_name_plural},
+            )
+        return changelist
 
 
 class LogList(LongList):

@@ -296,6 +296,7 @@ DECISIVE_ADMIN_ACTIONS = {
     "revoke",  # a hospital's API key
     "suspend",  # a hospital's direct settlement
     "resume",
+    "void_settlement",  # a settled bill taken back: the fund no longer pays it
 }
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import (
     AuditTrailHistory,
+    CappedPages,
     DecisionButtons,
     IdNumberSearch,
     LongList,
@@ -18,7 +19,7 @@ from portal.admin import (
 from portal.audit import client_ip
 from portal.lib.text import plain
 from portal.templatetags.portal_tags import yuan
-from settlement import rules, services
+from settlement import clearing, rules, services
 from settlement.forms import AdjustForm, ReasonForm
 from settlement.messages import breakdown_rows, flag_labels, message
 from settlement.models import BenefitPolicy, CategoryPolicy, Claim, Settlement
@@ -110,6 +111,7 @@ def _items_table(obj) -> str:
 
 @admin.register(Claim)
 class ClaimAdmin(
+    CappedPages,
     LongList,
     WholeNumberSearch,
     IdNumberSearch,
@@ -349,6 +351,10 @@ def _pay_now(obj, stored, *, counted_already: bool):
     )
 
 
+# Settlements the fund does not pay: their computed split is not what was paid.
+UNPAID = {Settlement.Status.REJECTED, Settlement.Status.RETURNED, Settlement.Status.VOIDED}
+
+
 # What a reviewer decides a held settlement on: the patient (masked), the stay, the bill and the
 # split; not the API's plumbing (the request's hash and idempotency key, the key it came with)
 # nor the adjustment's raw JSON, which SettlementAdmin.benefit_terms puts in words.
@@ -367,6 +373,7 @@ SETTLEMENT_HIDDEN = {
 
 @admin.register(Settlement)
 class SettlementAdmin(
+    CappedPages,
     LongList,
     WholeNumberSearch,
     IdNumberSearch,
@@ -389,9 +396,11 @@ class SettlementAdmin(
         return to_the_minute(obj.created_at)
 
     def decision_names(self, obj) -> list[str]:
+        if obj.status == Settlement.Status.SETTLED:
+            return ["void_settlement"]
         if obj.status != Settlement.Status.HELD:
             return []
-        return ["approve", "approve_adjusted", "reject", "return_to_hospital"]
+        return ["approve", "approve_adjusted", "reject", "return_to_hospital", "void_settlement"]
 
     region_field = "insured_region"
     list_display = [
@@ -401,8 +410,8 @@ class SettlementAdmin(
         "category",
         "policy_year",
         "total",
-        "fund_pay",
-        "person_pay",
+        "fund_pays",
+        "person_pays",
         "status",
         "reason_codes",
         "created",
@@ -413,7 +422,7 @@ class SettlementAdmin(
     sortable_by = ["number", "created"]
     search_fields = ["number"]
     list_select_related = ["hospital", "person"]
-    actions = ["approve", "approve_adjusted", "reject", "return_to_hospital"]
+    actions = ["approve", "approve_adjusted", "reject", "return_to_hospital", "void_settlement"]
     readonly_fields = [
         "number",
         "masked_person",
@@ -436,6 +445,25 @@ class SettlementAdmin(
     @admin.display(description=_("insured person"))
     def masked_person(self, obj):
         return str(obj.person)
+
+    @admin.display(description=_("fund pays"))
+    def fund_pays(self, obj):
+        """The fund's payment; on a bill the fund does not pay (rejected, returned, voided) the
+        computed figure is struck out and said not to be paid, so the column adds up to what
+        the fund pays."""
+        if obj.status not in UNPAID:
+            return obj.fund_pay
+        return format_html(
+            '<del>{}</del> <span class="unpaid">{}</span>',
+            yuan(obj.fund_pay),
+            _("not paid by the fund"),
+        )
+
+    @admin.display(description=_("person pays"))
+    def person_pays(self, obj):
+        if obj.status not in UNPAID:
+            return obj.person_pay
+        return format_html("<del>{}</del>", yuan(obj.person_pay))
 
     @admin.display(description=_("Benefit adjustment"))
     def benefit_terms(self, obj):
@@ -539,6 +567,46 @@ class SettlementAdmin(
             ),
             (_("Returned to the hospital."), _("{} settlements returned to the hospital.")),
             _("Return settlements"),
+        )
+
+    @admin.action(description=_("Void a settlement (e.g. a duplicate)"))
+    def void_settlement(self, request, queryset):
+        """One settled or held settlement at a time, with a reason (services.settlement_void).
+        One on an issued clearing statement is named, to be taken off by a corrected one."""
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Choose exactly one settlement to void."), messages.WARNING
+            )
+            return None
+
+        def void(settlement, data):
+            voided = services.settlement_void(
+                settlement=settlement,
+                actor=request.user,
+                reason=data["reason"],
+                ip=client_ip(request),
+                seen_version=self.seen(request, settlement),
+            )
+            for statement in clearing.statements_listing(voided):
+                self.message_user(
+                    request,
+                    _(
+                        "%(settlement)s is on clearing statement %(statement)s: issue a "
+                        "corrected statement to take it off."
+                    )
+                    % {"settlement": voided.number, "statement": statement.number},
+                    messages.WARNING,
+                )
+            return voided
+
+        return self._with_form(
+            request,
+            queryset,
+            "void_settlement",
+            ReasonForm,
+            void,
+            (_("Voided."), _("{} settlements voided.")),
+            _("Void a settlement"),
         )
 
 

@@ -38,7 +38,7 @@ from hospitals.models import CareType
 from settlement import rules
 from settlement.messages import message as rule_message
 from settlement.models import Settlement
-from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
+from settlement.services import API_STATUSES, READ_PURPOSE, SettlementError, as_dict, settle
 
 
 class StringDecimalField(serializers.DecimalField):
@@ -219,7 +219,7 @@ SettlementResponse = inline_serializer(
             },
         ),
         "flags": serializers.ListField(child=serializers.CharField()),
-        "status": serializers.ChoiceField(choices=Settlement.Status.values),
+        "status": serializers.ChoiceField(choices=API_STATUSES),
     },
 )
 

@@ -152,6 +152,14 @@ def pair_settlements(
     )
 
 
+def statements_listing(settlement: Settlement) -> QuerySet[ClearingStatement]:
+    """The issued (current) statements with a line for `settlement`: a settlement voided since
+    leaves them only by a corrected statement (statement_correct), which no longer lists it."""
+    return ClearingStatement.objects.filter(
+        status=StatementStatus.ISSUED, lines__settlement=settlement
+    ).order_by("period", "number")
+
+
 def visible_statements(user) -> QuerySet[ClearingStatement]:
     """Statements `user` may see: superusers all, agency staff those of their region as place
     of treatment or of insurance, anyone else none."""
@@ -467,7 +475,8 @@ def _corrects(item: ClearingDiscrepancy, changed: set[int], ids: dict[str, int])
 
 def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> ClearingStatement:
     """Issue version n+1 of an issued statement, regenerated from the settlements as they are
-    now (e.g. one approved on review since). The old statement turns superseded (the only
+    now (e.g. one approved on review since, or one voided since at its source:
+    services.settlement_void, which leaves it off). The old statement turns superseded (the only
     change an issued statement allows) and the new one links to it. Of the pending (open or
     confirmed) discrepancies of the pair and month, those the new version corrects (_corrects)
     turn corrected; the others stay as they are, each with an audit event naming the new

@@ -10,13 +10,16 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hospitals import access_log
+from portal.lib import idnumbers
 from portal.lib.text import plain, spreadsheet_text
 from portal.middleware import export
 from portal.models import AuditEvent
@@ -30,11 +33,12 @@ PER_PAGE = 25
 # not an OFFSET into a hospital's whole history; older bills are found by month or number.
 MAX_LISTED = 100 * PER_PAGE
 # Bills the fund pays nothing on: their split is shown as not paid, not as amounts.
-UNPAID = {Settlement.Status.REJECTED, Settlement.Status.RETURNED}
+UNPAID = {Settlement.Status.REJECTED, Settlement.Status.RETURNED, Settlement.Status.VOIDED}
 ACTIONS = {
     "settlement.approve": gettext_lazy("Approved on review"),
     "settlement.adjust_approve": gettext_lazy("Approved on review with an adjusted amount"),
     "settlement.reject": gettext_lazy("Rejected on review"),
+    "settlement.void": gettext_lazy("Voided by the agency"),
     "settlement.return": gettext_lazy("Returned to the hospital"),
 }
 
@@ -69,18 +73,19 @@ def _month(text: str) -> datetime.date | None:
         return None
 
 
-def _filtered(request, hospital):
+def _filtered(request, hospital, month: datetime.date | None = None):
     """The hospital's settlements under the list's filters, the filters as understood (state,
     settlement number or any part of it, such as the tail a patient reads out, month of
-    discharge), and the settlements under every filter but the state (what the state tabs
-    count)."""
+    discharge: `month` if given, else the list's), and the settlements under every filter but
+    the state (what the state tabs count)."""
     status = request.GET.get("status", "")
     if status not in Settlement.Status.values:
         status = ""
     # Control characters out (a NUL is refused by PostgreSQL: a 500), at most a number's length.
     number = plain(request.GET.get("q", ""))[:24].upper()
     month_text = request.GET.get("month", "").strip()
-    month = _month(month_text)
+    typed = _month(month_text)
+    month = month or typed
     scope = Settlement.objects.filter(hospital=hospital)
     if number:
         scope = scope.filter(number__contains=number)
@@ -93,8 +98,8 @@ def _filtered(request, hospital):
     filters = {
         "status": status,
         "q": number,
-        "month": month_text if month else "",
-        "month_error": bool(month_text) and month is None,
+        "month": f"{month:%Y-%m}" if month else "",
+        "month_error": bool(month_text) and typed is None,
     }
     return shown.select_related("person").order_by("-created_at", "-id"), filters, scope
 
@@ -129,13 +134,48 @@ def settlement_list(request):
     )
 
 
+# What the CSV prints of each settlement, read as plain values: no model per row, none of its
+# JSON (items, breakdown, flags, adjustment) decoded.
+CSV_COLUMNS = (
+    "number",
+    "admitted_on",
+    "discharged_on",
+    "care_type",
+    "person__name",
+    "person__id_number",
+    "category",
+    "total",
+    "fund_pay",
+    "person_pay",
+    "status",
+    "review_reason",
+)
+# Rows written to the response at a time.
+CSV_ROWS_A_WRITE = 500
+
+
+def _export_month(request) -> datetime.date:
+    """The month of discharge a CSV holds: the list's, or the current one when it names none
+    (or one that is no month). One month at a time: a hospital's whole history, 100,000 rows,
+    held a web worker for half a minute and came back cut short past its timeout."""
+    return _month(request.GET.get("month", "").strip()) or timezone.localdate().replace(day=1)
+
+
+def _labels(name: str) -> dict[str, str]:
+    """A choice field's labels in the request's language, looked up once for a whole file."""
+    field = Settlement._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return {value: str(label) for value, label in field.flatchoices}
+
+
 @export
 @login_required
 def settlement_csv(request):
-    """The list's settlements under the same filters, every page, as CSV (UTF-8 with a byte
-    order mark, so a spreadsheet reads the Chinese): the patient masked, as on the page."""
+    """The list's settlements under the same filters, of one month of discharge (the list's,
+    else the current one: `_export_month`), as CSV (UTF-8 with a byte order mark, so a
+    spreadsheet reads the Chinese): the patient masked, as on the page."""
     hospital = clerk_hospital(request)
-    shown, filters, _scope = _filtered(request, hospital)
+    shown, filters, _scope = _filtered(request, hospital, month=_export_month(request))
     writer = csv.writer(Echo())
     header = [
         _("Settlement number"),
@@ -151,42 +191,57 @@ def settlement_csv(request):
         _("Status"),
         _("Reviewer's reason"),
     ]
+    care_types, categories, states = _labels("care_type"), _labels("category"), _labels("status")
 
+    # A month's rows, read at once (through a cursor, PostgreSQL plans for the first rows and
+    # walks every settlement in creation order for them), with the patient each names.
+    rows = list(shown.values_list(*CSV_COLUMNS, "person__id_hash", "insured_region_id"))
     # Every patient the file names, before it is sent (it streams: a download cut short was
     # read in part all the same).
-    _record_reads(
-        request,
-        hospital,
-        shown.order_by().values_list("person__id_hash", "insured_region_id").distinct(),
-    )
+    _record_reads(request, hospital, [values[-2:] for values in rows])
+
+    def row(
+        number,
+        admitted_on,
+        discharged_on,
+        care_type,
+        name,
+        id_number,
+        category,
+        total,
+        fund_pay,
+        person_pay,
+        status,
+        review_reason,
+    ) -> str:  # CSV_COLUMNS, in their order
+        return writer.writerow(
+            [
+                *map(
+                    spreadsheet_text,
+                    [
+                        number,
+                        admitted_on.isoformat(),
+                        discharged_on.isoformat(),
+                        care_types.get(care_type, care_type),
+                        idnumbers.mask_name(name),
+                        idnumbers.mask(id_number or ""),
+                        categories.get(category, category),
+                    ],
+                ),
+                total,
+                # The fund pays nothing on a rejected or returned bill: no split to show.
+                *(("", "") if status in UNPAID else (fund_pay, person_pay)),
+                spreadsheet_text(states.get(status, status)),
+                spreadsheet_text(review_reason),
+            ]
+        )
 
     def content():
-        yield BOM
-        yield writer.writerow(header)
-        for s in shown.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    *map(
-                        spreadsheet_text,
-                        [
-                            s.number,
-                            s.admitted_on.isoformat(),
-                            s.discharged_on.isoformat(),
-                            s.get_care_type_display(),
-                            s.person.masked_name,
-                            s.person.masked_id,
-                            s.get_category_display(),
-                        ],
-                    ),
-                    s.total,
-                    # The fund pays nothing on a rejected or returned bill: no split to show.
-                    *(("", "") if s.status in UNPAID else (s.fund_pay, s.person_pay)),
-                    spreadsheet_text(s.get_status_display()),
-                    spreadsheet_text(s.review_reason),
-                ]
-            )
+        yield BOM + writer.writerow(header)
+        for start in range(0, len(rows), CSV_ROWS_A_WRITE):
+            yield "".join(row(*values[:-2]) for values in rows[start : start + CSV_ROWS_A_WRITE])
 
-    name = "-".join(p for p in [hospital.code, "settlements", filters["month"]] if p)
+    name = "-".join([hospital.code, "settlements", filters["month"]])
     response = StreamingHttpResponse(content(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

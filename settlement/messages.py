@@ -86,9 +86,9 @@ def _state_labels(error: RuleError) -> dict:
     from settlement.models import ClaimStatus, SettlementStatus
 
     states = {error.params.get("current"), error.params.get("target")}
-    settlement = bool(states & {SettlementStatus.SETTLED, SettlementStatus.HELD}) or (
-        error.code == "already_decided" and error.params.get("current") == SETTLEMENT_RETURNED
-    )
+    settlement = bool(
+        states & {SettlementStatus.SETTLED, SettlementStatus.HELD, SettlementStatus.VOIDED}
+    ) or (error.code == "already_decided" and error.params.get("current") == SETTLEMENT_RETURNED)
     return dict((SettlementStatus if settlement else ClaimStatus).choices)
 
 

@@ -213,6 +213,32 @@ class CategoryPolicy(models.Model):
         )
 
 
+# The parts of a split (engine.Split.breakdown) in the engine's order, then a reviewer's
+# adjustment: the order every page and the API list them in.
+BREAKDOWN_ORDER = (
+    "self_paid",
+    "first_self_pay",
+    "deductible",
+    "coinsurance",
+    "over_cap",
+    "not_covered_medication",
+    "adjustment",
+)
+
+
+class BreakdownField(models.JSONField):
+    """A split's parts, read back in BREAKDOWN_ORDER (any other key after them): PostgreSQL's
+    jsonb keeps an object's keys in an order of its own (shorter keys first), so a part list
+    read from the database would not follow the engine's."""
+
+    def from_db_value(self, value, expression, connection):
+        parts = super().from_db_value(value, expression, connection)
+        if not isinstance(parts, dict):
+            return parts
+        rank = {key: place for place, key in enumerate(BREAKDOWN_ORDER)}
+        return dict(sorted(parts.items(), key=lambda part: rank.get(part[0], len(rank))))
+
+
 class AnnualAccumulation(models.Model):
     person = models.ForeignKey(InsuredPerson, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
@@ -234,6 +260,9 @@ class Settlement(models.Model):
         HELD = "held_for_review", _("Held for review")
         REJECTED = "rejected", _("Rejected on review")
         RETURNED = "returned", _("Returned to the hospital")
+        # Taken back by the agency after it was settled or held (a duplicate, a bill settled
+        # wrongly): the fund does not pay it (services.settlement_void).
+        VOIDED = "voided", _("Voided")
 
     number = models.CharField(_("settlement number"), max_length=24, unique=True)
     hospital = models.ForeignKey(
@@ -274,10 +303,11 @@ class Settlement(models.Model):
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     fund_pay = models.DecimalField(_("fund pays"), max_digits=12, decimal_places=2)
     person_pay = models.DecimalField(_("person pays"), max_digits=12, decimal_places=2)
-    breakdown = models.JSONField(_("breakdown"), default=dict)
+    breakdown = BreakdownField(_("breakdown"), default=dict)
     flags = models.JSONField(_("flags"), default=list)
     items = models.JSONField(_("items"), default=list)
-    # What the person had already used this year when settled, so a re-check reproduces it.
+    # What the person had already used this year when the bill was split (a re-check splits
+    # it against the year as it is then: services.recheck).
     ytd_fund_paid = models.DecimalField(
         _("fund paid earlier in the year"), max_digits=12, decimal_places=2, default=0
     )
@@ -292,6 +322,15 @@ class Settlement(models.Model):
     )
     review_reason = models.TextField(_("review reason"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The state a voided settlement was in (settled or held for review): what the hospital API,
+    # whose contract knows no voided state, still answers for it (services.as_dict).
+    voided_from = models.CharField(
+        _("state before it was voided"),
+        max_length=16,
+        choices=Status.choices,
+        blank=True,
+        db_default="",  # rows written in bulk by SQL leave it out
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -374,7 +413,7 @@ class Claim(models.Model):
     estimated_fund_pay = models.DecimalField(
         _("estimated fund payment"), max_digits=12, decimal_places=2
     )
-    breakdown = models.JSONField(_("breakdown"), default=dict)
+    breakdown = BreakdownField(_("breakdown"), default=dict)
     flags = models.JSONField(_("flags"), default=list)
     # What the reviewer decided.
     approved_fund_pay = models.DecimalField(

@@ -17,7 +17,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import DecimalField, F, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +46,7 @@ from settlement.models import (
 )
 
 REVIEW_THRESHOLD = Decimal("100000.00")
+CENTS = Decimal("0.01")
 HOLD_FLAGS = {
     "unapproved_transfer",
     "discharge_medication_excess",
@@ -443,7 +446,14 @@ def _outside_the_course(
     )
 
 
+# The states the hospital API answers with: api.md's contract knows no voided settlement.
+API_STATUSES = [s for s in Settlement.Status.values if s != Settlement.Status.VOIDED]
+
+
 def as_dict(s: Settlement) -> dict:
+    """The API's body of a settlement. A voided one is answered as it was before it was voided
+    (api.md has no voided state); its hospital is told of the void on its desk."""
+    status = s.voided_from if s.status == Settlement.Status.VOIDED else s.status
     return {
         "number": s.number,
         "category": s.category,
@@ -453,7 +463,7 @@ def as_dict(s: Settlement) -> dict:
         "person_pay": f"{s.person_pay:.2f}",
         "breakdown": s.breakdown,
         "flags": s.flags,
-        "status": s.status,
+        "status": status or s.status,
     }
 
 
@@ -462,10 +472,17 @@ _RECHECKED = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
 
 
 def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
-    """Recompute every standing (settled or held) settlement of `year` — after a policy
-    correction, say — and write the ones whose fund payment changed, in bulk, with the persons'
-    annual accumulations (fund paid, outpatient deductible paid) moved by the change. A
-    reviewer's adjusted amount (original_fund_pay set) is left alone.
+    """Recompute every standing (settled or held) settlement of `year` that no agency has
+    decided on — after a policy correction, say — and write the ones whose fund payment (or
+    outpatient deductible) changed, in bulk, with the persons' annual accumulations (fund paid,
+    outpatient deductible paid) moved by the change. A settlement a reviewer decided on
+    (approved as computed or adjusted: `reviewed_at`, `original_fund_pay`) keeps the decision.
+
+    Each person's settlements are recomputed in the order the engine counted them in (their
+    ids: each was made under the lock of the person's year), against the year to date as it
+    is now: what the re-check leaves alone (claims, decided settlements) counts first, then each
+    recomputed settlement's new payment and deductible before the next one's, so the year's
+    payments never exceed the annual cap.
 
     Each batch is one plain query for just the columns the engine needs (JSON as text, decoded
     here once; adjustments and new flag lists cached by their stored text). The next batch is
@@ -478,14 +495,20 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
     adjustments: dict[str, engine.Adjustment] = {}
     new_flags: dict[str, str] = {}
     loads, split, to_items, year_to_date = json.loads, engine.split, _items, engine.YearToDate
+    zero = Decimal("0")
+    # Per person: the year's fund payments and outpatient deductible so far, in the order of
+    # the recomputation.
+    used: dict[int, list[Decimal]] = {}
     checked = changed = 0
     pending = _written(0)
     try:
         rows = _recheck_rows(year, 0, batch)
+        used.update(_year_left_alone(year, {row[1] for row in rows}))
         while rows:
             updates = []
             for (
                 pk,
+                person,
                 items,
                 care,
                 region,
@@ -493,27 +516,33 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                 level,
                 fund_pay,
                 adj,
-                ytd_fund,
-                ytd_ded,
                 flags,
                 old_deductible,
             ) in rows:
+                so_far = used[person]
+                outpatient = care != "inpatient"
+                # The outpatient deductible counts towards the year's; an admission's does not.
+                old_ytd_deductible = Decimal(old_deductible or "0") if outpatient else zero
                 policy = policies.get((region, scheme, level))
                 if policy is None:
+                    so_far[0] += fund_pay
+                    so_far[1] += old_ytd_deductible
                     continue
                 adjustment = adjustments.get(adj)
                 if adjustment is None:
                     adjustment = adjustments[adj] = _stored_adjustment(adj)
-                outpatient = care != "inpatient"
                 result = split(
                     policy=policy,
                     items=to_items(loads(items)),
                     adjustment=adjustment,
-                    ytd=year_to_date(ytd_fund, ytd_ded),
+                    ytd=year_to_date(so_far[0], so_far[1]),
                     outpatient=outpatient,
                 )
+                ytd_deductible = result.deductible if outpatient else zero
+                so_far[0] += result.fund_pay
+                so_far[1] += ytd_deductible
                 checked += 1
-                if result.fund_pay != fund_pay:
+                if result.fund_pay != fund_pay or ytd_deductible != old_ytd_deductible:
                     flagged = new_flags.get(flags)
                     if flagged is None:
                         flagged = new_flags[flags] = json.dumps(
@@ -530,19 +559,64 @@ def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
                             fund_pay,
                             # The outpatient deductible paid follows by the change (the fund
                             # paid by the change of fund_pay).
-                            result.deductible - Decimal(old_deductible or "0")
-                            if outpatient
-                            else Decimal("0"),
+                            ytd_deductible - old_ytd_deductible,
                         )
                     )
             changed += pending()  # the previous batch's write, done meanwhile
             pending = _written(0)
             next_rows = _recheck_rows(year, rows[-1][0], batch)
+            used.update(_year_left_alone(year, {row[1] for row in next_rows} - used.keys()))
             pending = _write_back(updates)
             rows = next_rows
     finally:
         changed += pending()  # (on an error too: the connection is free again afterwards)
     return {"checked": checked, "changed": changed}
+
+
+def _rechecked(year: int) -> Q:
+    """The settlements of `year` a re-check recomputes: standing (settled or held), and not
+    decided on by a reviewer."""
+    return Q(
+        policy_year=year,
+        status__in=_RECHECKED,
+        original_fund_pay__isnull=True,
+        reviewed_at__isnull=True,
+    )
+
+
+def _year_left_alone(year: int, person_ids: set[int]) -> dict[int, list[Decimal]]:
+    """For each of the persons: the fund payments and outpatient deductible of `year` that a
+    re-check does not recompute (claims, decided settlements), as the annual accumulation has
+    them now: [fund paid, outpatient deductible paid], less the settlements it recomputes."""
+    if not person_ids:
+        return {}
+    left = {
+        person: [fund, deductible]
+        for person, fund, deductible in AnnualAccumulation.objects.filter(
+            year=year, person_id__in=person_ids
+        ).values_list("person_id", "fund_paid", "outpatient_deductible_paid")
+    }
+    deductible = Cast(
+        KeyTextTransform("deductible", "breakdown"),
+        DecimalField(max_digits=12, decimal_places=2),
+    )
+    recomputed = (
+        Settlement.objects.filter(_rechecked(year), person_id__in=person_ids)
+        .values("person_id")
+        .annotate(
+            fund=Sum("fund_pay"),
+            deductible=Sum(deductible, filter=~Q(care_type="inpatient"), default=0),
+        )
+        .order_by()
+    )
+    for row in recomputed:
+        fund, deductible_paid = left.get(row["person_id"], [Decimal("0"), Decimal("0")])
+        left[row["person_id"]] = [
+            # SQLite sums decimals as floats: back to cents.
+            max(fund - Decimal(row["fund"]).quantize(CENTS), Decimal("0")),
+            max(deductible_paid - Decimal(row["deductible"]).quantize(CENTS), Decimal("0")),
+        ]
+    return {person: left.get(person, [Decimal("0"), Decimal("0")]) for person in person_ids}
 
 
 def _breakdown_json(r: engine.Split) -> str:
@@ -565,35 +639,32 @@ def _stored_adjustment(text: str) -> engine.Adjustment:
 
 
 def _recheck_rows(year: int, after_id: int, batch: int) -> list[tuple]:
-    """The next `batch` settlements to re-check after `after_id`, in id order (keyset, so each
-    query is a short index range): id, items, care type, insured region, scheme, hospital
-    level, fund pay, adjustment, year-to-date fund and deductible, flags, the deductible of
-    the stored breakdown — JSON columns as text, money as Decimal."""
+    """The next `batch` settlements to re-check after `after_id` (`_rechecked`), in id order
+    (keyset, so each query is a short index range): id, person, items, care type, insured
+    region, scheme, hospital level, fund pay, adjustment, flags, the deductible of the stored
+    breakdown — JSON columns as text, money as Decimal."""
     from django.db import connection
 
     postgres = connection.vendor == "postgresql"
     # SQLite hands back money as floats: read it as text (its 15 significant digits).
-    money_column = "s.{}" if postgres else "CAST(s.{} AS TEXT)"
-    fund, ytd_fund, ytd_ded = (
-        money_column.format(c) for c in ("fund_pay", "ytd_fund_paid", "ytd_deductible_paid")
-    )
+    fund = "s.fund_pay" if postgres else "CAST(s.fund_pay AS TEXT)"
     deductible = (
         "s.breakdown ->> 'deductible'" if postgres else "json_extract(s.breakdown, '$.deductible')"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.id, s.items, s.care_type, s.insured_region_id, p.scheme, h.level, {fund}, "
-            f"s.adjustment, {ytd_fund}, {ytd_ded}, s.flags, {deductible} "
+            f"SELECT s.id, s.person_id, s.items, s.care_type, s.insured_region_id, p.scheme, "
+            f"h.level, {fund}, s.adjustment, s.flags, {deductible} "
             f"FROM {Settlement._meta.db_table} s "
             f"JOIN {InsuredPerson._meta.db_table} p ON p.id = s.person_id "
             f"JOIN {Hospital._meta.db_table} h ON h.id = s.hospital_id "
             "WHERE s.policy_year = %s AND s.status IN (%s, %s) AND s.original_fund_pay IS NULL "
-            "AND s.id > %s ORDER BY s.id LIMIT %s",
+            "AND s.reviewed_at IS NULL AND s.id > %s ORDER BY s.id LIMIT %s",
             [year, *_RECHECKED, after_id, batch],
         )
         rows = cursor.fetchall()
     if not postgres:
-        rows = [(*r[:6], Decimal(r[6]), r[7], Decimal(r[8]), Decimal(r[9]), *r[10:]) for r in rows]
+        rows = [(*r[:7], Decimal(r[7]), *r[8:]) for r in rows]
     return rows
 
 
@@ -604,7 +675,7 @@ def _written(count: int):
 def _write_back(updates: list[tuple]):
     """Write (id, fund_pay, person_pay, total, breakdown JSON, flags JSON, fund_pay as read,
     change of outpatient deductible paid) rows in one set-based statement,
-    skipping any reviewed, rejected, returned or changed since it was read, and move the
+    skipping any reviewed, rejected, returned, voided or changed since it was read, and move the
     annual accumulations of the rows written by their changes. Returns a function that waits
     for the write and gives the number of rows written.
 
@@ -645,7 +716,7 @@ def _write_back(updates: list[tuple]):
             "fund_pay numeric, person_pay numeric, total numeric, breakdown jsonb, flags jsonb, "
             "read_fund_pay numeric, deductible_change numeric) "
             "WHERE s.id = r.id AND s.status IN ($2, $3) AND s.original_fund_pay IS NULL "
-            "AND s.fund_pay = r.read_fund_pay "
+            "AND s.reviewed_at IS NULL AND s.fund_pay = r.read_fund_pay "
             "RETURNING s.person_id, s.policy_year, r.fund_pay - r.read_fund_pay AS fund_change, "
             "r.deductible_change), "
             f"moved AS (UPDATE {AnnualAccumulation._meta.db_table} a "
@@ -686,7 +757,10 @@ def _write_back_orm(updates: list[tuple]):
         standing = {
             pk: (person, year)
             for pk, person, year, fund in Settlement.objects.filter(
-                pk__in=list(by_id), status__in=_RECHECKED, original_fund_pay__isnull=True
+                pk__in=list(by_id),
+                status__in=_RECHECKED,
+                original_fund_pay__isnull=True,
+                reviewed_at__isnull=True,
             ).values_list("pk", "person_id", "policy_year", "fund_pay")
             if fund == by_id[pk][6]
         }
@@ -1341,6 +1415,7 @@ def _settlement_transition(
     ip=None,
     changes=None,
     seen_version: str | None = None,
+    check=rules.check_settlement_transition,
 ) -> Settlement:
     with transaction.atomic():
         settlement = (
@@ -1349,7 +1424,7 @@ def _settlement_transition(
             .get(pk=settlement_id)
         )
         check_agency_region(actor, settlement.insured_region_id)
-        rules.check_settlement_transition(settlement.status, target)
+        check(settlement.status, target)
         _check_seen(settlement_version(settlement), seen_version)
         updates = changes(settlement) if changes else {}
         previous = settlement.status
@@ -1534,8 +1609,8 @@ def outpatient_deductible(row) -> Decimal:
 
 
 def _undo_accumulation(current) -> dict:
-    """A rejected or returned settlement no longer counts towards the year's fund payments,
-    nor towards the year's outpatient deductible."""
+    """A rejected, returned or voided settlement no longer counts towards the year's fund
+    payments, nor towards the year's outpatient deductible."""
     AnnualAccumulation.objects.filter(person_id=current.person_id, year=current.policy_year).update(
         fund_paid=F("fund_paid") - current.fund_pay,
         outpatient_deductible_paid=F("outpatient_deductible_paid") - outpatient_deductible(current),
@@ -1574,4 +1649,54 @@ def settlement_return(
         ip=ip,
         changes=lambda c: {**_undo_accumulation(c), "review_reason": reason},
         seen_version=seen_version,
+    )
+
+
+# A settlement the agency may void: one the fund pays, or one held that counts against the year.
+VOIDABLE = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
+
+
+def _check_voidable(current: str, target: str) -> None:
+    if current not in VOIDABLE:
+        raise rules.RuleError(
+            "not_voidable",
+            _("Only a settled or held settlement can be voided: this one is %(state)s.")
+            % {"state": Settlement.Status(current).label},
+            current=current,
+        )
+
+
+def settlement_void(
+    *, settlement, actor, reason: str, ip=None, seen_version: str | None = None
+) -> Settlement:
+    """The agency of the person's region voids a settled or held settlement (a duplicate of a
+    stay paid already, a bill settled on wrong amounts): the fund no longer pays it, and the
+    fund payment and outpatient deductible it took are given back to the person's year, so
+    the cap, the deductible, the statistics and the clearing count it no more. A reason is
+    required; the hospital's clerks and the person are told, with it. Refused
+    ("not_voidable") in any other state, and ("changed_since_opened") when the settlement
+    changed since the reviewer's page showed it (`seen_version`). One already on an issued
+    clearing statement leaves it with a corrected statement (clearing.statement_correct),
+    which also closes a confirmed discrepancy that names it."""
+    if not reason.strip():
+        raise rules.RuleError("reason_required")
+
+    def changes(current):
+        _lock_year(current.person_id, current.policy_year)
+        return {
+            **_undo_accumulation(current),
+            "voided_from": current.status,
+            "review_reason": reason,
+        }
+
+    return _settlement_transition(
+        settlement.pk,
+        Settlement.Status.VOIDED,
+        actor=actor,
+        action="settlement.void",
+        reason=reason,
+        ip=ip,
+        changes=changes,
+        seen_version=seen_version,
+        check=_check_voidable,
     )

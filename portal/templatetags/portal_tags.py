@@ -30,6 +30,7 @@ STATE_BADGES = {
     "approved": "bg-success",
     "paid": "bg-success",
     "settled": "bg-success",
+    "voided": "bg-secondary",
     "returned": "bg-warning text-dark",
     "rejected": "bg-danger",
 }

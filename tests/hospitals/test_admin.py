@@ -187,8 +187,8 @@ HEADER = (
     "code,name_zh,name_en,province,region_code,level,kind,ownership,"
     "inpatient,general_outpatient,chronic_outpatient,resettlement_designated"
 )
-GOOD_ROW = "HNEW0000001,大兴安岭新医院,,黑龙江省,232700,2,general,public,1,1,0,0"
-BAD_ROW = "HNEW0000002,大兴安岭另一医院,,黑龙江省,232700,9,general,public,1,1,0,0"  # level 9
+GOOD_ROW = "H23270000901,大兴安岭新医院,,黑龙江省,232700,2,general,public,1,1,0,0"
+BAD_ROW = "H23270000902,大兴安岭另一医院,,黑龙江省,232700,9,general,public,1,1,0,0"  # level 9
 
 
 def _post_import(client, rows: list[str]):
@@ -215,7 +215,7 @@ def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, demo)
     html = response.content.decode()
     # The page names the row, the field and the problem (in the user's language).
     errors = html[html.index('class="validation-error-container"') :]
-    assert "HNEW0000002" in errors and "HNEW0000001" not in errors
+    assert "H23270000902" in errors and "H23270000901" not in errors
     assert 'class="validation-error-field-label">level' in errors
     assert "9 不是有效选项" in errors
     assert 'name="import_file_name"' not in html  # no confirm button while a row is invalid
@@ -226,17 +226,17 @@ def test_admin_import_of_valid_rows_previews_then_writes_on_confirm(client, demo
     staff_login(client, "agency_dxal")
     preview = _post_import(client, [GOOD_ROW])
     assert not preview.context["result"].has_validation_errors()
-    assert not Hospital.objects.filter(code="HNEW0000001").exists()  # a preview writes nothing
+    assert not Hospital.objects.filter(code="H23270000901").exists()  # a preview writes nothing
     confirm = preview.context["confirm_form"]
     client.post(
         reverse("admin:hospitals_hospital_process_import"),
         {name: confirm[name].value() for name in confirm.fields},
     )
-    created = Hospital.objects.get(code="HNEW0000001")
+    created = Hospital.objects.get(code="H23270000901")
     assert created.region.code == "232700" and created.initials.startswith("dxalxyy")
 
 
-SHENYANG_ROW = "HNEW0000003,沈阳新医院,,辽宁省,210100,2,general,public,1,1,0,0"
+SHENYANG_ROW = "H23270000903,沈阳新医院,,辽宁省,210100,2,general,public,1,1,0,0"
 
 
 def test_agency_staff_import_only_their_own_regions_hospitals(client, demo):
@@ -287,7 +287,7 @@ def test_agency_staff_add_hospitals_in_their_own_region_only(client, demo):
     assert list(form.fields["region"].queryset) == [dxal]
     assert list(form.fields["province"].queryset) == [dxal.province]
     data = {
-        "code": "HNEW0000009",
+        "code": "H23270000909",
         "name": "沈阳冒名医院",
         "province": shenyang.province_id,
         "region": shenyang.pk,
@@ -298,11 +298,11 @@ def test_agency_staff_add_hospitals_in_their_own_region_only(client, demo):
     }
     refused = client.post(url, data)
     assert refused.status_code == 200 and "region" in refused.context["adminform"].form.errors
-    assert not Hospital.objects.filter(code="HNEW0000009").exists()
+    assert not Hospital.objects.filter(code="H23270000909").exists()
     client.post(
         url, {**data, "name": "大兴安岭新院", "province": dxal.province_id, "region": dxal.pk}
     )
-    assert Hospital.objects.get(code="HNEW0000009").region == dxal
+    assert Hospital.objects.get(code="H23270000909").region == dxal
 
 
 @pytest.mark.parametrize("model_name", ["apikey", "hospitalstaff"])

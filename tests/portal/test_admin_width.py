@@ -75,5 +75,6 @@ def test_a_held_settlements_decisions_do_not_cover_its_number_in_english(live_se
         _sign_in(page, live_server.url, "agency_dxal")
         page.goto(f"{live_server.url}/admin/settlement/settlement/{held.pk}/change/")
         layout = page.evaluate(OVERLAP)
-    assert layout["tools"] == 5 and layout["covered"] == 0, layout
+    # Approve, adjust, reject, return, void, and the history.
+    assert layout["tools"] == 6 and layout["covered"] == 0, layout
     assert layout["approve"] != layout["reject"], layout

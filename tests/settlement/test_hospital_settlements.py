@@ -310,12 +310,20 @@ def test_a_held_settlement_is_decided_from_its_own_page(client, demo):
     staff_login(client, "agency_shenyang")
     page = client.get(reverse("admin:settlement_settlement_change", args=[held.pk]))
     names = [name for name, _ in page.context["decisions"]]
-    assert names == ["approve", "approve_adjusted", "reject", "return_to_hospital"]
-    assert page.content.decode().count('class="decision-button ') == 4
+    assert names == [
+        "approve",
+        "approve_adjusted",
+        "reject",
+        "return_to_hospital",
+        "void_settlement",
+    ]
+    assert page.content.decode().count('class="decision-button ') == 5
     client.logout()  # 张伟 is insured in Daxinganling
     staff_login(client, "agency_dxal")
     page = client.get(reverse("admin:settlement_settlement_change", args=[settled.pk]))
-    assert page.status_code == 200 and page.context["decisions"] == []
+    # A settled bill is only voided (a duplicate, say): nothing else to decide.
+    names = [name for name, _ in page.context["decisions"]]
+    assert page.status_code == 200 and names == ["void_settlement"]
 
 
 def test_the_clerks_pages_group_the_thousands_of_amounts(client, demo):
