@@ -38,7 +38,7 @@ from hospitals.models import CareType
 from settlement import rules
 from settlement.messages import message as rule_message
 from settlement.models import Settlement
-from settlement.services import API_STATUSES, READ_PURPOSE, SettlementError, as_dict, settle
+from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
 
 
 class StringDecimalField(serializers.DecimalField):
@@ -219,13 +219,13 @@ SettlementResponse = inline_serializer(
             },
         ),
         "flags": serializers.ListField(child=serializers.CharField()),
-        "status": serializers.ChoiceField(choices=API_STATUSES),
+        "status": serializers.ChoiceField(choices=Settlement.Status.values),
     },
 )
 
 
 # 422 (api.md: "with the reasons"): not eligible here says why in `reasons`, in the error and
-# at the top level; no benefit policy for the year (`no_policy`) has none.
+# at the top level; no benefit policy for the year (`no_policy`) gives its message as the reason.
 def _reasons() -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(),
@@ -314,12 +314,14 @@ class SettlementCreate(APIView):
                 idempotency_key=key,
             )
         except SettlementError as exc:
-            extra = {"reasons": exc.reasons} if exc.reasons else {}
+            # api.md: a 422 comes "with the reasons": a year without a benefit policy too.
+            reasons = exc.reasons or ([exc.message] if exc.status == 422 else [])
+            extra = {"reasons": reasons} if reasons else {}
             response = error_response(
                 code=exc.code, message=exc.message, http_status=exc.status, **extra
             )
-            if exc.reasons:
-                response.data["reasons"] = exc.reasons
+            if reasons:
+                response.data["reasons"] = reasons
             return response
         return Response(
             as_dict(outcome.settlement),

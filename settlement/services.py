@@ -447,13 +447,11 @@ def _outside_the_course(
 
 
 # The states the hospital API answers with: api.md's contract knows no voided settlement.
-API_STATUSES = [s for s in Settlement.Status.values if s != Settlement.Status.VOIDED]
-
-
 def as_dict(s: Settlement) -> dict:
-    """The API's body of a settlement. A voided one is answered as it was before it was voided
-    (api.md has no voided state); its hospital is told of the void on its desk."""
-    status = s.voided_from if s.status == Settlement.Status.VOIDED else s.status
+    """The API's body of a settlement, in its state now: as a rejected or returned one says so,
+    a voided one says "voided" (its other fields as computed), so a hospital's system that reads
+    it again, or resends it under its Idempotency-Key, learns that the fund does not pay it (a
+    held one voided would otherwise wait for a decision for ever)."""
     return {
         "number": s.number,
         "category": s.category,
@@ -463,7 +461,7 @@ def as_dict(s: Settlement) -> dict:
         "person_pay": f"{s.person_pay:.2f}",
         "breakdown": s.breakdown,
         "flags": s.flags,
-        "status": status or s.status,
+        "status": s.status,
     }
 
 

@@ -423,6 +423,9 @@ def test_no_benefit_policy_for_the_year_is_422_no_policy(client, keys):
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "no_policy"
     assert str(year) in response.json()["error"]["message"]
+    # api.md: a 422 comes with the reasons, in the error and at the top level.
+    message = response.json()["error"]["message"]
+    assert response.json()["reasons"] == response.json()["error"]["reasons"] == [message]
     assert Settlement.objects.count() == before
     assert not AnnualAccumulation.objects.filter(person__name="陈明", fund_paid__gt=0).exists()
 
