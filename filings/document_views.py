@@ -248,7 +248,7 @@ class VerifyView(APIView):
         operation_id="verify_document",
         responses={
             200: VerifyResponse,
-            404: OpenApiResponse(description="Forged or altered"),
+            404: OpenApiResponse(ErrorResponse, description="Forged or altered"),
             429: OpenApiResponse(ErrorResponse, description="Too many verifications from here"),
         },
         tags=["verification"],

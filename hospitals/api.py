@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, pagination, serializers
 
+from hospitals.eligibility_api import ErrorResponse
 from hospitals.models import CareType, Hospital, Kind, Level, Ownership
 from hospitals.selectors import directory
 
@@ -66,17 +67,30 @@ class Pages(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_schema_operation_parameters(self, view):
+        # The bounds DirectoryFilters holds them to: page 0 or page_size 101 is a 400.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            field = DirectoryFilters().fields[parameter["name"]]
+            parameter["schema"]["minimum"] = field.min_value
+            if field.max_value is not None:
+                parameter["schema"]["maximum"] = field.max_value
+        return parameters
+
+
+def _text(name: str) -> dict:
+    """A text filter's schema, with the length DirectoryFilters allows."""
+    return {"type": "string", "maxLength": DirectoryFilters().fields[name].max_length}
+
 
 @extend_schema_view(
     get=extend_schema(
         operation_id="hospitals_list",
         tags=["directory"],
         parameters=[
-            OpenApiParameter(
-                "q", OpenApiTypes.STR, description="name: Chinese, pinyin or initials"
-            ),
-            OpenApiParameter("region", OpenApiTypes.STR, description="pooling region code"),
-            OpenApiParameter("province", OpenApiTypes.STR, description="province code or name"),
+            OpenApiParameter("q", _text("q"), description="name: Chinese, pinyin or initials"),
+            OpenApiParameter("region", _text("region"), description="pooling region code"),
+            OpenApiParameter("province", _text("province"), description="province code or name"),
             OpenApiParameter("level", OpenApiTypes.INT, enum=[1, 2, 3]),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values),
             OpenApiParameter("ownership", OpenApiTypes.STR, enum=Ownership.values),
@@ -85,8 +99,8 @@ class Pages(pagination.PageNumberPagination):
         ],
         responses={
             200: HospitalSerializer(many=True),
-            400: OpenApiResponse(description="Invalid filter value"),
-            404: OpenApiResponse(description="Page out of range"),
+            400: OpenApiResponse(ErrorResponse, description="Invalid filter value"),
+            404: OpenApiResponse(ErrorResponse, description="Page out of range"),
         },
     )
 )

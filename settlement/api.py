@@ -252,6 +252,15 @@ NotEligibleResponse = inline_serializer(
 
 
 IDEMPOTENCY_KEY_LENGTH = Settlement._meta.get_field("idempotency_key").max_length
+# The header as idempotency_key() takes it: at most the column's length, with something left
+# once str.strip() has dropped the whitespace (spelt out where ECMA-262's \s and Python's differ
+# in Latin-1). tests/settlement/test_api_schema_patterns.py holds it to the function.
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": IDEMPOTENCY_KEY_LENGTH,
+    "pattern": r"[^\s\u001c-\u001f\u0085\u00a0]",
+}
 
 
 def idempotency_key(request) -> str:
@@ -281,7 +290,9 @@ class SettlementCreate(APIView):
         operation_id="settlement_create",
         request=SettlementRequest,
         tags=["settlements"],
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter("Idempotency-Key", IDEMPOTENCY_KEY_SCHEMA, OpenApiParameter.HEADER)
+        ],
         responses={
             201: SettlementResponse,
             200: SettlementResponse,
@@ -341,6 +352,7 @@ class SettlementDetail(APIView):
             200: SettlementResponse,
             401: OpenApiResponse(ErrorResponse),
             404: OpenApiResponse(ErrorResponse),
+            429: OpenApiResponse(ErrorResponse, description="Over the rate limit"),
         },
     )
     def get(self, request, number: str):

@@ -1,19 +1,24 @@
 """The served OpenAPI schema (/api/schema/) is as strict as POST /api/v1/settlements: money and
-rate patterns accept what the server accepts and nothing else, `items` states its bounds, and
-the 422 body's `reasons` are described."""
+rate patterns accept what the server accepts and nothing else, `items` states its bounds, the ID
+number's lengths and the Idempotency-Key header's refuse nothing the server takes, and the 422
+body's `reasons` are described."""
 
 import datetime
+import math
 import re
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework import serializers
 
 from hospitals import auth
+from hospitals.eligibility_api import EligibilityRequest
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from hospitals.services import api_key_create
-from settlement.api import ItemSerializer, SettlementRequest
+from portal.lib import idnumbers
+from settlement.api import ItemSerializer, SettlementRequest, idempotency_key
 
 # Each is sent to the server and matched against the served pattern: both must agree.
 AMOUNTS = "0 5 5.5 5.55 0.50 1234567890.12 9999999999 0000000001 12345678901 00000000001.00".split()
@@ -63,6 +68,104 @@ def test_the_schema_refuses_the_amounts_the_audit_found_it_took(schema):
         assert not _server_accepts("amount", value)
     for value in ("-0.1", ".5", "0."):
         assert not _schema_accepts(properties["first_self_pay_rate"]["pattern"], value)
+
+
+# 232701195603120223 (王秀兰) and 23272219700630026X (赵丽) as a desk's system may send them.
+ID_NUMBERS_TAKEN = [
+    "232701195603120223",
+    "23272219700630026X",
+    "23272219700630026x",
+    " 232701 19560312 0223 ",
+    "2327 0119 5603 1202 23",
+    "232701\t19560312\t0223",
+    "２３２７０１１９５６０３１２０２２３",  # full-width digits from an input method
+    "23272219700630026ｘ",
+    "232701195603120223\u200b",  # a zero-width space pasted after it
+    "⑬⑩㉑⑲㊿⑩⑩⑩⑪",  # 131021195010101011 in nine characters
+]
+# Shorter than any text the server reads as 18 characters.
+ID_NUMBERS_TOO_SHORT = [
+    "",
+    " ",
+    "2327",
+    "23270119",
+    "⑬⑩㉑⑲㊿⑩⑩⑩",
+]
+
+
+def _id_number_schemas(schema) -> list[dict]:
+    schemas = schema["components"]["schemas"]
+    return [
+        schemas[name]["properties"]["id_number"]
+        for name in ("EligibilityRequest", "SettlementRequest")
+    ]
+
+
+def _schema_takes_text(node: dict, value: str) -> bool:
+    fits = node.get("minLength", 0) <= len(value) <= node.get("maxLength", len(value))
+    return fits and _schema_accepts(node.get("pattern", ""), value)
+
+
+def _server_takes_id_number(value: str) -> bool:
+    forms = (EligibilityRequest(), SettlementRequest())
+    return all(_takes(form.fields["id_number"], value) for form in forms)
+
+
+def _takes(field, value) -> bool:
+    try:
+        field.run_validation(value)
+    except serializers.ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("value", ID_NUMBERS_TAKEN)
+def test_the_schema_takes_every_id_number_the_server_takes(schema, value):
+    assert _server_takes_id_number(value)
+    for node in _id_number_schemas(schema):
+        assert _schema_takes_text(node, value)
+
+
+@pytest.mark.parametrize("value", ID_NUMBERS_TOO_SHORT)
+def test_an_id_number_the_schema_refuses_as_too_short_the_server_refuses(schema, value):
+    assert not _server_takes_id_number(value)
+    for node in _id_number_schemas(schema):
+        assert not _schema_takes_text(node, value)
+
+
+def test_no_shorter_text_is_read_as_an_id_number(schema):
+    # Each character is read as at most two of the 18 (⑩ to ㊿ as two digits: NFKC), so nine
+    # is the fewest that can make one, as ID_NUMBERS_TAKEN's last shows.
+    most = max(
+        len(plain)
+        for plain in map(idnumbers.normalize, map(chr, range(0x110000)))
+        if re.fullmatch(r"[0-9X]+", plain)
+    )
+    assert most == 2
+    for node in _id_number_schemas(schema):
+        assert node["minLength"] == math.ceil(18 / most)
+
+
+# Header values as HTTP carries them (Latin-1); what str.strip() drops is no key.
+IDEMPOTENCY_KEYS = ["a", "k" * 128, "k" * 129, "", " ", "\t", "\xa0", "\x85", "\x1c\x1f", "a b"]
+IDEMPOTENCY_KEYS += ["\xa0x\xa0", "\x85x", "order-2026-0001", "\u00e9t\u00e9"]
+
+
+def _server_takes_idempotency_key(value: str) -> bool:
+    request = RequestFactory().post("/", headers={"Idempotency-Key": value})
+    try:
+        idempotency_key(request)
+    except serializers.ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("value", IDEMPOTENCY_KEYS)
+def test_the_idempotency_key_in_the_schema_is_the_one_the_server_takes(schema, value):
+    parameters = schema["paths"]["/api/v1/settlements"]["post"]["parameters"]
+    header = next(p for p in parameters if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header"
+    assert _schema_takes_text(header["schema"], value) == _server_takes_idempotency_key(value)
 
 
 def test_valid_amounts_keep_their_value():
