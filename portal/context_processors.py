@@ -1,3 +1,4 @@
+from portal.middleware import idle_seconds
 from portal.roles import role_of
 
 
@@ -7,4 +8,10 @@ def role(request):
     unread = 0
     if current is not None:
         unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"role": current, "unread_notifications": unread}
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "role": current,
+        "unread_notifications": unread,
+        # For the warning before a quiet session ends (static/js/portal.js, keep_alive).
+        "session_idle_seconds": idle_seconds(user) if signed_in else None,
+    }

@@ -113,6 +113,13 @@ def is_staff_user(user) -> bool:
     return bool(user.is_staff) or roles.role_of(user) in STAFF_ROLES
 
 
+def idle_seconds(user) -> int:
+    """How long `user`'s session lasts without a request (SessionTimeoutMiddleware)."""
+    if is_staff_user(user):
+        return settings.SESSION_IDLE_SECONDS_STAFF
+    return settings.SESSION_IDLE_SECONDS_INSURED
+
+
 def _admin_page_referred_from(request: HttpRequest) -> str | None:
     """The admin page (path and query) the request was sent from, when it is this site's."""
     referer = request.META.get("HTTP_REFERER", "")
@@ -219,9 +226,7 @@ class SessionTimeoutMiddleware:
                 return _("Your session ended %(hours)d hours after you signed in.") % {
                     "hours": absolute // 3600
                 }
-            idle = settings.SESSION_IDLE_SECONDS_STAFF
-        else:
-            idle = settings.SESSION_IDLE_SECONDS_INSURED
+        idle = idle_seconds(request.user)
         if now - last_seen >= idle:
             return _("You were signed out after %(minutes)d minutes without activity.") % {
                 "minutes": idle // 60

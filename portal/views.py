@@ -4,13 +4,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as switch_language
 from kombu import Connection
 
@@ -46,6 +46,17 @@ def set_language(request):
     if request.method == "POST":
         Preference.remember(request.user, request.POST.get("language", ""))
     return response
+
+
+@require_POST
+def keep_alive(request):
+    """A request of its own, sent by a page being filled in (static/js/portal.js) while its
+    user types, or when they answer the warning that the session is about to end: like any
+    request, it counts as activity (SessionTimeoutMiddleware). 204 signed in; 401 after the
+    session ended (the page then says what it can no longer send)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)
 
 
 @login_required

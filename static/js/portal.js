@@ -365,3 +365,108 @@
   );
   document.addEventListener("DOMContentLoaded", restore);
 })();
+
+/* Nothing typed is lost to a quiet session (every page, from base.html).
+ *
+ * A signed-in session ends after a spell without requests (`data-idle-seconds`: 30 minutes for
+ * a person, 15 for staff; SessionTimeoutMiddleware), and a form sent after that is lost. On a
+ * page with a form being filled in, typing counts as activity: at most every third of the
+ * spell (5 minutes at most) while the user types, the page tells the server (`data-keep-alive`,
+ * a POST). A page left quiet warns before the end (the spell's fifth, 5 minutes at most) with a
+ * button that keeps the session; once it has ended the page says what it can no longer send.
+ */
+(function () {
+  "use strict";
+
+  var FIELDS =
+    "main form[method=post] input:not([type=hidden]), main form[method=post] textarea, " +
+    "main form[method=post] select";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var body = document.body;
+    var idle = parseInt(body.getAttribute("data-idle-seconds") || "0", 10) * 1000;
+    var url = body.getAttribute("data-keep-alive");
+    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!idle || !url || !token || !document.querySelector(FIELDS)) {
+      return;
+    }
+    var lead = Math.min(300000, idle / 5);
+    var refresh = Math.min(300000, idle / 3);
+    var seen = Date.now();
+    var shown = null;
+    var over = false;
+
+    function show(id) {
+      if (shown && shown.id === id + "-shown") {
+        return;
+      }
+      hide();
+      var template = document.getElementById(id);
+      if (!template) {
+        return;
+      }
+      shown = template.content.firstElementChild.cloneNode(true);
+      shown.id = id + "-shown";
+      document.body.appendChild(shown);
+      var button = shown.querySelector("[data-keep-alive-button]");
+      if (button) {
+        button.addEventListener("click", ping);
+        button.focus();
+      }
+    }
+
+    function hide() {
+      if (shown) {
+        shown.remove();
+        shown = null;
+      }
+    }
+
+    function ended() {
+      over = true;
+      show("idle-ended");
+    }
+
+    function ping() {
+      seen = Date.now();
+      hide();
+      return fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        redirect: "manual",
+        headers: { "X-CSRFToken": token.value },
+      }).then(
+        function (response) {
+          if (response.status !== 204) {
+            ended();
+          }
+        },
+        function () {} // offline for a moment: the next activity or the warning tries again
+      );
+    }
+
+    ["input", "keydown", "pointerdown", "change"].forEach(function (type) {
+      document.addEventListener(
+        type,
+        function () {
+          if (!over && Date.now() - seen >= refresh) {
+            ping();
+          }
+        },
+        true
+      );
+    });
+
+    window.setInterval(function () {
+      if (over) {
+        return;
+      }
+      var left = idle - (Date.now() - seen);
+      if (left <= 0) {
+        ended();
+      } else if (left <= lead) {
+        show("idle-warning");
+      }
+    }, 1000);
+  });
+})();
