@@ -47,6 +47,7 @@ AUDIT_VERBS = {
     "discard": pgettext_lazy("audit action", "draft discarded"),
     "expire": pgettext_lazy("audit action", "expired"),
     "revoke": pgettext_lazy("audit action", "revoked"),
+    "void": pgettext_lazy("audit action", "voided"),
     "superseded": pgettext_lazy("audit action", "ended by a long-term filing"),
     "material_remove": pgettext_lazy("audit action", "material taken off"),
     "change_request": pgettext_lazy("audit action", "change requested"),

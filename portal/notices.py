@@ -272,6 +272,25 @@ NOTICES = {
         _("Your bill %(n)s at %(hospital)s: %(settlement_status)s"),
         _("The agency reviewed the direct settlement of your stay."),
     ),
+    # A settled or held settlement voided by the agency (a duplicate, a bill settled wrongly):
+    # not a review. The hospital learns what to do, the person what it means for their year.
+    "settlement_voided": Notice(
+        _("Settlement %(n)s voided by the agency"),
+        _(
+            "The agency voided a settlement this hospital submitted: the fund does not pay it. "
+            "If the stay still needs settling, submit the corrected bill again with a new "
+            "Idempotency-Key."
+        ),
+    ),
+    "settlement_voided_person": Notice(
+        _("Your bill %(n)s at %(hospital)s was voided"),
+        _(
+            "The agency voided the direct settlement of your stay: the fund does not pay "
+            "settlement %(n)s, and what it counted against this year's cap and deductible is "
+            "given back. If the stay still needs settling, the hospital submits the corrected "
+            "bill again."
+        ),
+    ),
     "clearing_issued": Notice(
         _("Clearing statement %(number)s issued"),
         lambda count: ngettext(

@@ -3,6 +3,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from portal.admin import (
     AuditTrailHistory,
@@ -20,7 +21,7 @@ from portal.audit import client_ip
 from portal.lib.text import plain
 from portal.templatetags.portal_tags import yuan
 from settlement import clearing, rules, services
-from settlement.forms import AdjustForm, ReasonForm
+from settlement.forms import AdjustForm, ReasonForm, VoidForm
 from settlement.messages import breakdown_rows, flag_labels, message
 from settlement.models import BenefitPolicy, CategoryPolicy, Claim, Settlement
 
@@ -569,6 +570,36 @@ class SettlementAdmin(
             _("Return settlements"),
         )
 
+    def row_notes(self, request, obj, action: str) -> list[str]:
+        """On the page that voids a settlement: what tells a duplicate from the bill it repeats
+        (the patient masked, the hospital, the stay, the amounts, when it was submitted), and
+        that a void is for good."""
+        if action != "void_settlement":
+            return super().row_notes(request, obj, action)
+        after = pgettext("after a label", ": ")
+        days = f"{obj.admitted_on:%Y-%m-%d} – {obj.discharged_on:%Y-%m-%d}"
+        stay = f"{obj.get_care_type_display()} {days}"
+        facts = [
+            [(_("Patient"), str(obj.person)), (_("Hospital"), obj.hospital), (_("Stay"), stay)],
+            [
+                (_("Total"), yuan(obj.total)),
+                (_("Fund pays"), yuan(obj.fund_pay)),
+                (_("Status"), obj.get_status_display()),
+                (_("Created"), to_the_minute(obj.created_at)),
+            ],
+        ]
+        return [
+            *(" · ".join(f"{label}{after}{value}" for label, value in line) for line in facts),
+            format_html(
+                "<strong>{}</strong>",
+                _(
+                    "A void cannot be undone: the fund will not pay this bill, and what it "
+                    "counted against the person's cap is given back. If the stay still needs "
+                    "settling, the hospital must submit the bill again."
+                ),
+            ),
+        ]
+
     @admin.action(description=_("Void a settlement (e.g. a duplicate)"))
     def void_settlement(self, request, queryset):
         """One settled or held settlement at a time, with a reason (services.settlement_void).
@@ -603,7 +634,7 @@ class SettlementAdmin(
             request,
             queryset,
             "void_settlement",
-            ReasonForm,
+            VoidForm,
             void,
             (_("Voided."), _("{} settlements voided.")),
             _("Void a settlement"),

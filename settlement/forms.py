@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.forms import MultipleFileField
 from hospitals.models import CareType, Hospital
-from portal.lib.text import enumeration
+from portal.lib.text import PlainTextField, enumeration
 from portal.templatetags.portal_tags import yuan
 from settlement import rules
 from settlement.messages import ITEM_CLASSES, message
@@ -527,10 +527,21 @@ MAX_REASON = 1000
 
 
 class ReasonForm(forms.Form):
-    """The reviewer's reason (required to reject, return or adjust)."""
+    """The reviewer's reason (required to reject, return, adjust or void): kept without
+    invisible characters, so a reason of spaces and zero-width spaces is no reason."""
 
-    reason = forms.CharField(
+    reason = PlainTextField(
         label=_("Reason (shown to the person)"), widget=forms.Textarea, max_length=MAX_REASON
+    )
+
+
+class VoidForm(ReasonForm):
+    """The reason a settlement is voided: the person and the hospital's clerks both read it."""
+
+    reason = PlainTextField(
+        label=_("Reason (shown to the person and the hospital)"),
+        widget=forms.Textarea,
+        max_length=MAX_REASON,
     )
 
 
@@ -538,7 +549,7 @@ class AdjustForm(forms.Form):
     fund_pay = AmountField(
         label=_("Fund pays (yuan)"), min_value=0, max_digits=12, decimal_places=2
     )
-    reason = forms.CharField(
+    reason = PlainTextField(
         label=_("Reason for the adjustment"), widget=forms.Textarea, max_length=MAX_REASON
     )
     takes_objects = True

@@ -66,11 +66,15 @@ def _record_reads(request, hospital, subjects) -> None:
 
 
 def _month(text: str) -> datetime.date | None:
-    """The first day of a month typed as YYYY-MM (an <input type="month">), or None."""
+    """The first day of a month typed as YYYY-MM (an <input type="month">), or None. A month
+    whose end is past the last date there is (9999-12: a browser's month box takes it) is no
+    month either: the list filters up to the next month's first day."""
     try:
-        return datetime.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
+        month = datetime.datetime.strptime(text, "%Y-%m").date()
+        month + relativedelta(months=1)  # the range's end: past the calendar for 9999-12
+    except (ValueError, OverflowError):
         return None
+    return month
 
 
 def _filtered(request, hospital, month: datetime.date | None = None):

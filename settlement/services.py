@@ -1414,7 +1414,10 @@ def _settlement_transition(
     changes=None,
     seen_version: str | None = None,
     check=rules.check_settlement_transition,
+    tell=None,
 ) -> Settlement:
+    """`tell(settlement, reason)` says what was done to whom it concerns: by default the
+    review's decision (_tell_of_the_review)."""
     with transaction.atomic():
         settlement = (
             Settlement.objects.select_for_update(of=("self",))
@@ -1441,7 +1444,7 @@ def _settlement_transition(
             reason=reason,
             ip=ip,
         )
-        _tell_of_the_review(settlement, reason)
+        (tell or _tell_of_the_review)(settlement, reason)
     return settlement
 
 
@@ -1697,4 +1700,23 @@ def settlement_void(
         changes=changes,
         seen_version=seen_version,
         check=_check_voidable,
+        tell=_tell_of_the_void,
+    )
+
+
+def _tell_of_the_void(settlement: Settlement, reason: str) -> None:
+    """A void is told as a void, not as a review's decision (a settled bill was never held):
+    the hospital's clerks, that the fund does not pay it and to submit the corrected bill again
+    (with a new Idempotency-Key) if the stay still needs settling; the person, that what it used
+    of the year's cap and deductible is given back. Each with the agency's reason, in their own
+    language."""
+    params = {"n": settlement.number, "text": reason}
+    url = reverse("hospital-settlement", args=[settlement.number])
+    for clerk in active_clerks([settlement.hospital_id]):
+        notify(user=clerk.user, notice="settlement_voided", params=params, url=url)
+    notify(
+        user=settlement.person.user,
+        notice="settlement_voided_person",
+        params={**params, "hospital": settlement.hospital.code},
+        url=reverse("settlement:settlements"),
     )

@@ -407,6 +407,7 @@
       }
       shown = template.content.firstElementChild.cloneNode(true);
       shown.id = id + "-shown";
+      shown.setAttribute("role", "alert"); // said when shown (in the template it is no alert)
       document.body.appendChild(shown);
       var button = shown.querySelector("[data-keep-alive-button]");
       if (button) {

@@ -118,14 +118,14 @@ def test_the_void_is_audited_and_told_to_the_hospital_and_the_person(demo):
     )
     assert event.actor == demo["agency_dxal"]
     (clerk,) = Notification.objects.filter(user=demo["hosp_h46020000002"])
-    assert clerk.notice == "settlement_reviewed"
+    assert clerk.notice == "settlement_voided"
     assert clerk.url == reverse("hospital-settlement", args=[settlement.number])
     title, body = clerk.text("en")
-    assert title == f"Settlement {settlement.number} reviewed: Voided"
+    assert title == f"Settlement {settlement.number} voided by the agency"
     assert body.endswith("同一次住院重复结算")  # the agency's reason
     (person,) = Notification.objects.filter(user=demo["wangxiulan"])
-    assert person.notice == "settlement_reviewed_person"
-    assert person.text("en")[0].endswith(": Voided")
+    assert person.notice == "settlement_voided_person"
+    assert person.text("en")[0].endswith(" was voided")
 
 
 def test_a_void_needs_a_reason_and_a_standing_settlement(demo):
