@@ -42,11 +42,12 @@ from portal.admin import (
     to_the_minute,
 )
 from portal.audit import client_ip
-from portal.lib.text import enumeration
+from portal.lib.text import PlainTextField, enumeration
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    # Kept as `plain` keeps it: a reason of spaces and zero-width spaces is no reason.
+    reason = PlainTextField(
         label=_("Reason (shown to the person)"), widget=forms.Textarea, max_length=1000
     )
 
@@ -54,7 +55,8 @@ class ReasonForm(forms.Form):
 class ExtendForm(ReasonForm):
     until = forms.DateField(
         label=_("Extended until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO in every language: a date input takes only YYYY-MM-DD as its value.
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_(
             "At most one more start window (before treatment starts), one more course (once "
             "it has started) or one more validity after the current end."

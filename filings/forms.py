@@ -524,5 +524,6 @@ class StartTreatmentForm(forms.Form):
     started_on = forms.DateField(
         label=_("Treatment started on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO in every language: a date input takes only YYYY-MM-DD as its value.
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )

@@ -910,6 +910,12 @@ def filing_detail(request, number: str):
             else None,
             "renewal_starts_on": rules.renewal_start(filing.valid_until) if can_renew else None,
             "can_submit": filing.status in EDITABLE,
+            # A filing by commitment that holds a proof of residence is submitted with the
+            # proof materials (services.filing_submit): its page asks for no promise.
+            "proof_attached": any(
+                m.refused_at is None and m.kind in commitment_proof_kinds(filing.subtype)
+                for m in materials
+            ),
             "ask_relatives_home": filing.type == FilingType.LONG_TERM
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
             "can_change": can_change,
