@@ -254,3 +254,15 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    """The hospital API's published OpenAPI schema, as served (/api/schema/), read once a
+    module."""
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()

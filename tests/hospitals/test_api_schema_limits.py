@@ -14,16 +14,6 @@ from hospitals.services import api_key_create
 URL = "/api/v1/hospitals"
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_blocker):
-    from django.test import Client
-
-    with django_db_blocker.unblock():
-        response = Client().get("/api/schema/?format=json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def _parameter(schema, name: str) -> dict:
     parameters = schema["paths"][URL]["get"]["parameters"]
     return next(p for p in parameters if p["name"] == name)["schema"]

@@ -28,16 +28,6 @@ RATES = "0 1 0.1 0.10 0.125 1.0 1.000 -0.1 .5 0. 1.5 1.001 0.1234 00.5 2 10 0.1e
 RATES += ["", " ", "\t"]  # "" is null (the policy's default); spaces are no number
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_blocker):
-    from django.test import Client
-
-    with django_db_blocker.unblock():
-        response = Client().get("/api/schema/?format=json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def _server_accepts(field: str, value: str) -> bool:
     item = {"class": "B", "amount": "1.00", field: value}
     return ItemSerializer(data=item).is_valid()
