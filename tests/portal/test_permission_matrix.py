@@ -89,6 +89,7 @@ TABLE: dict[str, Rule] = {
     "home": R(EVERYONE),
     "healthz": R(EVERYONE),
     "notifications": R(SESSIONS),
+    "keep-alive": R(SESSIONS, method="post", success=(204,)),
     "set_language": R(EVERYONE, method="post", success=(302,)),
     "eligibility-check": R(HOSPITAL_STAFF),
     "referrals": R(HOSPITAL_STAFF),
