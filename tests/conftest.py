@@ -266,3 +266,21 @@ def schema(django_db_blocker):
         response = Client().get("/api/schema/?format=json")
     assert response.status_code == 200
     return response.json()
+
+
+@pytest.fixture
+def process_clock_in_utc():
+    """The process's own clock (`time.localtime`, `date.today()`) in UTC, as on a server whose
+    TZ Django did not set; China's day is still TIME_ZONE's."""
+    import os
+    import time
+
+    was = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if was is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = was
+    time.tzset()

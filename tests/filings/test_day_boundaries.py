@@ -5,8 +5,6 @@ sent in the commitment deadline's last minute, and the parameters in force on a 
 from __future__ import annotations
 
 import datetime
-import os
-import time
 import zoneinfo
 
 import pytest
@@ -158,21 +156,6 @@ def test_rule_2_1_a_file_sent_on_the_deadline_day_counts_though_stored_after_mid
 
 
 # --- the parameters in force on China's day ----------------------------------------------------
-
-
-@pytest.fixture
-def process_clock_in_utc():
-    """The process's own clock (`time.localtime`, `date.today()`) in UTC, as on a server whose
-    TZ Django did not set; China's day is still TIME_ZONE's."""
-    was = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if was is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = was
-    time.tzset()
 
 
 @pytest.mark.django_db

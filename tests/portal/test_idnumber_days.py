@@ -4,30 +4,12 @@ says (a server whose TZ is UTC)."""
 from __future__ import annotations
 
 import datetime
-import os
-import time
 import zoneinfo
 
-import pytest
 import time_machine
 from stdnum.cn import ric
 
 from portal.lib import idnumbers
-
-
-@pytest.fixture
-def process_clock_in_utc():
-    """The process's own clock (`time.localtime`, `date.today()`) in UTC; China's day is still
-    TIME_ZONE's."""
-    was = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if was is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = was
-    time.tzset()
 
 
 def test_a_person_born_today_in_china_has_a_genuine_number_after_midnight(process_clock_in_utc):
