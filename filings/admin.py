@@ -663,7 +663,7 @@ class WorkingDayCorrectionAdmin(admin.ModelAdmin):
     """domain.md §2.3: agency administrators add or correct days of the official calendar (a
     new year's make-up days published late), so a December transfer's 3 working days are
     counted right. The corrections hold for every region; who may add, change or delete them is
-    the agency group's model permissions (portal/demo.py), and each change is kept in the
+    the agency group's model permissions (portal/staff.py), and each change is kept in the
     admin's history (LogEntry) like the filing parameters'."""
 
     list_display = ["date", "is_working_day", "note"]

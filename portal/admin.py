@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import EmptyPage, Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.forms import models as forms_models
 from django.http import Http404, HttpResponseRedirect, QueryDict
@@ -39,7 +39,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.admin import PeriodicTaskInline as BeatPeriodicTaskInline
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from portal import audit
+from portal import audit, staff
 from portal.audit_labels import AUDIT_ROLES, AUDIT_SUBJECTS, audit_action_label
 from portal.jobruns import JOB_LABELS, detail_label, job_label
 from portal.lib import idnumbers
@@ -792,9 +792,40 @@ class AgencyAdmin(SuperuserEdits, admin.ModelAdmin):
 
 @admin.register(AgencyStaff)
 class AgencyStaffAdmin(SuperuserEdits, RegionScopedAdmin):
+    """Making an account agency staff here puts it in the agency group and the admin, and
+    removing the row takes both away (portal.staff): a new reviewer can work at once."""
+
     region_field = "agency__region"
     list_display = ["user", "agency"]
     list_select_related = ["user", "agency"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Only an account with no other role becomes agency staff: not an insured person's, not
+        a hospital clerk's (whose pages would then be an agency's). The list stays short: the
+        persons' own accounts are most of them."""
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                insured__isnull=True, hospital_staff__isnull=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        previous = AgencyStaff.objects.get(pk=obj.pk).user if change and obj.pk else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            staff.agency_staff_saved(staff=obj, previous_user=previous)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            staff.agency_staff_removed(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = [row.user for row in queryset.select_related("user")]
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for user in users:
+                staff.agency_staff_removed(user=user)
 
 
 # A reload of a person's page, or of a reveal, within this many seconds by the same reader is

@@ -6,12 +6,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Q
 
 from portal.lib import idnumbers
 from portal.models import Agency, AgencyStaff, InsuredPerson, Province, Region
+from portal.staff import ensure_agency_group
 
 PASSWORD = "Demo#2026"
 # Fixed TOTP secrets so the demo staff logins work; never use these outside the demo.
@@ -44,11 +43,6 @@ PERSONS = [
     ("sunguoqiang", "孙国强", "21010219580101055X", "210100", "employee", True),
 ]
 AGENCY_STAFF = [("agency_dxal", "232700"), ("agency_shenyang", "210100")]
-AGENCY_GROUP = "Agency reviewers"
-# Apps whose models agency staff work with in the admin (narrowed per model by each admin).
-AGENCY_APPS = ["portal", "hospitals", "filings", "settlement"]
-# Apps agency staff may look at only: the job schedules run every region's jobs.
-AGENCY_VIEW_APPS = ["django_celery_beat"]
 
 
 def _user(username: str, *, staff: bool = False, superuser: bool = False):
@@ -73,16 +67,6 @@ def _user(username: str, *, staff: bool = False, superuser: bool = False):
 def _totp(user) -> None:
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, TOTP_SECRETS[user.username])
-
-
-def ensure_agency_group() -> Group:
-    group, _ = Group.objects.get_or_create(name=AGENCY_GROUP)
-    perms = Permission.objects.filter(
-        Q(content_type__app_label__in=AGENCY_APPS)
-        | Q(content_type__app_label__in=AGENCY_VIEW_APPS, codename__startswith="view_")
-    )
-    group.permissions.set(perms)
-    return group
 
 
 @transaction.atomic
