@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext, gettext_lazy
 
@@ -111,6 +114,31 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def format_email_subject(self, subject: str) -> str:
         return f"[{PortalSite().name}] {force_str(subject)}"
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Staff made to set up their first authenticator app right after signing in are not
+        asked for the password they have just typed (allauth counts only re-authentications):
+        within ACCOUNT_REAUTHENTICATION_TIMEOUT of the sign-in, setting up the first one and
+        seeing the recovery codes it made need none. Any other change still asks."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = allauth_context.request
+        if not required or app != "allauth.mfa" or request is None:
+            return required
+        from portal.admin_site import must_have_totp
+        from portal.middleware import recently_authenticated
+
+        user = request.user
+        match = request.resolver_match
+        if match is None or not must_have_totp(user) or not recently_authenticated(request):
+            return True
+        authenticators = Authenticator.objects.filter(user=user)
+        if match.url_name == "mfa_activate_totp":
+            return authenticators.exists()
+        if match.url_name == "mfa_view_recovery_codes":
+            window = timezone.now() - timedelta(seconds=account_settings.REAUTHENTICATION_TIMEOUT)
+            totp = authenticators.filter(type=Authenticator.Type.TOTP).first()
+            return totp is None or totp.created_at < window
+        return True
 
     def get_login_redirect_url(self, request) -> str:
         """A person lands on their filings, a clerk on the desk, agency staff on the review

@@ -1,4 +1,4 @@
-from portal.middleware import idle_seconds
+from portal.middleware import after_totp, idle_seconds
 from portal.roles import role_of
 
 
@@ -14,4 +14,8 @@ def role(request):
         "unread_notifications": unread,
         # For the warning before a quiet session ends (static/js/portal.js, keep_alive).
         "session_idle_seconds": idle_seconds(user) if signed_in else None,
+        # Once staff have set up TOTP, the page they were sent from (templates/mfa/).
+        "after_totp": after_totp(request)
+        if signed_in and request.path.startswith("/accounts/2fa/")
+        else None,
     }

@@ -258,6 +258,10 @@ TOTP_FREE_VIEWS = {
 }
 
 
+# The session's note of the page a staff member wanted when sent to set up TOTP.
+AFTER_TOTP = "portal_after_totp"
+
+
 class StaffTotpMiddleware:
     """Staff, superusers and agency staff without an authenticator app are sent to set one up
     from every page but those TOTP_FREE_PATHS and TOTP_FREE_VIEWS name: no proof material,
@@ -279,12 +283,30 @@ class StaffTotpMiddleware:
         if match is not None and match.view_name in TOTP_FREE_VIEWS:
             return None
         user = request.user
-        if not must_have_totp(user) or has_totp(user):
+        if not must_have_totp(user):
             return None
+        if has_totp(user):
+            # Set up: the page they were sent from has been offered (after_totp); it is done.
+            request.session.pop(AFTER_TOTP, None)
+            return None
+        if request.method == "GET":
+            # Offered again once the authenticator is set up (templates/mfa/recovery_codes).
+            request.session[AFTER_TOTP] = request.get_full_path()
         messages.warning(
             request, _("Staff must set up an authenticator app (TOTP) before using the portal.")
         )
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
+
+
+def after_totp(request) -> str | None:
+    """The page a staff member opened before being sent to set up an authenticator app, once it
+    is set up (offered on the recovery codes page that follows)."""
+    wanted = request.session.get(AFTER_TOTP) if hasattr(request, "session") else None
+    if not wanted or not must_have_totp(request.user) or not has_totp(request.user):
+        return None
+    if not url_has_allowed_host_and_scheme(wanted, allowed_hosts=None):
+        return None  # "//elsewhere/...": only a path of this site is offered
+    return wanted
 
 
 # Admin actions that approve something or export rows (filings, claims, held settlements).
