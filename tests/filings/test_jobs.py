@@ -22,6 +22,7 @@ from portal.models import (
     Region,
     Reminder,
 )
+from tests.checked_files import checked
 from tests.notes import says
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -560,9 +561,6 @@ def test_two_beats_running_the_job_at_once_do_not_double_any_effect(mailoutbox):
 
 
 def _claim_with_a_document(demo):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from filings import uploads
     from hospitals.models import Hospital
     from portal.models import InsuredPerson
     from settlement import services as settlement_services
@@ -578,9 +576,7 @@ def _claim_with_a_document(demo):
         admitted_on=today - datetime.timedelta(days=9),
         discharged_on=today - datetime.timedelta(days=3),
         items=[{"code": "X1", "name": "住院费", "class": "A", "amount": "1000.00"}],
-        documents=[
-            ("discharge_summary", uploads.check_upload(SimpleUploadedFile("s.pdf", _pdf())))
-        ],
+        documents=[("discharge_summary", checked("s.pdf", _pdf()))],
     )
 
 

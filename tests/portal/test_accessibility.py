@@ -47,7 +47,7 @@ def _violations(page) -> list[str]:
 
 def _check(page, url: str, lang: str) -> list[str]:
     page.goto(url)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     shown = page.get_attribute("html", "lang") or ""
     wrong = [] if shown.startswith(lang) else [f"{url}: in {shown!r}, not {lang!r}"]
     return wrong + _violations(page)

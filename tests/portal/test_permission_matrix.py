@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -27,6 +26,7 @@ from hospitals.services import api_key_create
 from portal.models import InsuredPerson, Region
 from settlement import services as settlement_services
 from settlement.models import ClearingStatement
+from tests.checked_files import checked
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = pytest.mark.django_db
@@ -210,22 +210,21 @@ def world(demo, settings, monkeypatch):
     def material(filing):
         from filings import uploads
 
-        checked = uploads.check_upload(SimpleUploadedFile("scan.png", _png()))
-        stored = uploads.store(checked, settings.PRIVATE_MEDIA_ROOT)
+        scan = checked("scan.png", _png())
+        stored = uploads.store(scan, settings.PRIVATE_MEDIA_ROOT)
         return Material.objects.create(
             filing=filing,
             kind="id_copy",
             stored_name=stored,
             original_name="scan.png",
-            content_type=checked.content_type,
-            size=len(checked.content),
+            content_type=scan.content_type,
+            size=len(scan.content),
         )
 
     def claim(person, hospital):
-        from filings import uploads
 
         docs = [
-            (kind, uploads.check_upload(SimpleUploadedFile(name, data)))
+            (kind, checked(name, data))
             for kind, name, data in [
                 ("discharge_summary", "s.pdf", _pdf()),
                 ("invoice", "i.jpg", _jpeg()),

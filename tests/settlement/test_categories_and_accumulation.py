@@ -12,6 +12,7 @@ from django.utils import translation
 from hospitals.models import AccessLog, Hospital
 from settlement import rules, services
 from settlement.models import AnnualAccumulation
+from tests.checked_files import checked
 from tests.settlement.test_claims import _person, _staff, _submit
 
 pytestmark = pytest.mark.django_db
@@ -212,11 +213,7 @@ def test_rule_3_4_a_claim_for_a_stay_under_an_approved_referral_needs_the_referr
     assert refused.value.code == "referral_form_needed"
     assert not Claim.objects.filter(person__name="张伟").exists()
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from filings import uploads
-
-    form = ("referral_form", uploads.check_upload(SimpleUploadedFile("referral.pdf", _pdf())))
+    form = ("referral_form", checked("referral.pdf", _pdf()))
     person = _person("张伟")
     claim = services.claim_submit(
         person=person,

@@ -23,6 +23,7 @@ from portal.models import AuditEvent, InsuredPerson, Notification
 from settlement import rules, services
 from settlement.forms import parse_bill
 from settlement.models import AnnualAccumulation, BenefitPolicy, Claim, Settlement
+from tests.checked_files import checked
 from tests.filings.corpus import _jpeg, _pdf, _png
 from tests.signin import staff_login
 
@@ -36,7 +37,6 @@ def _person(name: str) -> InsuredPerson:
 
 
 def _documents():
-    from filings import uploads
 
     files = [
         ("discharge_summary", "summary.pdf", _pdf()),
@@ -44,9 +44,7 @@ def _documents():
         ("itemised_list", "list.png", _png()),
         ("medical_record", "record.pdf", _pdf()),
     ]
-    return [
-        (kind, uploads.check_upload(SimpleUploadedFile(name, data))) for kind, name, data in files
-    ]
+    return [(kind, checked(name, data)) for kind, name, data in files]
 
 
 def _submit(name="陈明", hospital="H21010000001", items=None, **stay):

@@ -10,13 +10,13 @@ import datetime
 from html.parser import HTMLParser
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from hospitals.models import Hospital
 from portal.models import InsuredPerson
 from settlement import services
 from tests.browser import browser_page, sign_in
+from tests.checked_files import checked
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,6 @@ def _stay(**more) -> dict:
 
 def _returned_claim():
     """陈明's claim, returned by the agency for more documents."""
-    from filings import uploads
 
     person = InsuredPerson.objects.get(name=CHEN[1])
     today = datetime.date.today()
@@ -109,10 +108,7 @@ def _returned_claim():
         admitted_on=today - datetime.timedelta(days=5),
         discharged_on=today,
         items=[{"code": "X1", "name": "住院费", "class": "A", "amount": "10000.00"}],
-        documents=[
-            (kind, uploads.check_upload(SimpleUploadedFile(name, data)))
-            for kind, name, data in files
-        ],
+        documents=[(kind, checked(name, data)) for kind, name, data in files],
     )
     from django.contrib.auth import get_user_model
 
