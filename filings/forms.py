@@ -386,6 +386,7 @@ class FilingForm(forms.Form):
             "care": care,
             "hospitals": list(filing.hospitals.values_list("pk", flat=True)),
             "basis": filing.basis,
+            "promise": filing.promised,
             "agent_name": filing.agent_name,
             "agent_id_number": filing.agent_id_number or "",
             "agent_relationship": filing.agent_relationship,

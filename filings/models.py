@@ -134,6 +134,9 @@ class Filing(models.Model):
     # Said at submission: the property certificate is of a relative's home, so the filing
     # carries proof of the relationship (domain.md §2.1).
     relatives_home = models.BooleanField(_("home of a relative"), default=False)
+    # The person ticked the written commitment (filings.forms.PROMISE) on the form: kept with a
+    # draft, so the tick is still there when they come back to submit it (domain.md §2.1).
+    promised = models.BooleanField(_("written commitment ticked"), default=False, db_default=False)
     commitment_deadline = models.DateField(_("commitment deadline"), null=True, blank=True)
     materials_accepted_at = models.DateTimeField(_("materials accepted"), null=True, blank=True)
     hospitals = models.ManyToManyField(

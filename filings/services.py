@@ -80,6 +80,7 @@ EDITABLE_FIELDS = {
     "covers_general_outpatient",
     "covers_chronic_outpatient",
     "basis",
+    "promised",
     "receiving_hospital",
     "diagnosis",
     "referral_condition",
@@ -776,7 +777,7 @@ def filing_submit(
         return {"submitted_at": timezone.now(), **_approval_updates(f, None, today)}
 
     def submitted(f: Filing) -> dict:
-        changes = {"basis": Basis.MATERIALS} if proof_given else {}
+        changes: dict = {"basis": Basis.MATERIALS} if proof_given else {}
         for name, value in changes.items():
             setattr(f, name, value)
         try:
@@ -785,8 +786,11 @@ def filing_submit(
             if proof_given and error.code == "materials_incomplete":
                 error.params["proof_attached"] = True
             raise
-        if f.type == FilingType.LONG_TERM and f.basis == Basis.COMMITMENT and promised is False:
+        by_promise = f.type == FilingType.LONG_TERM and f.basis == Basis.COMMITMENT
+        if by_promise and promised is False:
             raise RuleError("incomplete", fields=["promise"])
+        if by_promise and promised:
+            changes["promised"] = True
         return {
             "submitted_at": timezone.now(),
             "relatives_home": relatives_home and f.type == FilingType.LONG_TERM,

@@ -36,6 +36,7 @@ from filings.messages import ACTION_LABELS, kind_label, message, reason_text
 from filings.models import (
     HOSPITALS_DRAFT,
     OPEN_STATUSES,
+    Basis,
     Filing,
     FilingType,
     Material,
@@ -623,6 +624,7 @@ def _fields(filing_type: str, data: dict) -> tuple[dict, list | None]:
         fields.update(
             subtype=data.get("subtype") or "",
             basis=data.get("basis") or "",
+            promised=bool(data.get("promise")) and data.get("basis") == Basis.COMMITMENT,
             agent_name=data.get("agent_name", ""),
             agent_id_number=data.get("agent_id_number") or None,
             agent_relationship=data.get("agent_relationship", ""),

@@ -175,6 +175,37 @@ def test_a_draft_by_commitment_is_submitted_from_its_page_with_the_promise_to_ti
         assert str(filing_forms.PROMISE % {"n": 6}) in page
 
 
+def test_rule_2_1_a_promise_ticked_in_a_saved_draft_is_still_ticked_when_it_comes_back(
+    client, demo
+):
+    client.force_login(demo["chenming"])
+    client.post(
+        reverse("filings:new", args=["long_term"]),
+        long_term(basis="commitment", promise="on", draft="1"),
+    )
+    filing = chens_filing()
+    assert (filing.status, filing.promised) == ("draft", True)
+    page = client.get(reverse("filings:detail", args=[filing.number])).content.decode()
+    box = re.search(r'<input [^>]*name="promise"[^>]*>', page)
+    assert box is not None and "checked" in box.group(0)
+    edit = client.get(reverse("filings:edit", args=[filing.number]))
+    assert edit.context["form"]["promise"].value() is True
+    # Unticked and saved again: no longer promised, and the page asks for the tick.
+    client.post(
+        reverse("filings:edit", args=[filing.number]), long_term(basis="commitment", draft="1")
+    )
+    filing.refresh_from_db()
+    assert filing.promised is False
+    page = client.get(reverse("filings:detail", args=[filing.number])).content.decode()
+    assert "checked" not in re.search(r'<input [^>]*name="promise"[^>]*>', page).group(0)
+    # Submitted from its page with the box ticked: the filing records the promise.
+    client.post(
+        reverse("filings:detail", args=[filing.number]), {"action": "submit", "promise": "1"}
+    )
+    filing.refresh_from_db()
+    assert (filing.status, filing.basis, filing.promised) == ("submitted", "commitment", True)
+
+
 def test_the_form_shows_each_upload_after_the_field_it_belongs_to(demo):
     person = InsuredPerson.objects.get(name="陈明")
     emergency = list(FilingForm(filing_type="emergency", person=person).fields)
