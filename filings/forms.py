@@ -51,9 +51,29 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def upload_attrs() -> dict:
+    """A proof file input's attributes: what it accepts, and what static/js/portal.js needs to
+    set aside, as soon as it is chosen, a file the upload check would refuse for its size or
+    type (uploads.MAX_BYTES; a phone's HEIC photo), with the reason in the reader's language.
+    On a phone's slow connection nothing is sent only to be refused; the server still checks."""
+    from filings.uploads import MAX_BYTES
+
+    return {
+        "accept": ".jpg,.jpeg,.png,.pdf",
+        "data-max-bytes": MAX_BYTES,
+        "data-too-big": _(
+            "%(name)s is larger than 10 MB and was not added: choose a smaller photo or scan."
+        ),
+        "data-wrong-type": _(
+            "%(name)s is not a JPEG, PNG or PDF file and was not added (a photo in HEIC: "
+            "set the camera to “Most compatible”, or send a screenshot of it)."
+        ),
+    }
+
+
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs=upload_attrs()))
         # An empty file is refused by the upload check (uploads.check_upload), with the file's
         # name: Django's own check would say it a second time, without it.
         kwargs.setdefault("allow_empty_file", True)

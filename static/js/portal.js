@@ -471,3 +471,75 @@
     }, 1000);
   });
 })();
+
+/*
+ * Proof files checked as soon as they are chosen (filings.forms.upload_attrs): a file larger
+ * than the upload limit, or not a JPEG, PNG or PDF (a phone's HEIC photo), is set aside at once
+ * with the reason under the field, instead of being sent over a phone's connection only to be
+ * refused. The other files chosen with it stay chosen. The server checks every file again.
+ */
+(function () {
+  "use strict";
+
+  var TYPES = ["image/jpeg", "image/png", "application/pdf"];
+  var EXTENSIONS = /\.(jpe?g|png|pdf)$/i;
+
+  function refusal(input, file) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var known = file.type ? TYPES.indexOf(file.type) !== -1 : EXTENSIONS.test(file.name);
+    if (!known) {
+      return input.getAttribute("data-wrong-type");
+    }
+    if (max && file.size > max) {
+      return input.getAttribute("data-too-big");
+    }
+    return null;
+  }
+
+  function noteFor(input) {
+    var id = input.id + "-set-aside";
+    var note = document.getElementById(id);
+    if (!note) {
+      note = document.createElement("div");
+      note.id = id;
+      note.className = "invalid-feedback d-block";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+      var described = (input.getAttribute("aria-describedby") || "").split(" ");
+      if (described.indexOf(id) === -1) {
+        input.setAttribute("aria-describedby", described.concat([id]).join(" ").trim());
+      }
+    }
+    return note;
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) {
+      return;
+    }
+    var kept = [];
+    var said = [];
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      var reason = refusal(input, file);
+      if (reason) {
+        said.push(reason.replace("%(name)s", file.name));
+      } else {
+        kept.push(file);
+      }
+    });
+    var note = noteFor(input);
+    note.textContent = said.join(" ");
+    note.hidden = !said.length;
+    if (!said.length) {
+      return;
+    }
+    try {
+      var transfer = new DataTransfer();
+      kept.forEach(function (file) { transfer.items.add(file); });
+      input.files = transfer.files;
+    } catch (e) {
+      input.value = ""; // (a browser without DataTransfer: choose the good ones again)
+    }
+  });
+})();
