@@ -38,10 +38,18 @@ EMERGENCY_WORKING_DAYS = 3
 
 
 class RuleError(Exception):
+    """A rule refused, by its code (filings.messages words it). `also`: further rules the same
+    content broke, found by the same check (services.check_filing), so a form can say them all
+    at once; `code` and `params` are the first's."""
+
     def __init__(self, code: str, message: str = "", **params):
         super().__init__(message or code)
         self.code = code
         self.params = params
+        self.also: list[RuleError] = []
+
+    def every(self) -> list[RuleError]:
+        return [self, *self.also]
 
 
 def check_transition(current: str, target: str, *, filing_type: str = "") -> None:

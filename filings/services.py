@@ -355,7 +355,23 @@ def _check_chronic_base(filing: Filing, today: datetime.date) -> None:
     raise RuleError("chronic_needs_filing")
 
 
-def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
+def submission_problems(
+    filing: Filing, *, kinds: set[str], relatives_home: bool = False
+) -> list[RuleError]:
+    """What a submission of `filing` (unsaved, as a form would save it) would still lack, its
+    materials being `kinds`: the fields and materials `check_filing(complete=True)` asks for.
+    For a form refused on its content, so the person is told these too at once."""
+    if filing.type == FilingType.LONG_TERM and filing.basis == Basis.COMMITMENT:
+        if kinds & set(commitment_proof_kinds(filing.subtype)):
+            filing.basis = Basis.MATERIALS  # submitted with the proof (filing_submit)
+    try:
+        _check_complete(filing, relatives_home=relatives_home, kinds=kinds)
+    except RuleError as error:
+        return error.every()
+    return []
+
+
+def _check_complete(filing: Filing, *, relatives_home: bool, kinds: set[str] | None = None) -> None:
     empty = [
         name
         for name in REQUIRED_FIELDS.get(filing.type, [])
@@ -378,7 +394,8 @@ def _check_complete(filing: Filing, *, relatives_home: bool) -> None:
         empty.append("agent_name")
     if empty:
         raise RuleError("incomplete", fields=empty)
-    kinds = set(filing.materials.values_list("kind", flat=True)) if filing.pk else set()
+    if kinds is None:
+        kinds = set(filing.materials.values_list("kind", flat=True)) if filing.pk else set()
     missing: list[str] = []
     if filing.type == FilingType.LONG_TERM:
         missing = missing_materials(
@@ -405,38 +422,70 @@ def check_filing(
     relatives_home: bool = False,
 ) -> None:
     """Every rule a filing's content must meet; `complete` adds what a submission needs
-    (required fields, materials, the chosen hospitals). Raises RuleError."""
+    (required fields, materials, the chosen hospitals). Raises RuleError: the first rule
+    broken, with every other one the content breaks in `also` (a person on a phone is told them
+    all at once, not one a submission). The checks that read the place and its hospitals are
+    left out once the place itself is refused."""
     today = today or timezone.localdate()
     person = filing.person
-    if filing.place_region_id == person.region_id:
-        raise RuleError("same_region")
-    if filing.subtype and filing.subtype not in SUBTYPES.get(filing.type, ()):
-        raise RuleError("subtype_not_for_type")
-    if filing.type == FilingType.LONG_TERM:
-        if filing.subtype == LongTermSubtype.RESETTLED_RETIREE and not person.retired:
+    broken: list[RuleError] = []
+
+    def check(fn, *args, **kwargs) -> bool:
+        try:
+            fn(*args, **kwargs)
+        except RuleError as error:
+            broken.append(error)
+            return False
+        return True
+
+    def same_region():
+        if filing.place_region_id == person.region_id:
+            raise RuleError("same_region")
+
+    def subtype():
+        if filing.subtype and filing.subtype not in SUBTYPES.get(filing.type, ()):
+            raise RuleError("subtype_not_for_type")
+        if (
+            filing.type == FilingType.LONG_TERM
+            and filing.subtype == LongTermSubtype.RESETTLED_RETIREE
+            and not person.retired
+        ):
             raise RuleError("not_retired")
+
+    def receiving_hospital():
+        if filing.receiving_hospital.region_id != filing.place_region_id:
+            raise RuleError("hospital_not_at_place", hospital=filing.receiving_hospital.code)
+
+    place_ok = check(same_region)
+    check(subtype)
+    if place_ok and filing.type == FilingType.LONG_TERM:
         if hospitals is None:
             hospitals = list(filing.hospitals.select_related("region")) if filing.pk else []
         if hospitals or complete:
-            _check_hospitals(filing, hospitals, today)
-    if filing.type in (FilingType.REFERRAL, FilingType.EMERGENCY) and filing.receiving_hospital:
-        if filing.receiving_hospital.region_id != filing.place_region_id:
-            raise RuleError("hospital_not_at_place", hospital=filing.receiving_hospital.code)
+            check(_check_hospitals, filing, hospitals, today)
+    if place_ok and filing.type in (FilingType.REFERRAL, FilingType.EMERGENCY):
+        if filing.receiving_hospital:
+            check(receiving_hospital)
     if filing.type == FilingType.EMERGENCY and filing.transfer_date:
-        rules.check_emergency_retro_filing(
+        check(
+            rules.check_emergency_retro_filing,
             transfer_date=filing.transfer_date,
             today=today,
             discharge_settled=filing.discharge_settled_on is not None,
             is_working_day=is_working_day_function(),
         )
-    if filing.type in TEMPORARY_TYPES:
-        _check_no_long_term_here(filing, today)
-    if filing.type == FilingType.TEMPORARY:
-        _check_no_temporary_here(filing, today)
+    if place_ok and filing.type in TEMPORARY_TYPES:
+        check(_check_no_long_term_here, filing, today)
+    if place_ok and filing.type == FilingType.TEMPORARY:
+        check(_check_no_temporary_here, filing, today)
     if filing.type == FilingType.CHRONIC:
-        _check_chronic_base(filing, today)
+        check(_check_chronic_base, filing, today)
     if complete:
-        _check_complete(filing, relatives_home=relatives_home)
+        check(_check_complete, filing, relatives_home=relatives_home)
+    if broken:
+        first, *rest = broken
+        first.also = rest
+        raise first
 
 
 # The partial unique constraints of one person's long-term filings (filings/models.py).

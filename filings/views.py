@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -115,6 +115,13 @@ def _add_missing_materials(form, missing: list[str]) -> None:
 
 
 def _add_rule_error(form, error: RuleError) -> None:
+    """Every rule refused (the first and those in `also`) on the form, each beside the field
+    it is about."""
+    for each in error.every():
+        _add_one_rule_error(form, each)
+
+
+def _add_one_rule_error(form, error: RuleError) -> None:
     """A refused rule on the form: beside the field it is about (RULE_FIELDS), and a missing
     field beside itself, named by the form's own label, not the model's ("sub-type")."""
     fields = error.params.get("fields", []) if error.code == "incomplete" else []
@@ -157,11 +164,14 @@ def _submit_refused(filing: Filing, error: RuleError) -> str:
     """A submission refused on its own page: what is still missing, and a link to the form
     where it is filled in (an e-referral, which the person does not edit, has none)."""
     editable = filing.type != FilingType.REFERRAL or filing.referral_source == "paper"
-    if error.code not in ("incomplete", "materials_incomplete") or not editable:
-        return _said(error)
+    every = error.every()
+    said = format_html_join(" ", "{}", ((_said(each),) for each in every))
+    missing = any(each.code in ("incomplete", "materials_incomplete") for each in every)
+    if not missing or not editable:
+        return said
     return format_html(
         '{} <a class="alert-link" href="{}">{}</a>',
-        _said(error),
+        said,
         reverse("filings:edit", args=[filing.number]),
         _("Edit the filing to add them"),
     )
@@ -527,6 +537,8 @@ def _filing_form_page(request, person, filing_type: str, filing: Filing | None):
                             promised=bool(data.get("promise")),
                         )
             except RuleError as error:
+                if not draft:
+                    _with_what_submission_needs(error, person, filing_type, data, filing, pending)
                 _add_rule_error(form, error)
             except uploads.UploadRefused as refused:
                 form.add_error("files" if "files" in form.fields else None, refused)
@@ -650,6 +662,32 @@ def _fields(filing_type: str, data: dict) -> tuple[dict, list | None]:
             medical_office_signed_by=data.get("medical_office_signed_by") or "",
         )
     return fields, hospitals
+
+
+def _with_what_submission_needs(
+    error: RuleError, person, filing_type: str, data: dict, filing: Filing | None, pending
+) -> None:
+    """A form sent for submission but refused on its content (not retired, a hospital
+    elsewhere...) never reached the submission's own check: what that would still ask for
+    (fields, materials, counting the files kept for the form) is added to `error.also`, so
+    the person is told everything at once."""
+    fields, _hospitals = _fields(filing_type, data)
+    if filing is None:
+        unsaved = Filing(
+            person=person, insured_region_id=person.region_id, type=filing_type, **fields
+        )
+        kinds = pending.kinds()
+    else:
+        unsaved = Filing.objects.get(pk=filing.pk)
+        for name, value in fields.items():
+            setattr(unsaved, name, value)
+        kinds = pending.kinds() | set(filing.materials.values_list("kind", flat=True))
+    known = {each.code for each in error.every()}
+    for more in services.submission_problems(
+        unsaved, kinds=kinds, relatives_home=bool(data.get("relatives_home"))
+    ):
+        if more.code not in known:
+            error.also.append(more)
 
 
 def _save(request, person, filing_type: str, data: dict, filing: Filing | None) -> Filing:
