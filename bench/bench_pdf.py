@@ -1,9 +1,11 @@
 """PDF benchmark: each form against a minimal one-page WeasyPrint document, same process.
 
-    .venv/bin/python bench/bench_pdf.py [--form KIND]
+    .venv/bin/python bench/bench_pdf.py [--form KIND] [--quick]
 
 `--form KIND` (repeatable) measures only that form, e.g. `--form certificate` (each form costs
-two fresh processes, about 10 s): a quick check that the script runs. By default, every form.
+two fresh processes, about 10 s). By default, every form. `--quick` (with the suite's smoke
+test): 3 rounds, and no informational first render without warm-up, so one fresh process a
+form; a check that the script runs, not figures to go by.
 
 Goals, per form: warm render <= 1.5x the reference, PDF <= 100 KB, first render <= 3x warm.
 
@@ -157,7 +159,9 @@ def first(kind: str, warm_up: bool) -> int:
     first_wall = time.perf_counter() - started_wall
     first_cpu = time.process_time() - started_cpu
     warm = statistics.median(cpu(lambda: documents.render(filing, kind)) for _ in range(RUNS))
-    warm_wall = statistics.median(wall(lambda: documents.render(filing, kind)) for _ in range(5))
+    warm_wall = statistics.median(
+        wall(lambda: documents.render(filing, kind)) for _ in range(min(RUNS, 5))
+    )
     print(
         json.dumps(
             {
@@ -245,9 +249,10 @@ def harfbuzz_subset_problem() -> str | None:
     return None
 
 
-def _child(kind: str, flag: str) -> dict:
+def _child(kind: str, flag: str, quick: bool = False) -> dict:
+    extra = ["--quick"] if quick else []
     child = subprocess.run(
-        [sys.executable, __file__, flag, kind], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, flag, kind, *extra], capture_output=True, text=True, cwd=ROOT
     )
     if child.returncode != 0:
         raise RuntimeError(f"{flag} {kind} failed:\n{child.stderr[-2000:]}")
@@ -274,12 +279,21 @@ def main() -> int:
     parser.add_argument("--first", metavar="KIND", help=argparse.SUPPRESS)
     parser.add_argument("--cold", metavar="KIND", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 rounds and no first render without warm-up (printed for information only): "
+        "a check that the script runs, not figures to go by",
+    )
+    parser.add_argument(
         "--form",
         action="append",
         metavar="KIND",
         help="measure only this form (repeatable; default: every form): a quick check",
     )
     args = parser.parse_args()
+    global RUNS
+    if args.quick:
+        RUNS = 3
     if args.first or args.cold:
         return first(args.first or args.cold, warm_up=bool(args.first))
 
@@ -301,8 +315,8 @@ def main() -> int:
     kinds = args.form or documents.KINDS
     print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); CPU time, median")
     try:
-        firsts = {kind: _child(kind, "--first") for kind in kinds}
-        colds = {kind: _child(kind, "--cold") for kind in kinds}
+        firsts = {kind: _child(kind, "--first", args.quick) for kind in kinds}
+        colds = {} if args.quick else {kind: _child(kind, "--cold") for kind in kinds}
     except RuntimeError as exc:
         print(f"FAIL: {exc}")
         return 1
@@ -340,13 +354,17 @@ def main() -> int:
             f"first {first_run['first'] * 1000:6.1f} ms = {first_ratio:4.2f}x its warm "
             f"{first_run['warm'] * 1000:.1f} ms {verdict(goals[2])}"
         )
+        cold = (
+            f"without warm-up first {colds[kind]['first'] * 1000:.0f} ms = "
+            f"{colds[kind]['first'] / colds[kind]['warm']:.1f}x"
+            if kind in colds
+            else "without warm-up: not measured (--quick)"
+        )
         print(
             f"{'':13s} {pages} page(s), {ratio / pages:4.2f}x ref a page; "
             f"wall: warm {statistics.median(walls[kind]) * 1000:.1f} ms, "
             f"first {first_run['first_wall'] * 1000:.1f} ms; "
-            f"warm-up before it {first_run['warm_up'] * 1000:.0f} ms; "
-            f"without warm-up first {colds[kind]['first'] * 1000:.0f} ms = "
-            f"{colds[kind]['first'] / colds[kind]['warm']:.1f}x"
+            f"warm-up before it {first_run['warm_up'] * 1000:.0f} ms; {cold}"
         )
     print(f"for information, the same forms for a name with rare characters ({RARE_NAME}):")
     name, filing.person.name = filing.person.name, RARE_NAME
