@@ -322,6 +322,14 @@ class FilingForm(forms.Form):
             self.fields["material_kind"].choices = PROOF_CHOICES
             self.fields["material_kind"].label = _("Proof of residence")
             self.fields["files"].label = _("Proof of residence, as files (JPEG, PNG or PDF)")
+            if not person.retired:
+                # Said before the choice, not only once the filing is refused (domain.md §2.1:
+                # resettlement is for retirees, whom the agency's record names).
+                self.fields["subtype"].help_text = _(
+                    "Resettled retiree: only if your agency's record shows you as retired (it "
+                    "does not yet). If you have retired, ask your agency to update your record "
+                    "first."
+                )
         if filing_type == "referral":
             self.fields["files"].label = _(
                 "Referral form scan (JPEG, PNG or PDF, at most 10 MB each)"

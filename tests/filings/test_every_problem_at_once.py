@@ -85,3 +85,15 @@ def test_a_submission_from_the_filings_page_names_every_problem(client, demo):
     assert "Edit the filing to add them" in said  # the materials too, with the link
     filing.refresh_from_db()
     assert filing.status == "draft"
+
+
+def test_rule_2_1_the_form_says_before_the_choice_that_resettlement_needs_a_retired_record(
+    client, demo
+):
+    url = reverse("filings:new", args=["long_term"])
+    client.force_login(demo["chenming"])  # not retired in the agency's record
+    assert "ask your agency to update your record" in client.get(url, **EN).content.decode()
+    InsuredPerson.objects.filter(name="陈明").update(retired=True)  # the agency records it
+    page = client.get(url, **EN)
+    assert page.status_code == 200 and 'name="subtype"' in page.content.decode()
+    assert "ask your agency to update your record" not in page.content.decode()
