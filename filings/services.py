@@ -40,7 +40,7 @@ from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import text, versions
-from portal.models import AgencyStaff, AuditEvent, InsuredPerson
+from portal.models import AgencyStaff, AuditEvent, InsuredPerson, Region
 from portal.notices import params_of
 from portal.notifications import notify
 from portal.roles import agency_region, check_agency_region
@@ -141,13 +141,22 @@ def _record_in_place(filing: Filing, action: str, *, actor, ip, reason: str = ""
 
 
 def _notify(filing: Filing, notice: str, **params) -> None:
-    """Tell the person `notice` (portal/notices.py) about the filing."""
+    """Tell the person `notice` (portal/notices.py) about the filing, named by its number, its
+    type and its place of treatment (the notices that word them)."""
     user = filing.person.user
     if user is not None:
+        place = (
+            Region.objects.filter(pk=filing.place_region_id)
+            .values_list("code", "province__code")
+            .first()
+        )
+        region, province = place or (None, None)
         notify(
             user=user,
             notice=notice,
-            params=params_of(n=filing.number, **params),
+            params=params_of(
+                n=filing.number, type=filing.type, region=region, province=province, **params
+            ),
             url=f"/filings/{filing.number}/",
         )
 

@@ -81,13 +81,26 @@ PARAMETER = re.compile(r"%\((\w+)\)")
 
 NOTICES = {
     # Filings, told to the person (filings/services.py).
+    # Each names the filing's type and place of treatment (`type`, `province`, `region`): a
+    # person with more than one filing can tell which one it is from the message alone.
     "filing_status": Notice(
-        _("Your filing %(n)s: %(status)s"), _("The status of your filing has changed.")
+        _("Your filing %(n)s: %(status)s"),
+        _(
+            "The status of your filing %(n)s (%(type)s; place of treatment: %(region)s, "
+            "%(province)s) has changed."
+        ),
+        older_body=_("The status of your filing has changed."),
     ),
     # Approved, with a validity that starts later (a renewal, a trip next month): not "in force".
     "filing_approved_from": Notice(
         _("Your filing %(n)s: approved, in force from %(d)s"),
-        _("Your filing was approved. It takes effect on %(d)s and covers treatment from then."),
+        _(
+            "Your filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) was "
+            "approved. It takes effect on %(d)s and covers treatment from then."
+        ),
+        older_body=_(
+            "Your filing was approved. It takes effect on %(d)s and covers treatment from then."
+        ),
     ),
     "materials_accepted": Notice(
         _("Your materials were accepted"),

@@ -179,3 +179,22 @@ def test_an_email_links_to_the_page_of_what_it_is_about(user, settings):
     mail.outbox.clear()
     assert deliver_notification.run(plain.pk)
     assert "请登录平台查看" not in mail.outbox[0].body
+
+
+def test_a_filings_decision_names_its_type_and_place_so_two_filings_are_told_apart(demo):
+    """孙国强's long-term filing to Sanya, returned: the notice says which filing, in the reader's
+    words."""
+    from filings import services
+    from filings.models import Filing, FilingType
+    from portal.models import Notification
+
+    filing = Filing.objects.get(person__name="孙国强", type="long_term")
+    agency = demo["agency_shenyang"]
+    services.filing_return(filing=filing, actor=agency, reason="请补充材料")
+    told = Notification.objects.filter(user=demo["sunguoqiang"]).latest("pk")
+    _subject, chinese = notices.render(told.notice, told.params, "zh-hans")
+    assert filing.number in chinese and "三亚市" in chinese and "海南省" in chinese
+    _subject, english = notices.render(told.notice, told.params, "en")
+    assert "Sanya" in english and "Hainan" in english
+    with translation.override("en"):
+        assert str(FilingType.LONG_TERM.label) in english
