@@ -558,6 +558,24 @@ def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> Cl
         return statement_issue(statement=new, actor=actor)
 
 
+def correction_reason(statement: ClearingStatement) -> str:
+    """Why `statement` was issued in place of the one it supersedes: the reason given to
+    `statement_correct` (kept on the supersession's audit event), "" for a first version."""
+    if statement.supersedes_id is None:
+        return ""
+    event = (
+        AuditEvent.objects.filter(
+            action="clearing.supersede",
+            object_type=ClearingStatement._meta.label_lower,
+            object_id=str(statement.supersedes_id),
+        )
+        .order_by("-pk")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    return event or ""
+
+
 def _amount(value) -> Decimal | None:
     if value in (None, ""):
         return None

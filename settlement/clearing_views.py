@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from portal.lib.text import spreadsheet_text
 from portal.middleware import export
 from settlement import clearing
-from settlement.models import ClearingLine, ClearingStatement
+from settlement.models import ClearingLine, ClearingStatement, Settlement
 
 BOM = "\ufeff"
 
@@ -68,6 +68,7 @@ def _csv_rows(statement: ClearingStatement):
         _("Total"),
         _("Fund pays"),
         _("Person pays"),
+        _("Since issued"),
     ]
     lines = (
         ClearingLine.objects.filter(statement=statement)
@@ -79,10 +80,23 @@ def _csv_rows(statement: ClearingStatement):
             "total",
             "fund_pay",
             "person_pay",
+            "settlement__status",
         )
     )
-    for number, code, discharged_on, total, fund_pay, person_pay in lines.iterator(2000):
-        yield [text(number), text(code), discharged_on.isoformat(), total, fund_pay, person_pay]
+    # A settlement voided after the statement was issued (services.settlement_void) stays on it
+    # as issued; the line says so, and a corrected statement leaves it off.
+    voided = _("voided: a corrected statement leaves it off")
+    for number, code, discharged_on, total, fund_pay, person_pay, now in lines.iterator(2000):
+        since = voided if now == Settlement.Status.VOIDED else ""
+        yield [
+            text(number),
+            text(code),
+            discharged_on.isoformat(),
+            total,
+            fund_pay,
+            person_pay,
+            since,
+        ]
 
 
 @export
@@ -122,6 +136,7 @@ def render_pdf(statement: ClearingStatement, *, lang: str, link=lambda number: "
                 statement.discrepancies.select_related("reported_by").order_by("created_at", "id")
             ),
             "supersedes": statement.supersedes,
+            "correction_reason": clearing.correction_reason(statement),
             "supersedes_url": link(statement.supersedes.number) if statement.supersedes else "",
             "successor": successor,
             "successor_url": link(successor.number) if successor else "",

@@ -71,7 +71,7 @@ def test_a_hospital_code_like_a_formula_is_plain_text_in_the_statement_csv(
     rows = _rows(client, statement)
     line = next(row for row in rows if row[1:2] == ["'" + FORMULA])
     assert line[0] == "'-JS2026100001"  # the settlement number too
-    assert line[3:] == ["2000.00", "750.00", "1250.00"]  # amounts stay numbers
+    assert line[3:6] == ["2000.00", "750.00", "1250.00"]  # amounts stay numbers
     assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "@", "\t"))]
     assert rows[0][1] == statement.number  # a number that is no formula is as it was
 

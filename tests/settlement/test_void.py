@@ -6,12 +6,14 @@ at the source."""
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone, translation
+from pypdf import PdfReader
 
 from hospitals import auth
 from hospitals.eligibility_selectors import clear_caches
@@ -19,7 +21,7 @@ from hospitals.models import Hospital
 from hospitals.services import api_key_create
 from portal.admin import SEEN
 from portal.models import AuditEvent, Notification
-from settlement import clearing, rules, services, stats
+from settlement import clearing, clearing_views, rules, services, stats
 from settlement.messages import message
 from settlement.models import AnnualAccumulation, ClearingDiscrepancy, Settlement
 from tests.settlement.test_clearing import _agency_staff
@@ -303,7 +305,19 @@ def test_rule_3_5_a_duplicate_on_an_issued_statement_is_corrected_after_the_void
     assert [s.number for s in clearing.statements_listing(duplicate)] == [statement.number]
 
     _void(duplicate, demo)
+    # The issued statement keeps the line as issued; its CSV says it was voided since.
+    with translation.override("en"):
+        rows = [[str(cell) for cell in row] for row in clearing_views._csv_rows(statement)]
+    since = {row[0]: row[6] for row in rows if len(row) == 7 and row[0].startswith("JS")}
+    assert since[duplicate.number].startswith("voided") and since[first.number] == ""
     corrected = clearing.statement_correct(statement=statement, actor=sanya, reason="按差异更正")
+    # The corrected statement prints why it was issued.
+    printed = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(clearing_views.render_pdf(corrected, lang="en"))).pages
+    )
+    assert "Reason for the correction" in printed and "按差异更正" in printed
+    assert clearing.correction_reason(statement) == ""  # a first version has none
 
     assert corrected.supersedes_id == statement.pk and corrected.number.endswith("-v2")
     listed = set(corrected.lines.values_list("settlement_id", flat=True))
