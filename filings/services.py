@@ -40,6 +40,7 @@ from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import text, versions
+from portal.lib.text import plain
 from portal.models import AgencyStaff, AuditEvent, InsuredPerson, Region
 from portal.notices import params_of
 from portal.notifications import notify
@@ -972,7 +973,8 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
 def filing_reject(
     *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Filing:
-    if not (reason or "").strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise RuleError("reason_required")
     return _transition(
         filing.pk,
@@ -994,7 +996,8 @@ def filing_return(
     *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Filing:
     """Ask for more materials: the person edits and resubmits."""
-    if not (reason or "").strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise RuleError("reason_required")
     return _transition(
         filing.pk,
@@ -1110,7 +1113,8 @@ def filing_refuse_materials(
     ("materials_changed"), changing nothing, unless they are exactly those awaiting review
     (one supplied since the page was opened is not refused unseen). Each refused file gets an
     audit event of its own (`_record_materials`)."""
-    if not (reason or "").strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise RuleError("reason_required")
     with transaction.atomic():
         locked = _lock(filing.pk, "person__user", "insured_region")
@@ -1624,7 +1628,8 @@ def referral_extend(
     validity after the current end (`rules.latest_extension`). Agency staff of the insured
     region only; refused, changing nothing, when the referral changed since the reviewer's page
     showed it (`seen_version`)."""
-    if not (reason or "").strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise RuleError("reason_required")
     with transaction.atomic():
         locked = _locked_referral(filing.pk)
@@ -1676,7 +1681,8 @@ def referral_change_hospital(
     treatment follows the hospital. Submitted or approved referrals; agency staff of the
     insured region only; refused, changing nothing, when the referral changed since the
     reviewer's page showed it (`seen_version`)."""
-    if not (reason or "").strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise RuleError("reason_required")
     today = timezone.localdate()
     with transaction.atomic():

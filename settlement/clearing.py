@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from portal import audit
 from portal.jobruns import record_run
+from portal.lib.text import plain
 from portal.models import AgencyStaff, AuditEvent, JobRun, Notification, Region
 from portal.notices import params_of
 from portal.notifications import notify_many
@@ -483,7 +484,7 @@ def statement_correct(*, statement: ClearingStatement, actor, reason: str) -> Cl
     statement. Refused on a superseded statement, and (ClearingError "nothing_to_correct") when
     the new version would change no line and correct no discrepancy: §3.5, amounts are
     corrected by the source, not by reissuing the same statement."""
-    reason = (reason or "").strip()
+    reason = plain(reason)
     if not reason:
         raise ClearingError("reason_required", _("Give the reason for the correction."))
     with transaction.atomic():

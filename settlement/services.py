@@ -30,6 +30,7 @@ from hospitals.models import Hospital
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import idnumbers, versions
+from portal.lib.text import plain
 from portal.models import InsuredPerson
 from portal.notices import params_of
 from portal.notifications import notify
@@ -1262,7 +1263,8 @@ def claim_approve(
     changed since (resubmitted with another bill, say), so an amount typed for the old bill is
     not paid on the new one."""
     adjusted = fund_pay is not None and money(fund_pay) != split_now(claim).fund_pay
-    if adjusted and not reason.strip():
+    reason = plain(reason)
+    if adjusted and not reason:
         raise rules.RuleError("reason_required")
 
     def changes(current):
@@ -1308,7 +1310,8 @@ def claim_approve(
 
 
 def claim_reject(*, claim, actor, reason: str, ip=None, seen_version: str | None = None):
-    if not reason.strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise rules.RuleError("reason_required")
     return _claim_transition(
         claim.pk,
@@ -1324,7 +1327,8 @@ def claim_reject(*, claim, actor, reason: str, ip=None, seen_version: str | None
 
 def claim_return(*, claim, actor, reason: str, ip=None, seen_version: str | None = None):
     """Back to the person for what is missing; they correct and resubmit."""
-    if not reason.strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise rules.RuleError("reason_required")
     return _claim_transition(
         claim.pk,
@@ -1543,7 +1547,8 @@ def settlement_approve(
     of the same stay."""
     amount = money(fund_pay) if fund_pay is not None else None
     adjusted = amount is not None and amount != split_now(settlement, counted_already=True).fund_pay
-    if adjusted and not reason.strip():
+    reason = plain(reason)
+    if adjusted and not reason:
         raise rules.RuleError("reason_required")
 
     def changes(current):
@@ -1622,7 +1627,8 @@ def _undo_accumulation(current) -> dict:
 def settlement_reject(
     *, settlement, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Settlement:
-    if not reason.strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise rules.RuleError("reason_required")
     return _settlement_transition(
         settlement.pk,
@@ -1639,7 +1645,8 @@ def settlement_reject(
 def settlement_return(
     *, settlement, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Settlement:
-    if not reason.strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise rules.RuleError("reason_required")
     return _settlement_transition(
         settlement.pk,
@@ -1679,7 +1686,8 @@ def settlement_void(
     changed since the reviewer's page showed it (`seen_version`). One already on an issued
     clearing statement leaves it with a corrected statement (clearing.statement_correct),
     which also closes a confirmed discrepancy that names it."""
-    if not reason.strip():
+    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    if not reason:
         raise rules.RuleError("reason_required")
 
     def changes(current):
