@@ -940,6 +940,8 @@ def filing_detail(request, number: str):
             "never_in_force": _never_in_force(filing),
             "documents": kinds_for(filing),
             "can_upload": can_upload,
+            # A photo of a material opens in the browser (material_preview); a PDF downloads.
+            "previewable": PREVIEWABLE,
             "can_edit": editable,
             # domain.md §2.1, §2.6: a renewal, reviewed before this filing ends, takes effect
             # the day after it ends.
