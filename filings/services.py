@@ -463,8 +463,9 @@ def check_filing(
             raise RuleError("not_retired")
 
     def receiving_hospital():
-        if filing.receiving_hospital.region_id != filing.place_region_id:
-            raise RuleError("hospital_not_at_place", hospital=filing.receiving_hospital.code)
+        hospital = filing.receiving_hospital
+        if hospital is not None and hospital.region_id != filing.place_region_id:
+            raise RuleError("hospital_not_at_place", hospital=hospital.code)
 
     place_ok = check(same_region)
     check(subtype)
