@@ -17,16 +17,25 @@ from tests.filings.test_commitment_choice import EN, long_term
 pytestmark = pytest.mark.django_db
 
 
-def test_rule_2_1_a_non_retired_resettlement_without_materials_is_told_both_at_once(demo):
-    chen = InsuredPerson.objects.select_related("region", "user").get(name="陈明")
-    harbin = Region.objects.select_related("province").get(code="230100")
-    draft = Filing(
+def _chens_draft(filing_type: str, place: str, **fields) -> Filing:
+    """陈明's filing as a form would save it, not saved."""
+    chen = InsuredPerson.objects.select_related("region__province", "user").get(name="陈明")
+    region = Region.objects.select_related("province").get(code=place)
+    return Filing(
         person=chen,
         insured_region=chen.region,
-        type="long_term",
+        type=filing_type,
         status="draft",
-        place_province=harbin.province,
-        place_region=harbin,
+        place_province=region.province,
+        place_region=region,
+        **fields,
+    )
+
+
+def test_rule_2_1_a_non_retired_resettlement_without_materials_is_told_both_at_once(demo):
+    draft = _chens_draft(
+        "long_term",
+        "230100",
         subtype="resettled_retiree",
         basis="materials",
         start_date=timezone.localdate() + datetime.timedelta(days=7),
@@ -39,16 +48,7 @@ def test_rule_2_1_a_non_retired_resettlement_without_materials_is_told_both_at_o
 
 
 def test_the_place_refused_leaves_out_what_depends_on_it(demo):
-    chen = InsuredPerson.objects.select_related("region", "user").get(name="陈明")
-    draft = Filing(
-        person=chen,
-        insured_region=chen.region,
-        type="temporary",
-        status="draft",
-        place_province=chen.region.province,
-        place_region=chen.region,
-        subtype="no_such_purpose",
-    )
+    draft = _chens_draft("temporary", "210100", subtype="no_such_purpose")  # his own region
     with pytest.raises(RuleError) as refused:
         services.check_filing(draft)
     assert [e.code for e in refused.value.every()] == ["same_region", "subtype_not_for_type"]
