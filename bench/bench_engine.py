@@ -51,10 +51,11 @@ FIELDS = (
 def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]:
     """The full split written inline: plain Decimal, no dataclass results, no flags."""
     # Discharge medication (domain.md §3.4): the lines of one drug (by code, else name) are one
-    # kind; the days of each kind of condition (acute 7, chronic 15, special 30) are held to its
-    # own limit, their sum to the longest of those limits, and what is beyond is taken pro rata
-    # from each line; of more than four kinds the fund pays the four it would pay most for
-    # (self-paid ones are worth nothing), the others not at all.
+    # kind; its kinds of condition (acute 7, chronic 15, special 30) are paid from the shortest
+    # limit to the longest, each up to its own limit less the days paid before it, and what is
+    # beyond is taken pro rata from each line of the kind; of more than four kinds the fund
+    # pays the four it would pay most for (self-paid ones are worth nothing), the others not
+    # at all.
     groups: dict = {}
     for n, item in enumerate(items):
         if item.medication is not None:
@@ -66,13 +67,14 @@ def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]
         for n in lines:
             kind = items[n].medication.kind
             given[kind] = given.get(kind, 0) + items[n].medication.days
-        held = {kind: min(days, DAYS[kind]) for kind, days in given.items()}
-        longest, total_held = max(DAYS[kind] for kind in given), sum(held.values())
+        paid, before = {}, 0
+        for kind in sorted(given, key=lambda k: DAYS[k]):
+            paid[kind] = max(0, min(given[kind], DAYS[kind] - before))
+            before += paid[kind]
         for n in lines:
             kind = items[n].medication.kind
-            # paid share of the line: held/given days of its kind, times longest/total held
-            whole = given[kind] * total_held
-            over[n] = items[n].amount * (whole - held[kind] * min(longest, total_held)) / whole
+            # paid share of the line: its kind's paid days of the kind's given days
+            over[n] = items[n].amount * (given[kind] - paid[kind]) / given[kind]
         worth = sum((items[n].amount - over[n] for n in lines if items[n].cls != "C"), ZERO)
         what = sorted(
             f"{items[n].code}|{items[n].name}|{items[n].amount}|{items[n].cls}|"

@@ -142,10 +142,12 @@ def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
     - a drug (by catalogue code, else name) on several lines is one kind: its days are added
       up, and the share of the days beyond its limit is taken from each of its lines;
     - a drug given on lines of different kinds of condition (acute, chronic, special disease):
-      each kind's days are held to that kind's own limit, then their sum to the longest limit
-      among them. So a line of a longer-limit kind never lifts the limit of the others' days (a
-      1-day "special" line must not turn 20 acute days into 20 paid ones): adding a line to a
-      bill never lowers the person's share (§3.2.5);
+      the kinds are taken from the shortest limit to the longest, and each kind's days are
+      paid up to its own limit less the days already paid for the shorter kinds; so the drug's
+      paid days never exceed the longest limit among them, and a line of a longer-limit kind
+      never lifts what the others' days are paid (a 1-day "special" line must not turn 20 acute
+      days, or 15 chronic and 1 acute day, into paid ones): adding a line to a bill never lowers
+      the person's share (§3.2.5). Within a kind, its lines share its paid days by their days;
     - of more than 4 kinds, the fund pays the 4 worth most to the person (the most the fund
       would pay for, after the day limits; self-paid drugs are worth nothing to it); the
       others are wholly excess. A line naming no drug is a kind of its own."""
@@ -162,19 +164,19 @@ def _medication_excess(items: list[Item]) -> tuple[list[Decimal], bool]:
         for _i, med in lines:
             limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
             days[limit] = days.get(limit, 0) + med.days
-        kept = {limit: min(given, limit) for limit, given in days.items()}
-        longest, kept_total = max(days), sum(kept.values())
-        allowed_total = min(longest, kept_total)
-        if kept_total > longest or any(given > limit for limit, given in days.items()):
+        paid_days: dict[int, int] = {}  # days paid, by the limit of the kind
+        used = 0
+        for limit in sorted(days):
+            paid_days[limit] = max(0, min(days[limit], limit - used))
+            used += paid_days[limit]
+        if any(paid_days[limit] < given for limit, given in days.items()):
             exceeded = True
             for i, med in lines:
                 limit = MAX_MEDICATION_DAYS.get(med.kind, MAX_MEDICATION_DAYS["acute"])
-                # The line's covered share: its kind's kept days of its given days, times
-                # the longest limit's share of all the kinds' kept days.
-                whole = days[limit] * kept_total
-                if whole:
-                    paid = kept[limit] * allowed_total
-                    excess[i] = items[i].amount * Decimal(whole - paid) / Decimal(whole)
+                # The line's covered share: its kind's paid days of its kind's given days.
+                if days[limit]:
+                    unpaid = Decimal(days[limit] - paid_days[limit]) / Decimal(days[limit])
+                    excess[i] = items[i].amount * unpaid
         covered = sum(
             (items[i].amount - excess[i] for i, _med in lines if items[i].cls != "C"), start=ZERO
         )

@@ -381,6 +381,17 @@ _SPECIAL_1 = engine.Item(D("0.01"), "A", "D1", medication=engine.Medication(1, "
     engine.YearToDate(),
     False,
 )
+@example(  # found by this test: 15 chronic days and 1 acute day of a drug, then 1 special day
+    engine.Policy(D("0"), D("0.001"), D("0.07"), D("0")),
+    [
+        engine.Item(D("0"), "A", "D1", medication=engine.Medication(15, "chronic")),
+        engine.Item(D("65.00"), "A", "D1", medication=engine.Medication(1, "acute")),
+    ],
+    [engine.Item(D("0"), "A", "D1", medication=engine.Medication(1, "special"))],
+    engine.Adjustment(),
+    engine.YearToDate(),
+    False,
+)
 def test_rule_3_2_property_adding_lines_never_lowers_the_persons_share(
     policy, items, more, adjustment, ytd, outpatient
 ):
@@ -603,3 +614,21 @@ def test_rule_2_3_an_emergency_filing_covers_the_hospital_it_names_not_the_whole
     assert "emergency_without_filing" in held.flags
     named = _settle(CHEN, HARBIN, admitted=transfer)
     assert (named.category, named.status) == ("emergency", "settled")
+
+
+def test_rule_3_4_a_drugs_kinds_are_paid_from_the_shortest_limit_up_to_the_longest():
+    """domain.md §3.4 (7 days acute, 15 chronic, 30 special) for one drug on lines of several
+    kinds: 1 acute day is paid, then chronic days up to 15 in all; a 1-day special line adds its
+    own day (up to 30 in all) and takes nothing back from the others, nor gives them any."""
+    policy = engine.Policy(D("0"), D("1.00"), D("300000"), D("0"))
+
+    def line(amount, days, kind):
+        return engine.Item(D(amount), "A", "D1", medication=engine.Medication(days, kind))
+
+    acute, chronic = line("70.00", 1, "acute"), line("160.00", 16, "chronic")
+    split = engine.split(policy=policy, items=[acute, chronic])
+    # 1 acute day, then 14 of the 16 chronic days (15 in all): 2 days of 10.00 not paid.
+    assert split.not_covered_medication == D("20.00")
+    with_special = engine.split(policy=policy, items=[acute, chronic, line("30.00", 1, "special")])
+    assert with_special.not_covered_medication == D("20.00")
+    assert with_special.fund_pay == split.fund_pay + D("30.00")
