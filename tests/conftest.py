@@ -24,6 +24,30 @@ def full_id_numbers(text: str) -> list[str]:
     return [m for m in ID_PATTERN.findall(text or "") if _is_real_id(m.upper())]
 
 
+# Modules whose tests take seconds each (benchmarks, real Celery workers, `.ci/run` itself run
+# as subprocesses), besides the browser tests.
+SLOW_MODULES = {
+    "tests/test_bench_smoke.py",
+    "tests/portal/test_celery_kill.py",
+    "tests/portal/test_celery_worker.py",
+    "tests/portal/test_deployment.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tests first (browsers, benchmarks, workers), each group in its collected order:
+    pytest-xdist then spreads them over its workers from the start, instead of one worker
+    finishing the last browser tests while the others wait. A test's outcome does not depend
+    on its place; each test sets up what it needs."""
+
+    def slow(item) -> bool:
+        return item.get_closest_marker("browser") is not None or (
+            item.nodeid.split("::", 1)[0] in SLOW_MODULES
+        )
+
+    items.sort(key=lambda item: not slow(item))
+
+
 def _reachable(url: str, default_port: int) -> str | None:
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port

@@ -9,8 +9,10 @@ where timings mean nothing), print no traceback, and print its figures. All six 
 The PostgreSQL benches (jobs, re-check, eligibility, admin lists) run only when the suite is on
 PostgreSQL (CI=true), each in a database of its own, created fresh (the benches reuse loaded data,
 which would hide a broken load) and dropped afterwards: portal_smoke_<bench>_<xdist worker>, never
-a benchmark's default database, where full-size data may be loaded. The engine and PDF benches need
-no database server (the PDF bench uses an in-memory SQLite database, as under `make bench`).
+a benchmark's default database, where full-size data may be loaded. Each is a copy of one
+migrated, empty database made once a run (portal_smoke_template_<xdist worker>). The engine and
+PDF benches need no database server (the PDF bench uses an in-memory SQLite database, as under
+`make bench`).
 """
 
 from __future__ import annotations
@@ -74,40 +76,96 @@ def _assert_figures(stdout: str, *patterns: str) -> None:
     assert re.search(r"^(ALL GOALS MET|GOAL MET|GOAL NOT MET)", stdout, re.MULTILINE), stdout
 
 
-@pytest.fixture
-def bench_database():
-    """Makes the URL of a fresh PostgreSQL database for one bench (this xdist worker's own);
-    drops the databases afterwards. Skips unless the suite is on PostgreSQL (CI=true)."""
+def _server() -> dict | None:
+    """The suite's PostgreSQL server (its connection settings), None on SQLite."""
     db = settings.DATABASES["default"]
     if "postgresql" not in db["ENGINE"]:
-        pytest.skip("needs PostgreSQL: runs with CI=true")
-    server = {
+        return None
+    return {
         "host": db.get("HOST") or "127.0.0.1",
         "port": int(db.get("PORT") or 5432),
         "user": db.get("USER") or "postgres",
         "password": db.get("PASSWORD") or None,
     }
+
+
+def _sql(server: dict, statement: sql.Composable) -> None:
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+        conn.execute(statement)
+
+
+def _drop(server: dict, name: str) -> None:
+    _sql(server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _url(server: dict, name: str) -> str:
+    user = quote(server["user"]) + (f":{quote(server['password'])}" if server["password"] else "")
+    return f"postgres://{user}@{server['host']}:{server['port']}/{name}"
+
+
+# A database migrated once a run (each xdist worker its own), which every bench's database is
+# copied from: empty, so each bench still loads its data afresh, but migrated, so the four
+# PostgreSQL benches do not each apply the ~110 migrations (their own `migrate` finds nothing to
+# do). Dropped at the end of the session.
+_TEMPLATE: dict[str, str] = {}
+
+
+def _migrated_template(server: dict) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if worker in _TEMPLATE:
+        return _TEMPLATE[worker]
+    name = f"portal_smoke_template_{worker}"
+    _drop(server, name)
+    _sql(server, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=_env(DATABASE_URL=_url(server, name), DJANGO_SETTINGS_MODULE="bench.settings_bench"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert migrated.returncode == 0, migrated.stderr[-4000:]
+    _TEMPLATE[worker] = name
+    return name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_template():
+    yield
+    server = _server()
+    for name in _TEMPLATE.values():
+        if server is not None:
+            _drop(server, name)
+
+
+@pytest.fixture
+def bench_database():
+    """Makes the URL of a fresh PostgreSQL database for one bench (this xdist worker's own),
+    copied from the migrated template; drops the databases afterwards. Skips unless the suite
+    is on PostgreSQL (CI=true)."""
+    server = _server()
+    if server is None:
+        pytest.skip("needs PostgreSQL: runs with CI=true")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     names: list[str] = []
 
-    def drop(name: str) -> None:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
     def make(bench: str) -> str:
         name = f"portal_smoke_{bench}_{worker}"
-        drop(name)  # a run killed halfway may have left it, loaded
+        _drop(server, name)  # a run killed halfway may have left it, loaded
         names.append(name)
-        user = quote(server["user"]) + (
-            f":{quote(server['password'])}" if server["password"] else ""
+        template = _migrated_template(server)
+        _sql(
+            server,
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            ),
         )
-        return f"postgres://{user}@{server['host']}:{server['port']}/{name}"
+        return _url(server, name)
 
     yield make
     for name in names:
-        drop(name)
+        _drop(server, name)
 
 
 def test_bench_engine_runs():
