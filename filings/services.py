@@ -40,7 +40,6 @@ from filings.selectors import is_working_day_function, parameters_for
 from hospitals.selectors import active_clerks
 from portal import audit
 from portal.lib import text, versions
-from portal.lib.text import plain
 from portal.models import AgencyStaff, AuditEvent, InsuredPerson, Region
 from portal.notices import params_of
 from portal.notifications import notify
@@ -974,7 +973,7 @@ def _end_temporary_filings_there(long_term: Filing, actor, ip) -> None:
 def filing_reject(
     *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Filing:
-    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    reason = text.plain(reason)  # a reason of spaces or invisible characters is none
     if not reason:
         raise RuleError("reason_required")
     return _transition(
@@ -997,7 +996,7 @@ def filing_return(
     *, filing: Filing, actor, reason: str, ip=None, seen_version: str | None = None
 ) -> Filing:
     """Ask for more materials: the person edits and resubmits."""
-    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    reason = text.plain(reason)  # a reason of spaces or invisible characters is none
     if not reason:
         raise RuleError("reason_required")
     return _transition(
@@ -1114,7 +1113,7 @@ def filing_refuse_materials(
     ("materials_changed"), changing nothing, unless they are exactly those awaiting review
     (one supplied since the page was opened is not refused unseen). Each refused file gets an
     audit event of its own (`_record_materials`)."""
-    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    reason = text.plain(reason)  # a reason of spaces or invisible characters is none
     if not reason:
         raise RuleError("reason_required")
     with transaction.atomic():
@@ -1629,7 +1628,7 @@ def referral_extend(
     validity after the current end (`rules.latest_extension`). Agency staff of the insured
     region only; refused, changing nothing, when the referral changed since the reviewer's page
     showed it (`seen_version`)."""
-    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    reason = text.plain(reason)  # a reason of spaces or invisible characters is none
     if not reason:
         raise RuleError("reason_required")
     with transaction.atomic():
@@ -1682,7 +1681,7 @@ def referral_change_hospital(
     treatment follows the hospital. Submitted or approved referrals; agency staff of the
     insured region only; refused, changing nothing, when the referral changed since the
     reviewer's page showed it (`seen_version`)."""
-    reason = plain(reason)  # a reason of spaces or invisible characters is none
+    reason = text.plain(reason)  # a reason of spaces or invisible characters is none
     if not reason:
         raise RuleError("reason_required")
     today = timezone.localdate()
