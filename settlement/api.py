@@ -35,7 +35,7 @@ from hospitals.eligibility_api import (
     StrictIntegerField,
 )
 from hospitals.models import CareType
-from settlement import rules
+from settlement import engine, rules
 from settlement.messages import message as rule_message
 from settlement.models import Settlement
 from settlement.services import READ_PURPOSE, SettlementError, as_dict, settle
@@ -201,17 +201,7 @@ SettlementResponse = inline_serializer(
         "person_pay": serializers.CharField(),
         "breakdown": inline_serializer(
             "Breakdown",
-            {
-                k: serializers.CharField()
-                for k in (
-                    "self_paid",
-                    "first_self_pay",
-                    "deductible",
-                    "coinsurance",
-                    "over_cap",
-                    "not_covered_medication",
-                )
-            }
+            {k: serializers.CharField() for k in engine.BREAKDOWN_PARTS}
             | {
                 "adjustment": serializers.CharField(
                     required=False, help_text="an approval with an adjusted amount only"

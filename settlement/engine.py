@@ -17,6 +17,15 @@ ONE = Decimal("1")
 # domain.md §3.4: discharge medication limits.
 MAX_MEDICATION_KINDS = 4
 MAX_MEDICATION_DAYS = {"acute": 7, "chronic": 15, "special": 30}
+# The parts of a split, in the order the breakdown lists them (api.md's `breakdown`).
+BREAKDOWN_PARTS = (
+    "self_paid",
+    "first_self_pay",
+    "deductible",
+    "coinsurance",
+    "over_cap",
+    "not_covered_medication",
+)
 
 # domain.md §3.3: the most a category may reduce the ratio (percentage points).
 MAX_REDUCTION_POINTS = {
@@ -96,17 +105,7 @@ class Split:
         an "adjustment" part (api.md lets a response add fields; negative when the reviewer
         let the fund pay more), so the parts still add up to total − fund_pay."""
         # api.md: money as strings with two decimals, "0.00" too.
-        parts = {
-            k: f"{getattr(self, k):.2f}"
-            for k in (
-                "self_paid",
-                "first_self_pay",
-                "deductible",
-                "coinsurance",
-                "over_cap",
-                "not_covered_medication",
-            )
-        }
+        parts = {k: f"{getattr(self, k):.2f}" for k in BREAKDOWN_PARTS}
         if fund_pay is not None and fund_pay != self.fund_pay:
             parts["adjustment"] = f"{self.fund_pay - fund_pay:.2f}"
         return parts

@@ -215,15 +215,7 @@ class CategoryPolicy(models.Model):
 
 # The parts of a split (engine.Split.breakdown) in the engine's order, then a reviewer's
 # adjustment: the order every page and the API list them in.
-BREAKDOWN_ORDER = (
-    "self_paid",
-    "first_self_pay",
-    "deductible",
-    "coinsurance",
-    "over_cap",
-    "not_covered_medication",
-    "adjustment",
-)
+BREAKDOWN_ORDER = (*engine.BREAKDOWN_PARTS, "adjustment")
 
 
 class BreakdownField(models.JSONField):

@@ -255,17 +255,21 @@ def demo(db, _demo_shared_across_a_module):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and cached keys live in the cache, and regions, hospitals and category
-    policies in the admission desk's snapshots: no test sees another's."""
+    """Rate limits and cached keys live in the cache, regions, hospitals and category policies
+    in the admission desk's snapshots, and the hospitals' API keys in the process's snapshot
+    (hospitals.auth.keys): no test sees another's."""
     from django.core.cache import cache
 
+    from hospitals import auth
     from hospitals.eligibility_selectors import clear_caches
 
     cache.clear()
     clear_caches()
+    auth.keys.clear()
     yield
     cache.clear()
     clear_caches()
+    auth.keys.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,6 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from hospitals import auth
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from hospitals.services import api_key_create
 from portal.management.commands.demo_totp import current_code
@@ -22,15 +20,6 @@ URL = "/api/v1/settlements"
 WANG = ("232701195603120223", "王秀兰")
 CHEN = ("210103198512010131", "陈明")
 ZHANG = ("232721197811200177", "张伟")
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    auth.keys.clear()
-    yield
-    clear_caches()
-    auth.keys.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.settlement import test_api as api_tests
 from tests.settlement.test_api import CHEN, URL, bill, post
 
 pytestmark = pytest.mark.django_db
-keys, _fresh = api_tests.keys, api_tests._fresh  # the API tests' fixtures
+keys = api_tests.keys  # the API tests' fixture
 HOSPITAL = "H21010000001"  # where 陈明 is insured: a local settlement
 
 

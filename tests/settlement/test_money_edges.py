@@ -29,7 +29,7 @@ from tests.settlement.test_claims import _staff, _submit
 from tests.settling import settle_today
 
 pytestmark = pytest.mark.django_db
-keys, _fresh = api_tests.keys, api_tests._fresh  # the API tests' fixtures
+keys = api_tests.keys  # the API tests' fixture
 CHEN = ("210103198512010131", "陈明")  # Shenyang employee, no filing
 ZHANG = ("232721197811200177", "张伟")  # Daxinganling referral to H23010300001
 HARBIN = "H23010300001"  # tertiary: employee outpatient deductible 1000 a year

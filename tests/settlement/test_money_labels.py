@@ -12,8 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from hospitals import auth
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from hospitals.services import api_key_create
 from settlement import engine, services
@@ -25,15 +23,6 @@ from tests.signin import staff_login
 pytestmark = pytest.mark.django_db
 D = Decimal
 CHEN = ("210103198512010131", "陈明")
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    auth.keys.clear()
-    yield
-    clear_caches()
-    auth.keys.clear()
 
 
 def _days_ago(days: int) -> datetime.date:

@@ -11,8 +11,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from hospitals import auth
-from hospitals.eligibility_selectors import clear_caches
 from settlement import services
 from settlement.models import AnnualAccumulation, BenefitPolicy, Settlement
 from tests.settling import settle_today
@@ -22,15 +20,6 @@ D = Decimal
 CHEN = ("210103198512010131", "陈明")  # Shenyang employee: tertiary 1,000 / 85 %, cap 300,000
 SHENYANG = "H21010000001"
 CAP = D("300000.00")
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    auth.keys.clear()
-    yield
-    clear_caches()
-    auth.keys.clear()
 
 
 def _bill(days_ago: int, amount: str, care_type: str = "inpatient") -> Settlement:

@@ -15,8 +15,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from hospitals import auth
-from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
 from hospitals.services import api_key_create
 from portal.admin import SEEN
@@ -31,15 +29,6 @@ from tests.signin import staff_login
 pytestmark = pytest.mark.django_db
 D = Decimal
 SANYA = "H46020000002"  # one of 王秀兰's chosen hospitals
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    clear_caches()
-    auth.keys.clear()
-    yield
-    clear_caches()
-    auth.keys.clear()
 
 
 def _agency(demo, username="agency_dxal"):
