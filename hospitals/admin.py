@@ -19,7 +19,7 @@ from import_export.formats.base_formats import XLSX
 
 from hospitals.models import OUTCOMES, PURPOSES, AccessLog, ApiKey, Hospital, HospitalStaff
 from hospitals.referral_views import HospitalCodeField, find_code_help
-from hospitals.resources import HOSPITAL_CODE, HospitalResource
+from hospitals.resources import HospitalResource
 from hospitals.selectors import suspension_history
 from hospitals.services import (
     InvitationError,
@@ -86,7 +86,7 @@ class SuspendForm(forms.Form):
 
 class HospitalForm(forms.ModelForm):
     """A hospital as the agency adds or edits it: the national code in its format (H and 11
-    digits), as an import checks it too (hospitals.resources.HOSPITAL_CODE)."""
+    digits; the model's validator, which an import runs too)."""
 
     class Meta:
         model = Hospital
@@ -109,7 +109,6 @@ class HospitalForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         code = self.fields.get("code")
         if code is not None:
-            code.validators.append(HOSPITAL_CODE)
             code.widget.attrs.setdefault("placeholder", "H23010300001")
 
 

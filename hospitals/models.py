@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import BilingualName, Province, Region, place_name
+
+# A hospital's national code: "H" and 11 digits (H23010300001), as every designated hospital of
+# hospitals/data has it. It is the address of the hospital's public page (/hospitals/<code>/),
+# so a "/" in it would leave the directory unable to link it; ASCII digits only, no newline.
+# The model's validator: every full_clean() checks it (the admin's form, the import, a script
+# that cleans what it saves). The database holds no constraint: a directory loaded before codes
+# were checked may hold others, which the pages list and the exports escape (tests/hospitals/
+# test_hospital_code.py), and a constraint would stop such a deployment's migration.
+HOSPITAL_CODE = RegexValidator(
+    r"\AH[0-9]{11}\Z",
+    message=_("A hospital's national code is the letter H and 11 digits, such as H23010300001."),
+    code="hospital_code",
+)
 
 
 class Level(models.IntegerChoices):
@@ -35,7 +49,9 @@ class CareType(models.TextChoices):
 
 
 class Hospital(BilingualName):
-    code = models.CharField(_("national code"), max_length=20, unique=True)
+    code = models.CharField(
+        _("national code"), max_length=20, unique=True, validators=[HOSPITAL_CODE]
+    )
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="hospitals", verbose_name=_("province")
     )

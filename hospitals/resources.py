@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
-from hospitals.models import Hospital
+from hospitals.models import HOSPITAL_CODE, Hospital
 from hospitals.services import search_keys
 from portal.lib.text import FORMULA_START, spreadsheet_text
 from portal.models import Province, Region
-
-# A hospital's national code: "H" and 11 digits (H23010300001), as every designated hospital of
-# hospitals/data has it. It is the address of the hospital's public page (/hospitals/<code>/),
-# so a "/" in it would leave the directory unable to link it; ASCII digits only, no newline.
-HOSPITAL_CODE = RegexValidator(
-    r"\AH[0-9]{11}\Z",
-    message=gettext_lazy(
-        "A hospital's national code is the letter H and 11 digits, such as H23010300001."
-    ),
-    code="hospital_code",
-)
 
 
 class HospitalResource(resources.ModelResource):

@@ -15,8 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from hospitals.models import Hospital
-from hospitals.resources import HOSPITAL_CODE
+from hospitals.models import HOSPITAL_CODE, Hospital
 from portal.models import Region
 from tests.signin import staff_login
 
@@ -36,6 +35,18 @@ FORMULA = "=2+5"
 def test_a_code_other_than_h_and_11_digits_is_not_a_hospital_code(code):
     with pytest.raises(ValidationError):
         HOSPITAL_CODE(code)
+
+
+@pytest.mark.parametrize("code", ["H2327/000001", "H23270000001\n"])
+def test_the_model_refuses_a_code_other_than_h_and_11_digits_whoever_saves_it(demo, code):
+    """Not only the admin's form and the import: any code that cleans the hospital it saves."""
+    hospital = Hospital.objects.filter(region__code="232700").first()
+    hospital.pk, hospital.code = None, code
+    with pytest.raises(ValidationError) as refused:
+        hospital.full_clean()
+    assert list(refused.value.error_dict) == ["code"]
+    hospital.code = "H23279999999"
+    hospital.full_clean()
 
 
 def test_every_code_of_the_directory_data_is_h_and_11_digits():
