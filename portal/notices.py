@@ -102,15 +102,27 @@ NOTICES = {
             "Your filing was approved. It takes effect on %(d)s and covers treatment from then."
         ),
     ),
+    # The notices below name the filing's type and place too (`_notify` gives them); those
+    # stored before they did keep their old wording (`older_body`).
     "materials_accepted": Notice(
         _("Your materials were accepted"),
-        _("Filing %(n)s is now two-way: you can also settle directly at home."),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s) is now "
+            "two-way: you can also settle directly at home."
+        ),
+        older_body=_("Filing %(n)s is now two-way: you can also settle directly at home."),
     ),
     # The agency refused the materials supplied for a commitment filing (domain.md §2.1): the
     # reviewer's reason, and what follows from the deadline (`d`).
     "materials_refused": Notice(
         _("The materials you supplied for filing %(n)s were not accepted"),
         _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s). Reason: "
+            "%(reason)s. Supply the materials again by %(d)s (the commitment deadline), or the "
+            "filing will be revoked. Until materials are accepted, direct settlement is "
+            "possible only at the place of residence."
+        ),
+        older_body=_(
             "Reason: %(reason)s. Supply the materials again by %(d)s (the commitment "
             "deadline), or the filing will be revoked. Until materials are accepted, direct "
             "settlement is possible only at the place of residence."
@@ -119,27 +131,53 @@ NOTICES = {
     "materials_refused_late": Notice(
         _("The materials you supplied for filing %(n)s were not accepted"),
         _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s). Reason: "
+            "%(reason)s. The commitment deadline (%(d)s) has passed, so the filing will be "
+            "revoked. Settlements made before the revocation stand."
+        ),
+        older_body=_(
             "Reason: %(reason)s. The commitment deadline (%(d)s) has passed, so the filing "
             "will be revoked. Settlements made before the revocation stand."
         ),
     ),
     "change_requested": Notice(
         _("Your request to change filing %(n)s was sent"),
-        _("The agency will contact you about the change."),
+        _(
+            "Filing %(n)s (%(type)s; place of treatment: %(region)s, %(province)s): the agency "
+            "will contact you about the change."
+        ),
+        older_body=_("The agency will contact you about the change."),
     ),
     "treatment_started": Notice(
         _("Treatment under referral %(n)s started"),
-        _("Treatment started on %(d)s; the referral is valid until %(u)s."),
+        _(
+            "Referral %(n)s (place of treatment: %(region)s, %(province)s): treatment started "
+            "on %(d)s; the referral is valid until %(u)s."
+        ),
+        older_body=_("Treatment started on %(d)s; the referral is valid until %(u)s."),
     ),
-    "referral_extended": Notice(_("Referral %(n)s extended"), _("Valid until %(u)s.")),
+    "referral_extended": Notice(
+        _("Referral %(n)s extended"),
+        _("Referral %(n)s (place of treatment: %(region)s, %(province)s) is valid until %(u)s."),
+        older_body=_("Valid until %(u)s."),
+    ),
     # A referral with a course (Daxinganling) extended before treatment started: the date is
     # the last day treatment may start (the course then runs its days), not the end of validity.
     "referral_start_extended": Notice(
         _("Referral %(n)s: more time to start treatment"),
-        _("Treatment must start by %(u)s at the latest."),
+        _(
+            "Referral %(n)s (place of treatment: %(region)s, %(province)s): treatment must "
+            "start by %(u)s at the latest."
+        ),
+        older_body=_("Treatment must start by %(u)s at the latest."),
     ),
     "referral_hospital_changed": Notice(
-        _("Referral %(n)s: new receiving hospital"), _("You can now settle directly at %(h)s.")
+        _("Referral %(n)s: new receiving hospital"),
+        _(
+            "Referral %(n)s (place of treatment: %(region)s, %(province)s): you can now settle "
+            "directly at %(h)s."
+        ),
+        older_body=_("You can now settle directly at %(h)s."),
     ),
     # A referral decided by the agency, told to the clerks of the hospitals it names: the one
     # that issued it (an e-referral, a follow-up notice) and the one that receives the patient.
