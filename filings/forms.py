@@ -207,15 +207,22 @@ class FilingForm(forms.Form):
         initial=timezone.localdate,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
+    # domain.md §2.5: outpatient chronic and special diseases are settled elsewhere only for a
+    # disease the place of insurance recognised (expert review), on a filing of their own that
+    # the agency reviews, on top of this one; a temporary filing, approved at once, never
+    # covers them itself (services.check_filing refuses it however it is posted).
     care = forms.MultipleChoiceField(
         label=_("Care covered"),
         widget=forms.CheckboxSelectMultiple,
         choices=[
             ("inpatient", _("Inpatient")),
             ("general_outpatient", _("General outpatient")),
-            ("chronic_outpatient", _("Outpatient chronic and special diseases")),
         ],
         initial=["inpatient", "general_outpatient"],
+        help_text=_(
+            "Outpatient treatment of a chronic or special disease needs a filing of its own, "
+            "on top of this one, for a disease your place of insurance has recognised."
+        ),
     )
     hospitals = forms.ModelMultipleChoiceField(
         label=_("Designated hospitals you choose (where your region asks for it)"),

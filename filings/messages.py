@@ -134,6 +134,11 @@ MESSAGES = {
         "special disease treatment is filed only on top of an effective long-term "
         "residence filing or other temporary treatment filing for the same place."
     ),
+    "chronic_needs_own_filing": _(
+        "A temporary filing covers inpatient and general outpatient care only. Outpatient "
+        "treatment of a chronic or special disease needs a filing of its own, on top of this "
+        "one, for a disease your place of insurance has recognised."
+    ),
     "chronic_needs_filing": _(
         "Outpatient chronic and special disease treatment is filed on top of an effective "
         "long-term residence or temporary filing for the same place: file that first."

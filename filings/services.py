@@ -241,6 +241,23 @@ def missing_materials(
     return missing
 
 
+def _stay_settled(filing: Filing) -> bool:
+    """domain.md §2.3: whether the emergency stay a late filing is for was settled at discharge
+    already, as the settlement records show it (not only as the person says): a stay of the
+    person at the receiving hospital, settled directly (or held for the agency's review), that
+    ended on or after the transfer. Voided, rejected and returned settlements do not count."""
+    from settlement.models import Settlement
+
+    if not (filing.person_id and filing.receiving_hospital_id and filing.transfer_date):
+        return False
+    return Settlement.objects.filter(
+        person_id=filing.person_id,
+        hospital_id=filing.receiving_hospital_id,
+        discharged_on__gte=filing.transfer_date,
+        status__in=[Settlement.Status.SETTLED, Settlement.Status.HELD],
+    ).exists()
+
+
 def hospital_choices(hospitals: Iterable) -> list[rules.HospitalChoice]:
     """The chosen hospitals as `rules.check_hospital_choice` sees them. A hospital designated for
     resettled persons (e.g. Sanya's hospital of traditional Chinese medicine) is eligible
@@ -481,13 +498,17 @@ def check_filing(
             rules.check_emergency_retro_filing,
             transfer_date=filing.transfer_date,
             today=today,
-            discharge_settled=filing.discharge_settled_on is not None,
+            discharge_settled=filing.discharge_settled_on is not None or _stay_settled(filing),
             is_working_day=is_working_day_function(),
         )
     if place_ok and filing.type in TEMPORARY_TYPES:
         check(_check_no_long_term_here, filing, today)
     if place_ok and filing.type == FilingType.TEMPORARY:
         check(_check_no_temporary_here, filing, today)
+    if filing.type == FilingType.TEMPORARY and filing.covers_chronic_outpatient:
+        # §2.5: chronic care needs the disease recognised, on a filing the agency reviews; a
+        # temporary filing is approved at once, so it would settle it unreviewed.
+        broken.append(RuleError("chronic_needs_own_filing"))
     if filing.type == FilingType.CHRONIC:
         check(_check_chronic_base, filing, today)
     if complete:

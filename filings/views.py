@@ -79,6 +79,7 @@ RULE_FIELDS = {
     "hospital_not_at_place": "receiving_hospital",
     "transfer_in_future": "transfer_date",
     "emergency_too_late": "transfer_date",
+    "chronic_needs_own_filing": "care",
 }
 
 
