@@ -301,9 +301,14 @@ def _others_here(filing: Filing, filing_types: Iterable[str], day: datetime.date
 
 def _check_no_long_term_here(filing: Filing, today: datetime.date) -> None:
     """domain.md §2.6: temporary filings coexist with a long-term filing only for other
-    places (the long-term filing already covers its place)."""
+    places (the long-term filing already covers its place). Judged from the new filing's first
+    day: one that starts after the long-term filing has ended (Daxinganling's 12 months) does
+    not coexist with it."""
+    starts = max(today, filing.start_date or today)
     long_term = (
-        _others_here(filing, [FilingType.LONG_TERM], today).values_list("number", flat=True).first()
+        _others_here(filing, [FilingType.LONG_TERM], starts)
+        .values_list("number", flat=True)
+        .first()
     )
     if long_term:
         if filing.type == FilingType.REFERRAL:  # told to the hospital that refers
