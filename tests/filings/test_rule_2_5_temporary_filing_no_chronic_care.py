@@ -22,27 +22,10 @@ def _harbin() -> Region:
     return Region.objects.select_related("province").get(code="230100")
 
 
-def test_rule_2_5_a_temporary_filing_covering_chronic_care_is_refused(demo):
-    person = InsuredPerson.objects.get(name="陈明")
+def _temporary_to_harbin(who: str, **care) -> Filing:
+    person = InsuredPerson.objects.get(name=who)
     harbin = _harbin()
-    before = Filing.objects.count()
-    with pytest.raises(RuleError) as refused:
-        services.filing_create(
-            person=person,
-            actor=person.user,
-            filing_type="temporary",
-            place_province=harbin.province,
-            place_region=harbin,
-            covers_inpatient=True,
-            covers_chronic_outpatient=True,
-            start_date=timezone.localdate(),
-        )
-    assert refused.value.code == "chronic_needs_own_filing"
-    assert Filing.objects.count() == before
-    with translation.override("zh-hans"):
-        assert "门诊慢特病备案" in message(refused.value)
-    # Without it, the same filing is made (and approved at once when submitted).
-    filing = services.filing_create(
+    return services.filing_create(
         person=person,
         actor=person.user,
         filing_type="temporary",
@@ -50,8 +33,20 @@ def test_rule_2_5_a_temporary_filing_covering_chronic_care_is_refused(demo):
         place_region=harbin,
         covers_inpatient=True,
         start_date=timezone.localdate(),
+        **care,
     )
-    assert not filing.covers_chronic_outpatient
+
+
+def test_rule_2_5_a_temporary_filing_covering_chronic_care_is_refused(demo):
+    before = Filing.objects.count()
+    with pytest.raises(RuleError) as refused:
+        _temporary_to_harbin("陈明", covers_chronic_outpatient=True)
+    assert refused.value.code == "chronic_needs_own_filing"
+    assert Filing.objects.count() == before
+    with translation.override("zh-hans"):
+        assert "门诊慢特病备案" in message(refused.value)
+    # Without it, the same filing is made (and approved at once when submitted).
+    assert not _temporary_to_harbin("陈明").covers_chronic_outpatient
 
 
 def test_rule_2_5_the_temporary_form_offers_no_chronic_care_and_a_posted_one_is_refused(
