@@ -201,6 +201,7 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SETTLED_AT = re.compile(
     r"^direct settlement at (?P<hospital>\S+), admitted (?P<date>\d{4}-\d{2}-\d{2})$"
 )
+_TAKEN_OFF = re.compile(r"\Amaterial (?P<kind>[a-z_]+) taken off: (?P<name>.*)\Z", re.S)
 
 
 def reason_text(reason: str, number: str) -> str:
@@ -216,6 +217,12 @@ def reason_text(reason: str, number: str) -> str:
         return str(_("Settled directly at %(h)s, admitted on %(d)s.")) % {
             "h": _hospital_named(settled["hospital"]),
             "d": settled["date"],
+        }
+    taken_off = _TAKEN_OFF.match(reason)
+    if taken_off:  # services.material_remove: the kind in the reader's words, the file's name
+        return str(_("%(kind)s: %(name)s")) % {
+            "kind": kind_label(taken_off["kind"]),
+            "name": taken_off["name"],
         }
     if reason.startswith("expire_"):
         return str(_("Filing %(n)s has expired.")) % {"n": number}

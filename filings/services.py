@@ -1534,6 +1534,9 @@ def _start_course(
 # The recorded reason of a course's start that a direct settlement made (`_start_course`, by
 # no one in person), worded for the reader by messages.reason_text.
 SETTLED_START = "direct settlement at {hospital}, admitted {admitted}"
+# The recorded reason of a material taken off (`material_remove`): its kind as a code, so the
+# timeline names it in the reader's language, not in the language of whoever took it off.
+MATERIAL_TAKEN_OFF = "material {kind} taken off: {name}"
 
 
 def _moves_back(referral: Filing) -> bool:
@@ -1870,7 +1873,7 @@ def material_remove(*, material: Material, actor, ip=None) -> Filing:
             actor=actor,
             obj=filing,
             region=filing.insured_region,
-            reason=f"{material.get_kind_display()}: {material.original_name}",
+            reason=MATERIAL_TAKEN_OFF.format(kind=material.kind, name=material.original_name),
             ip=ip,
         )
     return filing

@@ -59,3 +59,21 @@ def test_nobody_else_takes_a_persons_material_off(client, demo):
         405,
     )
     assert Material.objects.filter(pk=material.pk).exists()
+
+
+def test_the_timeline_names_a_file_taken_off_in_the_readers_language(client, demo):
+    """Taken off on the Chinese page, read in English (and the other way round): the kind is
+    the reader's word, the file's name as it was."""
+    filing = draft_of_chen(
+        client, demo, material_kind="residence_certificate", files=[png("错的文件.png")]
+    )
+    client.post(reverse("filings:material-remove", args=[filing.materials.get().pk]))
+    page = reverse("filings:detail", args=[filing.number])
+    english = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Residence certificate: 错的文件.png" in english
+    client.cookies.pop("django_language", None)
+    chinese = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "居住证明：错的文件.png" in chinese
+    # A line recorded before the kind was kept as a code is shown as it was written.
+    AuditEvent.objects.filter(action="filing.material_remove").update(reason="居住证明: 旧.png")
+    assert "居住证明: 旧.png" in client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
