@@ -1359,12 +1359,19 @@ def claim_resubmit(*, claim, actor, items=None, documents=(), stored=(), ip=None
             admitted_on=current.admitted_on,
             discharged_on=current.discharged_on,
             items=new_items,
-            emergency="emergency_without_filing" in current.flags,
+            # An emergency stays one: without a filing (its flag), and under a temporary
+            # filing, where it is settled as an emergency (its category) and has no flag.
+            emergency="emergency_without_filing" in current.flags
+            or current.category == eligibility.EMERGENCY,
             exclude_claim_id=current.pk,
         )
         _store_documents(current, list(documents), list(stored))
         return {
             "items": json.loads(json.dumps(new_items, default=str)),
+            # What the estimate was made on is what an approval pays on (`claim_approve`).
+            "category": estimate.category,
+            "policy_year": estimate.year,
+            "adjustment": _adjustment_dict(estimate.adjustment),
             "total": estimate.result.total,
             "estimated_fund_pay": estimate.result.fund_pay,
             "breakdown": estimate.result.breakdown(),
