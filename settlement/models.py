@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Abs
@@ -28,6 +29,10 @@ def adds_up(total: str, *parts: str):
     return LessThan(Abs(difference), Value(Decimal("0.005")))
 
 
+# A rate that is a share of an amount: 0 to 1.
+SHARE = [MinValueValidator(0), MaxValueValidator(1)]
+
+
 class BenefitPolicy(models.Model):
     """The place of insurance's policy by scheme, year and hospital level."""
 
@@ -40,11 +45,24 @@ class BenefitPolicy(models.Model):
     scheme = models.CharField(_("scheme"), max_length=10, choices=Scheme.choices)
     year = models.PositiveSmallIntegerField(_("policy year"))
     level = models.PositiveSmallIntegerField(_("hospital level"), choices=Level.choices)
-    deductible = models.DecimalField(_("deductible"), max_digits=10, decimal_places=2)
-    ratio = models.DecimalField(_("payment ratio"), max_digits=4, decimal_places=3)
-    annual_cap = models.DecimalField(_("annual cap"), max_digits=12, decimal_places=2)
+    # Amounts are never negative and rates are shares of the amount (0 to 1): the admin's form
+    # says so beside the field (validators), and the database refuses any other (constraints),
+    # since a class B rate of 1.5 would take fund money from the bill's class A items.
+    deductible = models.DecimalField(
+        _("deductible"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    ratio = models.DecimalField(
+        _("payment ratio"), max_digits=4, decimal_places=3, validators=SHARE
+    )
+    annual_cap = models.DecimalField(
+        _("annual cap"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     class_b_rate = models.DecimalField(
-        _("class B first self-pay rate"), max_digits=4, decimal_places=3, default=Decimal("0.10")
+        _("class B first self-pay rate"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.10"),
+        validators=SHARE,
     )
 
     class Meta:
@@ -58,6 +76,14 @@ class BenefitPolicy(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(ratio__gte=0, ratio__lte=1), name="policy_ratio_between_0_and_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(class_b_rate__gte=0, class_b_rate__lte=1),
+                name="policy_class_b_rate_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible__gte=0, annual_cap__gte=0),
+                name="policy_amounts_not_negative",
             ),
         ]
 
