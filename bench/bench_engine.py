@@ -105,7 +105,8 @@ def reference(policy, items, adjustment, ytd, outpatient) -> tuple[Decimal, ...]
     b = b.quantize(CENT, ROUND_HALF_UP)
     med = med.quantize(CENT, ROUND_HALF_UP)
     in_scope = total - c - b - med
-    if in_scope < 0:
+    if in_scope < 0:  # the parts never add up past the bill: medication takes what is left
+        med = total - c - b
         in_scope = ZERO
     due = (policy.deductible * adjustment.deductible_multiplier).quantize(CENT, ROUND_HALF_UP)
     if outpatient:

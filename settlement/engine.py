@@ -230,6 +230,10 @@ def split(
     not_covered_medication = med_exact.quantize(CENT, ROUND_HALF_UP)
     in_scope = total - self_paid - first_self_pay - not_covered_medication
     if in_scope < ZERO:
+        # Nothing in scope, and the two parts rounded up past what is left of the bill (a
+        # class B rate of 1 with medication over the limits): the medication part is what is
+        # left, so the parts still add up to the person's share (§3.2.5).
+        not_covered_medication = total - self_paid - first_self_pay
         in_scope = ZERO
     in_scope = in_scope.quantize(CENT, ROUND_HALF_UP)  # exact: whole cents already
 

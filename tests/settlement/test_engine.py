@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from settlement.engine import (
@@ -250,6 +250,8 @@ items_st = st.lists(
         Item,
         amount=amounts,
         cls=st.sampled_from(["A", "B", "C"]),
+        # A line's own class B rate, as the API takes it (0 to 1), or the policy's.
+        first_self_pay_rate=st.one_of(st.none(), st.decimals(min_value=0, max_value=1, places=2)),
         medication=st.one_of(
             st.none(),
             st.builds(
@@ -267,7 +269,7 @@ policies = st.builds(
     deductible=st.decimals(min_value=0, max_value=2000, places=0),
     ratio=st.decimals(min_value=D("0.30"), max_value=D("1.00"), places=2),
     annual_cap=st.decimals(min_value=1000, max_value=400000, places=0),
-    class_b_rate=st.decimals(min_value=0, max_value=D("0.30"), places=2),
+    class_b_rate=st.decimals(min_value=0, max_value=1, places=3),
 )
 adjustments = st.builds(
     Adjustment,
@@ -284,6 +286,15 @@ ytds = st.builds(
 
 @settings(max_examples=500, deadline=None)
 @given(policies, items_st, adjustments, ytds, st.booleans())
+# A class B line at a rate of 1 with half its days over the limit: the first self-pay and the
+# medication part each round up half a cent, past what is left of the bill.
+@example(
+    Policy(D("0"), D("0.85"), D("300000"), D("0.10")),
+    [Item(D("100.01"), "B", first_self_pay_rate=D("1"), medication=Medication(14, "acute"))],
+    Adjustment(),
+    YearToDate(),
+    False,
+)
 def test_rule_3_2_property_every_component_is_non_negative_and_fund_plus_person_is_total(
     policy, items, adjustment, ytd, outpatient
 ):
