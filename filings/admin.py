@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -25,6 +25,7 @@ from filings.models import (
     WorkingDayCorrection,
 )
 from filings.rules import RuleError
+from filings.selectors import AGENCY_UNSEEN_FILINGS, AGENCY_UNSEEN_MATERIALS, agency_sees_material
 from hospitals.models import Hospital
 from portal.admin import (
     AuditTrailHistory,
@@ -176,6 +177,11 @@ class FilingAdmin(
 ):
     queue_status, queue_since = Status.SUBMITTED, "submitted_at"
     region_field = "insured_region"
+
+    def region_q(self, region) -> Q:
+        """The region's filings the agency sees: not the persons' drafts (selectors)."""
+        return super().region_q(region) & ~AGENCY_UNSEEN_FILINGS
+
     id_hash_field = "person__id_hash"
     person_name_field = "person__name"
     search_help_text = IdNumberSearch.search_by_name_help_text
@@ -320,6 +326,8 @@ class FilingAdmin(
         downloaded, never rendered in the admin's page)."""
         rows = []
         for m in obj.materials.all():
+            if not agency_sees_material(m, obj):  # added to a returned filing, not yet sent
+                continue
             download = reverse("filings:material", args=[m.pk])
             label = f"{kind_label(m.kind)} · {m.original_name}"
             if m.refused_at:  # a supplement the agency did not accept stays, marked
@@ -677,6 +685,12 @@ class MaterialAdmin(CappedPages, KeptRecords, LogList, RegionScopedAdmin):
     only: counted as the logs are, up to 10,000."""
 
     region_field = "filing__insured_region"
+
+    def region_q(self, region) -> Q:
+        """The region's files the agency sees: not those of drafts, nor those added to a
+        returned filing before it is sent again (selectors)."""
+        return super().region_q(region) & ~AGENCY_UNSEEN_MATERIALS
+
     list_display = ["filing", "kind", "original_name", "size", "uploaded_at"]
     list_select_related = ["filing"]
     ordering = ["-id"]

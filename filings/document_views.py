@@ -24,7 +24,7 @@ from filings.document_tasks import (
     render_failed_key,
     render_queued_key,
 )
-from filings.models import Filing
+from filings.models import Filing, Status
 from hospitals import access_log
 from hospitals.eligibility_api import ErrorResponse
 from portal.audit import client_ip
@@ -58,13 +58,21 @@ def _visible_filing(request, number: str) -> Filing:
     draft = filing.is_hospitals_draft
     if filing.person.user_id == user.pk and not draft:
         return filing
+    # The agency and the receiving hospital see no draft (the person's own paper referral not
+    # submitted either): the filing is the person's until it is sent.
+    unsent = draft or filing.status == Status.DRAFT
     region = agency_region(user)
-    if region is not None and region.pk == filing.insured_region_id and user.is_staff:
+    if (
+        region is not None
+        and region.pk == filing.insured_region_id
+        and user.is_staff
+        and not unsent
+    ):
         return filing
     staff = getattr(user, "hospital_staff", None)
     if staff is not None and (
         staff.hospital_id == filing.issuing_hospital_id
-        or (staff.hospital_id == filing.receiving_hospital_id and not draft)
+        or (staff.hospital_id == filing.receiving_hospital_id and not unsent)
     ):
         return filing
     raise Http404

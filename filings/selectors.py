@@ -6,11 +6,11 @@ import datetime
 import functools
 
 import holidays
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from filings import rules
-from filings.models import Filing, FilingParameters, WorkingDayCorrection
+from filings.models import Filing, FilingParameters, Material, Status, WorkingDayCorrection
 from portal.models import AuditEvent, Region
 
 PARAMETER_FIELDS = [f for f in rules.Parameters.__dataclass_fields__]
@@ -57,6 +57,25 @@ def is_working_day_function():
         return _library_year(day.year).is_working_day(day)
 
     return is_working_day
+
+
+# What the agency does not see yet, as the person is told when they upload (views.
+# _uploaded_message): a draft and its files, and the files added to a returned filing before it
+# is submitted again (uploaded after its last submission). The agency's admin lists, a filing's
+# materials there and the file views leave them out; a superuser sees everything.
+AGENCY_UNSEEN_FILINGS = Q(status=Status.DRAFT)
+AGENCY_UNSEEN_MATERIALS = Q(filing__status=Status.DRAFT) | Q(
+    filing__status=Status.RETURNED, uploaded_at__gt=F("filing__submitted_at")
+)
+
+
+def agency_sees_material(material: Material, filing: Filing) -> bool:
+    """`AGENCY_UNSEEN_MATERIALS` for one material of `filing`."""
+    if filing.status == Status.DRAFT:
+        return False
+    if filing.status == Status.RETURNED and filing.submitted_at is not None:
+        return material.uploaded_at <= filing.submitted_at
+    return True
 
 
 def filings_of(user) -> QuerySet[Filing]:

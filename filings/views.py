@@ -46,7 +46,7 @@ from filings.models import (
 )
 from filings.pending import PendingUploads, StoredFile
 from filings.rules import RuleError
-from filings.selectors import filings_of, parameters_for, timeline
+from filings.selectors import agency_sees_material, filings_of, parameters_for, timeline
 from hospitals import access_log
 from portal.audit import client_ip
 from portal.roles import agency_region
@@ -1046,7 +1046,12 @@ def _material(request, pk: int) -> tuple[Material, Path]:
     allowed = (
         user.is_superuser
         or filing.person.user_id == user.pk
-        or (region is not None and region.pk == filing.insured_region_id and user.is_staff)
+        or (
+            region is not None
+            and region.pk == filing.insured_region_id
+            and user.is_staff
+            and agency_sees_material(material, filing)
+        )
     )
     if not allowed:
         raise Http404
