@@ -153,6 +153,8 @@ PURPOSES = {
     "verify": _("Document verification"),
     "referral": _("Referral"),
     "material": _("Proof material"),
+    "claim_document": _("Claim document"),
+    "document": _("Filing document (PDF)"),
     "person": _("Insured person's record"),
     "reveal": _("Full ID and card numbers revealed"),
 }

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from filings import uploads
 from filings.pending import PendingUploads
+from filings.views import MATERIAL_LOG_FOLD_SECONDS
+from hospitals import access_log
 from portal.audit import client_ip
 from portal.models import AuditEvent
 from portal.roles import agency_region
@@ -329,6 +331,10 @@ def claim_resubmit(request, number: str):
     return render(request, "settlement/claim_detail.html", context)
 
 
+# The access log's purpose of a claim's document opened on the site (hospitals.models.PURPOSES).
+CLAIM_DOCUMENT_READ = "claim_document:web"
+
+
 @login_required
 def claim_document(request, number: str, pk: int):
     """The claimant, agency staff of the claim's region, or a superuser; 404 for anyone else."""
@@ -351,6 +357,19 @@ def claim_document(request, number: str, pk: int):
     path = Path(settings.PRIVATE_MEDIA_ROOT) / document.stored_name
     if not path.is_file():
         raise Http404
+    # Who opened whose discharge summary or medical record: in the access log, as a proof
+    # material is (filings.views._material); a second open within minutes counts on the row.
+    person = claim.person
+    access_log.record_folded(
+        fold=f"{CLAIM_DOCUMENT_READ}:{user.pk}:{document.pk}",
+        seconds=MATERIAL_LOG_FOLD_SECONDS,
+        actor_id=user.pk,
+        agency_region_id=region.pk if region is not None and user.is_staff else None,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=CLAIM_DOCUMENT_READ,
+        outcome="found",
+    )
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
