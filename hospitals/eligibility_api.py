@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import threading
 import time
@@ -43,6 +44,8 @@ from hospitals.auth import KEYWORD, HasHospitalKey, HospitalKeyAuthentication, k
 from hospitals.eligibility_service import as_dict, check
 from hospitals.models import CareType
 from portal.lib import idnumbers
+
+logger = logging.getLogger(__name__)
 
 
 class _Counters:
@@ -402,7 +405,28 @@ class EligibilityView(APIView):
         return Response(_answer(data, key.pk, key.hospital_id))
 
 
+# "No insured person with this ID number and name" also tells a name guessed wrong. The desk
+# page allows an account 20 such answers in 10 minutes (eligibility_views); a hospital's system
+# checks for every desk of the hospital at once, so a key gets more, then only 429 until the
+# window ends: trying names against one ID number stops long before it could find one.
+API_MISSES_PER_WINDOW = 100
+API_MISS_WINDOW_SECONDS = 600
+
+
+def _miss_window(key_id: int) -> tuple[str, float]:
+    """The cache key counting this API key's "not found" answers in the current window, and the
+    seconds until the window ends."""
+    now = time.time()
+    window = int(now // API_MISS_WINDOW_SECONDS)
+    return f"hospitals:api-misses:{key_id}:{window}", API_MISS_WINDOW_SECONDS - now % (
+        API_MISS_WINDOW_SECONDS
+    )
+
+
 def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
+    misses, wait = _miss_window(key_id)
+    if (cache.get(misses) or 0) >= API_MISSES_PER_WINDOW:
+        raise exceptions.Throttled(wait)
     decision, found = check(
         hospital_id=hospital_id,
         id_number=data["id_number"],
@@ -412,6 +436,14 @@ def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
         api_key_id=key_id,
     )
     if decision is None:
+        cache.add(misses, 0, API_MISS_WINDOW_SECONDS + 5)
+        try:
+            counted = cache.incr(misses)
+        except ValueError:  # the window's counter expired between the two calls
+            cache.set(misses, 1, API_MISS_WINDOW_SECONDS + 5)
+            counted = 1
+        if counted == API_MISSES_PER_WINDOW:
+            logger.warning("API key %s: %s checks found no one in a window", key_id, counted)
         raise NotFound(_("No insured person with this ID number and name."))
     return as_dict(decision, found)
 
