@@ -58,8 +58,24 @@ def _reachable(url: str, default_port: int) -> str | None:
         return f"{host}:{port} ({exc})"
 
 
+def _schedules_after_flush(sender, **kwargs) -> None:
+    """A transactional test ends by flushing the database, which empties django-celery-beat's
+    tables that the migrations filled (portal.schedules). Django sends post_migrate after a
+    flush: the schedules are written again as the migrations left them, so a test that reads
+    them does not depend on which tests its worker ran before (one that seeds the demo writes
+    them again too, which hid this while the browser tests ran first)."""
+    if sender.name == "portal":
+        from portal import schedules
+
+        schedules.ensure()
+
+
 def pytest_configure(config):
-    """Under CI=true, check every service first and exit once naming all that are unreachable."""
+    """Under CI=true, check every service first and exit once naming all that are unreachable.
+    (And, for every run, the schedules are kept over a transactional test's flush.)"""
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_schedules_after_flush, dispatch_uid="tests-schedules-after-flush")
     if not getattr(settings, "CI", False):
         return
     problems: list[str] = []
