@@ -18,8 +18,12 @@ run: sysdeps install compilemessages migrate seed
 # test database and, under CI=true, its own Redis database); TEST_JOBS=0 runs it in one process.
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
+# `--dist worksteal`: each worker starts on a contiguous half of the (slow-first) list and takes
+# work from the other's end when idle, so a module's tests mostly stay on one worker and its
+# shared demo is seeded once there (`load` hands out the first quarter one test a worker in
+# turn, seeding most modules on every worker); about 40 s less on two CPUs.
 test: sysdeps-test install-dev compilemessages lint
-	$(BIN)/pytest -n $(TEST_JOBS)
+	$(BIN)/pytest -n $(TEST_JOBS) $(if $(filter-out 0,$(TEST_JOBS)),--dist worksteal)
 
 lint:
 	$(BIN)/ruff check .
