@@ -113,21 +113,16 @@ DOCUMENT_READ = "document:web"
 
 
 def _log_read(user, filing: Filing, kind: str) -> None:
-    """Who downloaded whose form, with their agency region or hospital; the same form again
-    within minutes counts on the row (as a proof material's reads do)."""
-    region = agency_region(user)
+    """Who downloaded whose form, with their agency region or hospital (as a proof material's
+    reads are logged)."""
     staff = getattr(user, "hospital_staff", None)
-    person = filing.person
-    access_log.record_folded(
-        fold=f"{DOCUMENT_READ}:{user.pk}:{filing.pk}:{kind}",
-        seconds=VERIFY_LOG_FOLD_SECONDS,
-        actor_id=user.pk,
-        hospital_id=staff.hospital_id if staff is not None else None,
-        agency_region_id=region.pk if region is not None and user.is_staff else None,
-        subject_hash=person.id_hash,
-        subject_region_id=person.region_id,
+    access_log.record_file_read(
         purpose=DOCUMENT_READ,
-        outcome="found",
+        file=f"{filing.pk}:{kind}",
+        user=user,
+        person=filing.person,
+        region=agency_region(user),
+        hospital_id=staff.hospital_id if staff is not None else None,
     )
 
 

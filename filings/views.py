@@ -1058,26 +1058,16 @@ def _material(request, pk: int) -> tuple[Material, Path]:
     path = Path(settings.PRIVATE_MEDIA_ROOT) / material.stored_name
     if not path.is_file():
         raise Http404
-    person = filing.person
     # Who opened whose proof (a household register, a lease): in the access log, for the agency
-    # reader with their region. The same file opened again by the same user within minutes
-    # (a preview, then its download) is one row counting the calls.
-    access_log.record_folded(
-        fold=f"{MATERIAL_READ}:{user.pk}:{material.pk}",
-        seconds=MATERIAL_LOG_FOLD_SECONDS,
-        actor_id=user.pk,
-        agency_region_id=region.pk if region is not None and user.is_staff else None,
-        subject_hash=person.id_hash,
-        subject_region_id=person.region_id,
-        purpose=MATERIAL_READ,
-        outcome="found",
+    # reader with their region.
+    access_log.record_file_read(
+        purpose=MATERIAL_READ, file=str(material.pk), user=user, person=filing.person, region=region
     )
     return material, path
 
 
 # The access log's purpose of a proof material opened on the site (hospitals.models.PURPOSES).
 MATERIAL_READ = "material:web"
-MATERIAL_LOG_FOLD_SECONDS = 600
 
 
 @login_required

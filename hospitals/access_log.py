@@ -77,6 +77,30 @@ def record_folded(*, fold: str, seconds: int, **fields) -> None:
     cache.set(name, row.pk, seconds)
 
 
+# A person's file opened on the site (a proof material, a claim's document, a printed form): the
+# same file opened again by the same reader within this long (a preview, then its download) is
+# counted on the row.
+FILE_READ_FOLD_SECONDS = 600
+
+
+def record_file_read(
+    *, purpose: str, file: str, user, person, region=None, hospital_id: int | None = None
+) -> None:
+    """Who opened whose file (`file` names it within `purpose`), with the reader's agency
+    `region` (agency staff only) or `hospital_id` (a clerk), counted as `record_folded` does."""
+    record_folded(
+        fold=f"{purpose}:{user.pk}:{file}",
+        seconds=FILE_READ_FOLD_SECONDS,
+        actor_id=user.pk,
+        hospital_id=hospital_id,
+        agency_region_id=region.pk if region is not None and user.is_staff else None,
+        subject_hash=person.id_hash,
+        subject_region_id=person.region_id,
+        purpose=purpose,
+        outcome="found",
+    )
+
+
 def record_reads(
     *, fold: str, seconds: int, subjects: Iterable[tuple[str, int | None]], **fields
 ) -> None:

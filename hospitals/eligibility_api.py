@@ -38,7 +38,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
-from hospitals import eligibility
+from hospitals import eligibility, eligibility_views
 from hospitals.api_errors import TooLarge, error_body, error_headers
 from hospitals.auth import KEYWORD, HasHospitalKey, HospitalKeyAuthentication, key_ids
 from hospitals.eligibility_service import as_dict, check
@@ -410,21 +410,11 @@ class EligibilityView(APIView):
 # checks for every desk of the hospital at once, so a key gets more, then only 429 until the
 # window ends: trying names against one ID number stops long before it could find one.
 API_MISSES_PER_WINDOW = 100
-API_MISS_WINDOW_SECONDS = 600
-
-
-def _miss_window(key_id: int) -> tuple[str, float]:
-    """The cache key counting this API key's "not found" answers in the current window, and the
-    seconds until the window ends."""
-    now = time.time()
-    window = int(now // API_MISS_WINDOW_SECONDS)
-    return f"hospitals:api-misses:{key_id}:{window}", API_MISS_WINDOW_SECONDS - now % (
-        API_MISS_WINDOW_SECONDS
-    )
+API_MISS_WINDOW_SECONDS = eligibility_views.MISS_WINDOW_SECONDS  # the desk's window and counter
 
 
 def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
-    misses, wait = _miss_window(key_id)
+    misses, wait = eligibility_views._misses(key_id, scope="api")
     if (cache.get(misses) or 0) >= API_MISSES_PER_WINDOW:
         raise exceptions.Throttled(wait)
     decision, found = check(
@@ -436,12 +426,7 @@ def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
         api_key_id=key_id,
     )
     if decision is None:
-        cache.add(misses, 0, API_MISS_WINDOW_SECONDS + 5)
-        try:
-            counted = cache.incr(misses)
-        except ValueError:  # the window's counter expired between the two calls
-            cache.set(misses, 1, API_MISS_WINDOW_SECONDS + 5)
-            counted = 1
+        counted = eligibility_views._count_miss(misses)
         if counted == API_MISSES_PER_WINDOW:
             logger.warning("API key %s: %s checks found no one in a window", key_id, counted)
         raise NotFound(_("No insured person with this ID number and name."))

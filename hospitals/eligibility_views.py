@@ -91,13 +91,13 @@ def _labels(result: dict) -> dict:
     return labels
 
 
-def _misses(user_id: int) -> tuple[str, float]:
-    """The cache key counting this account's "not found" answers in the current window, and the
-    seconds until the window ends."""
+def _misses(user_id: int, scope: str = "desk") -> tuple[str, float]:
+    """The cache key counting this account's (for `scope` "api", this API key's) "not found"
+    answers in the current window, and the seconds until the window ends."""
     now = time.time()
     window = int(now // MISS_WINDOW_SECONDS)
     return (
-        f"hospitals:desk-misses:{user_id}:{window}",
+        f"hospitals:{scope}-misses:{user_id}:{window}",
         MISS_WINDOW_SECONDS - now % MISS_WINDOW_SECONDS,
     )
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 
 from filings import uploads
 from filings.pending import PendingUploads
-from filings.views import MATERIAL_LOG_FOLD_SECONDS
 from hospitals import access_log
 from portal.audit import client_ip
 from portal.models import AuditEvent
@@ -358,17 +357,13 @@ def claim_document(request, number: str, pk: int):
     if not path.is_file():
         raise Http404
     # Who opened whose discharge summary or medical record: in the access log, as a proof
-    # material is (filings.views._material); a second open within minutes counts on the row.
-    person = claim.person
-    access_log.record_folded(
-        fold=f"{CLAIM_DOCUMENT_READ}:{user.pk}:{document.pk}",
-        seconds=MATERIAL_LOG_FOLD_SECONDS,
-        actor_id=user.pk,
-        agency_region_id=region.pk if region is not None and user.is_staff else None,
-        subject_hash=person.id_hash,
-        subject_region_id=person.region_id,
+    # material is (filings.views._material).
+    access_log.record_file_read(
         purpose=CLAIM_DOCUMENT_READ,
-        outcome="found",
+        file=str(document.pk),
+        user=user,
+        person=claim.person,
+        region=region,
     )
     return FileResponse(
         path.open("rb"),
