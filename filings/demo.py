@@ -6,6 +6,7 @@ All dates are relative to the day the demo is seeded.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 from pathlib import Path
 
@@ -264,6 +265,14 @@ MATERIALS = [
 ]
 
 
+@functools.cache
+def _checked(name: str, make) -> uploads.CheckedFile:
+    """A demo file through the upload checks, once a process: the drawings are the same every
+    time, and a PDF's check runs in a child process (about 0.3 s), which every reseed of the
+    demo (tests, `make run`) would otherwise pay again."""
+    return uploads.check_upload(SimpleUploadedFile(name, make()))
+
+
 def _material(filing: Filing, kind: str, name: str, make) -> None:
     """One demo material through the upload pipeline; a rerun keeps the row and only rewrites
     its file if it is missing (a fresh media directory)."""
@@ -271,7 +280,7 @@ def _material(filing: Filing, kind: str, name: str, make) -> None:
     existing = Material.objects.filter(filing=filing, kind=kind).order_by("id").first()
     if existing is not None and (root / existing.stored_name).is_file():
         return
-    checked = uploads.check_upload(SimpleUploadedFile(name, make()))
+    checked = _checked(name, make)
     if existing is not None:
         root.mkdir(parents=True, exist_ok=True)
         (root / existing.stored_name).write_bytes(checked.content)
