@@ -413,10 +413,25 @@ API_MISSES_PER_WINDOW = 100
 API_MISS_WINDOW_SECONDS = eligibility_views.MISS_WINDOW_SECONDS  # the desk's window and counter
 
 
-def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
+def misses_budget(key_id: int) -> str:
+    """The cache key counting this API key's "not found" answers in the current window (shared
+    by every path that looks a person up by ID number and name: eligibility, its FHIR form, a
+    settlement's submission); raises 429 (`Throttled`) once the window's budget is spent."""
     misses, wait = eligibility_views._misses(key_id, scope="api")
     if (cache.get(misses) or 0) >= API_MISSES_PER_WINDOW:
         raise exceptions.Throttled(wait)
+    return misses
+
+
+def count_miss(misses: str, key_id: int) -> None:
+    """One more "not found" answer for the key (`misses` from `misses_budget`)."""
+    counted = eligibility_views._count_miss(misses)
+    if counted == API_MISSES_PER_WINDOW:
+        logger.warning("API key %s: %s checks found no one in a window", key_id, counted)
+
+
+def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
+    misses = misses_budget(key_id)
     decision, found = check(
         hospital_id=hospital_id,
         id_number=data["id_number"],
@@ -426,9 +441,7 @@ def _answer(data: dict, key_id: int, hospital_id: int) -> dict:
         api_key_id=key_id,
     )
     if decision is None:
-        counted = eligibility_views._count_miss(misses)
-        if counted == API_MISSES_PER_WINDOW:
-            logger.warning("API key %s: %s checks found no one in a window", key_id, counted)
+        count_miss(misses, key_id)
         raise NotFound(_("No insured person with this ID number and name."))
     return as_dict(decision, found)
 

@@ -15,7 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospitals.auth import HasHospitalKey, HospitalKeyAuthentication
-from hospitals.eligibility_api import HospitalKeyThrottle, parse_request
+from hospitals.eligibility_api import (
+    HospitalKeyThrottle,
+    count_miss,
+    misses_budget,
+    parse_request,
+)
 from hospitals.eligibility_service import check
 
 ID_SYSTEM = "urn:oid:2.16.156.10011.1.1"  # resident identity card number
@@ -138,6 +143,7 @@ class CoverageEligibilityView(APIView):
     def post(self, request):
         data = parse(request.data)
         visit_date = data["visit_date"] or timezone.localdate()
+        misses = misses_budget(request.auth.pk)  # the eligibility API's budget, shared
         decision, found = check(
             hospital_id=request.auth.hospital_id,
             id_number=data["id_number"],
@@ -148,6 +154,7 @@ class CoverageEligibilityView(APIView):
             channel="fhir",
         )
         if decision is None:
+            count_miss(misses, request.auth.pk)
             raise exceptions.NotFound(_("No insured person with this ID number and name."))
         return Response(
             response(request.data, decision, found, visit_date),

@@ -33,6 +33,8 @@ from hospitals.eligibility_api import (
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
+    count_miss,
+    misses_budget,
 )
 from hospitals.models import CareType
 from settlement import engine, rules
@@ -307,6 +309,9 @@ class SettlementCreate(APIView):
             errors.update(exc.detail)
         if errors:  # the header's problem and the body's in one answer
             raise serializers.ValidationError(errors)
+        # A submission names the person by ID number and name, as the eligibility check does:
+        # its "not found" answers count against the key's same budget.
+        misses = misses_budget(request.auth.pk)
         try:
             outcome = settle(
                 hospital_id=request.auth.hospital_id,
@@ -315,6 +320,8 @@ class SettlementCreate(APIView):
                 idempotency_key=key,
             )
         except SettlementError as exc:
+            if exc.code == "not_found":
+                count_miss(misses, request.auth.pk)
             # api.md: a 422 comes "with the reasons": a year without a benefit policy too.
             reasons = exc.reasons or ([exc.message] if exc.status == 422 else [])
             extra = {"reasons": reasons} if reasons else {}
