@@ -4,6 +4,11 @@ With ACCESS_LOG_FLUSH_MS > 0 (production), each check puts its row (a plain tupl
 in-process queue; a writer thread writes the queued rows every ACCESS_LOG_FLUSH_MS, and at
 process exit: one COPY on PostgreSQL (no model instances, no per-row INSERT), one multi-row
 INSERT elsewhere. With 0 (tests, development) every row is written before the response.
+
+A batch the database refuses (it is down, restarting, the connection broke) is kept and written
+with the next flush: the data was served, so the row that says to whom must not be lost. At most
+MAX_KEPT rows wait; past that (a database down for long under load) the oldest are given up,
+and the log says how many.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections, connection
+from django.db import (
+    DataError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,6 +40,7 @@ _queue: queue.SimpleQueue = queue.SimpleQueue()
 _started = threading.Lock()
 _writer: threading.Thread | None = None
 BATCH = 500
+MAX_KEPT = 200_000  # rows waiting for the database, about 60 MB
 
 
 @functools.cache
@@ -148,22 +160,79 @@ def _ensure_writer(interval: float) -> None:
                 target=_run, args=(interval,), daemon=True, name="access-log-writer"
             )
             _writer.start()
-            atexit.register(flush)
+            atexit.register(_flush_at_exit)
 
 
 def flush() -> int:
+    """Write the queued rows; on a database error, keep what was not written for the next flush
+    (at most MAX_KEPT rows) and raise. The number of rows written."""
     rows = []
     while True:
         try:
             rows.append(_queue.get_nowait())
         except queue.Empty:
             break
+    written = 0
     for start in range(0, len(rows), BATCH):
-        _write(rows[start : start + BATCH])
-    return len(rows)
+        batch = rows[start : start + BATCH]
+        try:
+            _write(batch)
+        except (DataError, IntegrityError):
+            written += _each(batch)  # a bad row (its hospital just deleted, say) alone is refused
+        except Exception:
+            _keep(rows[start:])
+            raise
+        else:
+            written += len(batch)
+    return written
+
+
+def _each(batch: list[tuple]) -> int:
+    """Write a batch the database refused row by row, so one row it will never take does not
+    hold back the others (or stop every later flush); the refused rows are logged."""
+    written = 0
+    for row in batch:
+        try:
+            _write([row])
+        except (DataError, IntegrityError) as exc:
+            names = _columns()[0]
+            logger.error(
+                "access log: a %s row refused: %s",
+                dict(zip(names, row, strict=True)).get("purpose"),
+                exc,
+            )
+        else:
+            written += 1
+    return written
+
+
+def _flush_at_exit() -> None:
+    try:
+        flush()
+    except Exception:  # noqa: BLE001 - the process is ending: say what is lost
+        logger.exception("access log: %s rows unwritten at exit", _queue.qsize())
+
+
+def _keep(rows: list[tuple]) -> None:
+    """Put unwritten rows back on the queue (behind any queued since; a row carries its own
+    time), giving up the oldest past MAX_KEPT."""
+    room = MAX_KEPT - _queue.qsize()
+    if len(rows) > room:
+        lost = len(rows) - max(room, 0)
+        logger.error("access log: %s rows given up, the database refused them for too long", lost)
+        rows = rows[lost:]
+    for row in rows:
+        _queue.put(row)
 
 
 def _write(rows: list[tuple]) -> None:
+    # In a transaction of its own (a savepoint inside one): a refused batch leaves nothing
+    # half-written, and the constraints checked at commit are checked here.
+    with transaction.atomic():
+        _write_rows(rows)
+
+
+def _write_rows(rows: list[tuple]) -> None:
     names, columns, _defaults = _columns()
     if connection.vendor == "postgresql":
         sql = f"COPY {AccessLog._meta.db_table} ({', '.join(columns)}) FROM STDIN"
@@ -187,7 +256,7 @@ def _run(interval: float) -> None:
                 close_old_connections()
                 checked_at = time.monotonic()
             flush()
-        except Exception:  # noqa: BLE001 - keep the writer alive; the rows are logged as lost
-            logger.exception("access log flush failed")
+        except Exception:  # noqa: BLE001 - keep the writer alive; flush kept the rows
+            logger.exception("access log flush failed; its rows are tried again")
             with contextlib.suppress(Exception):
                 connection.close()  # the next batch starts on a new connection
