@@ -369,7 +369,43 @@ SETTLEMENT_HIDDEN = {
     "breakdown",
     "flags",
     "adjustment",
+    "overlaps",  # shown linked (SettlementAdmin.overlapping)
 }
+
+
+class OverlapFilter(admin.SimpleListFilter):
+    """Settlements for days of a stay that an earlier one, still standing, settled already
+    (`Settlement.overlaps`): the same bill sent twice, or one stay at two hospitals. The agency
+    voids the one the fund must not pay; once either is voided (or rejected, or returned), the
+    pair leaves the list."""
+
+    title = _("overlapping stays")
+    parameter_name = "overlaps"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overlaps an earlier settlement that stands"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(
+            overlaps__isnull=False, overlaps__status__in=STANDING, status__in=STANDING
+        )
+
+
+STANDING = (Settlement.Status.SETTLED, Settlement.Status.HELD)
+
+
+def overlap_note(obj) -> str:
+    """The note 'Overlaps JS… (settled)' for a settlement whose stay an earlier one still
+    standing settled; empty otherwise."""
+    other = obj.overlaps
+    if other is None or other.status not in STANDING or obj.status not in STANDING:
+        return ""
+    return _("Overlaps %(number)s (%(status)s)") % {
+        "number": other.number,
+        "status": other.get_status_display(),
+    }
 
 
 @admin.register(Settlement)
@@ -418,16 +454,24 @@ class SettlementAdmin(
         "created",
         "waiting",
     ]
-    list_filter = ["status", "category", PolicyYearFilter, "care_type", "created_at"]
+    list_filter = [
+        "status",
+        "category",
+        PolicyYearFilter,
+        "care_type",
+        OverlapFilter,
+        "created_at",
+    ]
     # Only the columns an index orders (number; settlement_region_recent, settlement_recent).
     sortable_by = ["number", "created"]
     search_fields = ["number"]
-    list_select_related = ["hospital", "person"]
+    list_select_related = ["hospital", "person", "overlaps"]
     actions = ["approve", "approve_adjusted", "reject", "return_to_hospital", "void_settlement"]
     readonly_fields = [
         "number",
         "masked_person",
         *(f.name for f in Settlement._meta.fields if f.name not in SETTLEMENT_HIDDEN | {"number"}),
+        "overlapping",
         "fund_pay_now",
         "benefit_terms",
         "bill",
@@ -473,7 +517,24 @@ class SettlementAdmin(
 
     @admin.display(description=_("reason codes"))
     def reason_codes(self, obj):
-        return "; ".join(flag_labels(obj.flags)) or "-"
+        note = overlap_note(obj)
+        return "; ".join([*flag_labels(obj.flags), *([note] if note else [])]) or "-"
+
+    @admin.display(description=_("overlaps settlement"))
+    def overlapping(self, obj):
+        """The earlier settlement of days of this stay, linked, with its state now."""
+        other = obj.overlaps
+        if other is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a> ({}, {} {} – {})',
+            reverse("admin:settlement_settlement_change", args=[other.pk]),
+            other.number,
+            other.get_status_display(),
+            other.hospital,
+            other.admitted_on.isoformat(),
+            other.discharged_on.isoformat(),
+        )
 
     @admin.display(description=_("bill"))
     def bill(self, obj):

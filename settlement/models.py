@@ -349,6 +349,20 @@ class Settlement(models.Model):
         blank=True,
         db_default="",  # rows written in bulk by SQL leave it out
     )
+    # The person's earlier direct settlement (settled or held when this one was made) for days
+    # of the same stay (services.overlapping): the same bill sent again without its
+    # Idempotency-Key, or a stay settled at two hospitals. Settled as sent (the hospital's
+    # answer does not change); the agency finds these in its list and voids the one the fund
+    # must not pay.
+    overlaps = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overlaps settlement"),
+        db_index=False,  # settlement_overlapping
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -373,6 +387,12 @@ class Settlement(models.Model):
                 fields=["insured_region", "created_at", "id"],
                 condition=Q(status="held_for_review"),
                 name="settlement_held_queue",
+            ),
+            # The agency's list of settlements that overlap an earlier one (few rows).
+            models.Index(
+                fields=["insured_region", "-created_at", "-id"],
+                condition=Q(overlaps__isnull=False),
+                name="settlement_overlapping",
             ),
         ]
         constraints = [

@@ -336,20 +336,28 @@ def settle(
         outside = _outside_the_course(decision, hospital, admitted, discharged)
         if outside:
             flags.append(outside)
+        stay = {
+            "person_id": person.pk,
+            "hospital_id": hospital_id,
+            "care_type": visit["care_type"],
+            "admitted_on": admitted,
+            "discharged_on": discharged,
+        }
         # Days the person claimed already (a claim not rejected): the agency decides which
         # of the two the fund pays (claim_approve and settlement_approve refuse the second).
-        if overlapping(
-            Claim.objects.filter(status__in=_CLAIM_STANDS),
-            person_id=person.pk,
-            hospital_id=hospital_id,
-            care_type=visit["care_type"],
-            admitted_on=admitted,
-            discharged_on=discharged,
-        ).exists():
+        if overlapping(Claim.objects.filter(status__in=_CLAIM_STANDS), **stay).exists():
             flags.append("overlapping_claim")
         if result.total > REVIEW_THRESHOLD:
             flags.append("above_review_threshold")
         status = Settlement.Status.HELD if HOLD_FLAGS & set(flags) else Settlement.Status.SETTLED
+        # An earlier settlement of days of this stay (under the person's lock, so a twin sent at
+        # the same moment is seen): marked for the agency, the hospital's answer unchanged.
+        overlaps_id = (
+            overlapping(Settlement.objects.filter(status__in=_RECHECKED), **stay)
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
         try:
             with transaction.atomic():
                 settlement = Settlement.objects.create(
@@ -371,6 +379,7 @@ def settle(
                     breakdown=result.breakdown(),
                     flags=flags,
                     status=status,
+                    overlaps_id=overlaps_id,
                     items=json.loads(json.dumps(payload["items"], default=str)),
                     ytd_fund_paid=ytd_row.fund_paid,
                     ytd_deductible_paid=ytd_row.outpatient_deductible_paid,
@@ -466,7 +475,8 @@ def as_dict(s: Settlement) -> dict:
     }
 
 
-# Statuses a re-check recomputes: a rejected or returned settlement no longer stands.
+# Statuses a re-check recomputes, and the settlements that stand against a stay: a rejected,
+# returned or voided settlement no longer stands.
 _RECHECKED = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
 
 
