@@ -312,6 +312,9 @@ def main() -> int:
     from filings import documents
     from portal.lib import pdf
 
+    unknown = sorted(set(args.form or ()) - set(documents.KINDS))
+    if unknown:
+        parser.error(f"no form {', '.join(unknown)}: the forms are {', '.join(documents.KINDS)}")
     kinds = args.form or documents.KINDS
     print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); CPU time, median")
     try:
