@@ -264,6 +264,16 @@ def settlement_detail(request, number: str):
     events = AuditEvent.objects.filter(
         object_type="settlement.settlement", object_id=str(settlement.pk)
     ).order_by("created_at", "id")
+    # The same stay settled before by this hospital, both standing: likely a bill sent twice.
+    # (An earlier settlement at another hospital is the agency's to see, not this one's.)
+    standing = (Settlement.Status.SETTLED, Settlement.Status.HELD)
+    sent_before = (
+        Settlement.objects.filter(
+            pk=settlement.overlaps_id, hospital=hospital, status__in=standing
+        ).first()
+        if settlement.overlaps_id and settlement.status in standing
+        else None
+    )
     return render(
         request,
         "settlement/hospital_settlement.html",
@@ -272,6 +282,7 @@ def settlement_detail(request, number: str):
             "s": settlement,
             "breakdown": breakdown_rows(settlement.breakdown),
             "flags": flag_labels(settlement.flags, settlement.items),
+            "sent_before": sent_before,
             "events": [(e, ACTIONS.get(e.action, e.action)) for e in events],
         },
     )

@@ -122,3 +122,30 @@ def test_the_agency_finds_the_pairs_and_sees_the_earlier_one_linked(client, demo
     services.settlement_void(settlement=second, actor=demo["agency_dxal"], reason="重复结算")
     page = client.get(ADMIN_LIST, {"overlaps": "yes"}).content.decode()
     assert second.number not in page
+
+
+def test_the_hospital_that_sent_a_bill_twice_is_told_on_its_page(client, demo):
+    first = stay(80, 77)
+    second = stay(80, 77)
+    client.force_login(demo[f"hosp_{SANYA.lower()}"])
+    page = client.get(reverse("hospital-settlement", args=[second.number])).content.decode()
+    assert 'id="sent-before"' in page
+    assert f'href="{reverse("hospital-settlement", args=[first.number])}"' in page
+    assert (
+        'id="sent-before"'
+        not in client.get(reverse("hospital-settlement", args=[first.number])).content.decode()
+    )
+    # Once one of the two is voided, the note goes.
+    services.settlement_void(settlement=first, actor=demo["agency_dxal"], reason="重复结算")
+    page = client.get(reverse("hospital-settlement", args=[second.number])).content.decode()
+    assert 'id="sent-before"' not in page
+
+
+def test_a_stay_settled_at_another_hospital_is_not_shown_to_this_one(client, demo):
+    """The agency sees both; a hospital does not learn where else the person was treated."""
+    elsewhere = stay(90, 85, hospital=SANYA_OTHER)
+    here = stay(88, 86)
+    assert here.overlaps_id == elsewhere.pk
+    client.force_login(demo[f"hosp_{SANYA.lower()}"])
+    page = client.get(reverse("hospital-settlement", args=[here.number])).content.decode()
+    assert 'id="sent-before"' not in page and elsewhere.number not in page
