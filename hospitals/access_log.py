@@ -165,45 +165,46 @@ def _ensure_writer(interval: float) -> None:
 
 def flush() -> int:
     """Write the queued rows; on a database error, keep what was not written for the next flush
-    (at most MAX_KEPT rows) and raise. The number of rows written."""
+    (at most MAX_KEPT rows) and raise. The number of rows written.
+
+    A batch the database refuses for its data (a value it will never take, a row whose hospital
+    was just deleted) is written again row by row, so that row alone is refused (and logged)
+    instead of holding back the others and every later flush. A row is written twice only if
+    the connection breaks after the database committed it and before it said so."""
     rows = []
     while True:
         try:
             rows.append(_queue.get_nowait())
         except queue.Empty:
             break
-    written = 0
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        try:
-            _write(batch)
-        except (DataError, IntegrityError):
-            written += _each(batch)  # a bad row (its hospital just deleted, say) alone is refused
-        except Exception:
-            _keep(rows[start:])
-            raise
-        else:
-            written += len(batch)
+    written = done = 0  # rows written; rows written or refused for good
+    try:
+        while done < len(rows):
+            batch = rows[done : done + BATCH]
+            try:
+                _write(batch)
+            except (DataError, IntegrityError):
+                for row in batch:
+                    try:
+                        _write([row])
+                    except (DataError, IntegrityError) as exc:
+                        _refused(row, exc)
+                    else:
+                        written += 1
+                    done += 1
+            else:
+                written += len(batch)
+                done += len(batch)
+    except Exception:
+        _keep(rows[done:])
+        raise
     return written
 
 
-def _each(batch: list[tuple]) -> int:
-    """Write a batch the database refused row by row, so one row it will never take does not
-    hold back the others (or stop every later flush); the refused rows are logged."""
-    written = 0
-    for row in batch:
-        try:
-            _write([row])
-        except (DataError, IntegrityError) as exc:
-            names = _columns()[0]
-            logger.error(
-                "access log: a %s row refused: %s",
-                dict(zip(names, row, strict=True)).get("purpose"),
-                exc,
-            )
-        else:
-            written += 1
-    return written
+def _refused(row: tuple, exc: Exception) -> None:
+    names = _columns()[0]
+    purpose = dict(zip(names, row, strict=True)).get("purpose")
+    logger.error("access log: a %s row refused: %s", purpose, exc)
 
 
 def _flush_at_exit() -> None:
@@ -236,9 +237,11 @@ def _write_rows(rows: list[tuple]) -> None:
     names, columns, _defaults = _columns()
     if connection.vendor == "postgresql":
         sql = f"COPY {AccessLog._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+        # psycopg's own errors, as Django's (DataError, IntegrityError, OperationalError).
+        with connection.wrap_database_errors, connection.cursor() as cursor:
+            with cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
     AccessLog.objects.bulk_create([AccessLog(**dict(zip(names, row, strict=True))) for row in rows])
 

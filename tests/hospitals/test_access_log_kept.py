@@ -102,3 +102,47 @@ def test_past_max_kept_the_oldest_rows_are_given_up_and_said(monkeypatch, caplog
     names = access_log._columns()[0]
     assert [row[names.index("subject_hash")] for row in kept] == [c * 64 for c in "cde"]
     assert any("2 rows given up" in r.getMessage() for r in caplog.records)
+
+
+def test_on_the_database_a_value_it_will_never_take_is_refused_alone(caplog):
+    """The real database's refusal, not a stand-in: a purpose longer than its column (PostgreSQL
+    refuses it in the COPY; SQLite does not check lengths, so there it is written)."""
+    too_long = "x" * (AccessLog._meta.get_field("purpose").max_length + 1)
+    queue("a" * 64)
+    queue("b" * 64, purpose=too_long)
+    queue("c" * 64)
+    with caplog.at_level(logging.ERROR, logger="hospitals.access_log"):
+        written = access_log.flush()
+    assert access_log._queue.empty()
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert written == 2 and logged() == {"a" * 64, "c" * 64}
+        assert any("row refused" in r.getMessage() for r in caplog.records)
+    else:
+        assert written == 3
+
+
+def test_a_database_lost_while_writing_row_by_row_keeps_the_rest(monkeypatch):
+    monkeypatch.setattr(access_log, "BATCH", 3)
+    real = access_log._write_rows
+    singles = []
+
+    def flaky(rows):
+        if len(rows) > 1:
+            raise DataError("a bad row somewhere")  # the batch: written again row by row
+        singles.append(rows[0])
+        if len(singles) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        real(rows)
+
+    monkeypatch.setattr(access_log, "_write_rows", flaky)
+    queue(*(c * 64 for c in "abcde"))
+    with pytest.raises(OperationalError):
+        access_log.flush()
+    assert logged() == {"a" * 64}
+    # The row it failed on and every row after it are kept, none twice.
+    assert access_log._queue.qsize() == 4
+    monkeypatch.setattr(access_log, "_write_rows", real)
+    assert access_log.flush() == 4
+    assert logged() == {c * 64 for c in "abcde"}
