@@ -24,6 +24,7 @@ from portal.lib.text import plain, spreadsheet_text
 from portal.middleware import export
 from portal.models import AuditEvent
 from portal.roles import clerk_hospital
+from settlement import services
 from settlement.clearing_views import BOM, Echo
 from settlement.messages import breakdown_rows, flag_labels
 from settlement.models import Settlement
@@ -266,14 +267,21 @@ def settlement_detail(request, number: str):
     ).order_by("created_at", "id")
     # The same stay settled before by this hospital, both standing: likely a bill sent twice.
     # (An earlier settlement at another hospital is the agency's to see, not this one's.)
-    standing = (Settlement.Status.SETTLED, Settlement.Status.HELD)
-    sent_before = (
-        Settlement.objects.filter(
-            pk=settlement.overlaps_id, hospital=hospital, status__in=standing
-        ).first()
-        if settlement.overlaps_id and settlement.status in standing
-        else None
-    )
+    sent_before = None
+    if settlement.status in (Settlement.Status.SETTLED, Settlement.Status.HELD):
+        twin = services.earlier_twin(
+            {
+                "person_id": settlement.person_id,
+                "hospital_id": hospital.pk,
+                "care_type": settlement.care_type,
+                "admitted_on": settlement.admitted_on,
+                "discharged_on": settlement.discharged_on,
+            },
+            total=settlement.total,
+            before_id=settlement.pk,
+            same_hospital=True,
+        )
+        sent_before = Settlement.objects.filter(pk=twin).first() if twin else None
     return render(
         request,
         "settlement/hospital_settlement.html",

@@ -361,7 +361,7 @@ class Settlement(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("overlaps settlement"),
-        db_index=False,  # settlement_overlapping
+        db_index=False,  # settlement_twins, partial: most rows have none
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -388,11 +388,17 @@ class Settlement(models.Model):
                 condition=Q(status="held_for_review"),
                 name="settlement_held_queue",
             ),
-            # The agency's list of settlements that overlap an earlier one (few rows).
+            # The agency's list of settlements that overlap an earlier one (few rows), and the
+            # later twins of one that is voided (services._mark_twins_again).
             models.Index(
                 fields=["insured_region", "-created_at", "-id"],
                 condition=Q(overlaps__isnull=False),
                 name="settlement_overlapping",
+            ),
+            models.Index(
+                fields=["overlaps"],
+                condition=Q(overlaps__isnull=False),
+                name="settlement_twins",
             ),
         ]
         constraints = [

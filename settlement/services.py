@@ -350,14 +350,10 @@ def settle(
         if result.total > REVIEW_THRESHOLD:
             flags.append("above_review_threshold")
         status = Settlement.Status.HELD if HOLD_FLAGS & set(flags) else Settlement.Status.SETTLED
-        # An earlier settlement of days of this stay (under the person's lock, so a twin sent at
-        # the same moment is seen): marked for the agency, the hospital's answer unchanged.
-        overlaps_id = (
-            overlapping(Settlement.objects.filter(status__in=_RECHECKED), **stay)
-            .order_by("created_at", "id")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        # An earlier settlement of this stay, marked for the agency, the hospital's answer
+        # unchanged (under the person's lock for the year, so a twin sent at the same moment
+        # and discharged in the same year is seen).
+        overlaps_id = earlier_twin(stay, total=result.total)
         try:
             with transaction.atomic():
                 settlement = Settlement.objects.create(
@@ -1424,6 +1420,52 @@ def claims_bulk_approve(*, claims, actor, ip=None) -> tuple[int, int]:
     return approved, skipped
 
 
+def earlier_twin(
+    stay: dict, *, total: Decimal, before_id: int | None = None, same_hospital: bool = False
+) -> int | None:
+    """The id of the earliest standing settlement (settled or held) that settles this stay
+    again (`stay` as for `overlapping`; only those made before `before_id`, when given): an
+    admission with a day in common at the same hospital or a night in common at another
+    (`overlapping`), or an outpatient visit of the same care on the same days at the same
+    hospital for the same total (two visits of a day may be two bills; the same bill twice
+    has the same total). With `same_hospital`, only the stay's hospital's. None when there
+    is none."""
+    rows = Settlement.objects.filter(status__in=_RECHECKED, care_type=stay["care_type"])
+    if before_id is not None:
+        rows = rows.filter(pk__lt=before_id)
+    if same_hospital:
+        rows = rows.filter(hospital_id=stay["hospital_id"])
+    if stay["care_type"] == "inpatient":
+        rows = overlapping(rows, **stay)
+    else:
+        rows = rows.filter(
+            person_id=stay["person_id"],
+            hospital_id=stay["hospital_id"],
+            admitted_on=stay["admitted_on"],
+            discharged_on=stay["discharged_on"],
+            total=total,
+        )
+    return rows.order_by("id").values_list("pk", flat=True).first()
+
+
+def _mark_twins_again(settlement: Settlement) -> None:
+    """A settlement that no longer stands (voided, rejected, returned) is no longer the earlier
+    one of the later settlements marked as its twins: each is marked with its next earlier
+    standing twin, or none (a bill sent three times stays marked once the first is voided)."""
+    for later in Settlement.objects.filter(overlaps=settlement).only(
+        "pk", "person_id", "hospital_id", "care_type", "admitted_on", "discharged_on", "total"
+    ):
+        stay = {
+            "person_id": later.person_id,
+            "hospital_id": later.hospital_id,
+            "care_type": later.care_type,
+            "admitted_on": later.admitted_on,
+            "discharged_on": later.discharged_on,
+        }
+        twin = earlier_twin(stay, total=later.total, before_id=later.pk)
+        Settlement.objects.filter(pk=later.pk).update(overlaps_id=twin)
+
+
 def _settlement_transition(
     settlement_id: int,
     target: str,
@@ -1455,6 +1497,8 @@ def _settlement_transition(
         for name, value in updates.items():
             setattr(settlement, name, value)
         settlement.save(update_fields=["status", "reviewed_at", *updates])
+        if target not in _RECHECKED:
+            _mark_twins_again(settlement)
         audit.record(
             action=action,
             actor=actor,

@@ -149,3 +149,49 @@ def test_a_stay_settled_at_another_hospital_is_not_shown_to_this_one(client, dem
     client.force_login(demo[f"hosp_{SANYA.lower()}"])
     page = client.get(reverse("hospital-settlement", args=[here.number])).content.decode()
     assert 'id="sent-before"' not in page and elsewhere.number not in page
+
+
+def test_rule_3_a_bill_sent_three_times_stays_marked_once_the_first_is_voided(client, demo):
+    first, second, third = stay(100, 97), stay(100, 97), stay(100, 97)
+    assert second.overlaps_id == third.overlaps_id == first.pk
+    services.settlement_void(settlement=first, actor=demo["agency_dxal"], reason="重复结算")
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.overlaps_id is None and third.overlaps_id == second.pk
+    staff_login(client, "agency_dxal")
+    page = client.get(ADMIN_LIST, {"overlaps": "yes"}).content.decode()
+    assert third.number in page and f"与 {second.number}" in page
+
+
+def test_rule_3_outpatient_visits_are_twins_only_as_the_same_bill(demo):
+    """Two visits of a day at one hospital may be two bills (two departments, or chronic and
+    general care): only the same care, days and total mark the second."""
+    general = stay(110, 110, care_type="general_outpatient")
+    chronic = settle_today(
+        "3000.00",
+        hospital=SANYA,
+        admitted_on=day(110),
+        discharged_on=day(110),
+        care_type="chronic_outpatient",
+    )
+    other_amount = settle_today(
+        "120.00",
+        hospital=SANYA,
+        admitted_on=day(110),
+        discharged_on=day(110),
+        care_type="general_outpatient",
+    )
+    again = stay(110, 110, care_type="general_outpatient")
+    assert chronic.overlaps_id is None and other_amount.overlaps_id is None
+    assert again.overlaps_id == general.pk
+
+
+def test_the_hospital_sees_its_own_twin_when_the_earliest_was_elsewhere(client, demo):
+    elsewhere = stay(130, 120, hospital=SANYA_OTHER)
+    here = stay(125, 122)
+    again = stay(125, 122)
+    assert here.overlaps_id == again.overlaps_id == elsewhere.pk
+    client.force_login(demo[f"hosp_{SANYA.lower()}"])
+    page = client.get(reverse("hospital-settlement", args=[again.number])).content.decode()
+    assert f'href="{reverse("hospital-settlement", args=[here.number])}"' in page
+    assert elsewhere.number not in page
