@@ -413,11 +413,12 @@ API_MISSES_PER_WINDOW = 100
 API_MISS_WINDOW_SECONDS = eligibility_views.MISS_WINDOW_SECONDS  # the desk's window and counter
 
 
-def misses_budget(key_id: int) -> str:
-    """The cache key counting this API key's "not found" answers in the current window (shared
-    by every path that looks a person up by ID number and name: eligibility, its FHIR form, a
-    settlement's submission); raises 429 (`Throttled`) once the window's budget is spent."""
-    misses, wait = eligibility_views._misses(key_id, scope="api")
+def misses_budget(key_id: int, scope: str = "api") -> str:
+    """The cache key counting this API key's "not found" answers in the current window;
+    raises 429 (`Throttled`) once the window's budget is spent. The eligibility check and its
+    FHIR form share one budget ("api"); a settlement's submission has its own
+    ("api-settlement"), so the desks' typos at the eligibility check never stop a bill."""
+    misses, wait = eligibility_views._misses(key_id, scope=scope)
     if (cache.get(misses) or 0) >= API_MISSES_PER_WINDOW:
         raise exceptions.Throttled(wait)
     return misses

@@ -310,18 +310,22 @@ class SettlementCreate(APIView):
         if errors:  # the header's problem and the body's in one answer
             raise serializers.ValidationError(errors)
         # A submission names the person by ID number and name, as the eligibility check does:
-        # its "not found" answers count against the key's same budget.
-        misses = misses_budget(request.auth.pk)
+        # its "not found" answers have a budget of their own, checked before the person is
+        # looked up (a bill sent again under its Idempotency-Key is answered before that).
+        misses: list[str] = []
         try:
             outcome = settle(
                 hospital_id=request.auth.hospital_id,
                 api_key_id=request.auth.pk,
                 payload=form.validated_data,
                 idempotency_key=key,
+                before_lookup=lambda: misses.append(
+                    misses_budget(request.auth.pk, scope="api-settlement")
+                ),
             )
         except SettlementError as exc:
-            if exc.code == "not_found":
-                count_miss(misses, request.auth.pk)
+            if exc.code == "not_found" and misses:
+                count_miss(misses[0], request.auth.pk)
             # api.md: a 422 comes "with the reasons": a year without a benefit policy too.
             reasons = exc.reasons or ([exc.message] if exc.status == 422 else [])
             extra = {"reasons": reasons} if reasons else {}

@@ -9,7 +9,7 @@ import itertools
 import json
 import secrets
 import selectors
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -225,9 +225,16 @@ def decide_stay(
 
 
 def settle(
-    *, hospital_id: int, api_key_id: int | None, payload: dict, idempotency_key: str = ""
+    *,
+    hospital_id: int,
+    api_key_id: int | None,
+    payload: dict,
+    idempotency_key: str = "",
+    before_lookup: Callable[[], object] | None = None,
 ) -> Outcome:
-    """Decide eligibility, split the bill and record it, once per Idempotency-Key."""
+    """Decide eligibility, split the bill and record it, once per Idempotency-Key.
+    `before_lookup()` runs before the person is looked up (not for a bill sent again under
+    its key): the API's budget of "not found" answers, which raises when it is spent."""
     digest = request_hash(payload)
     existing = _existing(hospital_id, idempotency_key, digest)
     if existing is not None:
@@ -247,6 +254,8 @@ def settle(
     visit = payload["visit"]
     admitted: datetime.date = visit["admitted_on"]
     discharged: datetime.date = visit["discharged_on"]
+    if before_lookup is not None:
+        before_lookup()
     found = find_person(id_number=payload["id_number"], name=payload["name"])
     hospital = hospital_view(hospital_id)
 
