@@ -459,7 +459,9 @@ class FilingForm(forms.Form):
         """A filing takes effect from today at the earliest (treatment before it is claimed,
         or, in an emergency, filed after the transfer), and is not made years ahead."""
         start = self.cleaned_data.get("start_date")
-        if start is None:
+        if start is None or self.fields["start_date"].disabled:
+            # A renewal's start is fixed (the day after the renewed filing ends), not asked
+            # for: once that day has passed, it takes effect as a new filing does (rules.validity).
             return start
         today = timezone.localdate()
         latest = rules.latest_start(today)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from filings import jobs, rules, services
 from filings.models import Filing
 from filings.rules import RuleError
+from filings.selectors import parameters_for
 from hospitals import eligibility_service
 from hospitals.eligibility_selectors import clear_caches
 from hospitals.models import Hospital
@@ -343,3 +344,44 @@ def test_migration_adds_renews_and_the_three_constraints(db):
         "one_renewal_per_filing",
     } <= set(constraints)
     assert "one_open_long_term_filing_per_person" not in constraints
+
+
+def _form_as_shown(form) -> dict:
+    """What the browser sends back for `form` as the page shows it: disabled fields are not
+    sent, and a box is sent only if the page shows it."""
+    data = {}
+    for field in form:
+        value = field.value()
+        if value is None or field.field.disabled:
+            continue
+        if isinstance(value, list):
+            shown = {str(choice.data["value"]) for choice in field.subwidgets}
+            value = [str(v) for v in value if str(v) in shown]
+        data[field.html_name] = value
+    return data
+
+
+def test_rule_2_1_a_renewal_finished_after_the_renewed_filing_ended_is_sent_and_takes_effect(
+    demo, client
+):
+    """Renewed in the window, finished (or sent back and corrected) only after the renewed
+    filing ended: its fixed start day has passed. It is still sent, from its own page, and on
+    approval takes effect as a new filing approved that day does, not refused as "before
+    today"."""
+    old = wang_filing()
+    with time_machine.travel(at(old.valid_until - datetime.timedelta(days=5)), tick=False):
+        renewal = services.filing_renew(filing=old, actor=old.person.user)
+    late = old.valid_until + datetime.timedelta(days=3)
+    with time_machine.travel(at(late), tick=False):
+        client.force_login(demo["wangxiulan"])
+        edit = client.get(f"/filings/{renewal.number}/edit/")
+        help_text = edit.context["form"].fields["start_date"].help_text
+        assert "已过" in help_text  # the page says the fixed day has passed
+        data = {**_form_as_shown(edit.context["form"]), "basis": "commitment", "promise": "on"}
+        response = client.post(f"/filings/{renewal.number}/edit/", data)
+        assert response.status_code == 302, response.context["form"].errors
+        renewal.refresh_from_db()
+        assert renewal.status == "submitted"
+        approved = services.filing_approve(filing=renewal, actor=demo["agency_dxal"])
+    params = parameters_for(renewal.insured_region, late)
+    assert approved.valid_from == rules.validity("long_term", params, late)[0] > old.valid_until
