@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -78,6 +79,7 @@ def _visible_filing(request, number: str) -> Filing:
     raise Http404
 
 
+@login_required  # signed out (the portal signs a quiet session out): to sign in, then back
 def document_download(request, number: str, kind: str):
     filing = _visible_filing(request, number)
     if kind not in documents.kinds_for(filing):

@@ -4,7 +4,7 @@ import datetime
 import io
 import socket
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pypdf
 import pytest
@@ -493,6 +493,17 @@ def test_download_is_for_the_person_and_404_for_others(client, filing, django_us
         assert documents.cache_path(filing, documents.CERTIFICATE, "zh-hans").exists()
     finally:
         app.conf.task_always_eager = False
+
+
+def test_a_signed_out_download_goes_to_sign_in_and_back(client, filing):
+    """The portal signs a quiet session out: a form's link tapped on a page opened before is
+    sent to sign in, then back to the form, not told the page does not exist. (Anyone signed
+    out gets the same answer for any number: nothing is told of the filing.)"""
+    url = reverse("document-download", args=[filing.number, documents.CERTIFICATE])
+    for asked in (url, reverse("document-download", args=["BA000000000000", "certificate"])):
+        response = client.get(asked)
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('account_login')}?next={quote(asked)}"
 
 
 def test_qr_code_is_a_small_png_one_pixel_a_module():
