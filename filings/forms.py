@@ -21,6 +21,7 @@ from filings.models import (
 )
 from hospitals.models import Hospital
 from portal.lib import idnumbers, text
+from portal.lib.idchoice import LARGEST_ID, IdChoiceField, IdMultipleChoiceField
 from portal.models import Region
 
 # How far ahead a filing may start (its form's `start_date`).
@@ -181,7 +182,7 @@ class FilingForm(forms.Form):
         ],
     }
 
-    place_region = forms.ModelChoiceField(
+    place_region = IdChoiceField(
         label=_("Place of treatment (province · pooling region)"),
         queryset=Region.objects.select_related("province"),
     )
@@ -224,7 +225,7 @@ class FilingForm(forms.Form):
             "on top of this one, for a disease your place of insurance has recognised."
         ),
     )
-    hospitals = forms.ModelMultipleChoiceField(
+    hospitals = IdMultipleChoiceField(
         label=_("Designated hospitals you choose (where your region asks for it)"),
         queryset=Hospital.objects.filter(
             Q(ownership="public", kind="general", level__gte=2) | Q(resettlement_designated=True),
@@ -280,7 +281,7 @@ class FilingForm(forms.Form):
     agent_relationship = text.PlainTextField(
         label=_("Agent's relationship"), max_length=40, required=False
     )
-    receiving_hospital = forms.ModelChoiceField(
+    receiving_hospital = IdChoiceField(
         label=_("Hospital"), queryset=Hospital.objects.all(), widget=HospitalSelect
     )
     transfer_date = forms.DateField(
@@ -381,7 +382,12 @@ class FilingForm(forms.Form):
         chosen elsewhere is refused by the rules with its name, not as an unknown choice."""
         place = self.data.get(self.add_prefix("place_region")) if self.is_bound else None
         place = place or self.initial.get("place_region")
-        known = str(place or "").isascii() and str(place or "").isdigit()
+        known = (
+            str(place or "").isascii()
+            and str(place or "").isdigit()
+            and len(str(place)) <= len(str(LARGEST_ID))
+            and int(str(place)) <= LARGEST_ID
+        )
         for name in ("hospitals", "receiving_hospital"):
             if name in self.fields:
                 field = self.fields[name]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.lib import idnumbers, text
+from portal.lib.idchoice import IdChoiceField
 from portal.models import InsuredPerson, Region, Scheme
 
 
@@ -73,7 +74,7 @@ class InsuredSignupForm(forms.Form):
             "your record."
         ),
     )
-    region = forms.ModelChoiceField(
+    region = IdChoiceField(
         label=_("Insured in (pooling region)"), queryset=Region.objects.select_related("province")
     )
     scheme = forms.ChoiceField(label=_("Scheme"), choices=Scheme.choices)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.forms import MultipleFileField
 from hospitals.models import CareType, Hospital
+from portal.lib.idchoice import IdChoiceField
 from portal.lib.text import PlainTextField, enumeration
 from portal.templatetags.portal_tags import yuan
 from settlement import rules
@@ -436,7 +437,7 @@ ADMISSION_ERRORS = {"discharge_before_admission", "admission_too_early", "stay_t
 
 
 class ClaimForm(forms.Form):
-    hospital = forms.ModelChoiceField(
+    hospital = IdChoiceField(
         label=_("Hospital"),
         queryset=Hospital.objects.select_related("region").order_by("region__code", "code"),
     )
