@@ -35,6 +35,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from filings.models import Basis, Filing, FilingType, ReferralCondition, Status
+from filings.selectors import parameters_for
 from portal.jobruns import record_run
 from portal.lib import idnumbers
 from portal.lib.text import enumeration
@@ -166,6 +167,7 @@ class Doc:
     approved_on: datetime.date | None = None  # the agency's decision, for its stamp box
     one_way: bool = False  # a long-term filing by commitment whose materials are outstanding
     ended_on: datetime.date | None = None  # the day it stopped being in force (ended_on())
+    commitment_months: int = 6  # the person's region's commitment period (a promise's words)
 
 
 # The states of a filing that ended after it took effect: the day it did is printed and
@@ -243,6 +245,9 @@ def _doc(filing: Filing) -> Doc:
         # Only while in force: an ended filing settles nowhere, one way or two.
         one_way=outstanding and filing.type == FilingType.LONG_TERM and status == Status.APPROVED,
         ended_on=ended_on(filing, today),
+        commitment_months=parameters_for(filing.insured_region, today).commitment_months
+        if filing.basis == "commitment"
+        else 6,
     )
 
 

@@ -245,11 +245,6 @@ class FilingForm(forms.Form):
                 "Choose how you prove your residence: the proof materials or the commitment."
             )
         },
-        help_text=_(
-            "With the commitment you file now and supply the materials "
-            "within 6 months; until then direct settlement is possible "
-            "only at the place of residence."
-        ),
     )
     # The commitment is a promise in writing (domain.md §2.1): its words, as the filing form
     # prints them, ticked before a filing by commitment is submitted (shown with that choice
@@ -327,6 +322,10 @@ class FilingForm(forms.Form):
 
             months = parameters_for(person.region).commitment_months
             self.fields["promise"].label = PROMISE % {"n": months}
+            self.fields["basis"].help_text = _(
+                "With the commitment you file now and supply the materials within %(n)s "
+                "months; until then direct settlement is possible only at the place of residence."
+            ) % {"n": months}
             self.fields["material_kind"].choices = PROOF_CHOICES
             self.fields["material_kind"].label = _("Proof of residence")
             self.fields["files"].label = _("Proof of residence, as files (JPEG, PNG or PDF)")

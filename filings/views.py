@@ -964,6 +964,8 @@ def filing_detail(request, number: str):
                 m.refused_at is None and m.kind in commitment_proof_kinds(filing.subtype)
                 for m in materials
             ),
+            # The written commitment's period: the person's region's (§2.1: 6 months so far).
+            "commitment_months": parameters_for(filing.insured_region).commitment_months,
             "ask_relatives_home": filing.type == FilingType.LONG_TERM
             and any(m.kind == MaterialKind.PROPERTY_CERTIFICATE for m in materials),
             "can_change": can_change,
