@@ -1358,8 +1358,11 @@ def claim_return(*, claim, actor, reason: str, ip=None, seen_version: str | None
 
 
 def claim_resubmit(*, claim, actor, items=None, documents=(), stored=(), ip=None):
-    """The person answers a return: corrected items and/or more documents, re-estimated."""
-    rules.check_claim_dates(
+    """The person answers a return: corrected items and/or more documents, re-estimated. The
+    claim was made in time (claim_submit refuses a late one): answering the agency's return is
+    not a new claim, so the 12 months (domain.md §3.4) do not lapse it, however long the answer
+    took."""
+    rules.check_stay_dates(
         admitted_on=claim.admitted_on,
         discharged_on=claim.discharged_on,
         today=timezone.localdate(),

@@ -90,6 +90,27 @@ def test_rule_3_4_claim_12_months_and_1_day_after_discharge_is_refused_with_the_
     assert Claim.objects.count() == 0
 
 
+def test_rule_3_4_a_claim_made_in_time_and_returned_is_answered_after_the_12_months(client, demo):
+    """Made on the last day of the 12 months, returned by the agency, answered later: the
+    answer is not a new claim, so it is sent (the page offers it and takes it), not lapsed."""
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 10, 0), tick=False):
+        _policies_of_the_travelled_year()
+        claim = _submit(
+            admitted_on=datetime.date(2025, 11, 10), discharged_on=datetime.date(2025, 11, 20)
+        )
+        claim = services.claim_return(claim=claim, actor=_staff(), reason="缺少出院小结第二页")
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 10, 0), tick=False):
+        client.force_login(claim.person.user)
+        url = reverse("settlement:claim-detail", args=[claim.number])
+        page = client.get(url).content.decode()
+        assert reverse("settlement:claim-resubmit", args=[claim.number]) in page
+        from filings import uploads
+
+        extra = [("other", uploads.check_upload(SimpleUploadedFile("page2.png", _png())))]
+        claim = services.claim_resubmit(claim=claim, actor=claim.person.user, documents=extra)
+    assert claim.status == "submitted"
+
+
 @time_machine.travel(datetime.datetime(2026, 11, 20, 10, 0), tick=False)
 def test_rule_3_4_claim_on_the_last_day_of_the_12_months_is_accepted(demo):
     _policies_of_the_travelled_year()
