@@ -320,7 +320,16 @@ class FilingForm(forms.Form):
         if filing_type == "long_term":
             from filings.selectors import parameters_for
 
-            months = parameters_for(person.region).commitment_months
+            params = parameters_for(person.region)
+            months = params.commitment_months
+            if params.max_hospitals == 0:
+                # The region asks for no choice (Liaoning): boxes the rules would refuse
+                # ("no_choice_here") are not offered, and the place says why.
+                del self.fields["hospitals"]
+                self.fields["place_region"].help_text = _(
+                    "%(region)s does not ask you to choose hospitals: any connected designated "
+                    "institution at the place of residence will do."
+                ) % {"region": person.region.display_name}
             self.fields["promise"].label = PROMISE % {"n": months}
             self.fields["basis"].help_text = _(
                 "With the commitment you file now and supply the materials within %(n)s "
@@ -360,20 +369,15 @@ class FilingForm(forms.Form):
         self._show_the_places_hospitals()
 
     def _hospitals_help(self) -> str:
-        """Whether the person's own region asks them to choose hospitals, and how many."""
+        """How many hospitals the person's own region asks them to choose (a region that asks
+        for none has no such field: see __init__)."""
         from filings.selectors import parameters_for
 
         region = self.person.region
-        most = parameters_for(region).max_hospitals
-        if most:
-            return _(
-                "%(region)s asks you to choose up to %(n)s public general hospitals of secondary "
-                "level or above at the place of residence."
-            ) % {"region": region.display_name, "n": most}
         return _(
-            "%(region)s does not ask you to choose: leave this empty, and any connected "
-            "designated institution there will do."
-        ) % {"region": region.display_name}
+            "%(region)s asks you to choose up to %(n)s public general hospitals of secondary "
+            "level or above at the place of residence."
+        ) % {"region": region.display_name, "n": parameters_for(region).max_hospitals}
 
     def _show_the_places_hospitals(self) -> None:
         """Once the place is known (sent, or the filing's), only its hospitals are listed: a

@@ -87,3 +87,19 @@ def test_on_a_phone_choosing_the_place_shows_only_its_hospitals(live_server):
         page.select_option("select[name=place_region]", value=str(sanya.pk))
         page.wait_for_selector("input[name=hospitals]")
         assert set(page.evaluate(visible)) == {str(sanya.pk)}
+
+
+@pytest.mark.django_db
+def test_rule_2_1_a_region_without_a_choice_offers_no_hospitals_to_choose(client, demo):
+    """Liaoning's measures ask for no hospital choice (max_hospitals 0): the long-term form of
+    a person insured there offers no boxes the rules would refuse; Daxinganling's does."""
+    from filings.forms import FilingForm
+    from portal.models import InsuredPerson
+
+    shenyang = InsuredPerson.objects.get(name="陈明")  # insured in Shenyang (Liaoning)
+    daxinganling = InsuredPerson.objects.get(name="张伟")  # insured in Daxinganling
+    assert "hospitals" not in FilingForm(filing_type="long_term", person=shenyang).fields
+    assert "hospitals" in FilingForm(filing_type="long_term", person=daxinganling).fields
+    client.force_login(shenyang.user)
+    page = client.get("/filings/new/long_term/").content.decode()
+    assert 'name="hospitals"' not in page

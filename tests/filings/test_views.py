@@ -555,7 +555,7 @@ def test_a_refused_rule_goes_beside_the_fields_it_names(demo):
     from filings.forms import FilingForm
     from filings.views import _add_rule_error
 
-    person = InsuredPerson.objects.get(name="陈明")
+    person = InsuredPerson.objects.get(name="张伟")  # Daxinganling: hospitals are chosen
     form = FilingForm({}, filing_type="long_term", person=person, draft=True)
     form.is_valid()
     _add_rule_error(form, RuleError("incomplete", fields=["subtype", "director_signed_by"]))
