@@ -278,6 +278,15 @@ def _effective(today: datetime.date) -> Q:
     return Q(status=Status.APPROVED) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
 
 
+def has_chronic_base(person, today: datetime.date) -> bool:
+    """Whether the person has a filing a chronic-disease filing can sit on (domain.md §2.5): an
+    effective long-term or temporary filing, for some place (`_check_chronic_base` judges the
+    place)."""
+    return Filing.objects.filter(
+        _effective(today), person=person, type__in=list(CHRONIC_BASE_TYPES)
+    ).exists()
+
+
 def _check_hospitals(filing: Filing, hospitals: list, today: datetime.date) -> None:
     for h in hospitals:
         if h.suspended_on is not None and h.suspended_on <= today:

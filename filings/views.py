@@ -240,6 +240,7 @@ PAST_PER_PAGE = 10
 def filing_list(request):
     person = _person(request)
     open_long_term = _open_long_term(person)
+    chronic_base = services.has_chronic_base(person, timezone.localdate())
     filings = filings_of(request.user).exclude(HOSPITALS_DRAFT)
     # The filings still open (a handful at most) always; the closed ones a page at a time.
     past = filings.exclude(status__in=OPEN_STATUSES)
@@ -252,12 +253,15 @@ def filing_list(request):
             "filings": [_with_shown_validity(f) for f in filings.filter(status__in=OPEN_STATUSES)],
             "page": page,
             "person": person,
-            # A second long-term filing would be refused only once filled in: not offered.
+            # A second long-term filing, or a chronic-disease filing with nothing to sit on
+            # (domain.md §2.5), would be refused only once filled in: not offered.
             "types": {
                 code: title
                 for code, title in TITLES.items()
                 if not (code == FilingType.LONG_TERM and open_long_term)
+                and not (code == FilingType.CHRONIC and not chronic_base)
             },
+            "chronic_needs_base": not chronic_base,
             "open_long_term": open_long_term,
             "open_lock": _lock_said(open_long_term, timezone.localdate()),
             "renewable": _renewable(person, timezone.localdate()),
@@ -403,6 +407,16 @@ def filing_new(request, filing_type: str):
                     "open_lock": _lock_said(open_long_term, timezone.localdate()),
                 },
             )
+    if (
+        filing_type == FilingType.CHRONIC
+        and request.method != "POST"
+        and not services.has_chronic_base(person, timezone.localdate())
+    ):  # say so before anything is filled in (domain.md §2.5)
+        return render(
+            request,
+            "filings/new.html",
+            {"title": TITLES[filing_type], "filing_type": filing_type, "chronic_needs_base": True},
+        )
     return _filing_form_page(request, person, filing_type, None)
 
 

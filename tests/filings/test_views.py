@@ -483,9 +483,14 @@ def test_image_materials_preview_inline_pdfs_do_not(client, demo):
     "filing_type", ["long_term", "temporary", "emergency", "chronic_outpatient", "referral"]
 )
 def test_every_filing_form_renders_without_the_own_region(client, demo, filing_type):
-    login(client, demo, "zhangwei")  # residents' scheme, Daxinganling
+    # 张伟: residents' scheme, Daxinganling; a chronic-disease filing needs a filing to sit on:
+    # 刘芳 (Dalian) has a temporary one for Harbin (§2.5).
+    who, own_code = (
+        ("liufang", "210200") if filing_type == "chronic_outpatient" else ("zhangwei", "232700")
+    )
+    login(client, demo, who)
     html = client.get(reverse("filings:new", args=[filing_type])).content.decode()
-    own = Region.objects.get(code="232700")
+    own = Region.objects.get(code=own_code)
     places = re.search(r'<select name="place_region".*?</select>', html, re.S).group(0)
     assert f'value="{own.pk}"' not in places and "哈尔滨" in places
     if filing_type == "long_term":

@@ -26,7 +26,7 @@ HUGE = str(10**20)
     ],
 )
 def test_a_person_s_form_refuses_an_impossible_id(client, demo, url, field, extra, number):
-    client.force_login(demo["chenming"])
+    client.force_login(demo["zhangwei"])  # Daxinganling: its long-term form asks for hospitals
     url = reverse(url) if ":" in url else url
     response = client.post(url, {**extra, field: number, "draft": "1"})
     assert response.status_code == 200
