@@ -33,12 +33,14 @@ def bill(name: str) -> dict:
     }
 
 
-def settle(client, key: str, name: str):
+def settle(client, key: str, name: str, idempotency_key: str = ""):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
     return client.post(
         "/api/v1/settlements",
         bill(name),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key}",
+        **headers,
     )
 
 
@@ -60,13 +62,7 @@ def test_fhir_misses_count_against_the_eligibility_budget(client, keys, monkeypa
 def test_settlement_misses_have_their_own_budget(client, keys, monkeypatch):  # noqa: F811
     monkeypatch.setattr(eligibility_api, "API_MISSES_PER_WINDOW", 2)
     key = keys[HOSPITAL]
-    sent = client.post(
-        "/api/v1/settlements",
-        bill("王秀兰"),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {key}",
-        HTTP_IDEMPOTENCY_KEY="bill-1",
-    )
+    sent = settle(client, key, "王秀兰", idempotency_key="bill-1")
     assert sent.status_code == 201
     for _ in range(3):  # found: not counted
         assert settle(client, key, "王秀兰").status_code == 201
@@ -78,13 +74,7 @@ def test_settlement_misses_have_their_own_budget(client, keys, monkeypatch):  # 
     assert int(stopped["Retry-After"]) <= eligibility_api.API_MISS_WINDOW_SECONDS
     assert Settlement.objects.filter(hospital__code=HOSPITAL).count() == 4
     # The bill sent again under its key is answered (api.md: 200, the same settlement).
-    again = client.post(
-        "/api/v1/settlements",
-        bill("王秀兰"),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {key}",
-        HTTP_IDEMPOTENCY_KEY="bill-1",
-    )
+    again = settle(client, key, "王秀兰", idempotency_key="bill-1")
     assert again.status_code == 200 and again.json()["number"] == sent.json()["number"]
     # The eligibility check is not held back by the bills' misses.
     assert ask(client, key, "王秀兰").status_code == 200

@@ -30,10 +30,12 @@ def day(days_ago: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=days_ago)
 
 
-def stay(first: int, last: int, hospital: str = SANYA, **visit) -> Settlement:
+def stay(
+    first: int, last: int, hospital: str = SANYA, amount: str = "3000.00", **visit
+) -> Settlement:
     """王秀兰 admitted `first` days ago and discharged `last` days ago at `hospital`."""
     return settle_today(
-        "3000.00", hospital=hospital, admitted_on=day(first), discharged_on=day(last), **visit
+        amount, hospital=hospital, admitted_on=day(first), discharged_on=day(last), **visit
     )
 
 
@@ -167,20 +169,8 @@ def test_rule_3_outpatient_visits_are_twins_only_as_the_same_bill(demo):
     """Two visits of a day at one hospital may be two bills (two departments, or chronic and
     general care): only the same care, days and total mark the second."""
     general = stay(110, 110, care_type="general_outpatient")
-    chronic = settle_today(
-        "3000.00",
-        hospital=SANYA,
-        admitted_on=day(110),
-        discharged_on=day(110),
-        care_type="chronic_outpatient",
-    )
-    other_amount = settle_today(
-        "120.00",
-        hospital=SANYA,
-        admitted_on=day(110),
-        discharged_on=day(110),
-        care_type="general_outpatient",
-    )
+    chronic = stay(110, 110, care_type="chronic_outpatient")
+    other_amount = stay(110, 110, amount="120.00", care_type="general_outpatient")
     again = stay(110, 110, care_type="general_outpatient")
     assert chronic.overlaps_id is None and other_amount.overlaps_id is None
     assert again.overlaps_id == general.pk
