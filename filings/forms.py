@@ -183,7 +183,7 @@ class FilingForm(forms.Form):
     }
 
     place_region = IdChoiceField(
-        label=_("Place of treatment (province · pooling region)"),
+        label=_("Place of treatment (pooling region)"),
         queryset=Region.objects.select_related("province"),
     )
     # No sub-type chosen for the person: the first one (resettled retirees) would make a
