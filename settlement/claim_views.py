@@ -30,6 +30,7 @@ from settlement.forms import (
     ItemFormSet,
     ResubmitForm,
     item_rows,
+    row_id,
 )
 from settlement.messages import flag_labels, message
 from settlement.models import Claim, ClaimDocument, ClaimDocumentKind
@@ -183,11 +184,14 @@ def claim_new(request):
     if request.method == "POST":
         pending.discard(request.POST.getlist("discard"))
         refusals = _stage_documents(request, pending)
+    # A place chosen on the page asks for its hospitals (static/js/portal.js: `?place=`).
+    place = row_id(request.GET.get("place")) if request.method != "POST" else None
     form = ClaimForm(
         request.POST or None,
         request.FILES or None,
         require_documents=submitting,
         kept_kinds=pending.kinds(),
+        initial={"place_region": place} if place else None,
     )
     adding = request.method == "POST" and "add_rows" in request.POST
     rows = request.POST or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -15,10 +16,11 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from filings.forms import MultipleFileField
+from filings.forms import CHOOSE_PLACE_FIRST, HospitalSelect, MultipleFileField
 from hospitals.models import CareType, Hospital
-from portal.lib.idchoice import IdChoiceField
+from portal.lib.idchoice import LARGEST_ID, IdChoiceField
 from portal.lib.text import PlainTextField, enumeration
+from portal.models import Region
 from portal.templatetags.portal_tags import yuan
 from settlement import rules
 from settlement.messages import ITEM_CLASSES, message
@@ -436,10 +438,28 @@ def _unsaved_formulas(data: bytes, title: str, blanks: set[tuple[int, int]]) -> 
 ADMISSION_ERRORS = {"discharge_before_admission", "admission_too_early", "stay_too_long"}
 
 
+def row_id(value) -> int | None:
+    """`value` as a row id, when it can be one."""
+    text = str(value if value is not None else "")
+    if text.isascii() and text.isdigit() and len(text) <= len(str(LARGEST_ID)):
+        number = int(text)
+        return number if 0 < number <= LARGEST_ID else None
+    return None
+
+
 class ClaimForm(forms.Form):
+    # The place first, then its hospitals (static/js/portal.js fetches them when the place is
+    # chosen; without JavaScript the form sent back lists them): a phone is not handed the
+    # whole country's hospitals. The place only narrows the list; the hospital says where.
+    place_region = IdChoiceField(
+        label=_("Place of treatment (pooling region)"),
+        queryset=Region.objects.select_related("province"),
+        required=False,
+    )
     hospital = IdChoiceField(
         label=_("Hospital"),
         queryset=Hospital.objects.select_related("region").order_by("region__code", "code"),
+        widget=HospitalSelect,
     )
     care_type = forms.ChoiceField(label=_("Care"), choices=CareType.choices)
     admitted_on = forms.DateField(label=_("Admitted on (or date of the visit)"), widget=DATE)
@@ -459,6 +479,7 @@ class ClaimForm(forms.Form):
         """`kept_kinds`: the kinds of the documents already uploaded and kept for this form
         (filings.pending), which count as given."""
         super().__init__(*args, **kwargs)
+        self._show_the_places_hospitals()
         self.bill_items: list[dict] | None = None
         self.same_bill = None  # the earlier claim this one repeats, when the view found one
         self.require_documents = require_documents
@@ -471,6 +492,29 @@ class ClaimForm(forms.Form):
 
     def document_fields(self):
         return [self[f"doc_{kind.value}"] for kind in REQUIRED_DOCUMENTS + OPTIONAL_DOCUMENTS]
+
+    def _show_the_places_hospitals(self) -> None:
+        """The hospitals of the place sent (or of the hospital sent, or the initial place) are
+        listed; none before a place is known. The field still accepts any hospital."""
+        field = self.fields["hospital"]
+        place = None
+        if self.is_bound:
+            place = row_id(self.data.get(self.add_prefix("place_region")))
+            chosen = row_id(self.data.get(self.add_prefix("hospital")))
+            if place is None and chosen is not None:
+                place = (
+                    Hospital.objects.filter(pk=chosen).values_list("region_id", flat=True).first()
+                )
+        if place is None:
+            place = row_id(self.initial.get("place_region"))
+        # A copy of the field shares its widget: giving the copy the place's hospitals sets the
+        # widget's choices, and the field keeps its own queryset.
+        shown = copy.copy(field)
+        if place is not None:
+            shown.queryset = field.queryset.filter(region_id=place)
+            return
+        shown.queryset = field.queryset.none()
+        field.help_text = CHOOSE_PLACE_FIRST
 
     def clean_bill_file(self):
         uploaded = self.cleaned_data.get("bill_file")

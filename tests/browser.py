@@ -74,3 +74,11 @@ def sign_in(page, base: str, username: str) -> None:
         page.fill("input[name=code]", current_code(username))
         page.click("main form button[type=submit]")
         page.wait_for_load_state()
+
+
+def choose_hospital(page, hospital) -> None:
+    """On a claim form: the place first, then, once its hospitals are listed (fetched by
+    static/js/portal.js), the hospital."""
+    page.select_option("select[name=place_region]", value=str(hospital.region_id))
+    page.wait_for_selector(f"select[name=hospital] option[value='{hospital.pk}']", state="attached")
+    page.select_option("select[name=hospital]", value=str(hospital.pk))

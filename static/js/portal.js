@@ -44,7 +44,7 @@
 (function () {
   "use strict";
 
-  var FIELDS = ["hospitals", "receiving_hospital"];
+  var FIELDS = ["hospitals", "receiving_hospital", "hospital"];
 
   function showPlace(form, region) {
     form.querySelectorAll("[data-region]").forEach(function (choice) {

@@ -15,7 +15,7 @@ from hospitals.models import Hospital
 from portal.adapters import AccountAdapter
 from portal.models import Notification
 from settlement.models import AnnualAccumulation, Settlement
-from tests.browser import browser_page, sign_in
+from tests.browser import browser_page, choose_hospital, sign_in
 from tests.settlement.test_categories_and_accumulation import CHEN, _settle
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +150,7 @@ def test_on_a_phone_the_estimate_and_the_errors_are_scrolled_into_view(live_serv
         sign_in(page, base, "chenming")
         page.goto(f"{base}/settlement/claims/new/")
         hospital = Hospital.objects.get(code="H21010000001")
-        page.select_option("select[name=hospital]", value=str(hospital.pk))
+        choose_hospital(page, hospital)
         page.fill("input[name=discharged_on]", (today - datetime.timedelta(days=2)).isoformat())
         page.fill("input[name=items-0-name]", "住院费")
         page.fill("input[name=items-0-amount]", "10000.00")

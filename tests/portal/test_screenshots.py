@@ -18,7 +18,7 @@ from django.core.management import call_command
 from filings.models import Filing
 from hospitals.models import Hospital
 from settlement.models import Claim
-from tests.browser import browser_page, sign_in
+from tests.browser import browser_page, choose_hospital, sign_in
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,7 +78,7 @@ def test_the_three_journeys_of_the_readme(live_server, tmp_path, shots):
         sign_in(page, base, "chenming")
         page.goto(f"{base}/settlement/claims/new/")
         hospital = Hospital.objects.get(code="H21010000001")
-        page.select_option("select[name=hospital]", value=str(hospital.pk))
+        choose_hospital(page, hospital)
         page.select_option("select[name=care_type]", value="inpatient")
         page.fill("input[name=admitted_on]", (today - datetime.timedelta(days=9)).isoformat())
         page.fill("input[name=discharged_on]", (today - datetime.timedelta(days=2)).isoformat())

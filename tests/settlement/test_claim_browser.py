@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from hospitals.models import Hospital
 from settlement.models import Claim
-from tests.browser import browser_page, no_horizontal_scroll, sign_in
+from tests.browser import browser_page, choose_hospital, no_horizontal_scroll, sign_in
 from tests.filings.corpus import _jpeg, _pdf, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,7 @@ def test_person_claims_with_documents_reviewer_adjusts_and_approves_person_sees_
         page.click("a[href='/settlement/claims/new/']")
         page.wait_for_url("**/claims/new/")
         hospital = Hospital.objects.get(code="H21010000001")
-        page.select_option("select[name=hospital]", value=str(hospital.pk))
+        choose_hospital(page, hospital)
         page.select_option("select[name=care_type]", value="inpatient")
         page.fill("input[name=admitted_on]", (today - datetime.timedelta(days=9)).isoformat())
         page.fill("input[name=discharged_on]", (today - datetime.timedelta(days=2)).isoformat())

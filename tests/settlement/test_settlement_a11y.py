@@ -15,7 +15,7 @@ from django.urls import reverse
 from hospitals.models import Hospital
 from portal.models import InsuredPerson
 from settlement import services
-from tests.browser import browser_page, sign_in
+from tests.browser import browser_page, choose_hospital, sign_in
 from tests.checked_files import checked
 from tests.filings.corpus import _jpeg, _pdf, _png
 
@@ -223,7 +223,7 @@ def test_enter_in_an_item_field_estimates_and_does_not_add_rows(live_server, dem
     with _phone(live_server, "chenming", "/settlement/claims/new/") as page:
         hospital = Hospital.objects.get(code="H21010000001")
         today = datetime.date.today()
-        page.select_option("select[name=hospital]", value=str(hospital.pk))
+        choose_hospital(page, hospital)
         page.select_option("select[name=care_type]", value="inpatient")
         page.fill("input[name=admitted_on]", (today - datetime.timedelta(days=9)).isoformat())
         page.fill("input[name=discharged_on]", (today - datetime.timedelta(days=2)).isoformat())
