@@ -21,7 +21,7 @@ from filings.models import (
 )
 from hospitals.models import Hospital
 from portal.lib import idnumbers, text
-from portal.lib.idchoice import LARGEST_ID, IdChoiceField, IdMultipleChoiceField
+from portal.lib.idchoice import IdChoiceField, IdMultipleChoiceField, row_id
 from portal.models import Region
 
 # How far ahead a filing may start (its form's `start_date`).
@@ -38,6 +38,22 @@ class _ByRegion:
         if instance is not None:
             option["attrs"]["data-region"] = str(instance.region_id)
         return option
+
+
+def list_the_places_hospitals(field: forms.ModelChoiceField, place: int | None) -> None:
+    """Have a hospital field's widget list only the hospitals of the pooling region `place`,
+    or, with none known, no hospital and a help text to choose the place first (not the whole
+    country's: 32,000 hospitals, megabytes on a phone; static/js/portal.js fetches the place's
+    when it is chosen, and without JavaScript the form sent back lists them). The field still
+    accepts any hospital."""
+    # A copy of the field shares its widget: giving the copy the place's hospitals sets the
+    # widget's choices, and the field keeps its own queryset.
+    shown = copy.copy(field)
+    if place is not None:
+        shown.queryset = field.queryset.filter(region_id=place)
+        return
+    shown.queryset = field.queryset.none()
+    field.help_text = " ".join(str(t) for t in (field.help_text, CHOOSE_PLACE_FIRST) if t)
 
 
 class HospitalCheckboxes(_ByRegion, forms.CheckboxSelectMultiple):
@@ -384,29 +400,10 @@ class FilingForm(forms.Form):
         phone is not handed the whole country's. The field still accepts any hospital, so one
         chosen elsewhere is refused by the rules with its name, not as an unknown choice."""
         place = self.data.get(self.add_prefix("place_region")) if self.is_bound else None
-        place = place or self.initial.get("place_region")
-        known = (
-            str(place or "").isascii()
-            and str(place or "").isdigit()
-            and len(str(place)) <= len(str(LARGEST_ID))
-            and int(str(place)) <= LARGEST_ID
-        )
+        place = row_id(place or self.initial.get("place_region"))
         for name in ("hospitals", "receiving_hospital"):
             if name in self.fields:
-                field = self.fields[name]
-                # A copy of the field shares its widget: giving the copy the place's hospitals
-                # sets the widget's choices, and the field keeps its own queryset.
-                shown = copy.copy(field)
-                if known:
-                    shown.queryset = field.queryset.filter(region_id=int(str(place)))
-                    continue
-                # Not the whole country's (32,000 hospitals, megabytes on a phone): none until
-                # the place is chosen (static/js/portal.js then fetches its hospitals; without
-                # JavaScript, the form sent back lists them).
-                shown.queryset = field.queryset.none()
-                field.help_text = " ".join(
-                    str(t) for t in (field.help_text, CHOOSE_PLACE_FIRST) if t
-                )
+                list_the_places_hospitals(self.fields[name], place)
 
     @staticmethod
     def initial_from(filing: Filing) -> dict:

@@ -592,14 +592,15 @@ def _fix_renewal_start(form: FilingForm, filing: Filing | None) -> None:
     field = form.fields["start_date"]
     field.disabled = True
     form.initial["start_date"] = filing.start_date
-    field.help_text = _(
-        "A renewal takes effect the day after the filing it renews ends: %(d)s."
-    ) % {"d": filing.start_date.isoformat() if filing.start_date else "-"}
     if filing.start_date and filing.start_date < timezone.localdate():
         field.help_text = _(
             "A renewal takes effect the day after the filing it renews ends (%(d)s). That day "
             "has passed: this renewal takes effect as a new filing does, once it is approved."
         ) % {"d": filing.start_date.isoformat()}
+    else:
+        field.help_text = _(
+            "A renewal takes effect the day after the filing it renews ends: %(d)s."
+        ) % {"d": filing.start_date.isoformat() if filing.start_date else "-"}
 
 
 def _saved_message(request, filing: Filing, filing_type: str, *, draft: bool) -> None:

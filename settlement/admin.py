@@ -389,18 +389,21 @@ class OverlapFilter(admin.SimpleListFilter):
         if self.value() != "yes":
             return queryset
         return queryset.filter(
-            overlaps__isnull=False, overlaps__status__in=STANDING, status__in=STANDING
+            overlaps__isnull=False,
+            overlaps__status__in=services.STANDING,
+            status__in=services.STANDING,
         )
-
-
-STANDING = (Settlement.Status.SETTLED, Settlement.Status.HELD)
 
 
 def overlap_note(obj) -> str:
     """The note 'Overlaps JS… (settled)' for a settlement whose stay an earlier one still
     standing settled; empty otherwise."""
     other = obj.overlaps
-    if other is None or other.status not in STANDING or obj.status not in STANDING:
+    if (
+        other is None
+        or other.status not in services.STANDING
+        or obj.status not in services.STANDING
+    ):
         return ""
     return _("Overlaps %(number)s (%(status)s)") % {
         "number": other.number,

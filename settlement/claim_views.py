@@ -19,6 +19,7 @@ from filings import uploads
 from filings.pending import PendingUploads
 from hospitals import access_log
 from portal.audit import client_ip
+from portal.lib.idchoice import row_id
 from portal.models import AuditEvent
 from portal.roles import agency_region
 from portal.templatetags.portal_tags import yuan
@@ -30,7 +31,6 @@ from settlement.forms import (
     ItemFormSet,
     ResubmitForm,
     item_rows,
-    row_id,
 )
 from settlement.messages import flag_labels, message
 from settlement.models import Claim, ClaimDocument, ClaimDocumentKind

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import re
@@ -16,9 +15,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from filings.forms import CHOOSE_PLACE_FIRST, HospitalSelect, MultipleFileField
+from filings.forms import HospitalSelect, MultipleFileField, list_the_places_hospitals
 from hospitals.models import CareType, Hospital
-from portal.lib.idchoice import LARGEST_ID, IdChoiceField
+from portal.lib.idchoice import IdChoiceField, row_id
 from portal.lib.text import PlainTextField, enumeration
 from portal.models import Region
 from portal.templatetags.portal_tags import yuan
@@ -438,15 +437,6 @@ def _unsaved_formulas(data: bytes, title: str, blanks: set[tuple[int, int]]) -> 
 ADMISSION_ERRORS = {"discharge_before_admission", "admission_too_early", "stay_too_long"}
 
 
-def row_id(value) -> int | None:
-    """`value` as a row id, when it can be one."""
-    text = str(value if value is not None else "")
-    if text.isascii() and text.isdigit() and len(text) <= len(str(LARGEST_ID)):
-        number = int(text)
-        return number if 0 < number <= LARGEST_ID else None
-    return None
-
-
 class ClaimForm(forms.Form):
     # The place first, then its hospitals (static/js/portal.js fetches them when the place is
     # chosen; without JavaScript the form sent back lists them): a phone is not handed the
@@ -496,7 +486,6 @@ class ClaimForm(forms.Form):
     def _show_the_places_hospitals(self) -> None:
         """The hospitals of the place sent (or of the hospital sent, or the initial place) are
         listed; none before a place is known. The field still accepts any hospital."""
-        field = self.fields["hospital"]
         place = None
         if self.is_bound:
             place = row_id(self.data.get(self.add_prefix("place_region")))
@@ -507,14 +496,7 @@ class ClaimForm(forms.Form):
                 )
         if place is None:
             place = row_id(self.initial.get("place_region"))
-        # A copy of the field shares its widget: giving the copy the place's hospitals sets the
-        # widget's choices, and the field keeps its own queryset.
-        shown = copy.copy(field)
-        if place is not None:
-            shown.queryset = field.queryset.filter(region_id=place)
-            return
-        shown.queryset = field.queryset.none()
-        field.help_text = CHOOSE_PLACE_FIRST
+        list_the_places_hospitals(self.fields["hospital"], place)
 
     def clean_bill_file(self):
         uploaded = self.cleaned_data.get("bill_file")

@@ -268,15 +268,9 @@ def settlement_detail(request, number: str):
     # The same stay settled before by this hospital, both standing: likely a bill sent twice.
     # (An earlier settlement at another hospital is the agency's to see, not this one's.)
     sent_before = None
-    if settlement.status in (Settlement.Status.SETTLED, Settlement.Status.HELD):
+    if settlement.status in services.STANDING:
         twin = services.earlier_twin(
-            {
-                "person_id": settlement.person_id,
-                "hospital_id": hospital.pk,
-                "care_type": settlement.care_type,
-                "admitted_on": settlement.admitted_on,
-                "discharged_on": settlement.discharged_on,
-            },
+            services.stay_of(settlement),
             total=settlement.total,
             before_id=settlement.pk,
             same_hospital=True,

@@ -480,9 +480,10 @@ def as_dict(s: Settlement) -> dict:
     }
 
 
-# Statuses a re-check recomputes, and the settlements that stand against a stay: a rejected,
+# The settlements that stand against a stay (and that a re-check recomputes): a rejected,
 # returned or voided settlement no longer stands.
-_RECHECKED = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
+STANDING = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
+_RECHECKED = STANDING
 
 
 def recheck(*, year: int, batch: int = 5000) -> dict[str, int]:
@@ -915,6 +916,17 @@ def overlapping(
 _CLAIM_STANDS = (rules.SUBMITTED, rules.RETURNED, rules.APPROVED, rules.PAID)
 
 
+def stay_of(row: Settlement | Claim) -> dict:
+    """A settlement's or claim's stay, as `overlapping` and `earlier_twin` take it."""
+    return {
+        "person_id": row.person_id,
+        "hospital_id": row.hospital_id,
+        "care_type": row.care_type,
+        "admitted_on": row.admitted_on,
+        "discharged_on": row.discharged_on,
+    }
+
+
 def _duplicate_bill(person, hospital, care_type, admitted_on, discharged_on, exclude_claim_id):
     """Another claim, not rejected, or a direct settlement, settled or held, for days of this
     stay (`overlapping`): not only one for the very same dates."""
@@ -936,13 +948,7 @@ def _already_paid(row, *, claims: bool, settlements: bool) -> None:
     """Refuse (RuleError "stay_paid_already", naming it) a decision that would pay `row`, a
     claim or held settlement, while the fund has paid days of the same stay already: a
     settlement settled or a claim approved or paid, other than `row` (domain.md §3)."""
-    stay = {
-        "person_id": row.person_id,
-        "hospital_id": row.hospital_id,
-        "care_type": row.care_type,
-        "admitted_on": row.admitted_on,
-        "discharged_on": row.discharged_on,
-    }
+    stay = stay_of(row)
     found: tuple[str, Settlement | Claim] | None = None
     if settlements:
         settled = Settlement.objects.filter(status=Settlement.Status.SETTLED)
@@ -1442,7 +1448,7 @@ def earlier_twin(
     hospital for the same total (two visits of a day may be two bills; the same bill twice
     has the same total). With `same_hospital`, only the stay's hospital's. None when there
     is none."""
-    rows = Settlement.objects.filter(status__in=_RECHECKED, care_type=stay["care_type"])
+    rows = Settlement.objects.filter(status__in=STANDING, care_type=stay["care_type"])
     if before_id is not None:
         rows = rows.filter(pk__lt=before_id)
     if same_hospital:
@@ -1467,14 +1473,7 @@ def _mark_twins_again(settlement: Settlement) -> None:
     for later in Settlement.objects.filter(overlaps=settlement).only(
         "pk", "person_id", "hospital_id", "care_type", "admitted_on", "discharged_on", "total"
     ):
-        stay = {
-            "person_id": later.person_id,
-            "hospital_id": later.hospital_id,
-            "care_type": later.care_type,
-            "admitted_on": later.admitted_on,
-            "discharged_on": later.discharged_on,
-        }
-        twin = earlier_twin(stay, total=later.total, before_id=later.pk)
+        twin = earlier_twin(stay_of(later), total=later.total, before_id=later.pk)
         Settlement.objects.filter(pk=later.pk).update(overlaps_id=twin)
 
 
@@ -1509,7 +1508,7 @@ def _settlement_transition(
         for name, value in updates.items():
             setattr(settlement, name, value)
         settlement.save(update_fields=["status", "reviewed_at", *updates])
-        if target not in _RECHECKED:
+        if target not in STANDING:
             _mark_twins_again(settlement)
         audit.record(
             action=action,
@@ -1734,7 +1733,7 @@ def settlement_return(
 
 
 # A settlement the agency may void: one the fund pays, or one held that counts against the year.
-VOIDABLE = (Settlement.Status.SETTLED.value, Settlement.Status.HELD.value)
+VOIDABLE = STANDING
 
 
 def _check_voidable(current: str, target: str) -> None:

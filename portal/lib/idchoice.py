@@ -11,6 +11,15 @@ from django.core.exceptions import ValidationError
 LARGEST_ID = 2**63 - 1
 
 
+def row_id(value) -> int | None:
+    """`value` (a form's raw value) as a whole number a database id can be, else None."""
+    digits = str(value if value is not None else "")
+    if digits.isascii() and digits.isdigit() and len(digits) <= len(str(LARGEST_ID)):
+        number = int(digits)
+        return number if number <= LARGEST_ID else None
+    return None
+
+
 def _check(field: forms.ModelChoiceField, value) -> None:
     if value in field.empty_values or isinstance(value, field.queryset.model):
         return
